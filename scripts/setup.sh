@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian package FerryMQ's build and tests need. Idempotent: packages already present are
+# skipped, so a second run costs one dpkg query. Run as root (or with sudo available).
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git clang clang-format libclang-rt-14-dev
+  # libraries
+  libboost-dev libboost-system-dev libssl-dev libyaml-cpp-dev libcpprest-dev nlohmann-json3-dev
+  libspdlog-dev libfmt-dev zlib1g-dev libisal-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev valgrind
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"
