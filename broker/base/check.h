@@ -14,9 +14,9 @@ namespace fmq::internal {
 }
 }  // namespace fmq::internal
 
-#define FMQ_CHECK(cond)                                                              \
-  do {                                                                               \
-    if (!(cond)) ::fmq::internal::CheckFailed(__FILE__, __LINE__, #cond, nullptr);   \
+#define FMQ_CHECK(cond)                                                            \
+  do {                                                                             \
+    if (!(cond)) ::fmq::internal::CheckFailed(__FILE__, __LINE__, #cond, nullptr); \
   } while (0)
 
 #define FMQ_CHECK_MSG(cond, msg)                                                 \

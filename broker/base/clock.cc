@@ -36,8 +36,8 @@ int LocalHourOfDay(int64_t millis) { return LocalTm(millis).tm_hour; }
 std::string LocalTimestampName(int64_t millis) {
   std::tm tm = LocalTm(millis);
   char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d%02d%02d%02d%02d%02d%03d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis % 1000));
+  std::snprintf(buf, sizeof(buf), "%04d%02d%02d%02d%02d%02d%03d", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis % 1000));
   return buf;
 }
 

@@ -2,9 +2,9 @@
 
 // Big-endian coding (RocketMQ data is big-endian on the wire and on disk: CONVENTIONS.md rule 10).
 //
-// Encode*/Decode* work on raw pointers the caller has sized. ByteReader is a bounds-checked cursor for decoding
-// untrusted input: every read reports failure instead of reading past the end. ByteWriter appends to a string.
-// Never cast structs over buffers.
+// Encode*/Decode* work on raw pointers the caller has sized. ByteReader is a bounds-checked cursor for
+// decoding untrusted input: every read reports failure instead of reading past the end. ByteWriter appends to
+// a string. Never cast structs over buffers.
 
 #include <cstdint>
 #include <cstring>
@@ -50,7 +50,9 @@ class ByteWriter {
   void PutI32(int32_t v) { Put<4>(&EncodeI32, v); }
   void PutI64(int64_t v) { Put<8>(&EncodeI64, v); }
   void PutBytes(std::string_view b) { out_->append(b); }
-  void PutBytes(std::span<const uint8_t> b) { out_->append(reinterpret_cast<const char*>(b.data()), b.size()); }
+  void PutBytes(std::span<const uint8_t> b) {
+    out_->append(reinterpret_cast<const char*>(b.data()), b.size());
+  }
 
  private:
   template <size_t N, typename F, typename V>
@@ -62,20 +64,25 @@ class ByteWriter {
   std::string* out_;  // not owned; outlives the writer
 };
 
-// Bounds-checked big-endian reader over untrusted bytes. Each Read* returns false (and leaves the cursor where
-// it was) when fewer bytes remain than asked for.
+// Bounds-checked big-endian reader over untrusted bytes. Each Read* returns false (and leaves the cursor
+// where it was) when fewer bytes remain than asked for.
 class ByteReader {
  public:
   ByteReader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
   explicit ByteReader(std::span<const uint8_t> s) : ByteReader(s.data(), s.size()) {}
-  explicit ByteReader(std::string_view s) : ByteReader(reinterpret_cast<const uint8_t*>(s.data()), s.size()) {}
+  explicit ByteReader(std::string_view s)
+      : ByteReader(reinterpret_cast<const uint8_t*>(s.data()), s.size()) {}
 
   size_t position() const { return pos_; }
   size_t remaining() const { return size_ - pos_; }
   const uint8_t* cursor() const { return data_ + pos_; }
 
-  bool ReadU8(uint8_t* v) { return Read<1>(v, [](const uint8_t* p) { return p[0]; }); }
-  bool ReadI8(int8_t* v) { return Read<1>(v, [](const uint8_t* p) { return static_cast<int8_t>(p[0]); }); }
+  bool ReadU8(uint8_t* v) {
+    return Read<1>(v, [](const uint8_t* p) { return p[0]; });
+  }
+  bool ReadI8(int8_t* v) {
+    return Read<1>(v, [](const uint8_t* p) { return static_cast<int8_t>(p[0]); });
+  }
   bool ReadI16(int16_t* v) { return Read<2>(v, &DecodeI16); }
   bool ReadI32(int32_t* v) { return Read<4>(v, &DecodeI32); }
   bool ReadI64(int64_t* v) { return Read<8>(v, &DecodeI64); }

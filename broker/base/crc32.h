@@ -1,8 +1,9 @@
 #pragma once
 
-// CRC-32 exactly as java.util.zip.CRC32 computes it (IEEE 802.3, reflected, polynomial 0xEDB88320), using ISA-L's
-// carry-less-multiply implementation (~18 GB/s here vs ~2.6 GB/s for zlib; ../shared/reference/performance.md B.7).
-// RocketMQ stores body CRCs masked with 0x7FFFFFFF (UtilAll.crc32): use RocketMqCrc32 for those.
+// CRC-32 exactly as java.util.zip.CRC32 computes it (IEEE 802.3, reflected, polynomial 0xEDB88320), using
+// ISA-L's carry-less-multiply implementation (~18 GB/s here vs ~2.6 GB/s for zlib;
+// ../shared/reference/performance.md B.7). RocketMQ stores body CRCs masked with 0x7FFFFFFF (UtilAll.crc32):
+// use RocketMqCrc32 for those.
 //
 // Thread-safety: pure functions.
 

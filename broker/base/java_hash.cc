@@ -3,7 +3,8 @@
 namespace fmq {
 namespace {
 
-// Decodes one UTF-8 sequence at s[i]; advances i. Returns U+FFFD for a malformed sequence (consuming one byte).
+// Decodes one UTF-8 sequence at s[i]; advances i. Returns U+FFFD for a malformed sequence (consuming one
+// byte).
 uint32_t NextCodePoint(std::string_view s, size_t& i) {
   const auto b0 = static_cast<uint8_t>(s[i]);
   auto cont = [&](size_t k) -> int {
@@ -31,8 +32,8 @@ uint32_t NextCodePoint(std::string_view s, size_t& i) {
     }
   } else if ((b0 & 0xF8) == 0xF0) {
     int c1 = cont(1), c2 = c1 >= 0 ? cont(2) : -1, c3 = c2 >= 0 ? cont(3) : -1;
-    uint32_t cp = ((b0 & 0x07u) << 18) | (static_cast<uint32_t>(c1) << 12) | (static_cast<uint32_t>(c2) << 6) |
-                  static_cast<uint32_t>(c3);
+    uint32_t cp = ((b0 & 0x07u) << 18) | (static_cast<uint32_t>(c1) << 12) |
+                  (static_cast<uint32_t>(c2) << 6) | static_cast<uint32_t>(c3);
     if (c1 >= 0 && c2 >= 0 && c3 >= 0 && cp >= 0x10000 && cp <= 0x10FFFF) {
       i += 4;
       return cp;

@@ -13,7 +13,8 @@ ServiceThread::~ServiceThread() {
 }
 
 Status ServiceThread::Start() {
-  if (started_.exchange(true)) return Status::FailedPrecondition("service thread " + name_ + " already started");
+  if (started_.exchange(true))
+    return Status::FailedPrecondition("service thread " + name_ + " already started");
   stopped_.store(false, std::memory_order_release);
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());

@@ -2,10 +2,10 @@
 
 // ServiceThread: a named background loop with Start/Stop (CONVENTIONS.md rule 6: no detached threads).
 //
-// Subclasses implement Run(), which loops until IsStopped() and sleeps with WaitForRunning(interval); Wakeup()
-// ends a wait early (and a Wakeup() that arrives while Run() is busy makes the next wait return at once, so no
-// signal is lost). Stop() sets the flag, wakes the thread and joins it; it is idempotent and must be called
-// before destruction by the owner.
+// Subclasses implement Run(), which loops until IsStopped() and sleeps with WaitForRunning(interval);
+// Wakeup() ends a wait early (and a Wakeup() that arrives while Run() is busy makes the next wait return at
+// once, so no signal is lost). Stop() sets the flag, wakes the thread and joins it; it is idempotent and must
+// be called before destruction by the owner.
 //
 // Thread-safety: Start/Stop from the owner's thread; Wakeup from any thread.
 

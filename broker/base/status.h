@@ -2,9 +2,10 @@
 
 // Status and Result<T>: errors are values (CONVENTIONS.md rule 3).
 //
-// A Status is either OK (no allocation, one pointer compare) or a canonical code with a message. Result<T> holds
-// a T or a non-OK Status. Both are [[nodiscard]]; propagate with FMQ_RETURN_IF_ERROR / FMQ_ASSIGN_OR_RETURN.
-// Mapping to RocketMQ wire response codes happens in one place in the protocol layer, never here.
+// A Status is either OK (no allocation, one pointer compare) or a canonical code with a message. Result<T>
+// holds a T or a non-OK Status. Both are [[nodiscard]]; propagate with FMQ_RETURN_IF_ERROR /
+// FMQ_ASSIGN_OR_RETURN. Mapping to RocketMQ wire response codes happens in one place in the protocol layer,
+// never here.
 //
 // Thread-safety: const methods are safe to call concurrently; a Status is a value and is cheap to move.
 
@@ -52,7 +53,9 @@ class [[nodiscard]] Status {
   static Status FailedPrecondition(std::string msg) {
     return {StatusCode::kFailedPrecondition, std::move(msg)};
   }
-  static Status ResourceExhausted(std::string msg) { return {StatusCode::kResourceExhausted, std::move(msg)}; }
+  static Status ResourceExhausted(std::string msg) {
+    return {StatusCode::kResourceExhausted, std::move(msg)};
+  }
   static Status AlreadyExists(std::string msg) { return {StatusCode::kAlreadyExists, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
   static Status DiskFull(std::string msg) { return {StatusCode::kDiskFull, std::move(msg)}; }
@@ -87,7 +90,8 @@ class [[nodiscard]] Status {
 
 std::ostream& operator<<(std::ostream& os, const Status& s);
 
-// Result<T>: a T or an error Status. Accessing value() of an error aborts (a broken invariant, not bad input).
+// Result<T>: a T or an error Status. Accessing value() of an error aborts (a broken invariant, not bad
+// input).
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -145,16 +149,16 @@ T& Result<T>::CheckedValue() {
 #define FMQ_STATUS_CONCAT(a, b) FMQ_STATUS_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define FMQ_RETURN_IF_ERROR(expr)                  \
-  do {                                             \
-    ::fmq::Status fmq_status_tmp_ = (expr);        \
+#define FMQ_RETURN_IF_ERROR(expr)                      \
+  do {                                                 \
+    ::fmq::Status fmq_status_tmp_ = (expr);            \
     if (!fmq_status_tmp_.ok()) return fmq_status_tmp_; \
   } while (0)
 
 // `lhs = value of rexpr` (a Result<T>), or returns its error from the enclosing function.
 #define FMQ_ASSIGN_OR_RETURN(lhs, rexpr) \
   FMQ_ASSIGN_OR_RETURN_IMPL(FMQ_STATUS_CONCAT(fmq_result_, __LINE__), lhs, rexpr)
-#define FMQ_ASSIGN_OR_RETURN_IMPL(result, lhs, rexpr) \
-  auto result = (rexpr);                              \
+#define FMQ_ASSIGN_OR_RETURN_IMPL(result, lhs, rexpr)  \
+  auto result = (rexpr);                               \
   if (!result.ok()) return std::move(result).status(); \
   lhs = std::move(result).value()

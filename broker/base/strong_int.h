@@ -1,8 +1,8 @@
 #pragma once
 
-// StrongInt<Tag, T>: an integer that does not mix with integers of another tag. Offsets, queue ids, broker ids
-// and epochs are distinct types (CONVENTIONS.md rule 4): passing a physical commit-log offset where a logical
-// queue offset is expected does not compile.
+// StrongInt<Tag, T>: an integer that does not mix with integers of another tag. Offsets, queue ids, broker
+// ids and epochs are distinct types (CONVENTIONS.md rule 4): passing a physical commit-log offset where a
+// logical queue offset is expected does not compile.
 //
 // Arithmetic with the same type and with a plain integer delta is allowed; comparison only within the type.
 

@@ -1,0 +1,80 @@
+#pragma once
+
+// Constants of the RocketMQ V1 stored-message record (protocol reference 4.1; byte table in
+// docs/formats/commitlog.md). The record is also the pull/query body format clients decode, so it lives in
+// model (below protocol and store alike).
+
+#include <cstddef>
+#include <cstdint>
+
+namespace fmq::model {
+
+inline constexpr int32_t kMessageMagicV1 = static_cast<int32_t>(0xDAA320A7);  // -626843481
+inline constexpr int32_t kBlankMagic = static_cast<int32_t>(0xCBD43194);  // -875286124, end-of-file marker
+inline constexpr size_t kEndFileMinBlankLength = 8;                       // TOTALSIZE + MAGICCODE
+
+// Field positions that do not depend on host address lengths.
+inline constexpr size_t kTotalSizePos = 0;
+inline constexpr size_t kMagicPos = 4;
+inline constexpr size_t kBodyCrcPos = 8;
+inline constexpr size_t kQueueIdPos = 12;
+inline constexpr size_t kFlagPos = 16;
+inline constexpr size_t kQueueOffsetPos = 20;
+inline constexpr size_t kPhysicalOffsetPos = 28;
+inline constexpr size_t kSysFlagPos = 36;
+inline constexpr size_t kBornTimestampPos = 40;
+inline constexpr size_t kBornHostPos = 48;
+
+// Host address lengths in the record: 4-byte IPv4 or 16-byte IPv6, each followed by an int32 port.
+inline constexpr size_t kHostV4Length = 8;
+inline constexpr size_t kHostV6Length = 20;
+
+// Size of every fixed field of a record with two IPv4 hosts (TOTALSIZE = this + body + topic + properties).
+inline constexpr size_t kFixedSizeV4 = 91;
+
+inline constexpr size_t kMaxTopicLength = 127;         // signed byte length field
+inline constexpr size_t kMaxPropertiesLength = 32767;  // int16 length field
+
+// Message SYSFLAG bits (protocol reference 4.3).
+namespace sysflag {
+inline constexpr int32_t kCompressed = 0x1;
+inline constexpr int32_t kMultiTags = 0x2;
+inline constexpr int32_t kTransactionNotType = 0x0;
+inline constexpr int32_t kTransactionPrepared = 0x4;
+inline constexpr int32_t kTransactionCommit = 0x8;
+inline constexpr int32_t kTransactionRollback = 0xC;
+inline constexpr int32_t kTransactionMask = 0xC;
+inline constexpr int32_t kBornHostV6 = 0x10;
+inline constexpr int32_t kStoreHostV6 = 0x20;
+inline constexpr int32_t kCompressionTypeMask = 0x700;
+
+inline constexpr int32_t TransactionType(int32_t flag) { return flag & kTransactionMask; }
+// PREPARED and ROLLBACK records are not dispatched to consume queues and carry queue offset 0.
+inline constexpr bool IsDispatchable(int32_t flag) {
+  int32_t t = TransactionType(flag);
+  return t == kTransactionNotType || t == kTransactionCommit;
+}
+}  // namespace sysflag
+
+// Property names with broker-side meaning (protocol reference 5.3).
+namespace prop {
+inline constexpr char kNameValueSeparator = '\x01';
+inline constexpr char kPropertySeparator = '\x02';
+inline constexpr const char* kTags = "TAGS";
+inline constexpr const char* kKeys = "KEYS";
+inline constexpr const char* kUniqKey = "UNIQ_KEY";
+inline constexpr const char* kWaitStoreMsgOk = "WAIT";
+inline constexpr const char* kDelayTimeLevel = "DELAY";
+inline constexpr const char* kRealTopic = "REAL_TOPIC";
+inline constexpr const char* kRealQueueId = "REAL_QID";
+inline constexpr const char* kTransactionPrepared = "TRAN_MSG";
+inline constexpr const char* kProducerGroup = "PGROUP";
+inline constexpr const char* kCluster = "CLUSTER";
+inline constexpr const char* kRetryTopic = "RETRY_TOPIC";
+inline constexpr const char* kOriginMessageId = "ORIGIN_MESSAGE_ID";
+inline constexpr const char* kMaxReconsumeTimes = "MAX_RECONSUME_TIMES";
+inline constexpr const char* kReconsumeTime = "RECONSUME_TIME";
+inline constexpr char kKeySeparator = ' ';
+}  // namespace prop
+
+}  // namespace fmq::model
