@@ -1,0 +1,426 @@
+#include "broker/store/commit_log.h"
+
+#include <algorithm>
+
+#include "broker/base/check.h"
+#include "broker/base/coding.h"
+#include "broker/base/logging.h"
+
+namespace fmq::store {
+
+using model::kBlankMagic;
+using model::kMessageMagicV1;
+
+std::string QueueKey(std::string_view topic, QueueId queue_id) {
+  std::string key(topic);
+  key += '-';
+  key += std::to_string(queue_id.value());
+  return key;
+}
+
+CheckedRecord CheckRecordAt(const MappedFile& file, size_t pos, size_t limit, bool check_crc) {
+  CheckedRecord r;
+  limit = std::min(limit, file.size());
+  if (pos >= file.size()) {
+    r.kind = RecordKind::kBlank;  // a segment that is exactly full
+    return r;
+  }
+  if (limit - pos < model::kEndFileMinBlankLength) {
+    r.problem = "fewer than 8 bytes left";
+    return r;
+  }
+  const uint8_t* p = file.data() + pos;
+  const int32_t total = DecodeI32(p);
+  const int32_t magic = DecodeI32(p + 4);
+  if (magic == kBlankMagic) {
+    if (static_cast<size_t>(total) == file.size() - pos) {
+      r.kind = RecordKind::kBlank;
+      r.size = static_cast<size_t>(total);
+    } else {
+      r.problem = "blank marker with size " + std::to_string(total) + " but " +
+                  std::to_string(file.size() - pos) + " bytes left in the segment";
+    }
+    return r;
+  }
+  if (magic != kMessageMagicV1) {
+    r.problem = total == 0 && magic == 0 ? "end of data (zeros)" : "bad magic code " + std::to_string(magic);
+    return r;
+  }
+  if (total <= 0 || static_cast<size_t>(total) > limit - pos) {
+    r.problem = "record size " + std::to_string(total) + " exceeds the " + std::to_string(limit - pos) +
+                " bytes written";
+    return r;
+  }
+  auto view = model::DecodeStoredMessageView({p, static_cast<size_t>(total)}, check_crc);
+  if (!view.ok()) {
+    r.problem = std::string(view.status().message());
+    return r;
+  }
+  if (view->physical_offset.value() != file.base_offset() + static_cast<int64_t>(pos)) {
+    r.problem = "record claims physical offset " + std::to_string(view->physical_offset.value()) +
+                " but sits at " + std::to_string(file.base_offset() + static_cast<int64_t>(pos));
+    return r;
+  }
+  r.kind = RecordKind::kMessage;
+  r.size = static_cast<size_t>(total);
+  r.view = *view;
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Flush services
+
+// ASYNC_FLUSH: flushes every flushIntervalCommitLog when enough pages are dirty, everything every
+// flushCommitLogThoroughInterval.
+class CommitLog::FlushService : public ServiceThread {
+ public:
+  explicit FlushService(CommitLog* log) : ServiceThread("fmq-cl-flush"), log_(log) {}
+
+ protected:
+  void Run() override {
+    const auto& cfg = log_->config_;
+    int64_t last_thorough = log_->clock_.MonotonicNanos();
+    while (!IsStopped()) {
+      WaitForRunning(std::chrono::milliseconds(cfg.flush_interval_commit_log_ms));
+      int least = cfg.flush_commit_log_least_pages;
+      int64_t now = log_->clock_.MonotonicNanos();
+      if (now - last_thorough >= int64_t{cfg.flush_commit_log_thorough_interval_ms} * 1'000'000) {
+        last_thorough = now;
+        least = 0;
+      }
+      int64_t ts = log_->last_store_ts_.load(std::memory_order_acquire);
+      int64_t max = log_->max_offset_.load(std::memory_order_acquire);
+      Status s = log_->FlushTo(max, least);
+      if (!s.ok()) {
+        GetLogger("store")->error("commit log flush failed error={}", s.ToString());
+        continue;
+      }
+      log_->NoteFlushed(ts, max);
+    }
+  }
+
+ private:
+  CommitLog* log_;  // owner
+};
+
+// SYNC_FLUSH group commit: waiters queue (offset, deadline, callback); each round takes every queued request,
+// makes the log durable up to the furthest one with as few syncs as possible, and answers them all.
+class CommitLog::GroupCommitService : public ServiceThread {
+ public:
+  struct Request {
+    int64_t next_offset;
+    int64_t deadline_nanos;
+    PutMessageResult result;
+    PutCallback done;
+  };
+
+  explicit GroupCommitService(CommitLog* log) : ServiceThread("fmq-group-commit"), log_(log) {}
+
+  void Enqueue(Request req) {
+    {
+      MutexLock lock(&mu_);
+      requests_.push_back(std::move(req));
+    }
+    Wakeup();
+  }
+
+ protected:
+  void Run() override {
+    while (!IsStopped()) {
+      WaitForRunning(std::chrono::milliseconds(10));
+      Round();
+    }
+    Round();  // answer whatever arrived before Stop
+  }
+
+ private:
+  void Round() {
+    std::vector<Request> batch;
+    {
+      MutexLock lock(&mu_);
+      batch.swap(requests_);
+    }
+    if (batch.empty()) return;
+    int64_t target = 0;
+    for (const auto& r : batch) target = std::max(target, r.next_offset);
+    int64_t ts = log_->last_store_ts_.load(std::memory_order_acquire);
+    int64_t max = log_->max_offset_.load(std::memory_order_acquire);
+    Status s = log_->FlushTo(std::max(target, max), 0);
+    if (s.ok()) log_->NoteFlushed(ts, max);
+    const int64_t flushed = log_->queue_.FlushedWhere();
+    const int64_t now = log_->clock_.MonotonicNanos();
+    for (auto& r : batch) {
+      if (r.next_offset <= flushed) {
+        if (now > r.deadline_nanos) {
+          r.done(
+              Status::DeadlineExceeded("flush disk timeout: the message is stored but its sync took longer "
+                                       "than syncFlushTimeout"));
+        } else {
+          r.done(std::move(r.result));
+        }
+      } else {
+        r.done(s.ok() ? Status::DeadlineExceeded("flush disk timeout") : s.WithContext("flush disk failed"));
+      }
+    }
+  }
+
+  CommitLog* log_;  // owner
+  Mutex mu_;
+  std::vector<Request> requests_ FMQ_GUARDED_BY(mu_);
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// CommitLog
+
+CommitLog::CommitLog(const MessageStoreConfig& config, io::FileSystem& fs, const Clock& clock,
+                     StoreCheckpoint* checkpoint)
+    : config_(config),
+      clock_(clock),
+      checkpoint_(checkpoint),
+      allocator_(std::make_unique<MappedFileAllocator>(fs, !config.warm_mapped_file_enable ? WarmMode::kNone
+                                                           : config.flush_disk_type == FlushDiskType::kSync
+                                                               ? WarmMode::kTouchAndSync
+                                                               : WarmMode::kTouch)),
+      queue_(fs, config.CommitLogDir(), config.mapped_file_size_commit_log, allocator_.get()) {}
+
+CommitLog::~CommitLog() { Stop(); }
+
+Status CommitLog::Load() { return queue_.Load(); }
+
+Result<PhysicalOffset> CommitLog::Recover(bool abnormal, int64_t checkpoint_timestamp) {
+  auto log = GetLogger("store");
+  auto files = queue_.Files();
+  if (files.empty()) {
+    max_offset_.store(0);
+    return PhysicalOffset(0);
+  }
+  size_t start = files.size() > 3 ? files.size() - 3 : 0;
+  if (abnormal) {
+    start = 0;
+    const int64_t safe_ts = checkpoint_timestamp - 3000;
+    for (size_t i = files.size(); i-- > 0;) {
+      CheckedRecord first = CheckRecordAt(*files[i], 0, files[i]->size(), config_.check_crc_on_recover);
+      if (first.kind == RecordKind::kMessage && checkpoint_timestamp > 0 &&
+          first.view.store_timestamp <= safe_ts) {
+        start = i;
+        break;
+      }
+    }
+  }
+  size_t idx = start;
+  size_t pos = 0;
+  int64_t last_ts = 0;
+  int64_t messages = 0;
+  std::string problem;
+  while (true) {
+    CheckedRecord r = CheckRecordAt(*files[idx], pos, files[idx]->size(), config_.check_crc_on_recover);
+    if (r.kind == RecordKind::kMessage) {
+      pos += r.size;
+      last_ts = r.view.store_timestamp;
+      ++messages;
+      continue;
+    }
+    if (r.kind == RecordKind::kBlank && idx + 1 < files.size()) {
+      ++idx;
+      pos = 0;
+      continue;
+    }
+    if (r.kind == RecordKind::kBlank) pos = files[idx]->size();
+    problem = r.problem;
+    break;
+  }
+  const int64_t end = files[idx]->base_offset() + static_cast<int64_t>(pos);
+  log->info("commit log recovered mode={} scanned_from={} messages={} valid_end={} stop_reason=\"{}\"",
+            abnormal ? "abnormal" : "normal", files[start]->base_offset(), messages, end, problem);
+  // Everything after the valid end is a torn or never-acknowledged tail: cut it (zeroing the bytes).
+  FMQ_RETURN_IF_ERROR(queue_.Truncate(end));
+  max_offset_.store(end, std::memory_order_release);
+  if (last_ts > 0) last_store_ts_.store(last_ts, std::memory_order_release);
+  return PhysicalOffset(abnormal ? files[start]->base_offset() : end);
+}
+
+Status CommitLog::Start() {
+  FMQ_RETURN_IF_ERROR(allocator_->Start());
+  if (config_.flush_disk_type == FlushDiskType::kSync) {
+    group_commit_ = std::make_unique<GroupCommitService>(this);
+    return group_commit_->Start();
+  }
+  flush_service_ = std::make_unique<FlushService>(this);
+  return flush_service_->Start();
+}
+
+void CommitLog::Stop() {
+  if (group_commit_) group_commit_->Stop();
+  if (flush_service_) flush_service_->Stop();
+  allocator_->Stop();
+  Status s = FlushAll();
+  if (!s.ok()) GetLogger("store")->error("final commit log flush failed error={}", s.ToString());
+}
+
+Status CommitLog::FlushAll() {
+  int64_t ts = last_store_ts_.load(std::memory_order_acquire);
+  int64_t max = max_offset_.load(std::memory_order_acquire);
+  FMQ_RETURN_IF_ERROR(FlushTo(max, 0));
+  NoteFlushed(ts, max);
+  return Status::Ok();
+}
+
+Status CommitLog::FlushTo(int64_t target, int least_pages) {
+  // One round per segment crossed; two is the usual worst case (a roll since the last flush).
+  for (int i = 0; i < 64 && queue_.FlushedWhere() < target; ++i) {
+    FMQ_ASSIGN_OR_RETURN(bool progressed, queue_.Flush(least_pages));
+    if (!progressed) break;
+  }
+  return Status::Ok();
+}
+
+void CommitLog::NoteFlushed(int64_t timestamp_before_flush, int64_t max_offset_before_flush) {
+  if (checkpoint_ != nullptr && timestamp_before_flush > 0 &&
+      queue_.FlushedWhere() >= max_offset_before_flush) {
+    checkpoint_->set_physic_msg_timestamp(timestamp_before_flush);
+  }
+}
+
+void CommitLog::SetQueueOffsetTable(std::unordered_map<std::string, int64_t> table) {
+  MutexLock lock(&put_mu_);
+  queue_offsets_.clear();
+  for (auto& [k, v] : table) queue_offsets_.emplace(k, v);
+}
+
+void CommitLog::RemoveQueueFromTable(std::string_view topic, QueueId queue_id) {
+  MutexLock lock(&put_mu_);
+  queue_offsets_.erase(QueueKey(topic, queue_id));
+}
+
+void CommitLog::AsyncPut(std::vector<model::StoredMessage> messages, bool wait_for_flush, PutCallback done) {
+  FMQ_CHECK(!messages.empty());
+  // Encode outside the lock: every field but the three the lock assigns, CRC included.
+  thread_local std::string buf;
+  buf.clear();
+  struct Slot {
+    size_t pos;
+    size_t store_ts_pos;
+  };
+  std::vector<Slot> slots;
+  slots.reserve(messages.size());
+  for (const auto& m : messages) {
+    slots.push_back({buf.size(), buf.size() + m.StoreTimestampPos()});
+    model::EncodeStoredMessage(m, /*compute_crc=*/true, &buf);
+  }
+  const size_t total = buf.size();
+  if (total + model::kEndFileMinBlankLength > config_.mapped_file_size_commit_log) {
+    done(Status::InvalidArgument("message batch of " + std::to_string(total) +
+                                 " bytes does not fit in a commit-log segment"));
+    return;
+  }
+  const bool dispatchable = model::sysflag::IsDispatchable(messages.front().sys_flag);
+  const std::string key = QueueKey(messages.front().topic, messages.front().queue_id);
+
+  PutMessageResult result;
+  {
+    MutexLock lock(&put_mu_);
+    auto file = queue_.LastOrCreate(max_offset_.load(std::memory_order_relaxed));
+    if (!file.ok()) {
+      done(file.status().WithContext("create commit-log segment"));
+      return;
+    }
+    std::shared_ptr<MappedFile> f = *file;
+    if (total + model::kEndFileMinBlankLength > f->Remaining()) {
+      // Does not fit: close this segment with a blank marker and continue in the next one.
+      const size_t wrote = f->WrotePosition();
+      uint8_t blank[8];
+      EncodeI32(blank, static_cast<int32_t>(f->size() - wrote));
+      EncodeI32(blank + 4, kBlankMagic);
+      std::memcpy(f->data() + wrote, blank, sizeof(blank));
+      f->SetWrotePosition(f->size());
+      max_offset_.store(f->base_offset() + static_cast<int64_t>(f->size()), std::memory_order_release);
+      file = queue_.LastOrCreate(max_offset_.load(std::memory_order_relaxed));
+      if (!file.ok()) {
+        done(file.status().WithContext("create commit-log segment"));
+        return;
+      }
+      f = *file;
+    }
+    const int64_t store_ts = std::max(clock_.NowMillis(), last_store_ts_.load(std::memory_order_relaxed));
+    const size_t wrote = f->WrotePosition();
+    const int64_t phys = f->base_offset() + static_cast<int64_t>(wrote);
+    // PREPARED / ROLLBACK records take no queue offset (they are never dispatched).
+    int64_t* next_queue_offset = nullptr;
+    if (dispatchable) {
+      auto it = queue_offsets_.find(std::string_view(key));
+      if (it == queue_offsets_.end()) it = queue_offsets_.emplace(key, 0).first;
+      next_queue_offset = &it->second;
+    }
+    const int64_t first_queue_offset = dispatchable ? *next_queue_offset : 0;
+    uint8_t* b = reinterpret_cast<uint8_t*>(buf.data());
+    for (size_t i = 0; i < slots.size(); ++i) {
+      EncodeI64(b + slots[i].pos + model::kQueueOffsetPos,
+                dispatchable ? first_queue_offset + static_cast<int64_t>(i) : 0);
+      EncodeI64(b + slots[i].pos + model::kPhysicalOffsetPos, phys + static_cast<int64_t>(slots[i].pos));
+      EncodeI64(b + slots[i].store_ts_pos, store_ts);
+    }
+    std::memcpy(f->data() + wrote, b, total);
+    f->SetWrotePosition(wrote + total);
+    if (dispatchable) *next_queue_offset += static_cast<int64_t>(slots.size());
+    last_store_ts_.store(store_ts, std::memory_order_release);
+    max_offset_.store(phys + static_cast<int64_t>(total), std::memory_order_release);
+
+    result.wrote_offset = PhysicalOffset(phys);
+    result.wrote_bytes = static_cast<int32_t>(total);
+    result.queue_offset = QueueOffset(dispatchable ? first_queue_offset : 0);
+    result.message_count = static_cast<int32_t>(slots.size());
+    result.store_timestamp = store_ts;
+  }
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (i > 0) result.msg_id += ',';
+    result.msg_id += model::CreateOffsetMessageId(
+        config_.store_host, PhysicalOffset(result.wrote_offset.value() + static_cast<int64_t>(slots[i].pos)));
+  }
+  if (group_commit_ && wait_for_flush) {
+    group_commit_->Enqueue({result.wrote_offset.value() + result.wrote_bytes,
+                            clock_.MonotonicNanos() + int64_t{config_.sync_flush_timeout_ms} * 1'000'000,
+                            std::move(result), std::move(done)});
+    return;
+  }
+  if (group_commit_) group_commit_->Wakeup();
+  done(std::move(result));
+}
+
+Result<SelectedBuffer> CommitLog::GetData(PhysicalOffset offset, size_t size) const {
+  auto file = queue_.FindByOffset(offset.value());
+  if (!file)
+    return Status::NotFound("commit-log offset " + std::to_string(offset.value()) + " is not stored");
+  size_t pos = static_cast<size_t>(offset.value() - file->base_offset());
+  if (pos + size > file->WrotePosition()) {
+    return Status::NotFound("commit-log range " + std::to_string(offset.value()) + "+" +
+                            std::to_string(size) + " is beyond the written data");
+  }
+  return SelectedBuffer{file, offset, file->data() + pos, size};
+}
+
+Result<SelectedBuffer> CommitLog::GetDataFrom(PhysicalOffset offset) const {
+  auto file = queue_.FindByOffset(offset.value());
+  if (!file)
+    return Status::NotFound("commit-log offset " + std::to_string(offset.value()) + " is not stored");
+  size_t pos = static_cast<size_t>(offset.value() - file->base_offset());
+  size_t wrote = file->WrotePosition();
+  if (pos > wrote) return Status::NotFound("commit-log offset beyond the written data");
+  return SelectedBuffer{file, offset, file->data() + pos, wrote - pos};
+}
+
+Result<SelectedBuffer> CommitLog::GetMessage(PhysicalOffset offset) const {
+  FMQ_ASSIGN_OR_RETURN(auto head, GetData(offset, 8));
+  const int32_t total = DecodeI32(head.data);
+  const int32_t magic = DecodeI32(head.data + 4);
+  if (magic != kMessageMagicV1 || total <= 0) {
+    return Status::NotFound("no message starts at commit-log offset " + std::to_string(offset.value()));
+  }
+  return GetData(offset, static_cast<size_t>(total));
+}
+
+PhysicalOffset CommitLog::RollNextFile(PhysicalOffset offset) const {
+  const auto size = static_cast<int64_t>(config_.mapped_file_size_commit_log);
+  return PhysicalOffset(offset.value() + size - offset.value() % size);
+}
+
+}  // namespace fmq::store

@@ -1,0 +1,161 @@
+#pragma once
+
+// CommitLog: the append-only log every message goes to first (protocol reference 4.1, 6.2, 6.3, 6.8;
+// docs/formats/commitlog.md). Segments are MappedFiles of `mapped_file_size_commit_log` bytes; a record that
+// does not fit (with 8 spare bytes) in the current segment is preceded by a blank end-of-file marker and
+// written at the start of the next one.
+//
+// Appends: records are encoded (CRC included) by the caller's thread; under the put lock the commit log
+// assigns the physical offset, the queue offset and a monotonic store timestamp, patches them into the bytes
+// and copies them into the segment. Then, by flushDiskType:
+//   ASYNC_FLUSH: the caller is answered at once; FlushService syncs in the background.
+//   SYNC_FLUSH:  the answer waits for GroupCommitService, which serves every waiter with one sync.
+//
+// Created and owned by MessageStore, which calls Load/Recover before Start and Stop before destruction.
+// Thread-safety: Put* from any thread (serialised by the put lock); reads from any thread.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/base/clock.h"
+#include "broker/base/ids.h"
+#include "broker/base/mutex.h"
+#include "broker/base/service_thread.h"
+#include "broker/base/status.h"
+#include "broker/io/file_system.h"
+#include "broker/model/message.h"
+#include "broker/store/mapped_file_queue.h"
+#include "broker/store/store_checkpoint.h"
+#include "broker/store/store_config.h"
+
+namespace fmq::store {
+
+struct PutMessageResult {
+  PhysicalOffset wrote_offset{0};  // physical offset of the first record
+  int32_t wrote_bytes = 0;         // bytes of all records
+  QueueOffset queue_offset{0};     // queue offset of the first record
+  int32_t message_count = 0;
+  int64_t store_timestamp = 0;
+  std::string msg_id;  // offset message id; for a batch the ids joined with ','
+};
+
+using PutCallback = std::function<void(Result<PutMessageResult>)>;
+
+// Bytes of the commit log pinned in their segment (the shared_ptr keeps them mapped).
+struct SelectedBuffer {
+  std::shared_ptr<MappedFile> file;
+  PhysicalOffset offset{0};
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+  std::span<const uint8_t> bytes() const { return {data, size}; }
+};
+
+// What a scan finds at a position of a segment.
+enum class RecordKind {
+  kMessage,  // a valid V1 record
+  kBlank,    // the end-of-file marker: the rest of the segment is empty, continue in the next one
+  kEnd,      // zeros, a torn or otherwise invalid record: the log's valid data ends here
+};
+
+struct CheckedRecord {
+  RecordKind kind = RecordKind::kEnd;
+  size_t size = 0;                // bytes to skip (record size, or the blank's remaining length)
+  model::StoredMessageView view;  // valid for kMessage; views into the segment
+  std::string problem;            // why kEnd, for logs and `ferrymq store verify`
+};
+
+// Checks the record at `pos` of `file` (bytes below `limit`). Verifies the magic, every length, that the
+// record's PHYSICALOFFSET field equals its real position (so stale bytes are never taken for a record) and,
+// if `check_crc`, the body CRC.
+CheckedRecord CheckRecordAt(const MappedFile& file, size_t pos, size_t limit, bool check_crc);
+
+class CommitLog {
+ public:
+  CommitLog(const MessageStoreConfig& config, io::FileSystem& fs, const Clock& clock,
+            StoreCheckpoint* checkpoint);
+  ~CommitLog();
+  CommitLog(const CommitLog&) = delete;
+  CommitLog& operator=(const CommitLog&) = delete;
+
+  Status Load();
+
+  // Finds the end of valid data, truncates a torn tail (never fatal) and returns the physical offset from
+  // which consume queues and the index must be re-dispatched:
+  //  * normal (clean previous shutdown): scans the last three segments; dispatch offset = the end.
+  //  * abnormal: scans from the newest segment whose first message is older than `checkpoint_timestamp`
+  //    minus 3 s (everything before it is known durable) and returns that segment's start.
+  Result<PhysicalOffset> Recover(bool abnormal, int64_t checkpoint_timestamp);
+
+  // Starts the flush service matching flushDiskType.
+  Status Start();
+  // Stops the services and flushes everything.
+  void Stop();
+
+  // Appends `messages` (one record, or a batch of one topic/queue) and calls `done` once the result is final
+  // (after group commit when SYNC_FLUSH and `wait_for_flush`). `done` may run on this thread or on the
+  // group-commit thread. REQUIRES: each message passed model::ValidateForStore.
+  void AsyncPut(std::vector<model::StoredMessage> messages, bool wait_for_flush, PutCallback done);
+
+  // Record at `offset` (kMessage) pinned in its segment. NotFound if the offset is outside the log or does
+  // not start a record.
+  Result<SelectedBuffer> GetMessage(PhysicalOffset offset) const;
+  // `size` bytes at `offset`, inside one segment and below the write position.
+  Result<SelectedBuffer> GetData(PhysicalOffset offset, size_t size) const;
+  // The largest readable span starting at `offset` inside its segment (for scans).
+  Result<SelectedBuffer> GetDataFrom(PhysicalOffset offset) const;
+
+  PhysicalOffset MinOffset() const { return PhysicalOffset(queue_.MinOffset()); }
+  PhysicalOffset MaxOffset() const { return PhysicalOffset(max_offset_.load(std::memory_order_acquire)); }
+  PhysicalOffset FlushedOffset() const { return PhysicalOffset(queue_.FlushedWhere()); }
+  // Start of the segment after the one holding `offset` (for skipping blanks and deleted segments).
+  PhysicalOffset RollNextFile(PhysicalOffset offset) const;
+
+  // Next queue offset per "topic-queueId" (rebuilt from consume queues after recovery).
+  void SetQueueOffsetTable(std::unordered_map<std::string, int64_t> table) FMQ_EXCLUDES(put_mu_);
+  void RemoveQueueFromTable(std::string_view topic, QueueId queue_id) FMQ_EXCLUDES(put_mu_);
+
+  // Flushes everything written so far (used at shutdown and by tests).
+  Status FlushAll();
+
+  MappedFileQueue& queue() { return queue_; }
+  int64_t last_store_timestamp() const { return last_store_ts_.load(std::memory_order_acquire); }
+
+ private:
+  class FlushService;
+  class GroupCommitService;
+
+  struct TransparentHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  using QueueOffsetTable = std::unordered_map<std::string, int64_t, TransparentHash, std::equal_to<>>;
+
+  // Flushes until everything below `target` is durable or no progress is possible.
+  Status FlushTo(int64_t target, int least_pages);
+  // Records the newest store timestamp known durable in the checkpoint.
+  void NoteFlushed(int64_t timestamp_before_flush, int64_t max_offset_before_flush);
+
+  const MessageStoreConfig& config_;  // owned by MessageStore, outlives this
+  const Clock& clock_;
+  StoreCheckpoint* const checkpoint_;  // owned by MessageStore
+  std::unique_ptr<MappedFileAllocator> allocator_;
+  MappedFileQueue queue_;
+
+  Mutex put_mu_;
+  QueueOffsetTable queue_offsets_ FMQ_GUARDED_BY(put_mu_);
+  std::atomic<int64_t> last_store_ts_{0};
+  std::atomic<int64_t> max_offset_{0};
+
+  std::unique_ptr<FlushService> flush_service_;
+  std::unique_ptr<GroupCommitService> group_commit_;
+};
+
+std::string QueueKey(std::string_view topic, QueueId queue_id);
+
+}  // namespace fmq::store

@@ -1,0 +1,692 @@
+#include "broker/store/message_store.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/base/check.h"
+#include "broker/base/coding.h"
+#include "broker/base/logging.h"
+#include "broker/model/names.h"
+
+namespace fmq::store {
+
+std::string_view GetMessageStatusName(GetMessageStatus s) {
+  switch (s) {
+    case GetMessageStatus::kFound:
+      return "FOUND";
+    case GetMessageStatus::kNoMatchedMessage:
+      return "NO_MATCHED_MESSAGE";
+    case GetMessageStatus::kMessageWasRemoving:
+      return "MESSAGE_WAS_REMOVING";
+    case GetMessageStatus::kOffsetFoundNull:
+      return "OFFSET_FOUND_NULL";
+    case GetMessageStatus::kOffsetOverflowBadly:
+      return "OFFSET_OVERFLOW_BADLY";
+    case GetMessageStatus::kOffsetOverflowOne:
+      return "OFFSET_OVERFLOW_ONE";
+    case GetMessageStatus::kOffsetTooSmall:
+      return "OFFSET_TOO_SMALL";
+    case GetMessageStatus::kNoMatchedLogicQueue:
+      return "NO_MATCHED_LOGIC_QUEUE";
+    case GetMessageStatus::kNoMessageInQueue:
+      return "NO_MESSAGE_IN_QUEUE";
+  }
+  return "UNKNOWN";
+}
+
+// A background loop that calls `body` every `interval` (or when woken).
+class MessageStore::ServiceLoop : public ServiceThread {
+ public:
+  ServiceLoop(std::string name, std::chrono::milliseconds interval, std::function<void()> body)
+      : ServiceThread(std::move(name)), interval_(interval), body_(std::move(body)) {}
+  ~ServiceLoop() override { Stop(); }
+
+ protected:
+  void Run() override {
+    while (!IsStopped()) {
+      WaitForRunning(interval_);
+      if (!IsStopped()) body_();
+    }
+  }
+
+ private:
+  const std::chrono::milliseconds interval_;
+  const std::function<void()> body_;
+};
+
+MessageStore::MessageStore(MessageStoreConfig config, io::FileSystem& fs, const Clock& clock,
+                           StoreOptions options)
+    : config_(std::move(config)), fs_(fs), clock_(clock), options_(options) {}
+
+MessageStore::~MessageStore() { Close(); }
+
+// ---------------------------------------------------------------------------------------------------------
+// Open / recover / close
+
+Status MessageStore::CheckIdentity() {
+  const std::string path = config_.IdentityPath();
+  nlohmann::json want = {{"clusterName", config_.cluster_name}, {"brokerName", config_.broker_name}};
+  if (!fs_.Exists(path)) {
+    return io::WriteFileAtomically(fs_, path, want.dump(2) + "\n");
+  }
+  FMQ_ASSIGN_OR_RETURN(std::string text, io::ReadFileToString(fs_, path));
+  nlohmann::json have = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (have.is_discarded() || !have.is_object() || !have["clusterName"].is_string() ||
+      !have["brokerName"].is_string()) {
+    return Status::Corruption("store identity file " + path +
+                              " is unreadable; if this directory belongs to " + "broker '" +
+                              config_.broker_name + "', delete that file and start again");
+  }
+  const std::string cluster = have["clusterName"], broker = have["brokerName"];
+  if (cluster != config_.cluster_name || broker != config_.broker_name) {
+    return Status::FailedPrecondition(
+        "the store at " + config_.store_path_root_dir + " belongs to cluster '" + cluster + "' broker '" +
+        broker + "', but this broker is configured as cluster '" + config_.cluster_name + "' broker '" +
+        config_.broker_name + "'. Point storePathRootDir at the store of broker '" + config_.broker_name +
+        "', or, to reuse this data under the new name, delete " + path +
+        " (the messages stay), or delete the whole directory to start empty.");
+  }
+  return Status::Ok();
+}
+
+Status MessageStore::Open() {
+  if (open_.load()) return Status::FailedPrecondition("store already open");
+  FMQ_RETURN_IF_ERROR(config_.Validate());
+  auto log = GetLogger("store");
+  log->info("opening store {}", config_.ToString());
+  FMQ_RETURN_IF_ERROR(fs_.CreateDirs(config_.store_path_root_dir));
+  auto lock = fs_.Lock(config_.LockPath());
+  if (!lock.ok()) {
+    return Status::FailedPrecondition(
+        "the store at " + config_.store_path_root_dir + " is in use by another broker process (" +
+        std::string(lock.status().message()) + "); stop it or use another directory");
+  }
+  lock_ = std::move(*lock);
+  FMQ_RETURN_IF_ERROR(CheckIdentity());
+
+  const bool last_exit_ok = !fs_.Exists(config_.AbortPath());
+  recovered_abnormally_ = !last_exit_ok;
+  FMQ_ASSIGN_OR_RETURN(checkpoint_, StoreCheckpoint::Open(fs_, config_.CheckpointPath()));
+  commit_log_ = std::make_unique<CommitLog>(config_, fs_, clock_, checkpoint_.get());
+  FMQ_RETURN_IF_ERROR(commit_log_->Load());
+  FMQ_RETURN_IF_ERROR(LoadConsumeQueues());
+  if (config_.message_index_enable) {
+    index_ = std::make_unique<IndexService>(fs_, config_.IndexDir(), config_.max_hash_slot_num,
+                                            config_.max_index_num, clock_);
+    FMQ_RETURN_IF_ERROR(index_->Load(last_exit_ok, checkpoint_->index_msg_timestamp()));
+  }
+  FMQ_RETURN_IF_ERROR(Recover(last_exit_ok));
+
+  // The abort marker exists for as long as the store is open: finding it at the next Open means a crash.
+  {
+    FMQ_ASSIGN_OR_RETURN(auto abort, fs_.Open(config_.AbortPath(), io::OpenMode::kCreateReadWrite));
+    FMQ_RETURN_IF_ERROR(abort->Sync());
+  }
+  FMQ_RETURN_IF_ERROR(fs_.SyncDir(config_.store_path_root_dir));
+
+  FMQ_RETURN_IF_ERROR(commit_log_->Start());
+  RunRetention();  // learn the disk state before the first put
+  if (options_.background_services) {
+    services_.push_back(std::make_unique<ServiceLoop>("fmq-reput", std::chrono::milliseconds(1), [this] {
+      Status s = DispatchAvailable();
+      if (!s.ok()) GetLogger("store")->error("dispatch failed error={}", s.ToString());
+    }));
+    services_.push_back(std::make_unique<ServiceLoop>(
+        "fmq-cq-flush", std::chrono::milliseconds(config_.flush_interval_consume_queue_ms), [this] {
+          Status s = FlushConsumeQueues(false);
+          if (!s.ok()) GetLogger("store")->error("consume queue flush failed error={}", s.ToString());
+        }));
+    services_.push_back(std::make_unique<ServiceLoop>(
+        "fmq-retention", std::chrono::milliseconds(config_.clean_resource_interval_ms),
+        [this] { RunRetention(); }));
+    for (auto& s : services_) FMQ_RETURN_IF_ERROR(s->Start());
+  }
+  open_ = true;
+  log->info("store open recovered={} min_offset={} max_offset={} queues={}",
+            last_exit_ok ? "normal" : "abnormal", commit_log_->MinOffset().value(),
+            commit_log_->MaxOffset().value(), AllConsumeQueues().size());
+  return Status::Ok();
+}
+
+Status MessageStore::LoadConsumeQueues() {
+  const std::string root = config_.ConsumeQueueDir();
+  FMQ_RETURN_IF_ERROR(fs_.CreateDirs(root));
+  FMQ_ASSIGN_OR_RETURN(auto topics, fs_.ListDir(root));
+  MutexLock lock(&cq_mu_);
+  for (const auto& topic : topics) {
+    const std::string topic_dir = io::JoinPath(root, topic);
+    if (!fs_.IsDirectory(topic_dir)) continue;
+    FMQ_ASSIGN_OR_RETURN(auto queues, fs_.ListDir(topic_dir));
+    for (const auto& q : queues) {
+      int32_t qid = -1;
+      auto [ptr, ec] = std::from_chars(q.data(), q.data() + q.size(), qid);
+      if (ec != std::errc() || ptr != q.data() + q.size() || qid < 0) continue;
+      auto cq = std::make_shared<ConsumeQueue>(fs_, topic, QueueId(qid), root,
+                                               config_.mapped_file_size_consume_queue);
+      FMQ_RETURN_IF_ERROR(cq->Load());
+      cqs_[topic][qid] = std::move(cq);
+    }
+  }
+  return Status::Ok();
+}
+
+Status MessageStore::Recover(bool last_exit_ok) {
+  auto queues = AllConsumeQueues();
+  for (auto& cq : queues) FMQ_RETURN_IF_ERROR(cq->Recover());
+  FMQ_ASSIGN_OR_RETURN(PhysicalOffset redispatch_from,
+                       commit_log_->Recover(!last_exit_ok, checkpoint_->MinTimestamp()));
+  const int64_t cl_min = commit_log_->MinOffset().value();
+  const int64_t cl_max = commit_log_->MaxOffset().value();
+  if (commit_log_->queue().Empty()) {
+    // No commit log, so nothing any queue or index entry could point at.
+    for (auto& cq : queues) FMQ_RETURN_IF_ERROR(cq->Destroy());
+    MutexLock lock(&cq_mu_);
+    cqs_.clear();
+    if (index_) FMQ_RETURN_IF_ERROR(index_->Destroy());
+    if (index_) FMQ_RETURN_IF_ERROR(index_->Load(true, 0));
+  }
+  for (auto& cq : AllConsumeQueues()) {
+    FMQ_RETURN_IF_ERROR(cq->TruncateDirty(cl_max));
+    cq->CorrectMinOffset(cl_min);
+  }
+  // Where dispatch resumes: the furthest point every derived structure is known to cover.
+  int64_t from = 0;
+  for (auto& cq : AllConsumeQueues()) from = std::max(from, cq->MaxPhysicalEnd());
+  if (index_) from = std::min(from, index_->EndPhyOffset());
+  if (!last_exit_ok) from = std::min(from, redispatch_from.value());
+  from = std::clamp(from, cl_min, cl_max);
+  {
+    MutexLock lock(&dispatch_mu_);
+    reput_from_ = from;
+    reput_progress_ = from;
+  }
+  GetLogger("store")->info("rebuilding consume queues and index from={} to={}", from, cl_max);
+  FMQ_RETURN_IF_ERROR(DispatchAvailable());
+
+  std::unordered_map<std::string, int64_t> table;
+  for (auto& cq : AllConsumeQueues()) table[QueueKey(cq->topic(), cq->queue_id())] = cq->MaxOffset().value();
+  commit_log_->SetQueueOffsetTable(std::move(table));
+  return Status::Ok();
+}
+
+void MessageStore::Close() {
+  if (!open_.exchange(false)) {
+    services_.clear();
+    return;
+  }
+  auto log = GetLogger("store");
+  for (auto& s : services_) s->Stop();
+  services_.clear();
+  commit_log_->Stop();  // flushes the commit log
+  Status dispatched = DispatchAvailable();
+  Status flushed = FlushConsumeQueues(true);
+  bool clean = dispatched.ok() && flushed.ok() && !disk_full_.load();
+  if (!dispatched.ok()) log->error("final dispatch failed error={}", dispatched.ToString());
+  if (!flushed.ok()) log->error("final flush failed error={}", flushed.ToString());
+  if (clean) {
+    Status s = fs_.Remove(config_.AbortPath());
+    if (s.ok()) s = fs_.SyncDir(config_.store_path_root_dir);
+    if (!s.ok()) log->error("could not mark the store closed error={}", s.ToString());
+  }
+  log->info("store closed clean={}", clean);
+  lock_.reset();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Writes
+
+Status MessageStore::CheckWritable(const model::StoredMessage& msg) const {
+  if (!open_.load()) return Status::Unavailable("the message store is not open");
+  if (disk_full_.load()) {
+    return Status::DiskFull("disk full: " + std::to_string(static_cast<int>(disk_used_ratio_.load() * 100)) +
+                            "% of the disk holding " + config_.CommitLogDir() + " is used, above " +
+                            "diskSpaceWarningLevelRatio " +
+                            std::to_string(static_cast<int>(config_.disk_space_warning_level_ratio * 100)) +
+                            "%; writes resume once retention or an operator frees space");
+  }
+  FMQ_RETURN_IF_ERROR(model::ValidateTopicName(msg.topic));
+  if (msg.body.size() > config_.max_message_size) {
+    return Status::InvalidArgument("message body is " + std::to_string(msg.body.size()) +
+                                   " bytes, above maxMessageSize " +
+                                   std::to_string(config_.max_message_size));
+  }
+  if (msg.queue_id.value() < 0) return Status::InvalidArgument("negative queue id");
+  return model::ValidateForStore(msg);
+}
+
+void MessageStore::Put(std::vector<model::StoredMessage> msgs, PutCallback done) {
+  if (msgs.empty()) {
+    done(Status::InvalidArgument("empty message batch"));
+    return;
+  }
+  size_t body_total = 0;
+  for (const auto& m : msgs) {
+    Status s = CheckWritable(m);
+    if (!s.ok()) {
+      done(std::move(s));
+      return;
+    }
+    if (m.topic != msgs.front().topic || m.queue_id != msgs.front().queue_id) {
+      done(Status::InvalidArgument("a batch must target one topic and queue"));
+      return;
+    }
+    body_total += m.body.size();
+  }
+  if (body_total > config_.max_message_size) {
+    done(Status::InvalidArgument("batch bodies total " + std::to_string(body_total) +
+                                 " bytes, above maxMessageSize " + std::to_string(config_.max_message_size)));
+    return;
+  }
+  auto wait = model::FindProperty(msgs.front().properties, model::prop::kWaitStoreMsgOk);
+  const bool wait_for_flush = !(wait && *wait == "false");
+  commit_log_->AsyncPut(std::move(msgs), wait_for_flush, [this, done = std::move(done)](auto r) {
+    if (r.ok()) {
+      puts_total_.fetch_add(r->message_count, std::memory_order_relaxed);
+      put_bytes_total_.fetch_add(r->wrote_bytes, std::memory_order_relaxed);
+    }
+    done(std::move(r));
+  });
+}
+
+void MessageStore::AsyncPutMessage(model::StoredMessage msg, PutCallback done) {
+  std::vector<model::StoredMessage> v;
+  v.push_back(std::move(msg));
+  Put(std::move(v), std::move(done));
+}
+
+void MessageStore::AsyncPutMessages(std::vector<model::StoredMessage> batch, PutCallback done) {
+  Put(std::move(batch), std::move(done));
+}
+
+namespace {
+// Blocks the calling thread until an async put answers.
+Result<PutMessageResult> Await(const std::function<void(PutCallback)>& start) {
+  Mutex mu;
+  CondVar cv(&mu);
+  bool done = false;
+  Result<PutMessageResult> result = Status::Internal("no answer");
+  start([&](Result<PutMessageResult> r) {
+    MutexLock lock(&mu);
+    result = std::move(r);
+    done = true;
+    cv.Signal();
+  });
+  MutexLock lock(&mu);
+  while (!done) cv.Wait();
+  return result;
+}
+}  // namespace
+
+Result<PutMessageResult> MessageStore::PutMessage(model::StoredMessage msg) {
+  return Await([&](PutCallback cb) { AsyncPutMessage(std::move(msg), std::move(cb)); });
+}
+
+Result<PutMessageResult> MessageStore::PutMessages(std::vector<model::StoredMessage> batch) {
+  return Await([&](PutCallback cb) { AsyncPutMessages(std::move(batch), std::move(cb)); });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Dispatch
+
+Status MessageStore::DispatchAvailable() {
+  MutexLock lock(&dispatch_mu_);
+  while (true) {
+    const int64_t max = commit_log_->MaxOffset().value();
+    if (reput_from_ >= max) break;
+    if (reput_from_ < commit_log_->MinOffset().value()) reput_from_ = commit_log_->MinOffset().value();
+    auto buf = commit_log_->GetDataFrom(PhysicalOffset(reput_from_));
+    if (!buf.ok()) break;  // not visible yet
+    const auto& file = *buf->file;
+    size_t pos = static_cast<size_t>(reput_from_ - file.base_offset());
+    const size_t limit = file.WrotePosition();
+    bool moved = false;
+    while (pos < limit || (pos == limit && limit == file.size())) {
+      CheckedRecord r = CheckRecordAt(file, pos, limit, /*check_crc=*/false);
+      if (r.kind == RecordKind::kMessage) {
+        FMQ_RETURN_IF_ERROR(
+            Dispatch(r.view, file.base_offset() + static_cast<int64_t>(pos), static_cast<int32_t>(r.size)));
+        pos += r.size;
+        reput_from_ = file.base_offset() + static_cast<int64_t>(pos);
+        moved = true;
+      } else if (r.kind == RecordKind::kBlank) {
+        reput_from_ = commit_log_->RollNextFile(PhysicalOffset(reput_from_)).value();
+        moved = true;
+        break;
+      } else {
+        return Status::Corruption("dispatch stopped at commit-log offset " +
+                                  std::to_string(file.base_offset() + static_cast<int64_t>(pos)) + ": " +
+                                  r.problem);
+      }
+    }
+    reput_progress_.store(reput_from_, std::memory_order_release);
+    if (!moved) break;
+  }
+  return Status::Ok();
+}
+
+Status MessageStore::Dispatch(const model::StoredMessageView& msg, int64_t phys, int32_t size) {
+  const int32_t tx = model::sysflag::TransactionType(msg.sys_flag);
+  int64_t tags_code = 0;
+  if (model::sysflag::IsDispatchable(msg.sys_flag)) {
+    if (auto tags = model::FindProperty(msg.properties, model::prop::kTags))
+      tags_code = model::TagsHashCode(*tags);
+    FMQ_ASSIGN_OR_RETURN(auto cq, FindOrCreateConsumeQueue(msg.topic, msg.queue_id));
+    FMQ_RETURN_IF_ERROR(cq->PutEntry({PhysicalOffset(phys), size, tags_code}, msg.queue_offset));
+  }
+  if (index_ && tx != model::sysflag::kTransactionRollback) {
+    auto uniq = model::FindProperty(msg.properties, model::prop::kUniqKey);
+    auto keys = model::FindProperty(msg.properties, model::prop::kKeys);
+    if (uniq || keys) {
+      FMQ_RETURN_IF_ERROR(
+          index_->BuildIndex(msg.topic, uniq.value_or(""), keys.value_or(""), phys, msg.store_timestamp));
+    }
+  }
+  last_dispatched_ts_.store(msg.store_timestamp, std::memory_order_release);
+  if (model::sysflag::IsDispatchable(msg.sys_flag)) {
+    MutexLock lock(&listener_mu_);
+    if (listener_) listener_(msg.topic, msg.queue_id, msg.queue_offset + 1, tags_code);
+  }
+  return Status::Ok();
+}
+
+Status MessageStore::FlushConsumeQueues(bool thorough) {
+  const int64_t ts = last_dispatched_ts_.load(std::memory_order_acquire);
+  const int least = thorough ? 0 : config_.flush_consume_queue_least_pages;
+  for (auto& cq : AllConsumeQueues()) {
+    // A queue may have rolled since the last flush: flush until nothing more moves.
+    for (int i = 0; i < 8; ++i) {
+      FMQ_ASSIGN_OR_RETURN(bool moved, cq->Flush(least));
+      if (!moved) break;
+    }
+  }
+  if (index_) {
+    FMQ_ASSIGN_OR_RETURN(int64_t index_ts, index_->Flush());
+    if (index_ts > 0) checkpoint_->set_index_msg_timestamp(index_ts);
+  }
+  // Only a thorough flush makes every dispatched entry durable, so only then may the checkpoint move.
+  if (thorough && ts > 0) checkpoint_->set_logics_msg_timestamp(ts);
+  return checkpoint_->Flush();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Retention and disk space
+
+void MessageStore::RunRetention() {
+  auto log = GetLogger("store");
+  auto space = fs_.Space(config_.CommitLogDir());
+  double ratio = space.ok() ? space->UsedRatio() : 0.0;
+  if (!space.ok())
+    log->warn("cannot read disk space dir={} error={}", config_.CommitLogDir(), space.status().ToString());
+  disk_used_ratio_ = ratio;
+  const bool full = ratio > config_.disk_space_warning_level_ratio;
+  if (full != disk_full_.exchange(full)) {
+    if (full) {
+      log->error("disk full used={:.1f}% threshold={:.1f}%: refusing writes", ratio * 100,
+                 config_.disk_space_warning_level_ratio * 100);
+    } else {
+      log->info("disk usage back to {:.1f}%: accepting writes", ratio * 100);
+    }
+  }
+  const bool force = config_.clean_file_forcibly_enable && ratio > config_.disk_space_clean_forcibly_ratio;
+  const bool space_to_delete = ratio > config_.disk_max_used_space_ratio / 100.0;
+  const auto hours = config_.DeleteWhenHours();
+  const int64_t now = clock_.NowMillis();
+  const bool time_to_delete = std::find(hours.begin(), hours.end(), LocalHourOfDay(now)) != hours.end();
+  bool manual = false;
+  if (manual_delete_rounds_.load() > 0) {
+    manual_delete_rounds_.fetch_sub(1);
+    manual = true;
+  }
+  if (time_to_delete || space_to_delete || force || manual) {
+    const int64_t reserved_ms = int64_t{config_.file_reserved_time_hours} * 3600 * 1000;
+    int removed = commit_log_->queue().DeleteExpired(
+        [&](const MappedFile& f) {
+          if (force) return true;
+          auto mtime = f.LastModifiedMillis();
+          return mtime.ok() && *mtime + reserved_ms <= now;
+        },
+        config_.delete_files_batch_max);
+    if (removed > 0) {
+      log->info("deleted expired commit-log files count={} forced={} disk_used={:.1f}% new_min_offset={}",
+                removed, force, ratio * 100, commit_log_->MinOffset().value());
+    }
+  }
+  const int64_t cl_min = commit_log_->MinOffset().value();
+  for (auto& cq : AllConsumeQueues()) cq->DeleteExpired(cl_min);
+  if (index_) index_->DeleteExpired(cl_min);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Consume queues
+
+std::shared_ptr<ConsumeQueue> MessageStore::FindConsumeQueue(std::string_view topic, QueueId queue_id) const {
+  MutexLock lock(&cq_mu_);
+  auto t = cqs_.find(topic);
+  if (t == cqs_.end()) return nullptr;
+  auto q = t->second.find(queue_id.value());
+  return q == t->second.end() ? nullptr : q->second;
+}
+
+Result<std::shared_ptr<ConsumeQueue>> MessageStore::FindOrCreateConsumeQueue(std::string_view topic,
+                                                                             QueueId queue_id) {
+  MutexLock lock(&cq_mu_);
+  auto& queues = cqs_[std::string(topic)];
+  auto& cq = queues[queue_id.value()];
+  if (!cq) {
+    cq = std::make_shared<ConsumeQueue>(fs_, std::string(topic), queue_id, config_.ConsumeQueueDir(),
+                                        config_.mapped_file_size_consume_queue);
+    Status s = cq->Load();
+    if (!s.ok()) {
+      queues.erase(queue_id.value());
+      return s;
+    }
+  }
+  return cq;
+}
+
+std::vector<std::shared_ptr<ConsumeQueue>> MessageStore::AllConsumeQueues() const {
+  MutexLock lock(&cq_mu_);
+  std::vector<std::shared_ptr<ConsumeQueue>> all;
+  for (auto& [topic, queues] : cqs_) {
+    for (auto& [id, cq] : queues) all.push_back(cq);
+  }
+  return all;
+}
+
+Status MessageStore::DeleteTopicQueues(std::string_view topic) {
+  std::map<int32_t, std::shared_ptr<ConsumeQueue>> queues;
+  {
+    MutexLock lock(&cq_mu_);
+    auto it = cqs_.find(topic);
+    if (it == cqs_.end()) return Status::Ok();
+    queues = std::move(it->second);
+    cqs_.erase(it);
+  }
+  for (auto& [id, cq] : queues) {
+    FMQ_RETURN_IF_ERROR(cq->Destroy());
+    commit_log_->RemoveQueueFromTable(topic, QueueId(id));
+  }
+  return fs_.RemoveAll(io::JoinPath(config_.ConsumeQueueDir(), std::string(topic)));
+}
+
+std::vector<QueueStats> MessageStore::ListQueues() const {
+  std::vector<QueueStats> out;
+  for (auto& cq : AllConsumeQueues()) {
+    out.push_back({cq->topic(), cq->queue_id(), cq->MinOffset(), cq->MaxOffset(), cq->FileCount()});
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reads
+
+Result<GetMessageResult> MessageStore::GetMessage(std::string_view topic, QueueId queue_id,
+                                                  QueueOffset offset, int max_msgs,
+                                                  const MessageFilter* filter) const {
+  if (!open_.load()) return Status::Unavailable("the message store is not open");
+  GetMessageResult r;
+  auto cq = FindConsumeQueue(topic, queue_id);
+  if (!cq) {
+    r.status = GetMessageStatus::kNoMatchedLogicQueue;
+    r.next_begin_offset = QueueOffset(0);
+    return r;
+  }
+  r.min_offset = cq->MinOffset();
+  r.max_offset = cq->MaxOffset();
+  if (r.max_offset.value() == 0) {
+    r.status = GetMessageStatus::kNoMessageInQueue;
+    r.next_begin_offset = QueueOffset(0);
+  } else if (offset < r.min_offset) {
+    r.status = GetMessageStatus::kOffsetTooSmall;
+    r.next_begin_offset = r.min_offset;
+  } else if (offset == r.max_offset) {
+    r.status = GetMessageStatus::kOffsetOverflowOne;
+    r.next_begin_offset = offset;
+  } else if (offset > r.max_offset) {
+    r.status = GetMessageStatus::kOffsetOverflowBadly;
+    r.next_begin_offset = r.min_offset.value() == 0 ? r.min_offset : r.max_offset;
+  } else {
+    const size_t want = static_cast<size_t>(std::max(1, max_msgs));
+    // Read more entries than wanted so filtered-out ones do not end the batch early.
+    auto entries = cq->GetEntries(offset, std::max<size_t>(want, 16000 / ConsumeQueue::kEntrySize));
+    if (!entries.ok() || entries->empty()) {
+      r.status = GetMessageStatus::kOffsetFoundNull;
+      r.next_begin_offset = offset + 1;
+      return r;
+    }
+    r.status = GetMessageStatus::kNoMatchedMessage;
+    const int64_t cl_min = commit_log_->MinOffset().value();
+    size_t examined = 0;
+    for (const auto& e : *entries) {
+      if (!r.messages.empty()) {
+        const bool full =
+            r.messages.size() >= want ||
+            r.total_bytes + static_cast<size_t>(e.size) >
+                static_cast<size_t>(config_.max_transfer_bytes_on_message_in_memory) ||
+            r.messages.size() >= static_cast<size_t>(config_.max_transfer_count_on_message_in_memory);
+        if (full) break;
+      }
+      ++examined;
+      if (e.size == ConsumeQueue::kFillerSize) continue;
+      if (e.offset.value() < cl_min) {
+        r.status = GetMessageStatus::kMessageWasRemoving;
+        continue;
+      }
+      if (filter && !filter->IsMatchedByConsumeQueue(e.tags_code)) continue;
+      auto buf = commit_log_->GetData(e.offset, static_cast<size_t>(e.size));
+      if (!buf.ok()) {
+        if (r.messages.empty()) r.status = GetMessageStatus::kMessageWasRemoving;
+        continue;
+      }
+      if (filter) {
+        auto view = model::DecodeStoredMessageView(buf->bytes(), false);
+        if (!view.ok() || !filter->IsMatchedByCommitLog(*view)) continue;
+      }
+      r.total_bytes += buf->size;
+      r.messages.push_back(std::move(*buf));
+      r.status = GetMessageStatus::kFound;
+    }
+    r.next_begin_offset = offset + static_cast<int64_t>(examined);
+  }
+  return r;
+}
+
+Result<SelectedBuffer> MessageStore::SelectMessageByOffset(PhysicalOffset offset) const {
+  return commit_log_->GetMessage(offset);
+}
+
+Result<model::StoredMessage> MessageStore::LookMessageByOffset(PhysicalOffset offset) const {
+  FMQ_ASSIGN_OR_RETURN(auto buf, commit_log_->GetMessage(offset));
+  return model::DecodeStoredMessage(buf.bytes(), /*check_crc=*/false);
+}
+
+QueryMessageResult MessageStore::QueryMessage(std::string_view topic, std::string_view key, int max_num,
+                                              int64_t begin, int64_t end) const {
+  QueryMessageResult r;
+  if (!index_) return r;
+  size_t max = static_cast<size_t>(max_num > 0 ? max_num : config_.default_query_max_num);
+  auto found = index_->Query(topic, key, max, begin, end);
+  r.index_last_update_timestamp = found.index_last_update_timestamp;
+  r.index_last_update_phy_offset = found.index_last_update_phy_offset;
+  for (int64_t phys : found.phy_offsets) {
+    auto buf = commit_log_->GetMessage(PhysicalOffset(phys));
+    if (!buf.ok()) continue;
+    auto view = model::DecodeStoredMessageView(buf->bytes(), false);
+    if (!view.ok() || view->topic != topic) continue;  // a hash collision with another topic's key
+    r.messages.push_back(std::move(*buf));
+  }
+  return r;
+}
+
+QueueOffset MessageStore::MinOffsetInQueue(std::string_view topic, QueueId queue_id) const {
+  auto cq = FindConsumeQueue(topic, queue_id);
+  return cq ? cq->MinOffset() : QueueOffset(0);
+}
+
+QueueOffset MessageStore::MaxOffsetInQueue(std::string_view topic, QueueId queue_id) const {
+  auto cq = FindConsumeQueue(topic, queue_id);
+  return cq ? cq->MaxOffset() : QueueOffset(0);
+}
+
+Result<PhysicalOffset> MessageStore::CommitLogOffsetInQueue(std::string_view topic, QueueId queue_id,
+                                                            QueueOffset offset) const {
+  auto cq = FindConsumeQueue(topic, queue_id);
+  if (!cq) return Status::NotFound("no queue " + std::string(topic) + ":" + std::to_string(queue_id.value()));
+  FMQ_ASSIGN_OR_RETURN(CqEntry e, cq->GetEntry(offset));
+  return e.offset;
+}
+
+Result<int64_t> MessageStore::StoreTimeAt(PhysicalOffset offset, int32_t size) const {
+  FMQ_ASSIGN_OR_RETURN(auto buf, commit_log_->GetData(offset, static_cast<size_t>(size)));
+  FMQ_ASSIGN_OR_RETURN(auto view, model::DecodeStoredMessageView(buf.bytes(), false));
+  return view.store_timestamp;
+}
+
+QueueOffset MessageStore::OffsetInQueueByTime(std::string_view topic, QueueId queue_id,
+                                              int64_t timestamp) const {
+  auto cq = FindConsumeQueue(topic, queue_id);
+  if (!cq) return QueueOffset(0);
+  return cq->OffsetByTime(timestamp, [this](PhysicalOffset o, int32_t s) { return StoreTimeAt(o, s); });
+}
+
+Result<int64_t> MessageStore::MessageStoreTimestamp(std::string_view topic, QueueId queue_id,
+                                                    QueueOffset offset) const {
+  auto cq = FindConsumeQueue(topic, queue_id);
+  if (!cq) return Status::NotFound("no queue " + std::string(topic) + ":" + std::to_string(queue_id.value()));
+  FMQ_ASSIGN_OR_RETURN(CqEntry e, cq->GetEntry(offset));
+  return StoreTimeAt(e.offset, e.size);
+}
+
+Result<int64_t> MessageStore::EarliestMessageTime() const {
+  auto first = commit_log_->queue().First();
+  if (!first) return Status::NotFound("the commit log is empty");
+  CheckedRecord r = CheckRecordAt(*first, 0, first->WrotePosition(), false);
+  if (r.kind != RecordKind::kMessage) return Status::NotFound("no message at the start of the commit log");
+  return r.view.store_timestamp;
+}
+
+void MessageStore::SetMessageArrivingListener(MessageArrivingListener listener) {
+  MutexLock lock(&listener_mu_);
+  listener_ = std::move(listener);
+}
+
+StoreStats MessageStore::Stats() const {
+  StoreStats s;
+  s.commit_log_min = commit_log_->MinOffset();
+  s.commit_log_max = commit_log_->MaxOffset();
+  s.commit_log_flushed = commit_log_->FlushedOffset();
+  s.commit_log_files = commit_log_->queue().Files().size();
+  s.dispatch_behind_bytes = s.commit_log_max.value() - reput_progress_.load(std::memory_order_acquire);
+  s.consume_queues = AllConsumeQueues().size();
+  s.index_files = index_ ? index_->FileCount() : 0;
+  s.disk_used_ratio = disk_used_ratio_.load();
+  s.disk_full = disk_full_.load();
+  s.last_store_timestamp = commit_log_->last_store_timestamp();
+  s.puts_total = puts_total_.load();
+  s.put_bytes_total = put_bytes_total_.load();
+  return s;
+}
+
+}  // namespace fmq::store

@@ -1,0 +1,238 @@
+#pragma once
+
+// MessageStore: the storage engine (RocketMQ's DefaultMessageStore). It owns the commit log, the consume
+// queues, the index, the checkpoint and the background services, and is the only thing the broker talks to
+// for storage:
+//
+//   put  -> CommitLog (append, flush per flushDiskType)
+//   dispatcher thread tails the commit log -> ConsumeQueue entries + index keys -> arrival listener
+//   pull -> ConsumeQueue entries -> commit-log records (pinned, zero-copy)
+//
+// Open() takes the store's lock file, checks the store identity (cluster + broker name), loads every file and
+// recovers: a torn tail is cut, consume queues and index are rebuilt from the commit log where they are
+// missing or behind, and Open() returns only once they match the commit log. Close() flushes everything and
+// removes the `abort` marker; a store opened without it was not closed cleanly and recovers abnormally.
+//
+// Created by the broker's composition root with a FileSystem and a Clock that outlive it.
+// Thread-safety: every public method may be called from any thread after Open() returned OK.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/base/clock.h"
+#include "broker/base/ids.h"
+#include "broker/base/mutex.h"
+#include "broker/base/service_thread.h"
+#include "broker/base/status.h"
+#include "broker/io/file_system.h"
+#include "broker/model/message.h"
+#include "broker/store/commit_log.h"
+#include "broker/store/consume_queue.h"
+#include "broker/store/index_service.h"
+#include "broker/store/store_checkpoint.h"
+#include "broker/store/store_config.h"
+
+namespace fmq::store {
+
+// Decides which messages a pull returns. The consume-queue check sees only the tag hash code; the commit-log
+// check (optional, e.g. SQL92) sees the whole record.
+class MessageFilter {
+ public:
+  virtual ~MessageFilter() = default;
+  virtual bool IsMatchedByConsumeQueue(int64_t tags_code) const = 0;
+  virtual bool IsMatchedByCommitLog(const model::StoredMessageView&) const { return true; }
+};
+
+// RocketMQ's GetMessageStatus, with the same meaning (the pull processor maps them to response codes).
+enum class GetMessageStatus {
+  kFound,
+  kNoMatchedMessage,     // entries examined, none matched the filter
+  kMessageWasRemoving,   // entries point at commit-log data already deleted
+  kOffsetFoundNull,      // no consume-queue file holds the offset
+  kOffsetOverflowBadly,  // offset > max
+  kOffsetOverflowOne,    // offset == max: nothing new yet (long polling parks here)
+  kOffsetTooSmall,       // offset < min
+  kNoMatchedLogicQueue,  // the queue does not exist
+  kNoMessageInQueue,     // the queue is empty
+};
+std::string_view GetMessageStatusName(GetMessageStatus s);
+
+struct GetMessageResult {
+  GetMessageStatus status = GetMessageStatus::kNoMatchedLogicQueue;
+  QueueOffset next_begin_offset{0};
+  QueueOffset min_offset{0};
+  QueueOffset max_offset{0};
+  std::vector<SelectedBuffer> messages;  // whole records, pinned
+  size_t total_bytes = 0;
+};
+
+struct QueryMessageResult {
+  std::vector<SelectedBuffer> messages;
+  int64_t index_last_update_timestamp = 0;
+  int64_t index_last_update_phy_offset = 0;
+};
+
+// Called by the dispatcher for every message it adds to a consume queue (long polling wakes on it).
+using MessageArrivingListener =
+    std::function<void(std::string_view topic, QueueId queue_id, QueueOffset next_offset, int64_t tags_code)>;
+
+struct QueueStats {
+  std::string topic;
+  QueueId queue_id{0};
+  QueueOffset min_offset{0};
+  QueueOffset max_offset{0};
+  size_t files = 0;
+};
+
+struct StoreStats {
+  PhysicalOffset commit_log_min{0};
+  PhysicalOffset commit_log_max{0};
+  PhysicalOffset commit_log_flushed{0};
+  size_t commit_log_files = 0;
+  int64_t dispatch_behind_bytes = 0;
+  size_t consume_queues = 0;
+  size_t index_files = 0;
+  double disk_used_ratio = 0;
+  bool disk_full = false;
+  int64_t last_store_timestamp = 0;
+  int64_t puts_total = 0;
+  int64_t put_bytes_total = 0;
+};
+
+struct StoreOptions {
+  // Runs the dispatcher, consume-queue flush and retention threads. Tests turn this off and drive them with
+  // the TEST_* methods, so every step is deterministic. The commit log's flush services always run.
+  bool background_services = true;
+};
+
+class MessageStore {
+ public:
+  MessageStore(MessageStoreConfig config, io::FileSystem& fs, const Clock& clock, StoreOptions options = {});
+  ~MessageStore();
+  MessageStore(const MessageStore&) = delete;
+  MessageStore& operator=(const MessageStore&) = delete;
+
+  Status Open();
+  // Idempotent.
+  void Close();
+
+  const MessageStoreConfig& config() const { return config_; }
+  // Whether the previous run ended without Close() (known after Open()).
+  bool recovered_abnormally() const { return recovered_abnormally_; }
+
+  // ---- writes
+  // Stores one message; `done` gets the result (after group commit when SYNC_FLUSH and WAIT is not "false").
+  void AsyncPutMessage(model::StoredMessage msg, PutCallback done);
+  // Stores a batch of messages of one topic and queue atomically (one contiguous append).
+  void AsyncPutMessages(std::vector<model::StoredMessage> batch, PutCallback done);
+  // Blocking forms of the above.
+  Result<PutMessageResult> PutMessage(model::StoredMessage msg);
+  Result<PutMessageResult> PutMessages(std::vector<model::StoredMessage> batch);
+
+  // ---- reads
+  Result<GetMessageResult> GetMessage(std::string_view topic, QueueId queue_id, QueueOffset offset,
+                                      int max_msgs, const MessageFilter* filter = nullptr) const;
+  // The record at a commit-log offset (offset message id lookup).
+  Result<model::StoredMessage> LookMessageByOffset(PhysicalOffset offset) const;
+  Result<SelectedBuffer> SelectMessageByOffset(PhysicalOffset offset) const;
+  // Messages whose UNIQ_KEY or KEYS contain `key`, stored within [begin, end] ms, newest first.
+  QueryMessageResult QueryMessage(std::string_view topic, std::string_view key, int max_num, int64_t begin,
+                                  int64_t end) const;
+
+  QueueOffset MinOffsetInQueue(std::string_view topic, QueueId queue_id) const;
+  QueueOffset MaxOffsetInQueue(std::string_view topic, QueueId queue_id) const;
+  // Commit-log offset of the message at a queue offset.
+  Result<PhysicalOffset> CommitLogOffsetInQueue(std::string_view topic, QueueId queue_id,
+                                                QueueOffset offset) const;
+  // First queue offset stored at or after `timestamp` (reset offset by time, SEARCH_OFFSET_BY_TIMESTAMP).
+  QueueOffset OffsetInQueueByTime(std::string_view topic, QueueId queue_id, int64_t timestamp) const;
+  // Store timestamp of the message at a queue offset.
+  Result<int64_t> MessageStoreTimestamp(std::string_view topic, QueueId queue_id, QueueOffset offset) const;
+  // Store time of the oldest message still in the commit log.
+  Result<int64_t> EarliestMessageTime() const;
+
+  PhysicalOffset MinPhyOffset() const { return commit_log_->MinOffset(); }
+  PhysicalOffset MaxPhyOffset() const { return commit_log_->MaxOffset(); }
+
+  void SetMessageArrivingListener(MessageArrivingListener listener) FMQ_EXCLUDES(listener_mu_);
+  // Removes a topic's consume queues (topic deletion).
+  Status DeleteTopicQueues(std::string_view topic) FMQ_EXCLUDES(cq_mu_);
+  std::vector<QueueStats> ListQueues() const FMQ_EXCLUDES(cq_mu_);
+  StoreStats Stats() const;
+  bool IsDiskFull() const { return disk_full_.load(); }
+  // Asks retention to delete expired files on its next rounds regardless of the hour
+  // (DELETE_EXPIRED_COMMITLOG).
+  void TriggerDeleteExpiredFiles() { manual_delete_rounds_ = 20; }
+
+  // ---- deterministic drivers for tests (also used when background_services is off)
+  // Dispatches everything appended so far to consume queues and the index.
+  Status TEST_DispatchAll() { return DispatchAvailable(); }
+  // Flushes consume queues, index and checkpoint as the flush service does (thoroughly).
+  Status TEST_FlushConsumeQueues() { return FlushConsumeQueues(/*thorough=*/true); }
+  // One round of the disk check and retention.
+  void TEST_RunRetention() { RunRetention(); }
+  CommitLog& TEST_commit_log() { return *commit_log_; }
+
+ private:
+  class ServiceLoop;
+
+  Status CheckIdentity();
+  Status LoadConsumeQueues() FMQ_EXCLUDES(cq_mu_);
+  Status Recover(bool last_exit_ok);
+  std::shared_ptr<ConsumeQueue> FindConsumeQueue(std::string_view topic, QueueId queue_id) const
+      FMQ_EXCLUDES(cq_mu_);
+  Result<std::shared_ptr<ConsumeQueue>> FindOrCreateConsumeQueue(std::string_view topic, QueueId queue_id)
+      FMQ_EXCLUDES(cq_mu_);
+  std::vector<std::shared_ptr<ConsumeQueue>> AllConsumeQueues() const FMQ_EXCLUDES(cq_mu_);
+
+  Status CheckWritable(const model::StoredMessage& msg) const;
+  void Put(std::vector<model::StoredMessage> msgs, PutCallback done);
+
+  // Dispatcher: from reput_from_ to the end of the commit log.
+  Status DispatchAvailable() FMQ_EXCLUDES(dispatch_mu_);
+  Status Dispatch(const model::StoredMessageView& msg, int64_t phys, int32_t size);
+  Status FlushConsumeQueues(bool thorough);
+  void RunRetention();
+  Result<int64_t> StoreTimeAt(PhysicalOffset offset, int32_t size) const;
+
+  const MessageStoreConfig config_;
+  io::FileSystem& fs_;  // not owned
+  const Clock& clock_;  // not owned
+  const StoreOptions options_;
+
+  std::unique_ptr<io::FileLock> lock_;
+  std::unique_ptr<StoreCheckpoint> checkpoint_;
+  std::unique_ptr<CommitLog> commit_log_;
+  std::unique_ptr<IndexService> index_;
+
+  mutable Mutex cq_mu_;
+  std::map<std::string, std::map<int32_t, std::shared_ptr<ConsumeQueue>>, std::less<>> cqs_
+      FMQ_GUARDED_BY(cq_mu_);
+
+  Mutex dispatch_mu_;
+  int64_t reput_from_ FMQ_GUARDED_BY(dispatch_mu_) = 0;
+  std::atomic<int64_t> reput_progress_{0};  // mirror of reput_from_ for lock-free readers
+  std::atomic<int64_t> last_dispatched_ts_{0};
+
+  mutable Mutex listener_mu_;
+  MessageArrivingListener listener_ FMQ_GUARDED_BY(listener_mu_);
+
+  std::atomic<bool> open_{false};
+  std::atomic<bool> disk_full_{false};
+  std::atomic<double> disk_used_ratio_{0};
+  std::atomic<int> manual_delete_rounds_{0};
+  std::atomic<int64_t> puts_total_{0};
+  std::atomic<int64_t> put_bytes_total_{0};
+  bool recovered_abnormally_ = false;
+
+  std::vector<std::unique_ptr<ServiceLoop>> services_;
+};
+
+}  // namespace fmq::store
