@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "broker/base/logging.h"
+
 namespace fmq::store {
 
 std::string MappedFile::FileName(int64_t base_offset) {
@@ -58,10 +60,16 @@ Result<std::shared_ptr<MappedFile>> MappedFile::Open(io::FileSystem& fs, std::st
                                                      int64_t base_offset, size_t size) {
   FMQ_ASSIGN_OR_RETURN(auto file, fs.Open(path, io::OpenMode::kReadWrite));
   FMQ_ASSIGN_OR_RETURN(uint64_t actual, file->Size());
-  if (actual != size) {
+  if (actual > size) {
     return Status::Corruption("segment " + path + " has " + std::to_string(actual) +
                               " bytes but the configured " + "segment size is " + std::to_string(size) +
                               "; was the file size setting (mappedFileSize*) changed for an existing store?");
+  }
+  if (actual < size) {
+    // The file was created but its preallocation never reached the disk before a crash: nothing beyond
+    // `actual` was ever durable. Extend it with zeros; recovery finds the end of valid data inside it.
+    GetLogger("store")->warn("extending short segment file={} size={} expected={}", path, actual, size);
+    FMQ_RETURN_IF_ERROR(file->Allocate(size));
   }
   FMQ_ASSIGN_OR_RETURN(auto map, file->Map(size));
   return std::shared_ptr<MappedFile>(

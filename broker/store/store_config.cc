@@ -87,9 +87,15 @@ Status MessageStoreConfig::Validate() const {
                std::to_string(mapped_file_size_consume_queue));
   }
   if (max_message_size == 0) return bad("maxMessageSize must be positive");
-  if (uint64_t{max_message_size} + 64 * 1024 > mapped_file_size_commit_log) {
+  // The largest record (body + topic + properties + fixed fields with IPv6 hosts) plus the 8-byte blank
+  // marker must fit in one segment.
+  const uint64_t largest_record = uint64_t{max_message_size} + model::kMaxTopicLength +
+                                  model::kMaxPropertiesLength + model::kFixedSizeV4 + 24 +
+                                  model::kEndFileMinBlankLength;
+  if (largest_record > mapped_file_size_commit_log) {
     return bad("maxMessageSize " + std::to_string(max_message_size) + " does not fit a commit-log file of " +
-               std::to_string(mapped_file_size_commit_log) + " bytes (with 64 KiB for headers)");
+               std::to_string(mapped_file_size_commit_log) + " bytes (the largest record needs " +
+               std::to_string(largest_record) + ")");
   }
   if (flush_interval_commit_log_ms <= 0 || flush_interval_consume_queue_ms <= 0 ||
       sync_flush_timeout_ms <= 0) {
