@@ -18,27 +18,27 @@ std::string QueueKey(std::string_view topic, QueueId queue_id) {
   return key;
 }
 
-CheckedRecord CheckRecordAt(const MappedFile& file, size_t pos, size_t limit, bool check_crc) {
+CheckedRecord CheckRecord(const uint8_t* p, size_t segment_left, size_t written_left, int64_t phys,
+                          bool check_crc) {
   CheckedRecord r;
-  limit = std::min(limit, file.size());
-  if (pos >= file.size()) {
+  written_left = std::min(written_left, segment_left);
+  if (segment_left == 0) {
     r.kind = RecordKind::kBlank;  // a segment that is exactly full
     return r;
   }
-  if (limit - pos < model::kEndFileMinBlankLength) {
+  if (written_left < model::kEndFileMinBlankLength) {
     r.problem = "fewer than 8 bytes left";
     return r;
   }
-  const uint8_t* p = file.data() + pos;
   const int32_t total = DecodeI32(p);
   const int32_t magic = DecodeI32(p + 4);
   if (magic == kBlankMagic) {
-    if (static_cast<size_t>(total) == file.size() - pos) {
+    if (static_cast<size_t>(total) == segment_left) {
       r.kind = RecordKind::kBlank;
       r.size = static_cast<size_t>(total);
     } else {
-      r.problem = "blank marker with size " + std::to_string(total) + " but " +
-                  std::to_string(file.size() - pos) + " bytes left in the segment";
+      r.problem = "blank marker with size " + std::to_string(total) + " but " + std::to_string(segment_left) +
+                  " bytes left in the segment";
     }
     return r;
   }
@@ -46,8 +46,8 @@ CheckedRecord CheckRecordAt(const MappedFile& file, size_t pos, size_t limit, bo
     r.problem = total == 0 && magic == 0 ? "end of data (zeros)" : "bad magic code " + std::to_string(magic);
     return r;
   }
-  if (total <= 0 || static_cast<size_t>(total) > limit - pos) {
-    r.problem = "record size " + std::to_string(total) + " exceeds the " + std::to_string(limit - pos) +
+  if (total <= 0 || static_cast<size_t>(total) > written_left) {
+    r.problem = "record size " + std::to_string(total) + " exceeds the " + std::to_string(written_left) +
                 " bytes written";
     return r;
   }
@@ -56,15 +56,22 @@ CheckedRecord CheckRecordAt(const MappedFile& file, size_t pos, size_t limit, bo
     r.problem = std::string(view.status().message());
     return r;
   }
-  if (view->physical_offset.value() != file.base_offset() + static_cast<int64_t>(pos)) {
+  if (view->physical_offset.value() != phys) {
     r.problem = "record claims physical offset " + std::to_string(view->physical_offset.value()) +
-                " but sits at " + std::to_string(file.base_offset() + static_cast<int64_t>(pos));
+                " but sits at " + std::to_string(phys);
     return r;
   }
   r.kind = RecordKind::kMessage;
   r.size = static_cast<size_t>(total);
   r.view = *view;
   return r;
+}
+
+CheckedRecord CheckRecordAt(const MappedFile& file, size_t pos, size_t limit, bool check_crc) {
+  if (pos >= file.size()) return CheckRecord(nullptr, 0, 0, 0, check_crc);
+  return CheckRecord(file.data() + pos, file.size() - pos,
+                     std::min(limit, file.size()) - std::min(pos, limit),
+                     file.base_offset() + static_cast<int64_t>(pos), check_crc);
 }
 
 // ---------------------------------------------------------------------------------------------------------

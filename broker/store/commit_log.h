@@ -74,6 +74,10 @@ struct CheckedRecord {
 // record's PHYSICALOFFSET field equals its real position (so stale bytes are never taken for a record) and,
 // if `check_crc`, the body CRC.
 CheckedRecord CheckRecordAt(const MappedFile& file, size_t pos, size_t limit, bool check_crc);
+// The same check on raw bytes: `p` is the record's first byte at commit-log offset `phys`, `segment_left` the
+// bytes from it to the end of its segment, `written_left` how many of those hold written data.
+CheckedRecord CheckRecord(const uint8_t* p, size_t segment_left, size_t written_left, int64_t phys,
+                          bool check_crc);
 
 class CommitLog {
  public:

@@ -1,0 +1,49 @@
+// `ferrymq`: the broker image's main program. Subcommands:
+//   ferrymq store verify|dump|stats <dir>   read-only store tools (this issue)
+//   ferrymq standalone | namesrv | broker    the network programs (issue "Remoting protocol, name server and
+//                                            produce/consume"): until they land, they say so and exit 2.
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "broker/cmd/store_command.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: ferrymq <command> [args]
+
+commands:
+  store verify|dump|stats <dir>   inspect a store directory (read-only); `ferrymq store --help` for options
+  standalone                      name server and broker in one process
+  namesrv                         the name server
+  broker -c broker.conf           a broker
+  version                         print the version
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string cmd = args[0];
+  args.erase(args.begin());
+  if (cmd == "store") return fmq::cmd::RunStoreCommand(args);
+  if (cmd == "version") {
+    std::cout << "ferrymq " << FMQ_VERSION << "\n";
+    return 0;
+  }
+  if (cmd == "standalone" || cmd == "namesrv" || cmd == "broker") {
+    std::cerr
+        << "ferrymq " << cmd << ": the network broker is not built yet; this build holds the storage "
+        << "engine and its tools (`ferrymq store --help`). The remoting protocol, name server and broker "
+        << "arrive with the next milestone.\n";
+    return 2;
+  }
+  std::cerr << "ferrymq: unknown command '" << cmd << "'\n" << kUsage;
+  return 2;
+}
