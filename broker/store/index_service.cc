@@ -185,26 +185,27 @@ Status IndexService::BuildIndex(std::string_view topic, std::string_view uniq_ke
       break;
     }
   }
-  std::string key;
-  auto put = [&](std::string_view k) -> Status {
-    key.assign(topic);
-    key += '#';
-    key += k;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      FMQ_ASSIGN_OR_RETURN(IndexFile * f, Writable());
-      if (f->Put(key, phys, store_timestamp)) return Status::Ok();
-    }
-    return Status::Internal("index file full right after creation");
-  };
-  if (!uniq_key.empty()) FMQ_RETURN_IF_ERROR(put(uniq_key));
+  if (!uniq_key.empty()) FMQ_RETURN_IF_ERROR(PutKey(topic, uniq_key, phys, store_timestamp));
   size_t start = 0;
   while (start < keys.size()) {
     size_t sp = keys.find(' ', start);
     if (sp == std::string_view::npos) sp = keys.size();
-    if (sp > start) FMQ_RETURN_IF_ERROR(put(keys.substr(start, sp - start)));
+    if (sp > start) FMQ_RETURN_IF_ERROR(PutKey(topic, keys.substr(start, sp - start), phys, store_timestamp));
     start = sp + 1;
   }
   return Status::Ok();
+}
+
+Status IndexService::PutKey(std::string_view topic, std::string_view key, int64_t phys,
+                            int64_t store_timestamp) {
+  std::string full(topic);
+  full += '#';
+  full += key;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    FMQ_ASSIGN_OR_RETURN(IndexFile * f, Writable());
+    if (f->Put(full, phys, store_timestamp)) return Status::Ok();
+  }
+  return Status::Internal("index file full right after creation");
 }
 
 IndexQueryResult IndexService::Query(std::string_view topic, std::string_view key, size_t max, int64_t begin,

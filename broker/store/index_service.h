@@ -108,6 +108,8 @@ class IndexService {
 
  private:
   Result<IndexFile*> Writable() FMQ_REQUIRES(mu_);
+  Status PutKey(std::string_view topic, std::string_view key, int64_t phys, int64_t store_timestamp)
+      FMQ_REQUIRES(mu_);
 
   io::FileSystem& fs_;
   const std::string dir_;

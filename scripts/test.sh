@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): installs what the build needs, then builds and runs every test tier
+# that exists, each in its CMake preset:
+#   debug  all tests (unit + integration)          asan  all tests under AddressSanitizer + UBSan
+#   tsan   unit tests under ThreadSanitizer        clang build with -Wthread-safety, unit tests
+#   fuzz   libFuzzer targets, a short run each (FMQ_FUZZ_SECONDS, default 20)
+# FMQ_TEST_PRESETS picks a subset, e.g. FMQ_TEST_PRESETS="debug" scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ferrymq/ccache}"
+export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+mkdir -p "$CCACHE_DIR"
+export FMQ_LOG_LEVEL="${FMQ_LOG_LEVEL:-warn}"
+JOBS="${FMQ_JOBS:-$(nproc)}"
+PRESETS="${FMQ_TEST_PRESETS:-debug asan tsan clang fuzz}"
+FUZZ_SECONDS="${FMQ_FUZZ_SECONDS:-20}"
+
+passed=0
+failed=0
+failures=()
+start_all=$(date +%s)
+
+count_ctest() {  # $1 = log file, $2 = preset
+  local line
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$1" | tail -1 || true)
+  if [[ -z "$line" ]]; then
+    failed=$((failed + 1)); failures+=("$2: ctest did not run"); return
+  fi
+  local total fail
+  total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+  fail=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
+  passed=$((passed + total - fail)); failed=$((failed + fail))
+  ((fail == 0)) || failures+=("$2: $fail ctest failure(s), see $1")
+}
+
+echo "== dependency rule"
+if python3 scripts/check_deps.py; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("dependency rule"); fi
+
+for preset in $PRESETS; do
+  t0=$(date +%s)
+  echo "== preset $preset: configure and build"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$JOBS"
+  log="build/$preset/ctest.log"
+  case "$preset" in
+    fuzz)
+      for target in build/fuzz/tests/fuzz/*_fuzz; do
+        name=$(basename "$target")
+        corpus="build/fuzz/corpus/$name"; mkdir -p "$corpus"
+        echo "-- $name for ${FUZZ_SECONDS}s"
+        if "$target" -max_total_time="$FUZZ_SECONDS" -max_len=70000 -print_final_stats=1 "$corpus" \
+             tests/fuzz/seeds/"${name%_fuzz}" >"build/fuzz/$name.log" 2>&1; then
+          passed=$((passed + 1)); grep -E 'stat::number_of_executed_units' "build/fuzz/$name.log" || true
+        else
+          failed=$((failed + 1)); failures+=("fuzz $name: see build/fuzz/$name.log"); tail -30 "build/fuzz/$name.log"
+        fi
+      done
+      ;;
+    tsan|clang)
+      set +e; ctest --preset "$preset" -L unit -j "$JOBS" 2>&1 | tee "$log"; set -e
+      count_ctest "$log" "$preset" ;;
+    *)
+      set +e; ctest --preset "$preset" -j "$JOBS" 2>&1 | tee "$log"; set -e
+      count_ctest "$log" "$preset" ;;
+  esac
+  echo "== preset $preset took $(( $(date +%s) - t0 ))s"
+done
+
+echo "== all tiers took $(( $(date +%s) - start_all ))s"
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "tests: $passed passed, $failed failed"
+((failed == 0))
