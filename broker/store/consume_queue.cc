@@ -126,6 +126,24 @@ Status ConsumeQueue::TruncateDirty(int64_t phys_end) {
   return Status::Ok();
 }
 
+Status ConsumeQueue::TrimTail(const std::function<bool(const CqEntry&, QueueOffset)>& matches,
+                              int max_checks) {
+  for (int i = 0; i < max_checks && MaxOffset() > MinOffset(); ++i) {
+    const QueueOffset last = MaxOffset() - 1;
+    FMQ_ASSIGN_OR_RETURN(CqEntry e, GetEntry(last));
+    if (e.size == kFillerSize || matches(e, last)) return Status::Ok();
+    GetLogger("store")->warn("dropping torn consume-queue entry topic={} queue={} offset={}", topic_,
+                             queue_id_.value(), last.value());
+    FMQ_RETURN_IF_ERROR(queue_.Truncate(last.value() * int64_t{kEntrySize}));
+    max_physical_end_ = 0;
+    if (MaxOffset() > MinOffset()) {
+      FMQ_ASSIGN_OR_RETURN(CqEntry prev, GetEntry(MaxOffset() - 1));
+      if (prev.size != kFillerSize) max_physical_end_ = prev.offset.value() + prev.size;
+    }
+  }
+  return Status::Ok();
+}
+
 void ConsumeQueue::CorrectMinOffset(int64_t commit_log_min) {
   for (const auto& f : queue_.Files()) {
     const size_t wrote = f->WrotePosition();

@@ -53,6 +53,12 @@ class ConsumeQueue {
   // front of it within its file.
   Status PutEntry(const CqEntry& entry, QueueOffset queue_offset);
 
+  // Drops entries from the end while `matches(entry, queue offset)` is false (at most `max_checks`). An entry
+  // that straddles a page boundary can survive a crash half written (offset and size intact, tag code
+  // zeroed); recovery checks the tail against the commit log and re-dispatch writes the dropped entries
+  // again.
+  Status TrimTail(const std::function<bool(const CqEntry&, QueueOffset)>& matches, int max_checks);
+
   // Removes entries whose message ends beyond commit-log offset `phys_end` (after a commit-log truncation).
   Status TruncateDirty(int64_t phys_end);
   // Advances the min offset past entries pointing below `commit_log_min` (their messages were deleted).

@@ -139,7 +139,8 @@ Status IndexFile::Flush() {
 IndexService::IndexService(io::FileSystem& fs, std::string dir, int slots, int max_index, const Clock& clock)
     : fs_(fs), dir_(std::move(dir)), slots_(slots), max_index_(max_index), clock_(clock) {}
 
-Status IndexService::Load(bool last_exit_ok, int64_t checkpoint_timestamp) {
+Result<int64_t> IndexService::Load(bool last_exit_ok, int64_t checkpoint_timestamp) {
+  int64_t rebuild_from = INT64_MAX;
   FMQ_RETURN_IF_ERROR(fs_.CreateDirs(dir_));
   FMQ_ASSIGN_OR_RETURN(auto names, fs_.ListDir(dir_));
   MutexLock lock(&mu_);
@@ -151,17 +152,19 @@ Status IndexService::Load(bool last_exit_ok, int64_t checkpoint_timestamp) {
       // An index file is derived data: a bad one is dropped and rebuilt, never a reason not to start.
       GetLogger("store")->warn("dropping unreadable index file={} error={}", path, f.status().ToString());
       (void)fs_.Remove(path);
+      rebuild_from = 0;  // its range is unknown: rebuild everything
       continue;
     }
     if (!last_exit_ok && (*f)->end_timestamp() > checkpoint_timestamp) {
       GetLogger("store")->info("dropping index file newer than checkpoint file={} end={} checkpoint={}", path,
                                (*f)->end_timestamp(), checkpoint_timestamp);
+      rebuild_from = std::min(rebuild_from, (*f)->begin_phy_offset());
       (void)(*f)->Unlink();
       continue;
     }
     files_.push_back(std::move(*f));
   }
-  return Status::Ok();
+  return rebuild_from;
 }
 
 Result<IndexFile*> IndexService::Writable() {

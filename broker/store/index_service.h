@@ -76,7 +76,7 @@ class IndexFile {
 };
 
 struct IndexQueryResult {
-  std::vector<int64_t> phy_offsets;  // may include hash collisions: callers check the message's keys
+  std::vector<int64_t> phy_offsets;  // may include hash collisions
   int64_t index_last_update_timestamp = 0;
   int64_t index_last_update_phy_offset = 0;
 };
@@ -85,15 +85,18 @@ class IndexService {
  public:
   IndexService(io::FileSystem& fs, std::string dir, int slots, int max_index, const Clock& clock);
 
-  // Maps the index files. After an abnormal exit, files holding entries newer than `checkpoint_timestamp` are
-  // deleted: re-dispatch rebuilds them.
-  Status Load(bool last_exit_ok, int64_t checkpoint_timestamp) FMQ_EXCLUDES(mu_);
+  // Maps the index files. After an abnormal exit, files holding entries newer than `checkpoint_timestamp` may
+  // be torn and are deleted; the result is the commit-log offset from which re-dispatch rebuilds them (the
+  // first message they held), or INT64_MAX when nothing was deleted.
+  Result<int64_t> Load(bool last_exit_ok, int64_t checkpoint_timestamp) FMQ_EXCLUDES(mu_);
 
   // Indexes one message: its UNIQ_KEY and KEYS. Messages below the newest file's endPhyOffset are already
   // indexed and skipped.
   Status BuildIndex(std::string_view topic, std::string_view uniq_key, std::string_view keys, int64_t phys,
                     int64_t store_timestamp) FMQ_EXCLUDES(mu_);
 
+  // Offsets of entries whose key hashes like "topic#key" (collisions included: callers decode the message
+  // and compare what they need).
   IndexQueryResult Query(std::string_view topic, std::string_view key, size_t max, int64_t begin,
                          int64_t end) const FMQ_EXCLUDES(mu_);
 

@@ -44,7 +44,7 @@ Result<std::shared_ptr<MappedFile>> MappedFileAllocator::Obtain(const std::strin
     // Not requested, still running at stop, or failed in the background (e.g. disk full): try here so the
     // caller sees the real error.
     if (mine && mine->done && !mine->result.ok()) (void)fs_.RemoveAll(path);
-    result = MappedFile::Create(fs_, path, base, size, WarmMode::kNone);
+    result = MappedFile::Create(fs_, path, base, size, warm_);
   }
   if (result.ok() && !IsStopped()) {
     MutexLock lock(&mu_);

@@ -111,13 +111,19 @@ Status MessageStore::Open() {
   FMQ_ASSIGN_OR_RETURN(checkpoint_, StoreCheckpoint::Open(fs_, config_.CheckpointPath()));
   commit_log_ = std::make_unique<CommitLog>(config_, fs_, clock_, checkpoint_.get());
   FMQ_RETURN_IF_ERROR(commit_log_->Load());
+  // A missing directory means its structures were never built or were deleted: rebuild them from the log.
+  RecoveryPlan plan;
+  plan.last_exit_ok = last_exit_ok;
+  plan.rebuild_all = !fs_.IsDirectory(config_.ConsumeQueueDir());
   FMQ_RETURN_IF_ERROR(LoadConsumeQueues());
   if (config_.message_index_enable) {
+    plan.rebuild_all |= !fs_.IsDirectory(config_.IndexDir());
     index_ = std::make_unique<IndexService>(fs_, config_.IndexDir(), config_.max_hash_slot_num,
                                             config_.max_index_num, clock_);
-    FMQ_RETURN_IF_ERROR(index_->Load(last_exit_ok, checkpoint_->index_msg_timestamp()));
+    FMQ_ASSIGN_OR_RETURN(plan.index_rebuild_from,
+                         index_->Load(last_exit_ok, checkpoint_->index_msg_timestamp()));
   }
-  FMQ_RETURN_IF_ERROR(Recover(last_exit_ok));
+  FMQ_RETURN_IF_ERROR(Recover(plan));
 
   // The abort marker exists for as long as the store is open: finding it at the next Open means a crash.
   {
@@ -162,7 +168,7 @@ Status MessageStore::LoadConsumeQueues() {
     for (const auto& q : queues) {
       int32_t qid = -1;
       auto [ptr, ec] = std::from_chars(q.data(), q.data() + q.size(), qid);
-      if (ec != std::errc() || ptr != q.data() + q.size() || qid < 0) continue;
+      if (ec != std::errc() || ptr != q.data() + q.size() || qid < 0 || std::to_string(qid) != q) continue;
       auto cq = std::make_shared<ConsumeQueue>(fs_, topic, QueueId(qid), root,
                                                config_.mapped_file_size_consume_queue);
       FMQ_RETURN_IF_ERROR(cq->Load());
@@ -172,11 +178,12 @@ Status MessageStore::LoadConsumeQueues() {
   return Status::Ok();
 }
 
-Status MessageStore::Recover(bool last_exit_ok) {
+Status MessageStore::Recover(const RecoveryPlan& plan) {
   auto queues = AllConsumeQueues();
   for (auto& cq : queues) FMQ_RETURN_IF_ERROR(cq->Recover());
-  FMQ_ASSIGN_OR_RETURN(PhysicalOffset redispatch_from,
-                       commit_log_->Recover(!last_exit_ok, checkpoint_->MinTimestamp()));
+  FMQ_ASSIGN_OR_RETURN(
+      PhysicalOffset redispatch_from,
+      commit_log_->Recover(!plan.last_exit_ok, checkpoint_->MinTimestamp(index_ != nullptr)));
   const int64_t cl_min = commit_log_->MinOffset().value();
   const int64_t cl_max = commit_log_->MaxOffset().value();
   if (commit_log_->queue().Empty()) {
@@ -185,18 +192,25 @@ Status MessageStore::Recover(bool last_exit_ok) {
     MutexLock lock(&cq_mu_);
     cqs_.clear();
     if (index_) FMQ_RETURN_IF_ERROR(index_->Destroy());
-    if (index_) FMQ_RETURN_IF_ERROR(index_->Load(true, 0));
+    if (index_) FMQ_RETURN_IF_ERROR(index_->Load(true, 0).status());
   }
   for (auto& cq : AllConsumeQueues()) {
     FMQ_RETURN_IF_ERROR(cq->TruncateDirty(cl_max));
+    if (!plan.last_exit_ok) {
+      // Only the last entries can be torn (the scan stopped at the first zeroed one): check them.
+      FMQ_RETURN_IF_ERROR(cq->TrimTail(
+          [&](const CqEntry& e, QueueOffset qo) { return EntryMatchesLog(*cq, e, qo); }, /*max_checks=*/8));
+    }
     cq->CorrectMinOffset(cl_min);
   }
   // Where dispatch resumes: the furthest point every derived structure is known to cover.
   int64_t from = 0;
   for (auto& cq : AllConsumeQueues()) from = std::max(from, cq->MaxPhysicalEnd());
-  if (index_) from = std::min(from, index_->EndPhyOffset());
-  if (!last_exit_ok) from = std::min(from, redispatch_from.value());
+  if (!plan.last_exit_ok) from = std::min(from, redispatch_from.value());
+  from = std::min(from, plan.index_rebuild_from);
+  if (plan.rebuild_all) from = cl_min;
   from = std::clamp(from, cl_min, cl_max);
+  recovery_ = {!plan.last_exit_ok, redispatch_from.value(), from};
   {
     MutexLock lock(&dispatch_mu_);
     reput_from_ = from;
@@ -209,6 +223,19 @@ Status MessageStore::Recover(bool last_exit_ok) {
   for (auto& cq : AllConsumeQueues()) table[QueueKey(cq->topic(), cq->queue_id())] = cq->MaxOffset().value();
   commit_log_->SetQueueOffsetTable(std::move(table));
   return Status::Ok();
+}
+
+bool MessageStore::EntryMatchesLog(const ConsumeQueue& cq, const CqEntry& e, QueueOffset qo) const {
+  auto buf = commit_log_->GetData(e.offset, static_cast<size_t>(e.size));
+  if (!buf.ok()) return false;
+  auto view = model::DecodeStoredMessageView(buf->bytes(), /*check_crc=*/false);
+  if (!view.ok() || view->topic != cq.topic() || view->queue_id != cq.queue_id() ||
+      view->queue_offset != qo) {
+    return false;
+  }
+  int64_t tags = 0;
+  if (auto t = model::FindProperty(view->properties, model::prop::kTags)) tags = model::TagsHashCode(*t);
+  return tags == e.tags_code;
 }
 
 void MessageStore::Close() {
@@ -262,7 +289,13 @@ void MessageStore::Put(std::vector<model::StoredMessage> msgs, PutCallback done)
     return;
   }
   size_t body_total = 0;
-  for (const auto& m : msgs) {
+  for (auto& m : msgs) {
+    m.store_host = config_.store_host;  // this broker stores it: STOREHOST and the offset message id agree
+    if (msgs.size() > 1 &&
+        model::sysflag::TransactionType(m.sys_flag) != model::sysflag::kTransactionNotType) {
+      done(Status::InvalidArgument("a batch cannot carry transaction messages"));
+      return;
+    }
     Status s = CheckWritable(m);
     if (!s.ok()) {
       done(std::move(s));
@@ -392,6 +425,12 @@ Status MessageStore::Dispatch(const model::StoredMessageView& msg, int64_t phys,
 }
 
 Status MessageStore::FlushConsumeQueues(bool thorough) {
+  const int64_t now = clock_.MonotonicNanos();
+  if (now - last_thorough_flush_nanos_.load() >=
+      int64_t{config_.flush_consume_queue_thorough_interval_ms} * 1'000'000) {
+    thorough = true;
+  }
+  if (thorough) last_thorough_flush_nanos_ = now;
   const int64_t ts = last_dispatched_ts_.load(std::memory_order_acquire);
   const int least = thorough ? 0 : config_.flush_consume_queue_least_pages;
   for (auto& cq : AllConsumeQueues()) {
@@ -632,10 +671,15 @@ QueueOffset MessageStore::MaxOffsetInQueue(std::string_view topic, QueueId queue
 
 Result<PhysicalOffset> MessageStore::CommitLogOffsetInQueue(std::string_view topic, QueueId queue_id,
                                                             QueueOffset offset) const {
+  FMQ_ASSIGN_OR_RETURN(CqEntry e, ConsumeQueueEntry(topic, queue_id, offset));
+  return e.offset;
+}
+
+Result<CqEntry> MessageStore::ConsumeQueueEntry(std::string_view topic, QueueId queue_id,
+                                                QueueOffset offset) const {
   auto cq = FindConsumeQueue(topic, queue_id);
   if (!cq) return Status::NotFound("no queue " + std::string(topic) + ":" + std::to_string(queue_id.value()));
-  FMQ_ASSIGN_OR_RETURN(CqEntry e, cq->GetEntry(offset));
-  return e.offset;
+  return cq->GetEntry(offset);
 }
 
 Result<int64_t> MessageStore::StoreTimeAt(PhysicalOffset offset, int32_t size) const {

@@ -127,6 +127,14 @@ class MessageStore {
   // Whether the previous run ended without Close() (known after Open()).
   bool recovered_abnormally() const { return recovered_abnormally_; }
 
+  // What the last Open() did: where the commit-log scan started and where dispatch replayed from.
+  struct RecoveryInfo {
+    bool abnormal = false;
+    int64_t scan_safe_point = 0;  // abnormal: start of the segment scanned from; normal: end of the log
+    int64_t dispatched_from = 0;  // consume queues and index were rebuilt from this commit-log offset
+  };
+  const RecoveryInfo& recovery_info() const { return recovery_; }
+
   // ---- writes
   // Stores one message; `done` gets the result (after group commit when SYNC_FLUSH and WAIT is not "false").
   void AsyncPutMessage(model::StoredMessage msg, PutCallback done);
@@ -151,6 +159,8 @@ class MessageStore {
   // Commit-log offset of the message at a queue offset.
   Result<PhysicalOffset> CommitLogOffsetInQueue(std::string_view topic, QueueId queue_id,
                                                 QueueOffset offset) const;
+  // The whole consume-queue entry at a queue offset.
+  Result<CqEntry> ConsumeQueueEntry(std::string_view topic, QueueId queue_id, QueueOffset offset) const;
   // First queue offset stored at or after `timestamp` (reset offset by time, SEARCH_OFFSET_BY_TIMESTAMP).
   QueueOffset OffsetInQueueByTime(std::string_view topic, QueueId queue_id, int64_t timestamp) const;
   // Store timestamp of the message at a queue offset.
@@ -183,9 +193,16 @@ class MessageStore {
  private:
   class ServiceLoop;
 
+  struct RecoveryPlan {
+    bool last_exit_ok = true;
+    bool rebuild_all = false;                // consumequeue/ or index/ was missing
+    int64_t index_rebuild_from = INT64_MAX;  // first message of index files dropped after a crash
+  };
+
   Status CheckIdentity();
   Status LoadConsumeQueues() FMQ_EXCLUDES(cq_mu_);
-  Status Recover(bool last_exit_ok);
+  Status Recover(const RecoveryPlan& plan);
+  bool EntryMatchesLog(const ConsumeQueue& cq, const CqEntry& e, QueueOffset qo) const;
   std::shared_ptr<ConsumeQueue> FindConsumeQueue(std::string_view topic, QueueId queue_id) const
       FMQ_EXCLUDES(cq_mu_);
   Result<std::shared_ptr<ConsumeQueue>> FindOrCreateConsumeQueue(std::string_view topic, QueueId queue_id)
@@ -220,6 +237,8 @@ class MessageStore {
   int64_t reput_from_ FMQ_GUARDED_BY(dispatch_mu_) = 0;
   std::atomic<int64_t> reput_progress_{0};  // mirror of reput_from_ for lock-free readers
   std::atomic<int64_t> last_dispatched_ts_{0};
+  std::atomic<int64_t> last_thorough_flush_nanos_{0};
+  RecoveryInfo recovery_;
 
   mutable Mutex listener_mu_;
   MessageArrivingListener listener_ FMQ_GUARDED_BY(listener_mu_);

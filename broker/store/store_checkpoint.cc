@@ -22,8 +22,9 @@ Result<std::unique_ptr<StoreCheckpoint>> StoreCheckpoint::Open(io::FileSystem& f
   return cp;
 }
 
-int64_t StoreCheckpoint::MinTimestamp() const {
-  return std::min({physic_.load(), logics_.load(), index_.load()});
+int64_t StoreCheckpoint::MinTimestamp(bool include_index) const {
+  int64_t m = std::min(physic_.load(), logics_.load());
+  return include_index ? std::min(m, index_.load()) : m;
 }
 
 Status StoreCheckpoint::Flush() {

@@ -35,9 +35,9 @@ class StoreCheckpoint {
   void set_logics_msg_timestamp(int64_t v) { logics_.store(v); }
   void set_index_msg_timestamp(int64_t v) { index_.store(v); }
 
-  // The timestamp before which everything is durable everywhere (min of the three; index included so the
-  // index is always rebuilt completely).
-  int64_t MinTimestamp() const;
+  // The timestamp before which everything is durable everywhere: min of the three (the index only when it is
+  // enabled, so it is always rebuilt completely after a crash).
+  int64_t MinTimestamp(bool include_index) const;
 
   // Writes the three values and syncs the file.
   Status Flush() FMQ_EXCLUDES(mu_);

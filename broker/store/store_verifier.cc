@@ -102,7 +102,7 @@ VerifyReport VerifyStore(const MessageStore& store, const VerifyOptions& options
     for (const auto& q : store.ListQueues()) {
       auto& want = expected[{q.topic, q.queue_id.value()}];
       for (int64_t off = q.min_offset.value(); off < q.max_offset.value(); ++off) {
-        auto got = store.CommitLogOffsetInQueue(q.topic, q.queue_id, QueueOffset(off));
+        auto got = store.ConsumeQueueEntry(q.topic, q.queue_id, QueueOffset(off));
         ++rep.consume_queue_entries;
         auto it = want.find(off);
         if (it == want.end()) {
@@ -110,11 +110,15 @@ VerifyReport VerifyStore(const MessageStore& store, const VerifyOptions& options
                   std::to_string(off) + " has no message in the commit log");
           continue;
         }
-        if (!got.ok() || got->value() != it->second.phys) {
+        auto text = [](int64_t o, int64_t s, int64_t t) {
+          return std::to_string(o) + "/" + std::to_string(s) + "/" + std::to_string(t);
+        };
+        if (!got.ok() || got->offset.value() != it->second.phys || got->size != it->second.size ||
+            got->tags_code != it->second.tags_code) {
           problem("consume queue " + q.topic + ":" + std::to_string(q.queue_id.value()) + " offset " +
-                  std::to_string(off) + " points at " +
-                  (got.ok() ? std::to_string(got->value()) : "nothing") + ", the commit log has it at " +
-                  std::to_string(it->second.phys));
+                  std::to_string(off) + " holds (offset/size/tag code) " +
+                  (got.ok() ? text(got->offset.value(), got->size, got->tags_code) : "nothing") +
+                  ", the commit log says " + text(it->second.phys, it->second.size, it->second.tags_code));
         }
         want.erase(it);
       }
