@@ -239,8 +239,11 @@ class MemoryMapping final : public Mapping {
     MutexLock lock(&state_->mu);
     FileNode& node = *node_;
     if (node.durable.size() < node.size) node.durable.resize(node.size);
-    const uint64_t begin = offset / kPageSize * kPageSize;
-    const uint64_t end = std::min<uint64_t>(RoundUpToPage(offset + length), node.size);
+    // Exactly the synced range: the rest of its first and last pages may be being written through the
+    // mapping by another thread right now (the kernel would persist whatever those bytes held; keeping the
+    // old durable bytes there is one of the outcomes a crash may show, and it does not read racing memory).
+    const uint64_t begin = offset;
+    const uint64_t end = std::min<uint64_t>(offset + length, node.size);
     if (end > begin) std::memcpy(node.durable.data() + begin, node.buf.get() + begin, end - begin);
     node.mtime = state_->Now();
     return Status::Ok();

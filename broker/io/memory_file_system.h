@@ -26,7 +26,9 @@
 //    is alive: growing a mapped file beyond the buffer's reserved capacity (the largest size the file ever
 //    had, rounded up to 4 KiB, or more after append-style growth) fails with FailedPrecondition. Map a file
 //    after Allocate()-ing it to its final size, as the store does, and this never happens.
-//  * Mapping::Sync(offset, length) makes the covering 4 KiB pages durable and raises the durable size to at
+//  * Mapping::Sync(offset, length) makes exactly those bytes durable (not the rest of their pages, which
+//  another
+//    thread may be writing through the mapping) and raises the durable size to at
 //    least the current size (as fdatasync of a mapped range persists a size set by an earlier
 //    ftruncate/fallocate). File::Sync makes the whole content and the size durable.
 //  * The modification time is clock->NowMillis() at every WriteAt, Truncate, Allocate and File::Sync, and at

@@ -123,38 +123,85 @@ class CommitLog::GroupCommitService : public ServiceThread {
 
   explicit GroupCommitService(CommitLog* log) : ServiceThread("fmq-group-commit"), log_(log) {}
 
+  // Asynchronous waiter: `done` runs on this service's thread once the request's bytes are durable.
   void Enqueue(Request req) {
+    MutexLock lock(&mu_);
+    requests_.push_back(std::move(req));
+    if (idle_) work_cv_.Signal();
+  }
+
+  // Blocking waiter: returns once everything below `offset` is durable, the flush failed, or the deadline
+  // passed. Blocking waiters sleep on an atomic round counter (a futex) that each round bumps and wakes once:
+  // a woken waiter re-checks two atomics and returns without touching a mutex, so 64 waiters cost one wake-up
+  // call per round and no lock convoy. While waiters exist and no round runs, the service ticks the counter
+  // every 10 ms so deadlines are noticed.
+  Status WaitFlushed(int64_t offset, int64_t deadline_nanos) {
+    if (flushed_pub_.load(std::memory_order_acquire) >= offset) return Status::Ok();
     {
       MutexLock lock(&mu_);
-      requests_.push_back(std::move(req));
+      want_ = std::max(want_, offset);
+      if (idle_) work_cv_.Signal();
     }
-    Wakeup();
+    blocked_waiters_.fetch_add(1, std::memory_order_acq_rel);
+    const uint32_t failures_at_entry = failed_rounds_.load(std::memory_order_acquire);
+    Status result;
+    while (true) {
+      const uint32_t round = rounds_pub_.load(std::memory_order_acquire);
+      if (flushed_pub_.load(std::memory_order_acquire) >= offset) break;
+      if (failed_rounds_.load(std::memory_order_acquire) != failures_at_entry) {
+        MutexLock lock(&mu_);
+        result = last_status_.WithContext("flush disk failed");
+        break;
+      }
+      if (IsStopped()) {
+        result = Status::Unavailable("the commit log is shutting down");
+        break;
+      }
+      if (log_->clock_.MonotonicNanos() >= deadline_nanos) {
+        result = Status::DeadlineExceeded("flush disk timeout");
+        break;
+      }
+      rounds_pub_.wait(round, std::memory_order_acquire);
+    }
+    blocked_waiters_.fetch_sub(1, std::memory_order_acq_rel);
+    return result;
   }
 
  protected:
   void Run() override {
-    while (!IsStopped()) {
-      WaitForRunning(std::chrono::milliseconds(10));
-      Round();
-    }
-    Round();  // answer whatever arrived before Stop
+    while (!IsStopped()) Round(/*final=*/false);
+    Round(/*final=*/true);  // answer whatever arrived before Stop
   }
 
  private:
-  void Round() {
+  void Round(bool final) {
     std::vector<Request> batch;
+    int64_t target;
     {
       MutexLock lock(&mu_);
+      // Sleep only when nobody waits; appenders wake us through idle_.
+      while (!final && requests_.empty() && want_ <= flushed_ && !IsStopped()) {
+        idle_ = true;
+        if (!work_cv_.WaitFor(std::chrono::milliseconds(10)) && blocked_waiters_.load() > 0) Tick();
+      }
+      idle_ = false;
       batch.swap(requests_);
+      target = want_;
     }
-    if (batch.empty()) return;
-    int64_t target = 0;
     for (const auto& r : batch) target = std::max(target, r.next_offset);
-    int64_t ts = log_->last_store_ts_.load(std::memory_order_acquire);
-    int64_t max = log_->max_offset_.load(std::memory_order_acquire);
+    const int64_t ts = log_->last_store_ts_.load(std::memory_order_acquire);
+    const int64_t max = log_->max_offset_.load(std::memory_order_acquire);
     Status s = log_->FlushTo(std::max(target, max), 0);
     if (s.ok()) log_->NoteFlushed(ts, max);
     const int64_t flushed = log_->queue_.FlushedWhere();
+    {
+      MutexLock lock(&mu_);
+      flushed_ = flushed;
+      last_status_ = s;
+    }
+    flushed_pub_.store(flushed, std::memory_order_release);
+    if (!s.ok()) failed_rounds_.fetch_add(1, std::memory_order_acq_rel);
+    Tick();
     const int64_t now = log_->clock_.MonotonicNanos();
     for (auto& r : batch) {
       if (r.next_offset <= flushed) {
@@ -171,24 +218,49 @@ class CommitLog::GroupCommitService : public ServiceThread {
     }
   }
 
+  // Wakes every blocking waiter once.
+  void Tick() {
+    rounds_pub_.fetch_add(1, std::memory_order_acq_rel);
+    rounds_pub_.notify_all();
+  }
+
   CommitLog* log_;  // owner
   Mutex mu_;
+  CondVar work_cv_{&mu_};  // wakes the service when it is idle
   std::vector<Request> requests_ FMQ_GUARDED_BY(mu_);
+  int64_t want_ FMQ_GUARDED_BY(mu_) = 0;     // furthest offset a blocking waiter needs
+  int64_t flushed_ FMQ_GUARDED_BY(mu_) = 0;  // durable offset published by the last round
+  Status last_status_ FMQ_GUARDED_BY(mu_);
+  bool idle_ FMQ_GUARDED_BY(mu_) = false;
+  std::atomic<int64_t> flushed_pub_{0};  // == flushed_, for lock-free waiters
+  std::atomic<uint32_t> rounds_pub_{0};  // futex word blocking waiters sleep on
+  std::atomic<uint32_t> failed_rounds_{0};
+  std::atomic<int> blocked_waiters_{0};
 };
 
 // ---------------------------------------------------------------------------------------------------------
 // CommitLog
+
+namespace {
+// SYNC_FLUSH syncs after every group of appends: positional writes into pre-written pages sync ~2.4x faster
+// than mapped pages here. ASYNC_FLUSH appends by memcpy into pre-touched pages, the cheapest append.
+WriteMode WriteModeFor(const MessageStoreConfig& c) {
+  return c.flush_disk_type == FlushDiskType::kSync ? WriteMode::kPositional : WriteMode::kMapped;
+}
+WarmMode WarmFor(const MessageStoreConfig& c) {
+  if (!c.warm_mapped_file_enable) return WarmMode::kNone;
+  return c.flush_disk_type == FlushDiskType::kSync ? WarmMode::kPrewrite : WarmMode::kTouch;
+}
+}  // namespace
 
 CommitLog::CommitLog(const MessageStoreConfig& config, io::FileSystem& fs, const Clock& clock,
                      StoreCheckpoint* checkpoint)
     : config_(config),
       clock_(clock),
       checkpoint_(checkpoint),
-      allocator_(std::make_unique<MappedFileAllocator>(fs, !config.warm_mapped_file_enable ? WarmMode::kNone
-                                                           : config.flush_disk_type == FlushDiskType::kSync
-                                                               ? WarmMode::kTouchAndSync
-                                                               : WarmMode::kTouch)),
-      queue_(fs, config.CommitLogDir(), config.mapped_file_size_commit_log, allocator_.get()) {}
+      allocator_(std::make_unique<MappedFileAllocator>(fs, WarmFor(config), WriteModeFor(config))),
+      queue_(fs, config.CommitLogDir(), config.mapped_file_size_commit_log, allocator_.get(), WarmFor(config),
+             WriteModeFor(config)) {}
 
 CommitLog::~CommitLog() { Stop(); }
 
@@ -264,6 +336,12 @@ void CommitLog::Stop() {
   if (!s.ok()) GetLogger("store")->error("final commit log flush failed error={}", s.ToString());
 }
 
+Status CommitLog::WaitFlushed(int64_t offset) {
+  if (!group_commit_) return Status::Ok();
+  return group_commit_->WaitFlushed(
+      offset, clock_.MonotonicNanos() + int64_t{config_.sync_flush_timeout_ms} * 1'000'000);
+}
+
 Status CommitLog::FlushAll() {
   int64_t ts = last_store_ts_.load(std::memory_order_acquire);
   int64_t max = max_offset_.load(std::memory_order_acquire);
@@ -277,6 +355,7 @@ Status CommitLog::FlushTo(int64_t target, int least_pages) {
   for (int i = 0; i < 64 && queue_.FlushedWhere() < target; ++i) {
     FMQ_ASSIGN_OR_RETURN(bool progressed, queue_.Flush(least_pages));
     if (!progressed) break;
+    syncs_.fetch_add(1, std::memory_order_relaxed);
   }
   return Status::Ok();
 }
@@ -338,7 +417,11 @@ void CommitLog::AsyncPut(std::vector<model::StoredMessage> messages, bool wait_f
       uint8_t blank[8];
       EncodeI32(blank, static_cast<int32_t>(f->size() - wrote));
       EncodeI32(blank + 4, kBlankMagic);
-      std::memcpy(f->data() + wrote, blank, sizeof(blank));
+      Status ws = f->Write(wrote, blank);
+      if (!ws.ok()) {
+        done(ws.WithContext("write end-of-segment marker"));
+        return;
+      }
       f->SetWrotePosition(f->size());
       max_offset_.store(f->base_offset() + static_cast<int64_t>(f->size()), std::memory_order_release);
       file = queue_.LastOrCreate(max_offset_.load(std::memory_order_relaxed));
@@ -366,7 +449,12 @@ void CommitLog::AsyncPut(std::vector<model::StoredMessage> messages, bool wait_f
       EncodeI64(b + slots[i].pos + model::kPhysicalOffsetPos, phys + static_cast<int64_t>(slots[i].pos));
       EncodeI64(b + slots[i].store_ts_pos, store_ts);
     }
-    std::memcpy(f->data() + wrote, b, total);
+    Status ws = f->Write(wrote, {b, total});
+    if (!ws.ok()) {
+      // Nothing was published: the next append overwrites the same position.
+      done(ws.WithContext("append to commit log"));
+      return;
+    }
     f->SetWrotePosition(wrote + total);
     if (dispatchable) *next_queue_offset += static_cast<int64_t>(slots.size());
     last_store_ts_.store(store_ts, std::memory_order_release);

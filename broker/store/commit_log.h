@@ -124,11 +124,19 @@ class CommitLog {
   void SetQueueOffsetTable(std::unordered_map<std::string, int64_t> table) FMQ_EXCLUDES(put_mu_);
   void RemoveQueueFromTable(std::string_view topic, QueueId queue_id) FMQ_EXCLUDES(put_mu_);
 
+  // SYNC_FLUSH: blocks until everything below `offset` is durable (DeadlineExceeded after syncFlushTimeout,
+  // or the flush error). ASYNC_FLUSH: returns at once. For callers that block a thread per append anyway; the
+  // network path uses AsyncPut's callback instead.
+  Status WaitFlushed(int64_t offset);
+
   // Flushes everything written so far (used at shutdown and by tests).
   Status FlushAll();
 
   MappedFileQueue& queue() { return queue_; }
+  bool AllocatorBusy() { return allocator_->Busy(); }
   int64_t last_store_timestamp() const { return last_store_ts_.load(std::memory_order_acquire); }
+  // Syncs that made new commit-log bytes durable (messages per sync = group commit efficiency).
+  int64_t sync_count() const { return syncs_.load(std::memory_order_relaxed); }
 
  private:
   class FlushService;
@@ -155,6 +163,7 @@ class CommitLog {
   QueueOffsetTable queue_offsets_ FMQ_GUARDED_BY(put_mu_);
   std::atomic<int64_t> last_store_ts_{0};
   std::atomic<int64_t> max_offset_{0};
+  std::atomic<int64_t> syncs_{0};
 
   std::unique_ptr<FlushService> flush_service_;
   std::unique_ptr<GroupCommitService> group_commit_;

@@ -3,6 +3,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "broker/base/logging.h"
 
@@ -15,34 +16,36 @@ std::string MappedFile::FileName(int64_t base_offset) {
 }
 
 MappedFile::MappedFile(io::FileSystem& fs, std::string path, int64_t base_offset, size_t size,
-                       std::unique_ptr<io::File> file, std::unique_ptr<io::Mapping> map)
+                       std::unique_ptr<io::File> file, std::unique_ptr<io::Mapping> map, WriteMode write_mode)
     : fs_(fs),
       path_(std::move(path)),
       base_offset_(base_offset),
       size_(size),
       file_(std::move(file)),
-      map_(std::move(map)) {}
+      map_(std::move(map)),
+      write_mode_(write_mode) {}
 
-Status MappedFile::Warm(io::Mapping& map, WarmMode warm) {
+Status MappedFile::Warm(io::File& file, io::Mapping& map, WarmMode warm) {
   if (warm == WarmMode::kNone) return Status::Ok();
-  uint8_t* p = map.data();
   const size_t n = map.size();
-  // Chunked so that, with kTouchAndSync, the dirty set stays small and writeback overlaps the touching.
-  constexpr size_t kChunk = 16 * 1024 * 1024;
-  for (size_t start = 0; start < n; start += kChunk) {
-    size_t end = std::min(n, start + kChunk);
-    for (size_t i = start; i < end; i += io::kPageSize) {
-      // A volatile store of the byte already there: the page becomes resident and dirty without changing
-      // data.
-      *static_cast<volatile uint8_t*>(p + i) = p[i];
+  if (warm == WarmMode::kPrewrite) {
+    static const std::vector<uint8_t> kZeros(1 << 20, 0);
+    for (size_t pos = 0; pos < n; pos += kZeros.size()) {
+      FMQ_RETURN_IF_ERROR(file.WriteAt(pos, {kZeros.data(), std::min(kZeros.size(), n - pos)}));
     }
-    if (warm == WarmMode::kTouchAndSync) FMQ_RETURN_IF_ERROR(map.Sync(start, end - start));
+    return file.Sync();
+  }
+  uint8_t* p = map.data();
+  for (size_t i = 0; i < n; i += io::kPageSize) {
+    // A volatile store of the byte already there: the page becomes resident and dirty without changing data.
+    *static_cast<volatile uint8_t*>(p + i) = p[i];
   }
   return Status::Ok();
 }
 
 Result<std::shared_ptr<MappedFile>> MappedFile::Create(io::FileSystem& fs, std::string path,
-                                                       int64_t base_offset, size_t size, WarmMode warm) {
+                                                       int64_t base_offset, size_t size, WarmMode warm,
+                                                       WriteMode write_mode) {
   FMQ_ASSIGN_OR_RETURN(auto file, fs.Open(path, io::OpenMode::kCreateReadWrite));
   Status s = file->Allocate(size);
   if (!s.ok()) {
@@ -51,13 +54,13 @@ Result<std::shared_ptr<MappedFile>> MappedFile::Create(io::FileSystem& fs, std::
     return s;
   }
   FMQ_ASSIGN_OR_RETURN(auto map, file->Map(size));
-  FMQ_RETURN_IF_ERROR(Warm(*map, warm));
+  FMQ_RETURN_IF_ERROR(Warm(*file, *map, warm));
   return std::shared_ptr<MappedFile>(
-      new MappedFile(fs, std::move(path), base_offset, size, std::move(file), std::move(map)));
+      new MappedFile(fs, std::move(path), base_offset, size, std::move(file), std::move(map), write_mode));
 }
 
 Result<std::shared_ptr<MappedFile>> MappedFile::Open(io::FileSystem& fs, std::string path,
-                                                     int64_t base_offset, size_t size) {
+                                                     int64_t base_offset, size_t size, WriteMode write_mode) {
   FMQ_ASSIGN_OR_RETURN(auto file, fs.Open(path, io::OpenMode::kReadWrite));
   FMQ_ASSIGN_OR_RETURN(uint64_t actual, file->Size());
   if (actual > size) {
@@ -73,7 +76,13 @@ Result<std::shared_ptr<MappedFile>> MappedFile::Open(io::FileSystem& fs, std::st
   }
   FMQ_ASSIGN_OR_RETURN(auto map, file->Map(size));
   return std::shared_ptr<MappedFile>(
-      new MappedFile(fs, std::move(path), base_offset, size, std::move(file), std::move(map)));
+      new MappedFile(fs, std::move(path), base_offset, size, std::move(file), std::move(map), write_mode));
+}
+
+Status MappedFile::Write(size_t pos, std::span<const uint8_t> bytes) {
+  if (write_mode_ == WriteMode::kPositional) return file_->WriteAt(pos, bytes);
+  std::memcpy(data() + pos, bytes.data(), bytes.size());
+  return Status::Ok();
 }
 
 Result<size_t> MappedFile::Flush(int least_pages) {
@@ -85,7 +94,9 @@ Result<size_t> MappedFile::Flush(int least_pages) {
     size_t dirty_pages = wrote / io::kPageSize - flushed / io::kPageSize;
     if (dirty_pages < static_cast<size_t>(least_pages)) return flushed;
   }
-  FMQ_RETURN_IF_ERROR(map_->Sync(flushed, wrote - flushed).WithContext("flush " + path_));
+  Status synced =
+      write_mode_ == WriteMode::kPositional ? file_->Sync() : map_->Sync(flushed, wrote - flushed);
+  FMQ_RETURN_IF_ERROR(synced.WithContext("flush " + path_));
   SetFlushedPosition(wrote);
   return wrote;
 }

@@ -27,9 +27,20 @@
 namespace fmq::store {
 
 enum class WarmMode {
-  kNone,          // map only
-  kTouch,         // write a zero into every page so the page cache holds it before the first append
-  kTouchAndSync,  // also write the zeros to disk, so fdatasync later has no extent conversion to journal
+  kNone,      // map only
+  kTouch,     // write a zero into every page through the mapping, so the page cache holds it before the
+              // first append (for kMapped writes)
+  kPrewrite,  // write zeros with pwrite and fdatasync them: blocks become "written" (fdatasync later has no
+              // extent conversion to journal) and the pages stay cached and clean (for kPositional writes)
+};
+
+// How appended bytes reach the page cache, and how they are made durable. Measured on the target VM
+// (bench/README.md): memcpy into a pre-touched mapping is the cheapest append (ASYNC_FLUSH), but syncing
+// mapped pages costs ~2.4x an fdatasync after pwrite, so SYNC_FLUSH writes positionally.
+enum class WriteMode {
+  kMapped,      // memcpy into data(); flush = msync of the dirty range
+  kPositional,  // pwrite into the file (readers still read through data(): same page cache); flush =
+                // fdatasync
 };
 
 class MappedFile {
@@ -37,10 +48,11 @@ class MappedFile {
   // Creates the segment file `path` with `size` bytes reserved on disk (DiskFull when the device is full),
   // warms it as asked, and maps it.
   static Result<std::shared_ptr<MappedFile>> Create(io::FileSystem& fs, std::string path, int64_t base_offset,
-                                                    size_t size, WarmMode warm);
+                                                    size_t size, WarmMode warm,
+                                                    WriteMode write_mode = WriteMode::kMapped);
   // Opens and maps an existing segment. Corruption (naming the file) if its size is not `size`.
   static Result<std::shared_ptr<MappedFile>> Open(io::FileSystem& fs, std::string path, int64_t base_offset,
-                                                  size_t size);
+                                                  size_t size, WriteMode write_mode = WriteMode::kMapped);
   // "00000000001073741824"
   static std::string FileName(int64_t base_offset);
 
@@ -53,6 +65,9 @@ class MappedFile {
 
   uint8_t* data() { return map_->data(); }
   const uint8_t* data() const { return map_->data(); }
+
+  // Copies `bytes` to `pos` by this file's write mode. Single writer; publish with SetWrotePosition.
+  Status Write(size_t pos, std::span<const uint8_t> bytes);
 
   size_t WrotePosition() const { return wrote_.load(std::memory_order_acquire); }
   void SetWrotePosition(size_t pos) { wrote_.store(pos, std::memory_order_release); }
@@ -77,8 +92,8 @@ class MappedFile {
 
  private:
   MappedFile(io::FileSystem& fs, std::string path, int64_t base_offset, size_t size,
-             std::unique_ptr<io::File> file, std::unique_ptr<io::Mapping> map);
-  static Status Warm(io::Mapping& map, WarmMode warm);
+             std::unique_ptr<io::File> file, std::unique_ptr<io::Mapping> map, WriteMode write_mode);
+  static Status Warm(io::File& file, io::Mapping& map, WarmMode warm);
 
   io::FileSystem& fs_;  // outlives every MappedFile (owned by the composition root)
   const std::string path_;
@@ -86,6 +101,7 @@ class MappedFile {
   const size_t size_;
   std::unique_ptr<io::File> file_;
   std::unique_ptr<io::Mapping> map_;
+  const WriteMode write_mode_;
   std::atomic<size_t> wrote_{0};
   std::atomic<size_t> flushed_{0};
   Mutex flush_mu_;

@@ -20,8 +20,8 @@ bool ParseSegmentName(const std::string& name, int64_t* base) {
 // ---------------------------------------------------------------------------------------------------------
 // MappedFileAllocator
 
-MappedFileAllocator::MappedFileAllocator(io::FileSystem& fs, WarmMode warm)
-    : ServiceThread("fmq-allocate"), fs_(fs), warm_(warm) {}
+MappedFileAllocator::MappedFileAllocator(io::FileSystem& fs, WarmMode warm, WriteMode write_mode)
+    : ServiceThread("fmq-allocate"), fs_(fs), warm_(warm), write_mode_(write_mode) {}
 
 MappedFileAllocator::~MappedFileAllocator() = default;
 
@@ -44,7 +44,7 @@ Result<std::shared_ptr<MappedFile>> MappedFileAllocator::Obtain(const std::strin
     // Not requested, still running at stop, or failed in the background (e.g. disk full): try here so the
     // caller sees the real error.
     if (mine && mine->done && !mine->result.ok()) (void)fs_.RemoveAll(path);
-    result = MappedFile::Create(fs_, path, base, size, warm_);
+    result = MappedFile::Create(fs_, path, base, size, warm_, write_mode_);
   }
   if (result.ok() && !IsStopped()) {
     MutexLock lock(&mu_);
@@ -58,6 +58,11 @@ Result<std::shared_ptr<MappedFile>> MappedFileAllocator::Obtain(const std::strin
   return result;
 }
 
+bool MappedFileAllocator::Busy() {
+  MutexLock lock(&mu_);
+  return pending_ && !pending_->done;
+}
+
 void MappedFileAllocator::Run() {
   while (!IsStopped()) {
     std::shared_ptr<Request> req;
@@ -69,7 +74,7 @@ void MappedFileAllocator::Run() {
       WaitForRunning(std::chrono::milliseconds(1000));
       continue;
     }
-    auto created = MappedFile::Create(fs_, req->path, req->base, req->size, warm_);
+    auto created = MappedFile::Create(fs_, req->path, req->base, req->size, warm_, write_mode_);
     if (!created.ok()) {
       GetLogger("store")->warn("pre-allocation failed file={} error={}", req->path,
                                created.status().ToString());
@@ -88,8 +93,13 @@ void MappedFileAllocator::Run() {
 // MappedFileQueue
 
 MappedFileQueue::MappedFileQueue(io::FileSystem& fs, std::string dir, size_t file_size,
-                                 MappedFileAllocator* allocator, WarmMode warm)
-    : fs_(fs), dir_(std::move(dir)), file_size_(file_size), allocator_(allocator), warm_(warm) {}
+                                 MappedFileAllocator* allocator, WarmMode warm, WriteMode write_mode)
+    : fs_(fs),
+      dir_(std::move(dir)),
+      file_size_(file_size),
+      allocator_(allocator),
+      warm_(warm),
+      write_mode_(write_mode) {}
 
 Status MappedFileQueue::Load() {
   FMQ_RETURN_IF_ERROR(fs_.CreateDirs(dir_));
@@ -111,7 +121,8 @@ Status MappedFileQueue::Load() {
                                 " are not contiguous: " + MappedFile::FileName(loaded.back()->base_offset()) +
                                 " is followed by " + name);
     }
-    FMQ_ASSIGN_OR_RETURN(auto file, MappedFile::Open(fs_, io::JoinPath(dir_, name), base, file_size_));
+    FMQ_ASSIGN_OR_RETURN(auto file,
+                         MappedFile::Open(fs_, io::JoinPath(dir_, name), base, file_size_, write_mode_));
     file->SetWrotePosition(file_size_);
     file->SetFlushedPosition(file_size_);
     loaded.push_back(std::move(file));
@@ -157,7 +168,7 @@ Result<std::shared_ptr<MappedFile>> MappedFileQueue::LastOrCreate(int64_t start_
     created =
         allocator_->Obtain(path, base, io::JoinPath(dir_, MappedFile::FileName(next)), next, file_size_);
   } else {
-    created = MappedFile::Create(fs_, path, base, file_size_, warm_);
+    created = MappedFile::Create(fs_, path, base, file_size_, warm_, write_mode_);
   }
   if (!created.ok()) return created.status();
   MutexLock lock(&mu_);

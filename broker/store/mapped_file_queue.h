@@ -31,7 +31,7 @@ namespace fmq::store {
 // Thread-safety: Obtain() may be called from the writer while the service thread works.
 class MappedFileAllocator : public ServiceThread {
  public:
-  MappedFileAllocator(io::FileSystem& fs, WarmMode warm);
+  MappedFileAllocator(io::FileSystem& fs, WarmMode warm, WriteMode write_mode);
   ~MappedFileAllocator() override;
 
   // Returns the file `path` (pre-created if it was requested earlier, else created now) and queues the
@@ -39,6 +39,8 @@ class MappedFileAllocator : public ServiceThread {
   Result<std::shared_ptr<MappedFile>> Obtain(const std::string& path, int64_t base,
                                              const std::string& next_path, int64_t next_base, size_t size)
       FMQ_EXCLUDES(mu_);
+  // True while the next file is being created or warmed (for metrics and steady-state benchmarks).
+  bool Busy() FMQ_EXCLUDES(mu_);
 
  protected:
   void Run() override;
@@ -54,6 +56,7 @@ class MappedFileAllocator : public ServiceThread {
 
   io::FileSystem& fs_;
   const WarmMode warm_;
+  const WriteMode write_mode_;
   Mutex mu_;
   CondVar cv_{&mu_};
   std::shared_ptr<Request> pending_ FMQ_GUARDED_BY(mu_);  // at most one file ahead
@@ -63,7 +66,8 @@ class MappedFileQueue {
  public:
   // `allocator` may be null (files are then created synchronously, unwarmed); not owned, outlives the queue.
   MappedFileQueue(io::FileSystem& fs, std::string dir, size_t file_size,
-                  MappedFileAllocator* allocator = nullptr, WarmMode warm = WarmMode::kNone);
+                  MappedFileAllocator* allocator = nullptr, WarmMode warm = WarmMode::kNone,
+                  WriteMode write_mode = WriteMode::kMapped);
 
   MappedFileQueue(const MappedFileQueue&) = delete;
   MappedFileQueue& operator=(const MappedFileQueue&) = delete;
@@ -116,6 +120,7 @@ class MappedFileQueue {
   const size_t file_size_;
   MappedFileAllocator* const allocator_;  // not owned, may be null
   const WarmMode warm_;
+  const WriteMode write_mode_;
   mutable Mutex mu_;
   std::vector<std::shared_ptr<MappedFile>> files_ FMQ_GUARDED_BY(mu_);
   int64_t flushed_where_ FMQ_GUARDED_BY(mu_) = 0;

@@ -283,7 +283,7 @@ Status MessageStore::CheckWritable(const model::StoredMessage& msg) const {
   return model::ValidateForStore(msg);
 }
 
-void MessageStore::Put(std::vector<model::StoredMessage> msgs, PutCallback done) {
+void MessageStore::Put(std::vector<model::StoredMessage> msgs, bool* defer_flush_wait, PutCallback done) {
   if (msgs.empty()) {
     done(Status::InvalidArgument("empty message batch"));
     return;
@@ -313,7 +313,12 @@ void MessageStore::Put(std::vector<model::StoredMessage> msgs, PutCallback done)
     return;
   }
   auto wait = model::FindProperty(msgs.front().properties, model::prop::kWaitStoreMsgOk);
-  const bool wait_for_flush = !(wait && *wait == "false");
+  bool wait_for_flush = !(wait && *wait == "false");
+  if (defer_flush_wait != nullptr) {
+    // The caller blocks on CommitLog::WaitFlushed itself: append without a flush callback.
+    *defer_flush_wait = wait_for_flush && config_.flush_disk_type == FlushDiskType::kSync;
+    wait_for_flush = false;
+  }
   commit_log_->AsyncPut(std::move(msgs), wait_for_flush, [this, done = std::move(done)](auto r) {
     if (r.ok()) {
       puts_total_.fetch_add(r->message_count, std::memory_order_relaxed);
@@ -326,38 +331,29 @@ void MessageStore::Put(std::vector<model::StoredMessage> msgs, PutCallback done)
 void MessageStore::AsyncPutMessage(model::StoredMessage msg, PutCallback done) {
   std::vector<model::StoredMessage> v;
   v.push_back(std::move(msg));
-  Put(std::move(v), std::move(done));
+  Put(std::move(v), nullptr, std::move(done));
 }
 
 void MessageStore::AsyncPutMessages(std::vector<model::StoredMessage> batch, PutCallback done) {
-  Put(std::move(batch), std::move(done));
+  Put(std::move(batch), nullptr, std::move(done));
 }
-
-namespace {
-// Blocks the calling thread until an async put answers.
-Result<PutMessageResult> Await(const std::function<void(PutCallback)>& start) {
-  Mutex mu;
-  CondVar cv(&mu);
-  bool done = false;
-  Result<PutMessageResult> result = Status::Internal("no answer");
-  start([&](Result<PutMessageResult> r) {
-    MutexLock lock(&mu);
-    result = std::move(r);
-    done = true;
-    cv.Signal();
-  });
-  MutexLock lock(&mu);
-  while (!done) cv.Wait();
-  return result;
-}
-}  // namespace
 
 Result<PutMessageResult> MessageStore::PutMessage(model::StoredMessage msg) {
-  return Await([&](PutCallback cb) { AsyncPutMessage(std::move(msg), std::move(cb)); });
+  std::vector<model::StoredMessage> v;
+  v.push_back(std::move(msg));
+  return PutMessages(std::move(v));
 }
 
 Result<PutMessageResult> MessageStore::PutMessages(std::vector<model::StoredMessage> batch) {
-  return Await([&](PutCallback cb) { AsyncPutMessages(std::move(batch), std::move(cb)); });
+  // Append (the callback runs on this thread, before Put returns), then wait for group commit on the shared
+  // condition: one wake-up per group commit round instead of one per waiter.
+  Result<PutMessageResult> result = Status::Internal("no answer");
+  bool wait = false;
+  Put(std::move(batch), &wait, [&](Result<PutMessageResult> r) { result = std::move(r); });
+  if (result.ok() && wait) {
+    FMQ_RETURN_IF_ERROR(commit_log_->WaitFlushed(result->wrote_offset.value() + result->wrote_bytes));
+  }
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -730,6 +726,7 @@ StoreStats MessageStore::Stats() const {
   s.last_store_timestamp = commit_log_->last_store_timestamp();
   s.puts_total = puts_total_.load();
   s.put_bytes_total = put_bytes_total_.load();
+  s.commit_log_syncs = commit_log_->sync_count();
   return s;
 }
 

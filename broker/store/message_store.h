@@ -104,6 +104,7 @@ struct StoreStats {
   int64_t last_store_timestamp = 0;
   int64_t puts_total = 0;
   int64_t put_bytes_total = 0;
+  int64_t commit_log_syncs = 0;
 };
 
 struct StoreOptions {
@@ -210,7 +211,9 @@ class MessageStore {
   std::vector<std::shared_ptr<ConsumeQueue>> AllConsumeQueues() const FMQ_EXCLUDES(cq_mu_);
 
   Status CheckWritable(const model::StoredMessage& msg) const;
-  void Put(std::vector<model::StoredMessage> msgs, PutCallback done);
+  // Validates and appends. With `defer_flush_wait`, the append does not wait for group commit;
+  // *defer_flush_wait says whether the caller must (CommitLog::WaitFlushed).
+  void Put(std::vector<model::StoredMessage> msgs, bool* defer_flush_wait, PutCallback done);
 
   // Dispatcher: from reput_from_ to the end of the commit log.
   Status DispatchAvailable() FMQ_EXCLUDES(dispatch_mu_);

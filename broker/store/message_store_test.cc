@@ -307,6 +307,7 @@ TEST_F(MessageStoreTest, SyncFlushReportsAFailedSyncToTheWaiter) {
   cfg.flush_disk_type = FlushDiskType::kSync;
   MessageStore store(cfg, faulty, clock_, StoreOptions{.background_services = false});
   ASSERT_TRUE(store.Open().ok());
+  faulty.FailNext(io::FsOp::kSync, Status::IOError("injected EIO"), 1000);  // SYNC_FLUSH syncs with fdatasync
   faulty.FailNext(io::FsOp::kMapSync, Status::IOError("injected EIO"), 1000);
   auto r = store.PutMessage(Message("T", 0, "x"));
   EXPECT_FALSE(r.ok());
