@@ -63,6 +63,33 @@ TEST_F(MessageStoreTest, StoresTheProtocolReferenceRecordAndQueueEntryByteForByt
   uint8_t entry[20];
   ASSERT_EQ(*(*cq)->ReadAt(0, entry), 20u);
   EXPECT_EQ(0, std::memcmp(entry, kGoldenEntry, 20));
+
+  // Decoding both gives back every field.
+  auto reopened = OpenStore();
+  auto e = reopened->ConsumeQueueEntry("T", QueueId(0), QueueOffset(0));
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->offset.value(), 0);
+  EXPECT_EQ(e->size, 100);
+  EXPECT_EQ(e->tags_code, 65);
+  auto m = reopened->LookMessageByOffset(PhysicalOffset(0));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->topic, "T");
+  EXPECT_EQ(m->queue_id.value(), 0);
+  EXPECT_EQ(m->queue_offset.value(), 0);
+  EXPECT_EQ(m->physical_offset.value(), 0);
+  EXPECT_EQ(m->body, "hi");
+  EXPECT_EQ(m->body_crc, 0x58932AAC);
+  EXPECT_EQ(m->properties,
+            "TAGS\x01"
+            "A");
+  EXPECT_EQ(m->born_timestamp, 1'700'000'000'000);
+  EXPECT_EQ(m->born_host.ToString(), "10.0.0.2:50000");
+  EXPECT_EQ(m->store_timestamp, 1'700'000'000'123);
+  EXPECT_EQ(m->store_host.ToString(), "10.0.0.1:10911");
+  EXPECT_EQ(m->sys_flag, 0);
+  EXPECT_EQ(m->flag, 0);
+  EXPECT_EQ(m->reconsume_times, 0);
+  EXPECT_EQ(m->prepared_transaction_offset.value(), 0);
 }
 
 TEST_F(MessageStoreTest, AssignsConsecutiveQueueOffsetsPerQueueAndReadsThemBack) {
