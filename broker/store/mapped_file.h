@@ -28,8 +28,8 @@ namespace fmq::store {
 
 enum class WarmMode {
   kNone,      // map only
-  kTouch,     // write a zero into every page through the mapping, so the page cache holds it before the
-              // first append (for kMapped writes)
+  kTouch,     // rewrite one byte of every page through the mapping (with its own value), so the page cache
+              // holds the page before the first append (for kMapped writes)
   kPrewrite,  // write zeros with pwrite and fdatasync them: blocks become "written" (fdatasync later has no
               // extent conversion to journal) and the pages stay cached and clean (for kPositional writes)
 };

@@ -108,6 +108,13 @@ Status MessageStore::Open() {
 
   const bool last_exit_ok = !fs_.Exists(config_.AbortPath());
   recovered_abnormally_ = !last_exit_ok;
+  // The abort marker exists from here until a clean Close(): finding it at the next Open means a crash, even
+  // one during this Open's own recovery and rebuild.
+  {
+    FMQ_ASSIGN_OR_RETURN(auto abort, fs_.Open(config_.AbortPath(), io::OpenMode::kCreateReadWrite));
+    FMQ_RETURN_IF_ERROR(abort->Sync());
+  }
+  FMQ_RETURN_IF_ERROR(fs_.SyncDir(config_.store_path_root_dir));
   FMQ_ASSIGN_OR_RETURN(checkpoint_, StoreCheckpoint::Open(fs_, config_.CheckpointPath()));
   commit_log_ = std::make_unique<CommitLog>(config_, fs_, clock_, checkpoint_.get());
   FMQ_RETURN_IF_ERROR(commit_log_->Load());
@@ -124,13 +131,6 @@ Status MessageStore::Open() {
                          index_->Load(last_exit_ok, checkpoint_->index_msg_timestamp()));
   }
   FMQ_RETURN_IF_ERROR(Recover(plan));
-
-  // The abort marker exists for as long as the store is open: finding it at the next Open means a crash.
-  {
-    FMQ_ASSIGN_OR_RETURN(auto abort, fs_.Open(config_.AbortPath(), io::OpenMode::kCreateReadWrite));
-    FMQ_RETURN_IF_ERROR(abort->Sync());
-  }
-  FMQ_RETURN_IF_ERROR(fs_.SyncDir(config_.store_path_root_dir));
 
   FMQ_RETURN_IF_ERROR(commit_log_->Start());
   RunRetention();  // learn the disk state before the first put
@@ -149,6 +149,7 @@ Status MessageStore::Open() {
         [this] { RunRetention(); }));
     for (auto& s : services_) FMQ_RETURN_IF_ERROR(s->Start());
   }
+  last_thorough_flush_nanos_ = clock_.MonotonicNanos();
   open_ = true;
   log->info("store open recovered={} min_offset={} max_offset={} queues={}",
             last_exit_ok ? "normal" : "abnormal", commit_log_->MinOffset().value(),
@@ -229,8 +230,8 @@ bool MessageStore::EntryMatchesLog(const ConsumeQueue& cq, const CqEntry& e, Que
   auto buf = commit_log_->GetData(e.offset, static_cast<size_t>(e.size));
   if (!buf.ok()) return false;
   auto view = model::DecodeStoredMessageView(buf->bytes(), /*check_crc=*/false);
-  if (!view.ok() || view->topic != cq.topic() || view->queue_id != cq.queue_id() ||
-      view->queue_offset != qo) {
+  if (!view.ok() || static_cast<size_t>(e.size) != view->EncodedSize() || view->physical_offset != e.offset ||
+      view->topic != cq.topic() || view->queue_id != cq.queue_id() || view->queue_offset != qo) {
     return false;
   }
   int64_t tags = 0;
@@ -431,9 +432,8 @@ Status MessageStore::FlushConsumeQueues(bool thorough) {
   const int least = thorough ? 0 : config_.flush_consume_queue_least_pages;
   for (auto& cq : AllConsumeQueues()) {
     // A queue may have rolled since the last flush: flush until nothing more moves.
-    for (int i = 0; i < 8; ++i) {
-      FMQ_ASSIGN_OR_RETURN(bool moved, cq->Flush(least));
-      if (!moved) break;
+    for (bool moved = true; moved;) {
+      FMQ_ASSIGN_OR_RETURN(moved, cq->Flush(least));
     }
   }
   if (index_) {

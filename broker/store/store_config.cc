@@ -97,6 +97,9 @@ Status MessageStoreConfig::Validate() const {
                std::to_string(mapped_file_size_commit_log) + " bytes (the largest record needs " +
                std::to_string(largest_record) + ")");
   }
+  if (flush_consume_queue_thorough_interval_ms <= 0 || flush_commit_log_thorough_interval_ms <= 0) {
+    return bad("flushConsumeQueueThoroughInterval and flushCommitLogThoroughInterval must be positive");
+  }
   if (flush_interval_commit_log_ms <= 0 || flush_interval_consume_queue_ms <= 0 ||
       sync_flush_timeout_ms <= 0) {
     return bad("flush intervals and syncFlushTimeout must be positive");
