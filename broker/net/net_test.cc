@@ -1,0 +1,262 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <random>
+
+#include "broker/base/coding.h"
+#include "broker/net/remoting_client.h"
+#include "broker/net/remoting_server.h"
+#include "broker/protocol/codes.h"
+
+namespace fmq::net {
+namespace {
+
+using protocol::RemotingCommand;
+namespace rc = protocol::response_code;
+
+constexpr int32_t kEcho = 9001;
+constexpr int32_t kSlow = 9002;
+constexpr int32_t kAskClient = 9003;
+constexpr auto kTimeout = std::chrono::seconds(10);
+
+class NetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(executor_.Start().ok());
+    ASSERT_TRUE(slow_executor_.Start().ok());
+    server_.Register(
+        kEcho,
+        [](RemotingCommand req, Responder r) {
+          RemotingCommand resp;
+          resp.code = rc::kSuccess;
+          resp.body = req.body;
+          resp.ext_fields["seen"] = req.ext_fields.count("k") ? req.ext_fields["k"] : "";
+          r.Send(std::move(resp));
+        },
+        &executor_);
+    server_.Register(
+        kSlow,
+        [this](RemotingCommand, Responder r) {
+          release_.wait();
+          RemotingCommand resp;
+          resp.code = rc::kSuccess;
+          r.Send(std::move(resp));
+        },
+        &slow_executor_);
+    server_.Register(
+        kAskClient,
+        [](RemotingCommand req, Responder r) {
+          // The broker asks the client something over the client's own connection, then answers.
+          auto conn = r.connection();
+          ASSERT_NE(conn, nullptr);
+          conn->Invoke(RemotingCommand::Request(protocol::request_code::kGetConsumerStatusFromClient, 0),
+                       kTimeout, [r, req](Result<RemotingCommand> answer) {
+                         RemotingCommand resp;
+                         resp.code = answer.ok() ? rc::kSuccess : rc::kSystemError;
+                         resp.body = answer.ok() ? answer->body : "";
+                         r.Send(std::move(resp));
+                       });
+        },
+        &executor_);
+    ASSERT_TRUE(server_.Start().ok());
+    addr_ = "127.0.0.1:" + std::to_string(server_.port());
+    ASSERT_TRUE(client_.Start().ok());
+  }
+  void TearDown() override {
+    release_promise_.set_value();
+    client_.Stop();
+    server_.Stop();
+    executor_.Stop();
+    slow_executor_.Stop();
+  }
+
+  Result<RemotingCommand> Echo(const std::string& body) {
+    RemotingCommand req = RemotingCommand::Request(kEcho, 0);
+    req.body = body;
+    req.ext_fields["k"] = "v";
+    return client_.InvokeSync(addr_, req, kTimeout);
+  }
+
+  // A raw TCP connection to the server for sending arbitrary bytes.
+  int RawConnect() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(server_.port()));
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
+    timeval tv{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+  }
+  // Reads until the server closes the connection; returns what it sent before closing.
+  static std::string ReadUntilClosed(int fd) {
+    std::string got;
+    char buf[4096];
+    while (true) {
+      ssize_t n = read(fd, buf, sizeof(buf));
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+    return got;
+  }
+
+  BoundedExecutor executor_{"test", 2, 64};
+  BoundedExecutor slow_executor_{"slow", 1, 1};
+  std::promise<void> release_promise_;
+  std::shared_future<void> release_ = release_promise_.get_future().share();
+  RemotingServer server_{ServerConfig{
+      .host = "127.0.0.1", .port = 0, .io_threads = 1, .idle_timeout = std::chrono::milliseconds(300)}};
+  RemotingClient client_;
+  std::string addr_;
+};
+
+TEST_F(NetTest, RoutesARequestToItsHandlerAndMatchesTheResponse) {
+  auto r = Echo("payload");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->code, rc::kSuccess);
+  EXPECT_TRUE(r->IsResponse());
+  EXPECT_EQ(r->body, "payload");
+  EXPECT_EQ(r->ext_fields.at("seen"), "v");
+  EXPECT_EQ(r->version, protocol::kCurrentVersion);
+}
+
+TEST_F(NetTest, ManyConcurrentInvokesEachGetTheirOwnAnswer) {
+  std::vector<std::future<bool>> all;
+  for (int t = 0; t < 8; ++t) {
+    all.push_back(std::async(std::launch::async, [this, t] {
+      for (int i = 0; i < 50; ++i) {
+        std::string body = std::to_string(t) + "/" + std::to_string(i);
+        auto r = Echo(body);
+        if (!r.ok() || r->body != body) return false;
+      }
+      return true;
+    }));
+  }
+  for (auto& f : all) EXPECT_TRUE(f.get());
+}
+
+TEST_F(NetTest, AnUnknownCodeIsAnsweredWithCodeThree) {
+  auto r = client_.InvokeSync(addr_, RemotingCommand::Request(4242, 0), kTimeout);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->code, rc::kRequestCodeNotSupported);
+  EXPECT_EQ(r->remark, " request type 4242 not supported");
+  EXPECT_TRUE(client_.InvokeOneway(addr_, RemotingCommand::Request(4242, 0)).ok());
+  EXPECT_TRUE(Echo("still fine").ok());  // the oneway got no answer that could be mistaken for this one
+}
+
+TEST_F(NetTest, AFullExecutorAnswersSystemBusyAtOnce) {
+  // The slow executor has one thread and room for one queued task; its handler blocks until released. Of
+  // three requests at most two fit, so at least one is refused at once, while the others still wait.
+  Mutex mu;
+  CondVar cv(&mu);
+  int busy = 0, ok = 0;
+  for (int i = 0; i < 3; ++i) {
+    client_.InvokeAsync(addr_, RemotingCommand::Request(kSlow, 0), kTimeout, [&](Result<RemotingCommand> r) {
+      MutexLock lock(&mu);
+      ASSERT_TRUE(r.ok()) << r.status();
+      if (r->code == rc::kSystemBusy) {
+        EXPECT_NE(r->remark->find("[REJECTREQUEST]"), std::string::npos);
+        ++busy;
+      } else if (r->code == rc::kSuccess) {
+        ++ok;
+      }
+      cv.SignalAll();
+    });
+  }
+  {
+    MutexLock lock(&mu);
+    while (busy == 0) cv.Wait();
+    EXPECT_EQ(ok, 0) << "nothing completes while the handler blocks";
+  }
+  release_promise_.set_value();
+  release_promise_ = std::promise<void>();
+  MutexLock lock(&mu);
+  while (busy + ok < 3) cv.Wait();
+  EXPECT_GE(busy, 1);
+  EXPECT_GE(ok, 1);
+}
+
+TEST_F(NetTest, BadInputClosesOnlyItsOwnConnection) {
+  ASSERT_TRUE(Echo("before").ok());
+  std::vector<std::string> bad = {
+      "GET / HTTP/1.1\r\nHost: broker\r\n\r\n",
+      std::string("\x7f\xff\xff\xff", 4),                               // oversized length prefix
+      std::string("\x00\x00\x00\x0c\x05\x00\x00\x08", 8) + "xxxxxxxx",  // unknown serialize type
+      std::string("\x00\x00\x00\x0c\x00\x00\x00\x08", 8) + "notjson!",
+  };
+  std::mt19937 rng(5);
+  std::string junk(512, '\0');
+  for (auto& c : junk) c = static_cast<char>(rng());
+  bad.push_back(junk);
+  for (const auto& b : bad) {
+    int fd = RawConnect();
+    ASSERT_EQ(write(fd, b.data(), b.size()), static_cast<ssize_t>(b.size()));
+    EXPECT_EQ(ReadUntilClosed(fd), "") << "the server closes without answering";
+    close(fd);
+    ASSERT_TRUE(Echo("after").ok()) << "other clients are unaffected";
+  }
+  // A truncated frame followed by a close is simply dropped.
+  int fd = RawConnect();
+  std::string f = protocol::EncodeFrame(RemotingCommand::Request(kEcho, 1));
+  ASSERT_EQ(write(fd, f.data(), f.size() / 2), static_cast<ssize_t>(f.size() / 2));
+  close(fd);
+  EXPECT_TRUE(Echo("end").ok());
+}
+
+TEST_F(NetTest, AnIdleConnectionIsClosedByTheServer) {
+  int fd = RawConnect();
+  EXPECT_EQ(ReadUntilClosed(fd), "");  // the 300 ms idle timeout ends it; the read returns at EOF
+  close(fd);
+}
+
+TEST_F(NetTest, AnInvokeWithoutAnswerTimesOut) {
+  auto r = client_.InvokeSync(addr_, RemotingCommand::Request(kSlow, 0), std::chrono::milliseconds(100));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(NetTest, TheServerCanAskTheClientOverTheSameConnection) {
+  client_.SetRequestHandler([](RemotingCommand req, Responder r) {
+    RemotingCommand resp;
+    resp.code = rc::kSuccess;
+    resp.body = "status of " + std::to_string(req.code);
+    r.Send(std::move(resp));
+  });
+  auto r = client_.InvokeSync(addr_, RemotingCommand::Request(kAskClient, 0), kTimeout);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->code, rc::kSuccess);
+  EXPECT_EQ(r->body, "status of 221");
+}
+
+TEST(NetStartTest, APortInUseIsAClearError) {
+  RemotingServer first(ServerConfig{.host = "127.0.0.1", .port = 0});
+  ASSERT_TRUE(first.Start().ok());
+  RemotingServer second(ServerConfig{.host = "127.0.0.1", .port = first.port()});
+  Status s = second.Start();
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("already in use"), std::string_view::npos) << s;
+  first.Stop();
+}
+
+TEST(NetStartTest, ConnectingToNothingFailsWithUnavailable) {
+  RemotingClient client(ClientConfig{.connect_timeout = std::chrono::seconds(3)});
+  ASSERT_TRUE(client.Start().ok());
+  RemotingServer probe(ServerConfig{.host = "127.0.0.1", .port = 0});
+  ASSERT_TRUE(probe.Start().ok());
+  const int port = probe.port();
+  probe.Stop();  // nothing listens there any more
+  auto r = client.InvokeSync("127.0.0.1:" + std::to_string(port), RemotingCommand::Request(1, 0),
+                             std::chrono::seconds(1));
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status();
+  client.Stop();
+}
+
+}  // namespace
+}  // namespace fmq::net

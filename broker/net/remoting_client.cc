@@ -1,0 +1,115 @@
+#include "broker/net/remoting_client.h"
+
+#include <future>
+
+#include "broker/protocol/codes.h"
+
+namespace fmq::net {
+
+namespace asio = boost::asio;
+using protocol::RemotingCommand;
+
+RemotingClient::RemotingClient(ClientConfig config) : config_(config) {}
+
+RemotingClient::~RemotingClient() { Stop(); }
+
+Status RemotingClient::Start() {
+  if (thread_.joinable()) return Status::FailedPrecondition("client already started");
+  work_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(io_.get_executor());
+  thread_ = std::thread([this] { io_.run(); });
+  return Status::Ok();
+}
+
+void RemotingClient::Stop() {
+  std::map<std::string, std::shared_ptr<Connection>> conns;
+  {
+    MutexLock lock(&mu_);
+    conns.swap(connections_);
+  }
+  for (auto& [addr, c] : conns) c->Close();
+  work_.reset();
+  if (thread_.joinable()) thread_.join();  // runs until the closes and their callbacks are done
+}
+
+Result<std::shared_ptr<Connection>> RemotingClient::GetOrConnect(const std::string& addr) {
+  {
+    MutexLock lock(&mu_);
+    auto it = connections_.find(addr);
+    if (it != connections_.end() && !it->second->closed()) return it->second;
+  }
+  const auto colon = addr.rfind(':');
+  if (colon == std::string::npos) return Status::InvalidArgument("address '" + addr + "' is not host:port");
+  const std::string host = addr.substr(0, colon);
+  const std::string port = addr.substr(colon + 1);
+  asio::ip::tcp::resolver resolver(io_);
+  boost::system::error_code ec;
+  auto endpoints = resolver.resolve(host, port, ec);
+  if (ec) return Status::Unavailable("cannot resolve " + addr + ": " + ec.message());
+  asio::ip::tcp::socket socket(asio::make_strand(io_));
+  std::promise<boost::system::error_code> connected;
+  auto result = connected.get_future();
+  asio::async_connect(socket, endpoints, [&connected](const boost::system::error_code& e, const auto&) {
+    connected.set_value(e);
+  });
+  if (result.wait_for(config_.connect_timeout) != std::future_status::ready) {
+    asio::post(socket.get_executor(), [&socket] {
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    });
+    result.wait();
+    return Status::Unavailable("connect to " + addr + " timed out");
+  }
+  if (auto e = result.get()) return Status::Unavailable("connect to " + addr + " failed: " + e.message());
+  Connection::Options opts;
+  opts.idle_timeout = config_.idle_timeout;
+  auto conn = std::make_shared<Connection>(
+      std::move(socket), opts,
+      [this](std::shared_ptr<Connection> c, RemotingCommand cmd) {
+        Responder responder(c, cmd);
+        if (request_handler_) {
+          request_handler_(std::move(cmd), responder);
+        } else {
+          responder.Send(
+              RemotingCommand::ResponseTo(cmd, protocol::response_code::kRequestCodeNotSupported,
+                                          " request type " + std::to_string(cmd.code) + " not supported"));
+        }
+      },
+      nullptr);
+  conn->Start();
+  MutexLock lock(&mu_);
+  auto& slot = connections_[addr];
+  if (slot && !slot->closed()) {
+    conn->Close();  // another thread connected first
+    return slot;
+  }
+  slot = conn;
+  return conn;
+}
+
+void RemotingClient::InvokeAsync(const std::string& addr, RemotingCommand request,
+                                 std::chrono::milliseconds timeout, Connection::ResponseCallback done) {
+  auto conn = GetOrConnect(addr);
+  if (!conn.ok()) {
+    done(conn.status());
+    return;
+  }
+  (*conn)->Invoke(std::move(request), timeout, std::move(done));
+}
+
+Result<RemotingCommand> RemotingClient::InvokeSync(const std::string& addr, RemotingCommand request,
+                                                   std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<Result<RemotingCommand>>>();
+  auto future = promise->get_future();
+  InvokeAsync(addr, std::move(request), timeout,
+              [promise](Result<RemotingCommand> r) { promise->set_value(std::move(r)); });
+  return future.get();
+}
+
+Status RemotingClient::InvokeOneway(const std::string& addr, RemotingCommand request) {
+  FMQ_ASSIGN_OR_RETURN(auto conn, GetOrConnect(addr));
+  request.flag |= protocol::kFlagOneway;
+  conn->Send(std::move(request));
+  return Status::Ok();
+}
+
+}  // namespace fmq::net

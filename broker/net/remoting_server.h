@@ -1,0 +1,81 @@
+#pragma once
+
+// RemotingServer: accepts TCP connections and dispatches each request by code to a handler running on the
+// BoundedExecutor registered for it. A full executor is answered SYSTEM_BUSY at once; a code nobody
+// registered is answered REQUEST_CODE_NOT_SUPPORTED (code 3); neither reaches a handler, and the I/O threads
+// never run handler code. Bad input closes only the connection it came on.
+//
+// Created by the composition root; handlers and executors are registered before Start() and outlive the
+// server. Stop() closes the listener and every connection and joins the I/O threads. Thread-safety: Start and
+// Stop from the owner's thread; handlers run on executor threads.
+
+#include <utility>  // Boost 1.74's Asio misses this include
+
+#include <boost/asio.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/base/mutex.h"
+#include "broker/base/status.h"
+#include "broker/net/connection.h"
+#include "broker/net/executor.h"
+
+namespace fmq::net {
+
+struct ServerConfig {
+  std::string host = "0.0.0.0";
+  int port = 10911;  // 0: pick a free port (tests)
+  int io_threads = 1;
+  std::chrono::milliseconds idle_timeout{120'000};
+  size_t max_frame_length = protocol::kMaxFrameLength;
+};
+
+class RemotingServer {
+ public:
+  explicit RemotingServer(ServerConfig config);
+  ~RemotingServer();
+  RemotingServer(const RemotingServer&) = delete;
+  RemotingServer& operator=(const RemotingServer&) = delete;
+
+  // REQUIRES: before Start(). `executor` is not owned and must outlive the server.
+  void Register(int32_t code, Handler handler, BoundedExecutor* executor);
+  // Handles every code without a registration (instead of answering code 3).
+  void SetDefaultHandler(Handler handler, BoundedExecutor* executor);
+
+  // Binds and listens. A port in use is FailedPrecondition with the address and what to do.
+  Status Start();
+  void Stop();
+
+  int port() const { return bound_port_.load(); }
+  size_t connection_count() const FMQ_EXCLUDES(mu_);
+
+ private:
+  struct Route {
+    Handler handler;
+    BoundedExecutor* executor;
+  };
+  void Accept();
+  void OnRequest(const std::shared_ptr<Connection>& conn, protocol::RemotingCommand cmd);
+
+  const ServerConfig config_;
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+  std::map<int32_t, Route> routes_;
+  std::optional<Route> default_route_;
+  mutable Mutex mu_;
+  CondVar closed_cv_{&mu_};
+  std::set<std::shared_ptr<Connection>> connections_ FMQ_GUARDED_BY(mu_);
+  std::atomic<int> bound_port_{0};
+  std::atomic<bool> running_{false};
+};
+
+}  // namespace fmq::net
