@@ -19,7 +19,7 @@ ALLOWED = {
     "broker/store": {"broker/base", "broker/io", "broker/model", "broker/store"},
     "broker/ha": {"broker/base", "broker/io", "broker/model", "broker/store", "broker/protocol", "broker/net",
                   "broker/ha"},
-    "broker/namesrv": {"broker/base", "broker/model", "broker/protocol", "broker/net", "broker/namesrv"},
+    "broker/namesrv": {"broker/base", "broker/io", "broker/model", "broker/protocol", "broker/net", "broker/namesrv"},
     "broker/server": {"broker/" + m for m in ("base", "model", "io", "protocol", "net", "store", "ha", "server")},
     "broker/client": {"broker/base", "broker/model", "broker/protocol", "broker/net", "broker/client"},
     "broker/cli": {"broker/base", "broker/model", "broker/protocol", "broker/net", "broker/client", "broker/cli"},

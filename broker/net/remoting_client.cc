@@ -15,6 +15,7 @@ RemotingClient::~RemotingClient() { Stop(); }
 
 Status RemotingClient::Start() {
   if (thread_.joinable()) return Status::FailedPrecondition("client already started");
+  io_.restart();  // a client may be started again after Stop()
   work_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(io_.get_executor());
   thread_ = std::thread([this] { io_.run(); });
   return Status::Ok();

@@ -1,0 +1,281 @@
+#include "broker/namesrv/name_server.h"
+
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/base/crc32.h"
+#include "broker/base/logging.h"
+#include "broker/protocol/codes.h"
+
+namespace fmq::namesrv {
+
+namespace rq = protocol::request_code;
+namespace rc = protocol::response_code;
+using Cmd = protocol::RemotingCommand;
+
+namespace {
+
+// The header field `name`, or nullptr (the response then says which field is missing, as Java does).
+const std::string* Field(const Cmd& req, const char* name) {
+  auto it = req.ext_fields.find(name);
+  return it == req.ext_fields.end() ? nullptr : &it->second;
+}
+
+bool Require(const Cmd& req, Cmd* resp, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (Field(req, n) == nullptr) {
+      resp->code = rc::kSystemError;
+      resp->remark = std::string("the custom field <") + n + "> is null";
+      return false;
+    }
+  }
+  return true;
+}
+
+int64_t ToInt(const std::string* s, int64_t fallback) {
+  if (s == nullptr) return fallback;
+  int64_t v = fallback;
+  auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+  return ec == std::errc() && p == s->data() + s->size() ? v : fallback;
+}
+
+}  // namespace
+
+class NameServer::Housekeeping : public ServiceThread {
+ public:
+  explicit Housekeeping(NameServer* ns) : ServiceThread("fmq-ns-scan"), ns_(ns) {}
+
+ protected:
+  void Run() override {
+    while (!IsStopped()) {
+      WaitForRunning(ns_->config_.scan_not_active_broker_interval);
+      if (!IsStopped()) ns_->routes_.ScanNotActiveBrokers();
+    }
+  }
+
+ private:
+  NameServer* ns_;
+};
+
+NameServer::NameServer(NameServerConfig config, io::FileSystem& fs, const Clock& clock)
+    : config_(std::move(config)),
+      fs_(fs),
+      clock_(clock),
+      routes_(clock, config_.broker_expiry),
+      executor_("fmq-ns", config_.worker_threads, config_.worker_queue_capacity),
+      server_(net::ServerConfig{.host = config_.listen_host, .port = config_.listen_port}) {
+  Route(rq::kRegisterBroker, &NameServer::RegisterBroker);
+  Route(rq::kUnregisterBroker, &NameServer::UnregisterBroker);
+  Route(rq::kQueryDataVersion, &NameServer::QueryDataVersion);
+  Route(rq::kGetRouteInfoByTopic, &NameServer::GetRouteInfo);
+  Route(rq::kGetBrokerClusterInfo, &NameServer::GetClusterInfo);
+  Route(rq::kGetAllTopicListFromNameServer, &NameServer::GetAllTopicList);
+  Route(rq::kGetTopicsByCluster, &NameServer::GetTopicsByCluster);
+  Route(rq::kDeleteTopicInNamesrv, &NameServer::DeleteTopic);
+  Route(rq::kWipeWritePermOfBroker, &NameServer::WipeWritePerm);
+  Route(rq::kAddWritePermOfBroker, &NameServer::AddWritePerm);
+  Route(rq::kPutKvConfig, &NameServer::PutKv);
+  Route(rq::kGetKvConfig, &NameServer::GetKv);
+  Route(rq::kDeleteKvConfig, &NameServer::DeleteKv);
+  Route(rq::kGetKvListByNamespace, &NameServer::GetKvList);
+}
+
+NameServer::~NameServer() { Stop(); }
+
+void NameServer::Route(int32_t code, void (NameServer::*handler)(const Cmd&, Cmd*)) {
+  server_.Register(
+      code,
+      [this, handler](Cmd req, net::Responder responder) {
+        Cmd resp = Cmd::ResponseTo(req, rc::kSuccess);
+        (this->*handler)(req, &resp);
+        responder.Send(std::move(resp));
+      },
+      &executor_);
+}
+
+Status NameServer::Start() {
+  FMQ_RETURN_IF_ERROR(LoadKv());
+  FMQ_RETURN_IF_ERROR(executor_.Start());
+  FMQ_RETURN_IF_ERROR(server_.Start());
+  housekeeping_ = std::make_unique<Housekeeping>(this);
+  return housekeeping_->Start();
+}
+
+void NameServer::Stop() {
+  if (housekeeping_) housekeeping_->Stop();
+  server_.Stop();
+  executor_.Stop();
+}
+
+void NameServer::RegisterBroker(const Cmd& req, Cmd* resp) {
+  if (!Require(req, resp, {"brokerName", "brokerAddr", "clusterName", "haServerAddr", "brokerId"})) return;
+  if (auto c = Field(req, "compressed"); c && *c == "true") {
+    resp->code = rc::kSystemError;
+    resp->remark = "compressed registration (compressedRegister=true) is not supported; set it to false";
+    return;
+  }
+  const int64_t crc = ToInt(Field(req, "bodyCrc32"), 0);
+  if (crc != 0 && crc != static_cast<int64_t>(static_cast<int32_t>(JavaCrc32(req.body)))) {
+    resp->code = rc::kSystemError;
+    resp->remark = "crc32 not match";
+    return;
+  }
+  RegisterBrokerRequest r;
+  r.cluster_name = *Field(req, "clusterName");
+  r.broker_addr = *Field(req, "brokerAddr");
+  r.broker_name = *Field(req, "brokerName");
+  r.broker_id = ToInt(Field(req, "brokerId"), 0);
+  r.ha_server_addr = *Field(req, "haServerAddr");
+  if (!req.body.empty()) {
+    auto body = model::DecodeRegisterBrokerBody(req.body);
+    if (!body.ok()) {
+      resp->code = rc::kSystemError;
+      resp->remark = std::string(body.status().message());
+      return;
+    }
+    r.body = std::move(*body);
+  }
+  RegisterBrokerResult result = routes_.RegisterBroker(r);
+  if (!result.master_addr.empty()) {
+    resp->ext_fields["haServerAddr"] = result.ha_server_addr;
+    resp->ext_fields["masterAddr"] = result.master_addr;
+  }
+}
+
+void NameServer::UnregisterBroker(const Cmd& req, Cmd* resp) {
+  if (!Require(req, resp, {"brokerName", "brokerAddr", "clusterName", "brokerId"})) return;
+  routes_.UnregisterBroker(*Field(req, "clusterName"), *Field(req, "brokerAddr"), *Field(req, "brokerName"),
+                           ToInt(Field(req, "brokerId"), 0));
+}
+
+void NameServer::QueryDataVersion(const Cmd& req, Cmd* resp) {
+  if (!Require(req, resp, {"brokerAddr"})) return;
+  model::DataVersion v;
+  auto j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_object()) {
+    v.counter = j.value("counter", int64_t{0});
+    v.timestamp = j.value("timestamp", int64_t{0});
+  }
+  resp->ext_fields["changed"] =
+      routes_.IsBrokerTopicConfigChanged(*Field(req, "brokerAddr"), v) ? "true" : "false";
+}
+
+void NameServer::GetRouteInfo(const Cmd& req, Cmd* resp) {
+  if (!Require(req, resp, {"topic"})) return;
+  const std::string& topic = *Field(req, "topic");
+  auto route = routes_.PickupTopicRouteData(topic);
+  if (!route) {
+    resp->code = rc::kTopicNotExist;
+    resp->remark = "No topic route info in name server for the topic: " + topic;
+    return;
+  }
+  resp->body = model::EncodeTopicRouteData(*route);
+}
+
+void NameServer::GetClusterInfo(const Cmd&, Cmd* resp) {
+  resp->body = model::EncodeClusterInfo(routes_.GetAllClusterInfo());
+}
+
+void NameServer::GetAllTopicList(const Cmd&, Cmd* resp) {
+  resp->body = model::EncodeTopicList(routes_.GetAllTopicList());
+}
+
+void NameServer::GetTopicsByCluster(const Cmd& req, Cmd* resp) {
+  if (!Require(req, resp, {"cluster"})) return;
+  resp->body = model::EncodeTopicList(routes_.GetTopicsByCluster(*Field(req, "cluster")));
+}
+
+void NameServer::DeleteTopic(const Cmd& req, Cmd* resp) {
+  if (!Require(req, resp, {"topic"})) return;
+  const std::string* cluster = Field(req, "clusterName");
+  routes_.DeleteTopic(*Field(req, "topic"), cluster ? *cluster : "");
+}
+
+void NameServer::WipeWritePerm(const Cmd& req, Cmd* resp) {
+  if (!Require(req, resp, {"brokerName"})) return;
+  resp->ext_fields["wipeTopicCount"] = std::to_string(routes_.WipeWritePerm(*Field(req, "brokerName")));
+}
+
+void NameServer::AddWritePerm(const Cmd& req, Cmd* resp) {
+  if (!Require(req, resp, {"brokerName"})) return;
+  resp->ext_fields["addTopicCount"] = std::to_string(routes_.AddWritePerm(*Field(req, "brokerName")));
+}
+
+// ---- KV config
+
+Status NameServer::LoadKv() {
+  MutexLock lock(&kv_mu_);
+  if (config_.kv_config_path.empty() || !fs_.Exists(config_.kv_config_path)) return Status::Ok();
+  FMQ_ASSIGN_OR_RETURN(std::string text, io::ReadFileToString(fs_, config_.kv_config_path));
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("configTable") || !j["configTable"].is_object()) {
+    return Status::Corruption("KV config " + config_.kv_config_path +
+                              " is not {\"configTable\":{...}}; fix or "
+                              "remove it");
+  }
+  for (const auto& [ns, table] : j["configTable"].items()) {
+    if (!table.is_object()) continue;
+    for (const auto& [k, v] : table.items()) {
+      if (v.is_string()) kv_[ns][k] = v.get<std::string>();
+    }
+  }
+  return Status::Ok();
+}
+
+Status NameServer::PersistKv() {
+  if (config_.kv_config_path.empty()) return Status::Ok();
+  FMQ_RETURN_IF_ERROR(fs_.CreateDirs(io::DirName(config_.kv_config_path)));
+  nlohmann::json j = {{"configTable", kv_}};
+  return io::WriteFileAtomically(fs_, config_.kv_config_path, j.dump(2));
+}
+
+void NameServer::PutKv(const Cmd& req, Cmd* resp) {
+  if (!Require(req, resp, {"namespace", "key", "value"})) return;
+  MutexLock lock(&kv_mu_);
+  kv_[*Field(req, "namespace")][*Field(req, "key")] = *Field(req, "value");
+  if (Status s = PersistKv(); !s.ok()) {
+    resp->code = rc::kSystemError;
+    resp->remark = "KV config not persisted: " + s.ToString();
+  }
+}
+
+void NameServer::GetKv(const Cmd& req, Cmd* resp) {
+  if (!Require(req, resp, {"namespace", "key"})) return;
+  MutexLock lock(&kv_mu_);
+  auto ns = kv_.find(*Field(req, "namespace"));
+  if (ns == kv_.end() || !ns->second.count(*Field(req, "key"))) {
+    resp->code = rc::kQueryNotFound;
+    resp->remark = "No config item, Namespace: " + *Field(req, "namespace") + " Key: " + *Field(req, "key");
+    return;
+  }
+  resp->ext_fields["value"] = ns->second[*Field(req, "key")];
+}
+
+void NameServer::DeleteKv(const Cmd& req, Cmd* resp) {
+  if (!Require(req, resp, {"namespace", "key"})) return;
+  MutexLock lock(&kv_mu_);
+  auto ns = kv_.find(*Field(req, "namespace"));
+  if (ns != kv_.end()) {
+    ns->second.erase(*Field(req, "key"));
+    if (ns->second.empty()) kv_.erase(ns);
+  }
+  if (Status s = PersistKv(); !s.ok()) {
+    resp->code = rc::kSystemError;
+    resp->remark = "KV config not persisted: " + s.ToString();
+  }
+}
+
+void NameServer::GetKvList(const Cmd& req, Cmd* resp) {
+  if (!Require(req, resp, {"namespace"})) return;
+  MutexLock lock(&kv_mu_);
+  auto ns = kv_.find(*Field(req, "namespace"));
+  if (ns == kv_.end()) {
+    resp->code = rc::kQueryNotFound;
+    resp->remark = "No config item, Namespace: " + *Field(req, "namespace");
+    return;
+  }
+  resp->body = nlohmann::json({{"table", ns->second}}).dump();
+}
+
+}  // namespace fmq::namesrv

@@ -1,0 +1,198 @@
+#include "broker/namesrv/name_server.h"
+
+#include <gtest/gtest.h>
+
+#include "broker/io/memory_file_system.h"
+#include "broker/net/remoting_client.h"
+#include "broker/protocol/codes.h"
+
+namespace fmq::namesrv {
+namespace {
+
+using protocol::RemotingCommand;
+namespace rq = protocol::request_code;
+namespace rc = protocol::response_code;
+constexpr auto kTimeout = std::chrono::seconds(10);
+
+class NameServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs_.CreateDirs("/ns").ok());
+    ns_ = std::make_unique<NameServer>(
+        NameServerConfig{.listen_host = "127.0.0.1", .listen_port = 0, .kv_config_path = "/ns/kvConfig.json"},
+        fs_, clock_);
+    ASSERT_TRUE(ns_->Start().ok());
+    addr_ = "127.0.0.1:" + std::to_string(ns_->port());
+    ASSERT_TRUE(client_.Start().ok());
+  }
+  void TearDown() override {
+    client_.Stop();
+    ns_->Stop();
+  }
+
+  RemotingCommand Call(int32_t code, std::map<std::string, std::string> ext, std::string body = "") {
+    RemotingCommand req = RemotingCommand::Request(code, 0);
+    req.ext_fields = std::move(ext);
+    req.body = std::move(body);
+    auto r = client_.InvokeSync(addr_, req, kTimeout);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : RemotingCommand{};
+  }
+
+  RemotingCommand Register(const std::string& name, const std::string& addr, int64_t id,
+                           std::map<std::string, model::TopicConfig> topics, int64_t version = 1) {
+    model::RegisterBrokerBody body{std::move(topics), {version, 1700000000000}};
+    return Call(rq::kRegisterBroker,
+                {{"brokerName", name},
+                 {"brokerAddr", addr},
+                 {"clusterName", "DefaultCluster"},
+                 {"haServerAddr", addr + "-ha"},
+                 {"brokerId", std::to_string(id)}},
+                model::EncodeRegisterBrokerBody(body));
+  }
+
+  static model::TopicConfig Topic(const std::string& name, int queues, int perm = 6) {
+    model::TopicConfig t;
+    t.topic_name = name;
+    t.read_queue_nums = queues;
+    t.write_queue_nums = queues;
+    t.perm = perm;
+    return t;
+  }
+
+  ManualClock clock_;
+  io::MemoryFileSystem fs_{&clock_};
+  std::unique_ptr<NameServer> ns_;
+  net::RemotingClient client_;
+  std::string addr_;
+};
+
+TEST_F(NameServerTest, AnUnknownTopicHasNoRouteWithRocketMqsRemark) {
+  auto r = Call(rq::kGetRouteInfoByTopic, {{"topic", "Nope"}});
+  EXPECT_EQ(r.code, rc::kTopicNotExist);
+  EXPECT_EQ(r.remark, "No topic route info in name server for the topic: Nope");
+}
+
+TEST_F(NameServerTest, AMasterRegistrationPublishesRoutesInCompactStandardJson) {
+  ASSERT_EQ(Register("broker-a", "127.0.0.1:10911", 0, {{"TopicTest", Topic("TopicTest", 4)}}).code,
+            rc::kSuccess);
+  auto r = Call(rq::kGetRouteInfoByTopic, {{"topic", "TopicTest"}});
+  ASSERT_EQ(r.code, rc::kSuccess);
+  EXPECT_NE(r.body.find(R"("brokerAddrs":{"0":"127.0.0.1:10911"})"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("orderTopicConf"), std::string::npos) << "omitted when empty";
+  auto route = model::DecodeTopicRouteData(r.body);
+  ASSERT_TRUE(route.ok());
+  ASSERT_EQ(route->queue_datas.size(), 1u);
+  EXPECT_EQ(route->queue_datas[0], (model::QueueData{"broker-a", 4, 4, 6, 0}));
+  ASSERT_EQ(route->broker_datas.size(), 1u);
+  EXPECT_EQ(route->broker_datas[0].cluster, "DefaultCluster");
+}
+
+TEST_F(NameServerTest, ASlaveLearnsItsMastersAddressesAndCreatesNoQueues) {
+  Register("broker-a", "127.0.0.1:10911", 0, {{"T", Topic("T", 4)}});
+  auto r = Register("broker-a", "127.0.0.2:10911", 1, {{"OnlyOnSlave", Topic("OnlyOnSlave", 2)}});
+  ASSERT_EQ(r.code, rc::kSuccess);
+  EXPECT_EQ(r.ext_fields.at("masterAddr"), "127.0.0.1:10911");
+  EXPECT_EQ(r.ext_fields.at("haServerAddr"), "127.0.0.1:10911-ha");
+  EXPECT_EQ(Call(rq::kGetRouteInfoByTopic, {{"topic", "OnlyOnSlave"}}).code, rc::kTopicNotExist);
+  auto route = model::DecodeTopicRouteData(Call(rq::kGetRouteInfoByTopic, {{"topic", "T"}}).body);
+  EXPECT_EQ(route->broker_datas[0].broker_addrs.size(), 2u);
+}
+
+TEST_F(NameServerTest, ClusterInfoAndTopicListsReflectRegistrations) {
+  Register("broker-a", "127.0.0.1:10911", 0, {{"T1", Topic("T1", 4)}, {"T2", Topic("T2", 8)}});
+  Register("broker-b", "127.0.0.3:10911", 0, {{"T2", Topic("T2", 8)}});
+  auto info = model::DecodeClusterInfo(Call(rq::kGetBrokerClusterInfo, {}).body);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->cluster_addr_table.at("DefaultCluster"), (std::set<std::string>{"broker-a", "broker-b"}));
+  EXPECT_EQ(info->broker_addr_table.at("broker-b").broker_addrs.at(0), "127.0.0.3:10911");
+  auto topics = model::DecodeTopicList(Call(rq::kGetAllTopicListFromNameServer, {}).body);
+  EXPECT_EQ(*topics, (std::set<std::string>{"T1", "T2"}));
+  auto by_cluster =
+      model::DecodeTopicList(Call(rq::kGetTopicsByCluster, {{"cluster", "DefaultCluster"}}).body);
+  EXPECT_EQ(*by_cluster, (std::set<std::string>{"T1", "T2"}));
+}
+
+TEST_F(NameServerTest, WipingWritePermissionDrainsABrokerAndAddingRestoresIt) {
+  Register("broker-a", "127.0.0.1:10911", 0, {{"T1", Topic("T1", 4)}, {"T2", Topic("T2", 4)}});
+  auto wiped = Call(rq::kWipeWritePermOfBroker, {{"brokerName", "broker-a"}});
+  EXPECT_EQ(wiped.ext_fields.at("wipeTopicCount"), "2");
+  auto route = model::DecodeTopicRouteData(Call(rq::kGetRouteInfoByTopic, {{"topic", "T1"}}).body);
+  EXPECT_EQ(route->queue_datas[0].perm, model::perm::kRead);
+  EXPECT_EQ(Call(rq::kAddWritePermOfBroker, {{"brokerName", "broker-a"}}).ext_fields.at("addTopicCount"),
+            "2");
+}
+
+TEST_F(NameServerTest, DeletingATopicRemovesItsRoute) {
+  Register("broker-a", "127.0.0.1:10911", 0, {{"Gone", Topic("Gone", 4)}});
+  EXPECT_EQ(Call(rq::kDeleteTopicInNamesrv, {{"topic", "Gone"}}).code, rc::kSuccess);
+  EXPECT_EQ(Call(rq::kGetRouteInfoByTopic, {{"topic", "Gone"}}).code, rc::kTopicNotExist);
+}
+
+TEST_F(NameServerTest, ASilentBrokerExpiresWithItsRoutes) {
+  Register("broker-a", "127.0.0.1:10911", 0, {{"T", Topic("T", 4)}});
+  clock_.AdvanceMillis(119'000);
+  EXPECT_TRUE(ns_->routes().ScanNotActiveBrokers().empty());
+  clock_.AdvanceMillis(2'000);
+  EXPECT_EQ(ns_->routes().ScanNotActiveBrokers(), std::vector<std::string>{"127.0.0.1:10911"});
+  EXPECT_EQ(Call(rq::kGetRouteInfoByTopic, {{"topic", "T"}}).code, rc::kTopicNotExist);
+  EXPECT_TRUE(model::DecodeClusterInfo(Call(rq::kGetBrokerClusterInfo, {}).body)->broker_addr_table.empty());
+}
+
+TEST_F(NameServerTest, UnregisteringRemovesTheBrokerAtOnce) {
+  Register("broker-a", "127.0.0.1:10911", 0, {{"T", Topic("T", 4)}});
+  EXPECT_EQ(Call(rq::kUnregisterBroker, {{"brokerName", "broker-a"},
+                                         {"brokerAddr", "127.0.0.1:10911"},
+                                         {"clusterName", "DefaultCluster"},
+                                         {"brokerId", "0"}})
+                .code,
+            rc::kSuccess);
+  EXPECT_EQ(Call(rq::kGetRouteInfoByTopic, {{"topic", "T"}}).code, rc::kTopicNotExist);
+}
+
+TEST_F(NameServerTest, MissingHeaderFieldsAndBadBodiesGetClearErrors) {
+  auto r = Call(rq::kGetRouteInfoByTopic, {});
+  EXPECT_EQ(r.code, rc::kSystemError);
+  EXPECT_EQ(r.remark, "the custom field <topic> is null");
+  r = Call(rq::kRegisterBroker,
+           {{"brokerName", "b"},
+            {"brokerAddr", "a:1"},
+            {"clusterName", "c"},
+            {"haServerAddr", "h"},
+            {"brokerId", "0"}},
+           "{not json");
+  EXPECT_EQ(r.code, rc::kSystemError);
+  EXPECT_NE(r.remark->find("not valid JSON"), std::string::npos);
+  r = Call(rq::kRegisterBroker,
+           {{"brokerName", "b"},
+            {"brokerAddr", "a:1"},
+            {"clusterName", "c"},
+            {"haServerAddr", "h"},
+            {"brokerId", "0"},
+            {"bodyCrc32", "12345"}},
+           "{}");
+  EXPECT_EQ(r.remark, "crc32 not match");
+}
+
+TEST_F(NameServerTest, KvConfigIsServedAndSurvivesARestart) {
+  EXPECT_EQ(Call(rq::kGetKvConfig, {{"namespace", "ORDER_TOPIC_CONFIG"}, {"key", "T"}}).code,
+            rc::kQueryNotFound);
+  EXPECT_EQ(
+      Call(rq::kPutKvConfig, {{"namespace", "ORDER_TOPIC_CONFIG"}, {"key", "T"}, {"value", "broker-a:4"}})
+          .code,
+      rc::kSuccess);
+  client_.Stop();
+  ns_->Stop();
+  ns_ = std::make_unique<NameServer>(
+      NameServerConfig{.listen_host = "127.0.0.1", .listen_port = 0, .kv_config_path = "/ns/kvConfig.json"},
+      fs_, clock_);
+  ASSERT_TRUE(ns_->Start().ok());
+  addr_ = "127.0.0.1:" + std::to_string(ns_->port());
+  ASSERT_TRUE(client_.Start().ok());
+  auto r = Call(rq::kGetKvConfig, {{"namespace", "ORDER_TOPIC_CONFIG"}, {"key", "T"}});
+  EXPECT_EQ(r.code, rc::kSuccess);
+  EXPECT_EQ(r.ext_fields.at("value"), "broker-a:4");
+}
+
+}  // namespace
+}  // namespace fmq::namesrv

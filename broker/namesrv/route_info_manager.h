@@ -1,0 +1,83 @@
+#pragma once
+
+// RouteInfoManager: the name server's tables (RocketMQ's RouteInfoManager; protocol reference 2.10):
+//   topic -> broker name -> QueueData          (from master registrations)
+//   broker name -> BrokerData (cluster, id -> address)
+//   cluster -> broker names
+//   broker address -> live info (last registration time, data version, HA address)
+// Brokers register every 30 s; one silent for `broker_expiry` is removed with its queue data.
+//
+// Created by NameServer. Thread-safety: every method is safe to call concurrently (one mutex; every operation
+// is short and in memory).
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "broker/base/clock.h"
+#include "broker/base/mutex.h"
+#include "broker/model/route.h"
+
+namespace fmq::namesrv {
+
+struct RegisterBrokerRequest {
+  std::string cluster_name;
+  std::string broker_addr;
+  std::string broker_name;
+  int64_t broker_id = 0;
+  std::string ha_server_addr;
+  model::RegisterBrokerBody body;
+};
+
+struct RegisterBrokerResult {
+  std::string ha_server_addr;  // for a slave: its master's HA address
+  std::string master_addr;     // for a slave: its master's broker address
+};
+
+class RouteInfoManager {
+ public:
+  explicit RouteInfoManager(const Clock& clock,
+                            std::chrono::milliseconds broker_expiry = std::chrono::seconds(120));
+
+  RegisterBrokerResult RegisterBroker(const RegisterBrokerRequest& req) FMQ_EXCLUDES(mu_);
+  void UnregisterBroker(const std::string& cluster, const std::string& addr, const std::string& name,
+                        int64_t id) FMQ_EXCLUDES(mu_);
+  // Removes brokers silent for longer than the expiry; returns their addresses.
+  std::vector<std::string> ScanNotActiveBrokers() FMQ_EXCLUDES(mu_);
+
+  // The route of `topic`, or nullopt when no live broker serves it.
+  std::optional<model::TopicRouteData> PickupTopicRouteData(const std::string& topic) const FMQ_EXCLUDES(mu_);
+  model::ClusterInfo GetAllClusterInfo() const FMQ_EXCLUDES(mu_);
+  std::set<std::string> GetAllTopicList() const FMQ_EXCLUDES(mu_);
+  std::set<std::string> GetTopicsByCluster(const std::string& cluster) const FMQ_EXCLUDES(mu_);
+  // Removes the topic's queue data (of brokers of `cluster` only, when given).
+  void DeleteTopic(const std::string& topic, const std::string& cluster = "") FMQ_EXCLUDES(mu_);
+  // Clears (wipe) or restores (add) the write permission of a broker's queues; returns how many topics
+  // changed.
+  int WipeWritePerm(const std::string& broker_name) FMQ_EXCLUDES(mu_);
+  int AddWritePerm(const std::string& broker_name) FMQ_EXCLUDES(mu_);
+  // QUERY_DATA_VERSION: whether the broker's data version differs from the stored one (refreshes liveness).
+  bool IsBrokerTopicConfigChanged(const std::string& addr, const model::DataVersion& version)
+      FMQ_EXCLUDES(mu_);
+
+ private:
+  struct LiveInfo {
+    int64_t last_update_ms = 0;
+    model::DataVersion data_version;
+    std::string ha_server_addr;
+  };
+  void RemoveBrokerAddr(const std::string& addr) FMQ_REQUIRES(mu_);
+
+  const Clock& clock_;
+  const std::chrono::milliseconds expiry_;
+  mutable Mutex mu_;
+  std::map<std::string, std::map<std::string, model::QueueData>> topic_queue_table_ FMQ_GUARDED_BY(mu_);
+  std::map<std::string, model::BrokerData> broker_addr_table_ FMQ_GUARDED_BY(mu_);
+  std::map<std::string, std::set<std::string>> cluster_addr_table_ FMQ_GUARDED_BY(mu_);
+  std::map<std::string, LiveInfo> broker_live_table_ FMQ_GUARDED_BY(mu_);
+};
+
+}  // namespace fmq::namesrv
