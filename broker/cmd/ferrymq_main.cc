@@ -1,6 +1,7 @@
 // `ferrymq`: the broker image's main program. Subcommands:
 //   ferrymq store verify|dump|stats <dir>   read-only store tools (this issue)
-//   ferrymq standalone | namesrv | broker    the network programs (issue "Remoting protocol, name server and
+//   ferrymq namesrv [-c namesrv.conf]       the name server
+//   ferrymq standalone | broker              the broker programs (issue "Remoting protocol, name server and
 //                                            produce/consume"): until they land, they say so and exit 2.
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/cmd/namesrv_command.h"
 #include "broker/cmd/store_command.h"
 
 namespace {
@@ -17,7 +19,7 @@ constexpr const char* kUsage = R"(usage: ferrymq <command> [args]
 commands:
   store verify|dump|stats <dir>   inspect a store directory (read-only); `ferrymq store --help` for options
   standalone                      name server and broker in one process
-  namesrv                         the name server
+  namesrv [-c namesrv.conf]       the name server (port 9876)
   broker -c broker.conf           a broker
   version                         print the version
 )";
@@ -37,7 +39,8 @@ int main(int argc, char** argv) {
     std::cout << "ferrymq " << FMQ_VERSION << "\n";
     return 0;
   }
-  if (cmd == "standalone" || cmd == "namesrv" || cmd == "broker") {
+  if (cmd == "namesrv") return fmq::cmd::RunNamesrvCommand(args);
+  if (cmd == "standalone" || cmd == "broker") {
     std::cerr
         << "ferrymq " << cmd << ": the network broker is not built yet; this build holds the storage "
         << "engine and its tools (`ferrymq store --help`). The remoting protocol, name server and broker "

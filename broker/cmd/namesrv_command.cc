@@ -1,0 +1,136 @@
+#include "broker/cmd/namesrv_command.h"
+
+#include <signal.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <iostream>
+
+#include "broker/base/clock.h"
+#include "broker/base/logging.h"
+#include "broker/base/properties.h"
+#include "broker/io/file_system.h"
+#include "broker/namesrv/name_server.h"
+
+namespace fmq::cmd {
+namespace {
+
+constexpr const char* kUsage = R"(usage: ferrymq namesrv [-c namesrv.conf] [-p listenPort]
+
+Runs the name server until SIGINT or SIGTERM. namesrv.conf uses RocketMQ's keys:
+  listenPort             port to listen on (default 9876)
+  listenAddress          address to bind (default 0.0.0.0)
+  kvConfigPath           where KV config is kept (default $HOME/namesrv/kvConfig.json)
+  serverWorkerThreads    request threads (default 4)
+  scanNotActiveBrokerInterval, brokerExpiryMillis   broker liveness (default 10000, 120000 ms)
+Other RocketMQ keys are accepted and reported as ignored.
+)";
+
+Status ParseInt(const std::string& key, const std::string& v, int64_t* out) {
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
+  if (ec != std::errc() || p != v.data() + v.size()) {
+    return Status::InvalidArgument("config key " + key + ": '" + v + "' is not a number");
+  }
+  return Status::Ok();
+}
+
+Status Apply(const std::string& key, const std::string& value, namesrv::NameServerConfig* c) {
+  int64_t n = 0;
+  if (key == "listenPort") {
+    FMQ_RETURN_IF_ERROR(ParseInt(key, value, &n));
+    if (n < 0 || n > 65535)
+      return Status::InvalidArgument("config key listenPort: " + value + " is not a port");
+    c->listen_port = static_cast<int>(n);
+  } else if (key == "listenAddress") {
+    c->listen_host = value;
+  } else if (key == "kvConfigPath") {
+    c->kv_config_path = value;
+  } else if (key == "serverWorkerThreads") {
+    FMQ_RETURN_IF_ERROR(ParseInt(key, value, &n));
+    if (n < 1 || n > 256) return Status::InvalidArgument("config key serverWorkerThreads must be 1..256");
+    c->worker_threads = static_cast<int>(n);
+  } else if (key == "scanNotActiveBrokerInterval") {
+    FMQ_RETURN_IF_ERROR(ParseInt(key, value, &n));
+    if (n < 100) return Status::InvalidArgument("config key scanNotActiveBrokerInterval must be >= 100 ms");
+    c->scan_not_active_broker_interval = std::chrono::milliseconds(n);
+  } else if (key == "brokerExpiryMillis") {
+    FMQ_RETURN_IF_ERROR(ParseInt(key, value, &n));
+    if (n < 1000) return Status::InvalidArgument("config key brokerExpiryMillis must be >= 1000 ms");
+    c->broker_expiry = std::chrono::milliseconds(n);
+  } else {
+    return Status::NotFound(key);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunNamesrvCommand(const std::vector<std::string>& args) {
+  namesrv::NameServerConfig config;
+  const char* home = std::getenv("HOME");
+  config.kv_config_path = std::string(home ? home : ".") + "/namesrv/kvConfig.json";
+  std::string conf_path, port_flag;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if ((args[i] == "-c" || args[i] == "-p") && i + 1 < args.size()) {
+      (args[i] == "-c" ? conf_path : port_flag) = args[i + 1];
+      ++i;
+    } else if (args[i] == "-h" || args[i] == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else {
+      std::cerr << "ferrymq namesrv: unexpected argument '" << args[i] << "'\n" << kUsage;
+      return 2;
+    }
+  }
+  if (!conf_path.empty()) {
+    auto text = io::ReadFileToString(io::PosixFileSystem(), conf_path);
+    if (!text.ok()) {
+      std::cerr << "ferrymq namesrv: cannot read " << conf_path << ": " << text.status().message() << "\n";
+      return 2;
+    }
+    auto props = ParseProperties(*text);
+    if (!props.ok()) {
+      std::cerr << "ferrymq namesrv: " << conf_path << ": " << props.status().message() << "\n";
+      return 2;
+    }
+    for (const auto& [k, v] : *props) {
+      Status s = Apply(k, v, &config);
+      if (s.IsNotFound()) {
+        GetLogger("namesrv")->warn("ignoring config key {} in {} (not a name server setting of FerryMQ)", k,
+                                   conf_path);
+      } else if (!s.ok()) {
+        std::cerr << "ferrymq namesrv: " << conf_path << ": " << s.message() << "\n";
+        return 2;
+      }
+    }
+  }
+  if (!port_flag.empty()) {
+    Status s = Apply("listenPort", port_flag, &config);
+    if (!s.ok()) {
+      std::cerr << "ferrymq namesrv: -p: " << s.message() << "\n";
+      return 2;
+    }
+  }
+
+  // Block the stop signals in every thread; the main thread waits for them below.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  namesrv::NameServer server(config, io::PosixFileSystem(), SystemClock());
+  Status s = server.Start();
+  if (!s.ok()) {
+    std::cerr << "ferrymq namesrv: cannot start: " << s.message() << "\n";
+    return 1;
+  }
+  std::cout << "ferrymq namesrv listening on " << config.listen_host << ":" << server.port() << std::endl;
+  int sig = 0;
+  sigwait(&stop, &sig);
+  GetLogger("namesrv")->info("stopping on signal {}", sig);
+  server.Stop();
+  return 0;
+}
+
+}  // namespace fmq::cmd
