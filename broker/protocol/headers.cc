@@ -1,0 +1,88 @@
+#include "broker/protocol/headers.h"
+
+#include "broker/protocol/codes.h"
+
+namespace fmq::protocol {
+
+using S = SendMessageRequestHeader;
+
+const HeaderSpec<S>& S::V1() {
+  static const HeaderSpec<S> spec = {
+      {"producerGroup", &S::producer_group, true},
+      {"topic", &S::topic, true},
+      {"defaultTopic", &S::default_topic, true},
+      {"defaultTopicQueueNums", &S::default_topic_queue_nums, true},
+      {"queueId", &S::queue_id, true},
+      {"sysFlag", &S::sys_flag, true},
+      {"bornTimestamp", &S::born_timestamp, true},
+      {"flag", &S::flag, true},
+      {"properties", &S::properties, false},
+      {"reconsumeTimes", &S::reconsume_times, false},
+      {"unitMode", &S::unit_mode, false},
+      {"batch", &S::batch, false},
+      {"maxReconsumeTimes", &S::max_reconsume_times, false},
+  };
+  return spec;
+}
+
+const HeaderSpec<S>& S::V2() {
+  static const HeaderSpec<S> spec = {
+      {"a", &S::producer_group, true}, {"b", &S::topic, true},
+      {"c", &S::default_topic, true},  {"d", &S::default_topic_queue_nums, true},
+      {"e", &S::queue_id, true},       {"f", &S::sys_flag, true},
+      {"g", &S::born_timestamp, true}, {"h", &S::flag, true},
+      {"i", &S::properties, false},    {"j", &S::reconsume_times, false},
+      {"k", &S::unit_mode, false},     {"l", &S::max_reconsume_times, false},
+      {"m", &S::batch, false},
+  };
+  return spec;
+}
+
+Result<S> S::FromCommand(const RemotingCommand& cmd) {
+  S h;
+  const bool v2 = cmd.code == request_code::kSendMessageV2 || cmd.code == request_code::kSendBatchMessage;
+  FMQ_RETURN_IF_ERROR((v2 ? V2() : V1()).Decode(cmd.ext_fields, &h));
+  return h;
+}
+
+const HeaderSpec<SendMessageResponseHeader>& SendMessageResponseHeader::Spec() {
+  using R = SendMessageResponseHeader;
+  static const HeaderSpec<R> spec = {
+      {"msgId", &R::msg_id, true},
+      {"queueId", &R::queue_id, true},
+      {"queueOffset", &R::queue_offset, true},
+      {"transactionId", &R::transaction_id, false},
+  };
+  return spec;
+}
+
+const HeaderSpec<PullMessageRequestHeader>& PullMessageRequestHeader::Spec() {
+  using P = PullMessageRequestHeader;
+  static const HeaderSpec<P> spec = {
+      {"consumerGroup", &P::consumer_group, true},
+      {"topic", &P::topic, true},
+      {"queueId", &P::queue_id, true},
+      {"queueOffset", &P::queue_offset, true},
+      {"maxMsgNums", &P::max_msg_nums, true},
+      {"sysFlag", &P::sys_flag, true},
+      {"commitOffset", &P::commit_offset, true},
+      {"suspendTimeoutMillis", &P::suspend_timeout_millis, true},
+      {"subscription", &P::subscription, false},
+      {"subVersion", &P::sub_version, true},
+      {"expressionType", &P::expression_type, false},
+  };
+  return spec;
+}
+
+const HeaderSpec<PullMessageResponseHeader>& PullMessageResponseHeader::Spec() {
+  using P = PullMessageResponseHeader;
+  static const HeaderSpec<P> spec = {
+      {"suggestWhichBrokerId", &P::suggest_which_broker_id, true},
+      {"nextBeginOffset", &P::next_begin_offset, true},
+      {"minOffset", &P::min_offset, true},
+      {"maxOffset", &P::max_offset, true},
+  };
+  return spec;
+}
+
+}  // namespace fmq::protocol

@@ -1,0 +1,81 @@
+#pragma once
+
+// Command headers with their fields declared once (protocol reference 2.2, 2.3), decoded and encoded by
+// HeaderSpec. SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE carry the same header as SEND_MESSAGE under one-letter
+// names.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "broker/protocol/header_codec.h"
+#include "broker/protocol/remoting_command.h"
+
+namespace fmq::protocol {
+
+struct SendMessageRequestHeader {
+  std::string producer_group;
+  std::string topic;
+  std::string default_topic;
+  int32_t default_topic_queue_nums = 0;
+  int32_t queue_id = 0;
+  int32_t sys_flag = 0;
+  int64_t born_timestamp = 0;
+  int32_t flag = 0;
+  std::optional<std::string> properties;
+  std::optional<int32_t> reconsume_times;
+  std::optional<bool> unit_mode;
+  std::optional<bool> batch;
+  std::optional<int32_t> max_reconsume_times;
+
+  static const HeaderSpec<SendMessageRequestHeader>& V1();
+  static const HeaderSpec<SendMessageRequestHeader>& V2();
+  // Decodes by request code: SEND_MESSAGE (10) uses V1 names, SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE
+  // (320) the short V2 names.
+  static Result<SendMessageRequestHeader> FromCommand(const RemotingCommand& cmd);
+};
+
+struct SendMessageResponseHeader {
+  std::string msg_id;
+  int32_t queue_id = 0;
+  int64_t queue_offset = 0;
+  std::optional<std::string> transaction_id;
+
+  static const HeaderSpec<SendMessageResponseHeader>& Spec();
+};
+
+// PullSysFlag bits.
+namespace pull_sys_flag {
+inline constexpr int32_t kCommitOffset = 0x1;
+inline constexpr int32_t kSuspend = 0x2;
+inline constexpr int32_t kSubscription = 0x4;
+inline constexpr int32_t kClassFilter = 0x8;
+inline constexpr int32_t kLitePull = 0x10;
+}  // namespace pull_sys_flag
+
+struct PullMessageRequestHeader {
+  std::string consumer_group;
+  std::string topic;
+  int32_t queue_id = 0;
+  int64_t queue_offset = 0;
+  int32_t max_msg_nums = 0;
+  int32_t sys_flag = 0;
+  int64_t commit_offset = 0;
+  int64_t suspend_timeout_millis = 0;
+  std::optional<std::string> subscription;
+  int64_t sub_version = 0;
+  std::optional<std::string> expression_type;
+
+  static const HeaderSpec<PullMessageRequestHeader>& Spec();
+};
+
+struct PullMessageResponseHeader {
+  int64_t suggest_which_broker_id = 0;
+  int64_t next_begin_offset = 0;
+  int64_t min_offset = 0;
+  int64_t max_offset = 0;
+
+  static const HeaderSpec<PullMessageResponseHeader>& Spec();
+};
+
+}  // namespace fmq::protocol
