@@ -142,25 +142,20 @@ Result<ClusterInfo> DecodeClusterInfo(std::string_view text) {
   return info;
 }
 
-std::string EncodeRegisterBrokerBody(const RegisterBrokerBody& body) {
+namespace {
+json WrapperJson(const TopicConfigSerializeWrapper& w) {
   json table = json::object();
-  for (const auto& [name, t] : body.topic_config_table) table[name] = ToJson(t);
-  return Dump({{"filterServerList", json::array()},
-               {"topicConfigSerializeWrapper",
-                {{"dataVersion",
-                  {{"counter", body.data_version.counter}, {"timestamp", body.data_version.timestamp}}},
-                 {"topicConfigTable", table}}}});
+  for (const auto& [name, t] : w.topic_config_table) table[name] = ToJson(t);
+  return {{"dataVersion", {{"counter", w.data_version.counter}, {"timestamp", w.data_version.timestamp}}},
+          {"topicConfigTable", table}};
 }
 
-Result<RegisterBrokerBody> DecodeRegisterBrokerBody(std::string_view text) {
-  FMQ_ASSIGN_OR_RETURN(json j, Parse("register broker", text));
-  RegisterBrokerBody body;
-  auto wrapper = j.find("topicConfigSerializeWrapper");
-  if (wrapper == j.end() || !wrapper->is_object()) return body;  // a broker without topics
-  if (auto dv = wrapper->find("dataVersion"); dv != wrapper->end() && dv->is_object()) {
+TopicConfigSerializeWrapper WrapperOf(const json& wrapper) {
+  TopicConfigSerializeWrapper body;
+  if (auto dv = wrapper.find("dataVersion"); dv != wrapper.end() && dv->is_object()) {
     body.data_version = {IntOf<int64_t>(*dv, "counter", 0), IntOf<int64_t>(*dv, "timestamp", 0)};
   }
-  if (auto table = wrapper->find("topicConfigTable"); table != wrapper->end() && table->is_object()) {
+  if (auto table = wrapper.find("topicConfigTable"); table != wrapper.end() && table->is_object()) {
     for (const auto& [name, t] : table->items()) {
       if (!t.is_object()) continue;
       TopicConfig c;
@@ -175,6 +170,27 @@ Result<RegisterBrokerBody> DecodeRegisterBrokerBody(std::string_view text) {
     }
   }
   return body;
+}
+}  // namespace
+
+std::string EncodeTopicConfigWrapper(const TopicConfigSerializeWrapper& wrapper) {
+  return Dump(WrapperJson(wrapper));
+}
+
+Result<TopicConfigSerializeWrapper> DecodeTopicConfigWrapper(std::string_view text) {
+  FMQ_ASSIGN_OR_RETURN(json j, Parse("topic config", text));
+  return WrapperOf(j);
+}
+
+std::string EncodeRegisterBrokerBody(const RegisterBrokerBody& body) {
+  return Dump({{"filterServerList", json::array()}, {"topicConfigSerializeWrapper", WrapperJson(body)}});
+}
+
+Result<RegisterBrokerBody> DecodeRegisterBrokerBody(std::string_view text) {
+  FMQ_ASSIGN_OR_RETURN(json j, Parse("register broker", text));
+  auto wrapper = j.find("topicConfigSerializeWrapper");
+  if (wrapper == j.end() || !wrapper->is_object()) return RegisterBrokerBody{};  // a broker without topics
+  return WrapperOf(*wrapper);
 }
 
 std::string EncodeTopicList(const std::set<std::string>& topics) { return Dump({{"topicList", topics}}); }

@@ -69,11 +69,13 @@ struct ClusterInfo {
   std::map<std::string, std::set<std::string>> cluster_addr_table;
 };
 
-// Body of REGISTER_BROKER: topic configs and their data version (filter servers are ignored).
-struct RegisterBrokerBody {
+// Topic configs and their data version: topics.json, and the body of REGISTER_BROKER (filter servers are
+// ignored) and GET_ALL_TOPIC_CONFIG.
+struct TopicConfigSerializeWrapper {
   std::map<std::string, TopicConfig> topic_config_table;
   DataVersion data_version;
 };
+using RegisterBrokerBody = TopicConfigSerializeWrapper;
 
 std::string EncodeTopicRouteData(const TopicRouteData& route);
 Result<TopicRouteData> DecodeTopicRouteData(std::string_view json);
@@ -81,6 +83,9 @@ std::string EncodeClusterInfo(const ClusterInfo& info);
 Result<ClusterInfo> DecodeClusterInfo(std::string_view json);
 std::string EncodeRegisterBrokerBody(const RegisterBrokerBody& body);
 Result<RegisterBrokerBody> DecodeRegisterBrokerBody(std::string_view json);
+// {"dataVersion":{...},"topicConfigTable":{...}} (topics.json).
+std::string EncodeTopicConfigWrapper(const TopicConfigSerializeWrapper& wrapper);
+Result<TopicConfigSerializeWrapper> DecodeTopicConfigWrapper(std::string_view json);
 std::string EncodeTopicList(const std::set<std::string>& topics);
 Result<std::set<std::string>> DecodeTopicList(std::string_view json);
 

@@ -11,6 +11,10 @@ BoundedExecutor::~BoundedExecutor() { Stop(); }
 
 Status BoundedExecutor::Start() {
   if (!threads_.empty()) return Status::FailedPrecondition("executor " + name_ + " already started");
+  {
+    MutexLock lock(&mu_);
+    stopping_ = false;  // an executor may be started again after Stop()
+  }
   for (int i = 0; i < threads_count_; ++i) {
     threads_.emplace_back([this, i] {
       std::string n = (name_ + "-" + std::to_string(i)).substr(0, 15);

@@ -1,0 +1,133 @@
+#include "broker/server/send_message_processor.h"
+
+#include <random>
+
+#include "broker/base/coding.h"
+#include "broker/model/names.h"
+#include "broker/protocol/codes.h"
+#include "broker/protocol/headers.h"
+#include "broker/server/response_mapping.h"
+
+namespace fmq::server {
+
+namespace rc = protocol::response_code;
+using protocol::RemotingCommand;
+
+namespace {
+RemotingCommand Error(int32_t code, std::string remark) {
+  RemotingCommand r;
+  r.code = code;
+  r.remark = std::move(remark);
+  return r;
+}
+
+// Appends `extra` properties to an encoded properties string.
+std::string WithProperties(std::string props, const std::map<std::string, std::string>& extra) {
+  for (const auto& [k, v] : extra) {
+    if (!props.empty() && props.back() != model::prop::kPropertySeparator)
+      props += model::prop::kPropertySeparator;
+    props += k;
+    props += model::prop::kNameValueSeparator;
+    props += v;
+  }
+  return props;
+}
+}  // namespace
+
+SendMessageProcessor::SendMessageProcessor(const BrokerConfig& broker, store::MessageStore& store,
+                                           TopicConfigManager& topics)
+    : broker_(broker), store_(store), topics_(topics) {}
+
+void SendMessageProcessor::Handle(RemotingCommand request, net::Responder responder) {
+  auto header = protocol::SendMessageRequestHeader::FromCommand(request);
+  if (!header.ok()) return responder.Send(Error(rc::kSystemError, std::string(header.status().message())));
+  const std::string& topic = header->topic;
+  if (Status s = model::ValidateTopicName(topic); !s.ok()) {
+    return responder.Send(Error(rc::kSystemError, std::string(s.message())));
+  }
+  if (IsSendForbiddenTopic(topic)) {
+    return responder.Send(Error(rc::kNoPermission, "Sending message to topic[" + topic + "] is forbidden."));
+  }
+  const std::string props = header->properties.value_or("");
+  if (topic.rfind("%RETRY%", 0) == 0 ||
+      model::FindProperty(props, model::prop::kTransactionPrepared) == "true" ||
+      model::FindProperty(props, model::prop::kDelayTimeLevel).has_value()) {
+    return responder.Send(
+        Error(rc::kSystemError,
+              "retry topics, transaction and delay messages are not supported by this FerryMQ "
+              "build yet; the message was not stored"));
+  }
+  auto config = topics_.Find(topic);
+  if (!config) {
+    auto created =
+        topics_.CreateInSendMessageMethod(topic, header->default_topic, header->default_topic_queue_nums,
+                                          header->unit_mode.value_or(false) ? 1 : 0);
+    if (!created.ok()) return responder.Send(Error(rc::kSystemError, created.status().ToString()));
+    config = *created;
+  }
+  if (!config) {
+    return responder.Send(Error(rc::kTopicNotExist, "topic[" + topic + "] not exist, apply first please!"));
+  }
+  int32_t queue_id = header->queue_id;
+  if (queue_id >= std::max(config->write_queue_nums, config->read_queue_nums)) {
+    return responder.Send(Error(
+        rc::kSystemError, "request queueId[" + std::to_string(queue_id) + "] is illegal, topic " + topic +
+                              " has " + std::to_string(config->write_queue_nums) + " write queues"));
+  }
+  if (queue_id < 0) {
+    thread_local std::mt19937 rng{std::random_device{}()};
+    queue_id = static_cast<int32_t>(rng() % static_cast<uint32_t>(std::max(1, config->write_queue_nums)));
+  }
+
+  model::StoredMessage base;
+  base.topic = topic;
+  base.queue_id = QueueId(queue_id);
+  base.sys_flag = header->sys_flag;
+  if (config->topic_filter_type == "MULTI_TAG") base.sys_flag |= model::sysflag::kMultiTags;
+  base.born_timestamp = header->born_timestamp;
+  if (auto conn = responder.connection()) {
+    if (auto born = model::HostAddress::Parse(conn->remote_address()); born.ok()) base.born_host = *born;
+  }
+  base.reconsume_times = header->reconsume_times.value_or(0);
+
+  std::vector<model::StoredMessage> messages;
+  if (header->batch.value_or(false)) {
+    auto entries = model::DecodeBatchBody(AsBytes(request.body));
+    if (!entries.ok())
+      return responder.Send(Error(rc::kMessageIllegal, std::string(entries.status().message())));
+    const std::map<std::string, std::string> batch_props = {{model::prop::kCluster, broker_.cluster_name}};
+    for (auto& e : *entries) {
+      model::StoredMessage m = base;
+      m.flag = e.flag;
+      m.body = std::move(e.body);
+      m.properties = WithProperties(WithProperties(std::move(e.properties), model::DecodeProperties(props)),
+                                    batch_props);
+      messages.push_back(std::move(m));
+    }
+  } else {
+    model::StoredMessage m = std::move(base);
+    m.flag = header->flag;
+    m.body = std::move(request.body);
+    m.properties = WithProperties(props, {{model::prop::kCluster, broker_.cluster_name}});
+    messages.push_back(std::move(m));
+  }
+
+  store_.AsyncPutMessages(
+      std::move(messages), [this, responder, queue_id](Result<store::PutMessageResult> r) {
+        RemotingCommand resp;
+        resp.code = PutResponseCode(r.status());
+        const bool stored = r.ok() || r.status().code() == StatusCode::kDeadlineExceeded;
+        if (!r.ok()) resp.remark = std::string(r.status().message());
+        if (r.ok()) {
+          protocol::SendMessageResponseHeader h{r->msg_id, queue_id, r->queue_offset.value(), std::nullopt};
+          protocol::SendMessageResponseHeader::Spec().Encode(h, &resp.ext_fields);
+        } else if (stored) {
+          resp.ext_fields = {{"msgId", ""}, {"queueId", std::to_string(queue_id)}, {"queueOffset", "0"}};
+        }
+        resp.ext_fields["MSG_REGION"] = broker_.region_id;
+        resp.ext_fields["TRACE_ON"] = broker_.trace_on ? "true" : "false";
+        responder.Send(std::move(resp));
+      });
+}
+
+}  // namespace fmq::server
