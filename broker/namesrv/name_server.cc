@@ -1,12 +1,11 @@
 #include "broker/namesrv/name_server.h"
 
-#include <charconv>
-
 #include <nlohmann/json.hpp>
 
 #include "broker/base/crc32.h"
 #include "broker/base/logging.h"
 #include "broker/protocol/codes.h"
+#include "broker/protocol/headers.h"
 
 namespace fmq::namesrv {
 
@@ -16,28 +15,23 @@ using Cmd = protocol::RemotingCommand;
 
 namespace {
 
-// The header field `name`, or nullptr (the response then says which field is missing, as Java does).
-const std::string* Field(const Cmd& req, const char* name) {
-  auto it = req.ext_fields.find(name);
-  return it == req.ext_fields.end() ? nullptr : &it->second;
+// Decodes a request header; on failure fills the SYSTEM_ERROR answer Java gives ("the custom field <x> is
+// null").
+template <typename H>
+bool Decode(const protocol::HeaderSpec<H>& spec, const Cmd& req, Cmd* resp, H* h) {
+  Status s = spec.Decode(req.ext_fields, h);
+  if (s.ok()) return true;
+  resp->code = rc::kSystemError;
+  resp->remark = std::string(s.message());
+  return false;
 }
 
-bool Require(const Cmd& req, Cmd* resp, std::initializer_list<const char*> names) {
-  for (const char* n : names) {
-    if (Field(req, n) == nullptr) {
-      resp->code = rc::kSystemError;
-      resp->remark = std::string("the custom field <") + n + "> is null";
-      return false;
-    }
-  }
-  return true;
-}
-
-int64_t ToInt(const std::string* s, int64_t fallback) {
-  if (s == nullptr) return fallback;
-  int64_t v = fallback;
-  auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
-  return ec == std::errc() && p == s->data() + s->size() ? v : fallback;
+// For the KV commands, whose key and value are required by some commands only.
+bool Present(const std::optional<std::string>& field, const char* name, Cmd* resp) {
+  if (field) return true;
+  resp->code = rc::kSystemError;
+  resp->remark = std::string("the custom field <") + name + "> is null";
+  return false;
 }
 
 }  // namespace
@@ -109,24 +103,20 @@ void NameServer::Stop() {
 }
 
 void NameServer::RegisterBroker(const Cmd& req, Cmd* resp) {
-  if (!Require(req, resp, {"brokerName", "brokerAddr", "clusterName", "haServerAddr", "brokerId"})) return;
-  if (auto c = Field(req, "compressed"); c && *c == "true") {
+  protocol::RegisterBrokerRequestHeader h;
+  if (!Decode(protocol::RegisterBrokerRequestHeader::Spec(), req, resp, &h)) return;
+  if (h.compressed.value_or(false)) {
     resp->code = rc::kSystemError;
     resp->remark = "compressed registration (compressedRegister=true) is not supported; set it to false";
     return;
   }
-  const int64_t crc = ToInt(Field(req, "bodyCrc32"), 0);
-  if (crc != 0 && crc != static_cast<int64_t>(static_cast<int32_t>(JavaCrc32(req.body)))) {
+  const int32_t crc = h.body_crc32.value_or(0);
+  if (crc != 0 && crc != static_cast<int32_t>(JavaCrc32(req.body))) {
     resp->code = rc::kSystemError;
     resp->remark = "crc32 not match";
     return;
   }
-  RegisterBrokerRequest r;
-  r.cluster_name = *Field(req, "clusterName");
-  r.broker_addr = *Field(req, "brokerAddr");
-  r.broker_name = *Field(req, "brokerName");
-  r.broker_id = ToInt(Field(req, "brokerId"), 0);
-  r.ha_server_addr = *Field(req, "haServerAddr");
+  RegisterBrokerRequest r{h.cluster_name, h.broker_addr, h.broker_name, h.broker_id, h.ha_server_addr, {}};
   if (!req.body.empty()) {
     auto body = model::DecodeRegisterBrokerBody(req.body);
     if (!body.ok()) {
@@ -144,30 +134,30 @@ void NameServer::RegisterBroker(const Cmd& req, Cmd* resp) {
 }
 
 void NameServer::UnregisterBroker(const Cmd& req, Cmd* resp) {
-  if (!Require(req, resp, {"brokerName", "brokerAddr", "clusterName", "brokerId"})) return;
-  routes_.UnregisterBroker(*Field(req, "clusterName"), *Field(req, "brokerAddr"), *Field(req, "brokerName"),
-                           ToInt(Field(req, "brokerId"), 0));
+  protocol::BrokerIdentityHeader h;
+  if (!Decode(protocol::BrokerIdentityHeader::Spec(), req, resp, &h)) return;
+  routes_.UnregisterBroker(h.cluster_name, h.broker_addr, h.broker_name, h.broker_id);
 }
 
 void NameServer::QueryDataVersion(const Cmd& req, Cmd* resp) {
-  if (!Require(req, resp, {"brokerAddr"})) return;
+  protocol::BrokerIdentityHeader h;
+  if (!Decode(protocol::BrokerIdentityHeader::Spec(), req, resp, &h)) return;
   model::DataVersion v;
   auto j = nlohmann::json::parse(req.body, nullptr, false);
   if (j.is_object()) {
     v.counter = j.value("counter", int64_t{0});
     v.timestamp = j.value("timestamp", int64_t{0});
   }
-  resp->ext_fields["changed"] =
-      routes_.IsBrokerTopicConfigChanged(*Field(req, "brokerAddr"), v) ? "true" : "false";
+  resp->ext_fields["changed"] = routes_.IsBrokerTopicConfigChanged(h.broker_addr, v) ? "true" : "false";
 }
 
 void NameServer::GetRouteInfo(const Cmd& req, Cmd* resp) {
-  if (!Require(req, resp, {"topic"})) return;
-  const std::string& topic = *Field(req, "topic");
-  auto route = routes_.PickupTopicRouteData(topic);
+  protocol::TopicHeader h;
+  if (!Decode(protocol::TopicHeader::Spec(), req, resp, &h)) return;
+  auto route = routes_.PickupTopicRouteData(h.topic);
   if (!route) {
     resp->code = rc::kTopicNotExist;
-    resp->remark = "No topic route info in name server for the topic: " + topic;
+    resp->remark = "No topic route info in name server for the topic: " + h.topic;
     return;
   }
   resp->body = model::EncodeTopicRouteData(*route);
@@ -182,24 +172,27 @@ void NameServer::GetAllTopicList(const Cmd&, Cmd* resp) {
 }
 
 void NameServer::GetTopicsByCluster(const Cmd& req, Cmd* resp) {
-  if (!Require(req, resp, {"cluster"})) return;
-  resp->body = model::EncodeTopicList(routes_.GetTopicsByCluster(*Field(req, "cluster")));
+  protocol::ClusterHeader h;
+  if (!Decode(protocol::ClusterHeader::Spec(), req, resp, &h)) return;
+  resp->body = model::EncodeTopicList(routes_.GetTopicsByCluster(h.cluster));
 }
 
 void NameServer::DeleteTopic(const Cmd& req, Cmd* resp) {
-  if (!Require(req, resp, {"topic"})) return;
-  const std::string* cluster = Field(req, "clusterName");
-  routes_.DeleteTopic(*Field(req, "topic"), cluster ? *cluster : "");
+  protocol::TopicHeader h;
+  if (!Decode(protocol::TopicHeader::Spec(), req, resp, &h)) return;
+  routes_.DeleteTopic(h.topic, h.cluster_name.value_or(""));
 }
 
 void NameServer::WipeWritePerm(const Cmd& req, Cmd* resp) {
-  if (!Require(req, resp, {"brokerName"})) return;
-  resp->ext_fields["wipeTopicCount"] = std::to_string(routes_.WipeWritePerm(*Field(req, "brokerName")));
+  protocol::BrokerNameHeader h;
+  if (!Decode(protocol::BrokerNameHeader::Spec(), req, resp, &h)) return;
+  resp->ext_fields["wipeTopicCount"] = std::to_string(routes_.WipeWritePerm(h.broker_name));
 }
 
 void NameServer::AddWritePerm(const Cmd& req, Cmd* resp) {
-  if (!Require(req, resp, {"brokerName"})) return;
-  resp->ext_fields["addTopicCount"] = std::to_string(routes_.AddWritePerm(*Field(req, "brokerName")));
+  protocol::BrokerNameHeader h;
+  if (!Decode(protocol::BrokerNameHeader::Spec(), req, resp, &h)) return;
+  resp->ext_fields["addTopicCount"] = std::to_string(routes_.AddWritePerm(h.broker_name));
 }
 
 // ---- KV config
@@ -231,9 +224,13 @@ Status NameServer::PersistKv() {
 }
 
 void NameServer::PutKv(const Cmd& req, Cmd* resp) {
-  if (!Require(req, resp, {"namespace", "key", "value"})) return;
+  protocol::KvConfigHeader h;
+  if (!Decode(protocol::KvConfigHeader::Spec(), req, resp, &h) || !Present(h.key, "key", resp) ||
+      !Present(h.value, "value", resp)) {
+    return;
+  }
   MutexLock lock(&kv_mu_);
-  kv_[*Field(req, "namespace")][*Field(req, "key")] = *Field(req, "value");
+  kv_[h.name_space][*h.key] = *h.value;
   if (Status s = PersistKv(); !s.ok()) {
     resp->code = rc::kSystemError;
     resp->remark = "KV config not persisted: " + s.ToString();
@@ -241,23 +238,25 @@ void NameServer::PutKv(const Cmd& req, Cmd* resp) {
 }
 
 void NameServer::GetKv(const Cmd& req, Cmd* resp) {
-  if (!Require(req, resp, {"namespace", "key"})) return;
+  protocol::KvConfigHeader h;
+  if (!Decode(protocol::KvConfigHeader::Spec(), req, resp, &h) || !Present(h.key, "key", resp)) return;
   MutexLock lock(&kv_mu_);
-  auto ns = kv_.find(*Field(req, "namespace"));
-  if (ns == kv_.end() || !ns->second.count(*Field(req, "key"))) {
+  auto ns = kv_.find(h.name_space);
+  if (ns == kv_.end() || !ns->second.count(*h.key)) {
     resp->code = rc::kQueryNotFound;
-    resp->remark = "No config item, Namespace: " + *Field(req, "namespace") + " Key: " + *Field(req, "key");
+    resp->remark = "No config item, Namespace: " + h.name_space + " Key: " + *h.key;
     return;
   }
-  resp->ext_fields["value"] = ns->second[*Field(req, "key")];
+  resp->ext_fields["value"] = ns->second[*h.key];
 }
 
 void NameServer::DeleteKv(const Cmd& req, Cmd* resp) {
-  if (!Require(req, resp, {"namespace", "key"})) return;
+  protocol::KvConfigHeader h;
+  if (!Decode(protocol::KvConfigHeader::Spec(), req, resp, &h) || !Present(h.key, "key", resp)) return;
   MutexLock lock(&kv_mu_);
-  auto ns = kv_.find(*Field(req, "namespace"));
+  auto ns = kv_.find(h.name_space);
   if (ns != kv_.end()) {
-    ns->second.erase(*Field(req, "key"));
+    ns->second.erase(*h.key);
     if (ns->second.empty()) kv_.erase(ns);
   }
   if (Status s = PersistKv(); !s.ok()) {
@@ -267,12 +266,13 @@ void NameServer::DeleteKv(const Cmd& req, Cmd* resp) {
 }
 
 void NameServer::GetKvList(const Cmd& req, Cmd* resp) {
-  if (!Require(req, resp, {"namespace"})) return;
+  protocol::KvConfigHeader h;
+  if (!Decode(protocol::KvConfigHeader::Spec(), req, resp, &h)) return;
   MutexLock lock(&kv_mu_);
-  auto ns = kv_.find(*Field(req, "namespace"));
+  auto ns = kv_.find(h.name_space);
   if (ns == kv_.end()) {
     resp->code = rc::kQueryNotFound;
-    resp->remark = "No config item, Namespace: " + *Field(req, "namespace");
+    resp->remark = "No config item, Namespace: " + h.name_space;
     return;
   }
   resp->body = nlohmann::json({{"table", ns->second}}).dump();

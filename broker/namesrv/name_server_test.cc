@@ -172,6 +172,18 @@ TEST_F(NameServerTest, MissingHeaderFieldsAndBadBodiesGetClearErrors) {
             {"bodyCrc32", "12345"}},
            "{}");
   EXPECT_EQ(r.remark, "crc32 not match");
+  r = Call(rq::kRegisterBroker,
+           {{"brokerName", "b"},
+            {"brokerAddr", "a:1"},
+            {"clusterName", "c"},
+            {"haServerAddr", "h"},
+            {"brokerId", "master"}},
+           "{}");
+  EXPECT_EQ(r.code, rc::kSystemError);
+  EXPECT_EQ(r.remark, "header field brokerId: 'master' is not a valid value")
+      << "a bad number is not silently 0";
+  EXPECT_EQ(Call(rq::kPutKvConfig, {{"namespace", "n"}, {"key", "k"}}).remark,
+            "the custom field <value> is null");
 }
 
 TEST_F(NameServerTest, KvConfigIsServedAndSurvivesARestart) {

@@ -85,4 +85,56 @@ const HeaderSpec<PullMessageResponseHeader>& PullMessageResponseHeader::Spec() {
   return spec;
 }
 
+const HeaderSpec<RegisterBrokerRequestHeader>& RegisterBrokerRequestHeader::Spec() {
+  using H = RegisterBrokerRequestHeader;
+  static const HeaderSpec<H> spec = {
+      {"brokerName", &H::broker_name, true},   {"brokerAddr", &H::broker_addr, true},
+      {"clusterName", &H::cluster_name, true}, {"haServerAddr", &H::ha_server_addr, true},
+      {"brokerId", &H::broker_id, true},       {"compressed", &H::compressed, false},
+      {"bodyCrc32", &H::body_crc32, false},
+  };
+  return spec;
+}
+
+const HeaderSpec<BrokerIdentityHeader>& BrokerIdentityHeader::Spec() {
+  using H = BrokerIdentityHeader;
+  static const HeaderSpec<H> spec = {
+      {"brokerName", &H::broker_name, true},
+      {"brokerAddr", &H::broker_addr, true},
+      {"clusterName", &H::cluster_name, true},
+      {"brokerId", &H::broker_id, true},
+  };
+  return spec;
+}
+
+const HeaderSpec<TopicHeader>& TopicHeader::Spec() {
+  using H = TopicHeader;
+  static const HeaderSpec<H> spec = {
+      {"topic", &H::topic, true},
+      {"clusterName", &H::cluster_name, false},
+      {"acceptStandardJsonOnly", &H::accept_standard_json_only, false},
+  };
+  return spec;
+}
+
+const HeaderSpec<BrokerNameHeader>& BrokerNameHeader::Spec() {
+  static const HeaderSpec<BrokerNameHeader> spec = {{"brokerName", &BrokerNameHeader::broker_name, true}};
+  return spec;
+}
+
+const HeaderSpec<ClusterHeader>& ClusterHeader::Spec() {
+  static const HeaderSpec<ClusterHeader> spec = {{"cluster", &ClusterHeader::cluster, true}};
+  return spec;
+}
+
+const HeaderSpec<KvConfigHeader>& KvConfigHeader::Spec() {
+  using H = KvConfigHeader;
+  static const HeaderSpec<H> spec = {
+      {"namespace", &H::name_space, true},
+      {"key", &H::key, false},
+      {"value", &H::value, false},
+  };
+  return spec;
+}
+
 }  // namespace fmq::protocol

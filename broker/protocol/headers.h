@@ -78,4 +78,46 @@ struct PullMessageResponseHeader {
   static const HeaderSpec<PullMessageResponseHeader>& Spec();
 };
 
+// ---- name server requests (protocol reference 2.10)
+
+struct RegisterBrokerRequestHeader {
+  std::string broker_name, broker_addr, cluster_name, ha_server_addr;
+  int64_t broker_id = 0;
+  std::optional<bool> compressed;
+  std::optional<int32_t> body_crc32;
+  static const HeaderSpec<RegisterBrokerRequestHeader>& Spec();
+};
+
+// UNREGISTER_BROKER and QUERY_DATA_VERSION share these fields.
+struct BrokerIdentityHeader {
+  std::string broker_name, broker_addr, cluster_name;
+  int64_t broker_id = 0;
+  static const HeaderSpec<BrokerIdentityHeader>& Spec();
+};
+
+struct TopicHeader {  // GET_ROUTEINFO_BY_TOPIC, DELETE_TOPIC_IN_NAMESRV
+  std::string topic;
+  std::optional<std::string> cluster_name;
+  std::optional<bool> accept_standard_json_only;
+  static const HeaderSpec<TopicHeader>& Spec();
+};
+
+struct BrokerNameHeader {  // WIPE_WRITE_PERM_OF_BROKER, ADD_WRITE_PERM_OF_BROKER
+  std::string broker_name;
+  static const HeaderSpec<BrokerNameHeader>& Spec();
+};
+
+struct ClusterHeader {  // GET_TOPICS_BY_CLUSTER
+  std::string cluster;
+  static const HeaderSpec<ClusterHeader>& Spec();
+};
+
+struct KvConfigHeader {  // PUT/GET/DELETE_KV_CONFIG, GET_KVLIST_BY_NAMESPACE (key and value optional per
+                         // command)
+  std::string name_space;
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+  static const HeaderSpec<KvConfigHeader>& Spec();
+};
+
 }  // namespace fmq::protocol
