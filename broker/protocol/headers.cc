@@ -85,6 +85,27 @@ const HeaderSpec<PullMessageResponseHeader>& PullMessageResponseHeader::Spec() {
   return spec;
 }
 
+const HeaderSpec<ConsumerQueueHeader>& ConsumerQueueHeader::Spec() {
+  using H = ConsumerQueueHeader;
+  static const HeaderSpec<H> spec = {
+      {"consumerGroup", &H::consumer_group, true},
+      {"topic", &H::topic, true},
+      {"queueId", &H::queue_id, true},
+      {"commitOffset", &H::commit_offset, false},
+  };
+  return spec;
+}
+
+const HeaderSpec<QueueHeader>& QueueHeader::Spec() {
+  using H = QueueHeader;
+  static const HeaderSpec<H> spec = {
+      {"topic", &H::topic, true},
+      {"queueId", &H::queue_id, true},
+      {"timestamp", &H::timestamp, false},
+  };
+  return spec;
+}
+
 const HeaderSpec<RegisterBrokerRequestHeader>& RegisterBrokerRequestHeader::Spec() {
   using H = RegisterBrokerRequestHeader;
   static const HeaderSpec<H> spec = {

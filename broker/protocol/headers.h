@@ -78,6 +78,23 @@ struct PullMessageResponseHeader {
   static const HeaderSpec<PullMessageResponseHeader>& Spec();
 };
 
+// ---- offsets (protocol reference 2.4)
+
+struct ConsumerQueueHeader {  // QUERY_CONSUMER_OFFSET; UPDATE_CONSUMER_OFFSET adds commitOffset
+  std::string consumer_group;
+  std::string topic;
+  int32_t queue_id = 0;
+  std::optional<int64_t> commit_offset;
+  static const HeaderSpec<ConsumerQueueHeader>& Spec();
+};
+
+struct QueueHeader {  // GET_MAX_OFFSET, GET_MIN_OFFSET, GET_EARLIEST_MSG_STORETIME; SEARCH adds timestamp
+  std::string topic;
+  int32_t queue_id = 0;
+  std::optional<int64_t> timestamp;
+  static const HeaderSpec<QueueHeader>& Spec();
+};
+
 // ---- name server requests (protocol reference 2.10)
 
 struct RegisterBrokerRequestHeader {

@@ -8,6 +8,7 @@
 #include "broker/net/remoting_server.h"
 #include "broker/protocol/codes.h"
 #include "broker/protocol/headers.h"
+#include "broker/server/server_test_util.h"
 
 namespace fmq::server {
 namespace {
@@ -23,15 +24,7 @@ class SendMessageProcessorTest : public ::testing::Test {
 
   void Start(bool auto_create) {
     broker_.auto_create_topic_enable = auto_create;
-    store::MessageStoreConfig sc;
-    sc.store_path_root_dir = "/store";
-    sc.cluster_name = broker_.cluster_name;
-    sc.broker_name = broker_.broker_name;
-    sc.mapped_file_size_commit_log = 1 << 20;
-    sc.mapped_file_size_consume_queue = 20 * 1000;
-    sc.max_message_size = 64 * 1024;
-    sc.max_hash_slot_num = 100;
-    sc.max_index_num = 400;
+    store::MessageStoreConfig sc = testing::TestStoreConfig(broker_.cluster_name, broker_.broker_name);
     store_ = std::make_unique<store::MessageStore>(sc, faulty_, clock_,
                                                    store::StoreOptions{.background_services = false});
     ASSERT_TRUE(store_->Open().ok());

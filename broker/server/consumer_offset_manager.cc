@@ -1,0 +1,78 @@
+#include "broker/server/consumer_offset_manager.h"
+
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+namespace fmq::server {
+
+namespace {
+std::string Key(const std::string& topic, const std::string& group) { return topic + "@" + group; }
+}  // namespace
+
+ConsumerOffsetManager::ConsumerOffsetManager(io::FileSystem& fs, std::string path)
+    : fs_(fs), path_(std::move(path)) {}
+
+Status ConsumerOffsetManager::Load() {
+  MutexLock lock(&mu_);
+  if (!fs_.Exists(path_)) return Status::Ok();
+  FMQ_ASSIGN_OR_RETURN(std::string text, io::ReadFileToString(fs_, path_));
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("offsetTable") || !j["offsetTable"].is_object()) {
+    return Status::Corruption(path_ +
+                              " is not {\"offsetTable\":{...}}; restore it from a backup or remove it "
+                              "(consumers then start from their consumeFromWhere setting)");
+  }
+  for (const auto& [key, queues] : j["offsetTable"].items()) {
+    if (!queues.is_object()) continue;
+    for (const auto& [qid_text, offset] : queues.items()) {
+      int32_t qid = 0;
+      auto [p, ec] = std::from_chars(qid_text.data(), qid_text.data() + qid_text.size(), qid);
+      if (ec != std::errc() || p != qid_text.data() + qid_text.size() || !offset.is_number_integer())
+        continue;
+      table_[key][qid] = offset.get<int64_t>();
+    }
+  }
+  return Status::Ok();
+}
+
+Status ConsumerOffsetManager::Persist() {
+  MutexLock lock(&mu_);
+  if (!dirty_ && fs_.Exists(path_)) return Status::Ok();
+  nlohmann::json table = nlohmann::json::object();
+  for (const auto& [key, queues] : table_) {
+    nlohmann::json q = nlohmann::json::object();
+    for (const auto& [qid, offset] : queues) q[std::to_string(qid)] = offset;
+    table[key] = q;
+  }
+  FMQ_RETURN_IF_ERROR(fs_.CreateDirs(io::DirName(path_)));
+  FMQ_RETURN_IF_ERROR(io::WriteFileAtomically(fs_, path_, nlohmann::json({{"offsetTable", table}}).dump()));
+  dirty_ = false;
+  return Status::Ok();
+}
+
+void ConsumerOffsetManager::Commit(const std::string& group, const std::string& topic, int32_t queue_id,
+                                   int64_t offset) {
+  MutexLock lock(&mu_);
+  table_[Key(topic, group)][queue_id] = offset;
+  dirty_ = true;
+}
+
+std::optional<int64_t> ConsumerOffsetManager::Query(const std::string& group, const std::string& topic,
+                                                    int32_t queue_id) const {
+  MutexLock lock(&mu_);
+  auto t = table_.find(Key(topic, group));
+  if (t == table_.end()) return std::nullopt;
+  auto q = t->second.find(queue_id);
+  if (q == t->second.end()) return std::nullopt;
+  return q->second;
+}
+
+std::map<int32_t, int64_t> ConsumerOffsetManager::QueryAll(const std::string& group,
+                                                           const std::string& topic) const {
+  MutexLock lock(&mu_);
+  auto t = table_.find(Key(topic, group));
+  return t == table_.end() ? std::map<int32_t, int64_t>() : t->second;
+}
+
+}  // namespace fmq::server

@@ -1,0 +1,35 @@
+#pragma once
+
+// Shared by the server module's tests: a small store configuration and a client call helper.
+
+#include <gtest/gtest.h>
+
+#include "broker/net/remoting_client.h"
+#include "broker/store/store_config.h"
+
+namespace fmq::server::testing {
+
+inline store::MessageStoreConfig TestStoreConfig(const std::string& cluster, const std::string& broker) {
+  store::MessageStoreConfig sc;
+  sc.store_path_root_dir = "/store";
+  sc.cluster_name = cluster;
+  sc.broker_name = broker;
+  sc.mapped_file_size_commit_log = 1 << 20;
+  sc.mapped_file_size_consume_queue = 20 * 1000;
+  sc.max_message_size = 64 * 1024;
+  sc.max_hash_slot_num = 100;
+  sc.max_index_num = 400;
+  return sc;
+}
+
+inline protocol::RemotingCommand Call(net::RemotingClient& client, const std::string& addr, int32_t code,
+                                      std::map<std::string, std::string> ext, std::string body = "") {
+  protocol::RemotingCommand req = protocol::RemotingCommand::Request(code, 0);
+  req.ext_fields = std::move(ext);
+  req.body = std::move(body);
+  auto r = client.InvokeSync(addr, req, std::chrono::seconds(10));
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : protocol::RemotingCommand{};
+}
+
+}  // namespace fmq::server::testing
