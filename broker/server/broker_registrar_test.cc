@@ -1,0 +1,77 @@
+#include "broker/server/broker_registrar.h"
+
+#include <gtest/gtest.h>
+
+#include "broker/io/memory_file_system.h"
+#include "broker/namesrv/name_server.h"
+
+namespace fmq::server {
+namespace {
+
+class BrokerRegistrarTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ns_ = std::make_unique<namesrv::NameServer>(
+        namesrv::NameServerConfig{.listen_host = "127.0.0.1", .listen_port = 0, .kv_config_path = ""}, mem_,
+        clock_);
+    ASSERT_TRUE(ns_->Start().ok());
+    ns_addr_ = "127.0.0.1:" + std::to_string(ns_->port());
+    ASSERT_TRUE(client_.Start().ok());
+    ASSERT_TRUE(topics_.Load().ok());
+    model::TopicConfig t;
+    t.topic_name = "Orders";
+    t.read_queue_nums = t.write_queue_nums = 4;
+    ASSERT_TRUE(topics_.Upsert(t).ok());
+  }
+  void TearDown() override {
+    client_.Stop();
+    ns_->Stop();
+  }
+
+  ManualClock clock_;
+  io::MemoryFileSystem mem_{&clock_};
+  BrokerConfig broker_;
+  TopicConfigManager topics_{mem_, "/b/config/topics.json", broker_, clock_};
+  std::unique_ptr<namesrv::NameServer> ns_;
+  net::RemotingClient client_;
+  std::string ns_addr_;
+};
+
+TEST_F(BrokerRegistrarTest, RegistersTopicsWithTheNameServerAndUnregistersAtStop) {
+  BrokerRegistrar master(
+      {.name_servers = {ns_addr_}, .broker_addr = "127.0.0.1:10911", .ha_server_addr = "127.0.0.1:10912"},
+      broker_, topics_, client_);
+  ASSERT_TRUE(master.RegisterNow().ok());
+  auto route = ns_->routes().PickupTopicRouteData("Orders");
+  ASSERT_TRUE(route.has_value());
+  EXPECT_EQ(route->queue_datas[0].write_queue_nums, 4);
+  EXPECT_EQ(route->broker_datas[0].broker_addrs.at(0), "127.0.0.1:10911");
+  EXPECT_TRUE(ns_->routes().PickupTopicRouteData("TBW102").has_value()) << "system topics travel too";
+
+  BrokerConfig slave_cfg = broker_;
+  slave_cfg.broker_id = 1;
+  BrokerRegistrar slave(
+      {.name_servers = {ns_addr_}, .broker_addr = "127.0.0.2:10911", .ha_server_addr = "127.0.0.2:10912"},
+      slave_cfg, topics_, client_);
+  ASSERT_TRUE(slave.RegisterNow().ok());
+  EXPECT_EQ(slave.master_addr(), "127.0.0.1:10911");
+
+  master.UnregisterAll();
+  slave.UnregisterAll();
+  EXPECT_FALSE(ns_->routes().PickupTopicRouteData("Orders").has_value());
+}
+
+TEST_F(BrokerRegistrarTest, NoReachableNameServerIsAnErrorNamingIt) {
+  BrokerRegistrar r({.name_servers = {"127.0.0.1:1"},
+                     .broker_addr = "127.0.0.1:10911",
+                     .ha_server_addr = "",
+                     .period = std::chrono::seconds(30),
+                     .timeout = std::chrono::seconds(2)},
+                    broker_, topics_, client_);
+  Status s = r.RegisterNow();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("register with name server 127.0.0.1:1"), std::string_view::npos) << s;
+}
+
+}  // namespace
+}  // namespace fmq::server
