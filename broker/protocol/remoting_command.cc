@@ -63,6 +63,13 @@ RemotingCommand RemotingCommand::Request(int32_t code, int32_t opaque) {
   return c;
 }
 
+RemotingCommand RemotingCommand::Answer(int32_t code, std::string remark) {
+  RemotingCommand c;
+  c.code = code;
+  if (!remark.empty()) c.remark = std::move(remark);
+  return c;
+}
+
 RemotingCommand RemotingCommand::ResponseTo(const RemotingCommand& request, int32_t code,
                                             std::string remark) {
   RemotingCommand c;

@@ -65,6 +65,9 @@ struct RemotingCommand {
   bool IsOneway() const { return (flag & kFlagOneway) != 0; }
 
   static RemotingCommand Request(int32_t code, int32_t opaque);
+  // A response body-less answer with `code` and `remark` for a net::Responder to address (it fills in opaque,
+  // flag and serialize type).
+  static RemotingCommand Answer(int32_t code, std::string remark = "");
   // A response to `request`: same opaque and serialize type, response flag, FerryMQ's language and version.
   static RemotingCommand ResponseTo(const RemotingCommand& request, int32_t code, std::string remark = "");
 };

@@ -12,12 +12,6 @@ namespace rc = protocol::response_code;
 using protocol::RemotingCommand;
 
 namespace {
-RemotingCommand Error(int32_t code, std::string remark) {
-  RemotingCommand r;
-  r.code = code;
-  r.remark = std::move(remark);
-  return r;
-}
 RemotingCommand Answer(const char* field, int64_t value) {
   RemotingCommand r;
   r.code = rc::kSuccess;
@@ -38,7 +32,7 @@ ConsumerManageProcessor::ConsumerManageProcessor(store::MessageStore& store, Con
 RemotingCommand ConsumerManageProcessor::QueryConsumerOffset(const RemotingCommand& req) {
   protocol::ConsumerQueueHeader h;
   if (Status s = protocol::ConsumerQueueHeader::Spec().Decode(req.ext_fields, &h); !s.ok()) {
-    return Error(rc::kSystemError, std::string(s.message()));
+    return RemotingCommand::Answer(rc::kSystemError, std::string(s.message()));
   }
   if (auto offset = offsets_.Query(h.consumer_group, h.topic, h.queue_id)) return Answer("offset", *offset);
   const QueueId qid(h.queue_id);
@@ -48,7 +42,8 @@ RemotingCommand ConsumerManageProcessor::QueryConsumerOffset(const RemotingComma
     if (first.ok() && store_.MaxPhyOffset().value() - first->value() < memory_window_)
       return Answer("offset", 0);
   }
-  return Error(rc::kQueryNotFound, "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first");
+  return RemotingCommand::Answer(rc::kQueryNotFound,
+                                 "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first");
 }
 
 void ConsumerManageProcessor::Handle(RemotingCommand req, net::Responder responder) {
@@ -57,7 +52,7 @@ void ConsumerManageProcessor::Handle(RemotingCommand req, net::Responder respond
     protocol::ConsumerQueueHeader h;
     Status s = protocol::ConsumerQueueHeader::Spec().Decode(req.ext_fields, &h);
     if (s.ok() && !h.commit_offset) s = Status::InvalidArgument("the custom field <commitOffset> is null");
-    if (!s.ok()) return responder.Send(Error(rc::kSystemError, std::string(s.message())));
+    if (!s.ok()) return responder.Send(RemotingCommand::Answer(rc::kSystemError, std::string(s.message())));
     offsets_.Commit(h.consumer_group, h.topic, h.queue_id, *h.commit_offset);
     RemotingCommand ok;
     ok.code = rc::kSuccess;
@@ -65,7 +60,7 @@ void ConsumerManageProcessor::Handle(RemotingCommand req, net::Responder respond
   }
   protocol::QueueHeader h;
   if (Status s = protocol::QueueHeader::Spec().Decode(req.ext_fields, &h); !s.ok()) {
-    return responder.Send(Error(rc::kSystemError, std::string(s.message())));
+    return responder.Send(RemotingCommand::Answer(rc::kSystemError, std::string(s.message())));
   }
   const QueueId qid(h.queue_id);
   switch (req.code) {
@@ -75,15 +70,16 @@ void ConsumerManageProcessor::Handle(RemotingCommand req, net::Responder respond
       return responder.Send(Answer("offset", store_.MinOffsetInQueue(h.topic, qid).value()));
     case rq::kSearchOffsetByTimestamp:
       if (!h.timestamp)
-        return responder.Send(Error(rc::kSystemError, "the custom field <timestamp> is null"));
+        return responder.Send(
+            RemotingCommand::Answer(rc::kSystemError, "the custom field <timestamp> is null"));
       return responder.Send(Answer("offset", store_.OffsetInQueueByTime(h.topic, qid, *h.timestamp).value()));
     case rq::kGetEarliestMsgStoreTime: {
       auto ts = store_.MessageStoreTimestamp(h.topic, qid, store_.MinOffsetInQueue(h.topic, qid));
       return responder.Send(Answer("timestamp", ts.ok() ? *ts : -1));
     }
     default:
-      return responder.Send(Error(rc::kRequestCodeNotSupported,
-                                  " request type " + std::to_string(req.code) + " not supported"));
+      return responder.Send(RemotingCommand::Answer(
+          rc::kRequestCodeNotSupported, " request type " + std::to_string(req.code) + " not supported"));
   }
 }
 

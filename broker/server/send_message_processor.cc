@@ -14,13 +14,6 @@ namespace rc = protocol::response_code;
 using protocol::RemotingCommand;
 
 namespace {
-RemotingCommand Error(int32_t code, std::string remark) {
-  RemotingCommand r;
-  r.code = code;
-  r.remark = std::move(remark);
-  return r;
-}
-
 // Appends `extra` properties to an encoded properties string.
 std::string WithProperties(std::string props, const std::map<std::string, std::string>& extra) {
   for (const auto& [k, v] : extra) {
@@ -40,37 +33,41 @@ SendMessageProcessor::SendMessageProcessor(const BrokerConfig& broker, store::Me
 
 void SendMessageProcessor::Handle(RemotingCommand request, net::Responder responder) {
   auto header = protocol::SendMessageRequestHeader::FromCommand(request);
-  if (!header.ok()) return responder.Send(Error(rc::kSystemError, std::string(header.status().message())));
+  if (!header.ok())
+    return responder.Send(RemotingCommand::Answer(rc::kSystemError, std::string(header.status().message())));
   const std::string& topic = header->topic;
   if (Status s = model::ValidateTopicName(topic); !s.ok()) {
-    return responder.Send(Error(rc::kSystemError, std::string(s.message())));
+    return responder.Send(RemotingCommand::Answer(rc::kSystemError, std::string(s.message())));
   }
   if (IsSendForbiddenTopic(topic)) {
-    return responder.Send(Error(rc::kNoPermission, "Sending message to topic[" + topic + "] is forbidden."));
+    return responder.Send(
+        RemotingCommand::Answer(rc::kNoPermission, "Sending message to topic[" + topic + "] is forbidden."));
   }
   const std::string props = header->properties.value_or("");
   if (topic.rfind("%RETRY%", 0) == 0 ||
       model::FindProperty(props, model::prop::kTransactionPrepared) == "true" ||
       model::FindProperty(props, model::prop::kDelayTimeLevel).has_value()) {
-    return responder.Send(
-        Error(rc::kSystemError,
-              "retry topics, transaction and delay messages are not supported by this FerryMQ "
-              "build yet; the message was not stored"));
+    return responder.Send(RemotingCommand::Answer(
+        rc::kSystemError,
+        "retry topics, transaction and delay messages are not supported by this FerryMQ "
+        "build yet; the message was not stored"));
   }
   auto config = topics_.Find(topic);
   if (!config) {
     auto created =
         topics_.CreateInSendMessageMethod(topic, header->default_topic, header->default_topic_queue_nums,
                                           header->unit_mode.value_or(false) ? 1 : 0);
-    if (!created.ok()) return responder.Send(Error(rc::kSystemError, created.status().ToString()));
+    if (!created.ok())
+      return responder.Send(RemotingCommand::Answer(rc::kSystemError, created.status().ToString()));
     config = *created;
   }
   if (!config) {
-    return responder.Send(Error(rc::kTopicNotExist, "topic[" + topic + "] not exist, apply first please!"));
+    return responder.Send(
+        RemotingCommand::Answer(rc::kTopicNotExist, "topic[" + topic + "] not exist, apply first please!"));
   }
   int32_t queue_id = header->queue_id;
   if (queue_id >= std::max(config->write_queue_nums, config->read_queue_nums)) {
-    return responder.Send(Error(
+    return responder.Send(RemotingCommand::Answer(
         rc::kSystemError, "request queueId[" + std::to_string(queue_id) + "] is illegal, topic " + topic +
                               " has " + std::to_string(config->write_queue_nums) + " write queues"));
   }
@@ -94,7 +91,8 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
   if (header->batch.value_or(false)) {
     auto entries = model::DecodeBatchBody(AsBytes(request.body));
     if (!entries.ok())
-      return responder.Send(Error(rc::kMessageIllegal, std::string(entries.status().message())));
+      return responder.Send(
+          RemotingCommand::Answer(rc::kMessageIllegal, std::string(entries.status().message())));
     const std::map<std::string, std::string> batch_props = {{model::prop::kCluster, broker_.cluster_name}};
     for (auto& e : *entries) {
       model::StoredMessage m = base;
