@@ -158,4 +158,48 @@ const HeaderSpec<KvConfigHeader>& KvConfigHeader::Spec() {
   return spec;
 }
 
+const HeaderSpec<OffsetResponseHeader>& OffsetResponseHeader::Spec() {
+  static const HeaderSpec<OffsetResponseHeader> spec = {{"offset", &OffsetResponseHeader::offset, true}};
+  return spec;
+}
+
+const HeaderSpec<ConsumerGroupHeader>& ConsumerGroupHeader::Spec() {
+  using H = ConsumerGroupHeader;
+  static const HeaderSpec<H> spec = {
+      {"consumerGroup", &H::consumer_group, true},
+      {"topic", &H::topic, false},
+  };
+  return spec;
+}
+
+const HeaderSpec<UnregisterClientRequestHeader>& UnregisterClientRequestHeader::Spec() {
+  using H = UnregisterClientRequestHeader;
+  static const HeaderSpec<H> spec = {
+      {"clientID", &H::client_id, true},
+      {"producerGroup", &H::producer_group, false},
+      {"consumerGroup", &H::consumer_group, false},
+  };
+  return spec;
+}
+
+const HeaderSpec<CreateTopicRequestHeader>& CreateTopicRequestHeader::Spec() {
+  using H = CreateTopicRequestHeader;
+  static const HeaderSpec<H> spec = {
+      {"topic", &H::topic, true},
+      {"defaultTopic", &H::default_topic, true},
+      {"readQueueNums", &H::read_queue_nums, true},
+      {"writeQueueNums", &H::write_queue_nums, true},
+      {"perm", &H::perm, true},
+      {"topicFilterType", &H::topic_filter_type, true},
+      {"topicSysFlag", &H::topic_sys_flag, false},
+      {"order", &H::order, true},
+  };
+  return spec;
+}
+
+const HeaderSpec<ViewMessageRequestHeader>& ViewMessageRequestHeader::Spec() {
+  static const HeaderSpec<ViewMessageRequestHeader> spec = {{"offset", &ViewMessageRequestHeader::offset, true}};
+  return spec;
+}
+
 }  // namespace fmq::protocol

@@ -137,4 +137,43 @@ struct KvConfigHeader {  // PUT/GET/DELETE_KV_CONFIG, GET_KVLIST_BY_NAMESPACE (k
   static const HeaderSpec<KvConfigHeader>& Spec();
 };
 
+// ---- client and admin requests (protocol reference 2.4 - 2.9), used by broker/client
+
+struct OffsetResponseHeader {  // QUERY_CONSUMER_OFFSET, GET_MAX_OFFSET, GET_MIN_OFFSET, SEARCH_OFFSET_BY_TIMESTAMP
+  int64_t offset = 0;
+  static const HeaderSpec<OffsetResponseHeader>& Spec();
+};
+
+// GET_CONSUMER_LIST_BY_GROUP, NOTIFY_CONSUMER_IDS_CHANGED, GET_CONSUMER_CONNECTION_LIST; GET_CONSUME_STATS
+// adds an optional topic.
+struct ConsumerGroupHeader {
+  std::string consumer_group;
+  std::optional<std::string> topic;
+  static const HeaderSpec<ConsumerGroupHeader>& Spec();
+};
+
+struct UnregisterClientRequestHeader {
+  std::string client_id;
+  std::optional<std::string> producer_group;
+  std::optional<std::string> consumer_group;
+  static const HeaderSpec<UnregisterClientRequestHeader>& Spec();
+};
+
+struct CreateTopicRequestHeader {  // UPDATE_AND_CREATE_TOPIC
+  std::string topic;
+  std::string default_topic;
+  int32_t read_queue_nums = 0;
+  int32_t write_queue_nums = 0;
+  int32_t perm = 0;
+  std::string topic_filter_type;
+  std::optional<int32_t> topic_sys_flag;
+  bool order = false;
+  static const HeaderSpec<CreateTopicRequestHeader>& Spec();
+};
+
+struct ViewMessageRequestHeader {  // VIEW_MESSAGE_BY_ID
+  int64_t offset = 0;
+  static const HeaderSpec<ViewMessageRequestHeader>& Spec();
+};
+
 }  // namespace fmq::protocol
