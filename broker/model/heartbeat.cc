@@ -6,51 +6,25 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/base/java_hash.h"
+#include "broker/model/internal/json_util.h"
 
 namespace fmq::model {
 namespace {
 
+using internal::StrOf;
 using nlohmann::json;
 
-constexpr std::array<const char*, 2> kConsumeTypes = {"CONSUME_ACTIVELY", "CONSUME_PASSIVELY"};
-constexpr std::array<const char*, 2> kMessageModels = {"BROADCASTING", "CLUSTERING"};
-constexpr std::array<const char*, 6> kFromWhere = {
-    "CONSUME_FROM_LAST_OFFSET",  "CONSUME_FROM_LAST_OFFSET_AND_FROM_MIN_WHEN_BOOT_FIRST",
-    "CONSUME_FROM_MIN_OFFSET",   "CONSUME_FROM_MAX_OFFSET",
-    "CONSUME_FROM_FIRST_OFFSET", "CONSUME_FROM_TIMESTAMP"};
+using internal::kConsumeFromWhereNames;
+using internal::kConsumeTypeNames;
+using internal::kMessageModelNames;
 
 // An enum given by name or by ordinal; `fallback` when absent. Error for an unknown name or ordinal.
 template <size_t N>
 Result<int> EnumOf(const json& j, const char* key, const std::array<const char*, N>& names, int fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  if (it->is_number_integer()) {
-    int64_t v = it->get<int64_t>();
-    if (v >= 0 && static_cast<size_t>(v) < N) return static_cast<int>(v);
-  } else if (it->is_string()) {
-    for (size_t i = 0; i < N; ++i) {
-      if (it->get<std::string>() == names[i]) return static_cast<int>(i);
-    }
-  }
-  return Status::InvalidArgument(std::string("heartbeat: '") + key + "' has the unknown value " + it->dump());
-}
-
-int64_t Int64Of(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end()) return 0;
-  if (it->is_number_integer()) return it->get<int64_t>();
-  if (it->is_string()) {
-    int64_t v = 0;
-    const std::string s = it->get<std::string>();
-    std::from_chars(s.data(), s.data() + s.size(), v);
-    return v;
-  }
-  return 0;
-}
-
-std::string StrOf(const json& j, const char* key, std::string fallback = "") {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+  const int v = internal::EnumIndexOf(j, key, names, fallback);
+  if (v >= 0) return v;
+  return Status::InvalidArgument(std::string("heartbeat: '") + key + "' has the unknown value " +
+                                 j.find(key)->dump());
 }
 
 }  // namespace
@@ -95,9 +69,9 @@ Result<HeartbeatData> DecodeHeartbeat(std::string_view text) {
       ConsumerData d;
       d.group_name = StrOf(cd, "groupName");
       if (d.group_name.empty()) return Status::InvalidArgument("heartbeat consumer data has no groupName");
-      FMQ_ASSIGN_OR_RETURN(int type, EnumOf(cd, "consumeType", kConsumeTypes, 1));
-      FMQ_ASSIGN_OR_RETURN(int model, EnumOf(cd, "messageModel", kMessageModels, 1));
-      FMQ_ASSIGN_OR_RETURN(int from, EnumOf(cd, "consumeFromWhere", kFromWhere, 0));
+      FMQ_ASSIGN_OR_RETURN(int type, EnumOf(cd, "consumeType", kConsumeTypeNames, 1));
+      FMQ_ASSIGN_OR_RETURN(int model, EnumOf(cd, "messageModel", kMessageModelNames, 1));
+      FMQ_ASSIGN_OR_RETURN(int from, EnumOf(cd, "consumeFromWhere", kConsumeFromWhereNames, 0));
       d.consume_type = static_cast<ConsumeType>(type);
       d.message_model = static_cast<MessageModel>(model);
       d.consume_from_where = static_cast<ConsumeFromWhere>(from);
@@ -105,16 +79,8 @@ Result<HeartbeatData> DecodeHeartbeat(std::string_view text) {
       if (auto subs = cd.find("subscriptionDataSet"); subs != cd.end() && subs->is_array()) {
         for (const auto& sj : *subs) {
           if (!sj.is_object()) continue;
-          SubscriptionData s;
-          s.topic = StrOf(sj, "topic");
+          SubscriptionData s = internal::SubscriptionOf(sj);
           if (s.topic.empty()) continue;
-          s.sub_string = StrOf(sj, "subString", "*");
-          s.sub_version = Int64Of(sj, "subVersion");
-          s.expression_type = StrOf(sj, "expressionType", "TAG");
-          if (auto cf = sj.find("classFilterMode"); cf != sj.end() && cf->is_boolean()) {
-            s.class_filter_mode = cf->get<bool>();
-          }
-          if (s.expression_type == "TAG") ParseTagExpression(s.sub_string, &s.tags_set, &s.code_set);
           d.subscriptions.push_back(std::move(s));
         }
       }
@@ -130,24 +96,48 @@ std::string EncodeHeartbeat(const HeartbeatData& data) {
   json consumers = json::array();
   for (const auto& c : data.consumers) {
     json subs = json::array();
-    for (const auto& s : c.subscriptions) {
-      subs.push_back({{"classFilterMode", s.class_filter_mode},
-                      {"codeSet", s.code_set},
-                      {"expressionType", s.expression_type},
-                      {"subString", s.sub_string},
-                      {"subVersion", s.sub_version},
-                      {"tagsSet", s.tags_set},
-                      {"topic", s.topic}});
-    }
-    consumers.push_back({{"consumeFromWhere", kFromWhere[static_cast<size_t>(c.consume_from_where)]},
-                         {"consumeType", kConsumeTypes[static_cast<size_t>(c.consume_type)]},
-                         {"groupName", c.group_name},
-                         {"messageModel", kMessageModels[static_cast<size_t>(c.message_model)]},
-                         {"subscriptionDataSet", subs},
-                         {"unitMode", c.unit_mode}});
+    for (const auto& s : c.subscriptions) subs.push_back(internal::SubscriptionJson(s));
+    consumers.push_back(
+        {{"consumeFromWhere", kConsumeFromWhereNames[static_cast<size_t>(c.consume_from_where)]},
+         {"consumeType", kConsumeTypeNames[static_cast<size_t>(c.consume_type)]},
+         {"groupName", c.group_name},
+         {"messageModel", kMessageModelNames[static_cast<size_t>(c.message_model)]},
+         {"subscriptionDataSet", subs},
+         {"unitMode", c.unit_mode}});
   }
   return json({{"clientID", data.client_id}, {"consumerDataSet", consumers}, {"producerDataSet", producers}})
       .dump();
+}
+
+namespace internal {
+
+json SubscriptionJson(const SubscriptionData& s) {
+  return {{"classFilterMode", s.class_filter_mode},
+          {"codeSet", s.code_set},
+          {"expressionType", s.expression_type},
+          {"subString", s.sub_string},
+          {"subVersion", s.sub_version},
+          {"tagsSet", s.tags_set},
+          {"topic", s.topic}};
+}
+
+SubscriptionData SubscriptionOf(const json& sj) {
+  SubscriptionData s;
+  s.topic = StrOf(sj, "topic");
+  s.sub_string = StrOf(sj, "subString", "*");
+  s.sub_version = IntOf<int64_t>(sj, "subVersion", 0);
+  s.expression_type = StrOf(sj, "expressionType", "TAG");
+  s.class_filter_mode = BoolOf(sj, "classFilterMode", false);
+  if (s.expression_type == "TAG") ParseTagExpression(s.sub_string, &s.tags_set, &s.code_set);
+  return s;
+}
+
+}  // namespace internal
+
+std::string_view ConsumeTypeName(ConsumeType t) { return kConsumeTypeNames[static_cast<size_t>(t)]; }
+std::string_view MessageModelName(MessageModel m) { return kMessageModelNames[static_cast<size_t>(m)]; }
+std::string_view ConsumeFromWhereName(ConsumeFromWhere w) {
+  return kConsumeFromWhereNames[static_cast<size_t>(w)];
 }
 
 }  // namespace fmq::model

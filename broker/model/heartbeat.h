@@ -50,6 +50,11 @@ struct HeartbeatData {
   std::vector<ConsumerData> consumers;
 };
 
+// Java's enum names.
+std::string_view ConsumeTypeName(ConsumeType t);
+std::string_view MessageModelName(MessageModel m);
+std::string_view ConsumeFromWhereName(ConsumeFromWhere w);
+
 Result<HeartbeatData> DecodeHeartbeat(std::string_view json);
 std::string EncodeHeartbeat(const HeartbeatData& data);  // Java's form (enum names)
 

@@ -4,34 +4,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/model/internal/json_util.h"
+
 namespace fmq::model {
 namespace {
 
 using nlohmann::json;
 
-Status Bad(std::string_view what, std::string why) {
-  return Status::InvalidArgument(std::string(what) + " body: " + std::move(why));
-}
-
-// Reads an integer that may also arrive as a string (fastjson writes numbers; some tools quote them).
-template <typename T>
-T IntOf(const json& j, const char* key, T fallback) {
-  auto it = j.find(key);
-  if (it == j.end()) return fallback;
-  if (it->is_number_integer()) return static_cast<T>(it->get<int64_t>());
-  if (it->is_string()) {
-    T v{};
-    const std::string s = it->get<std::string>();
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec == std::errc() && p == s.data() + s.size()) return v;
-  }
-  return fallback;
-}
-
-std::string StrOf(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
+using internal::IntOf;
+using internal::StrOf;
 
 json ToJson(const QueueData& q) {
   return {{"brokerName", q.broker_name},
@@ -72,14 +53,8 @@ json ToJson(const TopicConfig& t) {
           {"writeQueueNums", t.write_queue_nums}};
 }
 
-Result<json> Parse(std::string_view what, std::string_view text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Bad(what, "not valid JSON");
-  if (!j.is_object()) return Bad(what, "not a JSON object");
-  return j;
-}
-
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+Result<json> Parse(std::string_view what, std::string_view text) { return internal::ParseObject(what, text); }
+using internal::Dump;
 
 }  // namespace
 

@@ -1,0 +1,119 @@
+#include "broker/model/admin_body.h"
+
+#include <gtest/gtest.h>
+
+namespace fmq::model {
+namespace {
+
+TEST(AdminBodyTest, TopicStatsAreWrittenWithMessageQueueKeysAsFastjsonDoes) {
+  TopicStatsTable t;
+  t[{"t1", "broker-a", 1}] = {0, 5, 1700000000000};
+  t[{"t1", "broker-a", 0}] = {2, 7, 0};
+  EXPECT_EQ(EncodeTopicStatsTable(t),
+            R"({"offsetTable":{{"brokerName":"broker-a","queueId":0,"topic":"t1"}:{"lastUpdateTimestamp":0,)"
+            R"("maxOffset":7,"minOffset":2},{"brokerName":"broker-a","queueId":1,"topic":"t1"}:)"
+            R"({"lastUpdateTimestamp":1700000000000,"maxOffset":5,"minOffset":0}}})");
+  auto back = DecodeTopicStatsTable(EncodeTopicStatsTable(t));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, t);
+}
+
+TEST(AdminBodyTest, ConsumeStatsRoundTripAndReadTheGoForm) {
+  ConsumeStats s;
+  s.consume_tps = 12.5;
+  s.offset_table[{"t", "b", 3}] = {100, 90, 1700000000123};
+  auto back = DecodeConsumeStats(EncodeConsumeStats(s));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->offset_table, s.offset_table);
+  EXPECT_DOUBLE_EQ(back->consume_tps, 12.5);
+  // Standard JSON with the queue as a string key (what a standard encoder would write) reads the same.
+  auto standard = DecodeConsumeStats(
+      R"({"consumeTps":0,"offsetTable":{"{\"brokerName\":\"b\",\"queueId\":3,\"topic\":\"t\"}":)"
+      R"({"brokerOffset":100,"consumerOffset":90,"lastTimestamp":1700000000123}}})");
+  ASSERT_TRUE(standard.ok()) << standard.status();
+  EXPECT_EQ(standard->offset_table, s.offset_table);
+}
+
+TEST(AdminBodyTest, NormalizeQuotesNumberAndObjectKeysOnly) {
+  auto n = NormalizeFastjson(R"({"offsetTable":{"t@g":{0:15, 1:22}},"s":"a:{b}","arr":[1,{2:3}]})");
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, R"({"offsetTable":{"t@g":{"0":15,"1":22}},"s":"a:{b}","arr":[1,{"2":3}]})");
+  EXPECT_FALSE(NormalizeFastjson("{\"a\":").ok());
+  EXPECT_FALSE(NormalizeFastjson("{\"a\" 1}").ok());
+  EXPECT_FALSE(NormalizeFastjson("[1,2").ok());
+  EXPECT_FALSE(NormalizeFastjson("{\"a\":\"unterminated}").ok());
+  EXPECT_FALSE(NormalizeFastjson(std::string(200, '[')).ok());  // too deep, not a stack overflow
+  EXPECT_FALSE(NormalizeFastjson("{} x").ok());
+}
+
+TEST(AdminBodyTest, SubscriptionGroupTableKeepsEveryField) {
+  SubscriptionGroupWrapper w;
+  SubscriptionGroupConfig g;
+  g.group_name = "cg";
+  g.consume_broadcast_enable = false;
+  g.retry_queue_nums = 3;
+  g.retry_max_times = 5;
+  g.which_broker_when_consume_slowly = 2;
+  w.subscription_group_table["cg"] = g;
+  w.data_version = {4, 1700000000000};
+  auto back = DecodeSubscriptionGroupWrapper(EncodeSubscriptionGroupWrapper(w));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->subscription_group_table.at("cg"), g);
+  EXPECT_EQ(back->data_version, w.data_version);
+  // Java's body for UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, with fields we do not model.
+  auto one = DecodeSubscriptionGroupConfig(
+      R"({"brokerId":0,"consumeBroadcastEnable":true,"consumeEnable":false,"consumeFromMinEnable":true,)"
+      R"("consumeMessageOrderly":false,"consumeTimeoutMinute":15,"groupName":"g2","groupRetryPolicy":{},)"
+      R"("notifyConsumerIdsChangedEnable":true,"retryMaxTimes":16,"retryQueueNums":1,)"
+      R"("whichBrokerWhenConsumeSlowly":1})");
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->group_name, "g2");
+  EXPECT_FALSE(one->consume_enable);
+  EXPECT_FALSE(DecodeSubscriptionGroupConfig(R"({"consumeEnable":true})").ok());
+}
+
+TEST(AdminBodyTest, LockBatchBodiesAsTheJavaClientSendsThem) {
+  auto req = DecodeLockBatchRequest(
+      R"({"clientId":"10.0.0.1@123","consumerGroup":"cg","mqSet":[{"brokerName":"b","queueId":1,"topic":"t"},)"
+      R"({"brokerName":"b","queueId":0,"topic":"t"}],"onlyThisBroker":false})");
+  ASSERT_TRUE(req.ok()) << req.status();
+  EXPECT_EQ(req->client_id, "10.0.0.1@123");
+  ASSERT_EQ(req->mq_set.size(), 2u);
+  EXPECT_EQ(req->mq_set.begin()->queue_id, 0);
+  auto resp = DecodeLockBatchResponse(EncodeLockBatchResponse(req->mq_set));
+  ASSERT_TRUE(resp.ok());
+  EXPECT_EQ(*resp, req->mq_set);
+  EXPECT_FALSE(DecodeLockBatchRequest(R"({"mqSet":[]})").ok());
+}
+
+TEST(AdminBodyTest, ConsumerConnectionWritesEnumNames) {
+  ConsumerConnection c;
+  c.connection_set.push_back({"cid", "127.0.0.1:5555", "JAVA", 407});
+  SubscriptionData s;
+  s.topic = "t";
+  s.sub_string = "a || b";
+  ParseTagExpression(s.sub_string, &s.tags_set, &s.code_set);
+  c.subscription_table["t"] = s;
+  c.message_model = MessageModel::kBroadcasting;
+  const std::string text = EncodeConsumerConnection(c);
+  EXPECT_NE(text.find(R"("messageModel":"BROADCASTING")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("consumeType":"CONSUME_PASSIVELY")"), std::string::npos) << text;
+  auto back = DecodeConsumerConnection(text);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->message_model, MessageModel::kBroadcasting);
+  EXPECT_EQ(back->subscription_table.at("t").tags_set, s.tags_set);
+  ASSERT_EQ(back->connection_set.size(), 1u);
+  EXPECT_EQ(back->connection_set[0].version, 407);
+}
+
+TEST(AdminBodyTest, KvTableAndConsumerIdList) {
+  auto kv = DecodeKvTable(EncodeKvTable({{"putTps", "1.0 2.0 3.0"}, {"brokerVersionDesc", "V4_9_7"}}));
+  ASSERT_TRUE(kv.ok());
+  EXPECT_EQ(kv->at("putTps"), "1.0 2.0 3.0");
+  auto ids = DecodeConsumerIdList(EncodeConsumerIdList({"a@1", "b@2"}));
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, (std::vector<std::string>{"a@1", "b@2"}));
+}
+
+}  // namespace
+}  // namespace fmq::model
