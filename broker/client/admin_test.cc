@@ -88,11 +88,12 @@ TEST_F(AdminTest, ReadsJavaTopicStatsAndConsumeStats) {
   auto stats = admin_->TopicStats("T");
   ASSERT_TRUE(stats.ok()) << stats.status();
   ASSERT_EQ(stats->size(), 2u);
-  EXPECT_EQ((*stats)[0].queue.queue_id, 0);
-  EXPECT_EQ((*stats)[0].max_offset, 4);
-  EXPECT_EQ((*stats)[1].min_offset, 2);
-  EXPECT_EQ((*stats)[1].max_offset, 9);
-  EXPECT_EQ((*stats)[1].last_update_timestamp, 7);
+  const auto& q0 = stats->at({"T", "broker-a", 0});
+  const auto& q1 = stats->at({"T", "broker-a", 1});
+  EXPECT_EQ(q0.max_offset, 4);
+  EXPECT_EQ(q1.min_offset, 2);
+  EXPECT_EQ(q1.max_offset, 9);
+  EXPECT_EQ(q1.last_update_timestamp, 7);
 
   a_.On(rq::kGetConsumeStats, [](const RemotingCommand&) {
     return Reply(rc::kSuccess,
@@ -101,8 +102,8 @@ TEST_F(AdminTest, ReadsJavaTopicStatsAndConsumeStats) {
   b_.On(rq::kGetConsumeStats, [](const RemotingCommand&) { return Reply(rc::kConsumerNotOnline, "", {}, "not online"); });
   auto cs = admin_->GetConsumeStats("cg", "");
   ASSERT_TRUE(cs.ok()) << cs.status();
-  ASSERT_EQ(cs->queues.size(), 1u);
-  EXPECT_EQ(cs->TotalDiff(), 6);
+  ASSERT_EQ(cs->offset_table.size(), 1u);
+  EXPECT_EQ(TotalDiff(*cs), 6);
   EXPECT_DOUBLE_EQ(cs->consume_tps, 1.5);
   EXPECT_EQ(a_.Requests(rq::kGetConsumeStats).at(0).ext_fields.at("consumerGroup"), "cg");
 }
@@ -131,7 +132,7 @@ TEST_F(AdminTest, ViewsMessageAtTheBrokerNamedByTheOffsetId) {
 TEST_F(AdminTest, CreatesSubscriptionGroupWithJavaFieldNames) {
   a_.On(rq::kUpdateAndCreateSubscriptionGroup, [](const RemotingCommand&) { return Reply(rc::kSuccess); });
   b_.On(rq::kUpdateAndCreateSubscriptionGroup, [](const RemotingCommand&) { return Reply(rc::kSuccess); });
-  SubscriptionGroupConfig g;
+  model::SubscriptionGroupConfig g;
   g.group_name = "cg";
   ASSERT_TRUE(admin_->CreateSubscriptionGroup(g, "c1").ok());
   auto body = nlohmann::json::parse(a_.Requests(rq::kUpdateAndCreateSubscriptionGroup).at(0).body);

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "broker/base/logging.h"
-#include "broker/client/internal/fastjson.h"
+#include "broker/model/admin_body.h"
 #include "broker/client/internal/remoting_util.h"
 #include "broker/protocol/codes.h"
 #include "broker/protocol/headers.h"
@@ -42,13 +42,15 @@ Result<model::TopicRouteData> NameServerClient::GetTopicRoute(const std::string&
   h.accept_standard_json_only = true;
   FMQ_ASSIGN_OR_RETURN(auto resp, Invoke(internal::MakeRequest(rq::kGetRouteInfoByTopic, h)));
   if (resp.code != rc::kSuccess) return internal::ResponseError(resp, "get route of topic " + topic);
-  return model::DecodeTopicRouteData(internal::NormalizeFastJson(resp.body));
+  FMQ_ASSIGN_OR_RETURN(auto body, model::NormalizeFastjson(resp.body));
+  return model::DecodeTopicRouteData(body);
 }
 
 Result<model::ClusterInfo> NameServerClient::GetClusterInfo() {
   FMQ_ASSIGN_OR_RETURN(auto resp, Invoke(RemotingCommand::Request(rq::kGetBrokerClusterInfo, 0)));
   if (resp.code != rc::kSuccess) return internal::ResponseError(resp, "get cluster info");
-  return model::DecodeClusterInfo(internal::NormalizeFastJson(resp.body));
+  FMQ_ASSIGN_OR_RETURN(auto body, model::NormalizeFastjson(resp.body));
+  return model::DecodeClusterInfo(body);
 }
 
 Result<std::set<std::string>> NameServerClient::GetAllTopicList() {

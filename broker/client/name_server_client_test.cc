@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include "broker/client/client_test_util.h"
-#include "broker/client/internal/fastjson.h"
 
 namespace fmq::client {
 namespace {
@@ -100,14 +99,6 @@ TEST_F(NameServerClientTest, ReadsJavaClusterInfoAndTopicLists) {
   auto topics = ns.GetAllTopicList();
   ASSERT_TRUE(topics.ok());
   EXPECT_EQ(*topics, (std::set<std::string>{"T1", "T2"}));
-}
-
-TEST(FastJsonTest, QuotesNumericAndObjectKeysAndLeavesStandardJsonAlone) {
-  EXPECT_EQ(internal::NormalizeFastJson(R"({"a":{0:"x",1:"y"}})"), R"({"a":{"0":"x","1":"y"}})");
-  EXPECT_EQ(internal::NormalizeFastJson(R"({"t":{{"brokerName":"b","queueId":0,"topic":"t"}:{"maxOffset":3}}})"),
-            R"({"t":{"{\"brokerName\":\"b\",\"queueId\":0,\"topic\":\"t\"}":{"maxOffset":3}}})");
-  const std::string standard = R"({"a":[1,{"b":"c:{d}"}],"e":{"0":"x, 1:y"}})";
-  EXPECT_EQ(internal::NormalizeFastJson(standard), standard);
 }
 
 }  // namespace

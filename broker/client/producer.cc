@@ -54,7 +54,7 @@ Result<SendResult> ProcessSendResponse(const RemotingCommand& response, const Me
       r.status = SendStatus::kSlaveNotAvailable;
       break;
     default:
-      return internal::ResponseError(response, "send to " + mq.ToString());
+      return internal::ResponseError(response, "send to " + QueueName(mq));
   }
   FMQ_ASSIGN_OR_RETURN(auto h, internal::DecodeResponseHeader<protocol::SendMessageResponseHeader>(response));
   r.msg_id = uniq_id;
@@ -251,7 +251,7 @@ Result<SendResult> Producer::SendWithRetries(const std::shared_ptr<Prepared>& p,
       continue;
     }
     if (IsRetriableSendCode(resp->code)) {
-      last_error = internal::ResponseError(*resp, "send to " + mq.ToString());
+      last_error = internal::ResponseError(*resp, "send to " + QueueName(mq));
       continue;
     }
     return ProcessSendResponse(*resp, mq, p->uniq_id);
@@ -317,16 +317,16 @@ void Producer::AsyncAttempt(std::shared_ptr<AsyncSend> send) {
   }
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(send->deadline - std::chrono::steady_clock::now());
   if (left.count() <= 0) {
-    send->callback(Status::DeadlineExceeded("send timeout before attempt to " + mq.ToString()));
+    send->callback(Status::DeadlineExceeded("send timeout before attempt to " + QueueName(mq)));
     return;
   }
   core_.remoting()->InvokeAsync(
       *addr, CommandFor(*send->prepared, mq), left, [this, send, mq](Result<RemotingCommand> resp) {
         Status failure;
         if (!resp.ok()) {
-          failure = resp.status().WithContext("send to " + mq.ToString());
+          failure = resp.status().WithContext("send to " + QueueName(mq));
         } else if (IsRetriableSendCode(resp->code)) {
-          failure = internal::ResponseError(*resp, "send to " + mq.ToString());
+          failure = internal::ResponseError(*resp, "send to " + QueueName(mq));
         } else {
           send->callback(ProcessSendResponse(*resp, mq, send->prepared->uniq_id));
           return;

@@ -60,7 +60,7 @@ Result<PullResult> ProcessPullResponse(const RemotingCommand& response, const Me
       r.status = PullStatus::kOffsetIllegal;
       break;
     default:
-      return internal::ResponseError(response, "pull " + mq.ToString());
+      return internal::ResponseError(response, "pull " + QueueName(mq));
   }
   FMQ_ASSIGN_OR_RETURN(auto h, internal::DecodeResponseHeader<protocol::PullMessageResponseHeader>(response));
   r.next_begin_offset = h.next_begin_offset;
@@ -153,7 +153,7 @@ Result<int64_t> PullConsumer::QueueOffsetCommand(int32_t code, const MessageQueu
   FMQ_ASSIGN_OR_RETURN(auto resp,
                        core_.remoting()->InvokeSync(addr, internal::MakeRequest(code, h), config_.client.rpc_timeout));
   if (resp.code != rc::kSuccess) {
-    return internal::ResponseError(resp, std::string(protocol::RequestCodeName(code)) + " " + mq.ToString());
+    return internal::ResponseError(resp, std::string(protocol::RequestCodeName(code)) + " " + QueueName(mq));
   }
   FMQ_ASSIGN_OR_RETURN(auto r, internal::DecodeResponseHeader<protocol::OffsetResponseHeader>(resp));
   return r.offset;
@@ -179,7 +179,7 @@ Result<std::optional<int64_t>> PullConsumer::FetchConsumeOffset(const MessageQue
                                       addr, internal::MakeRequest(rq::kQueryConsumerOffset, h),
                                       config_.client.rpc_timeout));
   if (resp.code == rc::kQueryNotFound) return std::optional<int64_t>();
-  if (resp.code != rc::kSuccess) return internal::ResponseError(resp, "query consumer offset " + mq.ToString());
+  if (resp.code != rc::kSuccess) return internal::ResponseError(resp, "query consumer offset " + QueueName(mq));
   FMQ_ASSIGN_OR_RETURN(auto r, internal::DecodeResponseHeader<protocol::OffsetResponseHeader>(resp));
   return std::optional<int64_t>(r.offset);
 }
@@ -194,7 +194,7 @@ Status PullConsumer::UpdateConsumeOffset(const MessageQueue& mq, int64_t offset,
   RemotingCommand req = internal::MakeRequest(rq::kUpdateConsumerOffset, h);
   if (oneway) return core_.remoting()->InvokeOneway(addr, std::move(req));
   FMQ_ASSIGN_OR_RETURN(auto resp, core_.remoting()->InvokeSync(addr, std::move(req), config_.client.rpc_timeout));
-  if (resp.code != rc::kSuccess) return internal::ResponseError(resp, "update consumer offset " + mq.ToString());
+  if (resp.code != rc::kSuccess) return internal::ResponseError(resp, "update consumer offset " + QueueName(mq));
   return Status::Ok();
 }
 

@@ -2,12 +2,11 @@
 
 #include <algorithm>
 
-#include <nlohmann/json.hpp>
-
 #include "broker/base/clock.h"
 #include "broker/base/logging.h"
 #include "broker/client/allocate.h"
 #include "broker/client/internal/remoting_util.h"
+#include "broker/model/admin_body.h"
 #include "broker/model/names.h"
 #include "broker/protocol/codes.h"
 #include "broker/protocol/headers.h"
@@ -147,13 +146,12 @@ void PushConsumer::RebalanceTopic(const Subscription& sub) {
                 *broker, resp.ok() ? resp->remark.value_or("") : std::string(resp.status().message()));
     return;
   }
-  std::vector<std::string> cids;
-  auto j = nlohmann::json::parse(resp->body, nullptr, false);
-  if (j.is_object() && j.contains("consumerIdList") && j["consumerIdList"].is_array()) {
-    for (const auto& c : j["consumerIdList"]) {
-      if (c.is_string()) cids.push_back(c.get<std::string>());
-    }
+  auto ids = model::DecodeConsumerIdList(resp->body);
+  if (!ids.ok()) {
+    Log()->warn("bad consumer list group={} broker={} error=\"{}\"", config_.group, *broker, ids.status().message());
+    return;
   }
+  std::vector<std::string> cids = std::move(*ids);
   std::sort(cids.begin(), cids.end());
   const std::vector<MessageQueue> mine = AllocateAveragely(pull_.core().client_id(), *all, cids);
   const std::set<MessageQueue> want(mine.begin(), mine.end());
@@ -178,12 +176,12 @@ void PushConsumer::RebalanceTopic(const Subscription& sub) {
   for (const auto& pq : removed) {
     MutexLock lock(&pq->mu);
     if (pq->consumed_offset >= 0) (void)pull_.UpdateConsumeOffset(pq->mq, pq->consumed_offset, true);
-    Log()->info("queue released group={} {}", config_.group, pq->mq.ToString());
+    Log()->info("queue released group={} {}", config_.group, QueueName(pq->mq));
   }
   for (const auto& mq : added) {
     auto offset = InitialOffset(mq);
     if (!offset.ok()) {
-      Log()->warn("cannot compute start offset group={} {} error=\"{}\"", config_.group, mq.ToString(),
+      Log()->warn("cannot compute start offset group={} {} error=\"{}\"", config_.group, QueueName(mq),
                   offset.status().message());
       continue;
     }
@@ -198,7 +196,7 @@ void PushConsumer::RebalanceTopic(const Subscription& sub) {
       MutexLock lock(&mu_);
       queues_[mq] = pq;
     }
-    Log()->info("queue assigned group={} {} offset={}", config_.group, mq.ToString(), *offset);
+    Log()->info("queue assigned group={} {} offset={}", config_.group, QueueName(mq), *offset);
     SchedulePull(pq, std::chrono::milliseconds(0));
   }
 }
@@ -261,7 +259,7 @@ void PushConsumer::DoPull(std::shared_ptr<ProcessQueue> pq) {
 void PushConsumer::OnPulled(std::shared_ptr<ProcessQueue> pq, Result<PullResult> result) {
   if (!running_ || pq->dropped) return;
   if (!result.ok()) {
-    Log()->warn("pull failed {} error=\"{}\"", pq->mq.ToString(), result.status().message());
+    Log()->warn("pull failed {} error=\"{}\"", QueueName(pq->mq), result.status().message());
     SchedulePull(pq, config_.pull_delay_on_error);
     return;
   }
@@ -270,7 +268,7 @@ void PushConsumer::OnPulled(std::shared_ptr<ProcessQueue> pq, Result<PullResult>
     MutexLock lock(&pq->mu);
     pq->next_offset = r.next_begin_offset;
     if (r.status == PullStatus::kOffsetIllegal) {
-      Log()->warn("offset illegal {} moving to {}", pq->mq.ToString(), r.next_begin_offset);
+      Log()->warn("offset illegal {} moving to {}", QueueName(pq->mq), r.next_begin_offset);
       pq->in_process.clear();
       pq->consumed_offset = r.next_begin_offset;
     }
@@ -299,13 +297,13 @@ void PushConsumer::Consume(std::shared_ptr<ProcessQueue> pq, std::vector<Message
   try {
     status = listener_(msgs);
   } catch (const std::exception& e) {
-    Log()->warn("listener threw group={} {} error=\"{}\"", config_.group, pq->mq.ToString(), e.what());
+    Log()->warn("listener threw group={} {} error=\"{}\"", config_.group, QueueName(pq->mq), e.what());
   }
   if (status != ConsumeStatus::kSuccess) {
     auto shared = std::make_shared<std::vector<MessageExt>>(std::move(msgs));
     scheduler_.Schedule(config_.pull_delay_on_error, [this, pq, shared] {
       if (!consume_executor_.TrySubmit([this, pq, shared] { Consume(pq, std::move(*shared)); })) {
-        Log()->warn("consume queue full, dropping re-consumption {}", pq->mq.ToString());
+        Log()->warn("consume queue full, dropping re-consumption {}", QueueName(pq->mq));
       }
     });
     return;
@@ -330,7 +328,7 @@ void PushConsumer::PersistOffsets(bool oneway) {
     }
     Status s = pull_.UpdateConsumeOffset(pq->mq, offset, oneway);
     if (!s.ok()) {
-      Log()->warn("commit offset failed {} offset={} error=\"{}\"", pq->mq.ToString(), offset, s.message());
+      Log()->warn("commit offset failed {} offset={} error=\"{}\"", QueueName(pq->mq), offset, s.message());
       continue;
     }
     MutexLock lock(&pq->mu);

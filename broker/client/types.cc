@@ -6,9 +6,9 @@
 
 namespace fmq::client {
 
-std::string MessageQueue::ToString() const {
-  return "MessageQueue [topic=" + topic + ", brokerName=" + broker_name + ", queueId=" + std::to_string(queue_id) +
-         "]";
+std::string QueueName(const MessageQueue& mq) {
+  return "MessageQueue [topic=" + mq.topic + ", brokerName=" + mq.broker_name +
+         ", queueId=" + std::to_string(mq.queue_id) + "]";
 }
 
 const char* SendStatusName(SendStatus s) {

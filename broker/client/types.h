@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "broker/base/status.h"
+#include "broker/model/admin_body.h"
 
 namespace fmq::client {
 
@@ -26,17 +27,9 @@ inline constexpr char kMaxOffset[] = "MAX_OFFSET";
 // Name of the template topic producers fall back to when a topic has no route yet (auto-creation).
 inline constexpr char kAutoCreateTopicKey[] = "TBW102";
 
-struct MessageQueue {
-  std::string topic;
-  std::string broker_name;
-  int32_t queue_id = 0;
-
-  // Java's MessageQueue.compareTo order: topic, broker name, queue id.
-  friend auto operator<=>(const MessageQueue&, const MessageQueue&) = default;
-  friend bool operator==(const MessageQueue&, const MessageQueue&) = default;
-  // "MessageQueue [topic=t, brokerName=b, queueId=0]" as Java prints it.
-  std::string ToString() const;
-};
+using MessageQueue = model::MessageQueue;  // topic, broker name, queue id; ordered as Java's compareTo
+// "MessageQueue [topic=t, brokerName=b, queueId=0]" as Java prints it.
+std::string QueueName(const MessageQueue& mq);
 
 // A message to send. `keys` are separated by single spaces (each one is indexed by the broker).
 struct Message {
