@@ -16,6 +16,7 @@
 #include "broker/base/status.h"
 #include "broker/client/name_server_client.h"
 #include "broker/net/remoting_client.h"
+#include "broker/protocol/remoting_command.h"
 
 namespace fmq::client {
 
@@ -34,6 +35,9 @@ struct ClientOptions {
   // Fall back to TBW102's route for a topic without a route (lets the broker auto-create it).
   bool use_default_topic = true;
   int32_t default_topic_queue_nums = 4;
+  // Header encoding of produce and pull requests. JSON is what every broker reads; ROCKETMQ (binary) is
+  // cheaper to encode and decode on both ends (Apache and FerryMQ brokers answer in the request's type).
+  protocol::SerializeType request_serialize_type = protocol::SerializeType::kJson;
   // A remoting client shared with other client objects (one TCP connection per broker for all of them);
   // nullptr: the ClientCore creates its own. Not owned; must be started and outlive the client object.
   net::RemotingClient* shared_remoting = nullptr;

@@ -219,6 +219,7 @@ RemotingCommand Producer::CommandFor(const Prepared& p, const MessageQueue& mq) 
   RemotingCommand cmd = RemotingCommand::Request(p.code, 0);
   cmd.ext_fields = p.ext;
   cmd.ext_fields["e"] = std::to_string(mq.queue_id);
+  cmd.serialize_type = config_.client.request_serialize_type;
   cmd.body = p.body;
   return cmd;
 }

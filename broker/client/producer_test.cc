@@ -224,6 +224,27 @@ TEST_F(ProducerTest, OnewaySendsWithoutWaiting) {
   EXPECT_TRUE(reqs[0].IsOneway());
 }
 
+TEST_F(ProducerTest, CanSendWithBinaryRocketMqHeaders) {
+  a_.On(rq::kSendMessageV2, SendOk(3));
+  b_.On(rq::kSendMessageV2, SendOk(3));
+  ProducerConfig c;
+  c.group = "pg";
+  c.client.namesrv_addrs = {namesrv_.addr()};
+  c.client.request_serialize_type = protocol::SerializeType::kRocketMq;
+  c.heartbeat = false;
+  Producer binary(c);
+  ASSERT_TRUE(binary.Start().ok());
+  auto r = binary.Send(Msg("T", "x", "", "body"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->queue_offset, 3);
+  auto reqs = a_.Requests(rq::kSendMessageV2);
+  if (reqs.empty()) reqs = b_.Requests(rq::kSendMessageV2);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].serialize_type, protocol::SerializeType::kRocketMq);
+  EXPECT_EQ(model::DecodeProperties(reqs[0].ext_fields.at("i"))["TAGS"], "x");
+  binary.Stop();
+}
+
 TEST_F(ProducerTest, RejectsEmptyBodyAndBadTopic) {
   EXPECT_FALSE(producer_->Send(Msg("T", "", "", "")).ok());
   EXPECT_FALSE(producer_->Send(Msg("bad topic", "", "", "x")).ok());

@@ -243,10 +243,11 @@ void PushConsumer::DoPull(std::shared_ptr<ProcessQueue> pq) {
     SchedulePull(pq, config_.pull_delay_on_error);
     return;
   }
+  RemotingCommand request = MakePullRequest(config_.group, pq->mq, pq->sub, offset, config_.pull_batch_size,
+                                            config_.suspend_timeout, commit > 0 ? commit : 0);
+  request.serialize_type = config_.client.request_serialize_type;
   pull_.core().remoting()->InvokeAsync(
-      *addr,
-      MakePullRequest(config_.group, pq->mq, pq->sub, offset, config_.pull_batch_size, config_.suspend_timeout,
-                      commit > 0 ? commit : 0),
+      *addr, std::move(request),
       config_.suspend_timeout + config_.pull_timeout, [this, pq](Result<RemotingCommand> resp) {
         if (!resp.ok()) {
           OnPulled(pq, resp.status());
