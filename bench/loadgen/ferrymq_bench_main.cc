@@ -21,9 +21,10 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <random>
-#include <semaphore>
+#include <condition_variable>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,6 +57,14 @@ constexpr const char* kUsage = R"(usage: ferrymq-bench produce|consume [options]
 )";
 
 std::atomic<bool> g_stop{false};
+
+// The latest error text, shown with the interval line that counted it (errors are rare; a mutex is fine).
+std::mutex g_error_mu;
+std::string g_last_error;
+void NoteError(const fmq::Status& s) {
+  std::lock_guard<std::mutex> lock(g_error_mu);
+  g_last_error = std::string(s.message());
+}
 void OnSignal(int) { g_stop.store(true); }
 
 struct Config {
@@ -178,6 +187,10 @@ class Reporter {
                   static_cast<long long>(sec), static_cast<unsigned long long>(interval.count()),
                   Ms(interval.Percentile(50)), Ms(interval.Percentile(99)), Ms(interval.Percentile(99.9)),
                   Ms(interval.max()), static_cast<unsigned long long>(errs - last_errors));
+      if (errs != last_errors) {
+        std::lock_guard<std::mutex> lock(g_error_mu);
+        std::fprintf(stderr, "       last error: %s\n", g_last_error.c_str());
+      }
       std::fflush(stdout);
       last_errors = errs;
     }
@@ -206,6 +219,40 @@ class Reporter {
   Histogram total_;
   Clock::time_point start_;
   double elapsed_ = 0;
+};
+
+// In-flight sends of one asynchronous sender, refilled when at most half of the window is in flight.
+class Window {
+ public:
+  explicit Window(int64_t size) : size_(size) {}
+  bool TryTake() {
+    int64_t n = in_flight_.load(std::memory_order_relaxed);
+    while (n < size_) {
+      if (in_flight_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel)) return true;
+    }
+    return false;
+  }
+  void Give() {
+    const int64_t before = in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    if (before - 1 == size_ / 2 || before - 1 == 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      cv_.notify_all();
+    }
+  }
+  bool WaitForRoom(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [this] { return in_flight_.load() <= size_ / 2; });
+  }
+  void WaitForAll(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, timeout, [this] { return in_flight_.load() == 0; });
+  }
+
+ private:
+  const int64_t size_;
+  std::atomic<int64_t> in_flight_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
 };
 
 fmq::client::ClientOptions Options(const Config& c) {
@@ -262,27 +309,30 @@ int Produce(const Config& c) {
             hist.Record(MicrosSince(t0));
           } else {
             errors.fetch_add(1, std::memory_order_relaxed);
+            NoteError(r.status());
           }
         }
         return;
       }
-      std::counting_semaphore<> window(c.window);
+      // Refill the window in bursts: the sender sleeps until half of it came back, so a completion wakes
+      // it once per window/2 messages instead of once per message.
+      Window window(c.window);
       while (running.load(std::memory_order_relaxed)) {
-        if (!window.try_acquire_for(std::chrono::milliseconds(100))) continue;
-        const auto t0 = Clock::now();
-        producer.SendAsync(msg, [&hist, &errors, &window, t0](fmq::Result<fmq::client::SendResult> r) {
-          if (r.ok()) {
-            hist.Record(MicrosSince(t0));
-          } else {
-            errors.fetch_add(1, std::memory_order_relaxed);
-          }
-          window.release();
-        });
+        if (!window.WaitForRoom(std::chrono::milliseconds(100))) continue;
+        while (running.load(std::memory_order_relaxed) && window.TryTake()) {
+          const auto t0 = Clock::now();
+          producer.SendAsync(msg, [&hist, &errors, &window, t0](fmq::Result<fmq::client::SendResult> r) {
+            if (r.ok()) {
+              hist.Record(MicrosSince(t0));
+            } else {
+              errors.fetch_add(1, std::memory_order_relaxed);
+              NoteError(r.status());
+            }
+            window.Give();
+          });
+        }
       }
-      // Wait for the sends still in flight (each ends by its response or its timeout).
-      for (int64_t i = 0; i < c.window; ++i) {
-        if (!window.try_acquire_for(std::chrono::seconds(10))) break;
-      }
+      window.WaitForAll(std::chrono::seconds(10));  // sends in flight end by response or timeout
     });
   }
   Reporter reporter("produce", &hist, &errors);

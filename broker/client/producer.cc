@@ -20,8 +20,9 @@ struct Producer::Prepared {
   std::string uniq_id;  // batch: ids joined with ','
   bool batch = false;
   int32_t code = rq::kSendMessageV2;
-  std::map<std::string, std::string> ext;  // V2 header without the queue id
-  std::string body;
+  protocol::SendMessageRequestHeader header;  // queue id set per attempt
+  std::string own_body;        // batch bodies, and bodies of async sends (which outlive the caller's message)
+  const std::string* body = nullptr;  // own_body or, for synchronous sends, the caller's message body
 };
 
 struct Producer::AsyncSend {
@@ -152,12 +153,12 @@ void Producer::SendHeartbeat() {
   }
 }
 
-Result<std::shared_ptr<Producer::Prepared>> Producer::Prepare(const Message& msg) {
+Result<std::shared_ptr<Producer::Prepared>> Producer::Prepare(const Message& msg, bool copy_body) {
   FMQ_RETURN_IF_ERROR(ValidateMessage(msg, config_.max_message_size));
   auto p = std::make_shared<Prepared>();
   p->topic = msg.topic;
   p->uniq_id = ids_.Next();
-  protocol::SendMessageRequestHeader h;
+  protocol::SendMessageRequestHeader& h = p->header;
   h.producer_group = config_.group;
   h.topic = msg.topic;
   h.default_topic = kAutoCreateTopicKey;
@@ -168,9 +169,12 @@ Result<std::shared_ptr<Producer::Prepared>> Producer::Prepare(const Message& msg
   h.reconsume_times = 0;
   h.unit_mode = false;
   h.batch = false;
-  protocol::SendMessageRequestHeader::V2().Encode(h, &p->ext);
-  p->ext.erase("e");
-  p->body = msg.body;
+  if (copy_body) {
+    p->own_body = msg.body;
+    p->body = &p->own_body;
+  } else {
+    p->body = &msg.body;
+  }
   return p;
 }
 
@@ -193,12 +197,13 @@ Result<std::shared_ptr<Producer::Prepared>> Producer::PrepareBatch(const std::ve
     p->uniq_id += id;
     entries.push_back({m.flag, m.body, MessageProperties(m, id, config_.wait_store_msg_ok)});
   }
-  p->body = model::EncodeBatchBody(entries);
-  if (p->body.size() > config_.max_message_size) {
+  p->own_body = model::EncodeBatchBody(entries);
+  p->body = &p->own_body;
+  if (p->own_body.size() > config_.max_message_size) {
     return Status::InvalidArgument("the batch body size over max value, MAX: " +
                                    std::to_string(config_.max_message_size));
   }
-  protocol::SendMessageRequestHeader h;
+  protocol::SendMessageRequestHeader& h = p->header;
   h.producer_group = config_.group;
   h.topic = p->topic;
   h.default_topic = kAutoCreateTopicKey;
@@ -210,17 +215,15 @@ Result<std::shared_ptr<Producer::Prepared>> Producer::PrepareBatch(const std::ve
   h.reconsume_times = 0;
   h.unit_mode = false;
   h.batch = true;
-  protocol::SendMessageRequestHeader::V2().Encode(h, &p->ext);
-  p->ext.erase("e");
   return p;
 }
 
-RemotingCommand Producer::CommandFor(const Prepared& p, const MessageQueue& mq) const {
+RemotingCommand Producer::CommandFor(Prepared& p, const MessageQueue& mq) const {
   RemotingCommand cmd = RemotingCommand::Request(p.code, 0);
-  cmd.ext_fields = p.ext;
-  cmd.ext_fields["e"] = std::to_string(mq.queue_id);
+  p.header.queue_id = mq.queue_id;
+  protocol::SendMessageRequestHeader::V2().Encode(p.header, &cmd.ext_fields);
   cmd.serialize_type = config_.client.request_serialize_type;
-  cmd.body = p.body;
+  cmd.body = *p.body;
   return cmd;
 }
 
@@ -261,12 +264,12 @@ Result<SendResult> Producer::SendWithRetries(const std::shared_ptr<Prepared>& p,
 }
 
 Result<SendResult> Producer::Send(const Message& msg) {
-  FMQ_ASSIGN_OR_RETURN(auto p, Prepare(msg));
+  FMQ_ASSIGN_OR_RETURN(auto p, Prepare(msg, /*copy_body=*/false));
   return SendWithRetries(p, 1 + config_.retry_times_when_send_failed);
 }
 
 Result<SendResult> Producer::Send(const Message& msg, const MessageQueue& queue) {
-  FMQ_ASSIGN_OR_RETURN(auto p, Prepare(msg));
+  FMQ_ASSIGN_OR_RETURN(auto p, Prepare(msg, /*copy_body=*/false));
   FMQ_RETURN_IF_ERROR(core_.routes().GetPublishInfo(msg.topic).status());
   auto addr = core_.routes().MasterAddr(queue.broker_name);
   if (!addr) return Status::NotFound("The broker[" + queue.broker_name + "] not exist");
@@ -280,7 +283,7 @@ Result<SendResult> Producer::SendBatch(const std::vector<Message>& msgs) {
 }
 
 Status Producer::SendOneway(const Message& msg) {
-  FMQ_ASSIGN_OR_RETURN(auto p, Prepare(msg));
+  FMQ_ASSIGN_OR_RETURN(auto p, Prepare(msg, /*copy_body=*/false));
   FMQ_ASSIGN_OR_RETURN(auto info, core_.routes().GetPublishInfo(p->topic));
   const MessageQueue& mq = info->SelectQueue("");
   auto addr = core_.routes().MasterAddr(mq.broker_name);
@@ -289,7 +292,7 @@ Status Producer::SendOneway(const Message& msg) {
 }
 
 void Producer::SendAsync(const Message& msg, SendCallback callback) {
-  auto p = Prepare(msg);
+  auto p = Prepare(msg, /*copy_body=*/true);
   if (!p.ok()) {
     callback(p.status());
     return;

@@ -75,10 +75,11 @@ class Producer {
   struct Prepared;
   struct AsyncSend;
 
-  Result<std::shared_ptr<Prepared>> Prepare(const Message& msg);
+  // `copy_body`: false when the caller's message outlives the send (synchronous sends).
+  Result<std::shared_ptr<Prepared>> Prepare(const Message& msg, bool copy_body);
   Result<std::shared_ptr<Prepared>> PrepareBatch(const std::vector<Message>& msgs);
   Result<SendResult> SendWithRetries(const std::shared_ptr<Prepared>& p, int max_attempts);
-  protocol::RemotingCommand CommandFor(const Prepared& p, const MessageQueue& mq) const;
+  protocol::RemotingCommand CommandFor(Prepared& p, const MessageQueue& mq) const;
   void AsyncAttempt(std::shared_ptr<AsyncSend> send);
   void SendHeartbeat();
 
