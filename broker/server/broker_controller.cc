@@ -205,6 +205,7 @@ Status BrokerController::Start() {
         }
       });
   p.pull->set_hold_service(p.hold.get());
+  p.pull->set_stats(p.stats.get());
   p.store->SetMessageArrivingListener(
       [&p](std::string_view topic, QueueId queue, QueueOffset next, int64_t tags_code) {
         p.hold->NotifyMessageArriving(topic, queue.value(), next.value(), tags_code);
@@ -234,6 +235,9 @@ Status BrokerController::Start() {
     kv["pullThreadPoolQueueHeadWaitTimeMills"] = "0";
     kv["queryThreadPoolQueueHeadWaitTimeMills"] = "0";
     kv["bootTimestamp"] = std::to_string(p.boot_ms);
+    const int64_t up = (p.clock.NowMillis() - p.boot_ms) / 1000;
+    kv["runtime"] = "[ " + std::to_string(up / 86400) + " days, " + std::to_string(up / 3600 % 24) + " hours, " +
+                    std::to_string(up / 60 % 60) + " minutes, " + std::to_string(up % 60) + " seconds ]";
     kv["startAcceptSendRequestTimeStamp"] = std::to_string(p.boot_ms);
     kv["brokerActive"] = "true";
     kv["pullParkedRequests"] = std::to_string(p.hold->parked());

@@ -352,10 +352,13 @@ TEST_F(BrokerControllerTest, StatsRuntimeInfoAndMessageQueries) {
   for (const char* key : {"putTps", "getTransferedTps", "brokerVersionDesc", "msgPutTotalTodayNow",
                           "msgGetTotalTodayNow", "msgPutTotalTodayMorning", "msgPutTotalYesterdayMorning",
                           "commitLogMaxOffset", "earliestMessageTimeStamp", "commitLogDiskRatio",
-                          "sendThreadPoolQueueSize", "pullThreadPoolQueueSize", "pageCacheLockTimeMills"}) {
+                          "sendThreadPoolQueueSize", "pullThreadPoolQueueSize", "pageCacheLockTimeMills", "runtime"}) {
     EXPECT_TRUE(kv->count(key)) << key;
   }
   EXPECT_EQ(kv->at("msgPutTotalTodayNow"), "1");
+  EXPECT_EQ(Call(rq::kPullMessage, PullExt("g", "T", 1, 0, psf::kSubscription)).code, rc::kSuccess);
+  kv = model::DecodeKvTable(Call(rq::kGetBrokerRuntimeInfo, {}).body);
+  EXPECT_EQ(kv->at("msgGetTotalTodayNow"), "1");
 
   // View by the offset message id the send returned, and query by key.
   auto id = model::DecodeOffsetMessageId(sent.ext_fields.at("msgId"));

@@ -24,6 +24,7 @@
 #include "broker/model/heartbeat.h"
 #include "broker/net/connection.h"
 #include "broker/server/broker_config.h"
+#include "broker/server/broker_stats.h"
 #include "broker/server/client_registry.h"
 #include "broker/server/consumer_offset_manager.h"
 #include "broker/server/subscription_group_manager.h"
@@ -112,6 +113,8 @@ class PullMessageProcessor {
 
   // Must be called before the first Handle() (the hold service is created after the processor).
   void set_hold_service(PullRequestHoldService* hold) { hold_ = hold; }
+  // Optional: counts the messages pulls return (msgGetTotal*, getTransferedTps).
+  void set_stats(BrokerStats* stats) { stats_ = stats; }
 
   void Handle(protocol::RemotingCommand request, net::Responder responder) {
     Process(std::move(request), std::move(responder), /*allow_suspend=*/true);
@@ -128,6 +131,7 @@ class PullMessageProcessor {
   ConsumerOffsetManager& offsets_;
   const Clock& clock_;
   PullRequestHoldService* hold_ = nullptr;
+  BrokerStats* stats_ = nullptr;
 };
 
 }  // namespace fmq::server
