@@ -28,4 +28,15 @@ Result<std::map<std::string, std::string>> ParseProperties(std::string_view text
   return out;
 }
 
+Status ParsePropertyBool(const std::string& key, const std::string& value, bool* out) {
+  if (value == "true") {
+    *out = true;
+  } else if (value == "false") {
+    *out = false;
+  } else {
+    return Status::InvalidArgument("config key " + key + ": '" + value + "' is not true or false");
+  }
+  return Status::Ok();
+}
+
 }  // namespace fmq

@@ -4,6 +4,7 @@
 // `#` and `!` comments, surrounding blanks trimmed. (Line continuations and unicode escapes are not used by
 // those files and are not interpreted.) Malformed lines are errors naming the line.
 
+#include <charconv>
 #include <map>
 #include <string>
 #include <string_view>
@@ -13,5 +14,20 @@
 namespace fmq {
 
 Result<std::map<std::string, std::string>> ParseProperties(std::string_view text);
+
+// A config value as a whole number; the error names the key and the value.
+template <typename T>
+Status ParsePropertyNumber(const std::string& key, const std::string& value, T* out) {
+  T v{};
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc() || ptr != value.data() + value.size()) {
+    return Status::InvalidArgument("config key " + key + ": '" + value + "' is not a number");
+  }
+  *out = v;
+  return Status::Ok();
+}
+
+// "true" or "false".
+Status ParsePropertyBool(const std::string& key, const std::string& value, bool* out);
 
 }  // namespace fmq

@@ -81,7 +81,7 @@ Result<std::vector<std::string>> Admin::CreateTopic(const std::string& topic, co
                                                     const CreateTopicOptions& o) {
   FMQ_RETURN_IF_ERROR(model::ValidateTopicName(topic));
   FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(cluster));
-  protocol::CreateTopicRequestHeader h;
+  protocol::CreateTopicHeader h;
   h.topic = topic;
   h.default_topic = kAutoCreateTopicKey;
   h.read_queue_nums = o.read_queue_nums;
@@ -187,7 +187,7 @@ Result<std::set<std::string>> Admin::GetSubscriptionGroups(const std::string& cl
 Result<MessageExt> Admin::ViewMessage(const std::string& offset_msg_id) {
   FMQ_ASSIGN_OR_RETURN(auto id, model::DecodeOffsetMessageId(offset_msg_id));
   const std::string addr = id.store_host.ToString();
-  protocol::ViewMessageRequestHeader h;
+  protocol::ViewMessageHeader h;
   h.offset = id.offset.value();
   FMQ_ASSIGN_OR_RETURN(auto resp, Call(addr, internal::MakeRequest(rq::kViewMessageById, h), "view message " + offset_msg_id));
   FMQ_ASSIGN_OR_RETURN(auto msgs, DecodeMessages({reinterpret_cast<const uint8_t*>(resp.body.data()), resp.body.size()}, ""));

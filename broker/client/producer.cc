@@ -129,7 +129,7 @@ void Producer::Stop() {
   tasks_.Stop();
   retry_executor_.Stop();
   if (config_.heartbeat) {
-    protocol::UnregisterClientRequestHeader h;
+    protocol::UnregisterClientHeader h;
     h.client_id = core_.client_id();
     h.producer_group = config_.group;
     for (const auto& addr : core_.routes().AllBrokerAddrs(true)) {

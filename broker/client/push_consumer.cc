@@ -338,7 +338,7 @@ void PushConsumer::PersistOffsets(bool oneway) {
 }
 
 void PushConsumer::Unregister() {
-  protocol::UnregisterClientRequestHeader h;
+  protocol::UnregisterClientHeader h;
   h.client_id = pull_.core().client_id();
   h.consumer_group = config_.group;
   for (const auto& addr : pull_.core().routes().AllBrokerAddrs(false)) {

@@ -1,14 +1,15 @@
 // `ferrymq`: the broker image's main program. Subcommands:
-//   ferrymq store verify|dump|stats <dir>   read-only store tools (this issue)
+//   ferrymq store verify|dump|stats <dir>   read-only store tools
 //   ferrymq namesrv [-c namesrv.conf]       the name server
-//   ferrymq standalone | broker              the broker programs (issue "Remoting protocol, name server and
-//                                            produce/consume"): until they land, they say so and exit 2.
+//   ferrymq broker -c broker.conf           a broker
+//   ferrymq standalone [-d dir]             name server and broker in one process
 
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "broker/cmd/broker_command.h"
 #include "broker/cmd/namesrv_command.h"
 #include "broker/cmd/store_command.h"
 
@@ -40,13 +41,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "namesrv") return fmq::cmd::RunNamesrvCommand(args);
-  if (cmd == "standalone" || cmd == "broker") {
-    std::cerr
-        << "ferrymq " << cmd << ": the network broker is not built yet; this build holds the storage "
-        << "engine and its tools (`ferrymq store --help`). The remoting protocol, name server and broker "
-        << "arrive with the next milestone.\n";
-    return 2;
-  }
+  if (cmd == "broker") return fmq::cmd::RunBrokerCommand(args);
+  if (cmd == "standalone") return fmq::cmd::RunStandaloneCommand(args);
   std::cerr << "ferrymq: unknown command '" << cmd << "'\n" << kUsage;
   return 2;
 }

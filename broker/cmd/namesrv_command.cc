@@ -34,7 +34,9 @@ Status ParseInt(const std::string& key, const std::string& v, int64_t* out) {
   return Status::Ok();
 }
 
-Status Apply(const std::string& key, const std::string& value, namesrv::NameServerConfig* c) {
+}  // namespace
+
+Status ApplyNamesrvProperty(const std::string& key, const std::string& value, namesrv::NameServerConfig* c) {
   int64_t n = 0;
   if (key == "listenPort") {
     FMQ_RETURN_IF_ERROR(ParseInt(key, value, &n));
@@ -62,8 +64,6 @@ Status Apply(const std::string& key, const std::string& value, namesrv::NameServ
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 int RunNamesrvCommand(const std::vector<std::string>& args) {
   namesrv::NameServerConfig config;
@@ -94,7 +94,7 @@ int RunNamesrvCommand(const std::vector<std::string>& args) {
       return 2;
     }
     for (const auto& [k, v] : *props) {
-      Status s = Apply(k, v, &config);
+      Status s = ApplyNamesrvProperty(k, v, &config);
       if (s.IsNotFound()) {
         GetLogger("namesrv")->warn("ignoring config key {} in {} (not a name server setting of FerryMQ)", k,
                                    conf_path);
@@ -105,7 +105,7 @@ int RunNamesrvCommand(const std::vector<std::string>& args) {
     }
   }
   if (!port_flag.empty()) {
-    Status s = Apply("listenPort", port_flag, &config);
+    Status s = ApplyNamesrvProperty("listenPort", port_flag, &config);
     if (!s.ok()) {
       std::cerr << "ferrymq namesrv: -p: " << s.message() << "\n";
       return 2;

@@ -114,7 +114,7 @@ class Normalizer {
         Status st = Value(depth + 1);
         saved.swap(out_);
         FMQ_RETURN_IF_ERROR(st);
-        out_ += json(saved).dump();  // the key's text, as a JSON string
+        out_ += Dump(json(saved));  // the key's text, as a JSON string (invalid UTF-8 replaced)
       }
       SkipSpace();
       if (i_ >= s_.size() || s_[i_] != ':') return Error("expected ':' after a key");

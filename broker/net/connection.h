@@ -90,6 +90,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 // Copyable and thread-safe; holds the connection weakly.
 class Responder {
  public:
+  Responder() = default;  // sends nothing
   Responder(std::weak_ptr<Connection> conn, const protocol::RemotingCommand& request)
       : conn_(std::move(conn)),
         opaque_(request.opaque),
@@ -98,12 +99,17 @@ class Responder {
   void Send(protocol::RemotingCommand response) const;
   bool oneway() const { return oneway_; }
   std::shared_ptr<Connection> connection() const { return conn_.lock(); }
+  // The peer's "ip:port", or empty once the connection is gone.
+  std::string remote_address() const {
+    auto c = conn_.lock();
+    return c ? c->remote_address() : std::string();
+  }
 
  private:
   std::weak_ptr<Connection> conn_;
-  int32_t opaque_;
-  bool oneway_;
-  protocol::SerializeType serialize_type_;
+  int32_t opaque_ = 0;
+  bool oneway_ = true;
+  protocol::SerializeType serialize_type_ = protocol::SerializeType::kJson;
 };
 
 using Handler = std::function<void(protocol::RemotingCommand request, Responder responder)>;

@@ -22,7 +22,8 @@ void RemotingServer::SetDefaultHandler(Handler handler, BoundedExecutor* executo
   default_route_ = Route{std::move(handler), executor};
 }
 
-Status RemotingServer::Start() {
+Status RemotingServer::Bind() {
+  if (bound_port_.load() != 0) return Status::Ok();
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(config_.host, ec);
   if (ec) return Status::InvalidArgument("listen address '" + config_.host + "' is not an IP address");
@@ -41,6 +42,11 @@ Status RemotingServer::Start() {
                            ec.message());
   }
   bound_port_ = acceptor_.local_endpoint().port();
+  return Status::Ok();
+}
+
+Status RemotingServer::Start() {
+  FMQ_RETURN_IF_ERROR(Bind());
   work_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(io_.get_executor());
   running_ = true;
   Accept();
@@ -61,6 +67,7 @@ void RemotingServer::Accept() {
               std::move(s), opts,
               [this](std::shared_ptr<Connection> c, RemotingCommand cmd) { OnRequest(c, std::move(cmd)); },
               [this](Connection* c) {
+                if (close_listener_) close_listener_(c);
                 MutexLock lock(&mu_);
                 for (auto it = connections_.begin(); it != connections_.end(); ++it) {
                   if (it->get() == c) {

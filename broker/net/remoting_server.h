@@ -49,7 +49,14 @@ class RemotingServer {
   // Handles every code without a registration (instead of answering code 3).
   void SetDefaultHandler(Handler handler, BoundedExecutor* executor);
 
-  // Binds and listens. A port in use is FailedPrecondition with the address and what to do.
+  // Called (on an I/O thread) when a connection closes, before it is forgotten: client registries drop the
+  // channel's producers and consumers at once. REQUIRES: before Start().
+  void SetCloseListener(std::function<void(Connection*)> listener) { close_listener_ = std::move(listener); }
+
+  // Binds and listens without accepting yet, so the owner learns the port (and a port in use) before it
+  // builds what the handlers need. A port in use is FailedPrecondition with the address and what to do.
+  Status Bind();
+  // Binds (unless Bind() ran) and starts accepting connections.
   Status Start();
   void Stop();
 
@@ -71,6 +78,7 @@ class RemotingServer {
   std::vector<std::thread> threads_;
   std::map<int32_t, Route> routes_;
   std::optional<Route> default_route_;
+  std::function<void(Connection*)> close_listener_;
   mutable Mutex mu_;
   CondVar closed_cv_{&mu_};
   std::set<std::shared_ptr<Connection>> connections_ FMQ_GUARDED_BY(mu_);

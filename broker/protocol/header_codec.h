@@ -99,6 +99,12 @@ class HeaderSpec {
     return Status::Ok();
   }
 
+  Result<H> Decode(const std::map<std::string, std::string>& ext) const {
+    H h{};
+    FMQ_RETURN_IF_ERROR(Decode(ext, &h));
+    return h;
+  }
+
   void Encode(const H& h, std::map<std::string, std::string>* ext) const {
     for (const Field& f : fields_) {
       std::visit(

@@ -158,22 +158,8 @@ const HeaderSpec<KvConfigHeader>& KvConfigHeader::Spec() {
   return spec;
 }
 
-const HeaderSpec<OffsetResponseHeader>& OffsetResponseHeader::Spec() {
-  static const HeaderSpec<OffsetResponseHeader> spec = {{"offset", &OffsetResponseHeader::offset, true}};
-  return spec;
-}
-
-const HeaderSpec<ConsumerGroupHeader>& ConsumerGroupHeader::Spec() {
-  using H = ConsumerGroupHeader;
-  static const HeaderSpec<H> spec = {
-      {"consumerGroup", &H::consumer_group, true},
-      {"topic", &H::topic, false},
-  };
-  return spec;
-}
-
-const HeaderSpec<UnregisterClientRequestHeader>& UnregisterClientRequestHeader::Spec() {
-  using H = UnregisterClientRequestHeader;
+const HeaderSpec<UnregisterClientHeader>& UnregisterClientHeader::Spec() {
+  using H = UnregisterClientHeader;
   static const HeaderSpec<H> spec = {
       {"clientID", &H::client_id, true},
       {"producerGroup", &H::producer_group, false},
@@ -182,8 +168,21 @@ const HeaderSpec<UnregisterClientRequestHeader>& UnregisterClientRequestHeader::
   return spec;
 }
 
-const HeaderSpec<CreateTopicRequestHeader>& CreateTopicRequestHeader::Spec() {
-  using H = CreateTopicRequestHeader;
+const HeaderSpec<ConsumerGroupHeader>& ConsumerGroupHeader::Spec() {
+  using H = ConsumerGroupHeader;
+  static const HeaderSpec<H> spec = {{"consumerGroup", &H::consumer_group, true},
+                                     {"topic", &H::topic, false}};
+  return spec;
+}
+
+const HeaderSpec<ProducerGroupHeader>& ProducerGroupHeader::Spec() {
+  static const HeaderSpec<ProducerGroupHeader> spec = {
+      {"producerGroup", &ProducerGroupHeader::producer_group, true}};
+  return spec;
+}
+
+const HeaderSpec<CreateTopicHeader>& CreateTopicHeader::Spec() {
+  using H = CreateTopicHeader;
   static const HeaderSpec<H> spec = {
       {"topic", &H::topic, true},
       {"defaultTopic", &H::default_topic, true},
@@ -197,8 +196,52 @@ const HeaderSpec<CreateTopicRequestHeader>& CreateTopicRequestHeader::Spec() {
   return spec;
 }
 
-const HeaderSpec<ViewMessageRequestHeader>& ViewMessageRequestHeader::Spec() {
-  static const HeaderSpec<ViewMessageRequestHeader> spec = {{"offset", &ViewMessageRequestHeader::offset, true}};
+const HeaderSpec<DeleteSubscriptionGroupHeader>& DeleteSubscriptionGroupHeader::Spec() {
+  using H = DeleteSubscriptionGroupHeader;
+  static const HeaderSpec<H> spec = {{"groupName", &H::group_name, true},
+                                     {"removeOffset", &H::remove_offset, false}};
+  return spec;
+}
+
+const HeaderSpec<ViewMessageHeader>& ViewMessageHeader::Spec() {
+  static const HeaderSpec<ViewMessageHeader> spec = {{"offset", &ViewMessageHeader::offset, true}};
+  return spec;
+}
+
+const HeaderSpec<QueryMessageHeader>& QueryMessageHeader::Spec() {
+  using H = QueryMessageHeader;
+  static const HeaderSpec<H> spec = {
+      {"topic", &H::topic, true},
+      {"key", &H::key, true},
+      {"maxNum", &H::max_num, true},
+      {"beginTimestamp", &H::begin_timestamp, true},
+      {"endTimestamp", &H::end_timestamp, true},
+  };
+  return spec;
+}
+
+const HeaderSpec<QueryMessageResponseHeader>& QueryMessageResponseHeader::Spec() {
+  using H = QueryMessageResponseHeader;
+  static const HeaderSpec<H> spec = {
+      {"indexLastUpdateTimestamp", &H::index_last_update_timestamp, true},
+      {"indexLastUpdatePhyoffset", &H::index_last_update_phyoffset, true},
+  };
+  return spec;
+}
+
+const HeaderSpec<ResetOffsetHeader>& ResetOffsetHeader::Spec() {
+  using H = ResetOffsetHeader;
+  static const HeaderSpec<H> spec = {
+      {"topic", &H::topic, true},
+      {"group", &H::group, true},
+      {"timestamp", &H::timestamp, true},
+      {"isForce", &H::is_force, true},
+  };
+  return spec;
+}
+
+const HeaderSpec<OffsetResponseHeader>& OffsetResponseHeader::Spec() {
+  static const HeaderSpec<OffsetResponseHeader> spec = {{"offset", &OffsetResponseHeader::offset, true}};
   return spec;
 }
 

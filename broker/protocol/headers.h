@@ -137,29 +137,28 @@ struct KvConfigHeader {  // PUT/GET/DELETE_KV_CONFIG, GET_KVLIST_BY_NAMESPACE (k
   static const HeaderSpec<KvConfigHeader>& Spec();
 };
 
-// ---- client and admin requests (protocol reference 2.4 - 2.9), used by broker/client
+// ---- client management and admin commands on the broker (protocol reference 2.5 - 2.9)
 
-struct OffsetResponseHeader {  // QUERY_CONSUMER_OFFSET, GET_MAX_OFFSET, GET_MIN_OFFSET, SEARCH_OFFSET_BY_TIMESTAMP
-  int64_t offset = 0;
-  static const HeaderSpec<OffsetResponseHeader>& Spec();
+struct UnregisterClientHeader {  // UNREGISTER_CLIENT
+  std::string client_id;
+  std::optional<std::string> producer_group;
+  std::optional<std::string> consumer_group;
+  static const HeaderSpec<UnregisterClientHeader>& Spec();
 };
 
-// GET_CONSUMER_LIST_BY_GROUP, NOTIFY_CONSUMER_IDS_CHANGED, GET_CONSUMER_CONNECTION_LIST; GET_CONSUME_STATS
-// adds an optional topic.
+// GET_CONSUMER_LIST_BY_GROUP, GET_CONSUMER_CONNECTION_LIST, GET_CONSUME_STATS (with an optional topic).
 struct ConsumerGroupHeader {
   std::string consumer_group;
   std::optional<std::string> topic;
   static const HeaderSpec<ConsumerGroupHeader>& Spec();
 };
 
-struct UnregisterClientRequestHeader {
-  std::string client_id;
-  std::optional<std::string> producer_group;
-  std::optional<std::string> consumer_group;
-  static const HeaderSpec<UnregisterClientRequestHeader>& Spec();
+struct ProducerGroupHeader {  // GET_PRODUCER_CONNECTION_LIST
+  std::string producer_group;
+  static const HeaderSpec<ProducerGroupHeader>& Spec();
 };
 
-struct CreateTopicRequestHeader {  // UPDATE_AND_CREATE_TOPIC
+struct CreateTopicHeader {  // UPDATE_AND_CREATE_TOPIC
   std::string topic;
   std::string default_topic;
   int32_t read_queue_nums = 0;
@@ -168,12 +167,48 @@ struct CreateTopicRequestHeader {  // UPDATE_AND_CREATE_TOPIC
   std::string topic_filter_type;
   std::optional<int32_t> topic_sys_flag;
   bool order = false;
-  static const HeaderSpec<CreateTopicRequestHeader>& Spec();
+  static const HeaderSpec<CreateTopicHeader>& Spec();
 };
 
-struct ViewMessageRequestHeader {  // VIEW_MESSAGE_BY_ID
+struct DeleteSubscriptionGroupHeader {  // DELETE_SUBSCRIPTIONGROUP
+  std::string group_name;
+  std::optional<bool> remove_offset;
+  static const HeaderSpec<DeleteSubscriptionGroupHeader>& Spec();
+};
+
+struct ViewMessageHeader {  // VIEW_MESSAGE_BY_ID
   int64_t offset = 0;
-  static const HeaderSpec<ViewMessageRequestHeader>& Spec();
+  static const HeaderSpec<ViewMessageHeader>& Spec();
+};
+
+struct QueryMessageHeader {  // QUERY_MESSAGE
+  std::string topic;
+  std::string key;
+  int32_t max_num = 0;
+  int64_t begin_timestamp = 0;
+  int64_t end_timestamp = 0;
+  static const HeaderSpec<QueryMessageHeader>& Spec();
+};
+
+struct QueryMessageResponseHeader {
+  int64_t index_last_update_timestamp = 0;
+  int64_t index_last_update_phyoffset = 0;
+  static const HeaderSpec<QueryMessageResponseHeader>& Spec();
+};
+
+struct ResetOffsetHeader {  // INVOKE_BROKER_TO_RESET_OFFSET, RESET_CONSUMER_CLIENT_OFFSET
+  std::string topic;
+  std::string group;
+  int64_t timestamp = 0;
+  bool is_force = false;
+  static const HeaderSpec<ResetOffsetHeader>& Spec();
+};
+
+// ---- responses read by broker/client
+
+struct OffsetResponseHeader {  // QUERY_CONSUMER_OFFSET, GET_MAX_OFFSET, GET_MIN_OFFSET, SEARCH_OFFSET_BY_TIMESTAMP
+  int64_t offset = 0;
+  static const HeaderSpec<OffsetResponseHeader>& Spec();
 };
 
 }  // namespace fmq::protocol

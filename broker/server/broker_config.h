@@ -1,10 +1,13 @@
 #pragma once
 
 // BrokerConfig: the broker's own settings (RocketMQ's BrokerConfig keys). The store has its own
-// store::MessageStoreConfig; both load from the same broker.conf.
+// store::MessageStoreConfig; both load from the same broker.conf (ApplyBrokerProperty below, then the store's
+// ApplyProperty).
 
 #include <cstdint>
 #include <string>
+
+#include "broker/base/status.h"
 
 namespace fmq::server {
 
@@ -12,13 +15,48 @@ struct BrokerConfig {
   std::string cluster_name = "DefaultCluster";  // brokerClusterName
   std::string broker_name = "broker-a";         // brokerName
   int64_t broker_id = 0;                        // brokerId: 0 = master
+  // namesrvAddr: "host:port;host:port". Empty: the broker runs without name servers (clients cannot find it).
+  std::string namesrv_addr;
+  // brokerIP1: the address clients are told to use. Empty: the first non-loopback IPv4 address, else
+  // 127.0.0.1.
+  std::string broker_ip1;
+  std::string listen_host = "0.0.0.0";  // FerryMQ: the address to bind
+  int listen_port = 10911;              // listenPort
   // autoCreateTopicEnable: sends to an unknown topic create it from TBW102 (convenient; off in production so
   // a typo does not create a topic).
   bool auto_create_topic_enable = true;
+  // autoCreateSubscriptionGroup: an unknown consumer group is created on first use (same trade-off).
+  bool auto_create_subscription_group = true;
   int32_t default_topic_queue_nums = 8;     // defaultTopicQueueNums: TBW102's queues
   int32_t broker_permission = 6;            // brokerPermission: R|W
   std::string region_id = "DefaultRegion";  // regionId, echoed as MSG_REGION in send responses
   bool trace_on = true;                     // traceOn, echoed as TRACE_ON
+  // longPollingEnable: a pull that finds nothing waits up to the client's suspendTimeoutMillis for a message
+  // (fewer requests, lower latency); off, it waits shortPollingTimeMills.
+  bool long_polling_enable = true;
+  int64_t short_polling_time_mills = 1000;
+  // notifyConsumerIdsChangedEnable: tell a group's consumers to rebalance when a member joins or leaves.
+  bool notify_consumer_ids_changed_enable = true;
+  int64_t channel_expired_timeout_ms =
+      120'000;  // channelExpiredTimeout: a client silent this long is dropped
+  int64_t flush_consumer_offset_interval_ms = 5000;  // flushConsumerOffsetInterval
+  int64_t register_name_server_period_ms = 30'000;   // registerNameServerPeriod
+  // Request threads per family (sendMessageThreadPoolNums, pullMessageThreadPoolNums, ...) and their queue
+  // limits (sendThreadPoolQueueCapacity, ...): a full queue answers SYSTEM_BUSY instead of piling up.
+  int send_threads = 4;
+  int pull_threads = 4;
+  int admin_threads = 2;
+  int client_manage_threads = 2;
+  int send_queue_capacity = 10000;
+  int pull_queue_capacity = 100000;
+  int io_threads = 2;                            // FerryMQ: Asio threads for the remoting port
+  int64_t server_channel_max_idle_ms = 120'000;  // serverChannelMaxIdleTimeSeconds (in ms)
+
+  bool is_slave() const { return broker_id != 0; }
 };
+
+// Applies one broker.conf key. NotFound when the key is not a broker key (the caller tries the store's keys);
+// InvalidArgument for a value that does not parse or is out of range.
+Status ApplyBrokerProperty(const std::string& key, const std::string& value, BrokerConfig* config);
 
 }  // namespace fmq::server

@@ -42,6 +42,7 @@ class BrokerRegistrar : public ServiceThread {
   void UnregisterAll();
   // The master's address as the name servers last reported it (slaves only; empty otherwise).
   std::string master_addr() const FMQ_EXCLUDES(mu_);
+  bool config_name_servers_empty() const { return config_.name_servers.empty(); }
 
  protected:
   void Run() override;

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/model/admin_body.h"
+
 namespace fmq::server {
 
 namespace {
@@ -17,7 +19,9 @@ Status ConsumerOffsetManager::Load() {
   MutexLock lock(&mu_);
   if (!fs_.Exists(path_)) return Status::Ok();
   FMQ_ASSIGN_OR_RETURN(std::string text, io::ReadFileToString(fs_, path_));
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  // A RocketMQ data directory has fastjson's unquoted queue ids; normalize them first.
+  auto normal = model::NormalizeFastjson(text);
+  auto j = nlohmann::json::parse(normal.ok() ? *normal : text, nullptr, false);
   if (!j.is_object() || !j.contains("offsetTable") || !j["offsetTable"].is_object()) {
     return Status::Corruption(path_ +
                               " is not {\"offsetTable\":{...}}; restore it from a backup or remove it "
@@ -36,17 +40,21 @@ Status ConsumerOffsetManager::Load() {
   return Status::Ok();
 }
 
-Status ConsumerOffsetManager::Persist() {
-  MutexLock lock(&mu_);
-  if (!dirty_ && fs_.Exists(path_)) return Status::Ok();
+std::string ConsumerOffsetManager::EncodeLocked() const {
   nlohmann::json table = nlohmann::json::object();
   for (const auto& [key, queues] : table_) {
     nlohmann::json q = nlohmann::json::object();
     for (const auto& [qid, offset] : queues) q[std::to_string(qid)] = offset;
     table[key] = q;
   }
+  return nlohmann::json({{"offsetTable", table}}).dump();
+}
+
+Status ConsumerOffsetManager::Persist() {
+  MutexLock lock(&mu_);
+  if (!dirty_ && fs_.Exists(path_)) return Status::Ok();
   FMQ_RETURN_IF_ERROR(fs_.CreateDirs(io::DirName(path_)));
-  FMQ_RETURN_IF_ERROR(io::WriteFileAtomically(fs_, path_, nlohmann::json({{"offsetTable", table}}).dump()));
+  FMQ_RETURN_IF_ERROR(io::WriteFileAtomically(fs_, path_, EncodeLocked()));
   dirty_ = false;
   return Status::Ok();
 }
@@ -73,6 +81,45 @@ std::map<int32_t, int64_t> ConsumerOffsetManager::QueryAll(const std::string& gr
   MutexLock lock(&mu_);
   auto t = table_.find(Key(topic, group));
   return t == table_.end() ? std::map<int32_t, int64_t>() : t->second;
+}
+
+std::set<std::string> ConsumerOffsetManager::TopicsOfGroup(const std::string& group) const {
+  MutexLock lock(&mu_);
+  std::set<std::string> out;
+  const std::string suffix = "@" + group;
+  for (const auto& [key, queues] : table_) {
+    if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0)
+      out.insert(key.substr(0, key.size() - suffix.size()));
+  }
+  return out;
+}
+
+std::set<std::string> ConsumerOffsetManager::GroupsOfTopic(const std::string& topic) const {
+  MutexLock lock(&mu_);
+  std::set<std::string> out;
+  const std::string prefix = topic + "@";
+  for (auto it = table_.lower_bound(prefix); it != table_.end() && it->first.rfind(prefix, 0) == 0; ++it)
+    out.insert(it->first.substr(prefix.size()));
+  return out;
+}
+
+void ConsumerOffsetManager::RemoveGroup(const std::string& group) {
+  MutexLock lock(&mu_);
+  const std::string suffix = "@" + group;
+  for (auto it = table_.begin(); it != table_.end();) {
+    const std::string& key = it->first;
+    if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      it = table_.erase(it);
+      dirty_ = true;
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::string ConsumerOffsetManager::EncodeAll() const {
+  MutexLock lock(&mu_);
+  return EncodeLocked();
 }
 
 }  // namespace fmq::server

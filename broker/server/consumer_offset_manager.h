@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "broker/base/mutex.h"
@@ -34,7 +35,16 @@ class ConsumerOffsetManager {
   std::map<int32_t, int64_t> QueryAll(const std::string& group, const std::string& topic) const
       FMQ_EXCLUDES(mu_);
 
+  // Topics the group has offsets on; groups with offsets on the topic.
+  std::set<std::string> TopicsOfGroup(const std::string& group) const FMQ_EXCLUDES(mu_);
+  std::set<std::string> GroupsOfTopic(const std::string& topic) const FMQ_EXCLUDES(mu_);
+  void RemoveGroup(const std::string& group) FMQ_EXCLUDES(mu_);
+  // consumerOffset.json's content (GET_ALL_CONSUMER_OFFSET).
+  std::string EncodeAll() const FMQ_EXCLUDES(mu_);
+
  private:
+  std::string EncodeLocked() const FMQ_REQUIRES(mu_);
+
   io::FileSystem& fs_;
   const std::string path_;
   mutable Mutex mu_;

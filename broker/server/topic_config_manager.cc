@@ -68,6 +68,16 @@ Status TopicConfigManager::Upsert(const model::TopicConfig& config) {
   return PersistLocked();
 }
 
+Result<bool> TopicConfigManager::CreateIfAbsent(const model::TopicConfig& config) {
+  MutexLock lock(&mu_);
+  if (table_.topic_config_table.count(config.topic_name)) return false;
+  table_.topic_config_table[config.topic_name] = config;
+  table_.data_version = {table_.data_version.counter + 1, clock_.NowMillis()};
+  FMQ_RETURN_IF_ERROR(PersistLocked());
+  GetLogger("server")->info("created topic={} queues={}", config.topic_name, config.write_queue_nums);
+  return true;
+}
+
 Status TopicConfigManager::Delete(const std::string& topic) {
   MutexLock lock(&mu_);
   if (table_.topic_config_table.erase(topic) == 0) return Status::Ok();

@@ -37,6 +37,9 @@ class TopicConfigManager {
   std::optional<model::TopicConfig> Find(const std::string& topic) const FMQ_EXCLUDES(mu_);
   Status Upsert(const model::TopicConfig& config) FMQ_EXCLUDES(mu_);
   Status Delete(const std::string& topic) FMQ_EXCLUDES(mu_);
+  // Adds `config` unless its topic exists. True when it was added (the caller re-registers with the name
+  // servers).
+  Result<bool> CreateIfAbsent(const model::TopicConfig& config) FMQ_EXCLUDES(mu_);
   model::TopicConfigSerializeWrapper Snapshot() const FMQ_EXCLUDES(mu_);
 
   // A send to an unknown topic: creates it from `default_topic` (which must carry PERM_INHERIT) with

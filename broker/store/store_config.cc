@@ -4,32 +4,14 @@
 #include <functional>
 #include <sstream>
 
+#include "broker/base/properties.h"
 #include "broker/io/file_system.h"
 
 namespace fmq::store {
 namespace {
 
-template <typename T>
-Status ParseNumber(const std::string& key, const std::string& value, T* out) {
-  T v{};
-  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (ec != std::errc() || ptr != value.data() + value.size()) {
-    return Status::InvalidArgument("config key " + key + ": '" + value + "' is not a number");
-  }
-  *out = v;
-  return Status::Ok();
-}
-
-Status ParseBool(const std::string& key, const std::string& value, bool* out) {
-  if (value == "true") {
-    *out = true;
-  } else if (value == "false") {
-    *out = false;
-  } else {
-    return Status::InvalidArgument("config key " + key + ": '" + value + "' is not true or false");
-  }
-  return Status::Ok();
-}
+using fmq::ParsePropertyBool;
+using fmq::ParsePropertyNumber;
 
 Status ParseRatio(const std::string& key, const std::string& value, double* out) {
   try {
@@ -129,10 +111,10 @@ Status MessageStoreConfig::ApplyProperty(const std::string& key, const std::stri
     };
   };
   auto num = [&](auto* f) -> Setter {
-    return [f, key](const std::string& v) { return ParseNumber(key, v, f); };
+    return [f, key](const std::string& v) { return ParsePropertyNumber(key, v, f); };
   };
   auto boolean = [&](bool* f) -> Setter {
-    return [f, key](const std::string& v) { return ParseBool(key, v, f); };
+    return [f, key](const std::string& v) { return ParsePropertyBool(key, v, f); };
   };
   auto ratio = [&](double* f) -> Setter {
     return [f, key](const std::string& v) { return ParseRatio(key, v, f); };

@@ -18,74 +18,20 @@
 
 #include "broker/net/remoting_client.h"
 #include "broker/protocol/codes.h"
+#include "tests/integration/process_util.h"
 
 namespace fmq {
 namespace {
 
-struct Child {
-  pid_t pid = -1;
-  int out = -1;  // stdout+stderr of the child
-};
+using testing_process::Child;
+using testing_process::ReadUntil;
+using testing_process::WaitExit;
 
-Child Spawn(const std::vector<std::string>& args) {
-  int fds[2];
-  EXPECT_EQ(pipe(fds), 0);
-  Child c;
-  c.pid = fork();
-  if (c.pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    dup2(fds[1], STDERR_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(FMQ_FERRYMQ_BIN));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(FMQ_FERRYMQ_BIN, argv.data());
-    std::_Exit(127);
-  }
-  close(fds[1]);
-  c.out = fds[0];
-  return c;
-}
-
-// Reads the child's output until a line containing `needle` is complete or the output ends; returns
-// everything read.
-std::string ReadUntil(int fd, const std::string& needle) {
-  std::string got;
-  char buf[512];
-  auto done = [&] {
-    auto at = got.find(needle);
-    return at != std::string::npos && got.find('\n', at + needle.size() - 1) != std::string::npos;
-  };
-  while (!done()) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n <= 0) break;
-    got.append(buf, static_cast<size_t>(n));
-  }
-  return got;
-}
-
-int WaitExit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+Child Spawn(const std::vector<std::string>& args) { return testing_process::Spawn(FMQ_FERRYMQ_BIN, args); }
 
 void SendRaw(int port, const std::string& bytes) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
-  ASSERT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-  timeval tv{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  char buf[64];
-  EXPECT_EQ(read(fd, buf, sizeof(buf)), 0)
+  EXPECT_EQ(testing_process::Exchange(port, bytes), "")
       << "the name server closes a connection that does not speak RocketMQ";
-  close(fd);
 }
 
 class NamesrvProcessTest : public ::testing::Test {

@@ -1,0 +1,201 @@
+#include "broker/cmd/broker_command.h"
+
+#include <signal.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "broker/base/clock.h"
+#include "broker/base/logging.h"
+#include "broker/base/properties.h"
+#include "broker/cmd/namesrv_command.h"
+#include "broker/io/file_system.h"
+#include "broker/namesrv/name_server.h"
+#include "broker/server/broker_controller.h"
+
+namespace fmq::cmd {
+namespace {
+
+constexpr const char* kBrokerUsage = R"(usage: ferrymq broker -c broker.conf [-n namesrvAddr] [-p listenPort]
+
+Runs a broker until SIGINT or SIGTERM. broker.conf uses RocketMQ's keys, for example:
+  brokerClusterName=DefaultCluster   brokerName=broker-a   brokerId=0 (0 = master)
+  namesrvAddr=127.0.0.1:9876         listenPort=10911      brokerIP1=<address clients use>
+  storePathRootDir=/data/store       flushDiskType=ASYNC_FLUSH|SYNC_FLUSH
+  autoCreateTopicEnable=false        autoCreateSubscriptionGroup=false   (production)
+  deleteWhen=04  fileReservedTime=72  diskMaxUsedSpaceRatio=75
+Unknown keys are reported and ignored; a bad value stops the start (exit 2).
+)";
+
+constexpr const char* kStandaloneUsage =
+    R"(usage: ferrymq standalone [-d dataDir] [-c broker.conf] [--namesrv-port N] [--broker-port N]
+
+Runs a name server and a broker in one process, everything under one data directory (default
+$HOME/ferrymq): the broker's store in <dataDir>/store, the name server's KV config in <dataDir>/namesrv.
+Defaults: name server 127.0.0.1:9876, broker 127.0.0.1:10911, topics and groups created on first use.
+broker.conf may set any broker key (see `ferrymq broker --help`).
+)";
+
+struct Configs {
+  server::BrokerConfig broker;
+  store::MessageStoreConfig store;
+};
+
+// Applies one key to the broker and the store configs (some keys, such as brokerName, are both's).
+// Returns false (after printing) on a bad value.
+bool ApplyKey(const std::string& source, const std::string& key, const std::string& value, Configs* c,
+              const char* program) {
+  Status b = server::ApplyBrokerProperty(key, value, &c->broker);
+  Status s = c->store.ApplyProperty(key, value);
+  if (b.IsNotFound() && s.IsNotFound()) {
+    GetLogger("server")->warn("ignoring config key {} in {} (not a FerryMQ broker setting)", key, source);
+    return true;
+  }
+  for (const Status& st : {b, s}) {
+    if (!st.ok() && !st.IsNotFound()) {
+      std::cerr << program << ": " << source << ": " << st.message() << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool LoadConfFile(const std::string& path, Configs* c, const char* program) {
+  auto text = io::ReadFileToString(io::PosixFileSystem(), path);
+  if (!text.ok()) {
+    std::cerr << program << ": cannot read " << path << ": " << text.status().message() << "\n";
+    return false;
+  }
+  auto props = ParseProperties(*text);
+  if (!props.ok()) {
+    std::cerr << program << ": " << path << ": " << props.status().message() << "\n";
+    return false;
+  }
+  for (const auto& [k, v] : *props) {
+    if (!ApplyKey(path, k, v, c, program)) return false;
+  }
+  return true;
+}
+
+sigset_t BlockStopSignals() {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  return stop;
+}
+
+std::string HomeDir() {
+  const char* home = std::getenv("HOME");
+  return home && *home ? home : ".";
+}
+
+}  // namespace
+
+int RunBrokerCommand(const std::vector<std::string>& args) {
+  constexpr const char* kProgram = "ferrymq broker";
+  Configs c;
+  c.store.store_path_root_dir = HomeDir() + "/store";
+  std::string conf, namesrv, port;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if ((a == "-c" || a == "-n" || a == "-p") && i + 1 < args.size()) {
+      (a == "-c" ? conf : a == "-n" ? namesrv : port) = args[++i];
+    } else if (a == "-h" || a == "--help") {
+      std::cout << kBrokerUsage;
+      return 0;
+    } else {
+      std::cerr << kProgram << ": unexpected argument '" << a << "'\n" << kBrokerUsage;
+      return 2;
+    }
+  }
+  if (!conf.empty() && !LoadConfFile(conf, &c, kProgram)) return 2;
+  if (!namesrv.empty() && !ApplyKey("-n", "namesrvAddr", namesrv, &c, kProgram)) return 2;
+  if (!port.empty() && !ApplyKey("-p", "listenPort", port, &c, kProgram)) return 2;
+  if (c.broker.namesrv_addr.empty()) {
+    if (const char* env = std::getenv("NAMESRV_ADDR"); env && *env) c.broker.namesrv_addr = env;
+  }
+  if (Status s = c.store.Validate(); !s.ok()) {
+    std::cerr << kProgram << ": " << s.message() << "\n";
+    return 2;
+  }
+  sigset_t stop = BlockStopSignals();
+  server::BrokerController broker(c.broker, c.store, io::PosixFileSystem(), SystemClock());
+  if (Status s = broker.Start(); !s.ok()) {
+    std::cerr << kProgram << ": cannot start: " << s.message() << "\n";
+    broker.Stop();
+    return 1;
+  }
+  std::cout << "ferrymq broker " << c.broker.broker_name << " listening on " << broker.address()
+            << " (cluster " << c.broker.cluster_name << ", name servers "
+            << (c.broker.namesrv_addr.empty() ? "none" : c.broker.namesrv_addr) << ")" << std::endl;
+  int sig = 0;
+  sigwait(&stop, &sig);
+  GetLogger("server")->info("stopping on signal {}", sig);
+  broker.Stop();
+  return 0;
+}
+
+int RunStandaloneCommand(const std::vector<std::string>& args) {
+  constexpr const char* kProgram = "ferrymq standalone";
+  std::string data_dir = HomeDir() + "/ferrymq";
+  std::string conf, ns_port = "9876", broker_port = "10911";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if ((a == "-d" || a == "-c" || a == "--namesrv-port" || a == "--broker-port") && i + 1 < args.size()) {
+      (a == "-d" ? data_dir : a == "-c" ? conf : a == "--namesrv-port" ? ns_port : broker_port) = args[++i];
+    } else if (a == "-h" || a == "--help") {
+      std::cout << kStandaloneUsage;
+      return 0;
+    } else {
+      std::cerr << kProgram << ": unexpected argument '" << a << "'\n" << kStandaloneUsage;
+      return 2;
+    }
+  }
+  namesrv::NameServerConfig ns;
+  ns.listen_host = "0.0.0.0";
+  ns.kv_config_path = data_dir + "/namesrv/kvConfig.json";
+  if (Status s = ApplyNamesrvProperty("listenPort", ns_port, &ns); !s.ok()) {
+    std::cerr << kProgram << ": --namesrv-port: " << s.message() << "\n";
+    return 2;
+  }
+  Configs c;
+  c.store.store_path_root_dir = data_dir + "/store";
+  c.broker.broker_ip1 = "127.0.0.1";
+  if (!ApplyKey("--broker-port", "listenPort", broker_port, &c, kProgram)) return 2;
+  if (!conf.empty() && !LoadConfFile(conf, &c, kProgram)) return 2;
+  c.broker.namesrv_addr = "127.0.0.1:" + std::to_string(ns.listen_port);
+  if (Status s = c.store.Validate(); !s.ok()) {
+    std::cerr << kProgram << ": " << s.message() << "\n";
+    return 2;
+  }
+
+  sigset_t stop = BlockStopSignals();
+  namesrv::NameServer name_server(ns, io::PosixFileSystem(), SystemClock());
+  if (Status s = name_server.Start(); !s.ok()) {
+    std::cerr << kProgram << ": cannot start the name server: " << s.message() << "\n";
+    return 1;
+  }
+  c.broker.namesrv_addr = "127.0.0.1:" + std::to_string(name_server.port());
+  server::BrokerController broker(c.broker, c.store, io::PosixFileSystem(), SystemClock());
+  if (Status s = broker.Start(); !s.ok()) {
+    std::cerr << kProgram << ": cannot start the broker: " << s.message() << "\n";
+    broker.Stop();
+    name_server.Stop();
+    return 1;
+  }
+  std::cout << "ferrymq standalone: name server 127.0.0.1:" << name_server.port() << ", broker "
+            << broker.address() << " (cluster " << c.broker.cluster_name << ", broker "
+            << c.broker.broker_name << "), data in " << data_dir << "\n"
+            << "  try: ferryctl -n 127.0.0.1:" << name_server.port() << " send TestTopic 'hello'"
+            << std::endl;
+  int sig = 0;
+  sigwait(&stop, &sig);
+  GetLogger("server")->info("stopping on signal {}", sig);
+  broker.Stop();
+  name_server.Stop();
+  return 0;
+}
+
+}  // namespace fmq::cmd

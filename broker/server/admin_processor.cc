@@ -1,0 +1,300 @@
+#include "broker/server/admin_processor.h"
+
+#include <nlohmann/json.hpp>
+
+#include "broker/base/logging.h"
+#include "broker/model/names.h"
+#include "broker/protocol/codes.h"
+#include "broker/protocol/headers.h"
+
+namespace fmq::server {
+
+namespace rc = protocol::response_code;
+namespace code = protocol::request_code;
+using protocol::RemotingCommand;
+
+namespace {
+RemotingCommand Error(int32_t c, std::string remark) { return RemotingCommand::Answer(c, std::move(remark)); }
+RemotingCommand Ok(std::string body = "") {
+  RemotingCommand r = RemotingCommand::Answer(rc::kSuccess);
+  r.body = std::move(body);
+  return r;
+}
+template <typename H>
+Result<H> Header(const RemotingCommand& req) {
+  return H::Spec().Decode(req.ext_fields);
+}
+}  // namespace
+
+AdminProcessor::AdminProcessor(Deps deps) : d_(std::move(deps)) {}
+
+void AdminProcessor::Handle(RemotingCommand request, net::Responder responder) {
+  RemotingCommand resp;
+  switch (request.code) {
+    case code::kUpdateAndCreateTopic:
+      resp = UpdateAndCreateTopic(request);
+      break;
+    case code::kDeleteTopicInBroker:
+      resp = DeleteTopic(request);
+      break;
+    case code::kGetAllTopicConfig:
+      resp = AllTopicConfig();
+      break;
+    case code::kUpdateAndCreateSubscriptionGroup:
+      resp = UpdateAndCreateGroup(request);
+      break;
+    case code::kDeleteSubscriptionGroup:
+      resp = DeleteGroup(request);
+      break;
+    case code::kGetAllSubscriptionGroupConfig:
+      resp = AllGroupConfig();
+      break;
+    case code::kGetBrokerRuntimeInfo:
+      resp = RuntimeInfo();
+      break;
+    case code::kGetTopicStatsInfo:
+      resp = TopicStats(request);
+      break;
+    case code::kGetConsumeStats:
+      resp = ConsumeStats(request);
+      break;
+    case code::kGetConsumerConnectionList:
+      resp = ConsumerConnections(request);
+      break;
+    case code::kGetProducerConnectionList:
+      resp = ProducerConnections(request);
+      break;
+    case code::kQueryTopicConsumeByWho:
+      resp = TopicConsumedByWho(request);
+      break;
+    case code::kGetAllConsumerOffset:
+      resp = AllConsumerOffsets();
+      break;
+    case code::kViewMessageById:
+      resp = ViewMessageById(request);
+      break;
+    case code::kQueryMessage:
+      resp = QueryMessage(request);
+      break;
+    default:
+      resp = Error(rc::kRequestCodeNotSupported,
+                   "request code " + std::to_string(request.code) + " not supported");
+  }
+  responder.Send(std::move(resp));
+}
+
+RemotingCommand AdminProcessor::UpdateAndCreateTopic(const RemotingCommand& req) {
+  auto h = Header<protocol::CreateTopicHeader>(req);
+  if (!h.ok()) return Error(rc::kSystemError, std::string(h.status().message()));
+  if (d_.broker->is_slave())
+    return Error(rc::kSystemError, "a slave broker does not create topics; ask its master");
+  if (Status s = model::ValidateTopicName(h->topic); !s.ok())
+    return Error(rc::kSystemError, std::string(s.message()));
+  if (h->topic == d_.broker->cluster_name || h->topic == kAutoCreateTopicKey ||
+      IsSendForbiddenTopic(h->topic)) {
+    return Error(rc::kSystemError, "The topic[" + h->topic + "] is conflict with system reserved words.");
+  }
+  if (h->read_queue_nums < 0 || h->read_queue_nums > 1024 || h->write_queue_nums < 0 ||
+      h->write_queue_nums > 1024 || h->read_queue_nums + h->write_queue_nums == 0) {
+    return Error(rc::kSystemError, "readQueueNums and writeQueueNums must be 0..1024 and not both 0");
+  }
+  if (h->perm < 0 || h->perm > 15) return Error(rc::kSystemError, "perm must be 0..15");
+  model::TopicConfig c;
+  c.topic_name = h->topic;
+  c.read_queue_nums = h->read_queue_nums;
+  c.write_queue_nums = h->write_queue_nums;
+  c.perm = h->perm;
+  c.topic_filter_type = h->topic_filter_type == "MULTI_TAG" ? "MULTI_TAG" : "SINGLE_TAG";
+  c.topic_sys_flag = h->topic_sys_flag.value_or(0);
+  c.order = h->order;
+  if (Status s = d_.topics->Upsert(c); !s.ok()) return Error(rc::kSystemError, s.ToString());
+  GetLogger("server")->info("topic created or updated topic={} read={} write={} perm={} by={}", c.topic_name,
+                            c.read_queue_nums, c.write_queue_nums, c.perm, "admin");
+  if (d_.on_topics_changed) d_.on_topics_changed();
+  return Ok();
+}
+
+RemotingCommand AdminProcessor::DeleteTopic(const RemotingCommand& req) {
+  auto h = Header<protocol::TopicHeader>(req);
+  if (!h.ok()) return Error(rc::kSystemError, std::string(h.status().message()));
+  if (Status s = d_.topics->Delete(h->topic); !s.ok()) return Error(rc::kSystemError, s.ToString());
+  if (Status s = d_.store->DeleteTopicQueues(h->topic); !s.ok()) return Error(rc::kSystemError, s.ToString());
+  GetLogger("server")->info("topic deleted topic={}", h->topic);
+  if (d_.on_topics_changed) d_.on_topics_changed();
+  return Ok();
+}
+
+RemotingCommand AdminProcessor::AllTopicConfig() {
+  return Ok(model::EncodeTopicConfigWrapper(d_.topics->Snapshot()));
+}
+
+RemotingCommand AdminProcessor::UpdateAndCreateGroup(const RemotingCommand& req) {
+  if (d_.broker->is_slave())
+    return Error(rc::kSystemError, "a slave broker does not create groups; ask its master");
+  auto g = model::DecodeSubscriptionGroupConfig(req.body);
+  if (!g.ok()) return Error(rc::kSystemError, std::string(g.status().message()));
+  if (Status s = d_.groups->Upsert(*g); !s.ok()) return Error(rc::kSystemError, std::string(s.message()));
+  GetLogger("server")->info("subscription group created or updated group={}", g->group_name);
+  return Ok();
+}
+
+RemotingCommand AdminProcessor::DeleteGroup(const RemotingCommand& req) {
+  auto h = Header<protocol::DeleteSubscriptionGroupHeader>(req);
+  if (!h.ok()) return Error(rc::kSystemError, std::string(h.status().message()));
+  if (Status s = d_.groups->Delete(h->group_name); !s.ok()) return Error(rc::kSystemError, s.ToString());
+  if (h->remove_offset.value_or(false)) d_.offsets->RemoveGroup(h->group_name);
+  GetLogger("server")->info("subscription group deleted group={}", h->group_name);
+  return Ok();
+}
+
+RemotingCommand AdminProcessor::AllGroupConfig() {
+  return Ok(model::EncodeSubscriptionGroupWrapper(d_.groups->Snapshot()));
+}
+
+RemotingCommand AdminProcessor::RuntimeInfo() {
+  const store::StoreStats s = d_.store->Stats();
+  std::map<std::string, std::string> kv = d_.stats->RuntimeInfo(s.puts_total);
+  kv["brokerVersion"] = std::to_string(protocol::kCurrentVersion);
+  kv["brokerVersionDesc"] = "V4_9_7";
+  kv["commitLogMinOffset"] = std::to_string(s.commit_log_min.value());
+  kv["commitLogMaxOffset"] = std::to_string(s.commit_log_max.value());
+  kv["dispatchBehindBytes"] = std::to_string(s.dispatch_behind_bytes);
+  kv["commitLogDiskRatio"] = std::to_string(s.disk_used_ratio);
+  kv["consumeQueueDiskRatio"] = std::to_string(s.disk_used_ratio);
+  kv["putMessageTimesTotal"] = std::to_string(s.puts_total);
+  kv["putMessageSizeTotal"] = std::to_string(s.put_bytes_total);
+  kv["putMessageAverageSize"] = std::to_string(
+      s.puts_total ? static_cast<double>(s.put_bytes_total) / static_cast<double>(s.puts_total) : 0.0);
+  kv["pageCacheLockTimeMills"] = "0";
+  auto earliest = d_.store->EarliestMessageTime();
+  kv["earliestMessageTimeStamp"] = std::to_string(earliest.ok() ? *earliest : 0);
+  kv["diskFull"] = s.disk_full ? "true" : "false";
+  if (d_.extra_runtime_info) {
+    for (auto& [k, v] : d_.extra_runtime_info()) kv[k] = v;
+  }
+  return Ok(model::EncodeKvTable(kv));
+}
+
+RemotingCommand AdminProcessor::TopicStats(const RemotingCommand& req) {
+  auto h = Header<protocol::TopicHeader>(req);
+  if (!h.ok()) return Error(rc::kSystemError, std::string(h.status().message()));
+  auto topic = d_.topics->Find(h->topic);
+  if (!topic) return Error(rc::kTopicNotExist, "topic[" + h->topic + "] not exist");
+  model::TopicStatsTable table;
+  for (int32_t q = 0; q < topic->write_queue_nums; ++q) {
+    model::TopicOffset o;
+    o.min_offset = std::max<int64_t>(0, d_.store->MinOffsetInQueue(h->topic, QueueId(q)).value());
+    o.max_offset = std::max<int64_t>(0, d_.store->MaxOffsetInQueue(h->topic, QueueId(q)).value());
+    if (o.max_offset > 0) {
+      auto t = d_.store->MessageStoreTimestamp(h->topic, QueueId(q), QueueOffset(o.max_offset - 1));
+      if (t.ok()) o.last_update_timestamp = *t;
+    }
+    table[{h->topic, d_.broker->broker_name, q}] = o;
+  }
+  return Ok(model::EncodeTopicStatsTable(table));
+}
+
+RemotingCommand AdminProcessor::ConsumeStats(const RemotingCommand& req) {
+  auto h = Header<protocol::ConsumerGroupHeader>(req);
+  if (!h.ok()) return Error(rc::kSystemError, std::string(h.status().message()));
+  std::set<std::string> topics;
+  if (h->topic && !h->topic->empty()) {
+    topics.insert(*h->topic);
+  } else {
+    topics = d_.offsets->TopicsOfGroup(h->consumer_group);
+    if (auto info = d_.clients->Consumer(h->consumer_group)) {
+      for (const auto& [t, sub] : info->subscriptions) topics.insert(t);
+    }
+  }
+  model::ConsumeStats stats;
+  for (const auto& t : topics) {
+    auto topic = d_.topics->Find(t);
+    if (!topic) continue;
+    for (int32_t q = 0; q < topic->write_queue_nums; ++q) {
+      model::OffsetWrapper o;
+      o.broker_offset = std::max<int64_t>(0, d_.store->MaxOffsetInQueue(t, QueueId(q)).value());
+      o.consumer_offset = std::max<int64_t>(0, d_.offsets->Query(h->consumer_group, t, q).value_or(0));
+      if (o.consumer_offset > 0) {
+        auto ts = d_.store->MessageStoreTimestamp(t, QueueId(q), QueueOffset(o.consumer_offset - 1));
+        if (ts.ok()) o.last_timestamp = *ts;
+      }
+      stats.offset_table[{t, d_.broker->broker_name, q}] = o;
+    }
+  }
+  return Ok(model::EncodeConsumeStats(stats));
+}
+
+namespace {
+model::ClientConnection ConnectionOf(const ClientChannel& ch) {
+  return {ch.client_id, ch.remote_addr, std::string(protocol::LanguageName(ch.language)), ch.version};
+}
+}  // namespace
+
+RemotingCommand AdminProcessor::ConsumerConnections(const RemotingCommand& req) {
+  auto h = Header<protocol::ConsumerGroupHeader>(req);
+  if (!h.ok()) return Error(rc::kSystemError, std::string(h.status().message()));
+  auto info = d_.clients->Consumer(h->consumer_group);
+  if (!info || info->channels.empty()) {
+    return Error(rc::kConsumerNotOnline, "the consumer group[" + h->consumer_group + "] not online");
+  }
+  model::ConsumerConnection c;
+  for (const auto& ch : info->channels) c.connection_set.push_back(ConnectionOf(ch));
+  c.subscription_table = info->subscriptions;
+  c.consume_type = info->consume_type;
+  c.message_model = info->message_model;
+  c.consume_from_where = info->consume_from_where;
+  return Ok(model::EncodeConsumerConnection(c));
+}
+
+RemotingCommand AdminProcessor::ProducerConnections(const RemotingCommand& req) {
+  auto h = Header<protocol::ProducerGroupHeader>(req);
+  if (!h.ok()) return Error(rc::kSystemError, std::string(h.status().message()));
+  auto channels = d_.clients->Producers(h->producer_group);
+  if (channels.empty())
+    return Error(rc::kSystemError, "the producer group[" + h->producer_group + "] not exist");
+  std::vector<model::ClientConnection> conns;
+  for (const auto& ch : channels) conns.push_back(ConnectionOf(ch));
+  return Ok(model::EncodeProducerConnection(conns));
+}
+
+RemotingCommand AdminProcessor::TopicConsumedByWho(const RemotingCommand& req) {
+  auto h = Header<protocol::TopicHeader>(req);
+  if (!h.ok()) return Error(rc::kSystemError, std::string(h.status().message()));
+  std::set<std::string> groups = d_.offsets->GroupsOfTopic(h->topic);
+  for (const auto& g : d_.clients->GroupsSubscribedTo(h->topic)) groups.insert(g);
+  return Ok(nlohmann::json({{"groupList", groups}}).dump());
+}
+
+RemotingCommand AdminProcessor::AllConsumerOffsets() { return Ok(d_.offsets->EncodeAll()); }
+
+RemotingCommand AdminProcessor::ViewMessageById(const RemotingCommand& req) {
+  auto h = Header<protocol::ViewMessageHeader>(req);
+  if (!h.ok()) return Error(rc::kSystemError, std::string(h.status().message()));
+  auto buf = d_.store->SelectMessageByOffset(PhysicalOffset(h->offset));
+  if (!buf.ok())
+    return Error(rc::kSystemError, "can not find message by the offset, " + std::to_string(h->offset));
+  return Ok(std::string(reinterpret_cast<const char*>(buf->data), buf->size));
+}
+
+RemotingCommand AdminProcessor::QueryMessage(const RemotingCommand& req) {
+  auto h = Header<protocol::QueryMessageHeader>(req);
+  if (!h.ok()) return Error(rc::kSystemError, std::string(h.status().message()));
+  int32_t max = h->max_num;
+  if (auto u = req.ext_fields.find("_UNIQUE_KEY_QUERY"); u != req.ext_fields.end() && u->second == "true")
+    max = 32;
+  auto found =
+      d_.store->QueryMessage(h->topic, h->key, std::max(1, max), h->begin_timestamp, h->end_timestamp);
+  RemotingCommand resp;
+  protocol::QueryMessageResponseHeader rh{found.index_last_update_timestamp,
+                                          found.index_last_update_phy_offset};
+  if (found.messages.empty()) {
+    resp = Error(rc::kQueryNotFound, "can not find message, maybe time range not correct");
+  } else {
+    resp = Ok();
+    for (const auto& m : found.messages) resp.body.append(reinterpret_cast<const char*>(m.data), m.size);
+  }
+  protocol::QueryMessageResponseHeader::Spec().Encode(rh, &resp.ext_fields);
+  return resp;
+}
+
+}  // namespace fmq::server

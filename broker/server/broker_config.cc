@@ -1,0 +1,75 @@
+#include "broker/server/broker_config.h"
+
+#include <functional>
+#include <map>
+
+#include "broker/base/properties.h"
+
+namespace fmq::server {
+
+Status ApplyBrokerProperty(const std::string& key, const std::string& value, BrokerConfig* c) {
+  using Setter = std::function<Status()>;
+  auto str = [&](std::string* f) -> Setter {
+    return [f, &value] {
+      *f = value;
+      return Status::Ok();
+    };
+  };
+  auto boolean = [&](bool* f) -> Setter {
+    return [f, &key, &value] { return ParsePropertyBool(key, value, f); };
+  };
+  // A number within [lo, hi].
+  auto num = [&](auto* f, int64_t lo, int64_t hi) -> Setter {
+    return [f, lo, hi, &key, &value]() -> Status {
+      int64_t v = 0;
+      FMQ_RETURN_IF_ERROR(ParsePropertyNumber(key, value, &v));
+      if (v < lo || v > hi) {
+        return Status::InvalidArgument("config key " + key + ": " + value + " is outside " +
+                                       std::to_string(lo) + ".." + std::to_string(hi));
+      }
+      *f = static_cast<std::remove_pointer_t<decltype(f)>>(v);
+      return Status::Ok();
+    };
+  };
+  const std::map<std::string, Setter> setters = {
+      {"brokerClusterName", str(&c->cluster_name)},
+      {"brokerName", str(&c->broker_name)},
+      {"brokerId", num(&c->broker_id, 0, 1024)},
+      {"namesrvAddr", str(&c->namesrv_addr)},
+      {"brokerIP1", str(&c->broker_ip1)},
+      {"listenAddress", str(&c->listen_host)},
+      {"listenPort", num(&c->listen_port, 0, 65535)},
+      {"autoCreateTopicEnable", boolean(&c->auto_create_topic_enable)},
+      {"autoCreateSubscriptionGroup", boolean(&c->auto_create_subscription_group)},
+      {"defaultTopicQueueNums", num(&c->default_topic_queue_nums, 1, 1024)},
+      {"brokerPermission", num(&c->broker_permission, 0, 15)},
+      {"regionId", str(&c->region_id)},
+      {"traceOn", boolean(&c->trace_on)},
+      {"longPollingEnable", boolean(&c->long_polling_enable)},
+      {"shortPollingTimeMills", num(&c->short_polling_time_mills, 1, 60'000)},
+      {"notifyConsumerIdsChangedEnable", boolean(&c->notify_consumer_ids_changed_enable)},
+      {"channelExpiredTimeout", num(&c->channel_expired_timeout_ms, 1000, INT32_MAX)},
+      {"flushConsumerOffsetInterval", num(&c->flush_consumer_offset_interval_ms, 100, INT32_MAX)},
+      {"registerNameServerPeriod", num(&c->register_name_server_period_ms, 1000, 600'000)},
+      {"sendMessageThreadPoolNums", num(&c->send_threads, 1, 256)},
+      {"pullMessageThreadPoolNums", num(&c->pull_threads, 1, 256)},
+      {"adminBrokerThreadPoolNums", num(&c->admin_threads, 1, 256)},
+      {"clientManageThreadPoolNums", num(&c->client_manage_threads, 1, 256)},
+      {"sendThreadPoolQueueCapacity", num(&c->send_queue_capacity, 1, 10'000'000)},
+      {"pullThreadPoolQueueCapacity", num(&c->pull_queue_capacity, 1, 10'000'000)},
+      {"serverSelectorThreads", num(&c->io_threads, 1, 64)},
+      {"serverChannelMaxIdleTimeSeconds",
+       [&]() -> Status {
+         int64_t v = 0;
+         FMQ_RETURN_IF_ERROR(ParsePropertyNumber(key, value, &v));
+         if (v < 1) return Status::InvalidArgument("config key " + key + " must be at least 1");
+         c->server_channel_max_idle_ms = v * 1000;
+         return Status::Ok();
+       }},
+  };
+  auto it = setters.find(key);
+  if (it == setters.end()) return Status::NotFound(key);
+  return it->second();
+}
+
+}  // namespace fmq::server

@@ -1,0 +1,319 @@
+#include "broker/server/broker_controller.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
+#include <sstream>
+
+#include "broker/base/logging.h"
+#include "broker/base/service_thread.h"
+#include "broker/net/executor.h"
+#include "broker/net/remoting_client.h"
+#include "broker/net/remoting_server.h"
+#include "broker/protocol/codes.h"
+#include "broker/server/admin_processor.h"
+#include "broker/server/broker_registrar.h"
+#include "broker/server/broker_stats.h"
+#include "broker/server/client_manage_processor.h"
+#include "broker/server/client_registry.h"
+#include "broker/server/consumer_manage_processor.h"
+#include "broker/server/consumer_offset_manager.h"
+#include "broker/server/pull_message_processor.h"
+#include "broker/server/send_message_processor.h"
+#include "broker/server/subscription_group_manager.h"
+#include "broker/server/topic_config_manager.h"
+#include "broker/store/message_store.h"
+
+namespace fmq::server {
+
+namespace code = protocol::request_code;
+using protocol::RemotingCommand;
+
+std::string AnnouncedIp(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  std::string found = "127.0.0.1";
+  struct ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return found;
+  for (auto* a = list; a; a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+    char buf[INET_ADDRSTRLEN];
+    auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
+    if (!inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf)) continue;
+    if (std::string(buf).rfind("127.", 0) == 0) continue;
+    found = buf;
+    break;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+namespace {
+std::vector<std::string> SplitAddrs(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ';')) {
+    const auto b = item.find_first_not_of(" \t");
+    const auto e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+}  // namespace
+
+// Samples stats every second, flushes offsets every flushConsumerOffsetInterval and drops silent clients
+// every 10 s.
+class Housekeeping : public ServiceThread {
+ public:
+  explicit Housekeeping(BrokerController::Parts& p) : ServiceThread("broker-housekeeping"), p_(p) {}
+  ~Housekeeping() override { Stop(); }
+
+ protected:
+  void Run() override;
+
+ private:
+  BrokerController::Parts& p_;
+};
+
+struct BrokerController::Parts {
+  Parts(BrokerConfig b, store::MessageStoreConfig s, io::FileSystem& f, const Clock& c)
+      : broker(std::move(b)), store_config(std::move(s)), fs(f), clock(c) {}
+
+  BrokerConfig broker;
+  store::MessageStoreConfig store_config;
+  io::FileSystem& fs;
+  const Clock& clock;
+  int64_t boot_ms = 0;
+  std::string address;
+
+  std::unique_ptr<store::MessageStore> store;
+  std::unique_ptr<TopicConfigManager> topics;
+  std::unique_ptr<SubscriptionGroupManager> groups;
+  std::unique_ptr<ConsumerOffsetManager> offsets;
+  std::unique_ptr<ClientRegistry> clients;
+  std::unique_ptr<RebalanceLockManager> locks;
+  std::unique_ptr<BrokerStats> stats;
+
+  std::unique_ptr<net::BoundedExecutor> send_exec, pull_exec, admin_exec, client_exec;
+  std::unique_ptr<SendMessageProcessor> send;
+  std::unique_ptr<PullMessageProcessor> pull;
+  std::unique_ptr<PullRequestHoldService> hold;
+  std::unique_ptr<ConsumerManageProcessor> consumer_manage;
+  std::unique_ptr<ClientManageProcessor> client_manage;
+  std::unique_ptr<AdminProcessor> admin;
+  std::unique_ptr<net::RemotingServer> server;
+  std::unique_ptr<net::RemotingClient> outbound;  // to name servers
+  std::unique_ptr<BrokerRegistrar> registrar;
+  std::unique_ptr<Housekeeping> housekeeping;
+  bool started = false;
+
+  void TopicsChanged() {
+    if (registrar) registrar->Wakeup();
+  }
+};
+
+void Housekeeping::Run() {
+  int64_t last_flush = p_.clock.NowMillis();
+  int64_t last_scan = last_flush;
+  while (!IsStopped()) {
+    WaitForRunning(std::chrono::milliseconds(1000));
+    if (IsStopped()) break;
+    const int64_t now = p_.clock.NowMillis();
+    p_.stats->Sample(p_.store->Stats().puts_total);
+    if (now - last_flush >= p_.broker.flush_consumer_offset_interval_ms) {
+      last_flush = now;
+      if (Status s = p_.offsets->Persist(); !s.ok())
+        GetLogger("server")->error("consumer offsets not persisted: {}", s.ToString());
+    }
+    if (now - last_scan >= 10'000) {
+      last_scan = now;
+      p_.clients->ScanNotActive(p_.broker.channel_expired_timeout_ms);
+    }
+  }
+}
+
+BrokerController::BrokerController(BrokerConfig broker, store::MessageStoreConfig store, io::FileSystem& fs,
+                                   const Clock& clock)
+    : p_(std::make_unique<Parts>(std::move(broker), std::move(store), fs, clock)) {
+  p_->store_config.cluster_name = p_->broker.cluster_name;
+  p_->store_config.broker_name = p_->broker.broker_name;
+}
+
+BrokerController::~BrokerController() { Stop(); }
+
+int BrokerController::port() const { return p_->server ? p_->server->port() : 0; }
+std::string BrokerController::address() const { return p_->address; }
+const BrokerConfig& BrokerController::config() const { return p_->broker; }
+
+Status BrokerController::Start() {
+  Parts& p = *p_;
+  auto log = GetLogger("server");
+  p.boot_ms = p.clock.NowMillis();
+  const std::string config_dir = p.store_config.store_path_root_dir + "/config";
+
+  // Bind first: a port in use fails before a long store recovery, and message ids need the real port.
+  net::ServerConfig sc;
+  sc.host = p.broker.listen_host;
+  sc.port = p.broker.listen_port;
+  sc.io_threads = p.broker.io_threads;
+  sc.idle_timeout = std::chrono::milliseconds(p.broker.server_channel_max_idle_ms);
+  p.server = std::make_unique<net::RemotingServer>(sc);
+  FMQ_RETURN_IF_ERROR(p.server->Bind());
+  const std::string ip = AnnouncedIp(p.broker.broker_ip1);
+  p.address = ip + ":" + std::to_string(p.server->port());
+  auto host = model::HostAddress::Parse(p.address);
+  if (!host.ok()) {
+    return Status::InvalidArgument("brokerIP1 '" + ip +
+                                   "' is not an IP address: " + std::string(host.status().message()));
+  }
+  p.store_config.store_host = *host;
+
+  p.store = std::make_unique<store::MessageStore>(p.store_config, p.fs, p.clock);
+  FMQ_RETURN_IF_ERROR(p.store->Open());
+  p.topics = std::make_unique<TopicConfigManager>(p.fs, config_dir + "/topics.json", p.broker, p.clock);
+  FMQ_RETURN_IF_ERROR(p.topics->Load());
+  p.groups = std::make_unique<SubscriptionGroupManager>(p.fs, config_dir + "/subscriptionGroup.json",
+                                                        p.broker.auto_create_subscription_group, p.clock);
+  FMQ_RETURN_IF_ERROR(p.groups->Load());
+  p.offsets = std::make_unique<ConsumerOffsetManager>(p.fs, config_dir + "/consumerOffset.json");
+  FMQ_RETURN_IF_ERROR(p.offsets->Load());
+  p.clients = std::make_unique<ClientRegistry>(p.clock);
+  p.locks = std::make_unique<RebalanceLockManager>(p.clock);
+  p.stats = std::make_unique<BrokerStats>(p.clock);
+
+  p.send_exec = std::make_unique<net::BoundedExecutor>("send", p.broker.send_threads,
+                                                       static_cast<size_t>(p.broker.send_queue_capacity));
+  p.pull_exec = std::make_unique<net::BoundedExecutor>("pull", p.broker.pull_threads,
+                                                       static_cast<size_t>(p.broker.pull_queue_capacity));
+  p.admin_exec = std::make_unique<net::BoundedExecutor>("admin", p.broker.admin_threads, 10'000);
+  p.client_exec = std::make_unique<net::BoundedExecutor>("client", p.broker.client_manage_threads, 50'000);
+  for (auto* e : {p.send_exec.get(), p.pull_exec.get(), p.admin_exec.get(), p.client_exec.get()})
+    FMQ_RETURN_IF_ERROR(e->Start());
+
+  p.send = std::make_unique<SendMessageProcessor>(p.broker, *p.store, *p.topics);
+  p.pull = std::make_unique<PullMessageProcessor>(p.broker, *p.store, *p.topics, *p.groups, *p.clients,
+                                                  *p.offsets, p.clock);
+  p.hold = std::make_unique<PullRequestHoldService>(
+      *p.store, p.clock, [&p](RemotingCommand req, net::Responder responder) {
+        auto shared = std::make_shared<std::pair<RemotingCommand, net::Responder>>(std::move(req), responder);
+        if (!p.pull_exec->TrySubmit([&p, shared] {
+              p.pull->Process(std::move(shared->first), shared->second, /*allow_suspend=*/false);
+            })) {
+          shared->second.Send(RemotingCommand::Answer(protocol::response_code::kSystemBusy,
+                                                      "[PCBUSY_CLEAN_QUEUE]broker busy, try later"));
+        }
+      });
+  p.pull->set_hold_service(p.hold.get());
+  p.pull->set_stats(p.stats.get());
+  p.store->SetMessageArrivingListener(
+      [&p](std::string_view topic, QueueId queue, QueueOffset next, int64_t tags_code) {
+        p.hold->NotifyMessageArriving(topic, queue.value(), next.value(), tags_code);
+      });
+  p.consumer_manage = std::make_unique<ConsumerManageProcessor>(
+      *p.store, *p.offsets, ConsumerManageProcessor::DefaultMemoryWindow());
+  p.client_manage = std::make_unique<ClientManageProcessor>(*p.clients, *p.groups, *p.topics, *p.locks,
+                                                            [&p] { p.TopicsChanged(); });
+  AdminProcessor::Deps deps;
+  deps.broker = &p.broker;
+  deps.store = p.store.get();
+  deps.topics = p.topics.get();
+  deps.groups = p.groups.get();
+  deps.offsets = p.offsets.get();
+  deps.clients = p.clients.get();
+  deps.stats = p.stats.get();
+  deps.on_topics_changed = [&p] { p.TopicsChanged(); };
+  deps.extra_runtime_info = [&p] {
+    std::map<std::string, std::string> kv;
+    kv["sendThreadPoolQueueSize"] = std::to_string(p.send_exec->queued());
+    kv["sendThreadPoolQueueCapacity"] = std::to_string(p.broker.send_queue_capacity);
+    kv["pullThreadPoolQueueSize"] = std::to_string(p.pull_exec->queued());
+    kv["pullThreadPoolQueueCapacity"] = std::to_string(p.broker.pull_queue_capacity);
+    kv["queryThreadPoolQueueSize"] = std::to_string(p.admin_exec->queued());
+    kv["queryThreadPoolQueueCapacity"] = "10000";
+    kv["sendThreadPoolQueueHeadWaitTimeMills"] = "0";
+    kv["pullThreadPoolQueueHeadWaitTimeMills"] = "0";
+    kv["queryThreadPoolQueueHeadWaitTimeMills"] = "0";
+    kv["bootTimestamp"] = std::to_string(p.boot_ms);
+    const int64_t up = (p.clock.NowMillis() - p.boot_ms) / 1000;
+    kv["runtime"] = "[ " + std::to_string(up / 86400) + " days, " + std::to_string(up / 3600 % 24) + " hours, " +
+                    std::to_string(up / 60 % 60) + " minutes, " + std::to_string(up % 60) + " seconds ]";
+    kv["startAcceptSendRequestTimeStamp"] = std::to_string(p.boot_ms);
+    kv["brokerActive"] = "true";
+    kv["pullParkedRequests"] = std::to_string(p.hold->parked());
+    return kv;
+  };
+  p.admin = std::make_unique<AdminProcessor>(std::move(deps));
+
+  auto on = [&p](auto* processor) {
+    return [processor](RemotingCommand req, net::Responder r) {
+      processor->Handle(std::move(req), std::move(r));
+    };
+  };
+  for (int32_t c : {code::kSendMessage, code::kSendMessageV2, code::kSendBatchMessage})
+    p.server->Register(c, on(p.send.get()), p.send_exec.get());
+  p.server->Register(code::kPullMessage, on(p.pull.get()), p.pull_exec.get());
+  for (int32_t c : {code::kQueryConsumerOffset, code::kUpdateConsumerOffset, code::kGetMaxOffset,
+                    code::kGetMinOffset, code::kSearchOffsetByTimestamp, code::kGetEarliestMsgStoreTime})
+    p.server->Register(c, on(p.consumer_manage.get()), p.client_exec.get());
+  for (int32_t c : {code::kHeartBeat, code::kUnregisterClient, code::kGetConsumerListByGroup,
+                    code::kCheckClientConfig, code::kLockBatchMq, code::kUnlockBatchMq})
+    p.server->Register(c, on(p.client_manage.get()), p.client_exec.get());
+  for (int32_t c : {code::kUpdateAndCreateTopic, code::kDeleteTopicInBroker, code::kGetAllTopicConfig,
+                    code::kUpdateAndCreateSubscriptionGroup, code::kDeleteSubscriptionGroup,
+                    code::kGetAllSubscriptionGroupConfig, code::kGetBrokerRuntimeInfo,
+                    code::kGetTopicStatsInfo, code::kGetConsumeStats, code::kGetConsumerConnectionList,
+                    code::kGetProducerConnectionList, code::kQueryTopicConsumeByWho,
+                    code::kGetAllConsumerOffset, code::kViewMessageById, code::kQueryMessage})
+    p.server->Register(c, on(p.admin.get()), p.admin_exec.get());
+  p.server->SetCloseListener([&p](net::Connection* c) { p.clients->OnConnectionClosed(c); });
+  FMQ_RETURN_IF_ERROR(p.server->Start());
+  FMQ_RETURN_IF_ERROR(p.hold->Start());
+
+  p.outbound = std::make_unique<net::RemotingClient>();
+  FMQ_RETURN_IF_ERROR(p.outbound->Start());
+  RegistrarConfig rc;
+  rc.name_servers = SplitAddrs(p.broker.namesrv_addr);
+  rc.broker_addr = p.address;
+  rc.ha_server_addr = ip + ":" + std::to_string(p.server->port() + 1);
+  rc.period = std::chrono::milliseconds(p.broker.register_name_server_period_ms);
+  p.registrar = std::make_unique<BrokerRegistrar>(rc, p.broker, *p.topics, *p.outbound);
+  if (rc.name_servers.empty()) {
+    log->warn("namesrvAddr is empty: clients cannot find this broker through a name server");
+  } else if (Status s = p.registrar->RegisterNow(); !s.ok()) {
+    log->warn("not registered with any name server yet ({}); retrying every {} ms", s.ToString(),
+              p.broker.register_name_server_period_ms);
+  }
+  FMQ_RETURN_IF_ERROR(p.registrar->Start());
+  p.housekeeping = std::make_unique<Housekeeping>(p);
+  FMQ_RETURN_IF_ERROR(p.housekeeping->Start());
+  p.started = true;
+  log->info("broker started cluster={} broker={} id={} addr={} store={} flush={}", p.broker.cluster_name,
+            p.broker.broker_name, p.broker.broker_id, p.address, p.store_config.store_path_root_dir,
+            p.store_config.flush_disk_type == store::FlushDiskType::kSync ? "SYNC_FLUSH" : "ASYNC_FLUSH");
+  return Status::Ok();
+}
+
+void BrokerController::Stop() {
+  Parts& p = *p_;
+  if (p.housekeeping) p.housekeeping->Stop();
+  if (p.registrar) {
+    p.registrar->Stop();
+    if (p.started && !p.registrar->config_name_servers_empty()) p.registrar->UnregisterAll();
+  }
+  if (p.hold) p.hold->Stop();  // answers parked pulls through the pull executor
+  if (p.server) p.server->Stop();
+  for (auto* e : {p.send_exec.get(), p.pull_exec.get(), p.admin_exec.get(), p.client_exec.get()}) {
+    if (e) e->Stop();
+  }
+  if (p.outbound) p.outbound->Stop();
+  if (p.store) p.store->SetMessageArrivingListener(nullptr);
+  if (p.offsets) {
+    if (Status s = p.offsets->Persist(); !s.ok())
+      GetLogger("server")->error("consumer offsets not persisted at stop: {}", s.ToString());
+  }
+  if (p.store) p.store->Close();
+  p.started = false;
+}
+
+}  // namespace fmq::server

@@ -1,0 +1,431 @@
+// The broker as clients see it: a name server and a BrokerController in this process (in-memory file system,
+// real sockets), driven by raw remoting requests as the Java client sends them.
+
+#include "broker/server/broker_controller.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "broker/base/coding.h"
+#include "broker/io/memory_file_system.h"
+#include "broker/model/admin_body.h"
+#include "broker/model/message.h"
+#include "broker/namesrv/name_server.h"
+#include "broker/net/remoting_client.h"
+#include "broker/protocol/codes.h"
+#include "broker/protocol/headers.h"
+#include "broker/server/server_test_util.h"
+
+namespace fmq::server {
+namespace {
+
+namespace rq = protocol::request_code;
+namespace rc = protocol::response_code;
+namespace psf = protocol::pull_sys_flag;
+using protocol::RemotingCommand;
+
+template <typename Pred>
+bool WaitFor(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return pred();
+}
+
+// Splits a pull or query body into its records.
+std::vector<model::StoredMessage> Records(const std::string& body) {
+  std::vector<model::StoredMessage> out;
+  auto bytes = AsBytes(body);
+  size_t pos = 0;
+  while (pos + 4 <= bytes.size()) {
+    auto m = model::DecodeStoredMessage(bytes.subspan(pos), /*check_crc=*/true);
+    EXPECT_TRUE(m.ok()) << m.status();
+    if (!m.ok()) break;
+    ByteReader r(bytes.subspan(pos, 4));
+    int32_t size = 0;
+    r.ReadI32(&size);
+    pos += static_cast<size_t>(size);
+    out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+class BrokerControllerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ns_ = std::make_unique<namesrv::NameServer>(
+        namesrv::NameServerConfig{.listen_host = "127.0.0.1", .listen_port = 0, .kv_config_path = ""}, fs_,
+        SystemClock());
+    ASSERT_TRUE(ns_->Start().ok());
+    ns_addr_ = "127.0.0.1:" + std::to_string(ns_->port());
+    StartBroker();
+    ASSERT_TRUE(client_.Start().ok());
+  }
+  void TearDown() override {
+    client_.Stop();
+    other_.Stop();
+    if (broker_) broker_->Stop();
+    ns_->Stop();
+  }
+
+  void StartBroker() {
+    BrokerConfig bc;
+    bc.broker_ip1 = "127.0.0.1";
+    bc.listen_host = "127.0.0.1";
+    bc.listen_port = 0;
+    bc.namesrv_addr = ns_addr_;
+    bc.cluster_name = "C1";
+    bc.broker_name = "b1";
+    store::MessageStoreConfig sc = testing::TestStoreConfig("C1", "b1");
+    broker_ = std::make_unique<BrokerController>(bc, sc, fs_, SystemClock());
+    ASSERT_TRUE(broker_->Start().ok());
+    addr_ = broker_->address();
+  }
+
+  RemotingCommand Call(int32_t code, std::map<std::string, std::string> ext, std::string body = "",
+                       net::RemotingClient* via = nullptr) {
+    return testing::Call(via ? *via : client_, addr_, code, std::move(ext), std::move(body));
+  }
+
+  RemotingCommand CreateTopic(const std::string& topic, int queues) {
+    return Call(rq::kUpdateAndCreateTopic, {{"topic", topic},
+                                            {"defaultTopic", "TBW102"},
+                                            {"readQueueNums", std::to_string(queues)},
+                                            {"writeQueueNums", std::to_string(queues)},
+                                            {"perm", "6"},
+                                            {"topicFilterType", "SINGLE_TAG"},
+                                            {"order", "false"}});
+  }
+
+  RemotingCommand Send(const std::string& topic, int queue, const std::string& body,
+                       const std::string& tags = "", const std::string& keys = "") {
+    protocol::SendMessageRequestHeader h;
+    h.producer_group = "pg";
+    h.topic = topic;
+    h.default_topic = "TBW102";
+    h.default_topic_queue_nums = 4;
+    h.queue_id = queue;
+    h.born_timestamp = 1;
+    std::map<std::string, std::string> props;
+    if (!tags.empty()) props["TAGS"] = tags;
+    if (!keys.empty()) props["KEYS"] = keys;
+    h.properties = model::EncodeProperties(props);
+    std::map<std::string, std::string> ext;
+    protocol::SendMessageRequestHeader::V1().Encode(h, &ext);
+    return Call(rq::kSendMessage, ext, body);
+  }
+
+  std::map<std::string, std::string> PullExt(const std::string& group, const std::string& topic, int queue,
+                                             int64_t offset, int32_t flags, int64_t suspend_ms = 15000,
+                                             const std::string& sub = "*") {
+    std::map<std::string, std::string> ext = {{"consumerGroup", group},
+                                              {"topic", topic},
+                                              {"queueId", std::to_string(queue)},
+                                              {"queueOffset", std::to_string(offset)},
+                                              {"maxMsgNums", "32"},
+                                              {"sysFlag", std::to_string(flags)},
+                                              {"commitOffset", "0"},
+                                              {"suspendTimeoutMillis", std::to_string(suspend_ms)},
+                                              {"subVersion", "0"}};
+    if (flags & psf::kSubscription) ext["subscription"] = sub;
+    return ext;
+  }
+
+  std::string Heartbeat(const std::string& client_id, const std::string& group, const std::string& topic,
+                        const std::string& sub = "*") {
+    model::HeartbeatData hb;
+    hb.client_id = client_id;
+    model::ConsumerData cd;
+    cd.group_name = group;
+    model::SubscriptionData s;
+    s.topic = topic;
+    s.sub_string = sub;
+    s.sub_version = 1;
+    cd.subscriptions.push_back(s);
+    hb.consumers.push_back(cd);
+    hb.producer_groups.push_back("pg");
+    return model::EncodeHeartbeat(hb);
+  }
+
+  io::MemoryFileSystem fs_;
+  std::unique_ptr<namesrv::NameServer> ns_;
+  std::unique_ptr<BrokerController> broker_;
+  std::string ns_addr_, addr_;
+  net::RemotingClient client_, other_;
+};
+
+TEST_F(BrokerControllerTest, CreatedTopicReachesTheNameServerRoute) {
+  ASSERT_EQ(CreateTopic("Orders", 4).code, rc::kSuccess);
+  ASSERT_TRUE(WaitFor([&] { return ns_->routes().PickupTopicRouteData("Orders").has_value(); }));
+  auto route = ns_->routes().PickupTopicRouteData("Orders");
+  EXPECT_EQ(route->queue_datas.at(0).write_queue_nums, 4);
+  EXPECT_EQ(route->broker_datas.at(0).broker_addrs.at(0), addr_);
+  auto all = Call(rq::kGetAllTopicConfig, {});
+  auto wrapper = model::DecodeTopicConfigWrapper(all.body);
+  ASSERT_TRUE(wrapper.ok());
+  EXPECT_TRUE(wrapper->topic_config_table.count("Orders"));
+  // Reserved and invalid names are refused.
+  EXPECT_EQ(CreateTopic("TBW102", 4).code, rc::kSystemError);
+  EXPECT_EQ(CreateTopic("bad topic", 4).code, rc::kSystemError);
+  EXPECT_EQ(CreateTopic("Zero", 0).code, rc::kSystemError);
+}
+
+TEST_F(BrokerControllerTest, ParkedPullIsAnsweredWhenAMessageArrives) {
+  ASSERT_EQ(CreateTopic("T", 1).code, rc::kSuccess);
+  std::atomic<bool> done{false};
+  Result<RemotingCommand> got = Status::Unavailable("pending");
+  RemotingCommand req = RemotingCommand::Request(rq::kPullMessage, 0);
+  req.ext_fields = PullExt("g", "T", 0, 0, psf::kSuspend | psf::kSubscription);
+  client_.InvokeAsync(addr_, req, std::chrono::seconds(20), [&](Result<RemotingCommand> r) {
+    got = std::move(r);
+    done = true;
+  });
+  // Nothing to read: the pull waits instead of answering.
+  EXPECT_FALSE(WaitFor([&] { return done.load(); }, std::chrono::milliseconds(300)));
+  ASSERT_EQ(Send("T", 0, "hello", "TagA").code, rc::kSuccess);
+  ASSERT_TRUE(WaitFor([&] { return done.load(); }));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->code, rc::kSuccess) << got->remark.value_or("");
+  auto recs = Records(got->body);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].body, "hello");
+  EXPECT_EQ(got->ext_fields.at("nextBeginOffset"), "1");
+  EXPECT_EQ(got->ext_fields.at("maxOffset"), "1");
+}
+
+TEST_F(BrokerControllerTest, ParkedPullEndsWithNotFoundAfterItsHoldTime) {
+  ASSERT_EQ(CreateTopic("T", 1).code, rc::kSuccess);
+  const auto start = std::chrono::steady_clock::now();
+  auto resp = Call(rq::kPullMessage, PullExt("g", "T", 0, 0, psf::kSuspend | psf::kSubscription, 400));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(350));
+  EXPECT_EQ(resp.code, rc::kPullNotFound);
+  EXPECT_EQ(resp.ext_fields.at("nextBeginOffset"), "0");
+  // Without the suspend flag the answer is immediate.
+  EXPECT_EQ(Call(rq::kPullMessage, PullExt("g", "T", 0, 0, psf::kSubscription)).code, rc::kPullNotFound);
+}
+
+TEST_F(BrokerControllerTest, PullFiltersByTagHashAndSkipsPastFilteredEntries) {
+  ASSERT_EQ(CreateTopic("T", 1).code, rc::kSuccess);
+  ASSERT_EQ(Send("T", 0, "b1", "TagB").code, rc::kSuccess);
+  ASSERT_EQ(Send("T", 0, "b2", "TagB").code, rc::kSuccess);
+  ASSERT_EQ(Send("T", 0, "a1", "TagA").code, rc::kSuccess);
+  ASSERT_TRUE(WaitFor([&] {
+    return Call(rq::kGetMaxOffset, {{"topic", "T"}, {"queueId", "0"}}).ext_fields["offset"] == "3";
+  }));
+  auto resp = Call(rq::kPullMessage, PullExt("g", "T", 0, 0, psf::kSubscription, 0, "TagA"));
+  ASSERT_EQ(resp.code, rc::kSuccess);
+  auto recs = Records(resp.body);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].body, "a1");
+  EXPECT_EQ(resp.ext_fields.at("nextBeginOffset"), "3");
+  auto none = Call(rq::kPullMessage, PullExt("g", "T", 0, 0, psf::kSubscription, 0, "TagC"));
+  EXPECT_EQ(none.code, rc::kPullRetryImmediately);
+  EXPECT_EQ(none.ext_fields.at("nextBeginOffset"), "3");
+}
+
+TEST_F(BrokerControllerTest, PullErrorsFollowTheJavaBroker) {
+  ASSERT_EQ(CreateTopic("T", 2).code, rc::kSuccess);
+  EXPECT_EQ(Call(rq::kPullMessage, PullExt("g", "Nope", 0, 0, psf::kSubscription)).code, rc::kTopicNotExist);
+  EXPECT_EQ(Call(rq::kPullMessage, PullExt("g", "T", 5, 0, psf::kSubscription)).code, rc::kSystemError);
+  // Without a subscription in the request, the group must have sent a heartbeat.
+  EXPECT_EQ(Call(rq::kPullMessage, PullExt("g", "T", 0, 0, 0)).code, rc::kSubscriptionNotExist);
+  ASSERT_EQ(Send("T", 0, "x").code, rc::kSuccess);
+  ASSERT_TRUE(WaitFor([&] {
+    return Call(rq::kGetMaxOffset, {{"topic", "T"}, {"queueId", "0"}}).ext_fields["offset"] == "1";
+  }));
+  auto moved = Call(rq::kPullMessage, PullExt("g", "T", 0, 7, psf::kSubscription));
+  EXPECT_EQ(moved.code, rc::kPullOffsetMoved);
+  // Past the end of a queue that still starts at 0: back to 0, as the Java store corrects it.
+  EXPECT_EQ(moved.ext_fields.at("nextBeginOffset"), "0");
+  auto bad = PullExt("g", "T", 0, 0, psf::kSubscription);
+  bad.erase("queueOffset");
+  EXPECT_EQ(Call(rq::kPullMessage, bad).code, rc::kSystemError);
+}
+
+TEST_F(BrokerControllerTest, PullCommitsTheOffsetItCarries) {
+  ASSERT_EQ(CreateTopic("T", 1).code, rc::kSuccess);
+  auto ext = PullExt("g", "T", 0, 0, psf::kSubscription | psf::kCommitOffset);
+  ext["commitOffset"] = "42";
+  Call(rq::kPullMessage, ext);
+  auto q = Call(rq::kQueryConsumerOffset, {{"consumerGroup", "g"}, {"topic", "T"}, {"queueId", "0"}});
+  EXPECT_EQ(q.code, rc::kSuccess);
+  EXPECT_EQ(q.ext_fields.at("offset"), "42");
+}
+
+TEST_F(BrokerControllerTest, HeartbeatsRegisterConsumersAndChangesAreNotified) {
+  ASSERT_EQ(CreateTopic("T", 4).code, rc::kSuccess);
+  std::atomic<int> notified{0};
+  client_.SetRequestHandler([&](RemotingCommand req, net::Responder) {
+    if (req.code == rq::kNotifyConsumerIdsChanged && req.ext_fields["consumerGroup"] == "cg") ++notified;
+  });
+  ASSERT_EQ(Call(rq::kHeartBeat, {}, Heartbeat("10.0.0.1@1", "cg", "T")).code, rc::kSuccess);
+  auto list = Call(rq::kGetConsumerListByGroup, {{"consumerGroup", "cg"}});
+  ASSERT_EQ(list.code, rc::kSuccess);
+  EXPECT_EQ(*model::DecodeConsumerIdList(list.body), std::vector<std::string>{"10.0.0.1@1"});
+  // The retry topic was created and announced.
+  ASSERT_TRUE(WaitFor([&] { return ns_->routes().PickupTopicRouteData("%RETRY%cg").has_value(); }));
+
+  // A second member joins on another connection: the first is told to rebalance.
+  ASSERT_TRUE(other_.Start().ok());
+  const int before = notified.load();
+  ASSERT_EQ(Call(rq::kHeartBeat, {}, Heartbeat("10.0.0.2@2", "cg", "T"), &other_).code, rc::kSuccess);
+  EXPECT_TRUE(WaitFor([&] { return notified.load() > before; }));
+  EXPECT_EQ(
+      model::DecodeConsumerIdList(Call(rq::kGetConsumerListByGroup, {{"consumerGroup", "cg"}}).body)->size(),
+      2u);
+  // Now the pull needs no subscription in the request, and filters by the heartbeat's.
+  EXPECT_EQ(Call(rq::kPullMessage, PullExt("cg", "T", 0, 0, 0)).code, rc::kPullNotFound);
+
+  auto conns = Call(rq::kGetConsumerConnectionList, {{"consumerGroup", "cg"}});
+  ASSERT_EQ(conns.code, rc::kSuccess);
+  auto cc = model::DecodeConsumerConnection(conns.body);
+  ASSERT_TRUE(cc.ok());
+  EXPECT_EQ(cc->connection_set.size(), 2u);
+  EXPECT_TRUE(cc->subscription_table.count("T"));
+  EXPECT_EQ(Call(rq::kGetProducerConnectionList, {{"producerGroup", "pg"}}).code, rc::kSuccess);
+  EXPECT_EQ(Call(rq::kGetProducerConnectionList, {{"producerGroup", "nope"}}).code, rc::kSystemError);
+
+  // The second member's connection closes: it leaves the group, and the first is told.
+  const int before_close = notified.load();
+  other_.Stop();
+  EXPECT_TRUE(WaitFor([&] {
+    return model::DecodeConsumerIdList(Call(rq::kGetConsumerListByGroup, {{"consumerGroup", "cg"}}).body)
+               ->size() == 1u;
+  }));
+  EXPECT_TRUE(WaitFor([&] { return notified.load() > before_close; }));
+  // Unregistering the last member leaves nobody.
+  ASSERT_EQ(Call(rq::kUnregisterClient, {{"clientID", "10.0.0.1@1"}, {"consumerGroup", "cg"}}).code,
+            rc::kSuccess);
+  EXPECT_EQ(Call(rq::kGetConsumerListByGroup, {{"consumerGroup", "cg"}}).code, rc::kSystemError);
+  EXPECT_EQ(Call(rq::kGetConsumerConnectionList, {{"consumerGroup", "cg"}}).code, rc::kConsumerNotOnline);
+}
+
+TEST_F(BrokerControllerTest, QueueLocksBelongToOneClientAtATime) {
+  model::LockBatchRequest req;
+  req.consumer_group = "og";
+  req.client_id = "A";
+  req.mq_set = {{"T", "b1", 0}, {"T", "b1", 1}};
+  auto a = Call(rq::kLockBatchMq, {}, model::EncodeLockBatchRequest(req));
+  EXPECT_EQ(model::DecodeLockBatchResponse(a.body)->size(), 2u);
+  req.client_id = "B";
+  auto b = Call(rq::kLockBatchMq, {}, model::EncodeLockBatchRequest(req));
+  EXPECT_TRUE(model::DecodeLockBatchResponse(b.body)->empty());
+  req.client_id = "A";
+  req.mq_set = {{"T", "b1", 0}};
+  EXPECT_EQ(Call(rq::kUnlockBatchMq, {}, model::EncodeLockBatchRequest(req)).code, rc::kSuccess);
+  req.client_id = "B";
+  req.mq_set = {{"T", "b1", 0}, {"T", "b1", 1}};
+  auto b2 = Call(rq::kLockBatchMq, {}, model::EncodeLockBatchRequest(req));
+  EXPECT_EQ(*model::DecodeLockBatchResponse(b2.body), (std::set<model::MessageQueue>{{"T", "b1", 0}}));
+}
+
+TEST_F(BrokerControllerTest, StatsRuntimeInfoAndMessageQueries) {
+  ASSERT_EQ(CreateTopic("T", 2).code, rc::kSuccess);
+  auto sent = Send("T", 1, "find me", "TagA", "order-17");
+  ASSERT_EQ(sent.code, rc::kSuccess);
+  ASSERT_TRUE(WaitFor([&] {
+    return Call(rq::kGetMaxOffset, {{"topic", "T"}, {"queueId", "1"}}).ext_fields["offset"] == "1";
+  }));
+  auto stats = model::DecodeTopicStatsTable(Call(rq::kGetTopicStatsInfo, {{"topic", "T"}}).body);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  ASSERT_EQ(stats->size(), 2u);
+  EXPECT_EQ(stats->at({"T", "b1", 1}).max_offset, 1);
+  EXPECT_GT(stats->at({"T", "b1", 1}).last_update_timestamp, 0);
+  EXPECT_EQ(Call(rq::kGetTopicStatsInfo, {{"topic", "Nope"}}).code, rc::kTopicNotExist);
+
+  ASSERT_EQ(Call(rq::kUpdateConsumerOffset,
+                 {{"consumerGroup", "g"}, {"topic", "T"}, {"queueId", "1"}, {"commitOffset", "1"}})
+                .code,
+            rc::kSuccess);
+  auto cs = model::DecodeConsumeStats(Call(rq::kGetConsumeStats, {{"consumerGroup", "g"}}).body);
+  ASSERT_TRUE(cs.ok()) << cs.status();
+  EXPECT_EQ(cs->offset_table.at({"T", "b1", 1}).broker_offset, 1);
+  EXPECT_EQ(cs->offset_table.at({"T", "b1", 1}).consumer_offset, 1);
+
+  auto kv = model::DecodeKvTable(Call(rq::kGetBrokerRuntimeInfo, {}).body);
+  ASSERT_TRUE(kv.ok());
+  // What mqadmin clusterList and brokerStatus read.
+  for (const char* key : {"putTps", "getTransferedTps", "brokerVersionDesc", "msgPutTotalTodayNow",
+                          "msgGetTotalTodayNow", "msgPutTotalTodayMorning", "msgPutTotalYesterdayMorning",
+                          "commitLogMaxOffset", "earliestMessageTimeStamp", "commitLogDiskRatio",
+                          "sendThreadPoolQueueSize", "pullThreadPoolQueueSize", "pageCacheLockTimeMills", "runtime"}) {
+    EXPECT_TRUE(kv->count(key)) << key;
+  }
+  EXPECT_EQ(kv->at("msgPutTotalTodayNow"), "1");
+  EXPECT_EQ(Call(rq::kPullMessage, PullExt("g", "T", 1, 0, psf::kSubscription)).code, rc::kSuccess);
+  kv = model::DecodeKvTable(Call(rq::kGetBrokerRuntimeInfo, {}).body);
+  EXPECT_EQ(kv->at("msgGetTotalTodayNow"), "1");
+
+  // View by the offset message id the send returned, and query by key.
+  auto id = model::DecodeOffsetMessageId(sent.ext_fields.at("msgId"));
+  ASSERT_TRUE(id.ok());
+  auto view = Call(rq::kViewMessageById, {{"offset", std::to_string(id->offset.value())}});
+  ASSERT_EQ(view.code, rc::kSuccess);
+  EXPECT_EQ(Records(view.body).at(0).body, "find me");
+  EXPECT_EQ(Call(rq::kViewMessageById, {{"offset", "999999"}}).code, rc::kSystemError);
+  auto q = Call(rq::kQueryMessage, {{"topic", "T"},
+                                    {"key", "order-17"},
+                                    {"maxNum", "10"},
+                                    {"beginTimestamp", "0"},
+                                    {"endTimestamp", std::to_string(INT64_MAX)}});
+  ASSERT_EQ(q.code, rc::kSuccess) << q.remark.value_or("");
+  EXPECT_EQ(Records(q.body).at(0).body, "find me");
+  EXPECT_EQ(Call(rq::kQueryMessage, {{"topic", "T"},
+                                     {"key", "nothing"},
+                                     {"maxNum", "10"},
+                                     {"beginTimestamp", "0"},
+                                     {"endTimestamp", std::to_string(INT64_MAX)}})
+                .code,
+            rc::kQueryNotFound);
+}
+
+TEST_F(BrokerControllerTest, TopicsGroupsAndOffsetsSurviveARestart) {
+  ASSERT_EQ(CreateTopic("Kept", 3).code, rc::kSuccess);
+  model::SubscriptionGroupConfig g;
+  g.group_name = "kept-group";
+  g.retry_max_times = 3;
+  ASSERT_EQ(Call(rq::kUpdateAndCreateSubscriptionGroup, {}, model::EncodeSubscriptionGroupConfig(g)).code,
+            rc::kSuccess);
+  ASSERT_EQ(
+      Call(rq::kUpdateConsumerOffset,
+           {{"consumerGroup", "kept-group"}, {"topic", "Kept"}, {"queueId", "2"}, {"commitOffset", "9"}})
+          .code,
+      rc::kSuccess);
+  client_.Stop();
+  broker_->Stop();
+  StartBroker();
+  ASSERT_TRUE(client_.Start().ok());
+  auto topics = model::DecodeTopicConfigWrapper(Call(rq::kGetAllTopicConfig, {}).body);
+  EXPECT_EQ(topics->topic_config_table.at("Kept").write_queue_nums, 3);
+  auto groups = model::DecodeSubscriptionGroupWrapper(Call(rq::kGetAllSubscriptionGroupConfig, {}).body);
+  EXPECT_EQ(groups->subscription_group_table.at("kept-group").retry_max_times, 3);
+  auto q =
+      Call(rq::kQueryConsumerOffset, {{"consumerGroup", "kept-group"}, {"topic", "Kept"}, {"queueId", "2"}});
+  EXPECT_EQ(q.ext_fields["offset"], "9");
+  // Deleting the group (with its offsets) and the topic.
+  ASSERT_EQ(Call(rq::kDeleteSubscriptionGroup, {{"groupName", "kept-group"}, {"removeOffset", "true"}}).code,
+            rc::kSuccess);
+  EXPECT_EQ(Call(rq::kGetAllConsumerOffset, {}).body.find("kept-group"), std::string::npos);
+  ASSERT_EQ(Call(rq::kDeleteTopicInBroker, {{"topic", "Kept"}}).code, rc::kSuccess);
+  topics = model::DecodeTopicConfigWrapper(Call(rq::kGetAllTopicConfig, {}).body);
+  EXPECT_FALSE(topics->topic_config_table.count("Kept"));
+}
+
+TEST_F(BrokerControllerTest, ASecondBrokerOnTheSamePortSaysSo) {
+  BrokerConfig bc;
+  bc.listen_host = "127.0.0.1";
+  bc.listen_port = broker_->port();
+  store::MessageStoreConfig sc = testing::TestStoreConfig("C1", "b2");
+  sc.store_path_root_dir = "/store2";
+  BrokerController second(bc, sc, fs_, SystemClock());
+  Status s = second.Start();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("already in use"), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace fmq::server

@@ -1,0 +1,102 @@
+#pragma once
+
+// Helpers for tests that run FerryMQ programs as real child processes: spawn with captured output, read
+// until a line appears, wait for the exit code, and raw socket exchanges for bad-input tests.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace fmq::testing_process {
+
+struct Child {
+  pid_t pid = -1;
+  int out = -1;  // stdout+stderr of the child
+};
+
+inline Child Spawn(const char* binary, const std::vector<std::string>& args) {
+  int fds[2];
+  EXPECT_EQ(pipe(fds), 0);
+  Child c;
+  c.pid = fork();
+  if (c.pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(binary));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(binary, argv.data());
+    std::_Exit(127);
+  }
+  close(fds[1]);
+  c.out = fds[0];
+  return c;
+}
+
+// Reads the child's output until a line containing `needle` is complete or the output ends; returns
+// everything read.
+inline std::string ReadUntil(int fd, const std::string& needle) {
+  std::string got;
+  char buf[512];
+  auto done = [&] {
+    auto at = got.find(needle);
+    return at != std::string::npos && got.find('\n', at + needle.size() - 1) != std::string::npos;
+  };
+  while (!done()) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got;
+}
+
+inline int WaitExit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Whether the process is still running (not exited, not killed).
+inline bool Alive(pid_t pid) {
+  int status = 0;
+  return waitpid(pid, &status, WNOHANG) == 0;
+}
+
+// Connects to 127.0.0.1:port, writes `bytes`, optionally half-closes, and returns everything the server
+// writes until it closes the connection (10 s limit).
+inline std::string Exchange(int port, const std::string& bytes, bool half_close = false) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
+  EXPECT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  if (half_close) shutdown(fd, SHUT_WR);
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::string got;
+  char buf[4096];
+  while (true) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) {
+      EXPECT_EQ(n, 0) << "the server neither answered nor closed within 10 s";
+      break;
+    }
+    got.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return got;
+}
+
+}  // namespace fmq::testing_process
