@@ -300,6 +300,57 @@ TEST_F(PushConsumerTest, ConsumesAssignedHalfFromLastOffsetAndCommitsAtStop) {
   EXPECT_EQ(unreg[0].ext_fields.at("consumerGroup"), "cg");
 }
 
+TEST_F(PushConsumerTest, FailedMessagesAreSentBackToTheBroker) {
+  auto consumer = MakeConsumer(model::ConsumeFromWhere::kLastOffset);
+  std::atomic<int> deliveries{0};
+  consumer->SetListener([&deliveries](const std::vector<MessageExt>&) {
+    ++deliveries;
+    return ConsumeStatus::kReconsumeLater;
+  });
+  {
+    MutexLock lock(&mu_);
+    consumers_ = {consumer->client_id(), "zz@1", "zz@2", "zz@3"};  // first of four: queue 0 only
+  }
+  broker_.On(rq::kConsumerSendMsgBack, [](const RemotingCommand&) { return Reply(rc::kSuccess); });
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(broker_.WaitFor(rq::kConsumerSendMsgBack, 1));
+  auto back = broker_.Requests(rq::kConsumerSendMsgBack)[0].ext_fields;
+  EXPECT_EQ(back.at("offset"), "2000");  // commit-log offset of queue offset 5
+  EXPECT_EQ(back.at("group"), "cg");
+  EXPECT_EQ(back.at("delayLevel"), "0");
+  EXPECT_EQ(back.at("originMsgId"), "U5");
+  EXPECT_EQ(back.at("originTopic"), "T");
+  EXPECT_EQ(back.at("maxReconsumeTimes"), "16");
+  // Taken back by the broker: consumed as far as this queue is concerned.
+  ASSERT_TRUE(testing::Eventually([&] {
+    auto offs = consumer->ConsumedOffsets();
+    return offs.count({"T", "broker-a", 0}) && offs[{"T", "broker-a", 0}] == 7;
+  }));
+  EXPECT_EQ(deliveries.load(), 1);
+  consumer->Stop();
+}
+
+TEST_F(PushConsumerTest, MessagesTheBrokerDoesNotTakeBackAreConsumedAgain) {
+  auto consumer = MakeConsumer(model::ConsumeFromWhere::kLastOffset);
+  std::atomic<int> deliveries{0};
+  consumer->SetListener([&deliveries](const std::vector<MessageExt>&) {
+    return ++deliveries == 1 ? ConsumeStatus::kReconsumeLater : ConsumeStatus::kSuccess;
+  });
+  {
+    MutexLock lock(&mu_);
+    consumers_ = {consumer->client_id(), "zz@1", "zz@2", "zz@3"};
+  }
+  broker_.On(rq::kConsumerSendMsgBack, [](const RemotingCommand&) { return Reply(rc::kSystemError, "", {}, "no"); });
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(testing::Eventually([&] { return deliveries.load() >= 2; }));
+  ASSERT_TRUE(testing::Eventually([&] {
+    auto offs = consumer->ConsumedOffsets();
+    return offs.count({"T", "broker-a", 0}) && offs[{"T", "broker-a", 0}] == 7;
+  }));
+  EXPECT_EQ(deliveries.load(), 2);
+  consumer->Stop();
+}
+
 TEST_F(PushConsumerTest, FirstOffsetStartsAtZeroWhenTheGroupHasNoOffset) {
   auto consumer = MakeConsumer(model::ConsumeFromWhere::kFirstOffset);
   {

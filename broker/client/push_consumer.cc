@@ -7,6 +7,7 @@
 #include "broker/client/allocate.h"
 #include "broker/client/internal/remoting_util.h"
 #include "broker/model/admin_body.h"
+#include "broker/model/message_format.h"
 #include "broker/model/names.h"
 #include "broker/protocol/codes.h"
 #include "broker/protocol/headers.h"
@@ -280,6 +281,13 @@ void PushConsumer::OnPulled(std::shared_ptr<ProcessQueue> pq, Result<PullResult>
       pq->consumed_offset = pq->in_process.empty() ? pq->max_seen + 1 : *pq->in_process.begin();
     }
   }
+  // Messages redelivered through %RETRY%<group> carry their original topic (Java's resetRetryAndNamespace).
+  if (pq->mq.topic == RetryTopic(config_.group)) {
+    for (auto& m : r.messages) {
+      auto it = m.properties.find(model::prop::kRetryTopic);
+      if (it != m.properties.end() && !it->second.empty()) m.topic = it->second;
+    }
+  }
   const size_t batch = static_cast<size_t>(std::max(1, config_.consume_batch_size));
   for (size_t i = 0; i < r.messages.size(); i += batch) {
     std::vector<MessageExt> part(std::make_move_iterator(r.messages.begin() + i),
@@ -300,18 +308,51 @@ void PushConsumer::Consume(std::shared_ptr<ProcessQueue> pq, std::vector<Message
   } catch (const std::exception& e) {
     Log()->warn("listener threw group={} {} error=\"{}\"", config_.group, QueueName(pq->mq), e.what());
   }
-  if (status != ConsumeStatus::kSuccess) {
-    auto shared = std::make_shared<std::vector<MessageExt>>(std::move(msgs));
+  std::vector<int64_t> done;
+  std::vector<MessageExt> again;
+  if (status == ConsumeStatus::kSuccess) {
+    for (const auto& m : msgs) done.push_back(m.queue_offset);
+  } else {
+    // As Java: each failed message goes back to the broker (it lands in %RETRY%<group> with a delay); what
+    // cannot be sent back is consumed again here.
+    for (auto& m : msgs) {
+      if (SendBack(m)) {
+        done.push_back(m.queue_offset);
+      } else {
+        again.push_back(std::move(m));
+      }
+    }
+  }
+  if (!again.empty()) {
+    auto shared = std::make_shared<std::vector<MessageExt>>(std::move(again));
     scheduler_.Schedule(config_.pull_delay_on_error, [this, pq, shared] {
       if (!consume_executor_.TrySubmit([this, pq, shared] { Consume(pq, std::move(*shared)); })) {
         Log()->warn("consume queue full, dropping re-consumption {}", QueueName(pq->mq));
       }
     });
-    return;
   }
   MutexLock lock(&pq->mu);
-  for (const auto& m : msgs) pq->in_process.erase(m.queue_offset);
+  for (int64_t offset : done) pq->in_process.erase(offset);
   pq->consumed_offset = pq->in_process.empty() ? pq->max_seen + 1 : *pq->in_process.begin();
+}
+
+bool PushConsumer::SendBack(const MessageExt& m) {
+  auto addr = pull_.core().routes().MasterAddr(m.broker_name);
+  if (!addr) return false;
+  protocol::ConsumerSendMsgBackHeader h;
+  h.offset = m.commit_log_offset;
+  h.group = config_.group;
+  h.delay_level = 0;  // the broker picks 3 + reconsume times
+  h.origin_msg_id = m.msg_id;
+  h.origin_topic = m.topic;
+  h.max_reconsume_times = config_.max_reconsume_times;
+  auto resp = pull_.core().remoting()->InvokeSync(*addr, internal::MakeRequest(rq::kConsumerSendMsgBack, h),
+                                                  config_.client.rpc_timeout);
+  if (resp.ok() && resp->code == rc::kSuccess) return true;
+  Log()->warn("send back failed group={} msgId={} error=\"{}\"", config_.group, m.msg_id,
+              resp.ok() ? resp->remark.value_or("code " + std::to_string(resp->code))
+                        : std::string(resp.status().message()));
+  return false;
 }
 
 void PushConsumer::PersistOffsets(bool oneway) {

@@ -12,8 +12,10 @@
 //    filtered on the client too;
 //  * the consumed offset (lowest message still in process, else the highest + 1) is committed every 5 s
 //    (oneway), when a queue is taken away, and at Stop(), which then unregisters (35) from every broker.
-// Not yet: sending failed messages back to %RETRY% (36): a batch the listener fails is consumed again
-// locally after 1 s; orderly consumption; broadcasting.
+//  * a batch the listener fails is sent back message by message (CONSUMER_SEND_MSG_BACK, 36: the broker
+//    redelivers it through %RETRY%<group>, which this consumer subscribes); a message the broker does not
+//    take back is consumed again locally after 1 s.
+// Not yet: orderly consumption; broadcasting.
 //
 // Created by the application; Subscribe()/SetListener() before Start(); Stop() before destruction.
 // Thread-safety: Start/Stop from one thread; the listener runs on consume threads concurrently.
@@ -58,6 +60,8 @@ struct PushConsumerConfig {
   std::chrono::milliseconds rebalance_interval{20'000};
   std::chrono::milliseconds persist_interval{5'000};
   std::chrono::milliseconds pull_delay_on_error{1'000};
+  // Deliveries before the broker moves a message to %DLQ%<group> (maxReconsumeTimes).
+  int32_t max_reconsume_times = 16;
 };
 
 class PushConsumer {
@@ -95,6 +99,7 @@ class PushConsumer {
   void DoPull(std::shared_ptr<ProcessQueue> pq);
   void OnPulled(std::shared_ptr<ProcessQueue> pq, Result<PullResult> result);
   void Consume(std::shared_ptr<ProcessQueue> pq, std::vector<MessageExt> msgs);
+  bool SendBack(const MessageExt& m);
   void OnBrokerRequest(protocol::RemotingCommand request, net::Responder responder);
 
   const PushConsumerConfig config_;
