@@ -504,9 +504,13 @@ class Ferryctl {
     if (a_.flags.count("from-beginning")) c.consume_from_where = model::ConsumeFromWhere::kFirstOffset;
     client::PushConsumer consumer(c);
     consumer.Subscribe(topic, expr);
-    consumer.SetListener([this, count](const std::vector<client::MessageExt>& msgs) {
+    consumer.SetListener([this, count, &consumer](const std::vector<client::MessageExt>& msgs) {
       for (const auto& m : msgs) {
-        if (!Emit(m, count)) return client::ConsumeStatus::kReconsumeLater;  // not ours to commit
+        if (!Emit(m, count)) {
+          // Beyond --count: hold it until the consumer stops, so it is neither committed nor sent back.
+          while (consumer.IsRunning()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          return client::ConsumeStatus::kReconsumeLater;
+        }
       }
       return client::ConsumeStatus::kSuccess;
     });

@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <mutex>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "broker/client/client_test_util.h"
+#include "broker/model/heartbeat.h"
 #include "broker/model/message.h"
 #include "broker/model/route.h"
 
@@ -136,6 +139,44 @@ TEST_F(FerryctlTest, ConsumeWithoutGroupReadsFromTheEndAndStopsAfterCount) {
   EXPECT_NE(r.out.find("tags=tg keys=k"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("body=second"), std::string::npos) << r.out;
   EXPECT_EQ(broker_.Count(rq::kUpdateConsumerOffset), 0u);  // nothing committed without --group
+}
+
+TEST_F(FerryctlTest, ConsumeInAGroupCommitsOnlyWhatItPrinted) {
+  auto client_id = std::make_shared<std::string>();
+  auto mu = std::make_shared<std::mutex>();
+  broker_.On(rq::kHeartBeat, [client_id, mu](const RemotingCommand& req) {
+    auto hb = model::DecodeHeartbeat(req.body);
+    std::lock_guard<std::mutex> lock(*mu);
+    if (hb.ok()) *client_id = hb->client_id;
+    return Reply(rc::kSuccess);
+  });
+  broker_.On(rq::kGetConsumerListByGroup, [client_id, mu](const RemotingCommand&) {
+    std::lock_guard<std::mutex> lock(*mu);
+    return Reply(rc::kSuccess, "{\"consumerIdList\":[\"" + *client_id + "\"]}");
+  });
+  broker_.On(rq::kQueryConsumerOffset, [](const RemotingCommand&) { return Reply(rc::kQueryNotFound); });
+  for (int32_t code : {rq::kUpdateConsumerOffset, rq::kUnregisterClient, rq::kConsumerSendMsgBack}) {
+    broker_.On(code, [](const RemotingCommand&) { return Reply(rc::kSuccess); });
+  }
+  broker_.On(rq::kPullMessage, [this](const RemotingCommand& req) {
+    if (req.ext_fields.at("topic") == "T" && req.ext_fields.at("queueId") == "1" &&
+        req.ext_fields.at("queueOffset") == "0") {
+      return Reply(rc::kSuccess, Record(0, "first") + Record(1, "second"),
+                   {{"suggestWhichBrokerId", "0"}, {"nextBeginOffset", "2"}, {"minOffset", "0"}, {"maxOffset", "2"}});
+    }
+    return Reply(client::testing::kNoAnswer);  // long polling
+  });
+  auto r = Ctl({"consume", "T", "--group", "g1", "--from-beginning", "--count", "1", "--timeout", "30"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("body=first"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("body=second"), std::string::npos) << r.out;
+  // The second message is neither sent back nor committed: the group resumes at offset 1.
+  EXPECT_EQ(broker_.Count(rq::kConsumerSendMsgBack), 0u);
+  std::string committed;
+  for (const auto& req : broker_.Requests(rq::kUpdateConsumerOffset)) {
+    if (req.ext_fields.at("queueId") == "1") committed = req.ext_fields.at("commitOffset");
+  }
+  EXPECT_EQ(committed, "1");
 }
 
 TEST_F(FerryctlTest, MessageGetAsJson) {

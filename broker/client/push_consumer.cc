@@ -308,6 +308,9 @@ void PushConsumer::Consume(std::shared_ptr<ProcessQueue> pq, std::vector<Message
   } catch (const std::exception& e) {
     Log()->warn("listener threw group={} {} error=\"{}\"", config_.group, QueueName(pq->mq), e.what());
   }
+  // As Java: the result for a queue taken away (rebalance, Stop) while its messages were being consumed is
+  // dropped; the messages stay uncommitted for whoever reads the queue next.
+  if (!running_ || pq->dropped) return;
   std::vector<int64_t> done;
   std::vector<MessageExt> again;
   if (status == ConsumeStatus::kSuccess) {

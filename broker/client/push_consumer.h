@@ -78,6 +78,9 @@ class PushConsumer {
   Status Start();
   void Stop();
 
+  // False from the moment Stop() begins: a listener that holds back a message can wait for it and then
+  // return kReconsumeLater, which is then neither sent back nor committed.
+  bool IsRunning() const { return running_.load(); }
   // Runs a rebalance now (tests, tools).
   void RebalanceNow();
   // Queues assigned to this consumer.
