@@ -240,4 +240,23 @@ const HeaderSpec<ResetOffsetHeader>& ResetOffsetHeader::Spec() {
   return spec;
 }
 
+const HeaderSpec<OffsetResponseHeader>& OffsetResponseHeader::Spec() {
+  static const HeaderSpec<OffsetResponseHeader> spec = {{"offset", &OffsetResponseHeader::offset, true}};
+  return spec;
+}
+
+const HeaderSpec<ConsumerSendMsgBackHeader>& ConsumerSendMsgBackHeader::Spec() {
+  using H = ConsumerSendMsgBackHeader;
+  static const HeaderSpec<H> spec = {
+      {"offset", &H::offset, true},
+      {"group", &H::group, true},
+      {"delayLevel", &H::delay_level, true},
+      {"originMsgId", &H::origin_msg_id, false},
+      {"originTopic", &H::origin_topic, false},
+      {"unitMode", &H::unit_mode, false},
+      {"maxReconsumeTimes", &H::max_reconsume_times, false},
+  };
+  return spec;
+}
+
 }  // namespace fmq::protocol

@@ -1,0 +1,394 @@
+// ferrymq-bench: load generator for any RocketMQ-protocol cluster (FerryMQ or Apache RocketMQ).
+//
+//   ferrymq-bench produce [-n ns] [-t topic] [-s size] [-c producers] [--threads N] [-d seconds]
+//                         [--async] [--window W] [--tag T] [--serialize json|rocketmq]
+//   ferrymq-bench consume [-n ns] [-t topic] [-g group] [-c consumers] [--threads N] [-d seconds]
+//
+// Prints one line per second (TPS, latency p50/p99/p999/max of that second) and a final JSON line:
+// {"mode":..,"tps":..,"p50_ms":..,"p99_ms":..,"p999_ms":..,"max_ms":..,"sent":..,"errors":..}
+// Produce latency is send → response; consume latency is born timestamp → delivery (end to end).
+//
+// Cost per message is kept low: the body is built once and shared, `--threads` producers (one TCP connection
+// each) are shared by the `-c` sending threads, histograms record with one atomic add.
+
+#include <unistd.h>
+
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <memory>
+#include <random>
+#include <condition_variable>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/loadgen/histogram.h"
+#include "broker/base/logging.h"
+#include "broker/client/producer.h"
+#include "broker/client/push_consumer.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using fmq::bench::ConcurrentHistogram;
+using fmq::bench::Histogram;
+
+constexpr const char* kUsage = R"(usage: ferrymq-bench produce|consume [options]
+
+  -n host:port[;host:port]  name servers (default $NAMESRV_ADDR, else 127.0.0.1:9876)
+  -t topic                  topic (default BenchmarkTest)
+  -s bytes                  message body size (produce; default 1024)
+  -c N                      concurrent senders (produce; default 64) or consumers (consume; default 1)
+  --threads N               produce: producers = TCP connections shared by the senders (default 4);
+                            consume: consume threads per consumer (default 4)
+  -d seconds                duration (default 30)
+  --async                   produce: asynchronous sends, up to --window in flight per sender
+  --window W                in-flight sends per sender with --async (default 32)
+  --tag T                   tag of produced messages / subscription expression of consumers
+  -g group                  consumer group (consume; default benchmark_consumer)
+  --serialize json|rocketmq request header encoding (default rocketmq; json is what every broker reads)
+)";
+
+std::atomic<bool> g_stop{false};
+
+// The latest error text, shown with the interval line that counted it (errors are rare; a mutex is fine).
+std::mutex g_error_mu;
+std::string g_last_error;
+void NoteError(const fmq::Status& s) {
+  std::lock_guard<std::mutex> lock(g_error_mu);
+  g_last_error = std::string(s.message());
+}
+void OnSignal(int) { g_stop.store(true); }
+
+struct Config {
+  std::string mode;
+  std::string namesrv;
+  std::string topic = "BenchmarkTest";
+  int64_t size = 1024;
+  int64_t concurrency = -1;
+  int64_t threads = 4;
+  int64_t duration = 30;
+  bool async = false;
+  int64_t window = 32;
+  std::string tag;
+  std::string group = "benchmark_consumer";
+  fmq::protocol::SerializeType serialize = fmq::protocol::SerializeType::kRocketMq;
+};
+
+bool ParseInt(const std::string& s, int64_t* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size() && *out > 0;
+}
+
+// Returns false (after printing why) on a usage error.
+bool ParseArgs(int argc, char** argv, Config* c) {
+  if (argc < 2) return false;
+  c->mode = argv[1];
+  if (c->mode != "produce" && c->mode != "consume") {
+    std::cerr << "ferrymq-bench: unknown mode '" << c->mode << "'\n";
+    return false;
+  }
+  const char* env = std::getenv("NAMESRV_ADDR");
+  c->namesrv = env ? env : "127.0.0.1:9876";
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) {
+        std::cerr << "ferrymq-bench: " << a << " needs a value\n";
+        return false;
+      }
+      *out = argv[++i];
+      return true;
+    };
+    auto number = [&](int64_t* out) {
+      std::string v;
+      if (!value(&v)) return false;
+      if (!ParseInt(v, out)) {
+        std::cerr << "ferrymq-bench: " << a << " needs a positive integer, got '" << v << "'\n";
+        return false;
+      }
+      return true;
+    };
+    bool ok = true;
+    if (a == "-n") {
+      ok = value(&c->namesrv);
+    } else if (a == "-t") {
+      ok = value(&c->topic);
+    } else if (a == "-s") {
+      ok = number(&c->size);
+    } else if (a == "-c") {
+      ok = number(&c->concurrency);
+    } else if (a == "--threads") {
+      ok = number(&c->threads);
+    } else if (a == "-d") {
+      ok = number(&c->duration);
+    } else if (a == "--async") {
+      c->async = true;
+    } else if (a == "--window") {
+      ok = number(&c->window);
+    } else if (a == "--tag") {
+      ok = value(&c->tag);
+    } else if (a == "-g") {
+      ok = value(&c->group);
+    } else if (a == "--serialize") {
+      std::string v;
+      ok = value(&v);
+      if (ok && v == "json") {
+        c->serialize = fmq::protocol::SerializeType::kJson;
+      } else if (ok && v == "rocketmq") {
+        c->serialize = fmq::protocol::SerializeType::kRocketMq;
+      } else if (ok) {
+        std::cerr << "ferrymq-bench: --serialize takes json or rocketmq\n";
+        ok = false;
+      }
+    } else if (a == "-h" || a == "--help") {
+      return false;
+    } else {
+      std::cerr << "ferrymq-bench: unknown option " << a << "\n";
+      ok = false;
+    }
+    if (!ok) return false;
+  }
+  if (c->concurrency < 0) c->concurrency = c->mode == "produce" ? 64 : 1;
+  return true;
+}
+
+double Ms(int64_t micros) { return static_cast<double>(micros) / 1000.0; }
+
+int64_t MicrosSince(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+}
+
+// Prints a line per second and the final JSON; returns when the duration is over or on a signal.
+class Reporter {
+ public:
+  Reporter(std::string mode, ConcurrentHistogram* hist, std::atomic<uint64_t>* errors)
+      : mode_(std::move(mode)), hist_(hist), errors_(errors) {}
+
+  void Run(int64_t duration_s) {
+    start_ = Clock::now();
+    auto next = start_;
+    uint64_t last_errors = 0;
+    for (int64_t sec = 1; sec <= duration_s && !g_stop.load(); ++sec) {
+      next += std::chrono::seconds(1);
+      while (Clock::now() < next && !g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      Histogram interval;
+      hist_->DrainInto(&interval);
+      total_.Merge(interval);
+      const uint64_t errs = errors_->load();
+      std::printf("[%4llds] tps=%8llu p50=%7.2fms p99=%7.2fms p999=%7.2fms max=%8.2fms errors=%llu\n",
+                  static_cast<long long>(sec), static_cast<unsigned long long>(interval.count()),
+                  Ms(interval.Percentile(50)), Ms(interval.Percentile(99)), Ms(interval.Percentile(99.9)),
+                  Ms(interval.max()), static_cast<unsigned long long>(errs - last_errors));
+      if (errs != last_errors) {
+        std::lock_guard<std::mutex> lock(g_error_mu);
+        std::fprintf(stderr, "       last error: %s\n", g_last_error.c_str());
+      }
+      std::fflush(stdout);
+      last_errors = errs;
+    }
+    elapsed_ = std::chrono::duration<double>(Clock::now() - start_).count();
+  }
+
+  // After the workers stopped: adds their last records and prints the JSON line.
+  void Finish() {
+    Histogram rest;
+    hist_->DrainInto(&rest);
+    total_.Merge(rest);
+    const double tps = elapsed_ > 0 ? static_cast<double>(total_.count()) / elapsed_ : 0;
+    std::printf(
+        "{\"mode\":\"%s\",\"tps\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,"
+        "\"sent\":%llu,\"errors\":%llu}\n",
+        mode_.c_str(), tps, Ms(total_.Percentile(50)), Ms(total_.Percentile(99)), Ms(total_.Percentile(99.9)),
+        Ms(total_.max()), static_cast<unsigned long long>(total_.count()),
+        static_cast<unsigned long long>(errors_->load()));
+    std::fflush(stdout);
+  }
+
+ private:
+  const std::string mode_;
+  ConcurrentHistogram* hist_;
+  std::atomic<uint64_t>* errors_;
+  Histogram total_;
+  Clock::time_point start_;
+  double elapsed_ = 0;
+};
+
+// In-flight sends of one asynchronous sender, refilled when at most half of the window is in flight.
+class Window {
+ public:
+  explicit Window(int64_t size) : size_(size) {}
+  bool TryTake() {
+    int64_t n = in_flight_.load(std::memory_order_relaxed);
+    while (n < size_) {
+      if (in_flight_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel)) return true;
+    }
+    return false;
+  }
+  void Give() {
+    const int64_t before = in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    if (before - 1 == size_ / 2 || before - 1 == 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      cv_.notify_all();
+    }
+  }
+  bool WaitForRoom(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [this] { return in_flight_.load() <= size_ / 2; });
+  }
+  void WaitForAll(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, timeout, [this] { return in_flight_.load() == 0; });
+  }
+
+ private:
+  const int64_t size_;
+  std::atomic<int64_t> in_flight_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+};
+
+fmq::client::ClientOptions Options(const Config& c) {
+  fmq::client::ClientOptions o;
+  o.namesrv_addrs = fmq::client::ClientOptions::ParseNamesrvAddrs(c.namesrv);
+  o.request_serialize_type = c.serialize;
+  return o;
+}
+
+int Produce(const Config& c) {
+  std::string body(static_cast<size_t>(c.size), 'x');
+  std::mt19937 rng(42);
+  for (auto& ch : body) ch = static_cast<char>('a' + rng() % 26);
+
+  std::vector<std::unique_ptr<fmq::client::Producer>> producers;
+  for (int64_t i = 0; i < c.threads; ++i) {
+    fmq::client::ProducerConfig pc;
+    pc.group = "benchmark_producer";
+    pc.client = Options(c);
+    pc.client.instance_name = "bench-" + std::to_string(getpid()) + "-" + std::to_string(i);
+    pc.heartbeat = false;
+    producers.push_back(std::make_unique<fmq::client::Producer>(pc));
+    fmq::Status s = producers.back()->Start();
+    if (!s.ok()) {
+      std::cerr << "ferrymq-bench: " << s.message() << "\n";
+      return 1;
+    }
+  }
+  fmq::client::Message msg;
+  msg.topic = c.topic;
+  msg.tags = c.tag;
+  msg.body = body;
+  // One synchronous send first: fetches the route and fails fast on a wrong topic or name server.
+  for (auto& p : producers) {
+    auto r = p->Send(msg);
+    if (!r.ok()) {
+      std::cerr << "ferrymq-bench: " << r.status().message() << "\n";
+      return 1;
+    }
+  }
+
+  ConcurrentHistogram hist;
+  std::atomic<uint64_t> errors{0};
+  std::atomic<bool> running{true};
+  std::vector<std::thread> senders;
+  for (int64_t t = 0; t < c.concurrency; ++t) {
+    senders.emplace_back([&, t] {
+      fmq::client::Producer& producer = *producers[static_cast<size_t>(t) % producers.size()];
+      if (!c.async) {
+        while (running.load(std::memory_order_relaxed)) {
+          const auto t0 = Clock::now();
+          auto r = producer.Send(msg);
+          if (r.ok()) {
+            hist.Record(MicrosSince(t0));
+          } else {
+            errors.fetch_add(1, std::memory_order_relaxed);
+            NoteError(r.status());
+          }
+        }
+        return;
+      }
+      // Refill the window in bursts: the sender sleeps until half of it came back, so a completion wakes
+      // it once per window/2 messages instead of once per message.
+      Window window(c.window);
+      while (running.load(std::memory_order_relaxed)) {
+        if (!window.WaitForRoom(std::chrono::milliseconds(100))) continue;
+        while (running.load(std::memory_order_relaxed) && window.TryTake()) {
+          const auto t0 = Clock::now();
+          producer.SendAsync(msg, [&hist, &errors, &window, t0](fmq::Result<fmq::client::SendResult> r) {
+            if (r.ok()) {
+              hist.Record(MicrosSince(t0));
+            } else {
+              errors.fetch_add(1, std::memory_order_relaxed);
+              NoteError(r.status());
+            }
+            window.Give();
+          });
+        }
+      }
+      window.WaitForAll(std::chrono::seconds(10));  // sends in flight end by response or timeout
+    });
+  }
+  Reporter reporter("produce", &hist, &errors);
+  reporter.Run(c.duration);
+  running = false;
+  for (auto& s : senders) s.join();
+  reporter.Finish();
+  for (auto& p : producers) p->Stop();
+  return 0;
+}
+
+int Consume(const Config& c) {
+  ConcurrentHistogram hist;
+  std::atomic<uint64_t> errors{0};
+  std::vector<std::unique_ptr<fmq::client::PushConsumer>> consumers;
+  for (int64_t i = 0; i < c.concurrency; ++i) {
+    fmq::client::PushConsumerConfig pc;
+    pc.group = c.group;
+    pc.client = Options(c);
+    pc.client.instance_name = "bench-" + std::to_string(getpid()) + "-" + std::to_string(i);
+    pc.consume_threads = static_cast<int>(c.threads);
+    pc.consume_batch_size = 32;
+    auto consumer = std::make_unique<fmq::client::PushConsumer>(pc);
+    consumer->Subscribe(c.topic, c.tag.empty() ? "*" : c.tag);
+    consumer->SetListener([&hist](const std::vector<fmq::client::MessageExt>& msgs) {
+      const int64_t now_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      for (const auto& m : msgs) hist.Record((now_ms - m.born_timestamp) * 1000);
+      return fmq::client::ConsumeStatus::kSuccess;
+    });
+    fmq::Status s = consumer->Start();
+    if (!s.ok()) {
+      std::cerr << "ferrymq-bench: " << s.message() << "\n";
+      return 1;
+    }
+    consumers.push_back(std::move(consumer));
+  }
+  Reporter reporter("consume", &hist, &errors);
+  reporter.Run(c.duration);
+  for (auto& consumer : consumers) consumer->Stop();
+  reporter.Finish();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (std::getenv("FMQ_LOG_LEVEL") == nullptr) fmq::SetLogLevel("error");
+  Config c;
+  if (!ParseArgs(argc, argv, &c)) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+  return c.mode == "produce" ? Produce(c) : Consume(c);
+}

@@ -1,0 +1,622 @@
+#include "broker/cli/ferryctl.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <ctime>
+#include <iomanip>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/base/logging.h"
+#include "broker/base/mutex.h"
+#include "broker/client/admin.h"
+#include "broker/client/producer.h"
+#include "broker/client/pull_consumer.h"
+#include "broker/client/push_consumer.h"
+#include "broker/model/route.h"
+
+namespace fmq::cli {
+
+const char* const kFerryctlUsage = R"(usage: ferryctl [-n host:port[;host:port]] [-o text|json] <command> [args]
+
+commands:
+  cluster list                                     brokers of every cluster
+  topic create <topic> [-c cluster] [-q queues]    create or update a topic on every master of a cluster
+  topic list                                       topics known to the name server
+  topic route <topic>                              brokers and queues of a topic
+  topic stats <topic>                              min/max offsets of every queue
+  topic delete <topic> [-c cluster]                delete a topic from the brokers and the name servers
+  group list [-c cluster]                          subscription groups
+  group progress <group>                           consumed vs stored offsets (lag) of a group
+  send <topic> <body> [--tag T] [--key K] [--count N]
+                                                   send messages; prints msgId, queue and offset
+  consume <topic> [--group G] [--count N] [--timeout S] [--from-beginning] [--tag EXPR]
+                                                   print messages; without --group nothing is committed
+                                                   and reading starts at the end (or the beginning)
+  message get <offsetMsgId>                        one message by its offset message id
+
+The name server comes from -n, else $NAMESRV_ADDR, else 127.0.0.1:9876.
+Exit codes: 0 ok, 1 the operation failed, 2 usage error.
+)";
+
+namespace {
+
+using nlohmann::json;
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> opts;
+  std::set<std::string> flags;
+
+  std::string Opt(const std::string& name, const std::string& fallback = "") const {
+    auto it = opts.find(name);
+    return it == opts.end() ? fallback : it->second;
+  }
+  bool Has(const std::string& name) const { return opts.count(name) > 0; }
+};
+
+struct UsageError {
+  std::string message;
+};
+
+const std::map<std::string, std::string>& ValueOptions() {
+  static const std::map<std::string, std::string> m = {
+      {"-n", "namesrv"},    {"--namesrv", "namesrv"}, {"-o", "output"},    {"--output", "output"},
+      {"-c", "cluster"},    {"--cluster", "cluster"}, {"-q", "queues"},    {"--queues", "queues"},
+      {"--tag", "tag"},     {"--key", "key"},         {"--count", "count"}, {"-g", "group"},
+      {"--group", "group"}, {"--timeout", "timeout"},
+  };
+  return m;
+}
+
+Args Parse(const std::vector<std::string>& raw) {
+  Args a;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    std::string arg = raw[i];
+    std::string value;
+    bool has_value = false;
+    if (arg.rfind("--", 0) == 0) {
+      auto eq = arg.find('=');
+      if (eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+        has_value = true;
+      }
+    }
+    if (arg == "-h" || arg == "--help") {
+      a.flags.insert("help");
+      continue;
+    }
+    if (arg == "--from-beginning") {
+      a.flags.insert("from-beginning");
+      continue;
+    }
+    auto it = ValueOptions().find(arg);
+    if (it != ValueOptions().end()) {
+      if (!has_value) {
+        if (i + 1 >= raw.size()) throw UsageError{"option " + arg + " needs a value"};
+        value = raw[++i];
+      }
+      a.opts[it->second] = value;
+      continue;
+    }
+    if (arg.size() > 1 && arg[0] == '-' && !(arg[1] >= '0' && arg[1] <= '9')) {
+      throw UsageError{"unknown option " + arg};
+    }
+    a.positional.push_back(raw[i]);
+  }
+  return a;
+}
+
+int64_t PositiveInt(const Args& a, const std::string& name, int64_t fallback) {
+  if (!a.Has(name)) return fallback;
+  const std::string s = a.Opt(name);
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) {
+    throw UsageError{"--" + name + " must be a positive integer, got '" + s + "'"};
+  }
+  return v;
+}
+
+std::string TimeText(int64_t millis) {
+  if (millis <= 0) return "-";
+  time_t secs = static_cast<time_t>(millis / 1000);
+  struct tm tm {};
+  localtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03d", buf, static_cast<int>(millis % 1000));
+  return out;
+}
+
+// Control characters and invalid bytes become \xNN so a binary body cannot garble the terminal.
+std::string Printable(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (c < 0x20 && c != '\t') {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+void PrintTable(std::ostream& out, const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(header.size());
+  for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  auto line = [&](const std::vector<std::string>& r) {
+    for (size_t i = 0; i < r.size(); ++i) {
+      out << r[i];
+      if (i + 1 < r.size()) out << std::string(width[i] - r[i].size() + 2, ' ');
+    }
+    out << "\n";
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
+}
+
+json MessageJson(const client::MessageExt& m) {
+  return {{"topic", m.topic},
+          {"brokerName", m.broker_name},
+          {"queueId", m.queue_id},
+          {"queueOffset", m.queue_offset},
+          {"msgId", m.msg_id},
+          {"offsetMsgId", m.offset_msg_id},
+          {"tags", m.tags},
+          {"keys", m.keys},
+          {"bornTimestamp", m.born_timestamp},
+          {"storeTimestamp", m.store_timestamp},
+          {"bornHost", m.born_host},
+          {"storeHost", m.store_host},
+          {"reconsumeTimes", m.reconsume_times},
+          {"properties", m.properties},
+          {"body", m.body}};
+}
+
+std::string MessageLine(const client::MessageExt& m) {
+  return "topic=" + m.topic + " queue=" + m.broker_name + ":" + std::to_string(m.queue_id) +
+         " offset=" + std::to_string(m.queue_offset) + " msgId=" + m.msg_id + " offsetMsgId=" + m.offset_msg_id +
+         " tags=" + m.tags + " keys=" + m.keys + " storeTime=" + TimeText(m.store_timestamp) +
+         " body=" + Printable(m.body);
+}
+
+class Ferryctl {
+ public:
+  Ferryctl(Args args, std::string env_namesrv, std::ostream& out, std::ostream& err, const std::atomic<bool>* stop)
+      : a_(std::move(args)), out_(out), err_(err), stop_(stop) {
+    std::string ns = a_.Opt("namesrv");
+    if (ns.empty()) ns = env_namesrv;
+    if (ns.empty()) ns = "127.0.0.1:9876";
+    options_.namesrv_addrs = client::ClientOptions::ParseNamesrvAddrs(ns);
+    const std::string o = a_.Opt("output", "text");
+    if (o != "text" && o != "json") throw UsageError{"-o must be text or json"};
+    json_ = o == "json";
+  }
+
+  int Run() {
+    const auto& p = a_.positional;
+    if (p.empty()) throw UsageError{"no command given"};
+    const std::string cmd = p[0];
+    const std::string sub = p.size() > 1 ? p[1] : "";
+    if (cmd == "cluster" && sub == "list") return Expect(2), ClusterList();
+    if (cmd == "topic" && sub == "create") return Expect(3), TopicCreate(p[2]);
+    if (cmd == "topic" && sub == "list") return Expect(2), TopicList();
+    if (cmd == "topic" && sub == "route") return Expect(3), TopicRoute(p[2]);
+    if (cmd == "topic" && sub == "stats") return Expect(3), TopicStats(p[2]);
+    if (cmd == "topic" && sub == "delete") return Expect(3), TopicDelete(p[2]);
+    if (cmd == "group" && sub == "list") return Expect(2), GroupList();
+    if (cmd == "group" && sub == "progress") return Expect(3), GroupProgress(p[2]);
+    if (cmd == "send") return Expect(3), Send(p[1], p[2]);
+    if (cmd == "consume") return Expect(2), Consume(p[1]);
+    if (cmd == "message" && sub == "get") return Expect(3), MessageGet(p[2]);
+    throw UsageError{"unknown command '" + cmd + (sub.empty() ? "" : " " + sub) + "'"};
+  }
+
+ private:
+  void Expect(size_t n) {
+    if (a_.positional.size() != n) {
+      throw UsageError{std::string(a_.positional.size() < n ? "missing" : "unexpected") + " argument(s) for '" +
+                       a_.positional[0] + (a_.positional.size() > 1 ? " " + a_.positional[1] : "") + "'"};
+    }
+  }
+
+  int Fail(const Status& s) {
+    err_ << "ferryctl: " << s.message() << "\n";
+    return kExitFailed;
+  }
+
+  Result<std::unique_ptr<client::Admin>> StartAdmin() {
+    auto admin = std::make_unique<client::Admin>(options_);
+    FMQ_RETURN_IF_ERROR(admin->Start());
+    return admin;
+  }
+
+  int ClusterList() {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    auto info = (*admin)->GetClusterInfo();
+    if (!info.ok()) return Fail(info.status());
+    json arr = json::array();
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [cluster, names] : info->cluster_addr_table) {
+      for (const auto& name : names) {
+        auto b = info->broker_addr_table.find(name);
+        if (b == info->broker_addr_table.end()) continue;
+        for (const auto& [id, addr] : b->second.broker_addrs) {
+          std::string version = "-";
+          auto rt = (*admin)->BrokerRuntimeInfo(addr);
+          if (rt.ok() && rt->count("brokerVersionDesc")) version = rt->at("brokerVersionDesc");
+          rows.push_back({cluster, name, std::to_string(id), addr, version});
+          arr.push_back({{"cluster", cluster}, {"brokerName", name}, {"brokerId", id}, {"address", addr},
+                         {"version", version}});
+        }
+      }
+    }
+    if (json_) {
+      out_ << arr.dump() << "\n";
+    } else {
+      PrintTable(out_, {"CLUSTER", "BROKER", "ID", "ADDRESS", "VERSION"}, rows);
+    }
+    return kExitOk;
+  }
+
+  Result<std::string> DefaultCluster(client::Admin& admin) {
+    if (a_.Has("cluster")) return a_.Opt("cluster");
+    FMQ_ASSIGN_OR_RETURN(auto info, admin.GetClusterInfo());
+    if (info.cluster_addr_table.size() == 1) return info.cluster_addr_table.begin()->first;
+    if (info.cluster_addr_table.empty()) return Status::NotFound("the name server knows no cluster (no broker registered)");
+    return Status::InvalidArgument("several clusters exist; choose one with -c");
+  }
+
+  int TopicCreate(const std::string& topic) {
+    const int64_t queues = PositiveInt(a_, "queues", 8);
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    auto cluster = DefaultCluster(**admin);
+    if (!cluster.ok()) return Fail(cluster.status());
+    client::CreateTopicOptions o;
+    o.read_queue_nums = o.write_queue_nums = static_cast<int32_t>(queues);
+    auto masters = (*admin)->CreateTopic(topic, *cluster, o);
+    if (!masters.ok()) return Fail(masters.status());
+    if (json_) {
+      out_ << json{{"topic", topic}, {"cluster", *cluster}, {"queues", queues}, {"brokers", *masters}}.dump() << "\n";
+    } else {
+      out_ << "topic " << topic << " created with " << queues << " queues on " << masters->size()
+           << " master(s) of cluster " << *cluster << ":";
+      for (const auto& m : *masters) out_ << " " << m;
+      out_ << "\n";
+    }
+    return kExitOk;
+  }
+
+  int TopicList() {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    auto topics = (*admin)->GetTopicList();
+    if (!topics.ok()) return Fail(topics.status());
+    if (json_) {
+      out_ << json(*topics).dump() << "\n";
+    } else {
+      for (const auto& t : *topics) out_ << t << "\n";
+    }
+    return kExitOk;
+  }
+
+  int TopicRoute(const std::string& topic) {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    auto route = (*admin)->GetTopicRoute(topic);
+    if (!route.ok()) return Fail(route.status());
+    if (json_) {
+      out_ << model::EncodeTopicRouteData(*route) << "\n";
+      return kExitOk;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& b : route->broker_datas) {
+      for (const auto& [id, addr] : b.broker_addrs) rows.push_back({b.cluster, b.broker_name, std::to_string(id), addr});
+    }
+    PrintTable(out_, {"CLUSTER", "BROKER", "ID", "ADDRESS"}, rows);
+    out_ << "\n";
+    rows.clear();
+    for (const auto& q : route->queue_datas) {
+      std::string perm = std::string(q.perm & model::perm::kRead ? "R" : "-") + (q.perm & model::perm::kWrite ? "W" : "-");
+      rows.push_back({q.broker_name, std::to_string(q.read_queue_nums), std::to_string(q.write_queue_nums), perm});
+    }
+    PrintTable(out_, {"BROKER", "READ_QUEUES", "WRITE_QUEUES", "PERM"}, rows);
+    return kExitOk;
+  }
+
+  int TopicStats(const std::string& topic) {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    auto stats = (*admin)->TopicStats(topic);
+    if (!stats.ok()) return Fail(stats.status());
+    json arr = json::array();
+    std::vector<std::vector<std::string>> rows;
+    int64_t total = 0;
+    for (const auto& [mq, o] : *stats) {
+      total += o.max_offset - o.min_offset;
+      rows.push_back({mq.broker_name, std::to_string(mq.queue_id), std::to_string(o.min_offset),
+                      std::to_string(o.max_offset), TimeText(o.last_update_timestamp)});
+      arr.push_back({{"brokerName", mq.broker_name}, {"queueId", mq.queue_id}, {"minOffset", o.min_offset},
+                     {"maxOffset", o.max_offset}, {"lastUpdateTimestamp", o.last_update_timestamp}});
+    }
+    if (json_) {
+      out_ << arr.dump() << "\n";
+    } else {
+      PrintTable(out_, {"BROKER", "QUEUE", "MIN_OFFSET", "MAX_OFFSET", "LAST_UPDATE"}, rows);
+      out_ << "messages held: " << total << "\n";
+    }
+    return kExitOk;
+  }
+
+  int TopicDelete(const std::string& topic) {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    Status s = (*admin)->DeleteTopic(topic, a_.Opt("cluster"));
+    if (!s.ok()) return Fail(s);
+    if (json_) {
+      out_ << json{{"deleted", topic}}.dump() << "\n";
+    } else {
+      out_ << "topic " << topic << " deleted\n";
+    }
+    return kExitOk;
+  }
+
+  int GroupList() {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    auto groups = (*admin)->GetSubscriptionGroups(a_.Opt("cluster"));
+    if (!groups.ok()) return Fail(groups.status());
+    if (json_) {
+      out_ << json(*groups).dump() << "\n";
+    } else {
+      for (const auto& g : *groups) out_ << g << "\n";
+    }
+    return kExitOk;
+  }
+
+  int GroupProgress(const std::string& group) {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    auto stats = (*admin)->GetConsumeStats(group, "");
+    if (!stats.ok()) return Fail(stats.status());
+    auto conns = (*admin)->GetConsumerConnections(group);
+    const size_t clients = conns.ok() ? conns->connection_set.size() : 0;
+    json arr = json::array();
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [mq, o] : stats->offset_table) {
+      rows.push_back({mq.topic, mq.broker_name, std::to_string(mq.queue_id), std::to_string(o.broker_offset),
+                      std::to_string(o.consumer_offset), std::to_string(o.broker_offset - o.consumer_offset),
+                      TimeText(o.last_timestamp)});
+      arr.push_back({{"topic", mq.topic}, {"brokerName", mq.broker_name}, {"queueId", mq.queue_id},
+                     {"brokerOffset", o.broker_offset}, {"consumerOffset", o.consumer_offset},
+                     {"diff", o.broker_offset - o.consumer_offset}, {"lastTimestamp", o.last_timestamp}});
+    }
+    const int64_t diff = client::TotalDiff(*stats);
+    if (json_) {
+      out_ << json{{"group", group}, {"queues", arr}, {"diffTotal", diff}, {"consumeTps", stats->consume_tps},
+                   {"clients", clients}}
+                  .dump()
+           << "\n";
+    } else {
+      PrintTable(out_, {"TOPIC", "BROKER", "QUEUE", "BROKER_OFFSET", "CONSUMER_OFFSET", "DIFF", "LAST_CONSUMED"}, rows);
+      out_ << "diff total: " << diff << "  consume TPS: " << stats->consume_tps << "  online clients: " << clients
+           << "\n";
+    }
+    return kExitOk;
+  }
+
+  int Send(const std::string& topic, const std::string& body) {
+    const int64_t count = PositiveInt(a_, "count", 1);
+    client::ProducerConfig c;
+    c.group = "ferryctl_producer";
+    c.client = options_;
+    c.heartbeat = false;
+    client::Producer producer(c);
+    Status s = producer.Start();
+    if (!s.ok()) return Fail(s);
+    for (int64_t i = 0; i < count; ++i) {
+      client::Message m;
+      m.topic = topic;
+      m.body = body;
+      m.tags = a_.Opt("tag");
+      m.keys = a_.Opt("key");
+      auto r = producer.Send(m);
+      if (!r.ok()) {
+        producer.Stop();
+        return Fail(r.status());
+      }
+      if (json_) {
+        out_ << json{{"msgId", r->msg_id},        {"offsetMsgId", r->offset_msg_id},
+                     {"topic", r->queue.topic},   {"brokerName", r->queue.broker_name},
+                     {"queueId", r->queue.queue_id}, {"queueOffset", r->queue_offset},
+                     {"status", client::SendStatusName(r->status)}}
+                    .dump()
+             << "\n";
+      } else {
+        out_ << "msgId=" << r->msg_id << " offsetMsgId=" << r->offset_msg_id << " queue=" << r->queue.broker_name
+             << ":" << r->queue.queue_id << " offset=" << r->queue_offset << " status="
+             << client::SendStatusName(r->status) << "\n";
+      }
+      out_.flush();
+    }
+    producer.Stop();
+    return kExitOk;
+  }
+
+  // Prints one message unless `count` were printed already; true if printed.
+  bool Emit(const client::MessageExt& m, int64_t count) {
+    MutexLock lock(&print_mu_);
+    if (count > 0 && printed_ >= count) return false;
+    ++printed_;
+    out_ << (json_ ? MessageJson(m).dump() : MessageLine(m)) << "\n";
+    out_.flush();
+    return true;
+  }
+
+  bool Done(int64_t count, std::chrono::steady_clock::time_point deadline) {
+    if (stop_ != nullptr && stop_->load()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return true;
+    MutexLock lock(&print_mu_);
+    return count > 0 && printed_ >= count;
+  }
+
+  int Consume(const std::string& topic) {
+    const int64_t count = PositiveInt(a_, "count", 0);
+    const int64_t timeout = PositiveInt(a_, "timeout", 0);
+    const auto deadline = timeout > 0 ? std::chrono::steady_clock::now() + std::chrono::seconds(timeout)
+                                      : std::chrono::steady_clock::time_point::max();
+    const std::string expr = a_.Opt("tag", "*");
+    int rc = a_.Has("group") ? ConsumeInGroup(topic, expr, count, deadline) : ConsumeAlone(topic, expr, count, deadline);
+    if (rc != kExitOk) return rc;
+    if (!json_) {
+      MutexLock lock(&print_mu_);
+      err_ << printed_ << " message(s)\n";
+    }
+    return kExitOk;
+  }
+
+  int ConsumeInGroup(const std::string& topic, const std::string& expr, int64_t count,
+                     std::chrono::steady_clock::time_point deadline) {
+    client::PushConsumerConfig c;
+    c.group = a_.Opt("group");
+    c.client = options_;
+    c.client.instance_name = "ferryctl-" + std::to_string(getpid());
+    c.consume_threads = 1;
+    if (a_.flags.count("from-beginning")) c.consume_from_where = model::ConsumeFromWhere::kFirstOffset;
+    client::PushConsumer consumer(c);
+    consumer.Subscribe(topic, expr);
+    consumer.SetListener([this, count](const std::vector<client::MessageExt>& msgs) {
+      for (const auto& m : msgs) {
+        if (!Emit(m, count)) return client::ConsumeStatus::kReconsumeLater;  // not ours to commit
+      }
+      return client::ConsumeStatus::kSuccess;
+    });
+    Status s = consumer.Start();
+    if (!s.ok()) return Fail(s);
+    while (!Done(count, deadline)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    consumer.Stop();
+    return kExitOk;
+  }
+
+  // Every readable queue from its end (or start), one long-polling thread per queue; commits nothing.
+  int ConsumeAlone(const std::string& topic, const std::string& expr, int64_t count,
+                   std::chrono::steady_clock::time_point deadline) {
+    client::PullConsumerConfig c;
+    c.group = "ferryctl_consumer";
+    c.client = options_;
+    client::PullConsumer consumer(c);
+    Status s = consumer.Start();
+    if (!s.ok()) return Fail(s);
+    auto queues = consumer.FetchSubscribeQueues(topic);
+    if (!queues.ok()) return Fail(queues.status());
+    const auto sub = client::Subscription::Parse(topic, expr);
+    const bool from_beginning = a_.flags.count("from-beginning") > 0;
+    std::vector<int64_t> start;
+    for (const auto& mq : *queues) {
+      auto off = from_beginning ? consumer.MinOffset(mq) : consumer.MaxOffset(mq);
+      if (!off.ok()) return Fail(off.status());
+      start.push_back(*off);
+    }
+    std::atomic<bool> failed{false};
+    Status first_error;
+    Mutex err_mu;
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < queues->size(); ++i) {
+      threads.emplace_back([&, i] {
+        const client::MessageQueue mq = (*queues)[i];
+        int64_t offset = start[i];
+        while (!failed && !Done(count, deadline)) {
+          auto r = consumer.Pull(mq, sub, offset, 32, std::chrono::milliseconds(1000));
+          if (!r.ok()) {
+            MutexLock lock(&err_mu);
+            if (first_error.ok()) first_error = r.status();
+            failed = true;
+            return;
+          }
+          for (const auto& m : r->messages) {
+            if (!Emit(m, count)) return;
+          }
+          offset = r->next_begin_offset;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    consumer.Stop();
+    if (failed) return Fail(first_error);
+    return kExitOk;
+  }
+
+  int MessageGet(const std::string& id) {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    auto m = (*admin)->ViewMessage(id);
+    if (!m.ok()) return Fail(m.status());
+    if (json_) {
+      out_ << MessageJson(*m).dump() << "\n";
+      return kExitOk;
+    }
+    out_ << "topic:          " << m->topic << "\n"
+         << "msgId:          " << m->msg_id << "\n"
+         << "offsetMsgId:    " << m->offset_msg_id << "\n"
+         << "queue:          " << m->queue_id << "  offset " << m->queue_offset << "\n"
+         << "commitLogOffset:" << m->commit_log_offset << "\n"
+         << "tags:           " << m->tags << "\n"
+         << "keys:           " << m->keys << "\n"
+         << "bornTime:       " << TimeText(m->born_timestamp) << " from " << m->born_host << "\n"
+         << "storeTime:      " << TimeText(m->store_timestamp) << " at " << m->store_host << "\n"
+         << "reconsumeTimes: " << m->reconsume_times << "\n"
+         << "properties:    ";
+    for (const auto& [k, v] : m->properties) out_ << " " << k << "=" << Printable(v);
+    out_ << "\n"
+         << "body:           " << Printable(m->body) << "\n";
+    return kExitOk;
+  }
+
+  const Args a_;
+  std::ostream& out_;
+  std::ostream& err_;
+  const std::atomic<bool>* stop_;
+  client::ClientOptions options_;
+  bool json_ = false;
+  Mutex print_mu_;
+  int64_t printed_ FMQ_GUARDED_BY(print_mu_) = 0;
+};
+
+}  // namespace
+
+int RunFerryctl(const std::vector<std::string>& args, const std::string& env_namesrv, std::ostream& out,
+                std::ostream& err, const std::atomic<bool>* stop) {
+  try {
+    Args a = Parse(args);
+    if (a.flags.count("help")) {
+      out << kFerryctlUsage;
+      return kExitOk;
+    }
+    Ferryctl ctl(std::move(a), env_namesrv, out, err, stop);
+    return ctl.Run();
+  } catch (const UsageError& e) {
+    err << "ferryctl: " << e.message << "\n" << kFerryctlUsage;
+    return kExitUsage;
+  }
+}
+
+}  // namespace fmq::cli

@@ -1,0 +1,166 @@
+#include "broker/cli/ferryctl.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/client/client_test_util.h"
+#include "broker/model/message.h"
+#include "broker/model/route.h"
+
+namespace fmq::cli {
+namespace {
+
+namespace rq = protocol::request_code;
+namespace rc = protocol::response_code;
+using client::testing::Reply;
+using client::testing::ScriptedServer;
+using protocol::RemotingCommand;
+
+struct CtlRun {
+  int code;
+  std::string out, err;
+};
+
+class FerryctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    namesrv_.On(rq::kGetRouteInfoByTopic, [this](const RemotingCommand& req) {
+      if (req.ext_fields.at("topic") != "T") return Reply(rc::kTopicNotExist, "", {}, "No topic route info");
+      model::TopicRouteData r;
+      r.queue_datas = {{"broker-a", 2, 2, 6, 0}};
+      r.broker_datas = {{"c1", "broker-a", {{0, broker_.addr()}}}};
+      return Reply(rc::kSuccess, model::EncodeTopicRouteData(r));
+    });
+    namesrv_.On(rq::kGetBrokerClusterInfo, [this](const RemotingCommand&) {
+      model::ClusterInfo info;
+      info.broker_addr_table["broker-a"] = {"c1", "broker-a", {{0, broker_.addr()}}};
+      info.cluster_addr_table["c1"] = {"broker-a"};
+      return Reply(rc::kSuccess, model::EncodeClusterInfo(info));
+    });
+  }
+
+  CtlRun Ctl(std::vector<std::string> args) {
+    std::ostringstream out, err;
+    int code = RunFerryctl(args, namesrv_.addr(), out, err);
+    return {code, out.str(), err.str()};
+  }
+
+  std::string Record(int64_t offset, const std::string& body) {
+    model::StoredMessage m;
+    m.topic = "T";
+    m.queue_offset = QueueOffset(offset);
+    m.physical_offset = PhysicalOffset(offset * 100);
+    m.born_host = model::HostAddress::V4(10, 0, 0, 1, 1);
+    m.store_host = model::HostAddress::V4(127, 0, 0, 1, broker_.port());
+    m.properties = model::EncodeProperties({{"TAGS", "tg"}, {"KEYS", "k"}, {"UNIQ_KEY", "ID" + std::to_string(offset)}});
+    m.body = body;
+    std::string out;
+    model::EncodeStoredMessage(m, true, &out);
+    return out;
+  }
+
+  ScriptedServer namesrv_, broker_;
+};
+
+TEST_F(FerryctlTest, UsageErrorsExitWithTwo) {
+  EXPECT_EQ(Ctl({}).code, kExitUsage);
+  EXPECT_EQ(Ctl({"frobnicate"}).code, kExitUsage);
+  EXPECT_EQ(Ctl({"topic", "create"}).code, kExitUsage);
+  EXPECT_EQ(Ctl({"send", "T", "x", "--count", "zero"}).code, kExitUsage);
+  EXPECT_EQ(Ctl({"send", "T", "x", "--bogus"}).code, kExitUsage);
+  EXPECT_EQ(Ctl({"-o", "yaml", "topic", "list"}).code, kExitUsage);
+  auto help = Ctl({"--help"});
+  EXPECT_EQ(help.code, kExitOk);
+  EXPECT_NE(help.out.find("usage: ferryctl"), std::string::npos);
+}
+
+TEST_F(FerryctlTest, SendPrintsMsgIdQueueAndOffset) {
+  broker_.On(rq::kSendMessageV2, [](const RemotingCommand& req) {
+    return Reply(rc::kSuccess, "", {{"msgId", "7F00000100002A9F0000000000000064"}, {"queueId", req.ext_fields.at("e")}, {"queueOffset", "41"}});
+  });
+  auto r = Ctl({"send", "T", "hello", "--tag", "TagA", "--key", "order-1", "--count", "2"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("offsetMsgId=7F00000100002A9F0000000000000064"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" offset=41"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("queue=broker-a:"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2);
+  auto reqs = broker_.Requests(rq::kSendMessageV2);
+  ASSERT_EQ(reqs.size(), 2u);
+  auto props = model::DecodeProperties(reqs[0].ext_fields.at("i"));
+  EXPECT_EQ(props["TAGS"], "TagA");
+  EXPECT_EQ(props["KEYS"], "order-1");
+  EXPECT_EQ(reqs[0].body, "hello");
+
+  auto j = Ctl({"-o", "json", "send", "T", "hello"});
+  ASSERT_EQ(j.code, kExitOk) << j.err;
+  auto parsed = nlohmann::json::parse(j.out);
+  EXPECT_EQ(parsed["queueOffset"], 41);
+  EXPECT_EQ(parsed["msgId"].get<std::string>().size(), 32u);
+}
+
+TEST_F(FerryctlTest, SendToATopicWithoutRouteFailsWithTheJavaMessage) {
+  auto r = Ctl({"send", "Nope", "x"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_NE(r.err.find("No route info of this topic: Nope"), std::string::npos) << r.err;
+}
+
+TEST_F(FerryctlTest, TopicCreateUsesTheOnlyClusterAndQueueCount) {
+  broker_.On(rq::kUpdateAndCreateTopic, [](const RemotingCommand&) { return Reply(rc::kSuccess); });
+  auto r = Ctl({"topic", "create", "Orders", "-q", "4"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("cluster c1"), std::string::npos) << r.out;
+  auto reqs = broker_.Requests(rq::kUpdateAndCreateTopic);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].ext_fields.at("topic"), "Orders");
+  EXPECT_EQ(reqs[0].ext_fields.at("writeQueueNums"), "4");
+  EXPECT_EQ(Ctl({"topic", "create", "Orders", "-c", "other"}).code, kExitFailed);
+}
+
+TEST_F(FerryctlTest, ConsumeWithoutGroupReadsFromTheEndAndStopsAfterCount) {
+  broker_.On(rq::kGetMaxOffset, [](const RemotingCommand&) { return Reply(rc::kSuccess, "", {{"offset", "5"}}); });
+  broker_.On(rq::kPullMessage, [this](const RemotingCommand& req) {
+    if (req.ext_fields.at("queueId") == "1" && req.ext_fields.at("queueOffset") == "5") {
+      return Reply(rc::kSuccess, Record(5, "first") + Record(6, "second"),
+                   {{"suggestWhichBrokerId", "0"}, {"nextBeginOffset", "7"}, {"minOffset", "0"}, {"maxOffset", "7"}});
+    }
+    return Reply(rc::kPullNotFound, "", {{"suggestWhichBrokerId", "0"}, {"nextBeginOffset", req.ext_fields.at("queueOffset")},
+                                          {"minOffset", "0"}, {"maxOffset", "7"}});
+  });
+  auto r = Ctl({"consume", "T", "--count", "2", "--timeout", "20"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("offset=5 msgId=ID5"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("offset=6 msgId=ID6"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("tags=tg keys=k"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("body=second"), std::string::npos) << r.out;
+  EXPECT_EQ(broker_.Count(rq::kUpdateConsumerOffset), 0u);  // nothing committed without --group
+}
+
+TEST_F(FerryctlTest, MessageGetAsJson) {
+  const std::string rec = Record(3, "payload");
+  broker_.On(rq::kViewMessageById, [rec](const RemotingCommand&) { return Reply(rc::kSuccess, rec); });
+  const std::string id = model::CreateOffsetMessageId(model::HostAddress::V4(127, 0, 0, 1, broker_.port()), PhysicalOffset(300));
+  auto r = Ctl({"message", "get", id, "-o", "json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["body"], "payload");
+  EXPECT_EQ(j["msgId"], "ID3");
+  EXPECT_EQ(j["offsetMsgId"], id);
+  EXPECT_EQ(Ctl({"message", "get", "zz"}).code, kExitFailed);
+}
+
+TEST_F(FerryctlTest, GroupProgressShowsLag) {
+  broker_.On(rq::kGetConsumeStats, [](const RemotingCommand&) {
+    return Reply(rc::kSuccess,
+                 R"({"consumeTps":0.0,"offsetTable":{{"brokerName":"broker-a","queueId":0,"topic":"T"}:{"brokerOffset":10,"consumerOffset":4,"lastTimestamp":0}}})");
+  });
+  broker_.On(rq::kGetConsumerConnectionList, [](const RemotingCommand&) { return Reply(rc::kConsumerNotOnline); });
+  auto r = Ctl({"group", "progress", "cg"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("diff total: 6"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace fmq::cli

@@ -1,0 +1,198 @@
+#include "broker/client/admin.h"
+
+#include <algorithm>
+
+#include "broker/client/internal/remoting_util.h"
+#include "broker/model/message.h"
+#include "broker/model/names.h"
+#include "broker/protocol/codes.h"
+#include "broker/protocol/headers.h"
+
+namespace fmq::client {
+
+namespace rq = protocol::request_code;
+namespace rc = protocol::response_code;
+using protocol::RemotingCommand;
+
+int64_t TotalDiff(const model::ConsumeStats& stats) {
+  int64_t d = 0;
+  for (const auto& [mq, o] : stats.offset_table) d += o.broker_offset - o.consumer_offset;
+  return d;
+}
+
+Admin::Admin(ClientOptions options) : core_(std::move(options)) {}
+
+Admin::~Admin() { Stop(); }
+
+Status Admin::Start() {
+  if (started_) return Status::Ok();
+  FMQ_RETURN_IF_ERROR(core_.Start());
+  started_ = true;
+  return Status::Ok();
+}
+
+void Admin::Stop() {
+  if (!started_) return;
+  started_ = false;
+  core_.Stop();
+}
+
+Result<RemotingCommand> Admin::Call(const std::string& addr, RemotingCommand request, const std::string& what) {
+  auto resp = core_.remoting()->InvokeSync(addr, std::move(request), core_.options().rpc_timeout);
+  if (!resp.ok()) return resp.status().WithContext(what + " at " + addr);
+  if (resp->code != rc::kSuccess) return internal::ResponseError(*resp, what + " at " + addr);
+  return resp;
+}
+
+Result<model::ClusterInfo> Admin::GetClusterInfo() { return core_.namesrv().GetClusterInfo(); }
+
+Result<model::TopicRouteData> Admin::GetTopicRoute(const std::string& topic) {
+  return core_.namesrv().GetTopicRoute(topic);
+}
+
+Result<std::set<std::string>> Admin::GetTopicList() { return core_.namesrv().GetAllTopicList(); }
+
+Result<std::vector<std::string>> Admin::MasterAddrs(const std::string& cluster) {
+  FMQ_ASSIGN_OR_RETURN(auto info, GetClusterInfo());
+  std::vector<std::string> out;
+  std::set<std::string> names;
+  if (cluster.empty()) {
+    for (const auto& [c, brokers] : info.cluster_addr_table) names.insert(brokers.begin(), brokers.end());
+  } else {
+    auto it = info.cluster_addr_table.find(cluster);
+    if (it == info.cluster_addr_table.end()) {
+      std::string known;
+      for (const auto& [c, _] : info.cluster_addr_table) known += (known.empty() ? "" : ", ") + c;
+      return Status::NotFound("cluster " + cluster + " not found (known: " + known + ")");
+    }
+    names = it->second;
+  }
+  for (const auto& name : names) {
+    auto b = info.broker_addr_table.find(name);
+    if (b == info.broker_addr_table.end()) continue;
+    auto m = b->second.broker_addrs.find(0);
+    if (m != b->second.broker_addrs.end()) out.push_back(m->second);
+  }
+  if (out.empty()) return Status::NotFound("no master broker" + (cluster.empty() ? "" : " in cluster " + cluster));
+  return out;
+}
+
+Result<std::vector<std::string>> Admin::CreateTopic(const std::string& topic, const std::string& cluster,
+                                                    const CreateTopicOptions& o) {
+  FMQ_RETURN_IF_ERROR(model::ValidateTopicName(topic));
+  FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(cluster));
+  protocol::CreateTopicHeader h;
+  h.topic = topic;
+  h.default_topic = kAutoCreateTopicKey;
+  h.read_queue_nums = o.read_queue_nums;
+  h.write_queue_nums = o.write_queue_nums;
+  h.perm = o.perm;
+  h.topic_filter_type = "SINGLE_TAG";
+  h.topic_sys_flag = 0;
+  h.order = o.order;
+  for (const auto& addr : masters) {
+    FMQ_RETURN_IF_ERROR(Call(addr, internal::MakeRequest(rq::kUpdateAndCreateTopic, h), "create topic " + topic).status());
+  }
+  return masters;
+}
+
+Status Admin::DeleteTopic(const std::string& topic, const std::string& cluster) {
+  FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(cluster));
+  protocol::TopicHeader h;
+  h.topic = topic;
+  for (const auto& addr : masters) {
+    FMQ_RETURN_IF_ERROR(Call(addr, internal::MakeRequest(rq::kDeleteTopicInBroker, h), "delete topic " + topic).status());
+  }
+  return core_.namesrv().DeleteTopic(topic, cluster.empty() ? std::nullopt : std::optional<std::string>(cluster));
+}
+
+Result<model::TopicStatsTable> Admin::TopicStats(const std::string& topic) {
+  FMQ_ASSIGN_OR_RETURN(auto route, GetTopicRoute(topic));
+  model::TopicStatsTable out;
+  protocol::TopicHeader h;
+  h.topic = topic;
+  for (const auto& b : route.broker_datas) {
+    auto m = b.broker_addrs.find(0);
+    if (m == b.broker_addrs.end()) continue;
+    FMQ_ASSIGN_OR_RETURN(auto resp, Call(m->second, internal::MakeRequest(rq::kGetTopicStatsInfo, h), "topic stats " + topic));
+    FMQ_ASSIGN_OR_RETURN(auto stats, model::DecodeTopicStatsTable(resp.body));
+    out.merge(stats);
+  }
+  return out;
+}
+
+Result<model::ConsumeStats> Admin::GetConsumeStats(const std::string& group, const std::string& topic) {
+  FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(""));
+  protocol::ConsumerGroupHeader h;
+  h.consumer_group = group;
+  if (!topic.empty()) h.topic = topic;
+  model::ConsumeStats out;
+  Status last;
+  bool any = false;
+  for (const auto& addr : masters) {
+    auto resp = Call(addr, internal::MakeRequest(rq::kGetConsumeStats, h), "consume stats of " + group);
+    if (!resp.ok()) {
+      last = resp.status();
+      continue;
+    }
+    FMQ_ASSIGN_OR_RETURN(auto stats, model::DecodeConsumeStats(resp->body));
+    any = true;
+    out.consume_tps += stats.consume_tps;
+    out.offset_table.merge(stats.offset_table);
+  }
+  if (!any) return last.ok() ? Status::NotFound("no broker knows group " + group) : last;
+  return out;
+}
+
+Result<std::map<std::string, std::string>> Admin::BrokerRuntimeInfo(const std::string& broker_addr) {
+  FMQ_ASSIGN_OR_RETURN(auto resp, Call(broker_addr, RemotingCommand::Request(rq::kGetBrokerRuntimeInfo, 0), "runtime info"));
+  return model::DecodeKvTable(resp.body);
+}
+
+Result<model::ConsumerConnection> Admin::GetConsumerConnections(const std::string& group) {
+  FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(""));
+  protocol::ConsumerGroupHeader h;
+  h.consumer_group = group;
+  Status last;
+  for (const auto& addr : masters) {
+    auto resp = Call(addr, internal::MakeRequest(rq::kGetConsumerConnectionList, h), "consumer connections of " + group);
+    if (resp.ok()) return model::DecodeConsumerConnection(resp->body);
+    last = resp.status();
+  }
+  return last;
+}
+
+Status Admin::CreateSubscriptionGroup(const model::SubscriptionGroupConfig& config, const std::string& cluster) {
+  FMQ_RETURN_IF_ERROR(model::ValidateGroupName(config.group_name));
+  FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(cluster));
+  for (const auto& addr : masters) {
+    RemotingCommand req = RemotingCommand::Request(rq::kUpdateAndCreateSubscriptionGroup, 0);
+    req.body = model::EncodeSubscriptionGroupConfig(config);
+    FMQ_RETURN_IF_ERROR(Call(addr, std::move(req), "create group " + config.group_name).status());
+  }
+  return Status::Ok();
+}
+
+Result<std::set<std::string>> Admin::GetSubscriptionGroups(const std::string& cluster) {
+  FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(cluster));
+  std::set<std::string> out;
+  for (const auto& addr : masters) {
+    FMQ_ASSIGN_OR_RETURN(auto resp, Call(addr, RemotingCommand::Request(rq::kGetAllSubscriptionGroupConfig, 0), "list groups"));
+    FMQ_ASSIGN_OR_RETURN(auto wrapper, model::DecodeSubscriptionGroupWrapper(resp.body));
+    for (const auto& [name, _] : wrapper.subscription_group_table) out.insert(name);
+  }
+  return out;
+}
+
+Result<MessageExt> Admin::ViewMessage(const std::string& offset_msg_id) {
+  FMQ_ASSIGN_OR_RETURN(auto id, model::DecodeOffsetMessageId(offset_msg_id));
+  const std::string addr = id.store_host.ToString();
+  protocol::ViewMessageHeader h;
+  h.offset = id.offset.value();
+  FMQ_ASSIGN_OR_RETURN(auto resp, Call(addr, internal::MakeRequest(rq::kViewMessageById, h), "view message " + offset_msg_id));
+  FMQ_ASSIGN_OR_RETURN(auto msgs, DecodeMessages({reinterpret_cast<const uint8_t*>(resp.body.data()), resp.body.size()}, ""));
+  if (msgs.empty()) return Status::NotFound("no message at offset " + std::to_string(h.offset));
+  return std::move(msgs.front());
+}
+
+}  // namespace fmq::client

@@ -1,0 +1,80 @@
+#pragma once
+
+// Admin: the operator-side commands of mqadmin, for ferryctl and the operator (protocol reference 2.9, 2.10):
+// clusters and routes from the name servers; topics created on every master of a cluster (17) and deleted
+// from the brokers (215) and name servers (216); topic stats (202), consume stats (208), broker runtime info
+// (28), consumer connections (203), subscription groups (200, 201); a message viewed by its offset id (33).
+// Bodies are read with the model's codecs, which accept fastjson's non-standard maps (model/admin_body.h).
+//
+// Created by its user; Start() before use, Stop() before destruction. Thread-safety: all methods may be called
+// from any thread.
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "broker/base/status.h"
+#include "broker/client/client_core.h"
+#include "broker/client/types.h"
+#include "broker/model/admin_body.h"
+#include "broker/model/route.h"
+
+namespace fmq::client {
+
+// Lag of a group: sum over queues of broker offset - consumer offset.
+int64_t TotalDiff(const model::ConsumeStats& stats);
+
+struct CreateTopicOptions {
+  int32_t read_queue_nums = 8;
+  int32_t write_queue_nums = 8;
+  int32_t perm = 6;  // read | write
+  bool order = false;
+};
+
+class Admin {
+ public:
+  explicit Admin(ClientOptions options);
+  ~Admin();
+  Admin(const Admin&) = delete;
+  Admin& operator=(const Admin&) = delete;
+
+  Status Start();
+  void Stop();
+
+  Result<model::ClusterInfo> GetClusterInfo();
+  Result<model::TopicRouteData> GetTopicRoute(const std::string& topic);
+  Result<std::set<std::string>> GetTopicList();
+  // Master addresses of `cluster` (every cluster when empty). NotFound for an unknown cluster.
+  Result<std::vector<std::string>> MasterAddrs(const std::string& cluster);
+
+  // UPDATE_AND_CREATE_TOPIC on every master of `cluster`; returns the masters it was created on.
+  Result<std::vector<std::string>> CreateTopic(const std::string& topic, const std::string& cluster,
+                                               const CreateTopicOptions& options);
+  // DELETE_TOPIC_IN_BROKER on every master of `cluster` (empty: every master), then DELETE_TOPIC_IN_NAMESRV.
+  Status DeleteTopic(const std::string& topic, const std::string& cluster);
+
+  // GET_TOPIC_STATS_INFO from every master of the topic, merged.
+  Result<model::TopicStatsTable> TopicStats(const std::string& topic);
+  // GET_CONSUME_STATS from every master, merged; `topic` empty: every topic of the group.
+  Result<model::ConsumeStats> GetConsumeStats(const std::string& group, const std::string& topic);
+  Result<std::map<std::string, std::string>> BrokerRuntimeInfo(const std::string& broker_addr);
+  Result<model::ConsumerConnection> GetConsumerConnections(const std::string& group);
+  Status CreateSubscriptionGroup(const model::SubscriptionGroupConfig& config, const std::string& cluster);
+  // Subscription groups known to the masters of `cluster` (every cluster when empty).
+  Result<std::set<std::string>> GetSubscriptionGroups(const std::string& cluster);
+  // VIEW_MESSAGE_BY_ID at the broker named in the offset message id.
+  Result<MessageExt> ViewMessage(const std::string& offset_msg_id);
+
+  ClientCore& core() { return core_; }
+
+ private:
+  Result<protocol::RemotingCommand> Call(const std::string& addr, protocol::RemotingCommand request,
+                                         const std::string& what);
+
+  ClientCore core_;
+  bool started_ = false;
+};
+
+}  // namespace fmq::client

@@ -1,0 +1,98 @@
+#include "broker/client/unique_id.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <random>
+
+namespace fmq::client {
+namespace {
+
+constexpr char kHex[] = "0123456789ABCDEF";
+
+void AppendHex(uint64_t v, int bytes, std::string* out) {
+  for (int i = bytes - 1; i >= 0; --i) {
+    const uint8_t b = static_cast<uint8_t>(v >> (8 * i));
+    out->push_back(kHex[b >> 4]);
+    out->push_back(kHex[b & 0xF]);
+  }
+}
+
+// Start of the month after the one starting at `start` (local time).
+int64_t NextMonth(int64_t start) {
+  time_t secs = static_cast<time_t>(start / 1000);
+  struct tm tm {};
+  localtime_r(&secs, &tm);
+  tm.tm_mon += 1;
+  tm.tm_isdst = -1;
+  return static_cast<int64_t>(mktime(&tm)) * 1000;
+}
+
+}  // namespace
+
+std::array<uint8_t, 4> LocalIpV4() {
+  std::array<uint8_t, 4> ip = {127, 0, 0, 1};
+  struct ifaddrs* addrs = nullptr;
+  if (getifaddrs(&addrs) != 0) return ip;
+  for (struct ifaddrs* a = addrs; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    const auto* sin = reinterpret_cast<const struct sockaddr_in*>(a->ifa_addr);
+    const uint32_t v = ntohl(sin->sin_addr.s_addr);
+    if ((v >> 24) == 127) continue;
+    ip = {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16), static_cast<uint8_t>(v >> 8),
+          static_cast<uint8_t>(v)};
+    break;
+  }
+  freeifaddrs(addrs);
+  return ip;
+}
+
+std::string LocalIpV4String() {
+  auto ip = LocalIpV4();
+  return std::to_string(ip[0]) + "." + std::to_string(ip[1]) + "." + std::to_string(ip[2]) + "." +
+         std::to_string(ip[3]);
+}
+
+int64_t UniqueIdGenerator::StartOfMonthMillis(int64_t millis) {
+  time_t secs = static_cast<time_t>(millis / 1000);
+  struct tm tm {};
+  localtime_r(&secs, &tm);
+  tm.tm_mday = 1;
+  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+  tm.tm_isdst = -1;
+  return static_cast<int64_t>(mktime(&tm)) * 1000;
+}
+
+UniqueIdGenerator::UniqueIdGenerator(std::array<uint8_t, 4> ip, uint16_t pid, uint32_t random,
+                                     const Clock* clock)
+    : clock_(clock) {
+  for (uint8_t b : ip) AppendHex(b, 1, &fixed_);
+  AppendHex(pid, 2, &fixed_);
+  AppendHex(random, 4, &fixed_);
+}
+
+UniqueIdGenerator::UniqueIdGenerator()
+    : UniqueIdGenerator(LocalIpV4(), static_cast<uint16_t>(getpid()),
+                        static_cast<uint32_t>(std::random_device()()), &SystemClock()) {}
+
+std::string UniqueIdGenerator::Next() {
+  const int64_t now = clock_->NowMillis();
+  int64_t start = start_of_month_.load(std::memory_order_acquire);
+  if (now >= next_month_.load(std::memory_order_acquire) || now < start) {
+    MutexLock lock(&mu_);
+    start = StartOfMonthMillis(now);
+    next_month_.store(NextMonth(start), std::memory_order_release);
+    start_of_month_.store(start, std::memory_order_release);
+  }
+  std::string id;
+  id.reserve(32);
+  id = fixed_;
+  AppendHex(static_cast<uint32_t>(static_cast<int32_t>(now - start)), 4, &id);
+  AppendHex(static_cast<uint16_t>(counter_.fetch_add(1, std::memory_order_relaxed)), 2, &id);
+  return id;
+}
+
+}  // namespace fmq::client
