@@ -73,10 +73,10 @@ measure() {
   say "$name: $produce_json"
   say "$name: Apache benchmark Producer -s 1024 -w 64 (${SECS}s)"
   bash "$APACHE" producer-bench "$NS" --seconds "$SECS" -s 1024 -w 64 -t "$TOPIC" >"$work/$name-apache-producer.log" 2>&1 || true
-  # Steady state: drop the first two lines of each run.
+  # The Producer prints a line every 10 s; steady state: drop the first.
   local tps rt maxrt
-  tps=$(grep -oE 'Send TPS: *[0-9]+' "$work/$name-apache-producer.log" | awk '{print $NF}' | tail -n +3 | median)
-  rt=$(grep -oE 'Average RT\(ms\): *[0-9.]+' "$work/$name-apache-producer.log" | awk '{print $NF}' | tail -n +3 | median)
+  tps=$(grep -oE 'Send TPS: *[0-9]+' "$work/$name-apache-producer.log" | awk '{print $NF}' | tail -n +2 | median)
+  rt=$(grep -oE 'Average RT\(ms\): *[0-9.]+' "$work/$name-apache-producer.log" | awk '{print $NF}' | tail -n +2 | median)
   maxrt=$(grep -oE 'Max RT\(ms\): *[0-9]+' "$work/$name-apache-producer.log" | awk '{print $NF}' | sort -n | tail -1)
   say "$name: Apache Producer median TPS ${tps:-0}, median average RT ${rt:-0} ms, max RT ${maxrt:-0} ms"
   say "$name: ferrymq-bench consume, a new group catching up (${SECS}s)"
