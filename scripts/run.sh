@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ferrymq/ccache}"
 cmake --preset release >/dev/null
-cmake --build --preset release --target ferrymq
+cmake --build --preset release --target ferrymq ferryctl ferrymq-bench
+if [[ " $* " != *" -d "* ]]; then set -- -d "${FMQ_DATA_DIR:-data}" "$@"; fi
 exec build/release/broker/cmd/ferrymq standalone "$@"

@@ -3,6 +3,7 @@
 # that exists, each in its CMake preset:
 #   debug  all tests (unit + integration)          asan  all tests under AddressSanitizer + UBSan
 #   tsan   unit tests under ThreadSanitizer        clang build with -Wthread-safety, unit tests
+#   compat real clients (Java, mqadmin, Go, Node) against `ferrymq standalone` (tests/compat/run_all.sh)
 #   fuzz   libFuzzer targets, a short run each (FMQ_FUZZ_SECONDS, default 20)
 # FMQ_TEST_PRESETS picks a subset, e.g. FMQ_TEST_PRESETS="debug" scripts/test.sh
 set -euo pipefail
@@ -14,7 +15,7 @@ export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
 mkdir -p "$CCACHE_DIR"
 export FMQ_LOG_LEVEL="${FMQ_LOG_LEVEL:-warn}"
 JOBS="${FMQ_JOBS:-$(nproc)}"
-PRESETS="${FMQ_TEST_PRESETS:-debug asan tsan clang fuzz}"
+PRESETS="${FMQ_TEST_PRESETS:-debug compat asan tsan clang fuzz}"
 FUZZ_SECONDS="${FMQ_FUZZ_SECONDS:-20}"
 
 passed=0
@@ -40,6 +41,23 @@ if python3 scripts/check_deps.py; then passed=$((passed + 1)); else failed=$((fa
 
 for preset in $PRESETS; do
   t0=$(date +%s)
+  if [[ "$preset" == compat ]]; then
+    echo "== compat: real RocketMQ clients against ferrymq standalone (debug build)"
+    cmake --preset debug >/dev/null
+    cmake --build --preset debug -j "$JOBS" --target ferrymq
+    mkdir -p build/compat
+    set +e; bash tests/compat/run_all.sh build/debug/broker/cmd/ferrymq 2>&1 | tee build/compat/compat.log; set -e
+    line=$(grep -E '^compat: [0-9]+ passed, [0-9]+ failed' build/compat/compat.log | tail -1 || true)
+    if [[ -z "$line" ]]; then
+      failed=$((failed + 1)); failures+=("compat: did not finish, see build/compat/compat.log")
+    else
+      p=$(sed -E 's/compat: ([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed/\1/' <<<"$line")
+      passed=$((passed + p)); failed=$((failed + f))
+      ((f == 0)) || failures+=("compat: $f check(s) failed, see build/compat/compat.log")
+    fi
+    echo "== compat took $(( $(date +%s) - t0 ))s"
+    continue
+  fi
   echo "== preset $preset: configure and build"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$JOBS"

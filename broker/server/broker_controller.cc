@@ -191,7 +191,7 @@ Status BrokerController::Start() {
   for (auto* e : {p.send_exec.get(), p.pull_exec.get(), p.admin_exec.get(), p.client_exec.get()})
     FMQ_RETURN_IF_ERROR(e->Start());
 
-  p.send = std::make_unique<SendMessageProcessor>(p.broker, *p.store, *p.topics);
+  p.send = std::make_unique<SendMessageProcessor>(p.broker, *p.store, *p.topics, [&p] { p.TopicsChanged(); });
   p.pull = std::make_unique<PullMessageProcessor>(p.broker, *p.store, *p.topics, *p.groups, *p.clients,
                                                   *p.offsets, p.clock);
   p.hold = std::make_unique<PullRequestHoldService>(

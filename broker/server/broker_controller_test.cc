@@ -174,6 +174,13 @@ TEST_F(BrokerControllerTest, CreatedTopicReachesTheNameServerRoute) {
   EXPECT_EQ(CreateTopic("Zero", 0).code, rc::kSystemError);
 }
 
+TEST_F(BrokerControllerTest, ATopicAutoCreatedBySendingReachesTheNameServerAtOnce) {
+  ASSERT_EQ(Send("Fresh", 0, "first").code, rc::kSuccess);
+  // Well before the 30 s registration period.
+  EXPECT_TRUE(WaitFor([&] { return ns_->routes().PickupTopicRouteData("Fresh").has_value(); },
+                      std::chrono::seconds(5)));
+}
+
 TEST_F(BrokerControllerTest, ParkedPullIsAnsweredWhenAMessageArrives) {
   ASSERT_EQ(CreateTopic("T", 1).code, rc::kSuccess);
   std::atomic<bool> done{false};

@@ -28,8 +28,8 @@ std::string WithProperties(std::string props, const std::map<std::string, std::s
 }  // namespace
 
 SendMessageProcessor::SendMessageProcessor(const BrokerConfig& broker, store::MessageStore& store,
-                                           TopicConfigManager& topics)
-    : broker_(broker), store_(store), topics_(topics) {}
+                                           TopicConfigManager& topics, std::function<void()> on_topic_created)
+    : broker_(broker), store_(store), topics_(topics), on_topic_created_(std::move(on_topic_created)) {}
 
 void SendMessageProcessor::Handle(RemotingCommand request, net::Responder responder) {
   auto header = protocol::SendMessageRequestHeader::FromCommand(request);
@@ -60,6 +60,7 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
     if (!created.ok())
       return responder.Send(RemotingCommand::Answer(rc::kSystemError, created.status().ToString()));
     config = *created;
+    if (config && on_topic_created_) on_topic_created_();
   }
   if (!config) {
     return responder.Send(

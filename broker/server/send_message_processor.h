@@ -11,6 +11,8 @@
 //
 // Thread-safety: Handle() may run on many executor threads at once.
 
+#include <functional>
+
 #include "broker/net/connection.h"
 #include "broker/protocol/remoting_command.h"
 #include "broker/server/broker_config.h"
@@ -22,7 +24,10 @@ namespace fmq::server {
 class SendMessageProcessor {
  public:
   // All references are owned by the composition root and outlive the processor.
-  SendMessageProcessor(const BrokerConfig& broker, store::MessageStore& store, TopicConfigManager& topics);
+  // `on_topic_created` (optional) is called after a send auto-created its topic, so the name servers learn of
+  // it at once instead of at the next periodic registration.
+  SendMessageProcessor(const BrokerConfig& broker, store::MessageStore& store, TopicConfigManager& topics,
+                       std::function<void()> on_topic_created = {});
 
   void Handle(protocol::RemotingCommand request, net::Responder responder);
 
@@ -30,6 +35,7 @@ class SendMessageProcessor {
   const BrokerConfig& broker_;
   store::MessageStore& store_;
   TopicConfigManager& topics_;
+  const std::function<void()> on_topic_created_;
 };
 
 }  // namespace fmq::server

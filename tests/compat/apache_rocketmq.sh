@@ -94,7 +94,11 @@ pid_of() {
   [[ -f "$wd/$name.pid" ]] || return 1
   pid=$(cat "$wd/$name.pid")
   [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/cmdline" ]] || return 1
-  tr '\0' '\n' <"/proc/$pid/cmdline" | grep -qxF -- "-Dfmq.workdir=$wd" || return 1
+  # Read the whole command line before matching: `grep -q` in a pipe exits early, tr then dies of SIGPIPE and
+  # pipefail reports a live process as gone.
+  local cmdline
+  cmdline=$(tr '\0' '\n' <"/proc/$pid/cmdline")
+  grep -qxF -- "-Dfmq.workdir=$wd" <<<"$cmdline" || return 1
   echo "$pid"
 }
 

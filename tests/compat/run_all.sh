@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The compat tier (scripts/test.sh): starts `ferrymq standalone` as a real process on free ports and runs every
+# real-client check against it: the Java client 4.9.7, mqadmin 4.9.7, the Go client v2 and ali-ons. Then stops
+# the broker with SIGTERM and requires a clean exit.
+#
+#   tests/compat/run_all.sh <path to ferrymq>
+#
+# Prints "compat: N passed, M failed" last; exit status 0 only when all passed. FMQ_COMPAT_CHECKS picks a subset
+# (default "java mqadmin go node").
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ferrymq=${1:?usage: tests/compat/run_all.sh <path to ferrymq>}
+checks="${FMQ_COMPAT_CHECKS:-java mqadmin go node}"
+work=$(mktemp -d /tmp/fmq-compat-XXXXXX)
+log="$work/standalone.log"
+pid=""
+cleanup() {
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+FMQ_LOG_LEVEL="${FMQ_COMPAT_LOG_LEVEL:-info}" "$ferrymq" standalone -d "$work/data" --namesrv-port 0 --broker-port 0 \
+  >"$log" 2>&1 &
+pid=$!
+deadline=$(($(date +%s) + 60))
+until grep -q "ferrymq standalone: name server" "$log"; do
+  if ! kill -0 "$pid" 2>/dev/null || (($(date +%s) > deadline)); then
+    cat "$log"; echo "compat: 0 passed, 1 failed"; exit 1
+  fi
+  sleep 0.2
+done
+namesrv=$(sed -nE 's/.*name server (127\.0\.0\.1:[0-9]+),.*/\1/p' "$log" | head -1)
+echo "== compat: ferrymq standalone at name server $namesrv"
+
+passed=0
+failed=0
+failures=()
+run_check() {  # run_check <name> <command...>
+  local name=$1; shift
+  local t0=$(date +%s)
+  echo "== compat check $name"
+  if "$@"; then
+    passed=$((passed + 1)); echo "== compat check $name passed in $(( $(date +%s) - t0 ))s"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "== compat check $name FAILED after $(( $(date +%s) - t0 ))s"
+  fi
+}
+for c in $checks; do
+  case "$c" in
+    java) run_check java bash tests/compat/run_java_compat.sh "$namesrv" ;;
+    mqadmin) run_check mqadmin bash tests/compat/run_mqadmin_compat.sh "$namesrv" DefaultCluster broker-a ;;
+    go) run_check go bash tests/compat/run_go_compat.sh "$namesrv" ;;
+    node) run_check node bash tests/compat/run_node_compat.sh "$namesrv" ;;
+    *) echo "unknown compat check '$c'"; failed=$((failed + 1)) ;;
+  esac
+done
+
+# A clean stop: SIGTERM, exit 0, and the store reopens without recovery.
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+pid=""
+if ((status == 0)); then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); failures+=("standalone exit status $status after SIGTERM")
+fi
+if grep -qE " E \[|ERROR" "$log"; then
+  echo "== errors logged by the broker:"; grep -E " E \[|ERROR" "$log" | head -20
+fi
+for f in "${failures[@]}"; do echo "FAILED: compat $f"; done
+echo "compat: $passed passed, $failed failed"
+((failed == 0))
