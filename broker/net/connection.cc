@@ -81,7 +81,9 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
 
 void Connection::Send(RemotingCommand cmd) {
   std::string frame = protocol::EncodeFrame(cmd);
-  asio::post(strand_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
+  // On the connection's own strand (a handler running inline on the I/O thread) this writes at once; from
+  // other threads it is queued to the strand.
+  asio::dispatch(strand_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
     if (self->closed_) return;
     self->write_queue_.push_back(std::move(frame));
     if (!self->writing_) self->WriteMore();

@@ -100,6 +100,10 @@ void RemotingServer::OnRequest(const std::shared_ptr<Connection>& conn, Remoting
     return;
   }
   const int32_t code = cmd.code;
+  if (route->executor == nullptr) {  // registered to run inline on the I/O thread
+    route->handler(std::move(cmd), responder);
+    return;
+  }
   auto task = [handler = route->handler, cmd = std::move(cmd), responder]() mutable {
     handler(std::move(cmd), responder);
   };

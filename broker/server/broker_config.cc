@@ -51,7 +51,7 @@ Status ApplyBrokerProperty(const std::string& key, const std::string& value, Bro
       {"channelExpiredTimeout", num(&c->channel_expired_timeout_ms, 1000, INT32_MAX)},
       {"flushConsumerOffsetInterval", num(&c->flush_consumer_offset_interval_ms, 100, INT32_MAX)},
       {"registerNameServerPeriod", num(&c->register_name_server_period_ms, 1000, 600'000)},
-      {"sendMessageThreadPoolNums", num(&c->send_threads, 1, 256)},
+      {"sendMessageThreadPoolNums", num(&c->send_threads, 0, 256)},
       {"pullMessageThreadPoolNums", num(&c->pull_threads, 1, 256)},
       {"adminBrokerThreadPoolNums", num(&c->admin_threads, 1, 256)},
       {"clientManageThreadPoolNums", num(&c->client_manage_threads, 1, 256)},

@@ -43,7 +43,11 @@ struct BrokerConfig {
   int64_t register_name_server_period_ms = 30'000;   // registerNameServerPeriod
   // Request threads per family (sendMessageThreadPoolNums, pullMessageThreadPoolNums, ...) and their queue
   // limits (sendThreadPoolQueueCapacity, ...): a full queue answers SYSTEM_BUSY instead of piling up.
-  int send_threads = 4;
+  // sendMessageThreadPoolNums: 0 (FerryMQ's default) runs sends on the I/O threads: an append is a copy into
+  // a pre-faulted mapping under the put lock and a flush wait is a callback, so nothing blocks, and skipping
+  // the hand-off to a pool halves the context switches per send. N > 0 uses a pool of N threads (RocketMQ:
+  // 1).
+  int send_threads = 0;
   int pull_threads = 4;
   int admin_threads = 2;
   int client_manage_threads = 2;

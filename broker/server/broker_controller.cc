@@ -182,7 +182,7 @@ Status BrokerController::Start() {
   p.locks = std::make_unique<RebalanceLockManager>(p.clock);
   p.stats = std::make_unique<BrokerStats>(p.clock);
 
-  p.send_exec = std::make_unique<net::BoundedExecutor>("send", p.broker.send_threads,
+  p.send_exec = std::make_unique<net::BoundedExecutor>("send", std::max(1, p.broker.send_threads),
                                                        static_cast<size_t>(p.broker.send_queue_capacity));
   p.pull_exec = std::make_unique<net::BoundedExecutor>("pull", p.broker.pull_threads,
                                                        static_cast<size_t>(p.broker.pull_queue_capacity));
@@ -236,8 +236,9 @@ Status BrokerController::Start() {
     kv["queryThreadPoolQueueHeadWaitTimeMills"] = "0";
     kv["bootTimestamp"] = std::to_string(p.boot_ms);
     const int64_t up = (p.clock.NowMillis() - p.boot_ms) / 1000;
-    kv["runtime"] = "[ " + std::to_string(up / 86400) + " days, " + std::to_string(up / 3600 % 24) + " hours, " +
-                    std::to_string(up / 60 % 60) + " minutes, " + std::to_string(up % 60) + " seconds ]";
+    kv["runtime"] = "[ " + std::to_string(up / 86400) + " days, " + std::to_string(up / 3600 % 24) +
+                    " hours, " + std::to_string(up / 60 % 60) + " minutes, " + std::to_string(up % 60) +
+                    " seconds ]";
     kv["startAcceptSendRequestTimeStamp"] = std::to_string(p.boot_ms);
     kv["brokerActive"] = "true";
     kv["pullParkedRequests"] = std::to_string(p.hold->parked());
@@ -251,7 +252,7 @@ Status BrokerController::Start() {
     };
   };
   for (int32_t c : {code::kSendMessage, code::kSendMessageV2, code::kSendBatchMessage})
-    p.server->Register(c, on(p.send.get()), p.send_exec.get());
+    p.server->Register(c, on(p.send.get()), p.broker.send_threads > 0 ? p.send_exec.get() : nullptr);
   p.server->Register(code::kPullMessage, on(p.pull.get()), p.pull_exec.get());
   for (int32_t c : {code::kQueryConsumerOffset, code::kUpdateConsumerOffset, code::kGetMaxOffset,
                     code::kGetMinOffset, code::kSearchOffsetByTimestamp, code::kGetEarliestMsgStoreTime})

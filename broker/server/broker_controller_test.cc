@@ -356,10 +356,11 @@ TEST_F(BrokerControllerTest, StatsRuntimeInfoAndMessageQueries) {
   auto kv = model::DecodeKvTable(Call(rq::kGetBrokerRuntimeInfo, {}).body);
   ASSERT_TRUE(kv.ok());
   // What mqadmin clusterList and brokerStatus read.
-  for (const char* key : {"putTps", "getTransferedTps", "brokerVersionDesc", "msgPutTotalTodayNow",
-                          "msgGetTotalTodayNow", "msgPutTotalTodayMorning", "msgPutTotalYesterdayMorning",
-                          "commitLogMaxOffset", "earliestMessageTimeStamp", "commitLogDiskRatio",
-                          "sendThreadPoolQueueSize", "pullThreadPoolQueueSize", "pageCacheLockTimeMills", "runtime"}) {
+  for (const char* key :
+       {"putTps", "getTransferedTps", "brokerVersionDesc", "msgPutTotalTodayNow", "msgGetTotalTodayNow",
+        "msgPutTotalTodayMorning", "msgPutTotalYesterdayMorning", "commitLogMaxOffset",
+        "earliestMessageTimeStamp", "commitLogDiskRatio", "sendThreadPoolQueueSize",
+        "pullThreadPoolQueueSize", "pageCacheLockTimeMills", "runtime"}) {
     EXPECT_TRUE(kv->count(key)) << key;
   }
   EXPECT_EQ(kv->at("msgPutTotalTodayNow"), "1");

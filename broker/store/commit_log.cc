@@ -248,8 +248,8 @@ WriteMode WriteModeFor(const MessageStoreConfig& c) {
   return c.flush_disk_type == FlushDiskType::kSync ? WriteMode::kPositional : WriteMode::kMapped;
 }
 WarmMode WarmFor(const MessageStoreConfig& c) {
-  if (!c.warm_mapped_file_enable) return WarmMode::kNone;
-  return c.flush_disk_type == FlushDiskType::kSync ? WarmMode::kPrewrite : WarmMode::kTouch;
+  if (c.flush_disk_type == FlushDiskType::kSync) return WarmMode::kPrewrite;
+  return c.warm_mapped_file_enable ? WarmMode::kTouch : WarmMode::kNone;
 }
 }  // namespace
 

@@ -133,6 +133,11 @@ Status MessageStore::Open() {
   FMQ_RETURN_IF_ERROR(Recover(plan));
 
   FMQ_RETURN_IF_ERROR(commit_log_->Start());
+  // The segment the next append goes to exists before the first put: creating (and warming) a 1 GiB file
+  // inside a client's send would take seconds. The allocator then prepares the one after it in the
+  // background.
+  if (auto seg = commit_log_->queue().LastOrCreate(commit_log_->MaxOffset().value()); !seg.ok())
+    return seg.status();
   RunRetention();  // learn the disk state before the first put
   if (options_.background_services) {
     services_.push_back(std::make_unique<ServiceLoop>("fmq-reput", std::chrono::milliseconds(1), [this] {
