@@ -76,8 +76,8 @@ measure() {
   # The Producer prints a line every 10 s; steady state: drop the first.
   local tps rt maxrt
   tps=$(grep -oE 'Send TPS: *[0-9]+' "$work/$name-apache-producer.log" | awk '{print $NF}' | tail -n +2 | median)
-  rt=$(grep -oE 'Average RT\(ms\): *[0-9.]+' "$work/$name-apache-producer.log" | awk '{print $NF}' | tail -n +2 | median)
-  maxrt=$(grep -oE 'Max RT\(ms\): *[0-9]+' "$work/$name-apache-producer.log" | awk '{print $NF}' | sort -n | tail -1)
+  rt=$(grep -oE 'Average RT(\(ms\))?: *[0-9.]+' "$work/$name-apache-producer.log" | awk '{print $NF}' | tail -n +2 | median)
+  maxrt=$(grep -oE 'Max RT(\(ms\))?: *[0-9]+' "$work/$name-apache-producer.log" | awk '{print $NF}' | sort -n | tail -1)
   say "$name: Apache Producer median TPS ${tps:-0}, median average RT ${rt:-0} ms, max RT ${maxrt:-0} ms"
   say "$name: ferrymq-bench consume, a new group catching up (${SECS}s)"
   "$BENCH" consume -n "$NS" -t "$TOPIC" -g "catchup_$name" -c 1 --threads 4 -d "$SECS" >"$work/$name-consume.log" 2>&1 || true

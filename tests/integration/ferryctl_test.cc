@@ -45,7 +45,9 @@ class FerryctlProcessTest : public ::testing::Test {
     dir_ = tmpl;
     // 64 MiB segments: a fresh 1 GiB commit-log segment takes seconds to pre-allocate and warm on a small VM,
     // and the first send would wait for it.
-    std::ofstream(dir_ + "/broker.conf") << "mappedFileSizeCommitLog=67108864\n";
+    // autoCreateTopicEnable=false as in production: topics must be created, and a send to an unknown one
+    // fails on the client side.
+    std::ofstream(dir_ + "/broker.conf") << "mappedFileSizeCommitLog=67108864\nautoCreateTopicEnable=false\n";
     broker_ = testing_process::Spawn(FMQ_FERRYMQ_BIN, {"standalone", "-d", dir_, "--namesrv-port", "0",
                                                        "--broker-port", "0", "-c", dir_ + "/broker.conf"});
     const std::string out = testing_process::ReadUntil(broker_.out, "ferrymq standalone: name server");
@@ -80,27 +82,31 @@ TEST_F(FerryctlProcessTest, SendsAndConsumesRoundTrip) {
   ASSERT_EQ(created.code, 0) << created.text;
   EXPECT_NE(created.text.find("created with 4 queues"), std::string::npos) << created.text;
 
-  auto sent = Ferryctl(namesrv_, {"send", "Orders", "order payload", "--tag", "paid", "--key", "order-7", "--count", "3"});
+  auto sent = Ferryctl(
+      namesrv_, {"send", "Orders", "order payload", "--tag", "paid", "--key", "order-7", "--count", "3"});
   ASSERT_EQ(sent.code, 0) << sent.text;
-  static const std::regex kSent(R"(msgId=([0-9A-F]{32}) offsetMsgId=([0-9A-F]{32}) queue=broker-a:(\d) offset=(\d+) status=SEND_OK)");
+  static const std::regex kSent(
+      R"(msgId=([0-9A-F]{32}) offsetMsgId=([0-9A-F]{32}) queue=broker-a:(\d) offset=(\d+) status=SEND_OK)");
   std::set<std::string> ids;
   std::string an_offset_id;
-  for (auto it = std::sregex_iterator(sent.text.begin(), sent.text.end(), kSent); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(sent.text.begin(), sent.text.end(), kSent);
+       it != std::sregex_iterator(); ++it) {
     ids.insert((*it)[1]);
     an_offset_id = (*it)[2];
   }
   ASSERT_EQ(ids.size(), 3u) << sent.text;
 
   // Without a group: every queue from the start, nothing committed.
-  auto consumed = Ferryctl(namesrv_, {"consume", "Orders", "--from-beginning", "--count", "3", "--timeout", "30"});
+  auto consumed =
+      Ferryctl(namesrv_, {"consume", "Orders", "--from-beginning", "--count", "3", "--timeout", "30"});
   ASSERT_EQ(consumed.code, 0) << consumed.text;
   for (const auto& id : ids) EXPECT_NE(consumed.text.find("msgId=" + id), std::string::npos) << consumed.text;
   EXPECT_NE(consumed.text.find("tags=paid keys=order-7"), std::string::npos) << consumed.text;
   EXPECT_NE(consumed.text.find("body=order payload"), std::string::npos) << consumed.text;
 
   // In a group: the same three messages, then the group's offsets are committed (no lag left).
-  auto grouped = Ferryctl(namesrv_, {"consume", "Orders", "--group", "billing", "--from-beginning", "--count", "3",
-                                     "--timeout", "60"});
+  auto grouped = Ferryctl(namesrv_, {"consume", "Orders", "--group", "billing", "--from-beginning", "--count",
+                                     "3", "--timeout", "60"});
   ASSERT_EQ(grouped.code, 0) << grouped.text;
   for (const auto& id : ids) EXPECT_NE(grouped.text.find("msgId=" + id), std::string::npos) << grouped.text;
   auto progress = Ferryctl(namesrv_, {"group", "progress", "billing"});
@@ -118,6 +124,10 @@ TEST_F(FerryctlProcessTest, ReportsFailuresWithExitCodes) {
   EXPECT_EQ(route.code, 1) << route.text;
   EXPECT_NE(route.text.find("No topic route info"), std::string::npos) << route.text;
   EXPECT_EQ(Ferryctl(namesrv_, {"topic"}).code, 2);
+  // A topic that does not exist, with auto-creation off: the client's own "No route info" error.
+  auto send = Ferryctl(namesrv_, {"send", "NoSuchTopic", "hello"});
+  EXPECT_EQ(send.code, 1) << send.text;
+  EXPECT_NE(send.text.find("No route info of this topic: NoSuchTopic"), std::string::npos) << send.text;
   auto unreachable = Ferryctl("127.0.0.1:1", {"topic", "list"});
   EXPECT_EQ(unreachable.code, 1) << unreachable.text;
 }
