@@ -8,8 +8,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/integration/process_util.h"
@@ -51,10 +51,9 @@ class FerryctlProcessTest : public ::testing::Test {
     broker_ = testing_process::Spawn(FMQ_FERRYMQ_BIN, {"standalone", "-d", dir_, "--namesrv-port", "0",
                                                        "--broker-port", "0", "-c", dir_ + "/broker.conf"});
     const std::string out = testing_process::ReadUntil(broker_.out, "ferrymq standalone: name server");
-    std::smatch m;
-    static const std::regex kBanner(R"(name server (127\.0\.0\.1:\d+), broker 127\.0\.0\.1:\d+)");
-    ASSERT_TRUE(std::regex_search(out, m, kBanner)) << out;
-    namesrv_ = m[1];
+    int ns_port = 0, broker_port = 0;
+    ASSERT_TRUE(testing_process::ParseStandaloneBanner(out, &ns_port, &broker_port)) << out;
+    namesrv_ = "127.0.0.1:" + std::to_string(ns_port);
     // Keep reading the broker's output so its logging can never block on a full pipe.
     drain_ = std::thread([fd = broker_.out] {
       char buf[4096];
@@ -85,14 +84,27 @@ TEST_F(FerryctlProcessTest, SendsAndConsumesRoundTrip) {
   auto sent = Ferryctl(
       namesrv_, {"send", "Orders", "order payload", "--tag", "paid", "--key", "order-7", "--count", "3"});
   ASSERT_EQ(sent.code, 0) << sent.text;
-  static const std::regex kSent(
-      R"(msgId=([0-9A-F]{32}) offsetMsgId=([0-9A-F]{32}) queue=broker-a:(\d) offset=(\d+) status=SEND_OK)");
+  // Lines like "msgId=<32 hex> offsetMsgId=<32 hex> queue=broker-a:N offset=N status=SEND_OK".
   std::set<std::string> ids;
   std::string an_offset_id;
-  for (auto it = std::sregex_iterator(sent.text.begin(), sent.text.end(), kSent);
-       it != std::sregex_iterator(); ++it) {
-    ids.insert((*it)[1]);
-    an_offset_id = (*it)[2];
+  auto field = [](const std::string& line, const std::string& key) {
+    auto at = line.find(" " + key + "=");
+    if (at == std::string::npos && line.rfind(key + "=", 0) == 0)
+      at = static_cast<size_t>(-1);
+    else if (at == std::string::npos)
+      return std::string();
+    const size_t start = at + 1 + key.size() + 1;
+    return line.substr(start, line.find(' ', start) - start);
+  };
+  std::istringstream lines(sent.text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("status=SEND_OK") == std::string::npos) continue;
+    const std::string id = field(line, "msgId"), offset_id = field(line, "offsetMsgId");
+    EXPECT_EQ(id.size(), 32u) << line;
+    EXPECT_EQ(offset_id.size(), 32u) << line;
+    EXPECT_NE(line.find("queue=broker-a:"), std::string::npos) << line;
+    ids.insert(id);
+    an_offset_id = offset_id;
   }
   ASSERT_EQ(ids.size(), 3u) << sent.text;
 

@@ -60,6 +60,23 @@ inline std::string ReadUntil(int fd, const std::string& needle) {
   return got;
 }
 
+// Reads the ports from `ferrymq standalone`'s banner ("name server 127.0.0.1:N, broker 127.0.0.1:M"). (No
+// std::regex: GCC 12 warns inside it under -O1 sanitizer builds.)
+inline bool ParseStandaloneBanner(const std::string& out, int* namesrv_port, int* broker_port) {
+  const std::string ns = "name server 127.0.0.1:", br = ", broker 127.0.0.1:";
+  auto a = out.find(ns);
+  if (a == std::string::npos) return false;
+  auto b = out.find(br, a);
+  if (b == std::string::npos) return false;
+  try {
+    *namesrv_port = std::stoi(out.substr(a + ns.size()));
+    *broker_port = std::stoi(out.substr(b + br.size()));
+  } catch (const std::exception&) {
+    return false;
+  }
+  return *namesrv_port > 0 && *broker_port > 0;
+}
+
 inline int WaitExit(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);

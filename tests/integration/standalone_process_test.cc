@@ -11,7 +11,6 @@
 #include <fstream>
 #include <map>
 #include <random>
-#include <regex>
 #include <thread>
 
 #include "broker/base/coding.h"
@@ -39,10 +38,9 @@ struct Ports {
 // Waits for the standalone banner and reads the ports from it.
 Ports ReadPorts(const Child& c, std::string* out) {
   *out = testing_process::ReadUntil(c.out, "ferrymq standalone: name server");
-  std::smatch m;
-  static const std::regex kBanner(R"(name server 127\.0\.0\.1:(\d+), broker 127\.0\.0\.1:(\d+))");
-  if (!std::regex_search(*out, m, kBanner)) return {};
-  return {std::stoi(m[1]), std::stoi(m[2])};
+  Ports p;
+  if (!testing_process::ParseStandaloneBanner(*out, &p.namesrv, &p.broker)) return {};
+  return p;
 }
 
 class StandaloneProcessTest : public ::testing::Test {
