@@ -246,7 +246,7 @@ Status BrokerController::Start() {
   };
   p.admin = std::make_unique<AdminProcessor>(std::move(deps));
 
-  auto on = [&p](auto* processor) {
+  auto on = [](auto* processor) {
     return [processor](RemotingCommand req, net::Responder r) {
       processor->Handle(std::move(req), std::move(r));
     };

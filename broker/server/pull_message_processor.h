@@ -15,7 +15,7 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <tuple>
+#include <string_view>
 #include <vector>
 
 #include "broker/base/clock.h"
@@ -88,7 +88,8 @@ class PullRequestHoldService : public ServiceThread {
     using is_transparent = void;
     template <typename A, typename B>
     bool operator()(const A& a, const B& b) const {
-      return std::tie(a.first, a.second) < std::tie(b.first, b.second);
+      const std::string_view at(a.first), bt(b.first);
+      return at != bt ? at < bt : a.second < b.second;
     }
   };
   // Takes the requests of `queue` that `ready` accepts out of the table.

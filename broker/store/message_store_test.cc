@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <set>
 
 #include "broker/base/coding.h"
@@ -334,6 +336,12 @@ TEST_F(MessageStoreTest, SyncFlushReportsAFailedSyncToTheWaiter) {
   cfg.flush_disk_type = FlushDiskType::kSync;
   MessageStore store(cfg, faulty, clock_, StoreOptions{.background_services = false});
   ASSERT_TRUE(store.Open().ok());
+  // Open created the first segment and the allocator is preparing the next one: let it finish, so the
+  // injected failures hit the append's sync and not the pre-allocation.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (store.TEST_commit_log().AllocatorBusy() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_FALSE(store.TEST_commit_log().AllocatorBusy());
   faulty.FailNext(io::FsOp::kSync, Status::IOError("injected EIO"), 1000);  // SYNC_FLUSH syncs with fdatasync
   faulty.FailNext(io::FsOp::kMapSync, Status::IOError("injected EIO"), 1000);
   auto r = store.PutMessage(Message("T", 0, "x"));
