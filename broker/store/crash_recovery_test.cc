@@ -319,7 +319,10 @@ TEST(CrashRecoveryTest, WithTheIndexDisabledACrashReplaysFromTheCheckpointNotThe
   ASSERT_NE(store, nullptr);
   EXPECT_TRUE(store->recovery_info().abnormal);
   EXPECT_GT(store->recovery_info().scan_safe_point, 0) << "a crash must not force a scan of the whole log";
-  EXPECT_EQ(store->MaxOffsetInQueue("T", QueueId(0)).value(), 300);
+  // Everything flushed before the crash is back; the 5 unflushed tail appends may or may not be (the commit
+  // log's flush thread can write them before the crash point, more often under TSan).
+  EXPECT_GE(store->MaxOffsetInQueue("T", QueueId(0)).value(), 300);
+  EXPECT_LE(store->MaxOffsetInQueue("T", QueueId(0)).value(), 305);
 }
 
 }  // namespace
