@@ -103,17 +103,10 @@ class BrokerControllerTest : public ::testing::Test {
 
   RemotingCommand Send(const std::string& topic, int queue, const std::string& body,
                        const std::string& tags = "", const std::string& keys = "") {
-    protocol::SendMessageRequestHeader h;
-    h.producer_group = "pg";
-    h.topic = topic;
-    h.default_topic = "TBW102";
-    h.default_topic_queue_nums = 4;
-    h.queue_id = queue;
-    h.born_timestamp = 1;
     std::map<std::string, std::string> props;
     if (!tags.empty()) props["TAGS"] = tags;
     if (!keys.empty()) props["KEYS"] = keys;
-    h.properties = model::EncodeProperties(props);
+    protocol::SendMessageRequestHeader h = testing::SendHeader(topic, queue, props);
     std::map<std::string, std::string> ext;
     protocol::SendMessageRequestHeader::V1().Encode(h, &ext);
     return Call(rq::kSendMessage, ext, body);

@@ -61,15 +61,7 @@ class SendMessageProcessorTest : public ::testing::Test {
   }
 
   static protocol::SendMessageRequestHeader Header(const std::string& topic, int queue = 0) {
-    protocol::SendMessageRequestHeader h;
-    h.producer_group = "pg";
-    h.topic = topic;
-    h.default_topic = "TBW102";
-    h.default_topic_queue_nums = 4;
-    h.queue_id = queue;
-    h.born_timestamp = 1700000000000;
-    h.properties = model::EncodeProperties({{"TAGS", "TagA"}, {"KEYS", "order-1"}, {"UNIQ_KEY", "U1"}});
-    return h;
+    return testing::SendHeader(topic, queue, {{"TAGS", "TagA"}, {"KEYS", "order-1"}, {"UNIQ_KEY", "U1"}});
   }
 
   BrokerConfig broker_;

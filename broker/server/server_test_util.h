@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "broker/model/message.h"
 #include "broker/net/remoting_client.h"
+#include "broker/protocol/headers.h"
 #include "broker/store/store_config.h"
 
 namespace fmq::server::testing {
@@ -20,6 +22,20 @@ inline store::MessageStoreConfig TestStoreConfig(const std::string& cluster, con
   sc.max_hash_slot_num = 100;
   sc.max_index_num = 400;
   return sc;
+}
+
+// A SEND_MESSAGE header as the Java client fills it: producer group "pg", TBW102 as the template topic.
+inline protocol::SendMessageRequestHeader SendHeader(const std::string& topic, int queue,
+                                                     const std::map<std::string, std::string>& props) {
+  protocol::SendMessageRequestHeader h;
+  h.producer_group = "pg";
+  h.topic = topic;
+  h.default_topic = "TBW102";
+  h.default_topic_queue_nums = 4;
+  h.queue_id = queue;
+  h.born_timestamp = 1700000000000;
+  h.properties = model::EncodeProperties(props);
+  return h;
 }
 
 inline protocol::RemotingCommand Call(net::RemotingClient& client, const std::string& addr, int32_t code,
