@@ -16,15 +16,15 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <random>
-#include <condition_variable>
 #include <string>
 #include <thread>
 #include <vector>
@@ -178,7 +178,8 @@ class Reporter {
     uint64_t last_errors = 0;
     for (int64_t sec = 1; sec <= duration_s && !g_stop.load(); ++sec) {
       next += std::chrono::seconds(1);
-      while (Clock::now() < next && !g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      while (Clock::now() < next && !g_stop.load())
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
       Histogram interval;
       hist_->DrainInto(&interval);
       total_.Merge(interval);
@@ -358,9 +359,9 @@ int Consume(const Config& c) {
     auto consumer = std::make_unique<fmq::client::PushConsumer>(pc);
     consumer->Subscribe(c.topic, c.tag.empty() ? "*" : c.tag);
     consumer->SetListener([&hist](const std::vector<fmq::client::MessageExt>& msgs) {
-      const int64_t now_ms =
-          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-              .count();
+      const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
       for (const auto& m : msgs) hist.Record((now_ms - m.born_timestamp) * 1000);
       return fmq::client::ConsumeStatus::kSuccess;
     });

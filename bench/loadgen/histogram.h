@@ -16,7 +16,7 @@
 
 namespace fmq::bench {
 
-inline constexpr int kSubBucketBits = 7;                      // 128 exact values
+inline constexpr int kSubBucketBits = 7;  // 128 exact values
 inline constexpr int64_t kSubBucketCount = 1 << kSubBucketBits;
 inline constexpr int64_t kHalfSubBucketCount = kSubBucketCount / 2;
 inline constexpr int kMaxValueBits = 40;

@@ -24,7 +24,8 @@
 
 namespace fmq::cli {
 
-const char* const kFerryctlUsage = R"(usage: ferryctl [-n host:port[;host:port]] [-o text|json] <command> [args]
+const char* const kFerryctlUsage =
+    R"(usage: ferryctl [-n host:port[;host:port]] [-o text|json] <command> [args]
 
 commands:
   cluster list                                     brokers of every cluster
@@ -68,8 +69,8 @@ struct UsageError {
 
 const std::map<std::string, std::string>& ValueOptions() {
   static const std::map<std::string, std::string> m = {
-      {"-n", "namesrv"},    {"--namesrv", "namesrv"}, {"-o", "output"},    {"--output", "output"},
-      {"-c", "cluster"},    {"--cluster", "cluster"}, {"-q", "queues"},    {"--queues", "queues"},
+      {"-n", "namesrv"},    {"--namesrv", "namesrv"}, {"-o", "output"},     {"--output", "output"},
+      {"-c", "cluster"},    {"--cluster", "cluster"}, {"-q", "queues"},     {"--queues", "queues"},
       {"--tag", "tag"},     {"--key", "key"},         {"--count", "count"}, {"-g", "group"},
       {"--group", "group"}, {"--timeout", "timeout"},
   };
@@ -192,14 +193,15 @@ json MessageJson(const client::MessageExt& m) {
 
 std::string MessageLine(const client::MessageExt& m) {
   return "topic=" + m.topic + " queue=" + m.broker_name + ":" + std::to_string(m.queue_id) +
-         " offset=" + std::to_string(m.queue_offset) + " msgId=" + m.msg_id + " offsetMsgId=" + m.offset_msg_id +
-         " tags=" + m.tags + " keys=" + m.keys + " storeTime=" + TimeText(m.store_timestamp) +
-         " body=" + Printable(m.body);
+         " offset=" + std::to_string(m.queue_offset) + " msgId=" + m.msg_id +
+         " offsetMsgId=" + m.offset_msg_id + " tags=" + m.tags + " keys=" + m.keys +
+         " storeTime=" + TimeText(m.store_timestamp) + " body=" + Printable(m.body);
 }
 
 class Ferryctl {
  public:
-  Ferryctl(Args args, std::string env_namesrv, std::ostream& out, std::ostream& err, const std::atomic<bool>* stop)
+  Ferryctl(Args args, std::string env_namesrv, std::ostream& out, std::ostream& err,
+           const std::atomic<bool>* stop)
       : a_(std::move(args)), out_(out), err_(err), stop_(stop) {
     std::string ns = a_.Opt("namesrv");
     if (ns.empty()) ns = env_namesrv;
@@ -232,8 +234,9 @@ class Ferryctl {
  private:
   void Expect(size_t n) {
     if (a_.positional.size() != n) {
-      throw UsageError{std::string(a_.positional.size() < n ? "missing" : "unexpected") + " argument(s) for '" +
-                       a_.positional[0] + (a_.positional.size() > 1 ? " " + a_.positional[1] : "") + "'"};
+      throw UsageError{std::string(a_.positional.size() < n ? "missing" : "unexpected") +
+                       " argument(s) for '" + a_.positional[0] +
+                       (a_.positional.size() > 1 ? " " + a_.positional[1] : "") + "'"};
     }
   }
 
@@ -264,7 +267,10 @@ class Ferryctl {
           auto rt = (*admin)->BrokerRuntimeInfo(addr);
           if (rt.ok() && rt->count("brokerVersionDesc")) version = rt->at("brokerVersionDesc");
           rows.push_back({cluster, name, std::to_string(id), addr, version});
-          arr.push_back({{"cluster", cluster}, {"brokerName", name}, {"brokerId", id}, {"address", addr},
+          arr.push_back({{"cluster", cluster},
+                         {"brokerName", name},
+                         {"brokerId", id},
+                         {"address", addr},
                          {"version", version}});
         }
       }
@@ -281,7 +287,8 @@ class Ferryctl {
     if (a_.Has("cluster")) return a_.Opt("cluster");
     FMQ_ASSIGN_OR_RETURN(auto info, admin.GetClusterInfo());
     if (info.cluster_addr_table.size() == 1) return info.cluster_addr_table.begin()->first;
-    if (info.cluster_addr_table.empty()) return Status::NotFound("the name server knows no cluster (no broker registered)");
+    if (info.cluster_addr_table.empty())
+      return Status::NotFound("the name server knows no cluster (no broker registered)");
     return Status::InvalidArgument("several clusters exist; choose one with -c");
   }
 
@@ -296,7 +303,8 @@ class Ferryctl {
     auto masters = (*admin)->CreateTopic(topic, *cluster, o);
     if (!masters.ok()) return Fail(masters.status());
     if (json_) {
-      out_ << json{{"topic", topic}, {"cluster", *cluster}, {"queues", queues}, {"brokers", *masters}}.dump() << "\n";
+      out_ << json{{"topic", topic}, {"cluster", *cluster}, {"queues", queues}, {"brokers", *masters}}.dump()
+           << "\n";
     } else {
       out_ << "topic " << topic << " created with " << queues << " queues on " << masters->size()
            << " master(s) of cluster " << *cluster << ":";
@@ -330,14 +338,17 @@ class Ferryctl {
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& b : route->broker_datas) {
-      for (const auto& [id, addr] : b.broker_addrs) rows.push_back({b.cluster, b.broker_name, std::to_string(id), addr});
+      for (const auto& [id, addr] : b.broker_addrs)
+        rows.push_back({b.cluster, b.broker_name, std::to_string(id), addr});
     }
     PrintTable(out_, {"CLUSTER", "BROKER", "ID", "ADDRESS"}, rows);
     out_ << "\n";
     rows.clear();
     for (const auto& q : route->queue_datas) {
-      std::string perm = std::string(q.perm & model::perm::kRead ? "R" : "-") + (q.perm & model::perm::kWrite ? "W" : "-");
-      rows.push_back({q.broker_name, std::to_string(q.read_queue_nums), std::to_string(q.write_queue_nums), perm});
+      std::string perm =
+          std::string(q.perm & model::perm::kRead ? "R" : "-") + (q.perm & model::perm::kWrite ? "W" : "-");
+      rows.push_back(
+          {q.broker_name, std::to_string(q.read_queue_nums), std::to_string(q.write_queue_nums), perm});
     }
     PrintTable(out_, {"BROKER", "READ_QUEUES", "WRITE_QUEUES", "PERM"}, rows);
     return kExitOk;
@@ -355,8 +366,11 @@ class Ferryctl {
       total += o.max_offset - o.min_offset;
       rows.push_back({mq.broker_name, std::to_string(mq.queue_id), std::to_string(o.min_offset),
                       std::to_string(o.max_offset), TimeText(o.last_update_timestamp)});
-      arr.push_back({{"brokerName", mq.broker_name}, {"queueId", mq.queue_id}, {"minOffset", o.min_offset},
-                     {"maxOffset", o.max_offset}, {"lastUpdateTimestamp", o.last_update_timestamp}});
+      arr.push_back({{"brokerName", mq.broker_name},
+                     {"queueId", mq.queue_id},
+                     {"minOffset", o.min_offset},
+                     {"maxOffset", o.max_offset},
+                     {"lastUpdateTimestamp", o.last_update_timestamp}});
     }
     if (json_) {
       out_ << arr.dump() << "\n";
@@ -406,20 +420,29 @@ class Ferryctl {
       rows.push_back({mq.topic, mq.broker_name, std::to_string(mq.queue_id), std::to_string(o.broker_offset),
                       std::to_string(o.consumer_offset), std::to_string(o.broker_offset - o.consumer_offset),
                       TimeText(o.last_timestamp)});
-      arr.push_back({{"topic", mq.topic}, {"brokerName", mq.broker_name}, {"queueId", mq.queue_id},
-                     {"brokerOffset", o.broker_offset}, {"consumerOffset", o.consumer_offset},
-                     {"diff", o.broker_offset - o.consumer_offset}, {"lastTimestamp", o.last_timestamp}});
+      arr.push_back({{"topic", mq.topic},
+                     {"brokerName", mq.broker_name},
+                     {"queueId", mq.queue_id},
+                     {"brokerOffset", o.broker_offset},
+                     {"consumerOffset", o.consumer_offset},
+                     {"diff", o.broker_offset - o.consumer_offset},
+                     {"lastTimestamp", o.last_timestamp}});
     }
     const int64_t diff = client::TotalDiff(*stats);
     if (json_) {
-      out_ << json{{"group", group}, {"queues", arr}, {"diffTotal", diff}, {"consumeTps", stats->consume_tps},
+      out_ << json{{"group", group},
+                   {"queues", arr},
+                   {"diffTotal", diff},
+                   {"consumeTps", stats->consume_tps},
                    {"clients", clients}}
                   .dump()
            << "\n";
     } else {
-      PrintTable(out_, {"TOPIC", "BROKER", "QUEUE", "BROKER_OFFSET", "CONSUMER_OFFSET", "DIFF", "LAST_CONSUMED"}, rows);
-      out_ << "diff total: " << diff << "  consume TPS: " << stats->consume_tps << "  online clients: " << clients
-           << "\n";
+      PrintTable(out_,
+                 {"TOPIC", "BROKER", "QUEUE", "BROKER_OFFSET", "CONSUMER_OFFSET", "DIFF", "LAST_CONSUMED"},
+                 rows);
+      out_ << "diff total: " << diff << "  consume TPS: " << stats->consume_tps
+           << "  online clients: " << clients << "\n";
     }
     return kExitOk;
   }
@@ -445,16 +468,19 @@ class Ferryctl {
         return Fail(r.status());
       }
       if (json_) {
-        out_ << json{{"msgId", r->msg_id},        {"offsetMsgId", r->offset_msg_id},
-                     {"topic", r->queue.topic},   {"brokerName", r->queue.broker_name},
-                     {"queueId", r->queue.queue_id}, {"queueOffset", r->queue_offset},
+        out_ << json{{"msgId", r->msg_id},
+                     {"offsetMsgId", r->offset_msg_id},
+                     {"topic", r->queue.topic},
+                     {"brokerName", r->queue.broker_name},
+                     {"queueId", r->queue.queue_id},
+                     {"queueOffset", r->queue_offset},
                      {"status", client::SendStatusName(r->status)}}
                     .dump()
              << "\n";
       } else {
-        out_ << "msgId=" << r->msg_id << " offsetMsgId=" << r->offset_msg_id << " queue=" << r->queue.broker_name
-             << ":" << r->queue.queue_id << " offset=" << r->queue_offset << " status="
-             << client::SendStatusName(r->status) << "\n";
+        out_ << "msgId=" << r->msg_id << " offsetMsgId=" << r->offset_msg_id
+             << " queue=" << r->queue.broker_name << ":" << r->queue.queue_id << " offset=" << r->queue_offset
+             << " status=" << client::SendStatusName(r->status) << "\n";
       }
       out_.flush();
     }
@@ -485,7 +511,8 @@ class Ferryctl {
     const auto deadline = timeout > 0 ? std::chrono::steady_clock::now() + std::chrono::seconds(timeout)
                                       : std::chrono::steady_clock::time_point::max();
     const std::string expr = a_.Opt("tag", "*");
-    int rc = a_.Has("group") ? ConsumeInGroup(topic, expr, count, deadline) : ConsumeAlone(topic, expr, count, deadline);
+    int rc = a_.Has("group") ? ConsumeInGroup(topic, expr, count, deadline)
+                             : ConsumeAlone(topic, expr, count, deadline);
     if (rc != kExitOk) return rc;
     if (!json_) {
       MutexLock lock(&print_mu_);

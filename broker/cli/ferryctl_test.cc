@@ -58,7 +58,8 @@ class FerryctlTest : public ::testing::Test {
     m.physical_offset = PhysicalOffset(offset * 100);
     m.born_host = model::HostAddress::V4(10, 0, 0, 1, 1);
     m.store_host = model::HostAddress::V4(127, 0, 0, 1, broker_.port());
-    m.properties = model::EncodeProperties({{"TAGS", "tg"}, {"KEYS", "k"}, {"UNIQ_KEY", "ID" + std::to_string(offset)}});
+    m.properties =
+        model::EncodeProperties({{"TAGS", "tg"}, {"KEYS", "k"}, {"UNIQ_KEY", "ID" + std::to_string(offset)}});
     m.body = body;
     std::string out;
     model::EncodeStoredMessage(m, true, &out);
@@ -82,7 +83,10 @@ TEST_F(FerryctlTest, UsageErrorsExitWithTwo) {
 
 TEST_F(FerryctlTest, SendPrintsMsgIdQueueAndOffset) {
   broker_.On(rq::kSendMessageV2, [](const RemotingCommand& req) {
-    return Reply(rc::kSuccess, "", {{"msgId", "7F00000100002A9F0000000000000064"}, {"queueId", req.ext_fields.at("e")}, {"queueOffset", "41"}});
+    return Reply(rc::kSuccess, "",
+                 {{"msgId", "7F00000100002A9F0000000000000064"},
+                  {"queueId", req.ext_fields.at("e")},
+                  {"queueOffset", "41"}});
   });
   auto r = Ctl({"send", "T", "hello", "--tag", "TagA", "--key", "order-1", "--count", "2"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
@@ -123,14 +127,20 @@ TEST_F(FerryctlTest, TopicCreateUsesTheOnlyClusterAndQueueCount) {
 }
 
 TEST_F(FerryctlTest, ConsumeWithoutGroupReadsFromTheEndAndStopsAfterCount) {
-  broker_.On(rq::kGetMaxOffset, [](const RemotingCommand&) { return Reply(rc::kSuccess, "", {{"offset", "5"}}); });
+  broker_.On(rq::kGetMaxOffset, [](const RemotingCommand&) {
+    return Reply(rc::kSuccess, "", {{"offset", "5"}});
+  });
   broker_.On(rq::kPullMessage, [this](const RemotingCommand& req) {
     if (req.ext_fields.at("queueId") == "1" && req.ext_fields.at("queueOffset") == "5") {
-      return Reply(rc::kSuccess, Record(5, "first") + Record(6, "second"),
-                   {{"suggestWhichBrokerId", "0"}, {"nextBeginOffset", "7"}, {"minOffset", "0"}, {"maxOffset", "7"}});
+      return Reply(
+          rc::kSuccess, Record(5, "first") + Record(6, "second"),
+          {{"suggestWhichBrokerId", "0"}, {"nextBeginOffset", "7"}, {"minOffset", "0"}, {"maxOffset", "7"}});
     }
-    return Reply(rc::kPullNotFound, "", {{"suggestWhichBrokerId", "0"}, {"nextBeginOffset", req.ext_fields.at("queueOffset")},
-                                          {"minOffset", "0"}, {"maxOffset", "7"}});
+    return Reply(rc::kPullNotFound, "",
+                 {{"suggestWhichBrokerId", "0"},
+                  {"nextBeginOffset", req.ext_fields.at("queueOffset")},
+                  {"minOffset", "0"},
+                  {"maxOffset", "7"}});
   });
   auto r = Ctl({"consume", "T", "--count", "2", "--timeout", "20"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
@@ -161,8 +171,9 @@ TEST_F(FerryctlTest, ConsumeInAGroupCommitsOnlyWhatItPrinted) {
   broker_.On(rq::kPullMessage, [this](const RemotingCommand& req) {
     if (req.ext_fields.at("topic") == "T" && req.ext_fields.at("queueId") == "1" &&
         req.ext_fields.at("queueOffset") == "0") {
-      return Reply(rc::kSuccess, Record(0, "first") + Record(1, "second"),
-                   {{"suggestWhichBrokerId", "0"}, {"nextBeginOffset", "2"}, {"minOffset", "0"}, {"maxOffset", "2"}});
+      return Reply(
+          rc::kSuccess, Record(0, "first") + Record(1, "second"),
+          {{"suggestWhichBrokerId", "0"}, {"nextBeginOffset", "2"}, {"minOffset", "0"}, {"maxOffset", "2"}});
     }
     return Reply(client::testing::kNoAnswer);  // long polling
   });
@@ -182,7 +193,8 @@ TEST_F(FerryctlTest, ConsumeInAGroupCommitsOnlyWhatItPrinted) {
 TEST_F(FerryctlTest, MessageGetAsJson) {
   const std::string rec = Record(3, "payload");
   broker_.On(rq::kViewMessageById, [rec](const RemotingCommand&) { return Reply(rc::kSuccess, rec); });
-  const std::string id = model::CreateOffsetMessageId(model::HostAddress::V4(127, 0, 0, 1, broker_.port()), PhysicalOffset(300));
+  const std::string id =
+      model::CreateOffsetMessageId(model::HostAddress::V4(127, 0, 0, 1, broker_.port()), PhysicalOffset(300));
   auto r = Ctl({"message", "get", id, "-o", "json"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   auto j = nlohmann::json::parse(r.out);
@@ -194,10 +206,12 @@ TEST_F(FerryctlTest, MessageGetAsJson) {
 
 TEST_F(FerryctlTest, GroupProgressShowsLag) {
   broker_.On(rq::kGetConsumeStats, [](const RemotingCommand&) {
-    return Reply(rc::kSuccess,
-                 R"({"consumeTps":0.0,"offsetTable":{{"brokerName":"broker-a","queueId":0,"topic":"T"}:{"brokerOffset":10,"consumerOffset":4,"lastTimestamp":0}}})");
+    return Reply(
+        rc::kSuccess,
+        R"({"consumeTps":0.0,"offsetTable":{{"brokerName":"broker-a","queueId":0,"topic":"T"}:{"brokerOffset":10,"consumerOffset":4,"lastTimestamp":0}}})");
   });
-  broker_.On(rq::kGetConsumerConnectionList, [](const RemotingCommand&) { return Reply(rc::kConsumerNotOnline); });
+  broker_.On(rq::kGetConsumerConnectionList,
+             [](const RemotingCommand&) { return Reply(rc::kConsumerNotOnline); });
   auto r = Ctl({"group", "progress", "cg"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   EXPECT_NE(r.out.find("diff total: 6"), std::string::npos) << r.out;

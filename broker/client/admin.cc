@@ -37,7 +37,8 @@ void Admin::Stop() {
   core_.Stop();
 }
 
-Result<RemotingCommand> Admin::Call(const std::string& addr, RemotingCommand request, const std::string& what) {
+Result<RemotingCommand> Admin::Call(const std::string& addr, RemotingCommand request,
+                                    const std::string& what) {
   auto resp = core_.remoting()->InvokeSync(addr, std::move(request), core_.options().rpc_timeout);
   if (!resp.ok()) return resp.status().WithContext(what + " at " + addr);
   if (resp->code != rc::kSuccess) return internal::ResponseError(*resp, what + " at " + addr);
@@ -73,7 +74,8 @@ Result<std::vector<std::string>> Admin::MasterAddrs(const std::string& cluster) 
     auto m = b->second.broker_addrs.find(0);
     if (m != b->second.broker_addrs.end()) out.push_back(m->second);
   }
-  if (out.empty()) return Status::NotFound("no master broker" + (cluster.empty() ? "" : " in cluster " + cluster));
+  if (out.empty())
+    return Status::NotFound("no master broker" + (cluster.empty() ? "" : " in cluster " + cluster));
   return out;
 }
 
@@ -91,7 +93,8 @@ Result<std::vector<std::string>> Admin::CreateTopic(const std::string& topic, co
   h.topic_sys_flag = 0;
   h.order = o.order;
   for (const auto& addr : masters) {
-    FMQ_RETURN_IF_ERROR(Call(addr, internal::MakeRequest(rq::kUpdateAndCreateTopic, h), "create topic " + topic).status());
+    FMQ_RETURN_IF_ERROR(
+        Call(addr, internal::MakeRequest(rq::kUpdateAndCreateTopic, h), "create topic " + topic).status());
   }
   return masters;
 }
@@ -101,9 +104,11 @@ Status Admin::DeleteTopic(const std::string& topic, const std::string& cluster) 
   protocol::TopicHeader h;
   h.topic = topic;
   for (const auto& addr : masters) {
-    FMQ_RETURN_IF_ERROR(Call(addr, internal::MakeRequest(rq::kDeleteTopicInBroker, h), "delete topic " + topic).status());
+    FMQ_RETURN_IF_ERROR(
+        Call(addr, internal::MakeRequest(rq::kDeleteTopicInBroker, h), "delete topic " + topic).status());
   }
-  return core_.namesrv().DeleteTopic(topic, cluster.empty() ? std::nullopt : std::optional<std::string>(cluster));
+  return core_.namesrv().DeleteTopic(topic,
+                                     cluster.empty() ? std::nullopt : std::optional<std::string>(cluster));
 }
 
 Result<model::TopicStatsTable> Admin::TopicStats(const std::string& topic) {
@@ -114,7 +119,8 @@ Result<model::TopicStatsTable> Admin::TopicStats(const std::string& topic) {
   for (const auto& b : route.broker_datas) {
     auto m = b.broker_addrs.find(0);
     if (m == b.broker_addrs.end()) continue;
-    FMQ_ASSIGN_OR_RETURN(auto resp, Call(m->second, internal::MakeRequest(rq::kGetTopicStatsInfo, h), "topic stats " + topic));
+    FMQ_ASSIGN_OR_RETURN(
+        auto resp, Call(m->second, internal::MakeRequest(rq::kGetTopicStatsInfo, h), "topic stats " + topic));
     FMQ_ASSIGN_OR_RETURN(auto stats, model::DecodeTopicStatsTable(resp.body));
     out.merge(stats);
   }
@@ -145,7 +151,8 @@ Result<model::ConsumeStats> Admin::GetConsumeStats(const std::string& group, con
 }
 
 Result<std::map<std::string, std::string>> Admin::BrokerRuntimeInfo(const std::string& broker_addr) {
-  FMQ_ASSIGN_OR_RETURN(auto resp, Call(broker_addr, RemotingCommand::Request(rq::kGetBrokerRuntimeInfo, 0), "runtime info"));
+  FMQ_ASSIGN_OR_RETURN(
+      auto resp, Call(broker_addr, RemotingCommand::Request(rq::kGetBrokerRuntimeInfo, 0), "runtime info"));
   return model::DecodeKvTable(resp.body);
 }
 
@@ -155,14 +162,16 @@ Result<model::ConsumerConnection> Admin::GetConsumerConnections(const std::strin
   h.consumer_group = group;
   Status last;
   for (const auto& addr : masters) {
-    auto resp = Call(addr, internal::MakeRequest(rq::kGetConsumerConnectionList, h), "consumer connections of " + group);
+    auto resp = Call(addr, internal::MakeRequest(rq::kGetConsumerConnectionList, h),
+                     "consumer connections of " + group);
     if (resp.ok()) return model::DecodeConsumerConnection(resp->body);
     last = resp.status();
   }
   return last;
 }
 
-Status Admin::CreateSubscriptionGroup(const model::SubscriptionGroupConfig& config, const std::string& cluster) {
+Status Admin::CreateSubscriptionGroup(const model::SubscriptionGroupConfig& config,
+                                      const std::string& cluster) {
   FMQ_RETURN_IF_ERROR(model::ValidateGroupName(config.group_name));
   FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(cluster));
   for (const auto& addr : masters) {
@@ -177,7 +186,9 @@ Result<std::set<std::string>> Admin::GetSubscriptionGroups(const std::string& cl
   FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(cluster));
   std::set<std::string> out;
   for (const auto& addr : masters) {
-    FMQ_ASSIGN_OR_RETURN(auto resp, Call(addr, RemotingCommand::Request(rq::kGetAllSubscriptionGroupConfig, 0), "list groups"));
+    FMQ_ASSIGN_OR_RETURN(
+        auto resp,
+        Call(addr, RemotingCommand::Request(rq::kGetAllSubscriptionGroupConfig, 0), "list groups"));
     FMQ_ASSIGN_OR_RETURN(auto wrapper, model::DecodeSubscriptionGroupWrapper(resp.body));
     for (const auto& [name, _] : wrapper.subscription_group_table) out.insert(name);
   }
@@ -189,8 +200,10 @@ Result<MessageExt> Admin::ViewMessage(const std::string& offset_msg_id) {
   const std::string addr = id.store_host.ToString();
   protocol::ViewMessageHeader h;
   h.offset = id.offset.value();
-  FMQ_ASSIGN_OR_RETURN(auto resp, Call(addr, internal::MakeRequest(rq::kViewMessageById, h), "view message " + offset_msg_id));
-  FMQ_ASSIGN_OR_RETURN(auto msgs, DecodeMessages({reinterpret_cast<const uint8_t*>(resp.body.data()), resp.body.size()}, ""));
+  FMQ_ASSIGN_OR_RETURN(
+      auto resp, Call(addr, internal::MakeRequest(rq::kViewMessageById, h), "view message " + offset_msg_id));
+  FMQ_ASSIGN_OR_RETURN(
+      auto msgs, DecodeMessages({reinterpret_cast<const uint8_t*>(resp.body.data()), resp.body.size()}, ""));
   if (msgs.empty()) return Status::NotFound("no message at offset " + std::to_string(h.offset));
   return std::move(msgs.front());
 }

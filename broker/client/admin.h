@@ -6,8 +6,8 @@
 // (28), consumer connections (203), subscription groups (200, 201); a message viewed by its offset id (33).
 // Bodies are read with the model's codecs, which accept fastjson's non-standard maps (model/admin_body.h).
 //
-// Created by its user; Start() before use, Stop() before destruction. Thread-safety: all methods may be called
-// from any thread.
+// Created by its user; Start() before use, Stop() before destruction. Thread-safety: all methods may be
+// called from any thread.
 
 #include <map>
 #include <optional>

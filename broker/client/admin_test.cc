@@ -12,9 +12,9 @@ namespace {
 
 namespace rq = protocol::request_code;
 namespace rc = protocol::response_code;
+using protocol::RemotingCommand;
 using testing::Reply;
 using testing::ScriptedServer;
-using protocol::RemotingCommand;
 
 class AdminTest : public ::testing::Test {
  protected:
@@ -81,9 +81,10 @@ TEST_F(AdminTest, ReadsJavaTopicStatsAndConsumeStats) {
     return Reply(rc::kSuccess, model::EncodeTopicRouteData(r));
   });
   a_.On(rq::kGetTopicStatsInfo, [](const RemotingCommand&) {
-    return Reply(rc::kSuccess,
-                 R"({"offsetTable":{{"brokerName":"broker-a","queueId":1,"topic":"T"}:{"lastUpdateTimestamp":7,"maxOffset":9,"minOffset":2},)"
-                 R"({"brokerName":"broker-a","queueId":0,"topic":"T"}:{"lastUpdateTimestamp":0,"maxOffset":4,"minOffset":0}}})");
+    return Reply(
+        rc::kSuccess,
+        R"({"offsetTable":{{"brokerName":"broker-a","queueId":1,"topic":"T"}:{"lastUpdateTimestamp":7,"maxOffset":9,"minOffset":2},)"
+        R"({"brokerName":"broker-a","queueId":0,"topic":"T"}:{"lastUpdateTimestamp":0,"maxOffset":4,"minOffset":0}}})");
   });
   auto stats = admin_->TopicStats("T");
   ASSERT_TRUE(stats.ok()) << stats.status();
@@ -96,10 +97,12 @@ TEST_F(AdminTest, ReadsJavaTopicStatsAndConsumeStats) {
   EXPECT_EQ(q1.last_update_timestamp, 7);
 
   a_.On(rq::kGetConsumeStats, [](const RemotingCommand&) {
-    return Reply(rc::kSuccess,
-                 R"({"consumeTps":1.5,"offsetTable":{{"brokerName":"broker-a","queueId":0,"topic":"T"}:{"brokerOffset":10,"consumerOffset":4,"lastTimestamp":99}}})");
+    return Reply(
+        rc::kSuccess,
+        R"({"consumeTps":1.5,"offsetTable":{{"brokerName":"broker-a","queueId":0,"topic":"T"}:{"brokerOffset":10,"consumerOffset":4,"lastTimestamp":99}}})");
   });
-  b_.On(rq::kGetConsumeStats, [](const RemotingCommand&) { return Reply(rc::kConsumerNotOnline, "", {}, "not online"); });
+  b_.On(rq::kGetConsumeStats,
+        [](const RemotingCommand&) { return Reply(rc::kConsumerNotOnline, "", {}, "not online"); });
   auto cs = admin_->GetConsumeStats("cg", "");
   ASSERT_TRUE(cs.ok()) << cs.status();
   ASSERT_EQ(cs->offset_table.size(), 1u);

@@ -1,8 +1,9 @@
 #pragma once
 
-// ClientOptions and ClientCore: what every client object (Producer, PullConsumer, PushConsumer, Admin) shares.
-// ClientCore holds the remoting client (its own, or a caller's shared one), the name-server client with
-// failover, the route cache and the client id (`ip@instanceName`, instance name DEFAULT → the pid, as Java).
+// ClientOptions and ClientCore: what every client object (Producer, PullConsumer, PushConsumer, Admin)
+// shares. ClientCore holds the remoting client (its own, or a caller's shared one), the name-server client
+// with failover, the route cache and the client id (`ip@instanceName`, instance name DEFAULT → the pid, as
+// Java).
 //
 // Created and owned by one client object, started by its Start() and stopped by its Stop(). Thread-safety:
 // accessors may be used from any thread once started.

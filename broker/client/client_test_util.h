@@ -51,7 +51,8 @@ class ScriptedServer {
             return;
           }
           RemotingCommand resp =
-              script ? script(req) : Reply(protocol::response_code::kRequestCodeNotSupported, "", {}, "unscripted");
+              script ? script(req)
+                     : Reply(protocol::response_code::kRequestCodeNotSupported, "", {}, "unscripted");
           if (resp.code != kNoAnswer) responder.Send(std::move(resp));
         },
         &executor_);

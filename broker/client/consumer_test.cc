@@ -15,9 +15,9 @@ namespace {
 
 namespace rq = protocol::request_code;
 namespace rc = protocol::response_code;
+using protocol::RemotingCommand;
 using testing::Reply;
 using testing::ScriptedServer;
-using protocol::RemotingCommand;
 
 // ---- AllocateAveragely against results of Java's AllocateMessageQueueAveragely
 
@@ -102,8 +102,9 @@ std::map<std::string, std::string> PullHeader(int64_t next, int64_t min, int64_t
 class PullConsumerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    namesrv_.On(rq::kGetRouteInfoByTopic,
-                [this](const RemotingCommand&) { return Reply(rc::kSuccess, OneBrokerRoute(broker_.addr(), 4)); });
+    namesrv_.On(rq::kGetRouteInfoByTopic, [this](const RemotingCommand&) {
+      return Reply(rc::kSuccess, OneBrokerRoute(broker_.addr(), 4));
+    });
     PullConsumerConfig c;
     c.group = "cg";
     c.client.namesrv_addrs = {namesrv_.addr()};
@@ -117,13 +118,15 @@ class PullConsumerTest : public ::testing::Test {
 TEST_F(PullConsumerTest, DecodesSeveralMessagesAndFiltersTagsOnTheClient) {
   const int port = broker_.port();
   broker_.On(rq::kPullMessage, [port](const RemotingCommand&) {
-    return Reply(rc::kSuccess, Record(5, "A", "m5", port) + Record(6, "B", "m6", port) + Record(7, "A", "m7", port),
+    return Reply(rc::kSuccess,
+                 Record(5, "A", "m5", port) + Record(6, "B", "m6", port) + Record(7, "A", "m7", port),
                  PullHeader(8, 0, 8));
   });
   auto queues = consumer_->FetchSubscribeQueues("T");
   ASSERT_TRUE(queues.ok()) << queues.status();
   ASSERT_EQ(queues->size(), 4u);
-  auto r = consumer_->Pull((*queues)[1], Subscription::Parse("T", "A || C"), 5, 32, std::chrono::milliseconds(15000));
+  auto r = consumer_->Pull((*queues)[1], Subscription::Parse("T", "A || C"), 5, 32,
+                           std::chrono::milliseconds(15000));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, PullStatus::kFound);
   EXPECT_EQ(r->next_begin_offset, 8);
@@ -148,7 +151,8 @@ TEST_F(PullConsumerTest, DecodesSeveralMessagesAndFiltersTagsOnTheClient) {
   EXPECT_EQ(h.at("queueId"), "1");
   EXPECT_EQ(h.at("queueOffset"), "5");
   EXPECT_EQ(h.at("maxMsgNums"), "32");
-  EXPECT_EQ(h.at("sysFlag"), std::to_string(protocol::pull_sys_flag::kSuspend | protocol::pull_sys_flag::kSubscription));
+  EXPECT_EQ(h.at("sysFlag"),
+            std::to_string(protocol::pull_sys_flag::kSuspend | protocol::pull_sys_flag::kSubscription));
   EXPECT_EQ(h.at("suspendTimeoutMillis"), "15000");
   EXPECT_EQ(h.at("subscription"), "A || C");
   EXPECT_EQ(h.at("expressionType"), "TAG");
@@ -156,7 +160,8 @@ TEST_F(PullConsumerTest, DecodesSeveralMessagesAndFiltersTagsOnTheClient) {
 
 TEST_F(PullConsumerTest, MapsPullStatusCodes) {
   std::atomic<int> code{rc::kPullNotFound};
-  broker_.On(rq::kPullMessage, [&code](const RemotingCommand&) { return Reply(code.load(), "", PullHeader(3, 0, 3)); });
+  broker_.On(rq::kPullMessage,
+             [&code](const RemotingCommand&) { return Reply(code.load(), "", PullHeader(3, 0, 3)); });
   ASSERT_TRUE(consumer_->FetchSubscribeQueues("T").ok());
   const MessageQueue mq{"T", "broker-a", 0};
   const auto sub = Subscription::Parse("T", "*");
@@ -175,12 +180,15 @@ TEST_F(PullConsumerTest, MapsPullStatusCodes) {
 }
 
 TEST_F(PullConsumerTest, QueryNotFoundMeansNoCommittedOffset) {
-  broker_.On(rq::kQueryConsumerOffset, [](const RemotingCommand&) { return Reply(rc::kQueryNotFound, "", {}, "Not found"); });
+  broker_.On(rq::kQueryConsumerOffset,
+             [](const RemotingCommand&) { return Reply(rc::kQueryNotFound, "", {}, "Not found"); });
   ASSERT_TRUE(consumer_->FetchSubscribeQueues("T").ok());
   auto r = consumer_->FetchConsumeOffset({"T", "broker-a", 2});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_FALSE(r->has_value());
-  broker_.On(rq::kQueryConsumerOffset, [](const RemotingCommand&) { return Reply(rc::kSuccess, "", {{"offset", "17"}}); });
+  broker_.On(rq::kQueryConsumerOffset, [](const RemotingCommand&) {
+    return Reply(rc::kSuccess, "", {{"offset", "17"}});
+  });
   r = consumer_->FetchConsumeOffset({"T", "broker-a", 2});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->value_or(-1), 17);
@@ -202,7 +210,9 @@ class PushConsumerTest : public ::testing::Test {
     broker_.On(rq::kUnregisterClient, [](const RemotingCommand&) { return Reply(rc::kSuccess); });
     broker_.On(rq::kUpdateConsumerOffset, [](const RemotingCommand&) { return Reply(rc::kSuccess); });
     broker_.On(rq::kQueryConsumerOffset, [](const RemotingCommand&) { return Reply(rc::kQueryNotFound); });
-    broker_.On(rq::kGetMaxOffset, [](const RemotingCommand&) { return Reply(rc::kSuccess, "", {{"offset", "5"}}); });
+    broker_.On(rq::kGetMaxOffset, [](const RemotingCommand&) {
+      return Reply(rc::kSuccess, "", {{"offset", "5"}});
+    });
     broker_.On(rq::kGetConsumerListByGroup, [this](const RemotingCommand&) {
       MutexLock lock(&mu_);
       std::string list;
@@ -340,7 +350,8 @@ TEST_F(PushConsumerTest, MessagesTheBrokerDoesNotTakeBackAreConsumedAgain) {
     MutexLock lock(&mu_);
     consumers_ = {consumer->client_id(), "zz@1", "zz@2", "zz@3"};
   }
-  broker_.On(rq::kConsumerSendMsgBack, [](const RemotingCommand&) { return Reply(rc::kSystemError, "", {}, "no"); });
+  broker_.On(rq::kConsumerSendMsgBack,
+             [](const RemotingCommand&) { return Reply(rc::kSystemError, "", {}, "no"); });
   ASSERT_TRUE(consumer->Start().ok());
   ASSERT_TRUE(testing::Eventually([&] { return deliveries.load() >= 2; }));
   ASSERT_TRUE(testing::Eventually([&] {

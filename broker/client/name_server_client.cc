@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "broker/base/logging.h"
-#include "broker/model/admin_body.h"
 #include "broker/client/internal/remoting_util.h"
+#include "broker/model/admin_body.h"
 #include "broker/protocol/codes.h"
 #include "broker/protocol/headers.h"
 
@@ -74,9 +74,10 @@ Status NameServerClient::DeleteTopic(const std::string& topic, const std::option
   Status first;
   for (const auto& addr : addrs_) {
     auto resp = remoting_->InvokeSync(addr, internal::MakeRequest(rq::kDeleteTopicInNamesrv, h), timeout_);
-    Status s = !resp.ok()                  ? resp.status().WithContext("name server " + addr)
-               : resp->code != rc::kSuccess ? internal::ResponseError(*resp, "delete topic on name server " + addr)
-                                            : Status::Ok();
+    Status s = !resp.ok() ? resp.status().WithContext("name server " + addr)
+               : resp->code != rc::kSuccess
+                   ? internal::ResponseError(*resp, "delete topic on name server " + addr)
+                   : Status::Ok();
     if (!s.ok() && first.ok()) first = s;
   }
   return first;

@@ -9,9 +9,9 @@ namespace {
 
 namespace rq = protocol::request_code;
 namespace rc = protocol::response_code;
+using protocol::RemotingCommand;
 using testing::Reply;
 using testing::ScriptedServer;
-using protocol::RemotingCommand;
 
 // A route as a Java 4.9 name server writes it for an old client: fastjson, unquoted brokerAddrs keys.
 constexpr char kJavaRoute[] =
@@ -31,7 +31,8 @@ class NameServerClientTest : public ::testing::Test {
 };
 
 TEST_F(NameServerClientTest, ParsesJavaRouteAndDerivesPublishAndSubscribeQueues) {
-  namesrv_.On(rq::kGetRouteInfoByTopic, [](const RemotingCommand&) { return Reply(rc::kSuccess, kJavaRoute); });
+  namesrv_.On(rq::kGetRouteInfoByTopic,
+              [](const RemotingCommand&) { return Reply(rc::kSuccess, kJavaRoute); });
   NameServerClient ns(&remoting_, {namesrv_.addr()}, std::chrono::seconds(3));
   RouteCache cache(&ns, {});
   auto info = cache.GetPublishInfo("T");
@@ -56,7 +57,8 @@ TEST_F(NameServerClientTest, ParsesJavaRouteAndDerivesPublishAndSubscribeQueues)
 }
 
 TEST_F(NameServerClientTest, FailsOverToTheNextNameServer) {
-  namesrv_.On(rq::kGetRouteInfoByTopic, [](const RemotingCommand&) { return Reply(rc::kSuccess, kJavaRoute); });
+  namesrv_.On(rq::kGetRouteInfoByTopic,
+              [](const RemotingCommand&) { return Reply(rc::kSuccess, kJavaRoute); });
   std::string dead;
   {
     ScriptedServer gone;
@@ -73,8 +75,9 @@ TEST_F(NameServerClientTest, FailsOverToTheNextNameServer) {
 
 TEST_F(NameServerClientTest, ErrorResponseIsNotRetriedElsewhere) {
   ScriptedServer second;
-  namesrv_.On(rq::kGetRouteInfoByTopic,
-              [](const RemotingCommand&) { return Reply(rc::kTopicNotExist, "", {}, "No topic route info in name server for the topic: T"); });
+  namesrv_.On(rq::kGetRouteInfoByTopic, [](const RemotingCommand&) {
+    return Reply(rc::kTopicNotExist, "", {}, "No topic route info in name server for the topic: T");
+  });
   NameServerClient ns(&remoting_, {namesrv_.addr(), second.addr()}, std::chrono::seconds(3));
   auto route = ns.GetTopicRoute("T");
   ASSERT_FALSE(route.ok());
@@ -85,9 +88,10 @@ TEST_F(NameServerClientTest, ErrorResponseIsNotRetriedElsewhere) {
 
 TEST_F(NameServerClientTest, ReadsJavaClusterInfoAndTopicLists) {
   namesrv_.On(rq::kGetBrokerClusterInfo, [](const RemotingCommand&) {
-    return Reply(rc::kSuccess,
-                 R"({"brokerAddrTable":{"broker-a":{"brokerAddrs":{0:"10.0.0.1:10911"},"brokerName":"broker-a","cluster":"c1"}},)"
-                 R"("clusterAddrTable":{"c1":["broker-a"]}})");
+    return Reply(
+        rc::kSuccess,
+        R"({"brokerAddrTable":{"broker-a":{"brokerAddrs":{0:"10.0.0.1:10911"},"brokerName":"broker-a","cluster":"c1"}},)"
+        R"("clusterAddrTable":{"c1":["broker-a"]}})");
   });
   namesrv_.On(rq::kGetAllTopicListFromNameServer,
               [](const RemotingCommand&) { return Reply(rc::kSuccess, R"({"topicList":["T1","T2"]})"); });

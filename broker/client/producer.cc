@@ -21,7 +21,7 @@ struct Producer::Prepared {
   bool batch = false;
   int32_t code = rq::kSendMessageV2;
   protocol::SendMessageRequestHeader header;  // queue id set per attempt
-  std::string own_body;        // batch bodies, and bodies of async sends (which outlive the caller's message)
+  std::string own_body;  // batch bodies, and bodies of async sends (which outlive the caller's message)
   const std::string* body = nullptr;  // own_body or, for synchronous sends, the caller's message body
 };
 
@@ -80,7 +80,8 @@ std::string MessageProperties(const Message& m, const std::string& uniq, bool wa
   std::string out;
   out.reserve(64 + m.tags.size() + m.keys.size());
   for (const auto& [k, v] : m.properties) {
-    if (k != model::prop::kTags && k != model::prop::kKeys && k != model::prop::kUniqKey) AppendProperty(k, v, &out);
+    if (k != model::prop::kTags && k != model::prop::kKeys && k != model::prop::kUniqKey)
+      AppendProperty(k, v, &out);
   }
   AppendProperty(model::prop::kTags, m.tags, &out);
   AppendProperty(model::prop::kKeys, m.keys, &out);
@@ -113,10 +114,12 @@ Status Producer::Start() {
   FMQ_RETURN_IF_ERROR(model::ValidateGroupName(config_.group));
   FMQ_RETURN_IF_ERROR(core_.Start());
   FMQ_RETURN_IF_ERROR(retry_executor_.Start());
-  tasks_.Add("route-refresh", config_.client.poll_name_server_interval, [this] { core_.routes().RefreshAll(); },
-             false);
+  tasks_.Add(
+      "route-refresh", config_.client.poll_name_server_interval, [this] { core_.routes().RefreshAll(); },
+      false);
   if (config_.heartbeat) {
-    tasks_.Add("heartbeat", config_.client.heartbeat_interval, [this] { SendHeartbeat(); }, false);
+    tasks_.Add(
+        "heartbeat", config_.client.heartbeat_interval, [this] { SendHeartbeat(); }, false);
   }
   FMQ_RETURN_IF_ERROR(tasks_.Start());
   started_ = true;
@@ -149,7 +152,8 @@ void Producer::SendHeartbeat() {
     RemotingCommand req = RemotingCommand::Request(rq::kHeartBeat, 0);
     req.body = body;
     auto resp = core_.remoting()->InvokeSync(addr, std::move(req), config_.client.rpc_timeout);
-    if (!resp.ok()) GetLogger("client")->warn("heartbeat failed broker={} error=\"{}\"", addr, resp.status().message());
+    if (!resp.ok())
+      GetLogger("client")->warn("heartbeat failed broker={} error=\"{}\"", addr, resp.status().message());
   }
 }
 
@@ -188,7 +192,8 @@ Result<std::shared_ptr<Producer::Prepared>> Producer::PrepareBatch(const std::ve
   entries.reserve(msgs.size());
   for (const auto& m : msgs) {
     FMQ_RETURN_IF_ERROR(ValidateMessage(m, config_.max_message_size));
-    if (m.topic != p->topic) return Status::InvalidArgument("the topic of the messages in one batch should be the same");
+    if (m.topic != p->topic)
+      return Status::InvalidArgument("the topic of the messages in one batch should be the same");
     if (m.properties.count(model::prop::kDelayTimeLevel)) {
       return Status::InvalidArgument("TimeDelayLevel is not supported for batching");
     }
@@ -233,7 +238,8 @@ Result<SendResult> Producer::SendWithRetries(const std::shared_ptr<Prepared>& p,
   std::string last_broker;
   Status last_error;
   for (int attempt = 0; attempt < max_attempts; ++attempt) {
-    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     if (elapsed >= config_.send_timeout) {
       return Status::DeadlineExceeded("sendDefaultImpl call timeout after " + std::to_string(attempt) +
                                       " attempt(s)" + (last_error.ok() ? "" : ": " + last_error.ToString()));
@@ -273,7 +279,8 @@ Result<SendResult> Producer::Send(const Message& msg, const MessageQueue& queue)
   FMQ_RETURN_IF_ERROR(core_.routes().GetPublishInfo(msg.topic).status());
   auto addr = core_.routes().MasterAddr(queue.broker_name);
   if (!addr) return Status::NotFound("The broker[" + queue.broker_name + "] not exist");
-  FMQ_ASSIGN_OR_RETURN(auto resp, core_.remoting()->InvokeSync(*addr, CommandFor(*p, queue), config_.send_timeout));
+  FMQ_ASSIGN_OR_RETURN(auto resp,
+                       core_.remoting()->InvokeSync(*addr, CommandFor(*p, queue), config_.send_timeout));
   return ProcessSendResponse(resp, queue, p->uniq_id);
 }
 
@@ -319,7 +326,8 @@ void Producer::AsyncAttempt(std::shared_ptr<AsyncSend> send) {
     send->callback(Status::NotFound("The broker[" + mq.broker_name + "] not exist"));
     return;
   }
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(send->deadline - std::chrono::steady_clock::now());
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(send->deadline -
+                                                                          std::chrono::steady_clock::now());
   if (left.count() <= 0) {
     send->callback(Status::DeadlineExceeded("send timeout before attempt to " + QueueName(mq)));
     return;

@@ -13,9 +13,9 @@ namespace {
 
 namespace rq = protocol::request_code;
 namespace rc = protocol::response_code;
+using protocol::RemotingCommand;
 using testing::Reply;
 using testing::ScriptedServer;
-using protocol::RemotingCommand;
 
 Message Msg(std::string topic, std::string tags, std::string keys, std::string body) {
   Message m;
@@ -120,7 +120,8 @@ TEST_F(ProducerTest, SelectsQueuesRoundRobinInBrokerNameOrder) {
 }
 
 TEST_F(ProducerTest, RetriesOnAnotherBrokerWhenServiceNotAvailable) {
-  a_.On(rq::kSendMessageV2, [](const RemotingCommand&) { return Reply(rc::kServiceNotAvailable, "", {}, "disk full"); });
+  a_.On(rq::kSendMessageV2,
+        [](const RemotingCommand&) { return Reply(rc::kServiceNotAvailable, "", {}, "disk full"); });
   b_.On(rq::kSendMessageV2, SendOk(5));
   for (int i = 0; i < 4; ++i) {
     auto r = producer_->Send(Msg("T", "", "", "x"));
@@ -134,8 +135,10 @@ TEST_F(ProducerTest, RetriesOnAnotherBrokerWhenServiceNotAvailable) {
 }
 
 TEST_F(ProducerTest, DoesNotRetryMessageIllegal) {
-  a_.On(rq::kSendMessageV2, [](const RemotingCommand&) { return Reply(rc::kMessageIllegal, "", {}, "too big"); });
-  b_.On(rq::kSendMessageV2, [](const RemotingCommand&) { return Reply(rc::kMessageIllegal, "", {}, "too big"); });
+  a_.On(rq::kSendMessageV2,
+        [](const RemotingCommand&) { return Reply(rc::kMessageIllegal, "", {}, "too big"); });
+  b_.On(rq::kSendMessageV2,
+        [](const RemotingCommand&) { return Reply(rc::kMessageIllegal, "", {}, "too big"); });
   auto r = producer_->Send(Msg("T", "", "", "x"));
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("CODE: 13"), std::string_view::npos) << r.status();
@@ -152,7 +155,8 @@ TEST_F(ProducerTest, GivesUpAfterThreeAttempts) {
 
 TEST_F(ProducerTest, FlushDiskTimeoutIsASendWithDegradedStatus) {
   auto flush_timeout = [](const RemotingCommand& req) {
-    return Reply(rc::kFlushDiskTimeout, "", {{"msgId", "X"}, {"queueId", req.ext_fields.at("e")}, {"queueOffset", "3"}});
+    return Reply(rc::kFlushDiskTimeout, "",
+                 {{"msgId", "X"}, {"queueId", req.ext_fields.at("e")}, {"queueOffset", "3"}});
   };
   a_.On(rq::kSendMessageV2, flush_timeout);
   b_.On(rq::kSendMessageV2, flush_timeout);
@@ -166,7 +170,8 @@ TEST_F(ProducerTest, NoRouteGivesTheJavaClientsMessage) {
   auto r = producer_->Send(Msg("Unknown", "", "", "x"));
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsNotFound());
-  EXPECT_NE(r.status().message().find("No route info of this topic: Unknown"), std::string_view::npos) << r.status();
+  EXPECT_NE(r.status().message().find("No route info of this topic: Unknown"), std::string_view::npos)
+      << r.status();
   // It asked for the topic, then for TBW102 (auto-creation fallback).
   auto reqs = namesrv_.Requests(rq::kGetRouteInfoByTopic);
   ASSERT_GE(reqs.size(), 2u);
@@ -217,8 +222,8 @@ TEST_F(ProducerTest, OnewaySendsWithoutWaiting) {
   a_.On(rq::kSendMessageV2, SendOk(0));
   b_.On(rq::kSendMessageV2, SendOk(0));
   ASSERT_TRUE(producer_->SendOneway(Msg("T", "", "", "x")).ok());
-  EXPECT_TRUE(testing::Eventually(
-      [&] { return a_.Count(rq::kSendMessageV2) + b_.Count(rq::kSendMessageV2) == 1; }));
+  EXPECT_TRUE(
+      testing::Eventually([&] { return a_.Count(rq::kSendMessageV2) + b_.Count(rq::kSendMessageV2) == 1; }));
   auto reqs = a_.Requests(rq::kSendMessageV2);
   if (reqs.empty()) reqs = b_.Requests(rq::kSendMessageV2);
   EXPECT_TRUE(reqs[0].IsOneway());

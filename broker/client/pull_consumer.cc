@@ -68,9 +68,9 @@ Result<PullResult> ProcessPullResponse(const RemotingCommand& response, const Me
   r.max_offset = h.max_offset;
   r.suggest_which_broker_id = h.suggest_which_broker_id;
   if (r.status != PullStatus::kFound) return r;
-  FMQ_ASSIGN_OR_RETURN(
-      auto msgs, DecodeMessages({reinterpret_cast<const uint8_t*>(response.body.data()), response.body.size()},
-                                mq.broker_name));
+  FMQ_ASSIGN_OR_RETURN(auto msgs, DecodeMessages({reinterpret_cast<const uint8_t*>(response.body.data()),
+                                                  response.body.size()},
+                                                 mq.broker_name));
   r.messages.reserve(msgs.size());
   const std::string min = std::to_string(h.min_offset), max = std::to_string(h.max_offset);
   for (auto& m : msgs) {
@@ -119,9 +119,10 @@ Result<std::string> PullConsumer::MasterOf(const MessageQueue& mq) {
 Result<PullResult> PullConsumer::Pull(const MessageQueue& mq, const Subscription& sub, int64_t offset,
                                       int max_nums, std::chrono::milliseconds hold) {
   FMQ_ASSIGN_OR_RETURN(auto addr, MasterOf(mq));
-  FMQ_ASSIGN_OR_RETURN(auto resp, core_.remoting()->InvokeSync(
-                                      addr, MakePullRequest(config_.group, mq, sub, offset, max_nums, hold, 0),
-                                      hold + config_.pull_timeout));
+  FMQ_ASSIGN_OR_RETURN(
+      auto resp,
+      core_.remoting()->InvokeSync(addr, MakePullRequest(config_.group, mq, sub, offset, max_nums, hold, 0),
+                                   hold + config_.pull_timeout));
   return ProcessPullResponse(resp, mq, sub);
 }
 
@@ -150,8 +151,8 @@ Result<int64_t> PullConsumer::QueueOffsetCommand(int32_t code, const MessageQueu
   h.topic = mq.topic;
   h.queue_id = mq.queue_id;
   h.timestamp = timestamp;
-  FMQ_ASSIGN_OR_RETURN(auto resp,
-                       core_.remoting()->InvokeSync(addr, internal::MakeRequest(code, h), config_.client.rpc_timeout));
+  FMQ_ASSIGN_OR_RETURN(auto resp, core_.remoting()->InvokeSync(addr, internal::MakeRequest(code, h),
+                                                               config_.client.rpc_timeout));
   if (resp.code != rc::kSuccess) {
     return internal::ResponseError(resp, std::string(protocol::RequestCodeName(code)) + " " + QueueName(mq));
   }
@@ -175,11 +176,12 @@ Result<std::optional<int64_t>> PullConsumer::FetchConsumeOffset(const MessageQue
   h.consumer_group = config_.group;
   h.topic = mq.topic;
   h.queue_id = mq.queue_id;
-  FMQ_ASSIGN_OR_RETURN(auto resp, core_.remoting()->InvokeSync(
-                                      addr, internal::MakeRequest(rq::kQueryConsumerOffset, h),
-                                      config_.client.rpc_timeout));
+  FMQ_ASSIGN_OR_RETURN(auto resp,
+                       core_.remoting()->InvokeSync(addr, internal::MakeRequest(rq::kQueryConsumerOffset, h),
+                                                    config_.client.rpc_timeout));
   if (resp.code == rc::kQueryNotFound) return std::optional<int64_t>();
-  if (resp.code != rc::kSuccess) return internal::ResponseError(resp, "query consumer offset " + QueueName(mq));
+  if (resp.code != rc::kSuccess)
+    return internal::ResponseError(resp, "query consumer offset " + QueueName(mq));
   FMQ_ASSIGN_OR_RETURN(auto r, internal::DecodeResponseHeader<protocol::OffsetResponseHeader>(resp));
   return std::optional<int64_t>(r.offset);
 }
@@ -193,8 +195,10 @@ Status PullConsumer::UpdateConsumeOffset(const MessageQueue& mq, int64_t offset,
   h.commit_offset = offset;
   RemotingCommand req = internal::MakeRequest(rq::kUpdateConsumerOffset, h);
   if (oneway) return core_.remoting()->InvokeOneway(addr, std::move(req));
-  FMQ_ASSIGN_OR_RETURN(auto resp, core_.remoting()->InvokeSync(addr, std::move(req), config_.client.rpc_timeout));
-  if (resp.code != rc::kSuccess) return internal::ResponseError(resp, "update consumer offset " + QueueName(mq));
+  FMQ_ASSIGN_OR_RETURN(auto resp,
+                       core_.remoting()->InvokeSync(addr, std::move(req), config_.client.rpc_timeout));
+  if (resp.code != rc::kSuccess)
+    return internal::ResponseError(resp, "update consumer offset " + QueueName(mq));
   return Status::Ok();
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 
-// PullConsumer: the application chooses queues and offsets itself (Java's DefaultMQPullConsumer): PULL_MESSAGE
-// (11) of one queue from an offset, with long polling, the body decoded into messages and filtered by tag on
-// the client too (the broker's tag-hash check is only a pre-filter); plus the offset commands (14, 15, 29, 30,
-// 31) the PushConsumer builds on. Pulls carry the subscription (SUBSCRIPTION flag), so no heartbeat is needed.
+// PullConsumer: the application chooses queues and offsets itself (Java's DefaultMQPullConsumer):
+// PULL_MESSAGE (11) of one queue from an offset, with long polling, the body decoded into messages and
+// filtered by tag on the client too (the broker's tag-hash check is only a pre-filter); plus the offset
+// commands (14, 15, 29, 30, 31) the PushConsumer builds on. Pulls carry the subscription (SUBSCRIPTION flag),
+// so no heartbeat is needed.
 //
 // Created by the application (ferryctl consume, the bench); Start() before use, Stop() before destruction.
 // Thread-safety: all methods may be called from any thread. PullAsync callbacks run on a network thread and
@@ -83,9 +84,9 @@ class PullConsumer {
 
 // The PULL_MESSAGE request (sysFlag: SUSPEND when `hold` > 0, SUBSCRIPTION, COMMIT_OFFSET when
 // `commit_offset` > 0).
-protocol::RemotingCommand MakePullRequest(const std::string& group, const MessageQueue& mq, const Subscription& sub,
-                                          int64_t offset, int max_nums, std::chrono::milliseconds hold,
-                                          int64_t commit_offset);
+protocol::RemotingCommand MakePullRequest(const std::string& group, const MessageQueue& mq,
+                                          const Subscription& sub, int64_t offset, int max_nums,
+                                          std::chrono::milliseconds hold, int64_t commit_offset);
 // Maps a pull response: 0 FOUND (body decoded, tag-filtered, MIN/MAX_OFFSET added), 19 NO_NEW_MSG,
 // 20 NO_MATCHED_MSG, 21 OFFSET_ILLEGAL, anything else an error.
 Result<PullResult> ProcessPullResponse(const protocol::RemotingCommand& response, const MessageQueue& mq,

@@ -82,11 +82,15 @@ Status PushConsumer::Start() {
     }
   }
   running_ = true;
-  tasks_.Add("route-refresh", config_.client.poll_name_server_interval,
-             [this] { pull_.core().routes().RefreshAll(); }, false);
-  tasks_.Add("heartbeat", config_.client.heartbeat_interval, [this] { SendHeartbeat(); }, true);
-  rebalance_task_ = tasks_.Add("rebalance", config_.rebalance_interval, [this] { Rebalance(); }, true);
-  tasks_.Add("persist-offsets", config_.persist_interval, [this] { PersistOffsets(true); }, false);
+  tasks_.Add(
+      "route-refresh", config_.client.poll_name_server_interval,
+      [this] { pull_.core().routes().RefreshAll(); }, false);
+  tasks_.Add(
+      "heartbeat", config_.client.heartbeat_interval, [this] { SendHeartbeat(); }, true);
+  rebalance_task_ = tasks_.Add(
+      "rebalance", config_.rebalance_interval, [this] { Rebalance(); }, true);
+  tasks_.Add(
+      "persist-offsets", config_.persist_interval, [this] { PersistOffsets(true); }, false);
   return tasks_.Start();
 }
 
@@ -122,7 +126,8 @@ void PushConsumer::SendHeartbeat() {
     if (!resp.ok()) {
       Log()->warn("heartbeat failed broker={} error=\"{}\"", addr, resp.status().message());
     } else if (resp->code != rc::kSuccess) {
-      Log()->warn("heartbeat refused broker={} code={} remark=\"{}\"", addr, resp->code, resp->remark.value_or(""));
+      Log()->warn("heartbeat refused broker={} code={} remark=\"{}\"", addr, resp->code,
+                  resp->remark.value_or(""));
     }
   }
 }
@@ -149,7 +154,8 @@ void PushConsumer::RebalanceTopic(const Subscription& sub) {
   }
   auto ids = model::DecodeConsumerIdList(resp->body);
   if (!ids.ok()) {
-    Log()->warn("bad consumer list group={} broker={} error=\"{}\"", config_.group, *broker, ids.status().message());
+    Log()->warn("bad consumer list group={} broker={} error=\"{}\"", config_.group, *broker,
+                ids.status().message());
     return;
   }
   std::vector<std::string> cids = std::move(*ids);
@@ -247,15 +253,15 @@ void PushConsumer::DoPull(std::shared_ptr<ProcessQueue> pq) {
   RemotingCommand request = MakePullRequest(config_.group, pq->mq, pq->sub, offset, config_.pull_batch_size,
                                             config_.suspend_timeout, commit > 0 ? commit : 0);
   request.serialize_type = config_.client.request_serialize_type;
-  pull_.core().remoting()->InvokeAsync(
-      *addr, std::move(request),
-      config_.suspend_timeout + config_.pull_timeout, [this, pq](Result<RemotingCommand> resp) {
-        if (!resp.ok()) {
-          OnPulled(pq, resp.status());
-        } else {
-          OnPulled(pq, ProcessPullResponse(*resp, pq->mq, pq->sub));
-        }
-      });
+  pull_.core().remoting()->InvokeAsync(*addr, std::move(request),
+                                       config_.suspend_timeout + config_.pull_timeout,
+                                       [this, pq](Result<RemotingCommand> resp) {
+                                         if (!resp.ok()) {
+                                           OnPulled(pq, resp.status());
+                                         } else {
+                                           OnPulled(pq, ProcessPullResponse(*resp, pq->mq, pq->sub));
+                                         }
+                                       });
 }
 
 void PushConsumer::OnPulled(std::shared_ptr<ProcessQueue> pq, Result<PullResult> result) {
@@ -290,11 +296,13 @@ void PushConsumer::OnPulled(std::shared_ptr<ProcessQueue> pq, Result<PullResult>
   }
   const size_t batch = static_cast<size_t>(std::max(1, config_.consume_batch_size));
   for (size_t i = 0; i < r.messages.size(); i += batch) {
-    std::vector<MessageExt> part(std::make_move_iterator(r.messages.begin() + i),
-                                 std::make_move_iterator(r.messages.begin() + std::min(i + batch, r.messages.size())));
+    std::vector<MessageExt> part(
+        std::make_move_iterator(r.messages.begin() + i),
+        std::make_move_iterator(r.messages.begin() + std::min(i + batch, r.messages.size())));
     auto shared = std::make_shared<std::vector<MessageExt>>(std::move(part));
     if (!consume_executor_.TrySubmit([this, pq, shared] { Consume(pq, std::move(*shared)); })) {
-      scheduler_.Schedule(std::chrono::milliseconds(100), [this, pq, shared] { Consume(pq, std::move(*shared)); });
+      scheduler_.Schedule(std::chrono::milliseconds(100),
+                          [this, pq, shared] { Consume(pq, std::move(*shared)); });
     }
   }
   SchedulePull(pq, std::chrono::milliseconds(0));

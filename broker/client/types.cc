@@ -66,13 +66,15 @@ Result<std::string> Inflate(const std::string& in) {
 
 }  // namespace
 
-Result<std::vector<MessageExt>> DecodeMessages(std::span<const uint8_t> body, const std::string& broker_name) {
+Result<std::vector<MessageExt>> DecodeMessages(std::span<const uint8_t> body,
+                                               const std::string& broker_name) {
   std::vector<MessageExt> out;
   size_t pos = 0;
   while (pos < body.size()) {
     auto rec = model::DecodeStoredMessage(body.subspan(pos), /*check_crc=*/false);
     if (!rec.ok()) {
-      return rec.status().WithContext("message " + std::to_string(out.size()) + " at byte " + std::to_string(pos));
+      return rec.status().WithContext("message " + std::to_string(out.size()) + " at byte " +
+                                      std::to_string(pos));
     }
     model::StoredMessage& m = *rec;
     pos += m.EncodedSize();

@@ -38,7 +38,8 @@ struct Message {
   std::string keys;
   std::string body;
   int32_t flag = 0;
-  std::map<std::string, std::string> properties;  // user properties; the producer adds TAGS/KEYS/UNIQ_KEY/WAIT
+  std::map<std::string, std::string>
+      properties;  // user properties; the producer adds TAGS/KEYS/UNIQ_KEY/WAIT
 };
 
 // A message received from a broker (RocketMQ's MessageExt).
@@ -69,9 +70,9 @@ Result<std::vector<MessageExt>> DecodeMessages(std::span<const uint8_t> body, co
 
 enum class SendStatus {
   kSendOk,
-  kFlushDiskTimeout,     // response code 10: stored, not yet flushed
-  kFlushSlaveTimeout,    // 12: stored on the master
-  kSlaveNotAvailable,    // 11: stored on the master
+  kFlushDiskTimeout,   // response code 10: stored, not yet flushed
+  kFlushSlaveTimeout,  // 12: stored on the master
+  kSlaveNotAvailable,  // 11: stored on the master
 };
 const char* SendStatusName(SendStatus s);
 

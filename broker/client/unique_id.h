@@ -3,7 +3,8 @@
 // UniqueIdGenerator: the client-generated message id (UNIQ_KEY, the msgId users see), laid out as Java's
 // MessageClientIDSetter writes it (protocol reference 5.2), 32 uppercase hex characters for IPv4:
 //
-//   client IPv4 (4) | pid low 16 bits (2) | per-process random (4) | ms since start of month, local (4) | counter (2)
+//   client IPv4 (4) | pid low 16 bits (2) | per-process random (4) | ms since start of month, local (4) |
+//   counter (2)
 //
 // Java fills the 4 "random" bytes with its class loader's hash code; we use a random value per generator.
 // Created by a Producer (one per producer). Thread-safety: Next() may be called from any thread.

@@ -35,7 +35,7 @@ TEST(UniqueIdTest, TimeFieldRestartsAtANewMonth) {
   const int64_t month = UniqueIdGenerator::StartOfMonthMillis(1'700'000'000'000);
   ManualClock clock(month + 5000);
   UniqueIdGenerator gen({127, 0, 0, 1}, 1, 1, &clock);
-  EXPECT_EQ(gen.Next().substr(20, 8), "00001388");  // 5000 ms into the month
+  EXPECT_EQ(gen.Next().substr(20, 8), "00001388");   // 5000 ms into the month
   clock.SetMillis(month + 40LL * 24 * 3600 * 1000);  // into the next month
   const int64_t next = UniqueIdGenerator::StartOfMonthMillis(clock.NowMillis());
   char expect[9];

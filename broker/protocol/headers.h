@@ -206,13 +206,14 @@ struct ResetOffsetHeader {  // INVOKE_BROKER_TO_RESET_OFFSET, RESET_CONSUMER_CLI
 
 // ---- responses read by broker/client
 
-struct OffsetResponseHeader {  // QUERY_CONSUMER_OFFSET, GET_MAX_OFFSET, GET_MIN_OFFSET, SEARCH_OFFSET_BY_TIMESTAMP
+struct OffsetResponseHeader {  // QUERY_CONSUMER_OFFSET, GET_MAX_OFFSET, GET_MIN_OFFSET,
+                               // SEARCH_OFFSET_BY_TIMESTAMP
   int64_t offset = 0;
   static const HeaderSpec<OffsetResponseHeader>& Spec();
 };
 
 struct ConsumerSendMsgBackHeader {  // CONSUMER_SEND_MSG_BACK
-  int64_t offset = 0;  // commit-log offset of the message
+  int64_t offset = 0;               // commit-log offset of the message
   std::string group;
   int32_t delay_level = 0;
   std::optional<std::string> origin_msg_id;
