@@ -136,21 +136,24 @@ class CommitLog::GroupCommitService : public ServiceThread {
   // call per round and no lock convoy. While waiters exist and no round runs, the service ticks the counter
   // every 10 ms so deadlines are noticed.
   Status WaitFlushed(int64_t offset, int64_t deadline_nanos) {
-    if (flushed_pub_.load(std::memory_order_acquire) >= offset) return Status::Ok();
+    if (flushed_pub_.load(std::memory_order_acquire) >= offset) return DurableOrFailed(offset);
     {
       MutexLock lock(&mu_);
       want_ = std::max(want_, offset);
       if (idle_) work_cv_.Signal();
     }
     blocked_waiters_.fetch_add(1, std::memory_order_acq_rel);
-    const uint32_t failures_at_entry = failed_rounds_.load(std::memory_order_acquire);
     Status result;
     while (true) {
       const uint32_t round = rounds_pub_.load(std::memory_order_acquire);
-      if (flushed_pub_.load(std::memory_order_acquire) >= offset) break;
-      if (failed_rounds_.load(std::memory_order_acquire) != failures_at_entry) {
-        MutexLock lock(&mu_);
-        result = last_status_.WithContext("flush disk failed");
+      // A sync that covered this append and failed is reported even if a later round succeeded: after an
+      // fdatasync error the kernel may have dropped the dirty pages, so a later success proves nothing.
+      if (failed_through_.load(std::memory_order_acquire) >= offset) {
+        result = FailedStatus();
+        break;
+      }
+      if (flushed_pub_.load(std::memory_order_acquire) >= offset) {
+        result = DurableOrFailed(offset);
         break;
       }
       if (IsStopped()) {
@@ -197,10 +200,16 @@ class CommitLog::GroupCommitService : public ServiceThread {
     {
       MutexLock lock(&mu_);
       flushed_ = flushed;
-      last_status_ = s;
+      if (!s.ok()) last_failure_ = s;
+    }
+    if (!s.ok()) {
+      const int64_t covered = std::max(target, max);
+      int64_t prev = failed_through_.load(std::memory_order_acquire);
+      while (prev < covered &&
+             !failed_through_.compare_exchange_weak(prev, covered, std::memory_order_acq_rel)) {
+      }
     }
     flushed_pub_.store(flushed, std::memory_order_release);
-    if (!s.ok()) failed_rounds_.fetch_add(1, std::memory_order_acq_rel);
     Tick();
     const int64_t now = log_->clock_.MonotonicNanos();
     for (auto& r : batch) {
@@ -218,6 +227,16 @@ class CommitLog::GroupCommitService : public ServiceThread {
     }
   }
 
+  // After seeing flushed_pub_ >= offset (acquire): a failure recorded by an earlier round is visible now.
+  Status DurableOrFailed(int64_t offset) {
+    return failed_through_.load(std::memory_order_acquire) >= offset ? FailedStatus() : Status::Ok();
+  }
+
+  Status FailedStatus() {
+    MutexLock lock(&mu_);
+    return last_failure_.WithContext("flush disk failed");
+  }
+
   // Wakes every blocking waiter once.
   void Tick() {
     rounds_pub_.fetch_add(1, std::memory_order_acq_rel);
@@ -230,11 +249,12 @@ class CommitLog::GroupCommitService : public ServiceThread {
   std::vector<Request> requests_ FMQ_GUARDED_BY(mu_);
   int64_t want_ FMQ_GUARDED_BY(mu_) = 0;     // furthest offset a blocking waiter needs
   int64_t flushed_ FMQ_GUARDED_BY(mu_) = 0;  // durable offset published by the last round
-  Status last_status_ FMQ_GUARDED_BY(mu_);
+  Status last_failure_ FMQ_GUARDED_BY(mu_);  // the latest failed sync
   bool idle_ FMQ_GUARDED_BY(mu_) = false;
   std::atomic<int64_t> flushed_pub_{0};  // == flushed_, for lock-free waiters
   std::atomic<uint32_t> rounds_pub_{0};  // futex word blocking waiters sleep on
-  std::atomic<uint32_t> failed_rounds_{0};
+  // Highest offset a failed sync was meant to cover: appends below it are never reported durable.
+  std::atomic<int64_t> failed_through_{-1};
   std::atomic<int> blocked_waiters_{0};
 };
 
