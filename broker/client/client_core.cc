@@ -1,5 +1,7 @@
 #include "broker/client/client_core.h"
 
+#include "broker/net/local_address.h"
+
 #include <unistd.h>
 
 #include "broker/client/unique_id.h"
@@ -36,7 +38,7 @@ ClientCore::ClientCore(ClientOptions options)
       routes_(&namesrv_, RouteCache::Options{options_.use_default_topic, options_.default_topic_queue_nums}) {
   const std::string instance =
       options_.instance_name == "DEFAULT" ? std::to_string(getpid()) : options_.instance_name;
-  client_id_ = LocalIpV4String() + "@" + instance;
+  client_id_ = net::LocalIpV4String() + "@" + instance;
 }
 
 ClientCore::~ClientCore() { Stop(); }

@@ -41,8 +41,5 @@ class UniqueIdGenerator {
   std::atomic<int64_t> next_month_{0};
 };
 
-// The first non-loopback IPv4 address of this host, or 127.0.0.1.
-std::array<uint8_t, 4> LocalIpV4();
-std::string LocalIpV4String();
 
 }  // namespace fmq::client

@@ -1,14 +1,11 @@
 #include "broker/server/broker_controller.h"
 
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
-
 #include <sstream>
 
 #include "broker/base/logging.h"
 #include "broker/base/service_thread.h"
 #include "broker/net/executor.h"
+#include "broker/net/local_address.h"
 #include "broker/net/remoting_client.h"
 #include "broker/net/remoting_server.h"
 #include "broker/protocol/codes.h"
@@ -31,21 +28,7 @@ namespace code = protocol::request_code;
 using protocol::RemotingCommand;
 
 std::string AnnouncedIp(const std::string& configured) {
-  if (!configured.empty()) return configured;
-  std::string found = "127.0.0.1";
-  struct ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return found;
-  for (auto* a = list; a; a = a->ifa_next) {
-    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
-    char buf[INET_ADDRSTRLEN];
-    auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
-    if (!inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf)) continue;
-    if (std::string(buf).rfind("127.", 0) == 0) continue;
-    found = buf;
-    break;
-  }
-  freeifaddrs(list);
-  return found;
+  return configured.empty() ? net::LocalIpV4String() : configured;
 }
 
 namespace {
