@@ -26,7 +26,9 @@ std::vector<std::string> ClientOptions::ParseNamesrvAddrs(std::string_view text)
 namespace {
 net::RemotingClient* PickRemoting(const ClientOptions& o, std::unique_ptr<net::RemotingClient>* own) {
   if (o.shared_remoting != nullptr) return o.shared_remoting;
-  *own = std::make_unique<net::RemotingClient>();
+  net::ClientConfig config;
+  config.io_pool = o.io_pool;
+  *own = std::make_unique<net::RemotingClient>(config);
   return own->get();
 }
 }  // namespace

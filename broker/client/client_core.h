@@ -42,6 +42,10 @@ struct ClientOptions {
   // A remoting client shared with other client objects (one TCP connection per broker for all of them);
   // nullptr: the ClientCore creates its own. Not owned; must be started and outlive the client object.
   net::RemotingClient* shared_remoting = nullptr;
+  // With an own remoting client: I/O threads shared with other client objects (each keeps its own
+  // connections; a process with many producers needs a few I/O threads, not one each). nullptr: the remoting
+  // client starts its own thread. Not owned; must be started before and stopped after the client object.
+  net::IoThreadPool* io_pool = nullptr;
 
   // "a:1;b:2" (also ',' or spaces) → {"a:1", "b:2"}.
   static std::vector<std::string> ParseNamesrvAddrs(std::string_view text);

@@ -12,6 +12,7 @@ Connection::Connection(asio::ip::tcp::socket socket, Options options, RequestCal
     : socket_(std::move(socket)),
       strand_(asio::make_strand(socket_.get_executor())),
       idle_timer_(strand_),
+      response_timer_(strand_),
       options_(options),
       on_request_(std::move(on_request)),
       on_close_(std::move(on_close)),
@@ -27,16 +28,51 @@ Connection::~Connection() = default;
 void Connection::Start() {
   asio::post(strand_, [self = shared_from_this()] {
     self->TouchIdle();
+    self->ArmIdleTimer(self->options_.idle_timeout);
     self->ReadMore();
   });
 }
 
-void Connection::TouchIdle() {
-  idle_timer_.expires_after(options_.idle_timeout);
+void Connection::ArmIdleTimer(Clock::duration after) {
+  idle_timer_.expires_after(after);
   idle_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-    if (ec) return;  // re-armed or cancelled
-    if (auto self = weak.lock()) self->CloseOnStrand("idle for longer than the idle timeout");
+    if (ec) return;  // cancelled by the close
+    if (auto self = weak.lock()) self->OnIdleTimer();
   });
+}
+
+void Connection::OnIdleTimer() {
+  if (closed_) return;
+  const auto idle = Clock::now() - last_activity_;
+  if (idle >= options_.idle_timeout) {
+    CloseOnStrand("idle for longer than the idle timeout");
+    return;
+  }
+  ArmIdleTimer(options_.idle_timeout - idle);
+}
+
+void Connection::ArmResponseTimer(Clock::time_point at) {
+  response_timer_at_ = at;
+  response_timer_.expires_at(at);  // cancels a later wait (its handler sees operation_aborted)
+  response_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;  // re-armed earlier, or cancelled by the close
+    if (auto self = weak.lock()) self->OnResponseTimer();
+  });
+}
+
+void Connection::OnResponseTimer() {
+  response_timer_at_ = Clock::time_point::max();
+  const auto now = Clock::now();
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    const int32_t opaque = deadlines_.begin()->second;
+    deadlines_.erase(deadlines_.begin());
+    auto it = pending_.find(opaque);
+    if (it == pending_.end()) continue;
+    auto done = std::move(it->second.done);
+    pending_.erase(it);
+    done(Status::DeadlineExceeded("no response from " + remote_ + " within the timeout"));
+  }
+  if (!deadlines_.empty() && !closed_) ArmResponseTimer(deadlines_.begin()->first);
 }
 
 void Connection::ReadMore() {
@@ -69,7 +105,7 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
         continue;
       }
       auto done = std::move(it->second.done);
-      it->second.timer->cancel();
+      deadlines_.erase({it->second.deadline, cmd.opaque});
       pending_.erase(it);
       done(std::move(cmd));
       continue;
@@ -86,19 +122,20 @@ void Connection::Send(RemotingCommand cmd) {
   asio::dispatch(strand_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
     if (self->closed_) return;
     self->write_queue_.push_back(std::move(frame));
-    if (!self->writing_) self->WriteMore();
+    self->WriteMore();
   });
 }
 
 void Connection::WriteMore() {
-  if (write_queue_.empty() || closed_) {
-    writing_ = false;
-    return;
-  }
+  if (writing_ || write_queue_.empty() || closed_) return;
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(write_queue_.front()),
+  writing_frames_.swap(write_queue_);  // write_queue_ is now empty, ready for what comes during the write
+  write_buffers_.clear();
+  for (const auto& f : writing_frames_) write_buffers_.push_back(asio::buffer(f));
+  asio::async_write(socket_, write_buffers_,
                     asio::bind_executor(strand_, [self = shared_from_this()](auto ec, size_t) {
-                      self->write_queue_.pop_front();
+                      self->writing_ = false;
+                      self->writing_frames_.clear();
                       if (ec) {
                         self->CloseOnStrand(ec.message());
                         return;
@@ -118,25 +155,28 @@ void Connection::Invoke(RemotingCommand request, std::chrono::milliseconds timeo
       done(Status::Unavailable("connection to " + self->remote_ + " is closed"));
       return;
     }
-    auto timer = std::make_unique<asio::steady_timer>(self->strand_, timeout);
-    timer->async_wait([weak = self->weak_from_this(), opaque](const boost::system::error_code& ec) {
-      if (ec) return;
-      auto s = weak.lock();
-      if (!s) return;
-      auto it = s->pending_.find(opaque);
-      if (it == s->pending_.end()) return;
-      auto cb = std::move(it->second.done);
-      s->pending_.erase(it);
-      cb(Status::DeadlineExceeded("no response from " + s->remote_ + " within the timeout"));
-    });
-    self->pending_[opaque] = Pending{std::move(done), std::move(timer)};
+    const auto deadline = Clock::now() + timeout;
+    if (auto [it, inserted] = self->pending_.try_emplace(opaque, Pending{std::move(done), deadline});
+        !inserted) {
+      // The opaque wrapped around onto an invoke still waiting (2^31 requests within one timeout): that
+      // one has waited far longer than anything else, so it is failed in favour of the new one.
+      auto old = std::move(it->second);
+      self->deadlines_.erase({old.deadline, opaque});
+      it->second = Pending{std::move(done), deadline};
+      old.done(Status::DeadlineExceeded("no response from " + self->remote_ + " within the timeout"));
+    }
+    self->deadlines_.emplace(deadline, opaque);
+    if (deadline < self->response_timer_at_) self->ArmResponseTimer(deadline);
     self->write_queue_.push_back(std::move(frame));
-    if (!self->writing_) self->WriteMore();
+    self->WriteMore();
   });
 }
 
-void Connection::Close() {
-  asio::post(strand_, [self = shared_from_this()] { self->CloseOnStrand(""); });
+void Connection::Close(std::function<void()> closed) {
+  asio::post(strand_, [self = shared_from_this(), closed = std::move(closed)] {
+    self->CloseOnStrand("");
+    if (closed) closed();
+  });
 }
 
 void Connection::CloseOnStrand(const std::string& why) {
@@ -146,10 +186,11 @@ void Connection::CloseOnStrand(const std::string& why) {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   idle_timer_.cancel();
+  response_timer_.cancel();
   auto pending = std::move(pending_);
   pending_.clear();
+  deadlines_.clear();
   for (auto& [opaque, p] : pending) {
-    p.timer->cancel();
     p.done(Status::Unavailable("connection to " + remote_ + " closed before the response arrived"));
   }
   if (on_close_) on_close_(this);

@@ -17,11 +17,12 @@
 #include <boost/asio.hpp>
 
 #include <chrono>
-#include <deque>
 #include <functional>
-#include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "broker/base/status.h"
 #include "broker/protocol/remoting_command.h"
@@ -51,36 +52,54 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Send(protocol::RemotingCommand cmd);
   // Sends a request and calls `done` once with its response, or with DeadlineExceeded / Unavailable.
   void Invoke(protocol::RemotingCommand request, std::chrono::milliseconds timeout, ResponseCallback done);
-  // Closes the socket; pending invokes fail with Unavailable. Idempotent.
-  void Close();
+  // Closes the socket; pending invokes fail with Unavailable. Idempotent. `closed` (optional) runs on the
+  // connection's strand after the close and the callbacks it caused.
+  void Close(std::function<void()> closed = nullptr);
 
   bool closed() const { return closed_.load(); }
   const std::string& remote_address() const { return remote_; }
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct Pending {
     ResponseCallback done;
-    std::unique_ptr<boost::asio::steady_timer> timer;
+    Clock::time_point deadline;
   };
 
   void ReadMore();
   void OnRead(const boost::system::error_code& ec, size_t n);
   void WriteMore();
-  void TouchIdle();
+  void TouchIdle() { last_activity_ = Clock::now(); }
+  void ArmIdleTimer(Clock::duration after);
+  void OnIdleTimer();
+  void ArmResponseTimer(Clock::time_point at);
+  void OnResponseTimer();
   void CloseOnStrand(const std::string& why);
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;
+  // One idle timer, armed once per idle period: a read or write only notes the time (re-arming a timer per
+  // frame costs a cancelled handler and often a timerfd update).
   boost::asio::steady_timer idle_timer_;
+  Clock::time_point last_activity_;  // strand only
+  // One timer for the response deadlines of all invokes, armed at the earliest deadline; a response does
+  // not touch it (a wake-up that finds nothing expired re-arms for the next deadline).
+  boost::asio::steady_timer response_timer_;
+  Clock::time_point response_timer_at_ = Clock::time_point::max();  // strand only; max: not armed
   const Options options_;
   const RequestCallback on_request_;
   const CloseCallback on_close_;
   std::string remote_;
   protocol::FrameDecoder decoder_;
   std::array<uint8_t, 64 * 1024> read_buf_{};
-  std::deque<std::string> write_queue_;  // strand only
-  bool writing_ = false;                 // strand only
-  std::map<int32_t, Pending> pending_;   // strand only
+  // Frames waiting to be written, and the frames of the write under way: everything queued while a write is
+  // under way goes out in the next one, as one gather write (strand only).
+  std::vector<std::string> write_queue_;
+  std::vector<std::string> writing_frames_;
+  std::vector<boost::asio::const_buffer> write_buffers_;
+  bool writing_ = false;                                       // strand only
+  std::unordered_map<int32_t, Pending> pending_;               // strand only
+  std::set<std::pair<Clock::time_point, int32_t>> deadlines_;  // strand only; the keys of pending_
   std::atomic<bool> closed_{false};
   std::atomic<int32_t> next_opaque_{1};
 };

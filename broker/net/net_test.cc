@@ -23,6 +23,8 @@ namespace rc = protocol::response_code;
 constexpr int32_t kEcho = 9001;
 constexpr int32_t kSlow = 9002;
 constexpr int32_t kAskClient = 9003;
+constexpr int32_t kEchoInline = 9004;  // answered on the I/O thread
+constexpr int32_t kNoAnswer = 9005;    // never answered
 constexpr auto kTimeout = std::chrono::seconds(10);
 
 class NetTest : public ::testing::Test {
@@ -40,6 +42,17 @@ class NetTest : public ::testing::Test {
           r.Send(std::move(resp));
         },
         &executor_);
+    server_.Register(
+        kEchoInline,
+        [](RemotingCommand req, Responder r) {
+          RemotingCommand resp;
+          resp.code = rc::kSuccess;
+          resp.body = req.body;
+          r.Send(std::move(resp));
+        },
+        nullptr);
+    server_.Register(
+        kNoAnswer, [](RemotingCommand, Responder) {}, nullptr);
     server_.Register(
         kSlow,
         [this](RemotingCommand, Responder r) {
@@ -220,6 +233,77 @@ TEST_F(NetTest, AnInvokeWithoutAnswerTimesOut) {
   auto r = client_.InvokeSync(addr_, RemotingCommand::Request(kSlow, 0), std::chrono::milliseconds(100));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(NetTest, AShorterTimeoutFiresWhileAnEarlierLongerOneStillWaits) {
+  // Neither request is ever answered; the second one's deadline is earlier than the first one's, so the
+  // connection's response timer must be moved forward for it.
+  std::promise<Status> first, second;
+  client_.InvokeAsync(addr_, RemotingCommand::Request(kNoAnswer, 0), kTimeout,
+                      [&](Result<RemotingCommand> r) { first.set_value(r.status()); });
+  client_.InvokeAsync(addr_, RemotingCommand::Request(kNoAnswer, 0), std::chrono::milliseconds(100),
+                      [&](Result<RemotingCommand> r) { second.set_value(r.status()); });
+  EXPECT_EQ(second.get_future().get().code(), StatusCode::kDeadlineExceeded);
+  auto first_done = first.get_future();
+  EXPECT_EQ(first_done.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  client_.Stop();  // the first one is answered by the close, before Stop returns
+  ASSERT_EQ(first_done.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_EQ(first_done.get().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(NetTest, ManyPipelinedInvokesOnOneConnectionAreAllAnswered) {
+  // Requests queued while a write is under way go out together in one gather write; each still gets its
+  // own answer.
+  constexpr int kCount = 2000;
+  Mutex mu;
+  CondVar cv(&mu);
+  int done = 0, wrong = 0;
+  for (int i = 0; i < kCount; ++i) {
+    RemotingCommand req = RemotingCommand::Request(kEchoInline, 0);
+    req.body = std::to_string(i);
+    client_.InvokeAsync(addr_, req, kTimeout, [&, i](Result<RemotingCommand> r) {
+      MutexLock lock(&mu);
+      if (!r.ok() || r->body != std::to_string(i)) ++wrong;
+      ++done;
+      cv.SignalAll();
+    });
+  }
+  MutexLock lock(&mu);
+  while (done < kCount) cv.Wait();
+  EXPECT_EQ(wrong, 0);
+}
+
+TEST_F(NetTest, ClientsSharingAnIoThreadPoolKeepTheirOwnConnectionsAndStopAlone) {
+  IoThreadPool pool(1, "shared-io");
+  ASSERT_TRUE(pool.Start().ok());
+  RemotingClient a(ClientConfig{.io_pool = &pool});
+  RemotingClient b(ClientConfig{.io_pool = &pool});
+  ASSERT_TRUE(a.Start().ok());
+  ASSERT_TRUE(b.Start().ok());
+  RemotingCommand req = RemotingCommand::Request(kEcho, 0);
+  req.body = "hi";
+  ASSERT_TRUE(a.InvokeSync(addr_, req, kTimeout).ok());
+  ASSERT_TRUE(b.InvokeSync(addr_, req, kTimeout).ok());
+  EXPECT_EQ(server_.connection_count(), 2u) << "a and b each have a connection";
+  // A request left waiting when its client stops is answered (Unavailable) before Stop returns.
+  std::promise<Status> waiting;
+  a.InvokeAsync(addr_, RemotingCommand::Request(kSlow, 0), kTimeout,
+                [&](Result<RemotingCommand> r) { waiting.set_value(r.status()); });
+  a.Stop();
+  auto answered = waiting.get_future();
+  ASSERT_EQ(answered.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_EQ(answered.get().code(), StatusCode::kUnavailable);
+  auto r = b.InvokeSync(addr_, req, kTimeout);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, "hi");
+  b.Stop();
+  pool.Stop();
+}
+
+TEST(NetStartTest, AClientOnAPoolThatIsNotRunningDoesNotStart) {
+  IoThreadPool pool(1);
+  RemotingClient client(ClientConfig{.io_pool = &pool});
+  EXPECT_EQ(client.Start().code(), StatusCode::kFailedPrecondition);
 }
 
 TEST_F(NetTest, TheServerCanAskTheClientOverTheSameConnection) {

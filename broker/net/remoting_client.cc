@@ -9,15 +9,25 @@ namespace fmq::net {
 namespace asio = boost::asio;
 using protocol::RemotingCommand;
 
-RemotingClient::RemotingClient(ClientConfig config) : config_(config) {}
+namespace {
+std::unique_ptr<IoThreadPool> OwnPool(const ClientConfig& config) {
+  return config.io_pool != nullptr ? nullptr : std::make_unique<IoThreadPool>(1, "fmq-client");
+}
+}  // namespace
+
+RemotingClient::RemotingClient(ClientConfig config)
+    : config_(config), own_pool_(OwnPool(config_)), pool_(own_pool_ ? own_pool_.get() : config_.io_pool) {}
 
 RemotingClient::~RemotingClient() { Stop(); }
 
 Status RemotingClient::Start() {
-  if (thread_.joinable()) return Status::FailedPrecondition("client already started");
-  io_.restart();  // a client may be started again after Stop()
-  work_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(io_.get_executor());
-  thread_ = std::thread([this] { io_.run(); });
+  if (started_) return Status::FailedPrecondition("client already started");
+  if (own_pool_) {
+    FMQ_RETURN_IF_ERROR(own_pool_->Start());
+  } else if (!pool_->running()) {
+    return Status::FailedPrecondition("the shared I/O thread pool is not started");
+  }
+  started_ = true;
   return Status::Ok();
 }
 
@@ -27,9 +37,20 @@ void RemotingClient::Stop() {
     MutexLock lock(&mu_);
     conns.swap(connections_);
   }
-  for (auto& [addr, c] : conns) c->Close();
-  work_.reset();
-  if (thread_.joinable()) thread_.join();  // runs until the closes and their callbacks are done
+  // Wait until every connection is closed and the callbacks of its pending invokes ran: after Stop nothing
+  // calls back into the client's users. (Joining an own thread would wait for the same; a shared pool keeps
+  // running.)
+  std::vector<std::future<void>> closed;
+  for (auto& [addr, c] : conns) {
+    auto done = std::make_shared<std::promise<void>>();
+    closed.push_back(done->get_future());
+    c->Close([done] { done->set_value(); });
+  }
+  if (pool_->running()) {
+    for (auto& f : closed) f.wait();
+  }
+  if (own_pool_) own_pool_->Stop();
+  started_ = false;
 }
 
 Result<std::shared_ptr<Connection>> RemotingClient::GetOrConnect(const std::string& addr) {
@@ -42,11 +63,11 @@ Result<std::shared_ptr<Connection>> RemotingClient::GetOrConnect(const std::stri
   if (colon == std::string::npos) return Status::InvalidArgument("address '" + addr + "' is not host:port");
   const std::string host = addr.substr(0, colon);
   const std::string port = addr.substr(colon + 1);
-  asio::ip::tcp::resolver resolver(io_);
+  asio::ip::tcp::resolver resolver(pool_->context());
   boost::system::error_code ec;
   auto endpoints = resolver.resolve(host, port, ec);
   if (ec) return Status::Unavailable("cannot resolve " + addr + ": " + ec.message());
-  asio::ip::tcp::socket socket(asio::make_strand(io_));
+  asio::ip::tcp::socket socket(asio::make_strand(pool_->context()));
   std::promise<boost::system::error_code> connected;
   auto result = connected.get_future();
   asio::async_connect(socket, endpoints, [&connected](const boost::system::error_code& e, const auto&) {

@@ -4,8 +4,11 @@
 // first use, replaced when it closes), matches responses to requests by opaque, and hands requests the peer
 // sends (e.g. NOTIFY_CONSUMER_IDS_CHANGED from a broker) to an optional handler.
 //
+// Its connections run on an IoThreadPool: its own single thread, or a pool shared with the process's other
+// clients (ClientConfig::io_pool).
+//
 // Created by its user (ferryctl, the bench, the operator, tests); Start() before use, Stop() before
-// destruction. Thread-safety: Invoke* from any thread.
+// destruction, never from an I/O thread. Thread-safety: Invoke* from any thread.
 
 #include <utility>  // Boost 1.74's Asio misses this include
 
@@ -15,17 +18,20 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "broker/base/mutex.h"
 #include "broker/base/status.h"
 #include "broker/net/connection.h"
+#include "broker/net/io_thread_pool.h"
 
 namespace fmq::net {
 
 struct ClientConfig {
   std::chrono::milliseconds connect_timeout{3'000};
   std::chrono::milliseconds idle_timeout{120'000};
+  // I/O threads shared with other clients; nullptr: the client starts a thread of its own. Not owned; must
+  // be started before Start() and stopped only after this client's Stop().
+  IoThreadPool* io_pool = nullptr;
 };
 
 class RemotingClient {
@@ -51,9 +57,9 @@ class RemotingClient {
   Result<std::shared_ptr<Connection>> GetOrConnect(const std::string& addr) FMQ_EXCLUDES(mu_);
 
   const ClientConfig config_;
-  boost::asio::io_context io_;
-  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
-  std::thread thread_;
+  std::unique_ptr<IoThreadPool> own_pool_;  // when config_.io_pool is null
+  IoThreadPool* const pool_;                // own_pool_ or config_.io_pool
+  bool started_ = false;
   Handler request_handler_;
   Mutex mu_;
   std::map<std::string, std::shared_ptr<Connection>> connections_ FMQ_GUARDED_BY(mu_);
