@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/base/coding.h"
+#include "broker/protocol/internal/json_header.h"
 
 namespace fmq::protocol {
 namespace {
@@ -83,9 +84,21 @@ RemotingCommand RemotingCommand::ResponseTo(const RemotingCommand& request, int3
 
 // ---------------------------------------------------------------------------------------------------------
 // JSON header (the default): Java's fastjson writes the fields in alphabetical order and omits nulls;
-// nlohmann's std::map-backed objects give the same order.
+// nlohmann's std::map-backed objects give the same order. The fast codec (json_header.cc) handles what
+// clients send; the generic one below everything else.
 
 std::string EncodeJsonHeader(const RemotingCommand& cmd) {
+  std::string out;
+  if (internal::EncodeJsonHeaderFast(cmd, &out)) return out;
+  return internal::EncodeJsonHeaderGeneric(cmd);
+}
+
+Status DecodeJsonHeader(std::string_view header, RemotingCommand* cmd) {
+  if (internal::DecodeJsonHeaderFast(header, cmd)) return Status::Ok();
+  return internal::DecodeJsonHeaderGeneric(header, cmd);
+}
+
+std::string internal::EncodeJsonHeaderGeneric(const RemotingCommand& cmd) {
   nlohmann::json j;
   j["code"] = cmd.code;
   if (!cmd.ext_fields.empty()) j["extFields"] = cmd.ext_fields;
@@ -98,7 +111,7 @@ std::string EncodeJsonHeader(const RemotingCommand& cmd) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-Status DecodeJsonHeader(std::string_view header, RemotingCommand* cmd) {
+Status internal::DecodeJsonHeaderGeneric(std::string_view header, RemotingCommand* cmd) {
   nlohmann::json j = nlohmann::json::parse(header, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Bad("JSON header does not parse");
   if (!j.is_object()) return Bad("JSON header is not an object");
@@ -198,6 +211,20 @@ Status DecodeRocketMqHeader(std::span<const uint8_t> header, RemotingCommand* cm
 // Frames
 
 std::string EncodeFrame(const RemotingCommand& cmd) {
+  if (cmd.serialize_type == SerializeType::kJson) {
+    // The header straight into the frame: no separate header string to copy.
+    std::string out;
+    out.reserve(8 + 160 + cmd.ext_fields.size() * 48 + cmd.body.size());
+    out.resize(8);
+    if (internal::EncodeJsonHeaderFast(cmd, &out)) {
+      const size_t header_len = out.size() - 8;
+      EncodeU32(reinterpret_cast<uint8_t*>(out.data()),
+                static_cast<uint32_t>(4 + header_len + cmd.body.size()));
+      EncodeU32(reinterpret_cast<uint8_t*>(out.data()) + 4, static_cast<uint32_t>(header_len & 0xFFFFFF));
+      out.append(cmd.body);
+      return out;
+    }
+  }
   std::string header =
       cmd.serialize_type == SerializeType::kRocketMq ? EncodeRocketMqHeader(cmd) : EncodeJsonHeader(cmd);
   std::string out;

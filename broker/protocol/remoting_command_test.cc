@@ -6,6 +6,7 @@
 
 #include "broker/base/coding.h"
 #include "broker/protocol/codes.h"
+#include "broker/protocol/internal/json_header.h"
 
 namespace fmq::protocol {
 namespace {
@@ -202,6 +203,137 @@ TEST(RemotingCommandTest, BinaryHeaderRejectsOverrunsAndDropsEmptyKeysLikeJava) 
   ASSERT_TRUE(DecodeRocketMqHeader(AsBytes(EncodeRocketMqHeader(withEmpty)), &cmd).ok());
   EXPECT_EQ(cmd.ext_fields.size(), 1u);
   EXPECT_EQ(cmd.ext_fields.at("x"), "y");
+}
+
+// The fast JSON codec must agree with the generic one on everything it accepts, and decline the rest.
+void ExpectSameDecode(std::string_view header) {
+  RemotingCommand fast, generic;
+  const Status fs = DecodeJsonHeader(header, &fast);
+  const Status gs = internal::DecodeJsonHeaderGeneric(header, &generic);
+  ASSERT_EQ(fs.ok(), gs.ok()) << header;
+  if (!fs.ok()) {
+    EXPECT_EQ(fs.message(), gs.message()) << header;
+    return;
+  }
+  EXPECT_EQ(fast.code, generic.code) << header;
+  EXPECT_EQ(fast.language, generic.language) << header;
+  EXPECT_EQ(fast.version, generic.version) << header;
+  EXPECT_EQ(fast.opaque, generic.opaque) << header;
+  EXPECT_EQ(fast.flag, generic.flag) << header;
+  EXPECT_EQ(fast.remark, generic.remark) << header;
+  EXPECT_EQ(fast.ext_fields, generic.ext_fields) << header;
+}
+
+TEST(JsonHeaderTest, TheFastDecoderReadsWhatJavaGoAndCppClientsSend) {
+  const std::vector<std::string> headers = {
+      // Java 4.9.7 SEND_MESSAGE_V2 (fastjson: alphabetical, no nulls; the properties' \u0001 and \u0002
+      // separators are escaped)
+      R"({"code":310,"extFields":{"a":"please_rename_unique_group_name","b":"TopicTest","c":"TBW102","d":"4",)"
+      R"("e":"2","f":"0","g":"1700000000000","h":"0","i":"TAGS\u0001TagA\u0002UNIQ_KEY\u0001AC1100","j":"0",)"
+      R"("k":"false","m":"false"},"flag":0,"language":"JAVA","opaque":42,"serializeTypeCurrentRPC":"JSON",)"
+      R"("version":407})",
+      // the reference send response (protocol reference 1.2)
+      R"({"code":0,"extFields":{"msgId":"0A0A0A0100002A9F0000000000001A2B","queueId":"3","queueOffset":"117",)"
+      R"("MSG_REGION":"DefaultRegion","TRACE_ON":"true"},"flag":1,"language":"JAVA","opaque":57,)"
+      R"("serializeTypeCurrentRPC":"JSON","version":407})",
+      // C++ client: numbers and booleans among the ext values, a null remark, another key order
+      R"({"code":310,"language":"CPP","version":333,"opaque":7,"flag":0,"remark":null,)"
+      R"("extFields":{"a":"g","e":3,"d":-8,"m":false,"Signature":"","OnsChannel":"ALIYUN"}})",
+      // whitespace, escaped text, language as a number
+      " {\n \"code\" : 11 , \"language\" : 9, \"remark\":\"a\\\"b\\\\c\\/d\\n\\r\\t\\b\\f\", \"extFields\" : "
+      "{ } } ",
+  };
+  for (const auto& h : headers) {
+    RemotingCommand cmd;
+    EXPECT_TRUE(internal::DecodeJsonHeaderFast(h, &cmd)) << h;
+    ExpectSameDecode(h);
+  }
+  RemotingCommand java;
+  ASSERT_TRUE(internal::DecodeJsonHeaderFast(headers[0], &java));
+  EXPECT_EQ(java.ext_fields.at("i"),
+            "TAGS\x01"
+            "TagA\x02"
+            "UNIQ_KEY\x01"
+            "AC1100");
+}
+
+TEST(JsonHeaderTest, TheFastDecoderDeclinesOrAgreesOnOddAndBrokenHeaders) {
+  // clang-format off
+  const std::vector<std::string> headers = {
+      "", "{}", "[]", "null", "{", R"({"code":1)", R"({"code":1}x)", R"({"code":"1"})", R"({"code":1.0})",
+      R"({"code":1e3})", R"({"code":01})", R"({"code":-0})", R"({"code":2147483648})",
+      R"({"code":-2147483648})", R"({"code":99999999999999999999})", R"({"code":1,"code":2})",
+      R"({"code":null})", R"({"code":true})", R"({"code":1,"extFields":[]})", R"({"code":1,"extFields":"x"})",
+      R"({"code":1,"extFields":null})", R"({"code":1,"extFields":{"k":{"n":1}}})",
+      R"({"code":1,"extFields":{"k":1.5}})", R"({"code":1,"extFields":{"k":"a","k":null}})",
+      R"({"code":1,"extFields":{"k":"a"},"extFields":{"j":"b"}})", R"({"code":1,"language":"KLINGON"})",
+      R"({"code":1,"language":12})", R"({"code":1,"language":13})", R"({"code":1,"language":-1})",
+      R"({"code":1,"language":-0})", R"({"code":1,"language":null})", R"({"code":1,"remark":7})",
+      R"({"code":1,"remark":true})", R"({"code":1,"remark":{"a":1}})", R"({"code":1,"remark":"\u00e9"})", R"({"code":1,"remark":"\u0041\u007f\u007F\u0080"})",
+      R"({"code":1,"remark":"\ud83d\ude00"})", R"({"code":1,"remark":"\ud83d"})", R"({"code":1,"remark":"\u00G1"})",
+      R"({"code":1,"remark":"\u004"})", R"({"code":1,"remark":"\u0041"})",
+      "{\"code\":1,\"remark\":\"\xc3\xa9\"}", "{\"code\":1,\"remark\":\"\xff\"}",
+      "{\"code\":1,\"remark\":\"a\tb\"}", R"({"code":1,"remark":"a\qb"})", R"({"code":1,"other":[1,2]})",
+      R"({"code":1,"other":{"x":[]},"flag":3})", R"({"code":1,"version":-5,"opaque":-7,"flag":2147483647})",
+      R"({"code":1,"opaque":1,})", R"({"code":1 "opaque":1})", R"({"code":tru})", R"({"code":nul})",
+      R"({"code":-})", R"({"":1,"code":1})", " \r\n\t{\"code\":3}\n",
+  };
+  // clang-format on
+  for (const auto& h : headers) ExpectSameDecode(h);
+  std::mt19937 rng(3);
+  const std::string base =
+      R"({"code":310,"extFields":{"a":"g","b":"T","e":"2","i":"K\n","m":false},"flag":0,"language":"JAVA",)"
+      R"("opaque":42,"remark":null,"version":407})";
+  for (int i = 0; i < 5000; ++i) {
+    std::string h = base;
+    for (int k = 0; k < 1 + static_cast<int>(rng() % 3); ++k) {
+      const size_t at = rng() % h.size();
+      switch (rng() % 3) {
+        case 0:
+          h[at] = " {}[]\":,0-19aenrtul.\\x"[rng() % 23];
+          break;
+        case 1:
+          h.erase(at, 1);
+          break;
+        default:
+          h.insert(at, 1, static_cast<char>(rng() % 128));
+      }
+    }
+    ExpectSameDecode(h);
+  }
+}
+
+TEST(JsonHeaderTest, TheFastEncoderWritesTheGenericCodecsBytes) {
+  std::mt19937 rng(9);
+  auto text = [&](size_t max) {
+    std::string s(rng() % max, '\0');
+    for (auto& c : s) c = static_cast<char>(rng() % 4 ? 'a' + rng() % 26 : rng() % 128);
+    return s;
+  };
+  for (int i = 0; i < 5000; ++i) {
+    RemotingCommand cmd = RemotingCommand::Request(static_cast<int32_t>(rng()), static_cast<int32_t>(rng()));
+    cmd.flag = static_cast<int32_t>(rng() % 4);
+    cmd.version = static_cast<int32_t>(rng());
+    cmd.language = static_cast<LanguageCode>(rng() % 14);
+    cmd.serialize_type = rng() % 2 ? SerializeType::kJson : SerializeType::kRocketMq;
+    if (rng() % 2) cmd.remark = text(20);
+    for (int k = static_cast<int>(rng() % 6); k > 0; --k) cmd.ext_fields[text(8)] = text(30);
+    std::string fast;
+    ASSERT_TRUE(internal::EncodeJsonHeaderFast(cmd, &fast));
+    ASSERT_EQ(fast, internal::EncodeJsonHeaderGeneric(cmd));
+    ExpectSameDecode(fast);
+  }
+  // Text outside ASCII is left to the generic codec (it validates UTF-8 and replaces bad bytes).
+  RemotingCommand cmd = RemotingCommand::Request(1, 1);
+  cmd.remark = "caf\xc3\xa9 \xff";
+  std::string out = "keep";
+  EXPECT_FALSE(internal::EncodeJsonHeaderFast(cmd, &out));
+  EXPECT_EQ(out, "keep");
+  EXPECT_EQ(EncodeJsonHeader(cmd), internal::EncodeJsonHeaderGeneric(cmd));
+  const std::string frame = EncodeFrame(cmd);
+  auto back = DecodeFrame(AsBytes(std::string_view(frame).substr(4)));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->remark, "caf\xc3\xa9 \xef\xbf\xbd");
 }
 
 }  // namespace
