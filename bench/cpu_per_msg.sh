@@ -19,9 +19,11 @@
 # (cutime+cstime of the shell that waited for it). Prints one line per run and the medians:
 #   run 1: msgs=412345 tps=27489 broker_us=24.8 load_us=52.1 load=3.10
 # FMQ_BROKER_BIN / FMQ_BENCH_BIN: other ferrymq / ferrymq-bench binaries (to compare two builds);
-# FMQ_BENCH_ARGS: extra ferrymq-bench arguments (e.g. --io-threads 1).
+# FMQ_BENCH_ARGS: extra ferrymq-bench arguments (e.g. --io-threads 2); FMQ_BROKER_CONF_EXTRA: extra broker.conf
+# lines (e.g. serverSelectorThreads=1).
 # FMQ_PERF_OUT=<file>: `perf record -g` of the broker during the first run into <file>;
-# FMQ_PERF_LOAD_OUT=<file>: the same for ferrymq-bench (its CPU figure then includes perf's).
+# FMQ_PERF_STAT=<events>: `perf stat -e <events>` of the broker during the first run (e.g. context-switches);
+# FMQ_PERF_LOAD_STAT=<events>: the same for ferrymq-bench; FMQ_PERF_LOAD_OUT=<file>: the same for ferrymq-bench (its CPU figure then includes perf's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=build/release
@@ -71,6 +73,7 @@ brokerIP1=127.0.0.1
 listenPort=$((PORT + 1))
 storePathRootDir=$work/store
 flushDiskType=ASYNC_FLUSH
+${FMQ_BROKER_CONF_EXTRA:-}
 CONF
   FMQ_LOG_LEVEL=warn "$FERRYMQ" namesrv -p "$PORT" >"$work/namesrv.log" 2>&1 &
   pids+=($!)
@@ -115,11 +118,16 @@ for r in $(seq "$RUNS"); do
   if [[ -n ${FMQ_PERF_OUT:-} && $r == 1 ]]; then
     perf record -F 999 -g -p "$bpid" -o "$FMQ_PERF_OUT" >/dev/null 2>&1 &
     perf_pid=$!
+  elif [[ -n ${FMQ_PERF_STAT:-} && $r == 1 ]]; then
+    perf stat -e "$FMQ_PERF_STAT" -p "$bpid" -o "$work/perf-stat" >/dev/null 2>&1 &
+    perf_pid=$!
   fi
   LOAD_PREFIX=
   [[ -n ${FMQ_PERF_LOAD_OUT:-} && $r == 1 ]] && LOAD_PREFIX="perf record -F 999 -g -o $FMQ_PERF_LOAD_OUT --"
+  [[ -n ${FMQ_PERF_LOAD_STAT:-} && $r == 1 ]] && LOAD_PREFIX="perf stat -e $FMQ_PERF_LOAD_STAT -o $work/perf-stat --"
   lticks=$(run_load "$SECS")
   if [[ -n $perf_pid ]]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
+  [[ -f $work/perf-stat ]] && grep -E '^ +[0-9]' "$work/perf-stat" >&2 && rm "$work/perf-stat"
   t1=$(date +%s.%N)
   b1=$(cpu_ticks "$bpid")
   m1=$(messages)

@@ -1,5 +1,11 @@
 #include "broker/net/connection.h"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <system_error>
+
 #include "broker/base/logging.h"
 
 namespace fmq::net {
@@ -7,9 +13,14 @@ namespace fmq::net {
 namespace asio = boost::asio;
 using protocol::RemotingCommand;
 
+namespace {
+constexpr int kMaxIov = 64;  // frames per sendmsg (Asio's own gather writes use the same limit)
+}  // namespace
+
 Connection::Connection(asio::ip::tcp::socket socket, Options options, RequestCallback on_request,
                        CloseCallback on_close)
     : socket_(std::move(socket)),
+      fd_(socket_.native_handle()),
       strand_(asio::make_strand(socket_.get_executor())),
       idle_timer_(strand_),
       response_timer_(strand_),
@@ -43,7 +54,8 @@ void Connection::ArmIdleTimer(Clock::duration after) {
 
 void Connection::OnIdleTimer() {
   if (closed_) return;
-  const auto idle = Clock::now() - last_activity_;
+  const auto idle =
+      Clock::now() - Clock::time_point(Clock::duration(last_activity_.load(std::memory_order_relaxed)));
   if (idle >= options_.idle_timeout) {
     CloseOnStrand("idle for longer than the idle timeout");
     return;
@@ -51,28 +63,37 @@ void Connection::OnIdleTimer() {
   ArmIdleTimer(options_.idle_timeout - idle);
 }
 
-void Connection::ArmResponseTimer(Clock::time_point at) {
-  response_timer_at_ = at;
-  response_timer_.expires_at(at);  // cancels a later wait (its handler sees operation_aborted)
+void Connection::ArmResponseTimer() {
+  Clock::time_point at;
+  {
+    MutexLock lock(&pending_mu_);
+    at = response_timer_at_;
+  }
+  if (at == Clock::time_point::max() || closed_) return;
+  response_timer_.expires_at(at);  // cancels a wait armed for later (its handler sees operation_aborted)
   response_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-    if (ec) return;  // re-armed earlier, or cancelled by the close
+    if (ec) return;  // re-armed, or cancelled by the close
     if (auto self = weak.lock()) self->OnResponseTimer();
   });
 }
 
 void Connection::OnResponseTimer() {
-  response_timer_at_ = Clock::time_point::max();
-  const auto now = Clock::now();
-  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-    const int32_t opaque = deadlines_.begin()->second;
-    deadlines_.erase(deadlines_.begin());
-    auto it = pending_.find(opaque);
-    if (it == pending_.end()) continue;
-    auto done = std::move(it->second.done);
-    pending_.erase(it);
-    done(Status::DeadlineExceeded("no response from " + remote_ + " within the timeout"));
+  std::vector<ResponseCallback> expired;
+  {
+    MutexLock lock(&pending_mu_);
+    const auto now = Clock::now();
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      auto it = pending_.find(deadlines_.begin()->second);
+      deadlines_.erase(deadlines_.begin());
+      if (it == pending_.end()) continue;
+      expired.push_back(std::move(it->second.done));
+      pending_.erase(it);
+    }
+    response_timer_at_ = deadlines_.empty() ? Clock::time_point::max() : deadlines_.begin()->first;
   }
-  if (!deadlines_.empty() && !closed_) ArmResponseTimer(deadlines_.begin()->first);
+  for (auto& done : expired)
+    done(Status::DeadlineExceeded("no response from " + remote_ + " within the timeout"));
+  ArmResponseTimer();
 }
 
 void Connection::ReadMore() {
@@ -99,15 +120,21 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
     if (!next->has_value()) break;
     RemotingCommand cmd = std::move(**next);
     if (cmd.IsResponse()) {
-      auto it = pending_.find(cmd.opaque);
-      if (it == pending_.end()) {
-        GetLogger("net")->debug("response without request remote={} opaque={}", remote_, cmd.opaque);
-        continue;
+      ResponseCallback done;
+      {
+        MutexLock lock(&pending_mu_);
+        auto it = pending_.find(cmd.opaque);
+        if (it != pending_.end()) {
+          done = std::move(it->second.done);
+          deadlines_.erase({it->second.deadline, cmd.opaque});
+          pending_.erase(it);
+        }
       }
-      auto done = std::move(it->second.done);
-      deadlines_.erase({it->second.deadline, cmd.opaque});
-      pending_.erase(it);
-      done(std::move(cmd));
+      if (done) {
+        done(std::move(cmd));
+      } else {
+        GetLogger("net")->debug("response without request remote={} opaque={}", remote_, cmd.opaque);
+      }
       continue;
     }
     on_request_(shared_from_this(), std::move(cmd));
@@ -116,60 +143,166 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
 }
 
 void Connection::Send(RemotingCommand cmd) {
-  std::string frame = protocol::EncodeFrame(cmd);
-  // On the connection's own strand (a handler running inline on the I/O thread) this writes at once; from
-  // other threads it is queued to the strand.
-  asio::dispatch(strand_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
-    if (self->closed_) return;
-    self->write_queue_.push_back(std::move(frame));
-    self->WriteMore();
-  });
+  if (closed_) return;
+  std::vector<std::string> frames;
+  frames.push_back(protocol::EncodeFrame(cmd));
+  Write(std::move(frames));
 }
 
-void Connection::WriteMore() {
-  if (writing_ || write_queue_.empty() || closed_) return;
-  writing_ = true;
-  writing_frames_.swap(write_queue_);  // write_queue_ is now empty, ready for what comes during the write
-  write_buffers_.clear();
-  for (const auto& f : writing_frames_) write_buffers_.push_back(asio::buffer(f));
-  asio::async_write(socket_, write_buffers_,
-                    asio::bind_executor(strand_, [self = shared_from_this()](auto ec, size_t) {
-                      self->writing_ = false;
-                      self->writing_frames_.clear();
-                      if (ec) {
-                        self->CloseOnStrand(ec.message());
-                        return;
-                      }
-                      self->TouchIdle();
-                      self->WriteMore();
-                    }));
+void Connection::Write(std::vector<std::string> frames) {
+  {
+    MutexLock lock(&write_mu_);
+    if (write_closed_) return;
+    if (writer_ != Writer::kNone) {  // the writer under way takes them with what it finds queued
+      for (auto& f : frames) write_queue_.push_back(std::move(f));
+      return;
+    }
+    writer_ = Writer::kDirect;
+  }
+  WriteDirect(std::move(frames));
+}
+
+void Connection::WriteDirect(std::vector<std::string> frames) {
+  size_t first = 0;   // frames[first] is the first not completely written,
+  size_t offset = 0;  // from this byte on
+  std::string error;
+  while (true) {
+    while (first < frames.size()) {
+      iovec iov[kMaxIov];
+      int count = 0;
+      for (size_t i = first; i < frames.size() && count < kMaxIov; ++i, ++count) {
+        const size_t skip = i == first ? offset : 0;
+        iov[count].iov_base = frames[i].data() + skip;
+        iov[count].iov_len = frames[i].size() - skip;
+      }
+      msghdr msg{};
+      msg.msg_iov = iov;
+      msg.msg_iovlen = static_cast<size_t>(count);
+      const ssize_t sent = ::sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (sent < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+          error = std::error_code(errno, std::generic_category()).message();
+        break;  // full: the strand writes the rest when the socket drains
+      }
+      size_t left = static_cast<size_t>(sent);
+      while (left > 0) {
+        const size_t in_frame = frames[first].size() - offset;
+        if (left < in_frame) {
+          offset += left;
+          break;
+        }
+        left -= in_frame;
+        ++first;
+        offset = 0;
+      }
+    }
+    if (first == frames.size() || !error.empty()) TouchIdle();
+    MutexLock lock(&write_mu_);
+    if (write_closed_ || !error.empty()) {
+      writer_ = Writer::kNone;
+      const bool close_socket = close_after_direct_write_ || !error.empty();
+      close_after_direct_write_ = false;
+      if (close_socket) {
+        asio::post(strand_, [self = shared_from_this(), error] {
+          if (!self->closed_) {
+            self->CloseOnStrand(error);
+          } else {
+            boost::system::error_code ignored;
+            self->socket_.close(ignored);  // the close left it to this writer
+          }
+        });
+      }
+      return;
+    }
+    if (first < frames.size()) {  // the socket is full: the strand writes the rest, then the queue
+      frames[first].erase(0, offset);
+      std::vector<std::string> rest;
+      rest.reserve(frames.size() - first + write_queue_.size());
+      for (size_t i = first; i < frames.size(); ++i) rest.push_back(std::move(frames[i]));
+      for (auto& f : write_queue_) rest.push_back(std::move(f));
+      write_queue_ = std::move(rest);
+      writer_ = Writer::kAsync;
+      asio::post(strand_, [self = shared_from_this()] { self->StartAsyncWrite(); });
+      return;
+    }
+    if (write_queue_.empty()) {
+      writer_ = Writer::kNone;
+      return;
+    }
+    frames.clear();
+    frames.swap(write_queue_);  // what other threads queued meanwhile
+    first = 0;
+    offset = 0;
+  }
+}
+
+void Connection::StartAsyncWrite() {
+  {
+    MutexLock lock(&write_mu_);
+    if (write_closed_) return;
+    if (write_queue_.empty()) {
+      writer_ = Writer::kNone;
+      return;
+    }
+    async_frames_.swap(write_queue_);  // async_frames_ was empty
+  }
+  async_buffers_.clear();
+  for (const auto& f : async_frames_) async_buffers_.push_back(asio::buffer(f));
+  asio::async_write(socket_, async_buffers_,
+                    asio::bind_executor(
+                        strand_, [self = shared_from_this()](auto ec, size_t) { self->OnAsyncWritten(ec); }));
+}
+
+void Connection::OnAsyncWritten(const boost::system::error_code& ec) {
+  async_frames_.clear();
+  if (ec) {
+    CloseOnStrand(ec.message());
+    return;
+  }
+  TouchIdle();
+  StartAsyncWrite();  // what was queued meanwhile, or back to direct writes
 }
 
 void Connection::Invoke(RemotingCommand request, std::chrono::milliseconds timeout, ResponseCallback done) {
   request.opaque = next_opaque_.fetch_add(1) & 0x7FFFFFFF;  // C++ clients mask the sign bit; do likewise
   request.flag &= ~protocol::kFlagResponse;
-  std::string frame = protocol::EncodeFrame(request);
-  asio::post(strand_, [self = shared_from_this(), opaque = request.opaque, frame = std::move(frame), timeout,
-                       done = std::move(done)]() mutable {
-    if (self->closed_) {
-      done(Status::Unavailable("connection to " + self->remote_ + " is closed"));
+  std::vector<std::string> frames;
+  frames.push_back(protocol::EncodeFrame(request));
+  const int32_t opaque = request.opaque;
+  const auto deadline = Clock::now() + timeout;
+  bool arm = false;
+  ResponseCallback displaced;
+  {
+    MutexLock lock(&pending_mu_);
+    if (pending_closed_) {
+      // Answered on the strand, never inside the caller's call (it may hold a lock its callback takes).
+      asio::post(strand_, [self = shared_from_this(), done = std::move(done)] {
+        done(Status::Unavailable("connection to " + self->remote_ + " is closed"));
+      });
       return;
     }
-    const auto deadline = Clock::now() + timeout;
-    if (auto [it, inserted] = self->pending_.try_emplace(opaque, Pending{std::move(done), deadline});
-        !inserted) {
-      // The opaque wrapped around onto an invoke still waiting (2^31 requests within one timeout): that
-      // one has waited far longer than anything else, so it is failed in favour of the new one.
-      auto old = std::move(it->second);
-      self->deadlines_.erase({old.deadline, opaque});
+    auto [it, inserted] = pending_.try_emplace(opaque, Pending{std::move(done), deadline});
+    if (!inserted) {
+      // The opaque wrapped around onto an invoke still waiting (2^31 requests within one timeout): that one
+      // has waited far longer than anything else, so it is failed in favour of the new one.
+      displaced = std::move(it->second.done);
+      deadlines_.erase({it->second.deadline, opaque});
       it->second = Pending{std::move(done), deadline};
-      old.done(Status::DeadlineExceeded("no response from " + self->remote_ + " within the timeout"));
     }
-    self->deadlines_.emplace(deadline, opaque);
-    if (deadline < self->response_timer_at_) self->ArmResponseTimer(deadline);
-    self->write_queue_.push_back(std::move(frame));
-    self->WriteMore();
-  });
+    deadlines_.emplace(deadline, opaque);
+    if (deadline < response_timer_at_) {
+      response_timer_at_ = deadline;
+      arm = true;
+    }
+  }
+  if (displaced) {
+    asio::post(strand_, [self = shared_from_this(), displaced = std::move(displaced)] {
+      displaced(Status::DeadlineExceeded("no response from " + self->remote_ + " within the timeout"));
+    });
+  }
+  if (arm) asio::post(strand_, [self = shared_from_this()] { self->ArmResponseTimer(); });
+  Write(std::move(frames));
 }
 
 void Connection::Close(std::function<void()> closed) {
@@ -182,14 +315,29 @@ void Connection::Close(std::function<void()> closed) {
 void Connection::CloseOnStrand(const std::string& why) {
   if (closed_.exchange(true)) return;
   if (!why.empty()) GetLogger("net")->info("connection closed remote={} reason=\"{}\"", remote_, why);
+  bool direct_write_running;
+  {
+    MutexLock lock(&write_mu_);
+    write_closed_ = true;
+    write_queue_.clear();
+    direct_write_running = writer_ == Writer::kDirect;
+    close_after_direct_write_ = direct_write_running;
+  }
   boost::system::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);  // ends a direct write under way, too
+  // A thread may be inside sendmsg on the descriptor: it stays open until that write ends, so its number
+  // cannot be reused by another socket meanwhile.
+  if (!direct_write_running) socket_.close(ec);
   idle_timer_.cancel();
   response_timer_.cancel();
-  auto pending = std::move(pending_);
-  pending_.clear();
-  deadlines_.clear();
+  std::unordered_map<int32_t, Pending> pending;
+  {
+    MutexLock lock(&pending_mu_);
+    pending_closed_ = true;
+    pending.swap(pending_);
+    deadlines_.clear();
+    response_timer_at_ = Clock::time_point::max();
+  }
   for (auto& [opaque, p] : pending) {
     p.done(Status::Unavailable("connection to " + remote_ + " closed before the response arrived"));
   }

@@ -9,13 +9,20 @@
 //    unparsable header) is logged once and the connection is closed; nothing else is affected;
 //  * idle for `idle_timeout` without a read or a write: closed (Java's 120 s all-idle rule).
 //
-// All socket work runs on the connection's strand. Owned by shared_ptr: the server or client keeps one
-// reference, pending operations keep others. Thread-safety: Send, Invoke and Close from any thread.
+// Writes: a thread that sends while no write is under way writes the frame itself, with a non-blocking
+// sendmsg, instead of handing it to the I/O thread (a hand-off costs a wake-up and two context switches per
+// request). Frames sent while a write is under way are queued and leave together, in one gather write, when
+// it ends; what the socket does not take at once is written asynchronously on the strand.
+//
+// Reads, timers and the close run on the connection's strand. Owned by shared_ptr: the server or client keeps
+// one reference, pending operations keep others. Thread-safety: Send, Invoke and Close from any thread.
 
 #include <utility>  // Boost 1.74's Asio misses this include (ARCHITECTURE.md, section 7)
 
 #include <boost/asio.hpp>
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -24,6 +31,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broker/base/mutex.h"
 #include "broker/base/status.h"
 #include "broker/protocol/remoting_command.h"
 
@@ -65,41 +73,59 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ResponseCallback done;
     Clock::time_point deadline;
   };
+  // Who writes to the socket: nobody, a sending thread (directly), or the strand (async_write).
+  enum class Writer : uint8_t { kNone, kDirect, kAsync };
 
   void ReadMore();
   void OnRead(const boost::system::error_code& ec, size_t n);
-  void WriteMore();
-  void TouchIdle() { last_activity_ = Clock::now(); }
+  // Queues `frames` for writing; when no write is under way the calling thread writes them at once.
+  void Write(std::vector<std::string> frames) FMQ_EXCLUDES(write_mu_);
+  // The calling thread owns the writer role (kDirect) and writes `frames`, then whatever was queued
+  // meanwhile, until all is written or the socket is full (then the strand takes over).
+  void WriteDirect(std::vector<std::string> frames) FMQ_EXCLUDES(write_mu_);
+  void StartAsyncWrite() FMQ_EXCLUDES(write_mu_);  // strand
+  void OnAsyncWritten(const boost::system::error_code& ec) FMQ_EXCLUDES(write_mu_);
+  void TouchIdle() {
+    last_activity_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  }
   void ArmIdleTimer(Clock::duration after);
   void OnIdleTimer();
-  void ArmResponseTimer(Clock::time_point at);
-  void OnResponseTimer();
-  void CloseOnStrand(const std::string& why);
+  void ArmResponseTimer() FMQ_EXCLUDES(pending_mu_);  // strand: at response_timer_at_
+  void OnResponseTimer() FMQ_EXCLUDES(pending_mu_);
+  void CloseOnStrand(const std::string& why) FMQ_EXCLUDES(write_mu_, pending_mu_);
 
-  boost::asio::ip::tcp::socket socket_;
+  boost::asio::ip::tcp::socket socket_;  // strand only
+  const int fd_;  // socket_'s descriptor for direct writes; closed only when no direct write runs
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   // One idle timer, armed once per idle period: a read or write only notes the time (re-arming a timer per
   // frame costs a cancelled handler and often a timerfd update).
   boost::asio::steady_timer idle_timer_;
-  Clock::time_point last_activity_;  // strand only
+  std::atomic<Clock::rep> last_activity_{0};
   // One timer for the response deadlines of all invokes, armed at the earliest deadline; a response does
   // not touch it (a wake-up that finds nothing expired re-arms for the next deadline).
   boost::asio::steady_timer response_timer_;
-  Clock::time_point response_timer_at_ = Clock::time_point::max();  // strand only; max: not armed
   const Options options_;
   const RequestCallback on_request_;
   const CloseCallback on_close_;
   std::string remote_;
-  protocol::FrameDecoder decoder_;
-  std::array<uint8_t, 64 * 1024> read_buf_{};
-  // Frames waiting to be written, and the frames of the write under way: everything queued while a write is
-  // under way goes out in the next one, as one gather write (strand only).
-  std::vector<std::string> write_queue_;
-  std::vector<std::string> writing_frames_;
-  std::vector<boost::asio::const_buffer> write_buffers_;
-  bool writing_ = false;                                       // strand only
-  std::unordered_map<int32_t, Pending> pending_;               // strand only
-  std::set<std::pair<Clock::time_point, int32_t>> deadlines_;  // strand only; the keys of pending_
+  protocol::FrameDecoder decoder_;                        // strand only
+  std::array<uint8_t, 64 * 1024> read_buf_{};             // strand only
+  std::vector<std::string> async_frames_;                 // strand only: the async write under way
+  std::vector<boost::asio::const_buffer> async_buffers_;  // strand only
+
+  Mutex write_mu_;
+  std::vector<std::string> write_queue_ FMQ_GUARDED_BY(write_mu_);
+  Writer writer_ FMQ_GUARDED_BY(write_mu_) = Writer::kNone;
+  bool write_closed_ FMQ_GUARDED_BY(write_mu_) = false;
+  // The close found a direct write under way: the writer closes the socket (on the strand) when it ends.
+  bool close_after_direct_write_ FMQ_GUARDED_BY(write_mu_) = false;
+
+  Mutex pending_mu_;
+  std::unordered_map<int32_t, Pending> pending_ FMQ_GUARDED_BY(pending_mu_);
+  std::set<std::pair<Clock::time_point, int32_t>> deadlines_ FMQ_GUARDED_BY(pending_mu_);  // keys of pending_
+  Clock::time_point response_timer_at_ FMQ_GUARDED_BY(pending_mu_) = Clock::time_point::max();
+  bool pending_closed_ FMQ_GUARDED_BY(pending_mu_) = false;  // invokes fail at once
+
   std::atomic<bool> closed_{false};
   std::atomic<int32_t> next_opaque_{1};
 };

@@ -273,6 +273,28 @@ TEST_F(NetTest, ManyPipelinedInvokesOnOneConnectionAreAllAnswered) {
   EXPECT_EQ(wrong, 0);
 }
 
+TEST_F(NetTest, LargeFramesFromManyThreadsOnOneConnectionArriveWhole) {
+  // Frames larger than the socket buffers: a direct write stops when the socket is full and the strand
+  // writes the rest while other threads' frames queue behind it; no frame may interleave with another.
+  std::vector<std::future<bool>> all;
+  for (int t = 0; t < 4; ++t) {
+    all.push_back(std::async(std::launch::async, [this, t] {
+      std::mt19937 rng(static_cast<uint32_t>(t));
+      for (int i = 0; i < 4; ++i) {
+        // One byte value per request, so a piece of another frame inside it would show.
+        RemotingCommand req = RemotingCommand::Request(kEchoInline, 0);
+        // The first is larger than the loopback socket buffers (4 MiB), so its write is always partial.
+        const size_t size = i == 0 ? (10 << 20) : 1 + rng() % (2 << 20);
+        req.body.assign(size, static_cast<char>('A' + t * 4 + i));
+        auto r = client_.InvokeSync(addr_, req, kTimeout);
+        if (!r.ok() || r->body != req.body) return false;
+      }
+      return true;
+    }));
+  }
+  for (auto& f : all) EXPECT_TRUE(f.get());
+}
+
 TEST_F(NetTest, ClientsSharingAnIoThreadPoolKeepTheirOwnConnectionsAndStopAlone) {
   IoThreadPool pool(1, "shared-io");
   ASSERT_TRUE(pool.Start().ok());
