@@ -15,6 +15,8 @@ using protocol::RemotingCommand;
 
 namespace {
 constexpr int kMaxIov = 64;  // frames per sendmsg (Asio's own gather writes use the same limit)
+// Answers held back while the frames of one read are handled are written once they reach this size.
+constexpr size_t kMaxReadAnswerBytes = 64 * 1024;
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, Options options, RequestCallback on_request,
@@ -110,10 +112,13 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
   }
   TouchIdle();
   decoder_.Append({read_buf_.data(), n});
+  in_read_ = true;
   while (!closed_) {
     auto next = decoder_.Next();
     if (!next.ok()) {
       GetLogger("net")->warn("closing connection remote={} reason=\"{}\"", remote_, next.status().message());
+      in_read_ = false;
+      FlushReadAnswers();  // the answers to the frames before the bad one
       CloseOnStrand("");
       return;
     }
@@ -138,14 +143,31 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
       continue;
     }
     on_request_(shared_from_this(), std::move(cmd));
+    if (read_answer_bytes_ >= kMaxReadAnswerBytes) FlushReadAnswers();
   }
+  in_read_ = false;
+  FlushReadAnswers();
   ReadMore();
+}
+
+void Connection::FlushReadAnswers() {
+  if (read_answers_.empty()) return;
+  std::vector<std::string> frames;
+  frames.swap(read_answers_);
+  read_answer_bytes_ = 0;
+  Write(std::move(frames));
 }
 
 void Connection::Send(RemotingCommand cmd) {
   if (closed_) return;
+  std::string frame = protocol::EncodeFrame(cmd);
+  if (strand_.running_in_this_thread() && in_read_) {  // in_read_ belongs to the strand
+    read_answer_bytes_ += frame.size();
+    read_answers_.push_back(std::move(frame));
+    return;
+  }
   std::vector<std::string> frames;
-  frames.push_back(protocol::EncodeFrame(cmd));
+  frames.push_back(std::move(frame));
   Write(std::move(frames));
 }
 

@@ -12,7 +12,9 @@
 // Writes: a thread that sends while no write is under way writes the frame itself, with a non-blocking
 // sendmsg, instead of handing it to the I/O thread (a hand-off costs a wake-up and two context switches per
 // request). Frames sent while a write is under way are queued and leave together, in one gather write, when
-// it ends; what the socket does not take at once is written asynchronously on the strand.
+// it ends; what the socket does not take at once is written asynchronously on the strand. Frames sent from
+// the strand while it handles the frames of one read (answers of handlers that run inline) leave together
+// when that read is handled: a client that pipelines gets one write (and one wake-up) per read.
 //
 // Reads, timers and the close run on the connection's strand. Owned by shared_ptr: the server or client keeps
 // one reference, pending operations keep others. Thread-safety: Send, Invoke and Close from any thread.
@@ -78,6 +80,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void ReadMore();
   void OnRead(const boost::system::error_code& ec, size_t n);
+  void FlushReadAnswers();  // strand
   // Queues `frames` for writing; when no write is under way the calling thread writes them at once.
   void Write(std::vector<std::string> frames) FMQ_EXCLUDES(write_mu_);
   // The calling thread owns the writer role (kDirect) and writes `frames`, then whatever was queued
@@ -108,9 +111,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const RequestCallback on_request_;
   const CloseCallback on_close_;
   std::string remote_;
-  protocol::FrameDecoder decoder_;                        // strand only
-  std::array<uint8_t, 64 * 1024> read_buf_{};             // strand only
-  std::vector<std::string> async_frames_;                 // strand only: the async write under way
+  protocol::FrameDecoder decoder_;             // strand only
+  std::array<uint8_t, 64 * 1024> read_buf_{};  // strand only
+  bool in_read_ = false;                       // strand only: handling the frames of one read
+  std::vector<std::string> read_answers_;      // strand only: frames sent meanwhile from the strand
+  size_t read_answer_bytes_ = 0;               // strand only
+  std::vector<std::string> async_frames_;      // strand only: the async write under way
   std::vector<boost::asio::const_buffer> async_buffers_;  // strand only
 
   Mutex write_mu_;

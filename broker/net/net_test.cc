@@ -223,6 +223,31 @@ TEST_F(NetTest, BadInputClosesOnlyItsOwnConnection) {
   EXPECT_TRUE(Echo("end").ok());
 }
 
+TEST_F(NetTest, AnswersToTheFramesOfOneReadLeaveInOneWrite) {
+  // Ten requests in one TCP segment are read at once; their inline handlers' answers are held until all ten
+  // are handled and then written together, so they arrive in one segment and the first read gets them all.
+  int fd = RawConnect();
+  std::string requests;
+  for (int i = 0; i < 10; ++i) {
+    RemotingCommand req = RemotingCommand::Request(kEchoInline, 100 + i);
+    req.body = "b" + std::to_string(i);
+    requests += protocol::EncodeFrame(req);
+  }
+  ASSERT_EQ(write(fd, requests.data(), requests.size()), static_cast<ssize_t>(requests.size()));
+  std::vector<char> buf(1 << 16);
+  const ssize_t n = read(fd, buf.data(), buf.size());
+  ASSERT_GT(n, 0);
+  protocol::FrameDecoder decoder;
+  decoder.Append(AsBytes(std::string_view(buf.data(), static_cast<size_t>(n))));
+  for (int i = 0; i < 10; ++i) {
+    auto next = decoder.Next();
+    ASSERT_TRUE(next.ok() && next->has_value()) << "answer " << i << " was not in the first read";
+    EXPECT_EQ((*next)->opaque, 100 + i);
+    EXPECT_EQ((*next)->body, "b" + std::to_string(i));
+  }
+  close(fd);
+}
+
 TEST_F(NetTest, AnIdleConnectionIsClosedByTheServer) {
   int fd = RawConnect();
   EXPECT_EQ(ReadUntilClosed(fd), "");  // the 300 ms idle timeout ends it; the read returns at EOF
