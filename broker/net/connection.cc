@@ -304,14 +304,14 @@ void Connection::Invoke(RemotingCommand request, std::chrono::milliseconds timeo
       });
       return;
     }
-    auto [it, inserted] = pending_.try_emplace(opaque, Pending{std::move(done), deadline});
-    if (!inserted) {
+    if (auto it = pending_.find(opaque); it != pending_.end()) {
       // The opaque wrapped around onto an invoke still waiting (2^31 requests within one timeout): that one
       // has waited far longer than anything else, so it is failed in favour of the new one.
       displaced = std::move(it->second.done);
       deadlines_.erase({it->second.deadline, opaque});
-      it->second = Pending{std::move(done), deadline};
+      pending_.erase(it);
     }
+    pending_.emplace(opaque, Pending{std::move(done), deadline});
     deadlines_.emplace(deadline, opaque);
     if (deadline < response_timer_at_) {
       response_timer_at_ = deadline;
