@@ -5,7 +5,8 @@
 #   1. ferrymq-bench produce: 1 KiB bodies, 64 concurrent synchronous senders on 64 connections (-c 64 --threads 64)
 #   2. Apache RocketMQ's own benchmark Producer (rocketmq-example): -s 1024 -w 64
 #   3. ferrymq-bench consume: a new group catching up on everything produced
-# and the broker process's private memory (RssAnon, peak over the run; mapped store pages do not count).
+# and the broker process's private memory (RssAnon, peak over the run; mapped store pages do not count), and
+# the CPU time per produced message of the broker and of ferrymq-bench during load 1.
 # Writes bench/results/broker-<date>.md and .json with the figures and the FerryMQ / Apache ratios.
 #
 #   bench/run_broker_bench.sh [seconds per load, default 30]
@@ -54,6 +55,8 @@ rss_peak() {
   done
 }
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 # median of numbers on stdin
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print 0; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
@@ -67,10 +70,22 @@ measure() {
   rss_peak "$bpid" "$work/$name-rss" &
   local sampler=$!
   say "$name: ferrymq-bench produce (${SECS}s)"
-  "$BENCH" produce -n "$NS" -t "$TOPIC" -s 1024 -c 64 --threads 64 -d "$SECS" >"$work/$name-produce.log" 2>&1
+  # CPU time of the broker and of ferrymq-bench over the run (utime+stime, clock ticks): per message, the
+  # figure that stays comparable when other work shares the machine.
+  local b0 b1 bench_ticks
+  b0=$(cpu_ticks "$bpid")
+  bench_ticks=$(bash -c '"$@" >"'"$work/$name-produce.log"'" 2>&1; awk "{print \$16 + \$17}" /proc/$$/stat' _ \
+    "$BENCH" produce -n "$NS" -t "$TOPIC" -s 1024 -c 64 --threads 64 -d "$SECS")
+  b1=$(cpu_ticks "$bpid")
   local produce_json
   produce_json=$(grep '^{' "$work/$name-produce.log" | tail -1)
   say "$name: $produce_json"
+  local cpu_json
+  cpu_json=$(python3 -c 'import json,sys; sent=json.loads(sys.argv[1] or "{}").get("sent") or 0; t=int(sys.argv[4])
+us=lambda ticks: round(1e6*ticks/t/sent, 1) if sent else 0
+print(json.dumps({"broker_us_per_msg": us(int(sys.argv[3])-int(sys.argv[2])), "bench_us_per_msg": us(int(sys.argv[5]))}))' \
+    "${produce_json:-}" "$b0" "$b1" "$(getconf CLK_TCK)" "$bench_ticks")
+  say "$name: CPU per produced message $cpu_json"
   say "$name: Apache benchmark Producer -s 1024 -w 64 (${SECS}s)"
   bash "$APACHE" producer-bench "$NS" --seconds "$SECS" -s 1024 -w 64 -t "$TOPIC" >"$work/$name-apache-producer.log" 2>&1 || true
   # The Producer prints a line every 10 s; steady state: drop the first.
@@ -86,8 +101,8 @@ measure() {
   local rss
   rss=$(cat "$work/$name-rss")
   kill "$sampler" 2>/dev/null || true
-  printf '{"broker":"%s","ferrymq_bench_produce":%s,"apache_producer":{"tps":%s,"avg_rt_ms":%s,"max_rt_ms":%s},"ferrymq_bench_consume":%s,"rss_anon_kib":%s}\n' \
-    "$name" "${produce_json:-null}" "${tps:-0}" "${rt:-0}" "${maxrt:-0}" "${consume_json:-null}" "$rss"
+  printf '{"broker":"%s","ferrymq_bench_produce":%s,"produce_cpu":%s,"apache_producer":{"tps":%s,"avg_rt_ms":%s,"max_rt_ms":%s},"ferrymq_bench_consume":%s,"rss_anon_kib":%s}\n' \
+    "$name" "${produce_json:-null}" "$cpu_json" "${tps:-0}" "${rt:-0}" "${maxrt:-0}" "${consume_json:-null}" "$rss"
 }
 
 # ---- Apache RocketMQ
@@ -135,6 +150,8 @@ rows = [
     ("ferrymq-bench produce p99 ms", g(a,"ferrymq_bench_produce","p99_ms"), g(f,"ferrymq_bench_produce","p99_ms"), "lower"),
     ("ferrymq-bench produce p999 ms", g(a,"ferrymq_bench_produce","p999_ms"), g(f,"ferrymq_bench_produce","p999_ms"), "lower"),
     ("ferrymq-bench produce max ms", g(a,"ferrymq_bench_produce","max_ms"), g(f,"ferrymq_bench_produce","max_ms"), "lower"),
+    ("broker CPU µs per message (ferrymq-bench produce)", g(a,"produce_cpu","broker_us_per_msg"), g(f,"produce_cpu","broker_us_per_msg"), "lower"),
+    ("ferrymq-bench CPU µs per message", g(a,"produce_cpu","bench_us_per_msg"), g(f,"produce_cpu","bench_us_per_msg"), "lower"),
     ("Apache Producer -w 64 TPS (median)", g(a,"apache_producer","tps"), g(f,"apache_producer","tps"), "higher"),
     ("Apache Producer average RT ms (median)", g(a,"apache_producer","avg_rt_ms"), g(f,"apache_producer","avg_rt_ms"), "lower"),
     ("Apache Producer max RT ms", g(a,"apache_producer","max_rt_ms"), g(f,"apache_producer","max_rt_ms"), "lower"),
