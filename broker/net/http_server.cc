@@ -226,9 +226,15 @@ class Session : public std::enable_shared_from_this<Session> {
                  if (!self->writing_) self->WriteNext();
                });
   }
+  // Closes the connection once the bytes already queued are written.
   void PostAbort(uint64_t seq) {
     asio::post(socket_.get_executor(), [self = shared_from_this(), seq] {
-      if (seq == self->seq_) self->DoClose();
+      if (seq != self->seq_) return;
+      if (self->writing_) {
+        self->abort_after_flush_ = true;
+      } else {
+        self->DoClose();
+      }
     });
   }
   bool open() const { return open_.load(); }
@@ -359,7 +365,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!open_) return;
     if (out_.empty()) {
       writing_ = false;
-      if (response_complete_) ResponseDone();
+      if (abort_after_flush_) {
+        DoClose();
+      } else if (response_complete_) {
+        ResponseDone();
+      }
       return;
     }
     writing_ = true;
@@ -418,6 +428,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::deque<std::string> out_;
   bool writing_ = false;
   bool response_complete_ = false;  // the last bytes of the current response are queued
+  bool abort_after_flush_ = false;  // Abort(): close once the queue is written
   uint64_t seq_ = 0;                // number of the current response
   std::atomic<bool> open_{true};
 };

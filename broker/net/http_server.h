@@ -64,7 +64,8 @@ class HttpResponder {
   virtual void StartChunked(int status, std::string content_type, HttpHeaders headers = {}) = 0;
   virtual void WriteChunk(std::string data) = 0;  // an empty chunk is skipped (it would end the body)
   virtual void EndChunked() = 0;
-  // Closes the connection without finishing the response (tests of broken streams).
+  // Closes the connection without finishing the response, after the bytes already written (tests of broken
+  // streams).
   virtual void Abort() = 0;
   // False once the connection closed (peer gone, Abort, Stop).
   virtual bool IsOpen() const = 0;
