@@ -102,10 +102,10 @@ TEST_F(ClientTest, ListAllFollowsContinueTokensAndKeepsTheFirstVersion) {
     Json list = {{"kind", "ConfigMapList"}, {"apiVersion", "v1"}};
     if (q["continue"].empty()) {
       list["metadata"] = {{"resourceVersion", "100"}, {"continue", "tok/1"}};
-      list["items"] = {ConfigMap("a", "1"), ConfigMap("b", "2")};
+      list["items"] = Json::array({ConfigMap("a", "1"), ConfigMap("b", "2")});
     } else if (q["continue"] == "tok/1") {
       list["metadata"] = {{"resourceVersion", "100"}, {"continue", "tok/2"}};
-      list["items"] = {ConfigMap("c", "3")};
+      list["items"] = Json::array({ConfigMap("c", "3")});
     } else {
       list["metadata"] = {{"resourceVersion", "100"}};
       list["items"] = Json::array();
