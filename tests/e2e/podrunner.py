@@ -1315,7 +1315,8 @@ class PodWorker:
         if c.proc is None:
             return -1
         env = self._env(c)
-        r = subprocess.run(["nsenter", "-t", str(c.pid), "-n", "-m", "-u", "--"] + [expand(a, env) for a in cmd],
+        # like the kubelet, exec handlers get the container's env but no $(VAR) expansion
+        r = subprocess.run(["nsenter", "-t", str(c.pid), "-n", "-m", "-u", "--"] + list(cmd),
                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            timeout=timeout, cwd="/")
         return r.returncode
