@@ -23,7 +23,6 @@ CRD validation rules (x-kubernetes-validations, CEL) are GA since 1.29 and need 
 import json
 import os
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
