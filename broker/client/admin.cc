@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "broker/client/internal/remoting_util.h"
 #include "broker/model/message.h"
 #include "broker/model/names.h"
@@ -83,6 +85,13 @@ Result<std::vector<std::string>> Admin::CreateTopic(const std::string& topic, co
                                                     const CreateTopicOptions& o) {
   FMQ_RETURN_IF_ERROR(model::ValidateTopicName(topic));
   FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(cluster));
+  for (const auto& addr : masters) FMQ_RETURN_IF_ERROR(CreateTopicAt(addr, topic, o));
+  return masters;
+}
+
+Status Admin::CreateTopicAt(const std::string& broker_addr, const std::string& topic,
+                            const CreateTopicOptions& o) {
+  FMQ_RETURN_IF_ERROR(model::ValidateTopicName(topic));
   protocol::CreateTopicHeader h;
   h.topic = topic;
   h.default_topic = kAutoCreateTopicKey;
@@ -92,23 +101,53 @@ Result<std::vector<std::string>> Admin::CreateTopic(const std::string& topic, co
   h.topic_filter_type = "SINGLE_TAG";
   h.topic_sys_flag = 0;
   h.order = o.order;
-  for (const auto& addr : masters) {
-    FMQ_RETURN_IF_ERROR(
-        Call(addr, internal::MakeRequest(rq::kUpdateAndCreateTopic, h), "create topic " + topic).status());
+  return Call(broker_addr, internal::MakeRequest(rq::kUpdateAndCreateTopic, h), "create topic " + topic)
+      .status();
+}
+
+Result<std::map<std::string, model::TopicConfig>> Admin::GetAllTopicConfig(const std::string& broker_addr) {
+  FMQ_ASSIGN_OR_RETURN(auto resp, Call(broker_addr, RemotingCommand::Request(rq::kGetAllTopicConfig, 0),
+                                       "get all topic config"));
+  FMQ_ASSIGN_OR_RETURN(auto wrapper, model::DecodeTopicConfigWrapper(resp.body));
+  return std::move(wrapper.topic_config_table);
+}
+
+Status Admin::DeleteTopicAt(const std::string& broker_addr, const std::string& topic) {
+  protocol::TopicHeader h;
+  h.topic = topic;
+  return Call(broker_addr, internal::MakeRequest(rq::kDeleteTopicInBroker, h), "delete topic " + topic)
+      .status();
+}
+
+Status Admin::DeleteTopicInNameServers(const std::string& topic, const std::string& cluster) {
+  return core_.namesrv().DeleteTopic(topic,
+                                     cluster.empty() ? std::nullopt : std::optional<std::string>(cluster));
+}
+
+Result<std::set<std::string>> Admin::TopicConsumerGroups(const std::string& broker_addr,
+                                                         const std::string& topic) {
+  protocol::TopicHeader h;
+  h.topic = topic;
+  FMQ_ASSIGN_OR_RETURN(auto resp, Call(broker_addr, internal::MakeRequest(rq::kQueryTopicConsumeByWho, h),
+                                       "consumer groups of " + topic));
+  std::set<std::string> groups;
+  auto j = nlohmann::json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::Corruption("consumer groups of " + topic + " at " + broker_addr +
+                              ": body is not a JSON object");
   }
-  return masters;
+  if (auto it = j.find("groupList"); it != j.end() && it->is_array()) {
+    for (const auto& g : *it) {
+      if (g.is_string()) groups.insert(g.get<std::string>());
+    }
+  }
+  return groups;
 }
 
 Status Admin::DeleteTopic(const std::string& topic, const std::string& cluster) {
   FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(cluster));
-  protocol::TopicHeader h;
-  h.topic = topic;
-  for (const auto& addr : masters) {
-    FMQ_RETURN_IF_ERROR(
-        Call(addr, internal::MakeRequest(rq::kDeleteTopicInBroker, h), "delete topic " + topic).status());
-  }
-  return core_.namesrv().DeleteTopic(topic,
-                                     cluster.empty() ? std::nullopt : std::optional<std::string>(cluster));
+  for (const auto& addr : masters) FMQ_RETURN_IF_ERROR(DeleteTopicAt(addr, topic));
+  return DeleteTopicInNameServers(topic, cluster);
 }
 
 Result<model::TopicStatsTable> Admin::TopicStats(const std::string& topic) {

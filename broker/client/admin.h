@@ -55,6 +55,18 @@ class Admin {
   // DELETE_TOPIC_IN_BROKER on every master of `cluster` (empty: every master), then DELETE_TOPIC_IN_NAMESRV.
   Status DeleteTopic(const std::string& topic, const std::string& cluster);
 
+  // One broker at a time, for the operator, which applies a Topic to the master of each broker group it
+  // targets and reads back what that broker has.
+  Status CreateTopicAt(const std::string& broker_addr, const std::string& topic,
+                       const CreateTopicOptions& options);
+  // GET_ALL_TOPIC_CONFIG: the broker's topics.json table.
+  Result<std::map<std::string, model::TopicConfig>> GetAllTopicConfig(const std::string& broker_addr);
+  Status DeleteTopicAt(const std::string& broker_addr, const std::string& topic);
+  // DELETE_TOPIC_IN_NAMESRV on every name server; `cluster` empty: the topic's routes of every cluster.
+  Status DeleteTopicInNameServers(const std::string& topic, const std::string& cluster);
+  // QUERY_TOPIC_CONSUME_BY_WHO: groups with offsets on, or consumers subscribed to, `topic` at one broker.
+  Result<std::set<std::string>> TopicConsumerGroups(const std::string& broker_addr, const std::string& topic);
+
   // GET_TOPIC_STATS_INFO from every master of the topic, merged.
   Result<model::TopicStatsTable> TopicStats(const std::string& topic);
   // GET_CONSUME_STATS from every master, merged; `topic` empty: every topic of the group.

@@ -144,5 +144,47 @@ TEST_F(AdminTest, CreatesSubscriptionGroupWithJavaFieldNames) {
   EXPECT_EQ(body["consumeEnable"], true);
 }
 
+TEST_F(AdminTest, PerBrokerTopicCallsReachOnlyThatBroker) {
+  a_.On(rq::kUpdateAndCreateTopic, [](const RemotingCommand&) { return Reply(rc::kSuccess); });
+  a_.On(rq::kGetAllTopicConfig, [](const RemotingCommand&) {
+    // As Java's TopicConfigSerializeWrapper writes it.
+    return Reply(
+        rc::kSuccess,
+        R"({"dataVersion":{"counter":3,"timestamp":1700000000000},"topicConfigTable":{"T":{"order":true,)"
+        R"("perm":6,"readQueueNums":4,"topicFilterType":"SINGLE_TAG","topicName":"T","topicSysFlag":0,)"
+        R"("writeQueueNums":2}}})");
+  });
+  a_.On(rq::kDeleteTopicInBroker, [](const RemotingCommand&) { return Reply(rc::kSuccess); });
+  a_.On(rq::kQueryTopicConsumeByWho,
+        [](const RemotingCommand&) { return Reply(rc::kSuccess, R"({"groupList":["g1","g2"]})"); });
+  b_.On(rq::kQueryTopicConsumeByWho, [](const RemotingCommand&) { return Reply(rc::kSuccess, "not json"); });
+
+  CreateTopicOptions o;
+  o.read_queue_nums = 4;
+  o.write_queue_nums = 2;
+  o.order = true;
+  ASSERT_TRUE(admin_->CreateTopicAt(a_.addr(), "T", o).ok());
+  EXPECT_EQ(a_.Requests(rq::kUpdateAndCreateTopic).at(0).ext_fields.at("order"), "true");
+  EXPECT_TRUE(b_.Requests(rq::kUpdateAndCreateTopic).empty());
+  EXPECT_FALSE(admin_->CreateTopicAt(a_.addr(), "bad topic", o).ok());
+
+  auto table = admin_->GetAllTopicConfig(a_.addr());
+  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_EQ(table->count("T"), 1u);
+  EXPECT_EQ(table->at("T").read_queue_nums, 4);
+  EXPECT_EQ(table->at("T").write_queue_nums, 2);
+  EXPECT_TRUE(table->at("T").order);
+
+  ASSERT_TRUE(admin_->DeleteTopicAt(a_.addr(), "T").ok());
+  EXPECT_EQ(a_.Requests(rq::kDeleteTopicInBroker).at(0).ext_fields.at("topic"), "T");
+
+  auto groups = admin_->TopicConsumerGroups(a_.addr(), "T");
+  ASSERT_TRUE(groups.ok()) << groups.status();
+  EXPECT_EQ(*groups, (std::set<std::string>{"g1", "g2"}));
+  auto bad = admin_->TopicConsumerGroups(b_.addr(), "T");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("not a JSON object"), std::string_view::npos) << bad.status();
+}
+
 }  // namespace
 }  // namespace fmq::client

@@ -16,7 +16,8 @@
 namespace fmq::cmd {
 namespace {
 
-constexpr const char* kBrokerUsage = R"(usage: ferrymq broker -c broker.conf [-n namesrvAddr] [-p listenPort]
+constexpr const char* kBrokerUsage =
+    R"(usage: ferrymq broker -c broker.conf [-n namesrvAddr] [-p listenPort] [--set key=value]...
 
 Runs a broker until SIGINT or SIGTERM. broker.conf uses RocketMQ's keys, for example:
   brokerClusterName=DefaultCluster   brokerName=broker-a   brokerId=0 (0 = master)
@@ -24,6 +25,7 @@ Runs a broker until SIGINT or SIGTERM. broker.conf uses RocketMQ's keys, for exa
   storePathRootDir=/data/store       flushDiskType=ASYNC_FLUSH|SYNC_FLUSH
   autoCreateTopicEnable=false        autoCreateSubscriptionGroup=false   (production)
   deleteWhen=04  fileReservedTime=72  diskMaxUsedSpaceRatio=75
+--set overrides one key of broker.conf (repeatable; the operator passes brokerIP1=$(POD_IP) this way).
 Unknown keys are reported and ignored; a bad value stops the start (exit 2).
 )";
 
@@ -98,10 +100,19 @@ int RunBrokerCommand(const std::vector<std::string>& args) {
   Configs c;
   c.store.store_path_root_dir = HomeDir() + "/store";
   std::string conf, namesrv, port;
+  std::vector<std::pair<std::string, std::string>> overrides;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if ((a == "-c" || a == "-n" || a == "-p") && i + 1 < args.size()) {
       (a == "-c" ? conf : a == "-n" ? namesrv : port) = args[++i];
+    } else if (a == "--set" && i + 1 < args.size()) {
+      const std::string& kv = args[++i];
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::cerr << kProgram << ": --set expects key=value, got '" << kv << "'\n";
+        return 2;
+      }
+      overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
     } else if (a == "-h" || a == "--help") {
       std::cout << kBrokerUsage;
       return 0;
@@ -111,6 +122,9 @@ int RunBrokerCommand(const std::vector<std::string>& args) {
     }
   }
   if (!conf.empty() && !LoadConfFile(conf, &c, kProgram)) return 2;
+  for (const auto& [k, v] : overrides) {
+    if (!ApplyKey("--set", k, v, &c, kProgram)) return 2;
+  }
   if (!namesrv.empty() && !ApplyKey("-n", "namesrvAddr", namesrv, &c, kProgram)) return 2;
   if (!port.empty() && !ApplyKey("-p", "listenPort", port, &c, kProgram)) return 2;
   if (c.broker.namesrv_addr.empty()) {

@@ -256,12 +256,19 @@ TEST_F(StandaloneProcessTest, StartUpErrorsSayWhatToDo) {
   // A name server that cannot be reached: the broker starts, says so, and keeps retrying.
   std::ofstream(dir_ + "/lonely.conf") << "listenPort=0\nbrokerIP1=127.0.0.1\nnamesrvAddr=127.0.0.1:1\n"
                                        << "storePathRootDir=" << dir_ << "/lonely\n";
-  Child lonely = Spawn({"broker", "-c", dir_ + "/lonely.conf"});
+  // --set overrides a key of the file (the operator announces the pod IP this way).
+  Child lonely = Spawn({"broker", "-c", dir_ + "/lonely.conf", "--set", "brokerIP1=127.0.0.3"});
   children_.push_back(lonely.pid);
-  out = testing_process::ReadUntil(lonely.out, "listening on");
+  out = testing_process::ReadUntil(lonely.out, ")\n");
   EXPECT_NE(out.find("not registered with any name server"), std::string::npos) << out;
   EXPECT_NE(out.find("127.0.0.1:1"), std::string::npos) << out;
+  EXPECT_NE(out.find("listening on 127.0.0.3:"), std::string::npos) << out;
   EXPECT_TRUE(testing_process::Alive(lonely.pid));
+
+  Child malformed = Spawn({"broker", "-c", dir_ + "/lonely.conf", "--set", "brokerIP1"});
+  out = testing_process::ReadUntil(malformed.out, "\n\n");
+  EXPECT_EQ(testing_process::WaitExit(malformed.pid), 2);
+  EXPECT_NE(out.find("--set expects key=value"), std::string::npos) << out;
 }
 
 }  // namespace

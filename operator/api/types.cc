@@ -1,0 +1,322 @@
+#include "operator/api/types.h"
+
+#include <algorithm>
+
+namespace fmq::op::api {
+namespace {
+
+using nlohmann::json;
+
+const json* Child(const json& obj, std::string_view key) {
+  if (!obj.is_object()) return nullptr;
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+Status ReadInt(const json& obj, std::string_view key, const std::string& path, int min, int max, int* out) {
+  const json* v = Child(obj, key);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_number_integer()) return Status::InvalidArgument(path + " must be an integer");
+  int64_t n = v->get<int64_t>();
+  if (n < min || n > max) {
+    return Status::InvalidArgument(path + " must be between " + std::to_string(min) + " and " +
+                                   std::to_string(max) + ", got " + std::to_string(n));
+  }
+  *out = static_cast<int>(n);
+  return Status::Ok();
+}
+
+Status ReadString(const json& obj, std::string_view key, const std::string& path, std::string* out) {
+  const json* v = Child(obj, key);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_string()) return Status::InvalidArgument(path + " must be a string");
+  *out = v->get<std::string>();
+  return Status::Ok();
+}
+
+Status ReadEnum(const json& obj, std::string_view key, const std::string& path,
+                std::initializer_list<std::string_view> allowed, std::string* out) {
+  std::string value = *out;
+  FMQ_RETURN_IF_ERROR(ReadString(obj, key, path, &value));
+  if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+    std::string list;
+    for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+    return Status::InvalidArgument(path + " must be one of " + list + ", got '" + value + "'");
+  }
+  *out = std::move(value);
+  return Status::Ok();
+}
+
+Status ReadBool(const json& obj, std::string_view key, const std::string& path, bool* out) {
+  const json* v = Child(obj, key);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_boolean()) return Status::InvalidArgument(path + " must be true or false");
+  *out = v->get<bool>();
+  return Status::Ok();
+}
+
+Status ReadStringList(const json& obj, std::string_view key, const std::string& path,
+                      std::vector<std::string>* out) {
+  const json* v = Child(obj, key);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_array()) return Status::InvalidArgument(path + " must be a list of strings");
+  for (const json& e : *v) {
+    if (!e.is_string()) return Status::InvalidArgument(path + " must be a list of strings");
+    out->push_back(e.get<std::string>());
+  }
+  return Status::Ok();
+}
+
+std::map<std::string, std::string> StringMap(const json* v) {
+  std::map<std::string, std::string> out;
+  if (v == nullptr || !v->is_object()) return out;
+  for (auto it = v->begin(); it != v->end(); ++it) {
+    if (it.value().is_string()) out[it.key()] = it.value().get<std::string>();
+  }
+  return out;
+}
+
+int64_t IntOr(const json& obj, std::string_view key, int64_t fallback) {
+  const json* v = Child(obj, key);
+  return v != nullptr && v->is_number_integer() ? v->get<int64_t>() : fallback;
+}
+
+std::string StringOr(const json& obj, std::string_view key) {
+  const json* v = Child(obj, key);
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+Status ReadClusterRef(const json& spec, const ObjectMeta& meta, ClusterRef* ref) {
+  const json* r = Child(spec, "clusterRef");
+  if (r == nullptr || !r->is_object()) return Status::InvalidArgument("spec.clusterRef is required");
+  FMQ_RETURN_IF_ERROR(ReadString(*r, "name", "spec.clusterRef.name", &ref->name));
+  FMQ_RETURN_IF_ERROR(ReadString(*r, "namespace", "spec.clusterRef.namespace", &ref->namespace_));
+  if (ref->name.empty()) return Status::InvalidArgument("spec.clusterRef.name is required");
+  if (ref->namespace_.empty()) ref->namespace_ = meta.namespace_;
+  return Status::Ok();
+}
+
+}  // namespace
+
+const std::vector<std::string>& OperatorOwnedBrokerKeys() {
+  static const std::vector<std::string> keys = {
+      "brokerClusterName", "brokerName",       "brokerId",           "brokerRole", "namesrvAddr",
+      "listenPort",        "storePathRootDir", "storePathCommitLog", "brokerIP1",  "haListenPort"};
+  return keys;
+}
+
+bool ObjectMeta::HasFinalizer(std::string_view f) const {
+  return std::find(finalizers.begin(), finalizers.end(), f) != finalizers.end();
+}
+
+bool ObjectMeta::AnnotationTrue(std::string_view key) const {
+  auto it = annotations.find(std::string(key));
+  return it != annotations.end() && (it->second == "true" || it->second == "True");
+}
+
+ObjectMeta MetaFromJson(const json& object) {
+  ObjectMeta m;
+  const json* md = Child(object, "metadata");
+  if (md == nullptr) return m;
+  m.name = StringOr(*md, "name");
+  m.namespace_ = StringOr(*md, "namespace");
+  m.uid = StringOr(*md, "uid");
+  m.resource_version = StringOr(*md, "resourceVersion");
+  m.generation = IntOr(*md, "generation", 0);
+  m.creation_timestamp = StringOr(*md, "creationTimestamp");
+  m.deletion_timestamp = StringOr(*md, "deletionTimestamp");
+  m.labels = StringMap(Child(*md, "labels"));
+  m.annotations = StringMap(Child(*md, "annotations"));
+  if (const json* f = Child(*md, "finalizers"); f != nullptr && f->is_array()) {
+    for (const json& e : *f) {
+      if (e.is_string()) m.finalizers.push_back(e.get<std::string>());
+    }
+  }
+  return m;
+}
+
+bool IsValidResourceName(std::string_view name) {
+  if (name.empty() || name.size() > 127) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+int PermissionBits(std::string_view permission) {
+  if (permission == "ReadOnly") return 4;
+  if (permission == "WriteOnly") return 2;
+  return 6;
+}
+
+std::string PermissionName(int perm_bits) {
+  bool r = (perm_bits & 4) != 0, w = (perm_bits & 2) != 0;
+  if (r && w) return "ReadWrite";
+  if (r) return "ReadOnly";
+  if (w) return "WriteOnly";
+  return "None";
+}
+
+// --- Cluster
+// -------------------------------------------------------------------------------------------------
+
+Result<Cluster> ClusterFromJson(const json& object) {
+  Cluster c;
+  c.metadata = MetaFromJson(object);
+  if (c.metadata.name.empty()) return Status::InvalidArgument("metadata.name is required");
+  if (c.metadata.name.size() > kMaxClusterNameLength) {
+    return Status::InvalidArgument("metadata.name must be at most " + std::to_string(kMaxClusterNameLength) +
+                                   " characters (owned StatefulSets and Services are named after it)");
+  }
+  static const json kEmpty = json::object();
+  const json* specp = Child(object, "spec");
+  const json& spec = specp != nullptr ? *specp : kEmpty;
+  ClusterSpec& s = c.spec;
+  FMQ_RETURN_IF_ERROR(ReadString(spec, "image", "spec.image", &s.image));
+  FMQ_RETURN_IF_ERROR(ReadEnum(spec, "imagePullPolicy", "spec.imagePullPolicy",
+                               {"Always", "IfNotPresent", "Never"}, &s.image_pull_policy));
+  if (const json* ns = Child(spec, "nameServer")) {
+    FMQ_RETURN_IF_ERROR(ReadInt(*ns, "replicas", "spec.nameServer.replicas", 1, 7, &s.name_server.replicas));
+    if (const json* r = Child(*ns, "resources"); r != nullptr && r->is_object()) s.name_server.resources = *r;
+  }
+  if (const json* b = Child(spec, "brokers")) {
+    FMQ_RETURN_IF_ERROR(ReadInt(*b, "groups", "spec.brokers.groups", 1, 64, &s.brokers.groups));
+    FMQ_RETURN_IF_ERROR(ReadInt(*b, "replicasPerGroup", "spec.brokers.replicasPerGroup", 1, 1,
+                                &s.brokers.replicas_per_group));
+    FMQ_RETURN_IF_ERROR(ReadEnum(*b, "flushDiskType", "spec.brokers.flushDiskType",
+                                 {"ASYNC_FLUSH", "SYNC_FLUSH"}, &s.brokers.flush_disk_type));
+    if (const json* st = Child(*b, "storage")) {
+      FMQ_RETURN_IF_ERROR(ReadString(*st, "size", "spec.brokers.storage.size", &s.brokers.storage.size));
+      FMQ_RETURN_IF_ERROR(ReadString(*st, "storageClassName", "spec.brokers.storage.storageClassName",
+                                     &s.brokers.storage.storage_class_name));
+      if (s.brokers.storage.size.empty())
+        return Status::InvalidArgument("spec.brokers.storage.size is empty");
+    }
+    if (const json* r = Child(*b, "resources"); r != nullptr && r->is_object()) s.brokers.resources = *r;
+    if (const json* cfg = Child(*b, "config")) {
+      if (!cfg->is_object()) return Status::InvalidArgument("spec.brokers.config must be a map of strings");
+      for (auto it = cfg->begin(); it != cfg->end(); ++it) {
+        if (!it.value().is_string()) {
+          return Status::InvalidArgument("spec.brokers.config." + it.key() +
+                                         " must be a string (quote numbers and booleans)");
+        }
+        const auto& owned = OperatorOwnedBrokerKeys();
+        if (std::find(owned.begin(), owned.end(), it.key()) != owned.end()) {
+          return Status::InvalidArgument("spec.brokers.config may not set " + it.key() +
+                                         ": the operator renders it from the Cluster");
+        }
+        s.brokers.config[it.key()] = it.value().get<std::string>();
+      }
+    }
+  }
+  if (const json* st = Child(object, "status")) c.status = ClusterStatusFromJson(*st);
+  return c;
+}
+
+json ClusterStatusToJson(const ClusterStatus& s) {
+  json groups = json::array();
+  for (const BrokerGroupStatus& g : s.broker_groups) {
+    groups.push_back({{"name", g.name},
+                      {"master", g.master},
+                      {"address", g.address},
+                      {"ready", g.ready},
+                      {"writable", g.writable}});
+  }
+  return {{"observedGeneration", s.observed_generation},
+          {"conditions", ConditionsToJson(s.conditions)},
+          {"nameServers", s.name_servers},
+          {"brokerGroups", groups},
+          {"readyReplicas", s.ready_replicas},
+          {"desiredReplicas", s.desired_replicas},
+          {"replicasSummary", s.replicas_summary}};
+}
+
+ClusterStatus ClusterStatusFromJson(const json& j) {
+  ClusterStatus s;
+  if (!j.is_object()) return s;
+  s.observed_generation = IntOr(j, "observedGeneration", 0);
+  if (const json* c = Child(j, "conditions")) s.conditions = ConditionsFromJson(*c);
+  s.name_servers = StringOr(j, "nameServers");
+  if (const json* g = Child(j, "brokerGroups"); g != nullptr && g->is_array()) {
+    for (const json& e : *g) {
+      BrokerGroupStatus b;
+      b.name = StringOr(e, "name");
+      b.master = StringOr(e, "master");
+      b.address = StringOr(e, "address");
+      b.ready = e.is_object() && e.value("ready", false);
+      b.writable = e.is_object() && e.value("writable", false);
+      s.broker_groups.push_back(std::move(b));
+    }
+  }
+  s.ready_replicas = static_cast<int>(IntOr(j, "readyReplicas", 0));
+  s.desired_replicas = static_cast<int>(IntOr(j, "desiredReplicas", 0));
+  s.replicas_summary = StringOr(j, "replicasSummary");
+  return s;
+}
+
+// --- Topic
+// ---------------------------------------------------------------------------------------------------
+
+Result<Topic> TopicFromJson(const json& object) {
+  Topic t;
+  t.metadata = MetaFromJson(object);
+  if (t.metadata.name.empty()) return Status::InvalidArgument("metadata.name is required");
+  const json* specp = Child(object, "spec");
+  if (specp == nullptr || !specp->is_object()) return Status::InvalidArgument("spec is required");
+  const json& spec = *specp;
+  TopicSpec& s = t.spec;
+  FMQ_RETURN_IF_ERROR(ReadClusterRef(spec, t.metadata, &s.cluster_ref));
+  FMQ_RETURN_IF_ERROR(ReadString(spec, "topicName", "spec.topicName", &s.topic_name));
+  if (s.topic_name.empty()) s.topic_name = t.metadata.name;
+  if (!IsValidResourceName(s.topic_name)) {
+    return Status::InvalidArgument("topic name '" + s.topic_name +
+                                   "' must be 1 to 127 letters, digits, '_' or '-' (set spec.topicName)");
+  }
+  if (const json* q = Child(spec, "queues")) {
+    FMQ_RETURN_IF_ERROR(ReadInt(*q, "write", "spec.queues.write", 1, 1024, &s.write_queues));
+    FMQ_RETURN_IF_ERROR(ReadInt(*q, "read", "spec.queues.read", 1, 1024, &s.read_queues));
+  }
+  FMQ_RETURN_IF_ERROR(
+      ReadEnum(spec, "permission", "spec.permission", {"ReadWrite", "ReadOnly", "WriteOnly"}, &s.permission));
+  FMQ_RETURN_IF_ERROR(ReadBool(spec, "order", "spec.order", &s.order));
+  FMQ_RETURN_IF_ERROR(ReadStringList(spec, "brokerGroups", "spec.brokerGroups", &s.broker_groups));
+  FMQ_RETURN_IF_ERROR(
+      ReadEnum(spec, "deletionPolicy", "spec.deletionPolicy", {"Delete", "Retain"}, &s.deletion_policy));
+  if (const json* st = Child(object, "status")) t.status = TopicStatusFromJson(*st);
+  return t;
+}
+
+json TopicStatusToJson(const TopicStatus& s) {
+  json groups = json::array();
+  for (const TopicGroupStatus& g : s.broker_groups) {
+    groups.push_back({{"name", g.name},
+                      {"readQueues", g.read_queues},
+                      {"writeQueues", g.write_queues},
+                      {"permission", g.permission}});
+  }
+  return {{"observedGeneration", s.observed_generation},
+          {"topicName", s.topic_name},
+          {"brokerGroups", groups},
+          {"conditions", ConditionsToJson(s.conditions)}};
+}
+
+TopicStatus TopicStatusFromJson(const json& j) {
+  TopicStatus s;
+  if (!j.is_object()) return s;
+  s.observed_generation = IntOr(j, "observedGeneration", 0);
+  s.topic_name = StringOr(j, "topicName");
+  if (const json* g = Child(j, "brokerGroups"); g != nullptr && g->is_array()) {
+    for (const json& e : *g) {
+      TopicGroupStatus b;
+      b.name = StringOr(e, "name");
+      b.read_queues = static_cast<int>(IntOr(e, "readQueues", 0));
+      b.write_queues = static_cast<int>(IntOr(e, "writeQueues", 0));
+      b.permission = StringOr(e, "permission");
+      s.broker_groups.push_back(std::move(b));
+    }
+  }
+  if (const json* c = Child(j, "conditions")) s.conditions = ConditionsFromJson(*c);
+  return s;
+}
+
+}  // namespace fmq::op::api

@@ -1,0 +1,164 @@
+#pragma once
+
+// The custom resources of ferrymq.io/v1alpha1 as C++ values, read from and written to the apiserver's JSON.
+// The CRDs in crds/ are the schema users see (defaults, CEL rules, descriptions); the readers here apply the
+// same defaults and re-check what the controllers rely on, so an object that slipped past validation (an
+// apiserver without CEL, a CRD installed by hand) becomes a clear InvalidArgument — a terminal spec error —
+// and never a crash or a half-applied cluster. Pure values; not thread-safe.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/base/status.h"
+#include "operator/api/conditions.h"
+
+namespace fmq::op::api {
+
+inline constexpr std::string_view kGroup = "ferrymq.io";
+inline constexpr std::string_view kVersion = "v1alpha1";
+inline constexpr std::string_view kApiVersion = "ferrymq.io/v1alpha1";
+
+// Annotations, labels and finalizers the operator reads or writes.
+inline constexpr std::string_view kForceDeleteAnnotation = "ferrymq.io/force-delete";
+inline constexpr std::string_view kAllowQueueShrinkAnnotation = "ferrymq.io/allow-queue-shrink";
+inline constexpr std::string_view kTopicFinalizer = "ferrymq.io/topic-cleanup";
+inline constexpr std::string_view kClusterLabel = "ferrymq.io/cluster";
+inline constexpr std::string_view kBrokerGroupLabel = "ferrymq.io/broker-group";
+
+// Longest Cluster name: owned names such as "<cluster>-broker-63-client" and StatefulSet pods
+// ("<cluster>-broker-63-0", plus the controller-revision-hash label "<sts>-<10 chars>") must stay DNS labels
+// of at most 63 characters.
+inline constexpr size_t kMaxClusterNameLength = 42;
+
+// broker.conf keys the operator renders itself; spec.brokers.config may not set them.
+const std::vector<std::string>& OperatorOwnedBrokerKeys();
+
+struct ObjectMeta {
+  std::string name;
+  std::string namespace_;
+  std::string uid;
+  std::string resource_version;
+  int64_t generation = 0;
+  std::string creation_timestamp;
+  std::string deletion_timestamp;  // empty unless the object is being deleted
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+  std::vector<std::string> finalizers;
+
+  bool being_deleted() const { return !deletion_timestamp.empty(); }
+  bool HasFinalizer(std::string_view f) const;
+  bool AnnotationTrue(std::string_view key) const;
+  std::string Key() const { return namespace_ + "/" + name; }
+};
+ObjectMeta MetaFromJson(const nlohmann::json& object);
+
+// --- Cluster
+// -------------------------------------------------------------------------------------------------
+
+struct ClusterSpec {
+  std::string image;  // empty: the operator's --broker-image
+  std::string image_pull_policy = "IfNotPresent";
+  struct NameServer {
+    int replicas = 1;
+    nlohmann::json resources = nlohmann::json::object();
+  } name_server;
+  struct Brokers {
+    int groups = 1;
+    int replicas_per_group = 1;
+    std::string flush_disk_type = "ASYNC_FLUSH";
+    struct Storage {
+      std::string size = "10Gi";
+      std::string storage_class_name;
+    } storage;
+    nlohmann::json resources = nlohmann::json::object();
+    std::map<std::string, std::string> config;
+  } brokers;
+};
+
+struct BrokerGroupStatus {
+  std::string name;     // brokerName
+  std::string master;   // pod name of the master
+  std::string address;  // what the broker registered with the name servers
+  bool ready = false;
+  bool writable = false;
+  bool operator==(const BrokerGroupStatus&) const = default;
+};
+
+struct ClusterStatus {
+  int64_t observed_generation = 0;
+  std::vector<Condition> conditions;
+  std::string name_servers;
+  std::vector<BrokerGroupStatus> broker_groups;
+  int ready_replicas = 0;
+  int desired_replicas = 0;
+  std::string replicas_summary;
+};
+
+struct Cluster {
+  ObjectMeta metadata;
+  ClusterSpec spec;
+  ClusterStatus status;
+};
+
+// InvalidArgument naming the field (spec.brokers.groups: ...) for a spec the operator cannot act on.
+Result<Cluster> ClusterFromJson(const nlohmann::json& object);
+nlohmann::json ClusterStatusToJson(const ClusterStatus& status);
+ClusterStatus ClusterStatusFromJson(const nlohmann::json& status);
+
+// --- Topic
+// ---------------------------------------------------------------------------------------------------
+
+struct ClusterRef {
+  std::string name;
+  std::string namespace_;  // filled with the referring object's namespace when omitted
+};
+
+struct TopicSpec {
+  ClusterRef cluster_ref;
+  std::string topic_name;  // filled with metadata.name when omitted
+  int write_queues = 8;
+  int read_queues = 8;
+  std::string permission = "ReadWrite";  // ReadWrite | ReadOnly | WriteOnly
+  bool order = false;
+  std::vector<std::string> broker_groups;  // empty: every group
+  std::string deletion_policy = "Delete";  // Delete | Retain
+};
+
+struct TopicGroupStatus {
+  std::string name;
+  int read_queues = 0;
+  int write_queues = 0;
+  std::string permission;
+  bool operator==(const TopicGroupStatus&) const = default;
+};
+
+struct TopicStatus {
+  int64_t observed_generation = 0;
+  std::string topic_name;
+  std::vector<TopicGroupStatus> broker_groups;
+  std::vector<Condition> conditions;
+};
+
+struct Topic {
+  ObjectMeta metadata;
+  TopicSpec spec;
+  TopicStatus status;
+};
+
+Result<Topic> TopicFromJson(const nlohmann::json& object);
+nlohmann::json TopicStatusToJson(const TopicStatus& status);
+TopicStatus TopicStatusFromJson(const nlohmann::json& status);
+
+// RocketMQ permission bits (PermName): 2 = write, 4 = read.
+int PermissionBits(std::string_view permission);
+std::string PermissionName(int perm_bits);
+
+// Letters, digits, '_' and '-', 1..127 characters: the names Topic and ConsumerGroup accept.
+bool IsValidResourceName(std::string_view name);
+
+}  // namespace fmq::op::api

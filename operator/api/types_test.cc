@@ -1,0 +1,131 @@
+#include "operator/api/types.h"
+
+#include <gtest/gtest.h>
+
+namespace fmq::op::api {
+namespace {
+
+using nlohmann::json;
+
+json ClusterJson(json spec) {
+  return {{"apiVersion", "ferrymq.io/v1alpha1"},
+          {"kind", "Cluster"},
+          {"metadata", {{"name", "prod"}, {"namespace", "mq"}, {"uid", "u-1"}, {"generation", 3}}},
+          {"spec", std::move(spec)}};
+}
+
+TEST(ClusterTypesTest, AppliesTheCrdDefaultsToAnEmptySpec) {
+  auto c = ClusterFromJson(ClusterJson(json::object()));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->metadata.Key(), "mq/prod");
+  EXPECT_EQ(c->metadata.generation, 3);
+  EXPECT_EQ(c->spec.name_server.replicas, 1);
+  EXPECT_EQ(c->spec.brokers.groups, 1);
+  EXPECT_EQ(c->spec.brokers.replicas_per_group, 1);
+  EXPECT_EQ(c->spec.brokers.flush_disk_type, "ASYNC_FLUSH");
+  EXPECT_EQ(c->spec.brokers.storage.size, "10Gi");
+  EXPECT_EQ(c->spec.image_pull_policy, "IfNotPresent");
+}
+
+TEST(ClusterTypesTest, ReadsAFullSpec) {
+  auto c = ClusterFromJson(
+      ClusterJson({{"image", "ferrymq:1"},
+                   {"nameServer", {{"replicas", 3}, {"resources", {{"limits", {{"cpu", "1"}}}}}}},
+                   {"brokers",
+                    {{"groups", 2},
+                     {"flushDiskType", "SYNC_FLUSH"},
+                     {"storage", {{"size", "1Gi"}, {"storageClassName", "fast"}}},
+                     {"config", {{"autoCreateTopicEnable", "false"}}}}}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->spec.image, "ferrymq:1");
+  EXPECT_EQ(c->spec.name_server.replicas, 3);
+  EXPECT_EQ(c->spec.name_server.resources["limits"]["cpu"], "1");
+  EXPECT_EQ(c->spec.brokers.groups, 2);
+  EXPECT_EQ(c->spec.brokers.flush_disk_type, "SYNC_FLUSH");
+  EXPECT_EQ(c->spec.brokers.storage.storage_class_name, "fast");
+  EXPECT_EQ(c->spec.brokers.config.at("autoCreateTopicEnable"), "false");
+}
+
+TEST(ClusterTypesTest, RejectsWhatTheOperatorCannotActOnNamingTheField) {
+  auto expect_error = [](json spec, std::string_view needle) {
+    auto c = ClusterFromJson(ClusterJson(std::move(spec)));
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(c.status().message().find(needle), std::string_view::npos) << c.status().message();
+  };
+  expect_error({{"brokers", {{"groups", 0}}}}, "spec.brokers.groups must be between 1 and 64, got 0");
+  expect_error({{"brokers", {{"groups", "2"}}}}, "spec.brokers.groups must be an integer");
+  expect_error({{"brokers", {{"replicasPerGroup", 2}}}}, "spec.brokers.replicasPerGroup");
+  expect_error({{"brokers", {{"flushDiskType", "SOMETIMES"}}}}, "one of ASYNC_FLUSH, SYNC_FLUSH");
+  expect_error({{"brokers", {{"config", {{"brokerName", "x"}}}}}}, "may not set brokerName");
+  expect_error({{"brokers", {{"config", {{"fileReservedTime", 48}}}}}}, "must be a string");
+
+  json long_name = ClusterJson(json::object());
+  long_name["metadata"]["name"] = std::string(43, 'a');
+  EXPECT_FALSE(ClusterFromJson(long_name).ok());
+}
+
+TEST(ClusterTypesTest, StatusRoundTrips) {
+  ClusterStatus s;
+  s.observed_generation = 4;
+  s.conditions = {{"Ready", "True", "Ready", "", "2026-11-22T08:20:00Z", 4}};
+  s.name_servers = "a:9876;b:9876";
+  s.broker_groups = {{"prod-broker-0", "prod-broker-0-0", "10.0.0.2:10911", true, true}};
+  s.ready_replicas = 2;
+  s.desired_replicas = 2;
+  s.replicas_summary = "2/2";
+  ClusterStatus back = ClusterStatusFromJson(ClusterStatusToJson(s));
+  EXPECT_EQ(back.observed_generation, 4);
+  EXPECT_EQ(back.conditions, s.conditions);
+  EXPECT_EQ(back.name_servers, s.name_servers);
+  EXPECT_EQ(back.broker_groups, s.broker_groups);
+  EXPECT_EQ(back.replicas_summary, "2/2");
+}
+
+json TopicJson(json spec) {
+  return {{"apiVersion", "ferrymq.io/v1alpha1"},
+          {"kind", "Topic"},
+          {"metadata",
+           {{"name", "orders"},
+            {"namespace", "team-a"},
+            {"annotations", {{"ferrymq.io/force-delete", "true"}}},
+            {"finalizers", {"ferrymq.io/topic-cleanup"}}}},
+          {"spec", std::move(spec)}};
+}
+
+TEST(TopicTypesTest, DefaultsNameNamespaceAndQueues) {
+  auto t = TopicFromJson(TopicJson({{"clusterRef", {{"name", "prod"}}}}));
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->spec.topic_name, "orders");
+  EXPECT_EQ(t->spec.cluster_ref.namespace_, "team-a");
+  EXPECT_EQ(t->spec.write_queues, 8);
+  EXPECT_EQ(t->spec.read_queues, 8);
+  EXPECT_EQ(PermissionBits(t->spec.permission), 6);
+  EXPECT_EQ(t->spec.deletion_policy, "Delete");
+  EXPECT_TRUE(t->metadata.AnnotationTrue(kForceDeleteAnnotation));
+  EXPECT_TRUE(t->metadata.HasFinalizer(kTopicFinalizer));
+}
+
+TEST(TopicTypesTest, RejectsBadNamesAndZeroQueues) {
+  EXPECT_FALSE(TopicFromJson(TopicJson({{"clusterRef", {{"name", "prod"}}}, {"topicName", "a.b"}})).ok());
+  EXPECT_FALSE(
+      TopicFromJson(TopicJson({{"clusterRef", {{"name", "prod"}}}, {"topicName", std::string(128, 'a')}}))
+          .ok());
+  EXPECT_FALSE(
+      TopicFromJson(TopicJson({{"clusterRef", {{"name", "prod"}}}, {"queues", {{"write", 0}}}})).ok());
+  EXPECT_FALSE(TopicFromJson(TopicJson(json::object())).ok());
+  EXPECT_TRUE(
+      TopicFromJson(TopicJson({{"clusterRef", {{"name", "prod"}}}, {"topicName", "ORDERS_v1-x"}})).ok());
+}
+
+TEST(TopicTypesTest, PermissionNamesMatchRocketMqBits) {
+  EXPECT_EQ(PermissionBits("ReadOnly"), 4);
+  EXPECT_EQ(PermissionBits("WriteOnly"), 2);
+  EXPECT_EQ(PermissionName(6), "ReadWrite");
+  EXPECT_EQ(PermissionName(4), "ReadOnly");
+  EXPECT_EQ(PermissionName(2), "WriteOnly");
+  EXPECT_EQ(PermissionName(7), "ReadWrite");  // the inherit bit does not change read/write
+}
+
+}  // namespace
+}  // namespace fmq::op::api

@@ -1,0 +1,298 @@
+#include "operator/model/cluster_resources.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+
+namespace fmq::op::model {
+namespace {
+
+using nlohmann::json;
+
+std::string ImageOf(const api::Cluster& c, const Options& o) {
+  return c.spec.image.empty() ? o.default_image : c.spec.image;
+}
+
+json Labels(const api::Cluster& c, const std::string& component, const std::string& group) {
+  json l = SelectorLabels(c, component, group);
+  l["app.kubernetes.io/managed-by"] = "ferrymq-operator";
+  l[std::string(api::kClusterLabel)] = c.metadata.name;
+  return l;
+}
+
+json Meta(const api::Cluster& c, const std::string& name, const std::string& component,
+          const std::string& group) {
+  return {{"name", name},
+          {"namespace", c.metadata.namespace_},
+          {"labels", Labels(c, component, group)},
+          {"ownerReferences", json::array({OwnerReference(c)})}};
+}
+
+json HeadlessService(const api::Cluster& c, const std::string& name, const std::string& component,
+                     const std::string& group, int port) {
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata", Meta(c, name, component, group)},
+      {"spec",
+       {{"clusterIP", "None"},
+        // Pods get DNS names while they start, so peers can be configured before they are ready.
+        {"publishNotReadyAddresses", true},
+        {"selector", SelectorLabels(c, component, group)},
+        {"ports",
+         json::array({{{"name", "remoting"}, {"port", port}, {"targetPort", port}, {"protocol", "TCP"}}})}}}};
+}
+
+json Pdb(const api::Cluster& c, const std::string& name, const std::string& component,
+         const std::string& group) {
+  return {{"apiVersion", "policy/v1"},
+          {"kind", "PodDisruptionBudget"},
+          {"metadata", Meta(c, name, component, group)},
+          {"spec",
+           {{"maxUnavailable", 1}, {"selector", {{"matchLabels", SelectorLabels(c, component, group)}}}}}};
+}
+
+json PodSecurityContext() {
+  return {{"runAsNonRoot", true},
+          {"runAsUser", 65532},
+          {"runAsGroup", 65532},
+          {"fsGroup", 65532},
+          {"seccompProfile", {{"type", "RuntimeDefault"}}}};
+}
+
+json ContainerSecurityContext() {
+  return {{"allowPrivilegeEscalation", false},
+          {"readOnlyRootFilesystem", true},
+          {"capabilities", {{"drop", json::array({"ALL"})}}}};
+}
+
+json FieldEnv(const char* name, const char* path) {
+  return {{"name", name}, {"valueFrom", {{"fieldRef", {{"fieldPath", path}}}}}};
+}
+
+json TcpProbe(int port, int period, int failures) {
+  return {{"tcpSocket", {{"port", port}}}, {"periodSeconds", period}, {"failureThreshold", failures}};
+}
+
+std::string RenderProperties(const std::string& header, const std::map<std::string, std::string>& props) {
+  std::string out = header;
+  for (const auto& [k, v] : props) out += k + "=" + v + "\n";
+  return out;
+}
+
+std::string Header(const api::Cluster& c) {
+  return "# Rendered by ferrymq-operator from Cluster " + c.metadata.Key() +
+         ". Edit the Cluster (spec.brokers.config), not this file.\n";
+}
+
+}  // namespace
+
+std::string NameServerName(const api::Cluster& c) { return c.metadata.name + "-namesrv"; }
+
+std::string BrokerGroupName(const api::Cluster& c, int group) {
+  return c.metadata.name + "-broker-" + std::to_string(group);
+}
+
+std::string NameServerAddresses(const api::Cluster& c) {
+  std::string out;
+  const std::string svc = NameServerName(c);
+  for (int i = 0; i < c.spec.name_server.replicas; ++i) {
+    if (!out.empty()) out += ';';
+    out += svc + "-" + std::to_string(i) + "." + svc + "." + c.metadata.namespace_ +
+           ".svc:" + std::to_string(kNameServerPort);
+  }
+  return out;
+}
+
+std::string RenderNamesrvConf(const api::Cluster& c) {
+  return RenderProperties(Header(c), {{"listenPort", std::to_string(kNameServerPort)},
+                                      {"kvConfigPath", std::string(kDataDir) + "/namesrv/kvConfig.json"}});
+}
+
+std::string RenderBrokerConf(const api::Cluster& c, int group) {
+  std::map<std::string, std::string> props = c.spec.brokers.config;  // the user's keys; owned ones win below
+  props["brokerClusterName"] = c.metadata.name;
+  props["brokerName"] = BrokerGroupName(c, group);
+  props["brokerId"] = "0";
+  props["brokerRole"] = "ASYNC_MASTER";
+  props["namesrvAddr"] = NameServerAddresses(c);
+  props["listenPort"] = std::to_string(kBrokerPort);
+  props["storePathRootDir"] = std::string(kDataDir) + "/store";
+  props["flushDiskType"] = c.spec.brokers.flush_disk_type;
+  return RenderProperties(Header(c), props);
+}
+
+std::string ConfigHash(const std::string& text) {
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
+  for (unsigned char ch : text) {
+    h ^= ch;
+    h *= 0x100000001b3ULL;  // FNV prime
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016" PRIx64, h);
+  return buf;
+}
+
+json OwnerReference(const api::Cluster& c) {
+  return {{"apiVersion", std::string(api::kApiVersion)},
+          {"kind", "Cluster"},
+          {"name", c.metadata.name},
+          {"uid", c.metadata.uid},
+          {"controller", true},
+          {"blockOwnerDeletion", true}};
+}
+
+json SelectorLabels(const api::Cluster& c, const std::string& component, const std::string& group) {
+  json l = {{"app.kubernetes.io/name", "ferrymq"},
+            {"app.kubernetes.io/instance", c.metadata.name},
+            {"app.kubernetes.io/component", component}};
+  if (!group.empty()) l[std::string(api::kBrokerGroupLabel)] = group;
+  return l;
+}
+
+json NameServerService(const api::Cluster& c) {
+  return HeadlessService(c, NameServerName(c), "namesrv", "", kNameServerPort);
+}
+
+json NameServerConfigMap(const api::Cluster& c) {
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", Meta(c, NameServerName(c) + "-config", "namesrv", "")},
+          {"data", {{"namesrv.conf", RenderNamesrvConf(c)}}}};
+}
+
+json NameServerPdb(const api::Cluster& c) { return Pdb(c, NameServerName(c), "namesrv", ""); }
+
+json NameServerStatefulSet(const api::Cluster& c, const Options& o) {
+  const std::string name = NameServerName(c);
+  json container = {{"name", "namesrv"},
+                    {"image", ImageOf(c, o)},
+                    {"imagePullPolicy", c.spec.image_pull_policy},
+                    {"command", json::array({kProgram})},
+                    {"args", json::array({"namesrv", "-c", std::string(kConfigDir) + "/namesrv.conf"})},
+                    {"env", json::array({{{"name", "HOME"}, {"value", kDataDir}}})},
+                    {"ports", json::array({{{"name", "remoting"}, {"containerPort", kNameServerPort}}})},
+                    {"readinessProbe", TcpProbe(kNameServerPort, 5, 3)},
+                    {"livenessProbe", TcpProbe(kNameServerPort, 10, 6)},
+                    {"securityContext", ContainerSecurityContext()},
+                    {"volumeMounts", json::array({{{"name", "config"}, {"mountPath", kConfigDir}},
+                                                  {{"name", "data"}, {"mountPath", kDataDir}}})}};
+  if (!c.spec.name_server.resources.empty()) container["resources"] = c.spec.name_server.resources;
+  json pod_meta = {{"labels", Labels(c, "namesrv", "")},
+                   {"annotations", {{kConfigHashAnnotation, ConfigHash(RenderNamesrvConf(c))}}}};
+  return {{"apiVersion", "apps/v1"},
+          {"kind", "StatefulSet"},
+          {"metadata", Meta(c, name, "namesrv", "")},
+          {"spec",
+           {{"serviceName", name},
+            {"replicas", c.spec.name_server.replicas},
+            {"podManagementPolicy", "Parallel"},
+            {"selector", {{"matchLabels", SelectorLabels(c, "namesrv", "")}}},
+            {"template",
+             {{"metadata", pod_meta},
+              {"spec",
+               {{"securityContext", PodSecurityContext()},
+                {"terminationGracePeriodSeconds", 30},
+                {"containers", json::array({container})},
+                {"volumes", json::array({{{"name", "config"}, {"configMap", {{"name", name + "-config"}}}},
+                                         {{"name", "data"}, {"emptyDir", json::object()}}})}}}}}}}};
+}
+
+json BrokerHeadlessService(const api::Cluster& c, int group) {
+  const std::string g = BrokerGroupName(c, group);
+  return HeadlessService(c, g, "broker", g, kBrokerPort);
+}
+
+json BrokerClientService(const api::Cluster& c, int group) {
+  const std::string g = BrokerGroupName(c, group);
+  return {{"apiVersion", "v1"},
+          {"kind", "Service"},
+          {"metadata", Meta(c, g + "-client", "broker", g)},
+          {"spec",
+           {{"type", "ClusterIP"},
+            {"selector", SelectorLabels(c, "broker", g)},
+            {"ports", json::array({{{"name", "remoting"},
+                                    {"port", kBrokerPort},
+                                    {"targetPort", kBrokerPort},
+                                    {"protocol", "TCP"}}})}}}};
+}
+
+json BrokerConfigMap(const api::Cluster& c, int group) {
+  const std::string g = BrokerGroupName(c, group);
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", Meta(c, g + "-config", "broker", g)},
+          {"data", {{"broker.conf", RenderBrokerConf(c, group)}}}};
+}
+
+json BrokerPdb(const api::Cluster& c, int group) {
+  const std::string g = BrokerGroupName(c, group);
+  return Pdb(c, g, "broker", g);
+}
+
+json BrokerStatefulSet(const api::Cluster& c, int group, const Options& o) {
+  const std::string g = BrokerGroupName(c, group);
+  json container = {
+      {"name", "broker"},
+      {"image", ImageOf(c, o)},
+      {"imagePullPolicy", c.spec.image_pull_policy},
+      {"command", json::array({kProgram})},
+      // The broker announces its pod IP to the name servers; Kubernetes expands $(POD_IP) from the env below.
+      {"args", json::array({"broker", "-c", std::string(kConfigDir) + "/broker.conf", "--set",
+                            "brokerIP1=$(POD_IP)"})},
+      {"env", json::array({FieldEnv("POD_IP", "status.podIP"),
+                           FieldEnv("POD_NAME", "metadata.name"),
+                           FieldEnv("POD_NAMESPACE", "metadata.namespace"),
+                           {{"name", "HOME"}, {"value", kDataDir}}})},
+      {"ports", json::array({{{"name", "remoting"}, {"containerPort", kBrokerPort}}})},
+      {"readinessProbe", TcpProbe(kBrokerPort, 5, 3)},
+      {"livenessProbe", TcpProbe(kBrokerPort, 10, 6)},
+      {"securityContext", ContainerSecurityContext()},
+      {"volumeMounts", json::array({{{"name", "config"}, {"mountPath", kConfigDir}},
+                                    {{"name", "data"}, {"mountPath", kDataDir}}})}};
+  if (!c.spec.brokers.resources.empty()) container["resources"] = c.spec.brokers.resources;
+  json pvc_spec = {{"accessModes", json::array({"ReadWriteOnce"})},
+                   {"resources", {{"requests", {{"storage", c.spec.brokers.storage.size}}}}}};
+  if (!c.spec.brokers.storage.storage_class_name.empty()) {
+    pvc_spec["storageClassName"] = c.spec.brokers.storage.storage_class_name;
+  }
+  json pod_meta = {{"labels", Labels(c, "broker", g)},
+                   {"annotations", {{kConfigHashAnnotation, ConfigHash(RenderBrokerConf(c, group))}}}};
+  return {
+      {"apiVersion", "apps/v1"},
+      {"kind", "StatefulSet"},
+      {"metadata", Meta(c, g, "broker", g)},
+      {"spec",
+       {{"serviceName", g},
+        {"replicas", c.spec.brokers.replicas_per_group},
+        {"podManagementPolicy", "Parallel"},
+        {"selector", {{"matchLabels", SelectorLabels(c, "broker", g)}}},
+        {"template",
+         {{"metadata", pod_meta},
+          {"spec",
+           {{"securityContext", PodSecurityContext()},
+            // Time for the broker to flush and unregister before it is killed.
+            {"terminationGracePeriodSeconds", 60},
+            {"containers", json::array({container})},
+            {"volumes", json::array({{{"name", "config"}, {"configMap", {{"name", g + "-config"}}}}})}}}}},
+        {"volumeClaimTemplates",
+         json::array({{{"apiVersion", "v1"},
+                       {"kind", "PersistentVolumeClaim"},
+                       {"metadata", {{"name", "data"}, {"labels", SelectorLabels(c, "broker", g)}}},
+                       {"spec", pvc_spec}}})}}}};
+}
+
+std::vector<json> DesiredObjects(const api::Cluster& c, const Options& o) {
+  std::vector<json> out = {NameServerConfigMap(c), NameServerService(c), NameServerStatefulSet(c, o),
+                           NameServerPdb(c)};
+  for (int g = 0; g < c.spec.brokers.groups; ++g) {
+    out.push_back(BrokerConfigMap(c, g));
+    out.push_back(BrokerHeadlessService(c, g));
+    out.push_back(BrokerClientService(c, g));
+    out.push_back(BrokerStatefulSet(c, g, o));
+    out.push_back(BrokerPdb(c, g));
+  }
+  return out;
+}
+
+}  // namespace fmq::op::model

@@ -1,0 +1,61 @@
+#pragma once
+
+// Pure functions from a Cluster to the Kubernetes objects that run it (ARCHITECTURE.md section 5): a
+// name-server StatefulSet with its headless Service, ConfigMap and PDB; per broker group a StatefulSet, a
+// headless and a client Service, a ConfigMap with the rendered broker.conf and a PDB. Every object carries
+// the Cluster as its controlling owner (garbage collection tears a Cluster down) and only the fields the
+// operator owns, because the controller applies them with server-side apply: fields defaulted by the
+// apiserver or set by other managers are left alone, and applying the same output twice writes nothing.
+//
+// Names and labels are part of the contract in docs/crd-reference.md; tests pin the JSON.
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "operator/api/types.h"
+
+namespace fmq::op::model {
+
+inline constexpr int kNameServerPort = 9876;
+inline constexpr int kBrokerPort = 10911;
+inline constexpr const char* kConfigDir = "/etc/ferrymq";
+inline constexpr const char* kDataDir = "/var/lib/ferrymq";
+inline constexpr const char* kProgram = "/usr/local/bin/ferrymq";
+inline constexpr const char* kConfigHashAnnotation = "ferrymq.io/config-hash";
+
+struct Options {
+  std::string default_image;  // used when spec.image is empty (--broker-image)
+};
+
+std::string NameServerName(const api::Cluster& c);              // "<cluster>-namesrv"
+std::string BrokerGroupName(const api::Cluster& c, int group);  // "<cluster>-broker-<group>" = brokerName
+// "<cluster>-namesrv-0.<cluster>-namesrv.<ns>.svc:9876;..." — stable DNS names, never pod IPs, so brokers
+// keep finding name servers that restart on new addresses.
+std::string NameServerAddresses(const api::Cluster& c);
+
+std::string RenderNamesrvConf(const api::Cluster& c);
+std::string RenderBrokerConf(const api::Cluster& c, int group);
+
+// FNV-1a 64 of `text` in hex; the pod templates carry the hash of their config so a config change rolls them.
+std::string ConfigHash(const std::string& text);
+
+nlohmann::json OwnerReference(const api::Cluster& c);
+nlohmann::json SelectorLabels(const api::Cluster& c, const std::string& component, const std::string& group);
+
+nlohmann::json NameServerService(const api::Cluster& c);
+nlohmann::json NameServerConfigMap(const api::Cluster& c);
+nlohmann::json NameServerStatefulSet(const api::Cluster& c, const Options& o);
+nlohmann::json NameServerPdb(const api::Cluster& c);
+nlohmann::json BrokerHeadlessService(const api::Cluster& c, int group);
+nlohmann::json BrokerClientService(const api::Cluster& c, int group);
+nlohmann::json BrokerConfigMap(const api::Cluster& c, int group);
+nlohmann::json BrokerStatefulSet(const api::Cluster& c, int group, const Options& o);
+nlohmann::json BrokerPdb(const api::Cluster& c, int group);
+
+// Everything the Cluster owns, in apply order: name-server objects first, then each group's ConfigMap and
+// Services before its StatefulSet and PDB.
+std::vector<nlohmann::json> DesiredObjects(const api::Cluster& c, const Options& o);
+
+}  // namespace fmq::op::model

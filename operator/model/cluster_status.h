@@ -1,0 +1,61 @@
+#pragma once
+
+// Pure computation of a Cluster's status from what the controller observed in one pass: the owned
+// StatefulSets and pods (from the informer caches), the outcome of applying the desired objects, and the name
+// servers' own answer (which broker groups have a master registered). Conditions follow operators.md 4.5:
+//   ResourcesSynced  every owned object applied for this generation (False: InvalidSpec, terminal;
+//   ApplyFailed) Available        the name servers answer and every broker group has a master registered and
+//   ready Progressing      objects are being created or a rollout is under way (False reason Complete)
+//   Degraded         rolled out, but pods are not ready (a crashed broker, a lost pod) (False reason Healthy)
+//   Ready            ResourcesSynced and Available and not Progressing and not Degraded
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "operator/api/types.h"
+
+namespace fmq::op::model {
+
+struct ObservedCluster {
+  std::string invalid_spec;  // non-empty: the spec could not be acted on (terminal until a new generation)
+  std::string apply_error;   // non-empty: applying an owned object failed this pass
+  std::map<std::string, nlohmann::json>
+      statefulsets;                    // owned StatefulSets by name, as the apiserver has them
+  std::vector<nlohmann::json> pods;    // pods of this cluster
+  std::vector<std::string> held_back;  // groups whose update waits for an earlier group's rollout
+  bool name_servers_answered = false;
+  std::string name_server_error;
+  std::map<std::string, std::string>
+      registered_masters;  // brokerName -> master address, from the name servers
+};
+
+api::ClusterStatus ComputeClusterStatus(const api::Cluster& cluster, const ObservedCluster& observed,
+                                        std::chrono::system_clock::time_point now);
+
+// True when the StatefulSet's controller has rolled out its latest spec to every replica and all are ready.
+bool StatefulSetRolledOut(const nlohmann::json& sts);
+// True when the StatefulSet's latest spec is on every replica (readiness aside).
+bool StatefulSetUpdated(const nlohmann::json& sts);
+bool PodReady(const nlohmann::json& pod);
+
+// Broker groups roll one at a time: a group's StatefulSet whose spec changed is applied only while every
+// earlier group has rolled out (and no earlier group is being updated in this pass); the others are held back
+// and reported by Progressing. New StatefulSets are always created. `desired` is in group order.
+struct RolloutPlan {
+  std::vector<std::string> apply;      // StatefulSets to apply now (created or updated)
+  std::vector<std::string> held_back;  // changed, waiting for an earlier group
+};
+RolloutPlan PlanBrokerRollout(const std::vector<nlohmann::json>& desired,
+                              const std::map<std::string, nlohmann::json>& live);
+
+// True when every field of `desired` has the same value in `live` (objects recursively, arrays element by
+// element with equal length). Fields the apiserver defaulted in `live` do not matter, so a controller can
+// skip a server-side apply that would change nothing and a converged pass writes nothing.
+bool IsSubset(const nlohmann::json& desired, const nlohmann::json& live);
+
+}  // namespace fmq::op::model

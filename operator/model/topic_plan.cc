@@ -1,0 +1,53 @@
+#include "operator/model/topic_plan.h"
+
+#include <algorithm>
+
+namespace fmq::op::model {
+
+TopicDecision DecideTopic(const api::Topic& topic, const std::string& group,
+                          const std::optional<BrokerTopic>& current) {
+  const api::TopicSpec& s = topic.spec;
+  if (!current) return {TopicDecision::Kind::kApply, "creating topic " + s.topic_name + " on " + group};
+  const int want_perm = api::PermissionBits(s.permission);
+  const bool same = current->read_queues == s.read_queues && current->write_queues == s.write_queues &&
+                    (current->perm & 6) == want_perm && current->order == s.order;
+  if (same) return {TopicDecision::Kind::kInSync, ""};
+  if ((s.read_queues < current->read_queues || s.write_queues < current->write_queues) &&
+      !topic.metadata.AnnotationTrue(api::kAllowQueueShrinkAnnotation)) {
+    return {TopicDecision::Kind::kRefuseShrink,
+            "refusing to lower the queues of " + s.topic_name + " on " + group + " from read " +
+                std::to_string(current->read_queues) + "/write " + std::to_string(current->write_queues) +
+                " to read " + std::to_string(s.read_queues) + "/write " + std::to_string(s.write_queues) +
+                ": messages left in the removed queues would no longer be consumed; lower write queues "
+                "first, let "
+                "consumers drain, then set the annotation " +
+                std::string(api::kAllowQueueShrinkAnnotation) + "=\"true\""};
+  }
+  return {TopicDecision::Kind::kApply,
+          "updating topic " + s.topic_name + " on " + group + " (broker had read " +
+              std::to_string(current->read_queues) + "/write " + std::to_string(current->write_queues) +
+              ", perm " + api::PermissionName(current->perm) + (current->order ? ", ordered" : "") + ")"};
+}
+
+Result<std::vector<std::string>> TargetGroups(const api::TopicSpec& spec,
+                                              const std::vector<std::string>& cluster_groups) {
+  if (spec.broker_groups.empty()) return cluster_groups;
+  std::vector<std::string> out, unknown;
+  for (const std::string& g : spec.broker_groups) {
+    if (std::find(cluster_groups.begin(), cluster_groups.end(), g) == cluster_groups.end()) {
+      unknown.push_back(g);
+    } else if (std::find(out.begin(), out.end(), g) == out.end()) {
+      out.push_back(g);
+    }
+  }
+  if (!unknown.empty()) {
+    std::string list, have;
+    for (const auto& g : unknown) list += (list.empty() ? "" : ", ") + g;
+    for (const auto& g : cluster_groups) have += (have.empty() ? "" : ", ") + g;
+    return Status::InvalidArgument("spec.brokerGroups names groups the cluster does not have: " + list +
+                                   " (it has " + have + ")");
+  }
+  return out;
+}
+
+}  // namespace fmq::op::model

@@ -1,0 +1,43 @@
+#pragma once
+
+// Pure decisions of the Topic controller: which broker groups a Topic targets and what to do on each group's
+// master given the topic config the broker has (create, adopt and revert drift, or refuse a silent shrink).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/base/status.h"
+#include "operator/api/types.h"
+
+namespace fmq::op::model {
+
+// A topic's config as one broker reports it (GET_ALL_TOPIC_CONFIG).
+struct BrokerTopic {
+  int read_queues = 0;
+  int write_queues = 0;
+  int perm = 6;
+  bool order = false;
+};
+
+struct TopicDecision {
+  enum class Kind {
+    kInSync,        // nothing to write
+    kApply,         // UPDATE_AND_CREATE_TOPIC with the spec (create, adopt, revert drift, grow)
+    kRefuseShrink,  // the spec has fewer queues than the broker: refused unless allowed by annotation
+  };
+  Kind kind = Kind::kInSync;
+  std::string message;  // why, for the condition and the Event
+};
+
+// `current` is empty when the broker does not have the topic. Queue counts that go down drop the messages
+// left in the removed queues for their consumers, so that needs the ferrymq.io/allow-queue-shrink annotation.
+TopicDecision DecideTopic(const api::Topic& topic, const std::string& group,
+                          const std::optional<BrokerTopic>& current);
+
+// The groups a Topic lives on: spec.brokerGroups, or every group of the cluster when empty. InvalidArgument
+// naming the unknown groups when the spec lists groups the cluster does not have.
+Result<std::vector<std::string>> TargetGroups(const api::TopicSpec& spec,
+                                              const std::vector<std::string>& cluster_groups);
+
+}  // namespace fmq::op::model

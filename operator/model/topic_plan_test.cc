@@ -1,0 +1,68 @@
+#include "operator/model/topic_plan.h"
+
+#include <gtest/gtest.h>
+
+namespace fmq::op::model {
+namespace {
+
+using nlohmann::json;
+
+api::Topic MakeTopic(json spec, json annotations = json::object()) {
+  spec["clusterRef"] = {{"name", "prod"}};
+  json obj = {{"metadata", {{"name", "orders"}, {"namespace", "mq"}, {"annotations", annotations}}},
+              {"spec", spec}};
+  auto t = api::TopicFromJson(obj);
+  EXPECT_TRUE(t.ok()) << t.status().ToString();
+  return *t;
+}
+
+TEST(TopicPlanTest, CreatesWhatTheBrokerDoesNotHave) {
+  auto d = DecideTopic(MakeTopic(json::object()), "prod-broker-0", std::nullopt);
+  EXPECT_EQ(d.kind, TopicDecision::Kind::kApply);
+  EXPECT_NE(d.message.find("creating topic orders on prod-broker-0"), std::string::npos);
+}
+
+TEST(TopicPlanTest, InSyncIgnoresTheInheritPermissionBit) {
+  auto d = DecideTopic(MakeTopic(json::object()), "g", BrokerTopic{8, 8, 7, false});
+  EXPECT_EQ(d.kind, TopicDecision::Kind::kInSync);
+}
+
+TEST(TopicPlanTest, RevertsDriftAndGrowsAtOnce) {
+  EXPECT_EQ(DecideTopic(MakeTopic(json::object()), "g", BrokerTopic{8, 8, 4, false}).kind,
+            TopicDecision::Kind::kApply);
+  EXPECT_EQ(DecideTopic(MakeTopic({{"order", true}}), "g", BrokerTopic{8, 8, 6, false}).kind,
+            TopicDecision::Kind::kApply);
+  EXPECT_EQ(
+      DecideTopic(MakeTopic({{"queues", {{"read", 16}, {"write", 16}}}}), "g", BrokerTopic{8, 8, 6, false})
+          .kind,
+      TopicDecision::Kind::kApply);
+}
+
+TEST(TopicPlanTest, RefusesToShrinkQueuesSilently) {
+  auto d =
+      DecideTopic(MakeTopic({{"queues", {{"read", 4}, {"write", 4}}}}), "g", BrokerTopic{8, 8, 6, false});
+  EXPECT_EQ(d.kind, TopicDecision::Kind::kRefuseShrink);
+  EXPECT_NE(d.message.find("ferrymq.io/allow-queue-shrink"), std::string::npos) << d.message;
+  auto allowed = DecideTopic(
+      MakeTopic({{"queues", {{"read", 4}, {"write", 4}}}}, {{"ferrymq.io/allow-queue-shrink", "true"}}), "g",
+      BrokerTopic{8, 8, 6, false});
+  EXPECT_EQ(allowed.kind, TopicDecision::Kind::kApply);
+}
+
+TEST(TopicPlanTest, TargetGroupsDefaultToAllAndRejectUnknownOnes) {
+  std::vector<std::string> all = {"prod-broker-0", "prod-broker-1"};
+  auto every = TargetGroups(MakeTopic(json::object()).spec, all);
+  ASSERT_TRUE(every.ok());
+  EXPECT_EQ(*every, all);
+  auto one = TargetGroups(MakeTopic({{"brokerGroups", {"prod-broker-1", "prod-broker-1"}}}).spec, all);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(*one, std::vector<std::string>{"prod-broker-1"});
+  auto bad = TargetGroups(MakeTopic({{"brokerGroups", {"prod-broker-7"}}}).spec, all);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("prod-broker-7 (it has prod-broker-0, prod-broker-1)"),
+            std::string_view::npos)
+      << bad.status().message();
+}
+
+}  // namespace
+}  // namespace fmq::op::model
