@@ -22,7 +22,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from lib.apiserver_only import ApiServerOnly  # noqa: E402
+try:  # the e2e tier's control plane (tests/e2e/lib/controlplane.py) when present, else the minimal launcher
+    from lib.controlplane import ControlPlane as ApiServerOnly  # noqa: E402
+except ImportError:
+    from lib.apiserver_only import ApiServerOnly  # noqa: E402
 
 TOOLS_BIN = os.environ.get("FMQ_TOOLS_BIN", os.path.expanduser("~/.cache/ferrymq/tools/bin"))
 NS = "crd-e2e"
@@ -422,5 +425,17 @@ class DiscoveryTest(Case):
         self.assertIn("broker groups", r.stdout)
 
 
+def main():
+    """unittest, plus the closing line scripts/test.sh's e2e stage counts: "crd_validation: N passed, N failed"."""
+    result = unittest.main(exit=False, verbosity=2).result
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    passed = result.testsRun - len(result.failures) - len(result.unexpectedSuccesses) - len(result.skipped)
+    passed = max(0, passed - sum(1 for t, _ in result.errors if isinstance(t, unittest.TestCase)))
+    if result.testsRun == 0 and failed == 0:
+        failed = 1  # nothing ran: a module-level failure or a bad filter
+    print(f"crd_validation: {passed} passed, {failed} failed", flush=True)
+    return 0 if failed == 0 else 1
+
+
 if __name__ == "__main__":
-    unittest.main()
+    sys.exit(main())
