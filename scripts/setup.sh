@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build ccache pkg-config git python3 clang clang-format libclang-rt-14-dev
+  build-essential cmake ninja-build ccache pkg-config git python3 python3-yaml clang clang-format libclang-rt-14-dev
   # libraries
   libboost-dev libboost-system-dev libssl-dev libyaml-cpp-dev libcpprest-dev nlohmann-json3-dev
   libspdlog-dev libfmt-dev zlib1g-dev libisal-dev
