@@ -63,10 +63,7 @@ for preset in $PRESETS; do
   if [[ "$preset" == e2e ]]; then
     echo "== e2e: real Kubernetes control plane + pod runner (debug build)"
     cmake --preset debug >/dev/null
-    targets=(ferrymq ferryctl)
-    if cmake --build --preset debug --target help 2>/dev/null | grep -q 'ferrymq-operator'; then
-      targets+=(ferrymq-operator)
-    fi
+    targets=(ferrymq ferryctl ferrymq-operator)
     cmake --build --preset debug -j "$JOBS" --target "${targets[@]}"
     mkdir -p build/e2e
     export FMQ_BIN_DIR="$PWD/build/debug/broker/cmd:$PWD/build/debug/broker/cli:$PWD/build/debug/operator/cmd"

@@ -9,9 +9,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <random>
 
 #include "broker/base/clock.h"
 #include "broker/base/logging.h"
@@ -125,7 +127,14 @@ int Run(const Options& o) {
     log->warn("cannot read the apiserver version yet: {}", version.status().message());
   }
 
-  const std::string identity = o.identity.empty() ? HostName() : o.identity;
+  std::string identity = o.identity;
+  if (identity.empty()) {
+    const char* pod = std::getenv("POD_NAME");
+    std::random_device rd;
+    char suffix[16];
+    std::snprintf(suffix, sizeof(suffix), "_%08x", rd());
+    identity = (pod && *pod ? std::string(pod) : HostName()) + suffix;
+  }
   kube::EventRecorder events(kube, {.reporting_instance = identity});
   controllers::AdminPool admins;
 

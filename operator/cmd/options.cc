@@ -125,9 +125,6 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
   if (o.lease_namespace.empty()) {
     if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) o.lease_namespace = ns;
   }
-  if (o.identity.empty()) {
-    if (const char* pod = std::getenv("POD_NAME"); pod && *pod) o.identity = pod;
-  }
   return o;
 }
 

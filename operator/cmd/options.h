@@ -26,7 +26,9 @@ struct Options {
   std::string broker_image = "ferrymq:0.1.0";
   int workers = 2;
   std::chrono::milliseconds topic_drift_check{300'000};
-  std::string identity;  // empty: $POD_NAME, then the host name
+  // Lease holder identity; empty: "<$POD_NAME or host name>_<random>", so a restarted process of the same pod
+  // is a new candidate and never mistakes the Lease of its crashed predecessor for its own.
+  std::string identity;
 };
 
 inline constexpr const char* kUsage = R"(usage: ferrymq-operator [flags]
