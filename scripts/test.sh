@@ -38,6 +38,19 @@ count_ctest() {  # $1 = log file, $2 = preset
   ((fail == 0)) || failures+=("$2: $fail ctest failure(s), see $1")
 }
 
+# The Kubernetes tools (etcd, kube-apiserver, ...) serve the `kube`-labelled ctest tests of the debug and asan
+# presets and the e2e stage; built once from the Go module proxy and cached (scripts/install_e2e_tools.sh).
+if [[ " $PRESETS " =~ " "(debug|asan|e2e)" " ]]; then
+  echo "== Kubernetes tools for the kube and e2e tests"
+  mkdir -p build
+  if ! FMQ_JOBS="$JOBS" bash scripts/install_e2e_tools.sh >build/install_e2e_tools.log 2>&1; then
+    tail -30 build/install_e2e_tools.log
+    echo "FAILED: scripts/install_e2e_tools.sh (see build/install_e2e_tools.log)"
+    exit 1
+  fi
+  tail -1 build/install_e2e_tools.log
+fi
+
 echo "== dependency rule"
 if python3 scripts/check_deps.py; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("dependency rule"); fi
 
