@@ -24,10 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 CHART = os.path.join(ROOT, "charts", "ferrymq-operator")
 sys.path.insert(0, HERE)
 
-try:  # the e2e tier's control plane (tests/e2e/lib/controlplane.py) when present, else the minimal launcher
-    from lib.controlplane import ControlPlane as ApiServerOnly  # noqa: E402
-except ImportError:
-    from lib.apiserver_only import ApiServerOnly  # noqa: E402
+from lib.controlplane import ControlPlane  # noqa: E402
 
 TOOLS_BIN = os.environ.get("FMQ_TOOLS_BIN", os.path.expanduser("~/.cache/ferrymq/tools/bin"))
 HELM = os.path.join(TOOLS_BIN, "helm")
@@ -222,7 +219,7 @@ class InstallTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.api = ApiServerOnly(os.path.join(WORKDIR, "api"), TOOLS_BIN,
+        cls.api = ControlPlane(os.path.join(WORKDIR, "api"), TOOLS_BIN,
                                 log=lambda m: print(m, file=sys.stderr)).start()
         cls.kubeconfig = cls.api.kubeconfig
 

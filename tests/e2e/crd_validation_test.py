@@ -22,10 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-try:  # the e2e tier's control plane (tests/e2e/lib/controlplane.py) when present, else the minimal launcher
-    from lib.controlplane import ControlPlane as ApiServerOnly  # noqa: E402
-except ImportError:
-    from lib.apiserver_only import ApiServerOnly  # noqa: E402
+from lib.controlplane import ControlPlane  # noqa: E402
 
 TOOLS_BIN = os.environ.get("FMQ_TOOLS_BIN", os.path.expanduser("~/.cache/ferrymq/tools/bin"))
 NS = "crd-e2e"
@@ -38,7 +35,7 @@ WORKDIR = None
 def setUpModule():
     global API, WORKDIR
     WORKDIR = tempfile.mkdtemp(prefix="fmq-crd-e2e-")
-    API = ApiServerOnly(WORKDIR, TOOLS_BIN, log=lambda m: print(m, file=sys.stderr)).start()
+    API = ControlPlane(WORKDIR, TOOLS_BIN, log=lambda m: print(m, file=sys.stderr)).start()
     kubectl("apply", "--server-side", "-f", os.path.join(ROOT, "crds"))
     kubectl("wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{k}.ferrymq.io" for k in KINDS])
     kubectl("create", "namespace", NS)
