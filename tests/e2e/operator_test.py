@@ -217,17 +217,67 @@ def run(c, k, ferryctl):
             evs = k.list(kube.path("events", NS), {"fieldSelector": f"involvedObject.name={CLUSTER}"})
             return any(e.get("reason") == "Degraded" and event_time(e) >= t_kill - 1 for e in evs.get("items", []))
         kube.wait_for(degraded, 60, what="Degraded=True (condition or Event)")
-        return cluster_ready(120)
+
+        def recovered():
+            obj = k.get(cluster_path)
+            d = condition(obj, "Degraded")
+            # Ready again, through a Degraded transition after the kill (not the status from before it).
+            return (condition(obj, "Ready").get("status") == "True" and d.get("status") == "False" and
+                    event_time({"lastTimestamp": d.get("lastTransitionTime", "")}) >= int(t_kill))
+        return kube.wait_for(recovered, 120, what="Ready again after a Degraded transition")
     check("killing a broker's process: Degraded, then Ready after the restart", degrade_and_recover)
 
     def recreate_sts():
         sts = kube.path("statefulsets", NS, "prod-broker-1", group="apps", version="v1")
         uid = k.get(sts)["metadata"]["uid"]
+        pod_uid = c.pod(NS, "prod-broker-1-0")["metadata"]["uid"]
         k.delete(sts)
         kube.wait_for(lambda: (k.get_or_none(sts) or {}).get("metadata", {}).get("uid") not in (None, uid), 60,
                       what="StatefulSet recreated")
-        return cluster_ready(180)
+        # The old pod went with its StatefulSet (garbage collection); the new StatefulSet's pod serves again.
+        c.wait_pod_ready(NS, "prod-broker-1-0", timeout=120, not_uid=pod_uid)
+        return kube.wait_for(lambda: condition(k.get(cluster_path), "Ready").get("status") == "True" and
+                             k.get(sts).get("status", {}).get("readyReplicas") == 1, 120,
+                             what="Cluster Ready with the recreated StatefulSet ready")
     check("a deleted StatefulSet is recreated and the Cluster is Ready again", recreate_sts)
+
+    # A config change rolls the broker groups one at a time.
+    def rolling():
+        sts = {g: kube.path("statefulsets", NS, g, group="apps", version="v1") for g in ("prod-broker-0", "prod-broker-1")}
+        gen0 = {g: k.get(p)["metadata"]["generation"] for g, p in sts.items()}
+        uids = {g: c.pod(NS, f"{g}-0")["metadata"]["uid"] for g in sts}
+        k.merge_patch(cluster_path, {"spec": {"brokers": {"config": {"fileReservedTime": "24"}}}})
+        seen_progressing = False
+        deadline = time.monotonic() + 180
+        bumped = {}
+        while time.monotonic() < deadline:
+            live = {g: k.get(p) for g, p in sts.items()}
+            for g, obj in live.items():
+                if g not in bumped and obj["metadata"]["generation"] > gen0[g]:
+                    bumped[g] = live
+            obj = k.get(cluster_path)
+            if condition(obj, "Progressing").get("status") == "True":
+                seen_progressing = True
+            if len(bumped) == 2 and condition(obj, "Ready").get("status") == "True" and \
+                    obj["status"]["observedGeneration"] == obj["metadata"]["generation"]:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"rollout did not finish; bumped={list(bumped)}")
+        if set(bumped) != set(sts):
+            raise AssertionError(f"not every group was updated: {list(bumped)}")
+        # When group 1 got its new template, group 0 had rolled out completely.
+        first = bumped["prod-broker-1"]["prod-broker-0"]
+        st = first.get("status", {})
+        if not (first["metadata"]["generation"] > gen0["prod-broker-0"] and st.get("readyReplicas") == 1 and
+                st.get("updatedReplicas") == 1 and st.get("currentRevision") == st.get("updateRevision")):
+            raise AssertionError(f"prod-broker-1 was updated while prod-broker-0 was still rolling: {st}")
+        for g in sts:
+            if c.pod(NS, f"{g}-0")["metadata"]["uid"] == uids[g]:
+                raise AssertionError(f"{g}-0 was not restarted")
+        conf = k.get(kube.path("configmaps", NS, "prod-broker-1-config"))["data"]["broker.conf"]
+        return seen_progressing and "fileReservedTime=24" in conf
+    check("a broker config change rolls the groups one at a time (Progressing, then Ready)", rolling)
 
     # Delete the Topic: gone from brokers and name servers.
     def delete_topic():
