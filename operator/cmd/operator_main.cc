@@ -253,7 +253,6 @@ int Run(const Options& o) {
     kill(getpid(), kLeadingSignal);
   }
 
-  int exit_code = 0;
   int sig = WaitForSignal();
   if (sig == kLeadingSignal) {
     for (runtime::Informer* inf : informers) {
@@ -269,8 +268,11 @@ int Run(const Options& o) {
     } while (sig == kLeadingSignal);
   }
   if (sig == kLostSignal) {
+    // Exit at once, as controller-runtime does: a graceful stop would let running reconciles (which may wait
+    // for timeouts) act after another replica took over.
     log->error("identity={} lost the Lease: exiting so that the new leader acts alone", identity);
-    exit_code = 1;
+    spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
+    std::_Exit(1);
   } else {
     log->info("stopping on signal {}", sig);
   }
@@ -280,7 +282,7 @@ int Run(const Options& o) {
   for (runtime::Informer* inf : informers) inf->Stop();
   probe_server.Stop();
   metrics_server.Stop();
-  return exit_code;
+  return 0;
 }
 
 }  // namespace

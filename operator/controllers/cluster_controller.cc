@@ -128,6 +128,11 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
       if (masters.ok()) {
         observed.name_servers_answered = true;
         observed.registered_masters = std::move(*masters);
+        // The brokers' own answer: the name servers keep listing a dead master until it expires (2 minutes).
+        for (const auto& [group, addr] : observed.registered_masters) {
+          auto info = (*admin)->BrokerRuntimeInfo(addr);
+          if (!info.ok()) observed.broker_errors[group] = std::string(info.status().message());
+        }
       } else {
         observed.name_server_error = std::string(masters.status().message());
       }

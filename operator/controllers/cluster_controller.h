@@ -5,8 +5,9 @@
 // One pass (CONVENTIONS.md rule 13): read the Cluster and everything it owns from the caches; compute the
 // desired objects (operator/model); server-side apply only those that differ from what the apiserver has (so
 // a converged pass writes nothing), broker groups one at a time; ask the name servers which groups have a
-// master; compute the conditions and write status last, only when it changed; record Events on transitions.
-// Teardown is owner- reference garbage collection, so the Cluster carries no finalizer.
+// master and whether each master answers; compute the conditions and write status last, only when it changed;
+// record Events on transitions. Teardown is owner-reference garbage collection, so the Cluster carries no
+// finalizer.
 //
 // Thread-safety: Reconcile may run on several workers at once for different keys (the work queue never runs
 // one key twice at once); the reconciler keeps no per-cluster state.
