@@ -1158,6 +1158,7 @@ class PodWorker:
 
     def _mount_script(self, c):
         lines = ["set -e", f"hostname {shlex.quote(self.pod['spec'].get('hostname') or self.name)}"]
+        mounts = []
         for m in c.spec.get("volumeMounts") or []:
             src = self.volumes.get(m["name"])
             if src is None:
@@ -1166,6 +1167,18 @@ class PodWorker:
                 src = os.path.join(src, m["subPath"])
                 if not os.path.exists(src):
                     os.makedirs(src, exist_ok=True)
+            mounts.append((m, src))
+
+        # The volumes' host directories live under the runner's work directory (often in /tmp). A kubelet mounts
+        # from the host's view, but these binds run inside the container's mount namespace, so a mount at /tmp
+        # (an emptyDir many charts use) would hide the sources of the mounts after it: do those last.
+        sources = [os.path.realpath(src) for _, src in mounts]
+
+        def shadows(target):
+            t = os.path.realpath(target).rstrip("/") + "/"
+            return any(src.startswith(t) for src in sources)
+        mounts.sort(key=lambda ms: shadows(ms[0]["mountPath"]))
+        for m, src in mounts:
             target = m["mountPath"]
             q = shlex.quote(target)
             if os.path.isdir(src):
