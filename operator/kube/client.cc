@@ -566,9 +566,11 @@ Status Client::Impl::Watch(const ResourceKind& kind, std::string_view ns, const 
   std::unique_ptr<hc::http_client> client;
   std::optional<http::http_response> resp;
   try {
+    // Without timeoutSeconds the apiserver picks 30-60 minutes; bookmarks arrive about once a minute.
+    const int server_limit = options.timeout_seconds > 0 ? options.timeout_seconds : 3600;
     client = std::make_unique<hc::http_client>(
         utility::conversions::to_string_t(config_.server),
-        HttpConfig(std::chrono::seconds(std::max(options.timeout_seconds, 0)) + options_.request_timeout));
+        HttpConfig(std::chrono::seconds(server_limit) + options_.request_timeout));
     resp = client->request(MakeRequest(c), cts->get_token()).get();
   } catch (const std::exception& e) {
     if (cancelled()) return Status::Ok();
