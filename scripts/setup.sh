@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
 # Installs every Debian package FerryMQ's build and tests need. Idempotent: packages already present are
 # skipped, so a second run costs one dpkg query. Run as root (or with sudo available).
+#
+#   scripts/setup.sh           everything (toolchain, libraries, tests and benchmarks)
+#   scripts/setup.sh --image   only what a release build of the programs needs (the Dockerfile's build stage)
 set -euo pipefail
 
-PACKAGES=(
+BUILD=(
   # toolchain
-  build-essential cmake ninja-build ccache pkg-config git python3 clang clang-format libclang-rt-14-dev
+  build-essential cmake ninja-build ccache pkg-config
   # libraries
   libboost-dev libboost-system-dev libssl-dev libyaml-cpp-dev libcpprest-dev nlohmann-json3-dev
   libspdlog-dev libfmt-dev zlib1g-dev libisal-dev
+)
+DEV=(
+  # tools of the developer and test tiers
+  git python3 python3-yaml clang clang-format libclang-rt-14-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev valgrind
 )
+
+case "${1:-}" in
+  --image) PACKAGES=("${BUILD[@]}") ;;
+  "") PACKAGES=("${BUILD[@]}" "${DEV[@]}") ;;
+  *) echo "usage: scripts/setup.sh [--image]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

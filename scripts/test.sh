@@ -4,7 +4,10 @@
 #   debug  all tests (unit + integration)          asan  all tests under AddressSanitizer + UBSan
 #   tsan   unit tests under ThreadSanitizer        clang build with -Wthread-safety, unit tests
 #   compat real clients (Java, mqadmin, Go, Node) against `ferrymq standalone` (tests/compat/run_all.sh)
+#   e2e    a real kube-apiserver + controller-manager + our pod runner; every tests/e2e/*_test.py (debug build;
+#          tools from scripts/install_e2e_tools.sh, cached in ~/.cache/ferrymq/tools; needs root)
 #   fuzz   libFuzzer targets, a short run each (FMQ_FUZZ_SECONDS, default 20)
+#   image  (last) the Dockerfile built by buildah on a debootstrap base, then run: scripts/image_test.sh (needs root)
 # FMQ_TEST_PRESETS picks a subset, e.g. FMQ_TEST_PRESETS="debug" scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +18,7 @@ export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
 mkdir -p "$CCACHE_DIR"
 export FMQ_LOG_LEVEL="${FMQ_LOG_LEVEL:-warn}"
 JOBS="${FMQ_JOBS:-$(nproc)}"
-PRESETS="${FMQ_TEST_PRESETS:-debug compat asan tsan clang fuzz}"
+PRESETS="${FMQ_TEST_PRESETS:-debug compat e2e asan tsan clang fuzz image}"
 FUZZ_SECONDS="${FMQ_FUZZ_SECONDS:-20}"
 
 passed=0
@@ -36,11 +39,32 @@ count_ctest() {  # $1 = log file, $2 = preset
   ((fail == 0)) || failures+=("$2: $fail ctest failure(s), see $1")
 }
 
+# The Kubernetes tools (etcd, kube-apiserver, ...) serve the `kube`-labelled ctest tests of the debug and asan
+# presets and the e2e stage; built once from the Go module proxy and cached (scripts/install_e2e_tools.sh).
+if [[ " $PRESETS " =~ " "(debug|asan|e2e)" " ]]; then
+  echo "== Kubernetes tools for the kube and e2e tests"
+  mkdir -p build
+  if ! FMQ_JOBS="$JOBS" bash scripts/install_e2e_tools.sh >build/install_e2e_tools.log 2>&1; then
+    tail -30 build/install_e2e_tools.log
+    echo "FAILED: scripts/install_e2e_tools.sh (see build/install_e2e_tools.log)"
+    exit 1
+  fi
+  tail -1 build/install_e2e_tools.log
+fi
+
 echo "== dependency rule"
 if python3 scripts/check_deps.py; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("dependency rule"); fi
 
 for preset in $PRESETS; do
   t0=$(date +%s)
+  if [[ "$preset" == image ]]; then
+    echo "== image: buildah bud the Dockerfile, run ferrymq standalone from it, round-trip a message"
+    mkdir -p build/image
+    set +e; FMQ_JOBS="$JOBS" bash scripts/image_test.sh 2>&1 | tee build/image/image.log; rc=${PIPESTATUS[0]}; set -e
+    if ((rc == 0)); then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("image: see build/image/image.log"); fi
+    echo "== image took $(( $(date +%s) - t0 ))s"
+    continue
+  fi
   if [[ "$preset" == compat ]]; then
     echo "== compat: real RocketMQ clients against ferrymq standalone (debug build)"
     cmake --preset debug >/dev/null
@@ -56,6 +80,36 @@ for preset in $PRESETS; do
       ((f == 0)) || failures+=("compat: $f check(s) failed, see build/compat/compat.log")
     fi
     echo "== compat took $(( $(date +%s) - t0 ))s"
+    continue
+  fi
+  if [[ "$preset" == e2e ]]; then
+    echo "== e2e: real Kubernetes control plane + pod runner (debug build)"
+    cmake --preset debug >/dev/null
+    targets=(ferrymq ferryctl ferrymq-operator)
+    cmake --build --preset debug -j "$JOBS" --target "${targets[@]}"
+    mkdir -p build/e2e
+    export FMQ_BIN_DIR="$PWD/build/debug/broker/cmd:$PWD/build/debug/broker/cli:$PWD/build/debug/operator/cmd"
+    if ! FMQ_JOBS="$JOBS" bash scripts/install_e2e_tools.sh >build/e2e/install.log 2>&1; then
+      tail -30 build/e2e/install.log
+      failed=$((failed + 1)); failures+=("e2e: tool install failed, see build/e2e/install.log")
+    else
+      tail -3 build/e2e/install.log
+      for t in tests/e2e/*_test.py; do
+        name=$(basename "$t" .py)
+        echo "-- $name"
+        set +e; python3 "$t" 2>&1 | tee "build/e2e/$name.log"; rc=${PIPESTATUS[0]}; set -e
+        line=$(grep -E '^[A-Za-z0-9_-]+: [0-9]+ passed, [0-9]+ failed' "build/e2e/$name.log" | tail -1 || true)
+        if [[ -z "$line" ]]; then
+          failed=$((failed + 1)); failures+=("e2e $name: did not finish, see build/e2e/$name.log")
+        else
+          p=$(sed -E 's/^[^:]+: ([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+          passed=$((passed + p)); failed=$((failed + f))
+          if ((f == 0 && rc != 0)); then f=1; failed=$((failed + 1)); fi
+          ((f == 0)) || failures+=("e2e $name: $f check(s) failed (exit $rc), see build/e2e/$name.log")
+        fi
+      done
+    fi
+    echo "== e2e took $(( $(date +%s) - t0 ))s"
     continue
   fi
   echo "== preset $preset: configure and build"

@@ -31,6 +31,14 @@ std::string_view StatusCodeName(StatusCode code) {
       return "Internal";
     case StatusCode::kDiskFull:
       return "DiskFull";
+    case StatusCode::kPermissionDenied:
+      return "PermissionDenied";
+    case StatusCode::kUnauthenticated:
+      return "Unauthenticated";
+    case StatusCode::kAborted:
+      return "Aborted";
+    case StatusCode::kOutOfRange:
+      return "OutOfRange";
   }
   return "Unknown";
 }

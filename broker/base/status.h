@@ -34,6 +34,16 @@ enum class StatusCode : int {
   // The store refuses writes because the disk passed its "disk full" threshold. Distinct from
   // ResourceExhausted so the broker can answer SERVICE_NOT_AVAILABLE (code 14) with a precise remark.
   kDiskFull,
+  // The caller is authenticated but not allowed to do this (HTTP 403).
+  kPermissionDenied,
+  // The caller's credentials are missing or invalid (HTTP 401).
+  kUnauthenticated,
+  // A concurrent change won: compare-and-swap on a version failed, or a server-side apply conflicted with
+  // another field manager (HTTP 409 Conflict). Retrying with fresh state may succeed.
+  kAborted,
+  // The operation asked for something outside the range the server still holds, e.g. a Kubernetes watch or
+  // list from a resourceVersion that was compacted away (HTTP 410 Gone): start over from fresh state.
+  kOutOfRange,
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -59,6 +69,10 @@ class [[nodiscard]] Status {
   static Status AlreadyExists(std::string msg) { return {StatusCode::kAlreadyExists, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
   static Status DiskFull(std::string msg) { return {StatusCode::kDiskFull, std::move(msg)}; }
+  static Status PermissionDenied(std::string msg) { return {StatusCode::kPermissionDenied, std::move(msg)}; }
+  static Status Unauthenticated(std::string msg) { return {StatusCode::kUnauthenticated, std::move(msg)}; }
+  static Status Aborted(std::string msg) { return {StatusCode::kAborted, std::move(msg)}; }
+  static Status OutOfRange(std::string msg) { return {StatusCode::kOutOfRange, std::move(msg)}; }
 
   bool ok() const { return rep_ == nullptr; }
   StatusCode code() const { return rep_ ? rep_->code : StatusCode::kOk; }
@@ -67,6 +81,9 @@ class [[nodiscard]] Status {
   bool IsNotFound() const { return code() == StatusCode::kNotFound; }
   bool IsCorruption() const { return code() == StatusCode::kCorruption; }
   bool IsDiskFull() const { return code() == StatusCode::kDiskFull; }
+  bool IsAlreadyExists() const { return code() == StatusCode::kAlreadyExists; }
+  bool IsAborted() const { return code() == StatusCode::kAborted; }
+  bool IsOutOfRange() const { return code() == StatusCode::kOutOfRange; }
 
   // Returns a copy whose message is "<context>: <message>".
   Status WithContext(std::string_view context) const;

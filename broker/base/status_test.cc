@@ -35,6 +35,15 @@ TEST(StatusTest, ErrorCarriesCodeMessageAndContext) {
   EXPECT_EQ(s.ToString(), "Corruption: commitlog 00000000000000000000: bad crc at 42");
 }
 
+TEST(StatusTest, ApiCodesHaveNamesAndPredicates) {
+  EXPECT_EQ(Status::PermissionDenied("x").ToString(), "PermissionDenied: x");
+  EXPECT_EQ(Status::Unauthenticated("x").ToString(), "Unauthenticated: x");
+  EXPECT_TRUE(Status::Aborted("conflict").IsAborted());
+  EXPECT_TRUE(Status::OutOfRange("gone").IsOutOfRange());
+  EXPECT_TRUE(Status::AlreadyExists("x").IsAlreadyExists());
+  EXPECT_FALSE(Status::Aborted("x").IsOutOfRange());
+}
+
 TEST(StatusTest, MacrosPropagateErrorsAndValues) {
   EXPECT_EQ(*Quarter(8), 2);
   Result<int> r = Quarter(6);

@@ -33,7 +33,7 @@ inline constexpr std::string_view kBrokerGroupLabel = "ferrymq.io/broker-group";
 // Longest Cluster name: owned names such as "<cluster>-broker-63-client" and StatefulSet pods
 // ("<cluster>-broker-63-0", plus the controller-revision-hash label "<sts>-<10 chars>") must stay DNS labels
 // of at most 63 characters.
-inline constexpr size_t kMaxClusterNameLength = 40;
+inline constexpr size_t kMaxClusterNameLength = 42;
 
 // broker.conf keys the operator renders itself; spec.brokers.config may not set them.
 const std::vector<std::string>& OperatorOwnedBrokerKeys();

@@ -61,7 +61,7 @@ TEST(ClusterTypesTest, RejectsWhatTheOperatorCannotActOnNamingTheField) {
   expect_error({{"brokers", {{"config", {{"fileReservedTime", 48}}}}}}, "must be a string");
 
   json long_name = ClusterJson(json::object());
-  long_name["metadata"]["name"] = std::string(41, 'a');
+  long_name["metadata"]["name"] = std::string(43, 'a');
   EXPECT_FALSE(ClusterFromJson(long_name).ok());
 }
 

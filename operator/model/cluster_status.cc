@@ -142,8 +142,12 @@ api::ClusterStatus ComputeClusterStatus(const api::Cluster& c, const ObservedClu
     bg.master = group + "-0";
     bg.ready = pod_ready(bg.master);
     if (auto m = o.registered_masters.find(group); m != o.registered_masters.end()) bg.address = m->second;
-    bg.writable = bg.ready && !bg.address.empty();
-    if (!bg.writable) without_master.push_back(group);
+    auto broker_error = o.broker_errors.find(group);
+    bg.writable = bg.ready && !bg.address.empty() && broker_error == o.broker_errors.end();
+    if (!bg.writable) {
+      without_master.push_back(
+          broker_error == o.broker_errors.end() ? group : group + " (" + broker_error->second + ")");
+    }
     s.broker_groups.push_back(std::move(bg));
   }
   s.replicas_summary = std::to_string(s.ready_replicas) + "/" + std::to_string(s.desired_replicas);

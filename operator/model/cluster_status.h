@@ -1,13 +1,16 @@
 #pragma once
 
 // Pure computation of a Cluster's status from what the controller observed in one pass: the owned
-// StatefulSets and pods (from the informer caches), the outcome of applying the desired objects, and the name
-// servers' own answer (which broker groups have a master registered). Conditions follow operators.md 4.5:
-//   ResourcesSynced  every owned object applied for this generation (False: InvalidSpec, terminal;
-//   ApplyFailed) Available        the name servers answer and every broker group has a master registered and
-//   ready Progressing      objects are being created or a rollout is under way (False reason Complete)
-//   Degraded         rolled out, but pods are not ready (a crashed broker, a lost pod) (False reason Healthy)
-//   Ready            ResourcesSynced and Available and not Progressing and not Degraded
+// StatefulSets and pods (from the informer caches), the outcome of applying the desired objects, and the
+// name servers' and brokers' own answers. Conditions follow operators.md 4.5:
+//
+// * ResourcesSynced: every owned object applied for this generation (False: InvalidSpec, terminal;
+//   ApplyFailed).
+// * Available: the name servers answer and every broker group has a master that is registered with them,
+//   ready, and answering admin calls itself (GET_BROKER_RUNTIME_INFO).
+// * Progressing: objects are being created or a rollout is under way (False: reason Complete).
+// * Degraded: rolled out, but pods are not ready, e.g. a crashed broker (False: reason Healthy).
+// * Ready: ResourcesSynced and Available and not Progressing and not Degraded.
 
 #include <chrono>
 #include <map>
@@ -22,16 +25,22 @@
 namespace fmq::op::model {
 
 struct ObservedCluster {
-  std::string invalid_spec;  // non-empty: the spec could not be acted on (terminal until a new generation)
-  std::string apply_error;   // non-empty: applying an owned object failed this pass
-  std::map<std::string, nlohmann::json>
-      statefulsets;                    // owned StatefulSets by name, as the apiserver has them
-  std::vector<nlohmann::json> pods;    // pods of this cluster
-  std::vector<std::string> held_back;  // groups whose update waits for an earlier group's rollout
+  // Non-empty: the spec could not be acted on (terminal until a new generation).
+  std::string invalid_spec;
+  // Non-empty: applying an owned object failed this pass.
+  std::string apply_error;
+  // Owned StatefulSets by name, as the apiserver has them.
+  std::map<std::string, nlohmann::json> statefulsets;
+  // Pods of this cluster.
+  std::vector<nlohmann::json> pods;
+  // Groups whose update waits for an earlier group's rollout.
+  std::vector<std::string> held_back;
   bool name_servers_answered = false;
   std::string name_server_error;
-  std::map<std::string, std::string>
-      registered_masters;  // brokerName -> master address, from the name servers
+  // brokerName -> master address, from the name servers.
+  std::map<std::string, std::string> registered_masters;
+  // brokerName -> why its master did not answer an admin call.
+  std::map<std::string, std::string> broker_errors;
 };
 
 api::ClusterStatus ComputeClusterStatus(const api::Cluster& cluster, const ObservedCluster& observed,

@@ -94,6 +94,17 @@ TEST(ClusterStatusTest, ACrashedBrokerDegradesAndLosesAvailability) {
   EXPECT_EQ(Cond(again, "ResourcesSynced").last_transition_time, api::FormatTime(kNow));
 }
 
+TEST(ClusterStatusTest, AMasterThatDoesNotAnswerIsNotWritable) {
+  ObservedCluster o = Healthy();
+  o.broker_errors["prod-broker-0"] = "connection refused";
+  api::ClusterStatus s = ComputeClusterStatus(MakeCluster(), o, kNow);
+  EXPECT_EQ(Cond(s, "Available").status, "False");
+  EXPECT_NE(Cond(s, "Available").message.find("prod-broker-0 (connection refused)"), std::string::npos)
+      << Cond(s, "Available").message;
+  EXPECT_FALSE(s.broker_groups[0].writable);
+  EXPECT_TRUE(s.broker_groups[1].writable);
+}
+
 TEST(ClusterStatusTest, CreationIsProgressingNotDegraded) {
   ObservedCluster o;
   o.name_servers_answered = false;

@@ -1,0 +1,288 @@
+#include "operator/controllers/topic_controller.h"
+
+#include <algorithm>
+
+#include "broker/base/logging.h"
+#include "operator/model/cluster_status.h"
+#include "operator/model/topic_plan.h"
+
+namespace fmq::op::controllers {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kRecheckNotReady{10'000};
+
+json Involved(const api::ObjectMeta& meta) {
+  return {{"apiVersion", std::string(api::kApiVersion)},
+          {"kind", "Topic"},
+          {"metadata", {{"name", meta.name}, {"namespace", meta.namespace_}, {"uid", meta.uid}}}};
+}
+
+std::string Join(const std::vector<std::string>& v, const char* sep = ", ") {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::vector<std::string> ClusterGroups(const api::Cluster& c) {
+  std::vector<std::string> out;
+  for (int g = 0; g < c.spec.brokers.groups; ++g) out.push_back(model::BrokerGroupName(c, g));
+  return out;
+}
+
+}  // namespace
+
+TopicReconciler::TopicReconciler(Deps deps, TopicOptions options) : d_(std::move(deps)), o_(options) {}
+
+Status TopicReconciler::SetFinalizer(const json& obj, bool present) {
+  api::ObjectMeta meta = api::MetaFromJson(obj);
+  std::vector<std::string> finalizers;
+  for (const auto& f : meta.finalizers) {
+    if (f != api::kTopicFinalizer) finalizers.push_back(f);
+  }
+  if (present) finalizers.push_back(std::string(api::kTopicFinalizer));
+  // The resourceVersion makes the merge patch a compare-and-swap: another writer's finalizer is never lost.
+  json patch = {{"metadata", {{"resourceVersion", meta.resource_version}, {"finalizers", finalizers}}}};
+  return d_.kube
+      ->Patch(kube::kinds::kFerryTopic, meta.namespace_, meta.name, kube::PatchType::kMerge, patch, {},
+              {.field_manager = kFieldManager})
+      .status();
+}
+
+Status TopicReconciler::WriteStatus(const json& obj, api::TopicStatus status, bool ready,
+                                    const std::string& reason, const std::string& message) {
+  api::ObjectMeta meta = api::MetaFromJson(obj);
+  const api::TopicStatus before = api::TopicStatusFromJson(obj.value("status", json::object()));
+  status.conditions = before.conditions;
+  status.observed_generation = meta.generation;
+  api::SetCondition(
+      &status.conditions,
+      {"Ready", std::string(ready ? api::kTrue : api::kFalse), reason, message, "", meta.generation},
+      std::chrono::system_clock::time_point(milliseconds(d_.clock->NowMillis())));
+  json body = api::TopicStatusToJson(status);
+  if (model::IsSubset(body, obj.value("status", json::object()))) return Status::Ok();
+  json patch = {{"apiVersion", std::string(api::kApiVersion)},
+                {"kind", "Topic"},
+                {"metadata", {{"name", meta.name}, {"namespace", meta.namespace_}}},
+                {"status", body}};
+  FMQ_RETURN_IF_ERROR(d_.kube
+                          ->ApplyStatus(kube::kinds::kFerryTopic, meta.namespace_, patch,
+                                        {.field_manager = kFieldManager, .force = true})
+                          .status());
+  const api::Condition* old_ready = api::FindCondition(before.conditions, "Ready");
+  const bool changed = old_ready == nullptr || old_ready->status != (ready ? api::kTrue : api::kFalse) ||
+                       old_ready->reason != reason;
+  if (changed && d_.events != nullptr) {
+    Status st =
+        d_.events->Record(Involved(meta), ready ? kube::EventType::kNormal : kube::EventType::kWarning,
+                          ready ? "TopicSynced" : reason, message);
+    if (!st.ok()) GetLogger("operator")->warn("cannot record event topic={}: {}", meta.Key(), st.message());
+  }
+  return Status::Ok();
+}
+
+Outcome TopicReconciler::Reconcile(const std::string& key) {
+  const auto [ns, name] = SplitKey(key);
+  std::optional<json> obj = d_.reader->Get(kube::kinds::kFerryTopic, ns, name);
+  if (!obj) return {};
+  api::ObjectMeta meta = api::MetaFromJson(*obj);
+  if (meta.being_deleted()) return Finalize(*obj, meta);
+
+  api::TopicStatus status = api::TopicStatusFromJson(obj->value("status", json::object()));
+  auto fail = [&](const std::string& reason, const std::string& message, std::optional<milliseconds> again) {
+    Status st = WriteStatus(*obj, status, false, reason, message);
+    return Outcome{st, st.ok() ? again : std::nullopt};
+  };
+  auto parsed = api::TopicFromJson(*obj);
+  if (!parsed.ok()) return fail("InvalidSpec", std::string(parsed.status().message()), std::nullopt);
+  const api::Topic& topic = *parsed;
+  status.topic_name = topic.spec.topic_name;
+
+  const bool want_finalizer = topic.spec.deletion_policy == "Delete";
+  if (meta.HasFinalizer(api::kTopicFinalizer) != want_finalizer) {
+    // The patch changes the object; its watch event brings the next pass.
+    return {SetFinalizer(*obj, want_finalizer), std::nullopt};
+  }
+
+  const api::ClusterRef& ref = topic.spec.cluster_ref;
+  std::optional<json> cluster_obj = d_.reader->Get(kube::kinds::kFerryCluster, ref.namespace_, ref.name);
+  if (!cluster_obj) {
+    return fail("ClusterNotFound", "Cluster " + ref.namespace_ + "/" + ref.name + " not found",
+                kRecheckNotReady);
+  }
+  auto cluster = api::ClusterFromJson(*cluster_obj);
+  if (!cluster.ok()) {
+    return fail("ClusterNotReady", "Cluster " + ref.namespace_ + "/" + ref.name + " has an invalid spec",
+                kRecheckNotReady);
+  }
+
+  // One Topic per (cluster, topic name): the oldest wins.
+  for (const json& other : d_.reader->List(kube::kinds::kFerryTopic, "")) {
+    auto o = api::TopicFromJson(other);
+    if (!o.ok() || o->metadata.uid == meta.uid || o->spec.topic_name != topic.spec.topic_name ||
+        o->spec.cluster_ref.name != ref.name || o->spec.cluster_ref.namespace_ != ref.namespace_) {
+      continue;
+    }
+    if (std::tie(o->metadata.creation_timestamp, o->metadata.namespace_, o->metadata.name) <
+        std::tie(meta.creation_timestamp, meta.namespace_, meta.name)) {
+      return fail("ResourceConflict",
+                  "topic " + topic.spec.topic_name + " is managed by Topic " + o->metadata.Key(),
+                  std::nullopt);
+    }
+  }
+
+  auto targets = model::TargetGroups(topic.spec, ClusterGroups(*cluster));
+  if (!targets.ok()) return fail("InvalidSpec", std::string(targets.status().message()), std::nullopt);
+
+  auto admin = d_.admins->For(model::NameServerAddresses(*cluster));
+  if (!admin.ok()) return fail("ClusterNotReady", std::string(admin.status().message()), kRecheckNotReady);
+  auto masters = RegisteredMasters(**admin, cluster->metadata.name);
+  if (!masters.ok()) {
+    return fail("ClusterNotReady", "name servers: " + std::string(masters.status().message()),
+                kRecheckNotReady);
+  }
+  std::vector<std::string> missing;
+  for (const auto& g : *targets) {
+    if (!masters->count(g)) missing.push_back(g);
+  }
+  if (!missing.empty()) {
+    return fail("ClusterNotReady", "no master registered with the name servers for " + Join(missing),
+                kRecheckNotReady);
+  }
+
+  client::CreateTopicOptions create;
+  create.read_queue_nums = topic.spec.read_queues;
+  create.write_queue_nums = topic.spec.write_queues;
+  create.perm = api::PermissionBits(topic.spec.permission);
+  create.order = topic.spec.order;
+  std::vector<std::string> refused, errors;
+  std::vector<api::TopicGroupStatus> groups;
+  for (const auto& g : *targets) {
+    const std::string& addr = masters->at(g);
+    auto table = (*admin)->GetAllTopicConfig(addr);
+    if (!table.ok()) {
+      errors.push_back(g + ": " + std::string(table.status().message()));
+      continue;
+    }
+    std::optional<model::BrokerTopic> current;
+    if (auto it = table->find(topic.spec.topic_name); it != table->end()) {
+      current = model::BrokerTopic{it->second.read_queue_nums, it->second.write_queue_nums, it->second.perm,
+                                   it->second.order};
+    }
+    model::TopicDecision decision = model::DecideTopic(topic, g, current);
+    api::TopicGroupStatus gs{g, topic.spec.read_queues, topic.spec.write_queues, topic.spec.permission};
+    if (decision.kind == model::TopicDecision::Kind::kApply) {
+      Status st = (*admin)->CreateTopicAt(addr, topic.spec.topic_name, create);
+      if (!st.ok()) {
+        errors.push_back(g + ": " + std::string(st.message()));
+        continue;
+      }
+      GetLogger("operator")->info("topic={} group={} broker={}: {}", key, g, addr, decision.message);
+    } else if (decision.kind == model::TopicDecision::Kind::kRefuseShrink) {
+      refused.push_back(decision.message);
+      gs = {g, current->read_queues, current->write_queues, api::PermissionName(current->perm)};
+    }
+    groups.push_back(std::move(gs));
+  }
+  // Groups the Topic no longer targets lose the topic.
+  for (const auto& old : status.broker_groups) {
+    if (std::find(targets->begin(), targets->end(), old.name) != targets->end()) continue;
+    auto m = masters->find(old.name);
+    if (m == masters->end()) continue;
+    Status st = (*admin)->DeleteTopicAt(m->second, topic.spec.topic_name);
+    if (!st.ok()) errors.push_back(old.name + ": " + std::string(st.message()));
+  }
+  status.broker_groups = std::move(groups);
+
+  if (!errors.empty()) return fail("BrokerError", Join(errors, "; "), kRecheckNotReady);
+  if (!refused.empty()) return fail("QueueShrinkRefused", Join(refused, "; "), o_.drift_check);
+  Status st = WriteStatus(*obj, status, true, "Synced",
+                          "topic " + topic.spec.topic_name + " is on " + Join(*targets) + " as specified");
+  if (!st.ok()) return {st, std::nullopt};
+  return {Status::Ok(), o_.drift_check};
+}
+
+Outcome TopicReconciler::Finalize(const json& obj, const api::ObjectMeta& meta) {
+  if (!meta.HasFinalizer(api::kTopicFinalizer)) return {};
+  auto log = GetLogger("operator");
+  auto parsed = api::TopicFromJson(obj);
+  api::TopicStatus status = api::TopicStatusFromJson(obj.value("status", json::object()));
+  if (!parsed.ok() || parsed->spec.deletion_policy == "Retain") {
+    return {SetFinalizer(obj, false), std::nullopt};
+  }
+  const api::Topic& topic = *parsed;
+  const api::ClusterRef& ref = topic.spec.cluster_ref;
+  std::optional<json> cluster_obj = d_.reader->Get(kube::kinds::kFerryCluster, ref.namespace_, ref.name);
+  auto cluster =
+      cluster_obj ? api::ClusterFromJson(*cluster_obj) : Result<api::Cluster>(Status::NotFound(""));
+  if (!cluster.ok()) {
+    log->info("topic={}: Cluster {}/{} is gone; releasing the finalizer", meta.Key(), ref.namespace_,
+              ref.name);
+    return {SetFinalizer(obj, false), std::nullopt};
+  }
+  auto blocked = [&](const std::string& message) {
+    Status st = WriteStatus(obj, status, false, "DeletionBlocked", message);
+    return Outcome{st, st.ok() ? std::optional<milliseconds>(kRecheckNotReady) : std::nullopt};
+  };
+  auto admin = d_.admins->For(model::NameServerAddresses(*cluster));
+  if (!admin.ok()) return blocked("cannot reach the name servers: " + std::string(admin.status().message()));
+  auto masters = RegisteredMasters(**admin, cluster->metadata.name);
+  if (!masters.ok())
+    return blocked("cannot reach the name servers: " + std::string(masters.status().message()));
+  auto targets = model::TargetGroups(topic.spec, ClusterGroups(*cluster));
+  std::vector<std::string> groups = targets.ok() ? *targets : ClusterGroups(*cluster);
+  const std::string& name = topic.spec.topic_name;
+
+  if (!meta.AnnotationTrue(api::kForceDeleteAnnotation)) {
+    std::vector<std::string> online;
+    std::set<std::string> consumer_groups;
+    for (const auto& g : groups) {
+      auto m = masters->find(g);
+      if (m == masters->end()) continue;
+      auto cgs = (*admin)->TopicConsumerGroups(m->second, name);
+      if (!cgs.ok())
+        return blocked("cannot ask " + g + " who consumes " + name + ": " +
+                       std::string(cgs.status().message()));
+      consumer_groups.insert(cgs->begin(), cgs->end());
+    }
+    for (const auto& cg : consumer_groups) {
+      auto conn = (*admin)->GetConsumerConnections(cg);
+      if (conn.ok() && !conn->connection_set.empty() && conn->subscription_table.count(name)) {
+        online.push_back("consumer group " + cg + " (" + std::to_string(conn->connection_set.size()) +
+                         " online)");
+      }
+    }
+    if (auto stats = (*admin)->TopicStats(name); stats.ok()) {
+      int64_t last = 0;
+      for (const auto& [mq, offset] : *stats) last = std::max(last, offset.last_update_timestamp);
+      const int64_t age_ms = d_.clock->NowMillis() - last;
+      if (last > 0 && age_ms < o_.recent_write_window.count()) {
+        online.push_back("producers (a message was written " + std::to_string(age_ms / 1000) + " s ago)");
+      }
+    }
+    if (!online.empty()) {
+      return blocked("topic " + name + " is in use by " + Join(online) +
+                     "; stop them or set the annotation " + std::string(api::kForceDeleteAnnotation) +
+                     "=\"true\"");
+    }
+  }
+  for (const auto& g : groups) {
+    auto m = masters->find(g);
+    if (m == masters->end()) continue;  // a group without a master keeps the topic; it is re-applied nowhere
+    Status st = (*admin)->DeleteTopicAt(m->second, name);
+    if (!st.ok()) return blocked("cannot delete " + name + " on " + g + ": " + std::string(st.message()));
+  }
+  Status st = (*admin)->DeleteTopicInNameServers(name, cluster->metadata.name);
+  if (!st.ok())
+    return blocked("cannot delete " + name + " from the name servers: " + std::string(st.message()));
+  log->info("topic={}: deleted {} from {} and the name servers", meta.Key(), name, Join(groups));
+  if (d_.events != nullptr) {
+    (void)d_.events->Record(Involved(meta), kube::EventType::kNormal, "TopicDeleted",
+                            "deleted " + name + " from " + Join(groups) + " and the name servers");
+  }
+  return {SetFinalizer(obj, false), std::nullopt};
+}
+
+}  // namespace fmq::op::controllers

@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+"""End-to-end test of the operator (issue "Operator v1 on a real Kubernetes API", acceptance 2-5) on a real
+control plane with the pod runner: the Helm chart installs the operator (2 replicas, leader election, the chart's
+RBAC), a Cluster with 1 name server and 2 broker groups becomes Ready, a Topic appears on both groups (ferryctl and
+mqadmin), the real Java client (rocketmq-client 4.9.7) produces and consumes through the name server Service, a
+converged reconcile pass writes nothing, deleting the Topic removes it from brokers and name servers, a killed
+broker degrades the Cluster until it is back, a deleted StatefulSet is recreated, and killing the leader hands the
+Lease to the other replica within the lease time.
+
+Prints PASS/FAIL lines and `operator: N passed, N failed`; the exit code is the result.
+
+    tests/e2e/operator_test.py     # programs from $FMQ_BIN_DIR (colon-separated), default the debug build
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+from lib import kube  # noqa: E402
+from lib.cluster import Cluster  # noqa: E402
+
+OP_NS = "ferrymq-system"
+NS = "mq"
+CLUSTER = "prod"
+CHART = os.path.join(REPO, "charts", "ferrymq-operator")
+SA_USER = f"system:serviceaccount:{OP_NS}:ferrymq-operator"
+LEASE_SECONDS = 8
+passed, failed = 0, 0
+
+
+def check(name, fn):
+    """Runs one check; a falsy result or an exception is a failure. Returns the result (None on failure)."""
+    global passed, failed
+    t0 = time.monotonic()
+    try:
+        r = fn()
+        if not r:
+            raise AssertionError("check returned false")
+        passed += 1
+        print(f"PASS {name} ({time.monotonic() - t0:.1f}s)", flush=True)
+        return r
+    except Exception as e:
+        failed += 1
+        print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
+        return None
+
+
+def condition(obj, ctype):
+    for c in (obj or {}).get("status", {}).get("conditions", []):
+        if c.get("type") == ctype:
+            return c
+    return {}
+
+
+def main():
+    bin_dirs = (os.environ.get("FMQ_BIN_DIR") or
+                ":".join(f"{REPO}/build/debug/{d}" for d in ("broker/cmd", "broker/cli", "operator/cmd"))).split(":")
+
+    def find(prog):
+        for d in bin_dirs:
+            if os.access(os.path.join(d, prog), os.X_OK):
+                return os.path.join(d, prog)
+        return None
+    for prog in ("ferrymq", "ferryctl", "ferrymq-operator"):
+        if not find(prog):
+            print(f"FAIL setup: {prog} not found in {bin_dirs} (build the debug preset or set FMQ_BIN_DIR)")
+            print("operator: 0 passed, 1 failed")
+            return 1
+    ferryctl = find("ferryctl")
+    cluster = Cluster(bin_dirs=bin_dirs)
+    ok = False
+    try:
+        if not check("control plane and pod runner start", lambda: cluster.start() is cluster):
+            return 1
+        k = cluster.kube
+        run(cluster, k, ferryctl)
+        ok = failed == 0
+    finally:
+        cluster.stop(ok=ok)
+    print(f"operator: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+def run(c, k, ferryctl):
+    cluster_path = kube.path("clusters", NS, CLUSTER, group="ferrymq.io", version="v1alpha1")
+    topics_path = kube.path("topics", NS, group="ferrymq.io", version="v1alpha1")
+
+    check("helm lint is clean", lambda: "0 chart(s) failed" in c.helm("lint", CHART).stdout)
+
+    def install():
+        c.helm("install", "ferrymq-operator", CHART, "-n", OP_NS, "--create-namespace", "--wait=false",
+               "--set", "image.repository=ferrymq-operator", "--set", "image.tag=e2e",
+               "--set", "brokerImage=ferrymq:e2e",
+               "--set", f"leaderElection.leaseDuration={LEASE_SECONDS}s",
+               "--set", "leaderElection.renewDeadline=5s", "--set", "leaderElection.retryPeriod=1s")
+
+        def ready():
+            pods = k.list(kube.path("pods", OP_NS), {"labelSelector": "app.kubernetes.io/name=ferrymq-operator"})
+            items = pods.get("items", [])
+            return len(items) == 2 and all(c.is_ready(p) for p in items) and items
+        return kube.wait_for(ready, 120, what="2 operator pods Ready")
+    op_pods = check("helm install creates the operator: 2 replicas Ready", install)
+    if not op_pods:
+        return
+
+    def lease_holder():
+        lease = k.get_or_none(kube.path("leases", OP_NS, "ferrymq-operator", group="coordination.k8s.io",
+                                        version="v1"))
+        return (lease or {}).get("spec", {}).get("holderIdentity", "")
+
+    def one_leader():
+        holder = kube.wait_for(lease_holder, 60, what="a Lease holder")
+        names = [p["metadata"]["name"] for p in op_pods]
+        return any(holder.startswith(n + "_") for n in names) and holder
+    check("exactly one replica holds the Lease", one_leader)
+
+    # A Cluster: 1 name server, 2 broker groups.
+    k.create(kube.path("namespaces"), {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+    k.create(kube.path("clusters", NS, group="ferrymq.io", version="v1alpha1"), {
+        "apiVersion": "ferrymq.io/v1alpha1", "kind": "Cluster", "metadata": {"name": CLUSTER},
+        "spec": {"nameServer": {"replicas": 1}, "brokers": {"groups": 2, "storage": {"size": "1Gi"}}}})
+
+    def cluster_ready(timeout=240):
+        def ready():
+            obj = k.get(cluster_path)
+            return condition(obj, "Ready").get("status") == "True" and obj
+        return kube.wait_for(ready, timeout, what="Cluster Ready=True")
+    obj = check("Cluster with 1 name server and 2 broker groups becomes Ready", cluster_ready)
+    if not obj:
+        dump(c, k, cluster_path)
+        return
+    check("Cluster status: every condition for this generation, both groups writable, 3/3", lambda: (
+        all(cond["observedGeneration"] == obj["metadata"]["generation"] for cond in obj["status"]["conditions"]) and
+        {cond["type"] for cond in obj["status"]["conditions"]} >=
+        {"Ready", "Available", "Progressing", "Degraded", "ResourcesSynced"} and
+        [g["name"] for g in obj["status"]["brokerGroups"] if g["writable"]] == ["prod-broker-0", "prod-broker-1"] and
+        obj["status"]["replicasSummary"] == "3/3"))
+    ns_ip = c.pod_ip(NS, "prod-namesrv-0")
+    namesrv = f"{ns_ip}:9876"
+
+    # A Topic on both groups.
+    k.create(topics_path, {"apiVersion": "ferrymq.io/v1alpha1", "kind": "Topic", "metadata": {"name": "orders"},
+                           "spec": {"clusterRef": {"name": CLUSTER}, "queues": {"write": 4, "read": 4}}})
+    topic_path = kube.path("topics", NS, "orders", group="ferrymq.io", version="v1alpha1")
+
+    def topic_ready():
+        t = k.get(topic_path)
+        return condition(t, "Ready").get("status") == "True" and t
+    if not check("Topic becomes Ready", lambda: kube.wait_for(topic_ready, 90, what="Topic Ready")):
+        dump(c, k, topic_path)
+
+    def route_ferryctl():
+        r = subprocess.run([ferryctl, "-n", namesrv, "topic", "route", "orders"], capture_output=True, text=True,
+                           timeout=30)
+        return r.returncode == 0 and "prod-broker-0" in r.stdout and "prod-broker-1" in r.stdout and r.stdout
+    check("ferryctl: the topic is routed to both broker groups", lambda: kube.wait_for(
+        route_ferryctl, 60, what="route with both groups"))
+
+    def route_mqadmin():
+        out = mqadmin(namesrv, "topicRoute", "-t", "orders")
+        return (out.count('"brokerName":"prod-broker-0"') >= 1 and out.count('"brokerName":"prod-broker-1"') >= 1
+                and '"writeQueueNums":4' in out) or (
+            "prod-broker-0" in out and "prod-broker-1" in out and "writeQueueNums" in out)
+    check("mqadmin topicRoute: both broker groups, 4 write queues", route_mqadmin)
+
+    def java_client():
+        cp = java_classpath()
+        svc = f"prod-namesrv.{NS}.svc:9876"
+        r = c.in_pod(NS, "prod-namesrv-0",
+                     ["java", "-Xms64m", "-Xmx256m", f"-Drocketmq.client.logRoot={c.workdir}/java-logs",
+                      "-Dcompat.phaseTimeoutSec=120", "-cp", cp, "io.ferrymq.compat.SeedGroup", svc, "orders",
+                      "e2e_consumers", "200"], timeout=300)
+        if r.returncode != 0:
+            raise AssertionError(f"SeedGroup exit {r.returncode}: {r.stdout[-2000:]} {r.stderr[-2000:]}")
+        return True
+    check("Java client 4.9.7 sends and consumes 200 messages through the name server Service", java_client)
+
+    # Idempotence: poke both objects (an annotation change triggers a reconcile pass each) and count writes.
+    def idempotent():
+        base_cluster = reconcile_count(c, k, "cluster")
+        base_topic = reconcile_count(c, k, "topic")
+        t0 = len(c.audit_events())
+        k.merge_patch(cluster_path, {"metadata": {"annotations": {"e2e.ferrymq.io/poke": str(time.time())}}})
+        k.merge_patch(topic_path, {"metadata": {"annotations": {"e2e.ferrymq.io/poke": str(time.time())}}})
+        kube.wait_for(lambda: reconcile_count(c, k, "cluster") > base_cluster and
+                      reconcile_count(c, k, "topic") > base_topic, 30, what="a reconcile pass of each")
+        events = c.audit_events()
+        # The filter must see the operator's writes at all (its creation of the owned objects), or it proves nothing.
+        earlier = [e for e in events[:t0] if e.get("user", {}).get("username") == SA_USER and
+                   e.get("objectRef", {}).get("resource") == "statefulsets"]
+        if not earlier:
+            raise AssertionError(f"no StatefulSet write by {SA_USER} in the audit log: wrong identity filter?")
+        writes = [e for e in events[t0:] if e.get("user", {}).get("username") == SA_USER and
+                  e.get("objectRef", {}).get("resource") not in ("leases", "events")]
+        if writes:
+            raise AssertionError("operator wrote after convergence: " + "; ".join(
+                f"{e['verb']} {e['objectRef'].get('resource')}/{e['objectRef'].get('name')}" for e in writes))
+        return True
+    check("a converged reconcile pass makes no write to the apiserver (audit log)", idempotent)
+
+    # Kill a broker: Degraded, then Ready again after the runner restarts it.
+    def degrade_and_recover():
+        t_kill = time.time()
+        os.kill(c.container_pid(NS, "prod-broker-1-0"), 9)
+
+        def degraded():
+            obj = k.get(cluster_path)
+            if condition(obj, "Degraded").get("status") == "True":
+                return True
+            evs = k.list(kube.path("events", NS), {"fieldSelector": f"involvedObject.name={CLUSTER}"})
+            return any(e.get("reason") == "Degraded" and event_time(e) >= t_kill - 1 for e in evs.get("items", []))
+        kube.wait_for(degraded, 60, what="Degraded=True (condition or Event)")
+
+        def recovered():
+            obj = k.get(cluster_path)
+            d = condition(obj, "Degraded")
+            # Ready again, through a Degraded transition after the kill (not the status from before it).
+            return (condition(obj, "Ready").get("status") == "True" and d.get("status") == "False" and
+                    event_time({"lastTimestamp": d.get("lastTransitionTime", "")}) >= int(t_kill))
+        return kube.wait_for(recovered, 120, what="Ready again after a Degraded transition")
+    check("killing a broker's process: Degraded, then Ready after the restart", degrade_and_recover)
+
+    def recreate_sts():
+        sts = kube.path("statefulsets", NS, "prod-broker-1", group="apps", version="v1")
+        uid = k.get(sts)["metadata"]["uid"]
+        pod_uid = c.pod(NS, "prod-broker-1-0")["metadata"]["uid"]
+        k.delete(sts)
+        kube.wait_for(lambda: (k.get_or_none(sts) or {}).get("metadata", {}).get("uid") not in (None, uid), 60,
+                      what="StatefulSet recreated")
+        # The old pod went with its StatefulSet (garbage collection); the new StatefulSet's pod serves again.
+        c.wait_pod_ready(NS, "prod-broker-1-0", timeout=120, not_uid=pod_uid)
+        return kube.wait_for(lambda: condition(k.get(cluster_path), "Ready").get("status") == "True" and
+                             k.get(sts).get("status", {}).get("readyReplicas") == 1, 120,
+                             what="Cluster Ready with the recreated StatefulSet ready")
+    check("a deleted StatefulSet is recreated and the Cluster is Ready again", recreate_sts)
+
+    # A config change rolls the broker groups one at a time.
+    def rolling():
+        sts = {g: kube.path("statefulsets", NS, g, group="apps", version="v1") for g in ("prod-broker-0", "prod-broker-1")}
+        gen0 = {g: k.get(p)["metadata"]["generation"] for g, p in sts.items()}
+        uids = {g: c.pod(NS, f"{g}-0")["metadata"]["uid"] for g in sts}
+        k.merge_patch(cluster_path, {"spec": {"brokers": {"config": {"fileReservedTime": "24"}}}})
+        seen_progressing = False
+        deadline = time.monotonic() + 180
+        bumped = {}
+        while time.monotonic() < deadline:
+            live = {g: k.get(p) for g, p in sts.items()}
+            for g, obj in live.items():
+                if g not in bumped and obj["metadata"]["generation"] > gen0[g]:
+                    bumped[g] = live
+            obj = k.get(cluster_path)
+            if condition(obj, "Progressing").get("status") == "True":
+                seen_progressing = True
+            if len(bumped) == 2 and condition(obj, "Ready").get("status") == "True" and \
+                    obj["status"]["observedGeneration"] == obj["metadata"]["generation"]:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"rollout did not finish; bumped={list(bumped)}")
+        if set(bumped) != set(sts):
+            raise AssertionError(f"not every group was updated: {list(bumped)}")
+        # When group 1 got its new template, group 0 had rolled out completely.
+        first = bumped["prod-broker-1"]["prod-broker-0"]
+        st = first.get("status", {})
+        if not (first["metadata"]["generation"] > gen0["prod-broker-0"] and st.get("readyReplicas") == 1 and
+                st.get("updatedReplicas") == 1 and st.get("currentRevision") == st.get("updateRevision")):
+            raise AssertionError(f"prod-broker-1 was updated while prod-broker-0 was still rolling: {st}")
+        for g in sts:
+            if c.pod(NS, f"{g}-0")["metadata"]["uid"] == uids[g]:
+                raise AssertionError(f"{g}-0 was not restarted")
+        conf = k.get(kube.path("configmaps", NS, "prod-broker-1-config"))["data"]["broker.conf"]
+        return seen_progressing and "fileReservedTime=24" in conf
+    check("a broker config change rolls the groups one at a time (Progressing, then Ready)", rolling)
+
+    # Delete the Topic: gone from brokers and name servers.
+    def delete_topic():
+        k.delete(topic_path)
+        kube.wait_for(lambda: k.get_or_none(topic_path) is None, 120, what="Topic gone (finalizer done)")
+
+        def gone():
+            r = subprocess.run([ferryctl, "-n", namesrv, "topic", "list"], capture_output=True, text=True, timeout=30)
+            return r.returncode == 0 and not re.search(r"^orders$", r.stdout, re.M)
+        kube.wait_for(gone, 30, what="orders absent from the name server's topic list")
+        out = mqadmin(namesrv, "topicList")
+        if re.search(r"^orders$", out, re.M):
+            raise AssertionError("mqadmin topicList still lists orders")
+        for g in ("prod-broker-0", "prod-broker-1"):
+            ip = c.pod_ip(NS, f"{g}-0")
+            r = subprocess.run([ferryctl, "-n", namesrv, "topic", "route", "orders"], capture_output=True, text=True,
+                               timeout=30)
+            if r.returncode == 0:
+                raise AssertionError(f"route of orders still exists: {r.stdout}")
+            del ip
+        return True
+    check("deleting the Topic removes it from brokers and name servers", delete_topic)
+
+    # Leader election. A killed container restarts at once in the same pod, as a new candidate that may win the
+    # Lease legitimately; to prove that the *other* replica takes over, the leader is frozen (SIGSTOP: a crashed or
+    # partitioned leader looks like this to everyone else), then resumed to prove a deposed leader exits.
+    def failover():
+        holder = lease_holder()
+        leader_pod = holder.rsplit("_", 1)[0]
+        pid = c.container_pid(OP_NS, leader_pod)
+        restarts = c.pod(OP_NS, leader_pod)["status"]["containerStatuses"][0]["restartCount"]
+        t_stop = time.monotonic()
+        os.kill(pid, 19)  # SIGSTOP
+        try:
+            new = kube.wait_for(lambda: (lambda h: h and not h.startswith(leader_pod + "_") and h)(lease_holder()),
+                                LEASE_SECONDS + 10, what="the other replica holding the Lease")
+            took = time.monotonic() - t_stop
+        finally:
+            os.kill(pid, 18)  # SIGCONT
+        print(f"  lease moved from {holder} to {new} in {took:.1f}s (lease {LEASE_SECONDS}s)", flush=True)
+        if took > LEASE_SECONDS + 3:
+            raise AssertionError(f"takeover took {took:.1f}s")
+
+        def deposed_exited():
+            cs = c.pod(OP_NS, leader_pod)["status"]["containerStatuses"][0]
+            return cs["restartCount"] > restarts and cs["lastState"].get("terminated", {}).get("exitCode") == 1
+        kube.wait_for(deposed_exited, 30, what="the deposed leader exiting with code 1")
+        if not lease_holder() == new:
+            raise AssertionError(f"the Lease moved again: {lease_holder()}")
+        # The new leader acts: a new Topic becomes Ready.
+        k.create(topics_path, {"apiVersion": "ferrymq.io/v1alpha1", "kind": "Topic", "metadata": {"name": "after"},
+                               "spec": {"clusterRef": {"name": CLUSTER}}})
+        p = kube.path("topics", NS, "after", group="ferrymq.io", version="v1alpha1")
+        return kube.wait_for(lambda: condition(k.get(p), "Ready").get("status") == "True", 90,
+                             what="Topic 'after' Ready under the new leader")
+    check("a frozen leader loses the Lease to the other replica within the lease time, then exits", failover)
+
+    # And a graceful stop (pod deletion: SIGTERM) releases the Lease at once.
+    def handover():
+        holder = lease_holder()
+        leader_pod = holder.rsplit("_", 1)[0]
+        t0 = time.monotonic()
+        k.delete(kube.path("pods", OP_NS, leader_pod))
+        new = kube.wait_for(lambda: (lambda h: h and not h.startswith(leader_pod + "_") and h)(lease_holder()),
+                            LEASE_SECONDS, what="a new Lease holder after SIGTERM")
+        print(f"  lease released by {holder}, taken by {new} in {time.monotonic() - t0:.1f}s", flush=True)
+        return True
+    check("deleting the leader's pod hands the Lease over without waiting for expiry", handover)
+
+
+def event_time(e):
+    ts = e.get("lastTimestamp") or e.get("eventTime") or e.get("metadata", {}).get("creationTimestamp")
+    try:
+        return time.mktime(time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+    except Exception:
+        return 0
+
+
+def reconcile_count(c, k, controller):
+    """Sum of ferrymq_operator_reconcile_total{controller} on the leading replica's /metrics."""
+    total = 0.0
+    pods = k.list(kube.path("pods", OP_NS), {"labelSelector": "app.kubernetes.io/name=ferrymq-operator"})
+    for p in pods.get("items", []):
+        ip = p.get("status", {}).get("podIP")
+        if not ip:
+            continue
+        try:
+            body = urllib.request.urlopen(f"http://{ip}:8080/metrics", timeout=5).read().decode()
+        except Exception:
+            continue
+        if not re.search(r"^ferrymq_operator_leader\{[^}]*\} 1", body, re.M):
+            continue
+        for m in re.finditer(r'^ferrymq_operator_reconcile_total\{([^}]*)\} ([0-9.e+]+)', body, re.M):
+            if f'controller="{controller}"' in m.group(1):
+                total += float(m.group(2))
+    return total
+
+
+_classpath = None
+
+
+def java_classpath():
+    global _classpath
+    if _classpath is None:
+        r = subprocess.run(["bash", "-c", f"source {REPO}/tests/compat/lib.sh && compat_java_classpath"],
+                           capture_output=True, text=True, timeout=900)
+        if r.returncode != 0:
+            raise AssertionError(f"cannot build the Java client classpath: {r.stderr[-2000:]}")
+        _classpath = r.stdout.strip().splitlines()[-1]
+    return _classpath
+
+
+def mqadmin(namesrv, *args):
+    r = subprocess.run([f"{REPO}/tests/compat/apache_rocketmq.sh", "mqadmin", namesrv, *args], capture_output=True,
+                       text=True, timeout=300)
+    return r.stdout + r.stderr
+
+
+def dump(c, k, p):
+    try:
+        print(json.dumps(k.get(p).get("status", {}), indent=1)[:3000])
+    except Exception as e:
+        print(f"  (cannot read {p}: {e})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
