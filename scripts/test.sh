@@ -15,6 +15,10 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ferrymq/ccache}"
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+# A fresh clone at another path (CI) still hits the cache: paths below the checkout are hashed relative to it,
+# and the build directory's own path is not hashed (debug info then names the first clone's directory).
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 mkdir -p "$CCACHE_DIR"
 export FMQ_LOG_LEVEL="${FMQ_LOG_LEVEL:-warn}"
 JOBS="${FMQ_JOBS:-$(nproc)}"

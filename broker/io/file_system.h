@@ -70,7 +70,7 @@ enum class OpenMode {
 };
 
 struct SpaceInfo {
-  uint64_t capacity = 0;   // bytes in the file system
+  uint64_t capacity = 0;   // bytes used plus bytes available (blocks reserved for root excluded, as df)
   uint64_t available = 0;  // bytes an unprivileged writer can still use
   // Fraction of capacity in use, 0.0 - 1.0 (the figure RocketMQ compares with its 75/85/90 % thresholds).
   double UsedRatio() const {

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -190,6 +191,27 @@ TEST_F(PosixFileSystemTest, SpaceReportsNonzeroCapacity) {
   EXPECT_LE(space->available, space->capacity);
   EXPECT_GE(space->UsedRatio(), 0.0);
   EXPECT_LE(space->UsedRatio(), 1.0);
+}
+
+// The used ratio is df's Use%: blocks reserved for root count neither as used nor as capacity (build and
+// cloud volumes may reserve most of the disk; counting reservations as used set off retention early).
+TEST_F(PosixFileSystemTest, UsedRatioIsWhatDfReports) {
+  FILE* df = ::popen(("df -P '" + dir_ + "' 2>/dev/null").c_str(), "r");
+  ASSERT_NE(df, nullptr);
+  char line[512];
+  std::string last;
+  while (std::fgets(line, sizeof line, df) != nullptr) last = line;
+  ASSERT_EQ(::pclose(df), 0) << "df -P failed";
+  // "Filesystem 1024-blocks Used Available Capacity Mounted-on": Capacity is Use% rounded up.
+  unsigned long long blocks = 0, used = 0, avail = 0;
+  int pcent = -1;
+  ASSERT_EQ(std::sscanf(last.c_str(), "%*s %llu %llu %llu %d%%", &blocks, &used, &avail, &pcent), 4) << last;
+  auto space = fs_.Space(dir_);
+  ASSERT_TRUE(space.ok()) << space.status();
+  // Other processes write meanwhile; a point either side of df's rounded-up figure is the same answer.
+  EXPECT_NEAR(space->UsedRatio() * 100.0, static_cast<double>(pcent), 1.5) << last;
+  EXPECT_NEAR(static_cast<double>(space->available) / 1024.0, static_cast<double>(avail),
+              static_cast<double>(avail) * 0.05 + 1024.0 * 1024.0);
 }
 
 TEST_F(PosixFileSystemTest, ModifiedTimeIsCloseToTheSystemClock) {

@@ -22,8 +22,10 @@ constexpr int64_t kStart = 1'700'000'000'000;
 class RetentionTest : public ::testing::Test {
  protected:
   // A store whose `deleteWhen` hour is (or is not) the hour the clock will show 73 h from now.
-  std::unique_ptr<MessageStore> Open(bool delete_hour_matches_later, int batch_max = 10) {
+  std::unique_ptr<MessageStore> Open(bool delete_hour_matches_later, int batch_max = 10,
+                                     bool clean_forcibly = true) {
     auto cfg = SmallConfig();
+    cfg.clean_file_forcibly_enable = clean_forcibly;
     int later_hour = LocalHourOfDay(kStart + 73 * kHour);
     cfg.delete_when = std::to_string(delete_hour_matches_later ? later_hour : (later_hour + 12) % 24);
     cfg.delete_files_batch_max = batch_max;
@@ -124,6 +126,25 @@ TEST_F(RetentionTest, AboveTheForceCleanRatioEvenYoungFilesGoButAtMostABatchPerR
   store->TEST_RunRetention();
   EXPECT_EQ(Segments(*store), 1u) << "never the newest segment";
   EXPECT_TRUE(VerifyStore(*store).ok());
+}
+
+TEST_F(RetentionTest, WithoutForcedCleaningYoungFilesStayAndWritesStopAtTheWarningRatio) {
+  auto store = Open(/*delete_hour_matches_later=*/false, /*batch_max=*/10, /*clean_forcibly=*/false);
+  Fill(*store, 3);
+  const size_t before = Segments(*store);
+  SetUsedRatio(0.89);
+  store->TEST_RunRetention();
+  EXPECT_EQ(Segments(*store), before) << "nothing unexpired is deleted";
+  EXPECT_FALSE(store->IsDiskFull());
+  SetUsedRatio(0.91);
+  store->TEST_RunRetention();
+  EXPECT_EQ(Segments(*store), before);
+  EXPECT_TRUE(store->IsDiskFull());
+  // Every message written is still readable.
+  auto got = store->GetMessage("T", QueueId(0), QueueOffset(0), 32);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->min_offset, QueueOffset(0));
+  EXPECT_FALSE(got->messages.empty());
 }
 
 TEST_F(RetentionTest, AboveTheWarningRatioWritesAreRefusedUntilSpaceIsFreed) {
