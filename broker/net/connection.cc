@@ -147,6 +147,7 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
   }
   in_read_ = false;
   FlushReadAnswers();
+  TouchIdle();  // handling a read's frames can take a while (large frames): its end is activity too
   ReadMore();
 }
 
@@ -271,9 +272,16 @@ void Connection::StartAsyncWrite() {
   }
   async_buffers_.clear();
   for (const auto& f : async_frames_) async_buffers_.push_back(asio::buffer(f));
-  asio::async_write(socket_, async_buffers_,
-                    asio::bind_executor(
-                        strand_, [self = shared_from_this()](auto ec, size_t) { self->OnAsyncWritten(ec); }));
+  // Every chunk the socket takes counts as activity: a long write to a slow reader is not idleness (the
+  // completion condition runs after each write_some; it asks for up to 64 KiB more until all is written).
+  asio::async_write(
+      socket_, async_buffers_,
+      [this](const boost::system::error_code& ec, size_t) -> size_t {
+        TouchIdle();
+        return ec ? 0 : 64 * 1024;
+      },
+      asio::bind_executor(strand_,
+                          [self = shared_from_this()](auto ec, size_t) { self->OnAsyncWritten(ec); }));
 }
 
 void Connection::OnAsyncWritten(const boost::system::error_code& ec) {

@@ -97,11 +97,12 @@ class NetTest : public ::testing::Test {
   }
 
   // A raw TCP connection to the server for sending arbitrary bytes.
-  int RawConnect() {
+  int RawConnect() { return RawConnect(server_.port()); }
+  static int RawConnect(int port) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(server_.port()));
+    sa.sin_port = htons(static_cast<uint16_t>(port));
     inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
     EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
     timeval tv{10, 0};
@@ -124,8 +125,10 @@ class NetTest : public ::testing::Test {
   BoundedExecutor slow_executor_{"slow", 1, 1};
   std::promise<void> release_promise_;
   std::shared_future<void> release_ = release_promise_.get_future().share();
+  // A long idle timeout: under TSan on a busy machine, building a 10 MiB frame can keep a connection silent
+  // for longer than a short one (AnIdleConnectionIsClosedByTheServer has a server of its own).
   RemotingServer server_{ServerConfig{
-      .host = "127.0.0.1", .port = 0, .io_threads = 1, .idle_timeout = std::chrono::milliseconds(300)}};
+      .host = "127.0.0.1", .port = 0, .io_threads = 1, .idle_timeout = std::chrono::seconds(30)}};
   RemotingClient client_;
   std::string addr_;
 };
@@ -249,9 +252,17 @@ TEST_F(NetTest, AnswersToTheFramesOfOneReadLeaveInOneWrite) {
 }
 
 TEST_F(NetTest, AnIdleConnectionIsClosedByTheServer) {
-  int fd = RawConnect();
+  RemotingServer server{ServerConfig{
+      .host = "127.0.0.1", .port = 0, .io_threads = 1, .idle_timeout = std::chrono::milliseconds(300)}};
+  ASSERT_TRUE(server.Start().ok());
+  int fd = RawConnect(server.port());
+  const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(ReadUntilClosed(fd), "");  // the 300 ms idle timeout ends it; the read returns at EOF
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, std::chrono::milliseconds(250));
+  EXPECT_LT(took, std::chrono::seconds(5)) << "the read timed out (10 s): the server never closed";
   close(fd);
+  server.Stop();
 }
 
 TEST_F(NetTest, AnInvokeWithoutAnswerTimesOut) {
@@ -301,7 +312,7 @@ TEST_F(NetTest, ManyPipelinedInvokesOnOneConnectionAreAllAnswered) {
 TEST_F(NetTest, LargeFramesFromManyThreadsOnOneConnectionArriveWhole) {
   // Frames larger than the socket buffers: a direct write stops when the socket is full and the strand
   // writes the rest while other threads' frames queue behind it; no frame may interleave with another.
-  std::vector<std::future<bool>> all;
+  std::vector<std::future<std::string>> all;
   for (int t = 0; t < 4; ++t) {
     all.push_back(std::async(std::launch::async, [this, t] {
       std::mt19937 rng(static_cast<uint32_t>(t));
@@ -312,12 +323,13 @@ TEST_F(NetTest, LargeFramesFromManyThreadsOnOneConnectionArriveWhole) {
         const size_t size = i == 0 ? (10 << 20) : 1 + rng() % (2 << 20);
         req.body.assign(size, static_cast<char>('A' + t * 4 + i));
         auto r = client_.InvokeSync(addr_, req, kTimeout);
-        if (!r.ok() || r->body != req.body) return false;
+        if (!r.ok()) return "request " + std::to_string(i) + ": " + r.status().ToString();
+        if (r->body != req.body) return "request " + std::to_string(i) + ": the echo differs";
       }
-      return true;
+      return std::string();
     }));
   }
-  for (auto& f : all) EXPECT_TRUE(f.get());
+  for (auto& f : all) EXPECT_EQ(f.get(), "");
 }
 
 TEST_F(NetTest, ClientsSharingAnIoThreadPoolKeepTheirOwnConnectionsAndStopAlone) {
