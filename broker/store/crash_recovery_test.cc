@@ -127,8 +127,13 @@ TEST(CrashRecoveryTest, SyncFlushKeepsEveryAcknowledgedAppendWhereverTheCrashHit
   EXPECT_GT(crashes_with_acks, 30);
 }
 
-TEST(CrashRecoveryTest, AsyncFlushLosesOnlyTheUnflushedTail) {
+// Both ASYNC_FLUSH write paths: pwrite (the default) and memcpy into pre-touched mapped pages
+// (warmMappedFileEnable=true).
+class AsyncFlushCrashTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(AsyncFlushCrashTest, LosesOnlyTheUnflushedTail) {
   auto cfg = SmallConfig();
+  cfg.warm_mapped_file_enable = GetParam();
   cfg.flush_interval_commit_log_ms = 3'600'000;  // flushes happen only where the test calls them
   constexpr int kMessages = 80;
   uint64_t total_ops = 0;
@@ -158,9 +163,9 @@ TEST(CrashRecoveryTest, AsyncFlushLosesOnlyTheUnflushedTail) {
         if (!faulty.crashed()) flush_every_7(s, i, &flushed_upto);
       });
       mem.Crash(k, keep);
-      const std::string context = "crash after " + std::to_string(k) + " ops, keep " + std::to_string(keep) +
-                                  ", flushed " + std::to_string(flushed_upto) + " of " +
-                                  std::to_string(acked.size());
+      const std::string context = std::string(GetParam() ? "mapped" : "positional") + ": crash after " +
+                                  std::to_string(k) + " ops, keep " + std::to_string(keep) + ", flushed " +
+                                  std::to_string(flushed_upto) + " of " + std::to_string(acked.size());
       auto store = ReopenAndVerify(mem, clock, cfg, context);
       ASSERT_NE(store, nullptr) << context;
       // The survivors are exactly a prefix of what was acknowledged, and include everything flushed.
@@ -181,6 +186,9 @@ TEST(CrashRecoveryTest, AsyncFlushLosesOnlyTheUnflushedTail) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(WriteModes, AsyncFlushCrashTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Mapped" : "Positional"; });
 
 TEST(CrashRecoveryTest, ACorruptRecordCutsTheLogThereAndStaleBytesNeverComeBack) {
   ManualClock clock;
