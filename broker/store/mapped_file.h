@@ -35,8 +35,9 @@ enum class WarmMode {
 };
 
 // How appended bytes reach the page cache, and how they are made durable. Measured on the target VM
-// (bench/README.md): memcpy into a pre-touched mapping is the cheapest append (ASYNC_FLUSH), but syncing
-// mapped pages costs ~2.4x an fdatasync after pwrite, so SYNC_FLUSH writes positionally.
+// (bench/README.md): memcpy into a pre-touched mapping is the cheapest append (ASYNC_FLUSH with warming), but
+// into a fresh page it faults and reads ahead zeroed pages (pwrite is cheaper then), and syncing mapped pages
+// costs ~2.4x an fdatasync after pwrite, so SYNC_FLUSH writes positionally.
 enum class WriteMode {
   kMapped,      // memcpy into data(); flush = msync of the dirty range
   kPositional,  // pwrite into the file (readers still read through data(): same page cache); flush =
