@@ -81,10 +81,11 @@ struct MessageStoreConfig {
   int default_query_max_num = 32;
 
   // warmMappedFileEnable (ASYNC_FLUSH): pre-touch each new commit-log file in the background allocator, so
-  // appends (then a memcpy into the mapping) never take a page fault; when off, appends use pwrite. Off by default, as in RocketMQ: on the VMs measured here a fault costs
-  // ~10 us, so touching a 1 GiB file takes 3-9 s of a core at every roll and writes the zeros back to disk,
-  // more than the faults cost spread over the appends. SYNC_FLUSH always pre-writes zeros (positional writes
-  // then sync without block-allocation metadata, 2.4x faster group commit, bench/README.md).
+  // appends (then a memcpy into the mapping) never take a page fault; when off, appends use pwrite. Off by
+  // default, as in RocketMQ: on the VMs measured here a fault costs ~10 us, so touching a 1 GiB file takes
+  // 3-9 s of a core at every roll and writes the zeros back to disk, more than the faults cost spread over
+  // the appends. SYNC_FLUSH always pre-writes zeros (positional writes then sync without block-allocation
+  // metadata, 2.4x faster group commit, bench/README.md).
   bool warm_mapped_file_enable = false;
 
   // Pull batch limits (maxTransferBytesOnMessageInMemory / maxTransferCountOnMessageInMemory).
