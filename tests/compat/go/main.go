@@ -257,17 +257,20 @@ func run(cfg config) (bool, string) {
 		return atomic.CompareAndSwapInt32(&state[i], sendPending, outcome)
 	}
 
-	// Without an explicit topic, send one message synchronously first so the broker
-	// auto-creates it, then start the consumer.
-	next := int64(0)
+	// Message 0 goes alone, before the concurrent senders start. rocketmq-client-go v2.1.2
+	// hands a new route to the producer before it records the broker's address, so sends
+	// racing with the producer's first route lookup can fail at once, without retry, with
+	// "topic=... route info not found" whatever the broker (apache/rocketmq-client-go#598,
+	// #1173). Without an explicit topic this send also has the broker auto-create it, and
+	// the consumer starts after it.
+	res, err := p.SendSync(ctx, newMsg(0))
+	if err != nil || res.Status != primitive.SendOK {
+		return false, fmt.Sprintf("first send: %v %v", res, err)
+	}
+	resolve(0, sendOK)
+	atomic.AddInt64(&syncOK, 1)
+	next := int64(1)
 	if !cfg.createTopic {
-		res, err := p.SendSync(ctx, newMsg(0))
-		if err != nil || res.Status != primitive.SendOK {
-			return false, fmt.Sprintf("first send (auto-create): %v %v", res, err)
-		}
-		resolve(0, sendOK)
-		atomic.AddInt64(&syncOK, 1)
-		next = 1
 		if err := waitFor(ctx, 200*time.Millisecond, func() bool { return startConsumer() == nil }); err != nil {
 			return false, "start push consumer after auto-create: " + err.Error()
 		}
