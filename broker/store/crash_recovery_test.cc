@@ -57,16 +57,17 @@ void CheckWritableAfterRecovery(MessageStore& store, const std::string& context)
   EXPECT_EQ(store.MaxOffsetInQueue("Topic0", QueueId(0)), before + 1) << context;
 }
 
-// Runs the workload until the disk is gone; returns the acknowledged messages.
+// Runs the workload until the disk is gone; returns the acknowledged messages. `after_put` gets the index of
+// the put and how many puts were acknowledged so far.
 std::vector<Acked> RunWorkload(io::FileSystem& fs, const Clock& clock, const MessageStoreConfig& cfg,
-                               int messages, const std::function<void(MessageStore&, int)>& after_put) {
+                               int messages, const std::function<void(MessageStore&, int, int)>& after_put) {
   std::vector<Acked> acked;
   MessageStore store(cfg, fs, clock, StoreOptions{.background_services = false});
   if (!store.Open().ok()) return acked;
   for (int i = 0; i < messages; ++i) {
     auto r = store.PutMessage(WorkloadMessage(i));
     if (r.ok()) acked.push_back({i, r->wrote_offset, QueueId(i % 3), r->queue_offset});
-    after_put(store, i);
+    after_put(store, i, static_cast<int>(acked.size()));
   }
   return acked;  // the destructor closes (or fails to, once the disk is gone)
 }
@@ -81,7 +82,7 @@ TEST(CrashRecoveryTest, SyncFlushKeepsEveryAcknowledgedAppendWhereverTheCrashHit
     ManualClock clock;
     io::MemoryFileSystem mem(&clock);
     io::FaultInjectionFileSystem faulty(&mem);
-    RunWorkload(faulty, clock, cfg, kMessages, [](MessageStore& s, int i) {
+    RunWorkload(faulty, clock, cfg, kMessages, [](MessageStore& s, int i, int) {
       if (i % 10 == 9) {
         (void)s.TEST_DispatchAll();
         (void)s.TEST_FlushConsumeQueues();
@@ -96,7 +97,7 @@ TEST(CrashRecoveryTest, SyncFlushKeepsEveryAcknowledgedAppendWhereverTheCrashHit
     io::MemoryFileSystem mem(&clock);
     io::FaultInjectionFileSystem faulty(&mem);
     faulty.CrashAfter(k);
-    auto acked = RunWorkload(faulty, clock, cfg, kMessages, [&](MessageStore& s, int i) {
+    auto acked = RunWorkload(faulty, clock, cfg, kMessages, [&](MessageStore& s, int i, int) {
       clock.AdvanceMillis(7);
       if (i % 10 == 9) {
         (void)s.TEST_DispatchAll();
@@ -137,9 +138,12 @@ TEST_P(AsyncFlushCrashTest, LosesOnlyTheUnflushedTail) {
   cfg.flush_interval_commit_log_ms = 3'600'000;  // flushes happen only where the test calls them
   constexpr int kMessages = 80;
   uint64_t total_ops = 0;
-  auto flush_every_7 = [](MessageStore& s, int i, int* flushed_upto) {
+  // A successful flush makes every put acknowledged before it durable. (Counting puts rather than
+  // acknowledgements would be wrong: the fault-injecting file system may refuse writes while another thread
+  // still completes the last operation of its budget, so crashed() can be false while puts already fail.)
+  auto flush_every_7 = [](MessageStore& s, int i, int acked_so_far, int* flushed_upto) {
     if (i % 7 == 6) {
-      if (s.TEST_commit_log().FlushAll().ok() && flushed_upto) *flushed_upto = i + 1;
+      if (s.TEST_commit_log().FlushAll().ok() && flushed_upto) *flushed_upto = acked_so_far;
       (void)s.TEST_DispatchAll();
       (void)s.TEST_FlushConsumeQueues();
     }
@@ -148,7 +152,9 @@ TEST_P(AsyncFlushCrashTest, LosesOnlyTheUnflushedTail) {
     ManualClock clock;
     io::MemoryFileSystem mem(&clock);
     io::FaultInjectionFileSystem faulty(&mem);
-    RunWorkload(faulty, clock, cfg, kMessages, [&](MessageStore& s, int i) { flush_every_7(s, i, nullptr); });
+    RunWorkload(faulty, clock, cfg, kMessages, [&](MessageStore& s, int i, int acked_so_far) {
+      flush_every_7(s, i, acked_so_far, nullptr);
+    });
     total_ops = faulty.mutation_count();
   }
   for (uint64_t k = 0; k <= total_ops + 2; ++k) {
@@ -158,9 +164,9 @@ TEST_P(AsyncFlushCrashTest, LosesOnlyTheUnflushedTail) {
       io::FaultInjectionFileSystem faulty(&mem);
       faulty.CrashAfter(k);
       int flushed_upto = 0;
-      auto acked = RunWorkload(faulty, clock, cfg, kMessages, [&](MessageStore& s, int i) {
+      auto acked = RunWorkload(faulty, clock, cfg, kMessages, [&](MessageStore& s, int i, int acked_so_far) {
         clock.AdvanceMillis(5);
-        if (!faulty.crashed()) flush_every_7(s, i, &flushed_upto);
+        if (!faulty.crashed()) flush_every_7(s, i, acked_so_far, &flushed_upto);
       });
       mem.Crash(k, keep);
       const std::string context = std::string(GetParam() ? "mapped" : "positional") + ": crash after " +
