@@ -30,8 +30,8 @@ void Check(const RemotingCommand& cmd) {
 }
 void CheckJsonCodecsAgree(std::string_view header) {
   RemotingCommand fast, generic;
-  const bool fast_ok = internal::DecodeJsonHeaderFast(header, &fast);
-  const bool generic_ok = internal::DecodeJsonHeaderGeneric(header, &generic).ok();
+  const bool fast_ok = protocol::internal::DecodeJsonHeaderFast(header, &fast);
+  const bool generic_ok = protocol::internal::DecodeJsonHeaderGeneric(header, &generic).ok();
   if (fast_ok) {
     FMQ_CHECK(generic_ok);
     FMQ_CHECK(fast.code == generic.code && fast.language == generic.language &&
@@ -40,8 +40,8 @@ void CheckJsonCodecsAgree(std::string_view header) {
   }
   if (generic_ok) {
     std::string encoded;
-    if (internal::EncodeJsonHeaderFast(generic, &encoded))
-      FMQ_CHECK(encoded == internal::EncodeJsonHeaderGeneric(generic));
+    if (protocol::internal::EncodeJsonHeaderFast(generic, &encoded))
+      FMQ_CHECK(encoded == protocol::internal::EncodeJsonHeaderGeneric(generic));
   }
 }
 }  // namespace
