@@ -116,6 +116,7 @@ class Network:
         self.cidr = f"{self.prefix}.0/24"
         self.gateway = f"{self.prefix}.1"
         self.bridge = f"fmqbr{index}"
+        self.bridge_mac = "02:fe:0a:d5:%02x:01" % index
         self.state_dir = os.path.join(STATE_ROOT, f"net-{index}")
 
     def netns_name(self, uid):
@@ -287,7 +288,10 @@ class Runner:
         os.makedirs(os.path.join(self.net.state_dir, "pods"), exist_ok=True)
         self.net.set_owner()
         sh("ip", "link", "del", self.net.bridge, check=False)
-        sh("ip", "link", "add", self.net.bridge, "type", "bridge")
+        # A fixed (locally administered) MAC: a bridge without one takes the lowest MAC of its ports, so a new
+        # pod's veth could change the gateway's MAC under the running pods, whose neighbour caches then send to
+        # the old one and lose packets (a terminating operator once failed to release its Lease that way).
+        sh("ip", "link", "add", self.net.bridge, "address", self.net.bridge_mac, "type", "bridge")
         sh("ip", "addr", "add", f"{self.net.gateway}/24", "dev", self.net.bridge)
         sh("ip", "link", "set", self.net.bridge, "up")
         self._register_node()

@@ -8,6 +8,7 @@ StatefulSet. Prints PASS/FAIL lines and `podrunner_smoke: N passed, N failed`; t
 
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -113,6 +114,18 @@ def main():
         check("pods have distinct IPs in the pod network, hostIP = gateway", lambda: (
             len(set(ips)) == 2 and all(ip.startswith(cluster.net.prefix + ".") for ip in ips) and
             all(p["status"]["hostIP"] == cluster.gateway for p in pods)))
+
+        def gateway_mac():
+            # The bridge keeps its own fixed MAC however many pods join (a bridge without one takes its lowest
+            # port MAC, which changes the gateway's MAC under running pods).
+            out = subprocess.run(["ip", "-o", "link", "show", cluster.net.bridge], capture_output=True,
+                                 text=True, check=True).stdout
+            mac = re.search(r"link/ether ([0-9a-f:]+)", out).group(1)
+            assert mac == cluster.net.bridge_mac, (mac, cluster.net.bridge_mac)
+            r = cluster.in_pod(NS, f"{STS}-1", ["ip", "neigh", "show", cluster.gateway])
+            assert r.returncode != 0 or not r.stdout.strip() or cluster.net.bridge_mac in r.stdout, r.stdout
+            return True
+        check("the gateway's MAC is fixed: pods joining the bridge do not change it", gateway_mac)
 
         def dns():
             want = ips[0]
