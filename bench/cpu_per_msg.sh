@@ -26,6 +26,7 @@
 # FMQ_PERF_LOAD_STAT=<events>: the same for ferrymq-bench; FMQ_PERF_LOAD_OUT=<file>: the same for ferrymq-bench (its CPU figure then includes perf's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 BUILD=build/release
 LOAD=fmq
 SECS=15
@@ -64,23 +65,8 @@ if [[ $SERVER == apache ]]; then
     { cat "$work/apache.log" >&2; exit 1; }
   bpid=$(cat "$work/apache/broker.pid")
 else
-  cat >"$work/broker.conf" <<CONF
-brokerClusterName=DefaultCluster
-brokerName=broker-cpu
-brokerId=0
-namesrvAddr=$NS
-brokerIP1=127.0.0.1
-listenPort=$((PORT + 1))
-storePathRootDir=$work/store
-flushDiskType=ASYNC_FLUSH
-${FMQ_BROKER_CONF_EXTRA:-}
-CONF
-  FMQ_LOG_LEVEL=warn "$FERRYMQ" namesrv -p "$PORT" >"$work/namesrv.log" 2>&1 &
-  pids+=($!)
-  FMQ_LOG_LEVEL=warn "$FERRYMQ" broker -c "$work/broker.conf" >"$work/broker.log" 2>&1 &
-  bpid=$!
-  pids+=("$bpid")
-  for _ in $(seq 100); do grep -q "listening on" "$work/broker.log" && break; sleep 0.1; done
+  fmq_bench_start_ferrymq "$FERRYMQ" "$work" "$PORT" "$((PORT + 1))"
+  bpid=$fmq_broker_pid
 fi
 for _ in $(seq 50); do
   "$FERRYCTL" -n "$NS" topic create "$TOPIC" -c DefaultCluster -q 8 >/dev/null 2>&1 && break

@@ -15,6 +15,7 @@
 # average it started with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 SECS=${1:-${FMQ_BENCH_SECONDS:-30}}
 NS_PORT=${FMQ_BENCH_NS_PORT:-19876}
 BROKER_PORT=${FMQ_BENCH_BROKER_PORT:-20911}
@@ -116,24 +117,8 @@ bash "$APACHE" stop "$work/apache" >/dev/null 2>&1
 
 # ---- FerryMQ
 say "starting FerryMQ (ferrymq namesrv + ferrymq broker, release)"
-mkdir -p "$work/ferrymq"
-cat >"$work/ferrymq/broker.conf" <<CONF
-brokerClusterName=DefaultCluster
-brokerName=broker-a
-brokerId=0
-namesrvAddr=$NS
-brokerIP1=127.0.0.1
-listenPort=$BROKER_PORT
-storePathRootDir=$work/ferrymq/store
-flushDiskType=ASYNC_FLUSH
-CONF
-FMQ_LOG_LEVEL=warn "$FERRYMQ" namesrv -p "$NS_PORT" >"$work/ferrymq/namesrv.log" 2>&1 &
-pids+=($!)
-FMQ_LOG_LEVEL=warn "$FERRYMQ" broker -c "$work/ferrymq/broker.conf" >"$work/ferrymq/broker.log" 2>&1 &
-fmq_pid=$!
-pids+=("$fmq_pid")
-for _ in $(seq 100); do grep -q "listening on" "$work/ferrymq/broker.log" && break; sleep 0.1; done
-ferrymq_json=$(measure ferrymq "$fmq_pid")
+fmq_bench_start_ferrymq "$FERRYMQ" "$work/ferrymq" "$NS_PORT" "$BROKER_PORT"
+ferrymq_json=$(measure ferrymq "$fmq_broker_pid")
 
 # ---- results
 python3 - "$apache_json" "$ferrymq_json" "$OUT_MD" "$OUT_JSON" "$SECS" <<'PY'

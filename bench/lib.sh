@@ -1,0 +1,27 @@
+# Shared by the broker benchmark scripts (source it; bash).
+
+# fmq_bench_start_ferrymq <ferrymq binary> <work dir> <name server port> <broker port>: writes <work dir>/broker.conf
+# (ASYNC_FLUSH, store in <work dir>/store, plus the lines of $FMQ_BROKER_CONF_EXTRA), starts `ferrymq namesrv`
+# and `ferrymq broker` with their logs in <work dir>, appends both pids to the caller's `pids` array, sets
+# `fmq_broker_pid`, and returns once the broker listens (or after 10 s).
+fmq_bench_start_ferrymq() {
+  local ferrymq=$1 dir=$2 ns_port=$3 broker_port=$4
+  mkdir -p "$dir"
+  cat >"$dir/broker.conf" <<CONF
+brokerClusterName=DefaultCluster
+brokerName=broker-a
+brokerId=0
+namesrvAddr=127.0.0.1:$ns_port
+brokerIP1=127.0.0.1
+listenPort=$broker_port
+storePathRootDir=$dir/store
+flushDiskType=ASYNC_FLUSH
+${FMQ_BROKER_CONF_EXTRA:-}
+CONF
+  FMQ_LOG_LEVEL=warn "$ferrymq" namesrv -p "$ns_port" >"$dir/namesrv.log" 2>&1 &
+  pids+=($!)
+  FMQ_LOG_LEVEL=warn "$ferrymq" broker -c "$dir/broker.conf" >"$dir/broker.log" 2>&1 &
+  fmq_broker_pid=$!
+  pids+=("$fmq_broker_pid")
+  for _ in $(seq 100); do grep -q "listening on" "$dir/broker.log" && break; sleep 0.1; done
+}
