@@ -24,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 CHART = os.path.join(ROOT, "charts", "ferrymq-operator")
 sys.path.insert(0, HERE)
 
+from lib.checks import unittest_main  # noqa: E402
 from lib.controlplane import ControlPlane  # noqa: E402
 
 TOOLS_BIN = os.environ.get("FMQ_TOOLS_BIN", os.path.expanduser("~/.cache/ferrymq/tools/bin"))
@@ -282,16 +283,7 @@ class InstallTest(unittest.TestCase):
 
 
 def main():
-    """unittest, plus the closing line scripts/test.sh's e2e stage counts: "chart: N passed, N failed"."""
-    result = unittest.main(exit=False, verbosity=2).result
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - len(result.failures) - len(result.unexpectedSuccesses) - len(result.skipped)
-    passed = max(0, passed - sum(1 for t, _ in result.errors if isinstance(t, unittest.TestCase)))
-    if result.testsRun == 0 and failed == 0:
-        failed = 1  # nothing ran: a module-level failure or a bad filter
-    print(f"chart: {passed} passed, {failed} failed", flush=True)
-    return 0 if failed == 0 else 1
-
+    return unittest_main("chart")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -22,6 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
+from lib.checks import unittest_main  # noqa: E402
 from lib.controlplane import ControlPlane  # noqa: E402
 
 TOOLS_BIN = os.environ.get("FMQ_TOOLS_BIN", os.path.expanduser("~/.cache/ferrymq/tools/bin"))
@@ -423,16 +424,7 @@ class DiscoveryTest(Case):
 
 
 def main():
-    """unittest, plus the closing line scripts/test.sh's e2e stage counts: "crd_validation: N passed, N failed"."""
-    result = unittest.main(exit=False, verbosity=2).result
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - len(result.failures) - len(result.unexpectedSuccesses) - len(result.skipped)
-    passed = max(0, passed - sum(1 for t, _ in result.errors if isinstance(t, unittest.TestCase)))
-    if result.testsRun == 0 and failed == 0:
-        failed = 1  # nothing ran: a module-level failure or a bad filter
-    print(f"crd_validation: {passed} passed, {failed} failed", flush=True)
-    return 0 if failed == 0 else 1
-
+    return unittest_main("crd_validation")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -24,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from lib import kube  # noqa: E402
+from lib.checks import Checks  # noqa: E402
 from lib.cluster import Cluster  # noqa: E402
 
 OP_NS = "ferrymq-system"
@@ -32,24 +33,7 @@ CLUSTER = "prod"
 CHART = os.path.join(REPO, "charts", "ferrymq-operator")
 SA_USER = f"system:serviceaccount:{OP_NS}:ferrymq-operator"
 LEASE_SECONDS = 8
-passed, failed = 0, 0
-
-
-def check(name, fn):
-    """Runs one check; a falsy result or an exception is a failure. Returns the result (None on failure)."""
-    global passed, failed
-    t0 = time.monotonic()
-    try:
-        r = fn()
-        if not r:
-            raise AssertionError("check returned false")
-        passed += 1
-        print(f"PASS {name} ({time.monotonic() - t0:.1f}s)", flush=True)
-        return r
-    except Exception as e:
-        failed += 1
-        print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
-        return None
+check = Checks()
 
 
 def condition(obj, ctype):
@@ -81,11 +65,10 @@ def main():
             return 1
         k = cluster.kube
         run(cluster, k, ferryctl)
-        ok = failed == 0
+        ok = check.failed == 0
     finally:
         cluster.stop(ok=ok)
-    print(f"operator: {passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return check.summary("operator")
 
 
 def run(c, k, ferryctl):

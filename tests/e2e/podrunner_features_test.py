@@ -16,27 +16,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from lib import kube  # noqa: E402
+from lib.checks import Checks  # noqa: E402
 from lib.cluster import Cluster  # noqa: E402
 
 NS = "feat"
 PY = sys.executable
-passed, failed = 0, 0
-
-
-def check(name, fn):
-    global passed, failed
-    t0 = time.monotonic()
-    try:
-        r = fn()
-        if not r:
-            raise AssertionError("check returned false")
-        passed += 1
-        print(f"PASS {name} ({time.monotonic() - t0:.1f}s)", flush=True)
-        return r
-    except Exception as e:
-        failed += 1
-        print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
-        return None
+check = Checks()
 
 
 def nsenter(pid, cmd):
@@ -211,12 +196,11 @@ def main():
             n = k.get(kube.path("nodes", name="e2e-node"))
             return not n["spec"].get("taints") and int(n["status"]["allocatable"]["pods"]) > 0
         check("node has capacity and no not-ready taint", node)
-        ok = failed == 0
+        ok = check.failed == 0
     finally:
         cluster.stop(ok=ok)
         print(f"podrunner_features: total {time.monotonic() - t_all:.1f}s")
-    print(f"podrunner_features: {passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return check.summary("podrunner_features")
 
 
 if __name__ == "__main__":

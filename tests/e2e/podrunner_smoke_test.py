@@ -20,28 +20,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from lib import kube  # noqa: E402
+from lib.checks import Checks  # noqa: E402
 from lib.cluster import Cluster  # noqa: E402
 
 NS = "smoke"
 STS = "nsrv"
-passed, failed = 0, 0
-
-
-def check(name, fn):
-    """Runs one check; a falsy result or an exception is a failure. Returns the result (None on failure)."""
-    global passed, failed
-    t0 = time.monotonic()
-    try:
-        r = fn()
-        if not r:
-            raise AssertionError("check returned false")
-        passed += 1
-        print(f"PASS {name} ({time.monotonic() - t0:.1f}s)", flush=True)
-        return r
-    except Exception as e:
-        failed += 1
-        print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
-        return None
+check = Checks()
 
 
 def manifests():
@@ -262,13 +246,12 @@ def main():
             assert subprocess.run(["ip", "link", "show", cluster.net.bridge], capture_output=True).returncode != 0
             return not os.path.exists(cluster.net.state_dir) and not os.path.exists(f"/etc/netns/{netns}")
         check("a runner killed with SIGKILL: containers die with it, the next run cleans its network", crash_cleanup)
-        ok = failed == 0
+        ok = check.failed == 0
     finally:
         t0 = time.monotonic()
         cluster.stop(ok=ok)
         print(f"podrunner_smoke: teardown {time.monotonic() - t0:.1f}s, total {time.monotonic() - t_all:.1f}s")
-    print(f"podrunner_smoke: {passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return check.summary("podrunner_smoke")
 
 
 if __name__ == "__main__":
