@@ -1,4 +1,5 @@
 #include "operator/runtime/controller.h"
+#include "operator/runtime/testing/eventually.h"
 
 #include <atomic>
 #include <future>
@@ -10,17 +11,8 @@
 namespace fmq::op::runtime {
 namespace {
 
+using runtime::testing::Eventually;
 using std::chrono::milliseconds;
-
-template <typename Pred>
-bool Eventually(Pred pred, milliseconds limit = milliseconds(10'000)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(2));  // polling a condition, not waiting for time to pass
-  }
-  return pred();
-}
 
 std::unique_ptr<RateLimiter> FastLimiter() {
   return std::make_unique<ItemExponentialRateLimiter>(milliseconds(1), milliseconds(10));

@@ -7,6 +7,7 @@
 
 #include "operator/kube/object.h"
 #include "operator/kube/testing/fake_apiserver.h"
+#include "operator/runtime/testing/eventually.h"
 
 namespace fmq::op::runtime {
 namespace {
@@ -14,6 +15,7 @@ namespace {
 using kube::testing::FakeApiServer;
 using net::HttpRequest;
 using net::HttpResponder;
+using runtime::testing::Eventually;
 using std::chrono::milliseconds;
 
 constexpr char kTopics[] = "/apis/ferrymq.io/v1alpha1/namespaces/ns/topics";
@@ -23,16 +25,6 @@ Json Topic(const std::string& name, const std::string& rv, const std::string& cl
           {"kind", "Topic"},
           {"metadata", {{"name", name}, {"namespace", "ns"}, {"resourceVersion", rv}}},
           {"spec", {{"clusterRef", {{"name", cluster}}}}}};
-}
-
-template <typename Pred>
-bool Eventually(Pred pred, milliseconds limit = milliseconds(10'000)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(2));  // polling a condition, not waiting for time to pass
-  }
-  return pred();
 }
 
 // Serves LIST from a scripted page set and hands every WATCH stream to the test.

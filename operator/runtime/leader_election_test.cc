@@ -7,6 +7,7 @@
 
 #include "operator/kube/object.h"
 #include "operator/kube/testing/fake_apiserver.h"
+#include "operator/runtime/testing/eventually.h"
 
 namespace fmq::op::runtime {
 namespace {
@@ -14,20 +15,11 @@ namespace {
 using kube::testing::FakeApiServer;
 using net::HttpRequest;
 using net::HttpResponder;
+using runtime::testing::Eventually;
 using std::chrono::milliseconds;
 
 constexpr char kLeases[] = "/apis/coordination.k8s.io/v1/namespaces/ops/leases";
 constexpr char kLease[] = "/apis/coordination.k8s.io/v1/namespaces/ops/leases/op";
-
-template <typename Pred>
-bool Eventually(Pred pred, milliseconds limit = milliseconds(10'000)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(2));  // polling a condition, not waiting for time to pass
-  }
-  return pred();
-}
 
 // A Lease with the apiserver's optimistic concurrency: PUT must carry the current resourceVersion.
 class FakeLeaseStore {
