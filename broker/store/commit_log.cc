@@ -130,6 +130,15 @@ class CommitLog::GroupCommitService : public ServiceThread {
     if (idle_) work_cv_.Signal();
   }
 
+  // Non-blocking request: the next round flushes at least up to `offset`.
+  void RequestFlush(int64_t offset) {
+    if (flushed_pub_.load(std::memory_order_acquire) >= offset) return;
+    MutexLock lock(&mu_);
+    if (offset <= want_) return;
+    want_ = offset;
+    if (idle_) work_cv_.Signal();
+  }
+
   // Blocking waiter: returns once everything below `offset` is durable, the flush failed, or the deadline
   // passed. Blocking waiters sleep on an atomic round counter (a futex) that each round bumps and wakes once:
   // a woken waiter re-checks two atomics and returns without touching a mutex, so 64 waiters cost one wake-up
@@ -211,6 +220,11 @@ class CommitLog::GroupCommitService : public ServiceThread {
     }
     flushed_pub_.store(flushed, std::memory_order_release);
     Tick();
+    if (!s.ok() && !final) {
+      // A failing device is retried every 2 ms, not in a busy loop.
+      MutexLock lock(&mu_);
+      if (!IsStopped()) (void)work_cv_.WaitFor(std::chrono::milliseconds(2));
+    }
     const int64_t now = log_->clock_.MonotonicNanos();
     for (auto& r : batch) {
       if (r.next_offset <= flushed) {
@@ -295,6 +309,7 @@ Result<PhysicalOffset> CommitLog::Recover(bool abnormal, int64_t checkpoint_time
   auto files = queue_.Files();
   if (files.empty()) {
     max_offset_.store(0);
+    complete_end_.store(0);
     return PhysicalOffset(0);
   }
   size_t start = files.size() > 3 ? files.size() - 3 : 0;
@@ -338,6 +353,7 @@ Result<PhysicalOffset> CommitLog::Recover(bool abnormal, int64_t checkpoint_time
   // Everything after the valid end is a torn or never-acknowledged tail: cut it (zeroing the bytes).
   FMQ_RETURN_IF_ERROR(queue_.Truncate(end));
   max_offset_.store(end, std::memory_order_release);
+  complete_end_.store(end, std::memory_order_release);
   if (last_ts > 0) last_store_ts_.store(last_ts, std::memory_order_release);
   return PhysicalOffset(abnormal ? files[start]->base_offset() : end);
 }
@@ -364,6 +380,10 @@ Status CommitLog::WaitFlushed(int64_t offset) {
   if (!group_commit_) return Status::Ok();
   return group_commit_->WaitFlushed(
       offset, clock_.MonotonicNanos() + int64_t{config_.sync_flush_timeout_ms} * 1'000'000);
+}
+
+void CommitLog::RequestFlush(int64_t offset) {
+  if (group_commit_) group_commit_->RequestFlush(offset);
 }
 
 Status CommitLog::FlushAll() {
@@ -448,6 +468,7 @@ void CommitLog::AsyncPut(std::vector<model::StoredMessage> messages, bool wait_f
       }
       f->SetWrotePosition(f->size());
       max_offset_.store(f->base_offset() + static_cast<int64_t>(f->size()), std::memory_order_release);
+      complete_end_.store(max_offset_.load(std::memory_order_relaxed), std::memory_order_release);
       file = queue_.LastOrCreate(max_offset_.load(std::memory_order_relaxed));
       if (!file.ok()) {
         done(file.status().WithContext("create commit-log segment"));
@@ -483,6 +504,7 @@ void CommitLog::AsyncPut(std::vector<model::StoredMessage> messages, bool wait_f
     if (dispatchable) *next_queue_offset += static_cast<int64_t>(slots.size());
     last_store_ts_.store(store_ts, std::memory_order_release);
     max_offset_.store(phys + static_cast<int64_t>(total), std::memory_order_release);
+    complete_end_.store(phys + static_cast<int64_t>(total), std::memory_order_release);
 
     result.wrote_offset = PhysicalOffset(phys);
     result.wrote_bytes = static_cast<int32_t>(total);
@@ -503,6 +525,110 @@ void CommitLog::AsyncPut(std::vector<model::StoredMessage> messages, bool wait_f
   }
   if (group_commit_) group_commit_->Wakeup();
   done(std::move(result));
+}
+
+Status CommitLog::AppendReplicated(PhysicalOffset offset, std::span<const uint8_t> bytes) {
+  MutexLock lock(&put_mu_);
+  int64_t max = max_offset_.load(std::memory_order_relaxed);
+  const auto seg = static_cast<int64_t>(config_.mapped_file_size_commit_log);
+  if (offset.value() != max && max == queue_.MinOffset() && !queue_.Empty()) {
+    // No data yet, only the empty segment prepared for the first append: start where the master's bytes do.
+    if (offset.value() < 0 || offset.value() % seg != 0) {
+      return Status::FailedPrecondition(
+          "an empty commit log can start copying only at a segment start (a "
+          "multiple of mappedFileSizeCommitLog " +
+          std::to_string(seg) + "), not at " + std::to_string(offset.value()));
+    }
+    FMQ_RETURN_IF_ERROR(queue_.Clear());
+  }
+  if (queue_.Empty()) {
+    if (offset.value() < 0 || offset.value() % seg != 0) {
+      return Status::FailedPrecondition(
+          "an empty commit log can start copying only at a segment start (a "
+          "multiple of mappedFileSizeCommitLog " +
+          std::to_string(seg) + "), not at " + std::to_string(offset.value()));
+    }
+    max = offset.value();
+    max_offset_.store(max, std::memory_order_release);
+    complete_end_.store(max, std::memory_order_release);
+  } else if (offset.value() != max) {
+    return Status::FailedPrecondition("replicated bytes start at " + std::to_string(offset.value()) +
+                                      " but this commit log ends at " + std::to_string(max));
+  }
+  while (!bytes.empty()) {
+    FMQ_ASSIGN_OR_RETURN(auto file, queue_.LastOrCreate(max));
+    if (file->base_offset() + static_cast<int64_t>(file->WrotePosition()) != max) {
+      return Status::Internal("commit-log segment " + file->path() + " does not end at " +
+                              std::to_string(max));
+    }
+    const size_t pos = file->WrotePosition();
+    const size_t n = std::min(bytes.size(), file->size() - pos);
+    FMQ_RETURN_IF_ERROR(file->Write(pos, bytes.first(n)).WithContext("append replicated bytes"));
+    file->SetWrotePosition(pos + n);
+    max += static_cast<int64_t>(n);
+    max_offset_.store(max, std::memory_order_release);
+    bytes = bytes.subspan(n);
+  }
+  WalkReplicatedRecords();
+  return Status::Ok();
+}
+
+void CommitLog::WalkReplicatedRecords() {
+  const int64_t max = max_offset_.load(std::memory_order_relaxed);
+  int64_t walk = complete_end_.load(std::memory_order_relaxed);
+  while (!walk_stopped_ && walk < max) {
+    auto file = queue_.FindByOffset(walk);
+    if (!file) break;
+    const size_t pos = static_cast<size_t>(walk - file->base_offset());
+    const size_t written = std::min<size_t>(file->WrotePosition(), file->size());
+    if (pos >= file->size()) {
+      walk = file->base_offset() + static_cast<int64_t>(file->size());
+      continue;
+    }
+    if (written < pos + model::kEndFileMinBlankLength) break;  // the next record's head has not arrived
+    const uint8_t* p = file->data() + pos;
+    const int32_t total = DecodeI32(p);
+    const int32_t magic = DecodeI32(p + 4);
+    if (magic == kBlankMagic) {
+      // The rest of the segment is the end-of-file filler: whole once the segment's last byte arrived.
+      if (written < file->size()) break;
+      walk = file->base_offset() + static_cast<int64_t>(file->size());
+    } else if (magic == kMessageMagicV1 && total > 0 && static_cast<size_t>(total) <= file->size() - pos) {
+      if (written < pos + static_cast<size_t>(total)) break;  // the rest of the record is still coming
+      const int32_t sys_flag = DecodeI32(p + model::kSysFlagPos);
+      const size_t ts_pos =
+          model::kBornHostPos +
+          ((sys_flag & model::sysflag::kBornHostV6) ? model::kHostV6Length : model::kHostV4Length);
+      if (ts_pos + 8 <= static_cast<size_t>(total)) {
+        last_store_ts_.store(DecodeI64(p + ts_pos), std::memory_order_release);
+      }
+      walk += total;
+    } else {
+      // Not a record: the master's bytes are not a commit log this broker understands. Dispatch reports the
+      // corruption with details; here only the cut point stops moving.
+      GetLogger("store")->error(
+          "replicated bytes at commit-log offset {} are not a record (size={} magic={})", walk, total, magic);
+      walk_stopped_ = true;
+      break;
+    }
+    complete_end_.store(walk, std::memory_order_release);
+  }
+}
+
+Status CommitLog::TruncateTo(PhysicalOffset offset) {
+  MutexLock lock(&put_mu_);
+  if (offset > CompleteEnd()) {
+    return Status::InvalidArgument("cannot cut the commit log at " + std::to_string(offset.value()) +
+                                   ", beyond its last whole record at " +
+                                   std::to_string(CompleteEnd().value()));
+  }
+  FMQ_RETURN_IF_ERROR(FlushTo(offset.value(), 0));
+  FMQ_RETURN_IF_ERROR(queue_.Truncate(offset.value()));
+  max_offset_.store(offset.value(), std::memory_order_release);
+  complete_end_.store(offset.value(), std::memory_order_release);
+  last_store_ts_.store(0, std::memory_order_release);
+  walk_stopped_ = false;
+  return Status::Ok();
 }
 
 Result<SelectedBuffer> CommitLog::GetData(PhysicalOffset offset, size_t size) const {

@@ -129,8 +129,26 @@ class CommitLog {
   // network path uses AsyncPut's callback instead.
   Status WaitFlushed(int64_t offset);
 
+  // SYNC_FLUSH: asks group commit to make everything below `offset` durable soon, without waiting (readers of
+  // appends that did not wait for their flush). ASYNC_FLUSH: nothing.
+  void RequestFlush(int64_t offset);
+
   // Flushes everything written so far (used at shutdown and by tests).
   Status FlushAll();
+
+  // ---- replication
+  // Appends bytes copied from a master's commit log at `offset` (protocol reference 9.2): they may start or
+  // end inside a record and include blank markers; segments are created at the master's bases. `offset` must
+  // be MaxOffset(), or, for an empty log, the start of a segment. Records completed by the bytes advance
+  // CompleteEnd() and the newest store timestamp. Serialised with Put by the put lock.
+  Status AppendReplicated(PhysicalOffset offset, std::span<const uint8_t> bytes) FMQ_EXCLUDES(put_mu_);
+  // End of the last whole record (or segment): where the log can be cut without splitting a record. Equals
+  // MaxOffset() except on a slave whose copy stops inside a record.
+  PhysicalOffset CompleteEnd() const { return PhysicalOffset(complete_end_.load(std::memory_order_acquire)); }
+  // Cuts the log at `offset` (at or below CompleteEnd()): everything before it is made durable first, the
+  // bytes after it are zeroed and later segments removed. The newest store timestamp is forgotten (0), so
+  // the checkpoint cannot claim durability for a time the cut log no longer reaches.
+  Status TruncateTo(PhysicalOffset offset) FMQ_EXCLUDES(put_mu_);
 
   MappedFileQueue& queue() { return queue_; }
   bool AllocatorBusy() { return allocator_->Busy(); }
@@ -153,6 +171,9 @@ class CommitLog {
   // Records the newest store timestamp known durable in the checkpoint.
   void NoteFlushed(int64_t timestamp_before_flush, int64_t max_offset_before_flush);
 
+  // Moves the record walker over whole records appended by AppendReplicated.
+  void WalkReplicatedRecords() FMQ_REQUIRES(put_mu_);
+
   const MessageStoreConfig& config_;  // owned by MessageStore, outlives this
   const Clock& clock_;
   StoreCheckpoint* const checkpoint_;  // owned by MessageStore
@@ -163,7 +184,9 @@ class CommitLog {
   QueueOffsetTable queue_offsets_ FMQ_GUARDED_BY(put_mu_);
   std::atomic<int64_t> last_store_ts_{0};
   std::atomic<int64_t> max_offset_{0};
+  std::atomic<int64_t> complete_end_{0};
   std::atomic<int64_t> syncs_{0};
+  bool walk_stopped_ FMQ_GUARDED_BY(put_mu_) = false;  // the walker met bytes that are not a record
 
   std::unique_ptr<FlushService> flush_service_;
   std::unique_ptr<GroupCommitService> group_commit_;

@@ -261,6 +261,17 @@ size_t IndexService::FileCount() const {
   return files_.size();
 }
 
+Result<int64_t> IndexService::DropFrom(int64_t phys) {
+  MutexLock lock(&mu_);
+  int64_t rebuild_from = INT64_MAX;
+  while (!files_.empty() && files_.back()->end_phy_offset() >= phys) {
+    rebuild_from = std::min(rebuild_from, files_.back()->begin_phy_offset());
+    FMQ_RETURN_IF_ERROR(files_.back()->Unlink());
+    files_.pop_back();
+  }
+  return rebuild_from;
+}
+
 Status IndexService::Destroy() {
   MutexLock lock(&mu_);
   files_.clear();

@@ -104,6 +104,10 @@ class IndexService {
   Result<int64_t> Flush() FMQ_EXCLUDES(mu_);
   // Deletes files (never the newest) whose entries all point below `commit_log_min`.
   int DeleteExpired(int64_t commit_log_min) FMQ_EXCLUDES(mu_);
+  // Deletes the files holding entries at or beyond commit-log offset `phys` (the log was cut there) and
+  // returns the offset re-dispatch must rebuild the index from (the first message of the oldest deleted
+  // file), or INT64_MAX when nothing was deleted.
+  Result<int64_t> DropFrom(int64_t phys) FMQ_EXCLUDES(mu_);
   // End of the indexed range (endPhyOffset of the newest file; 0 when none).
   int64_t EndPhyOffset() const FMQ_EXCLUDES(mu_);
   size_t FileCount() const FMQ_EXCLUDES(mu_);

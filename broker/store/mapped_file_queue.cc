@@ -1,5 +1,7 @@
 #include "broker/store/mapped_file_queue.h"
 
+#include <cstring>
+
 #include <algorithm>
 #include <charconv>
 
@@ -56,6 +58,23 @@ Result<std::shared_ptr<MappedFile>> MappedFileAllocator::Obtain(const std::strin
     Wakeup();
   }
   return result;
+}
+
+void MappedFileAllocator::DropPending() {
+  std::shared_ptr<Request> req;
+  {
+    MutexLock lock(&mu_);
+    req = std::move(pending_);
+    pending_.reset();
+    while (req && !req->done && !IsStopped()) cv_.WaitFor(std::chrono::milliseconds(100));
+  }
+  if (req && req->done && req->result.ok()) {
+    Status s = (*req->result)->Unlink();
+    if (!s.ok())
+      GetLogger("store")->warn("could not remove unused segment file={} error={}", req->path, s.ToString());
+  } else if (req && !req->done) {
+    (void)fs_.Remove(req->path);  // stopped before it ran
+  }
 }
 
 bool MappedFileAllocator::Busy() {
@@ -116,13 +135,20 @@ Status MappedFileQueue::Load() {
                                 " does not start at a multiple of the " + "segment size " +
                                 std::to_string(file_size_));
     }
+    FMQ_ASSIGN_OR_RETURN(auto file,
+                         MappedFile::Open(fs_, io::JoinPath(dir_, name), base, file_size_, write_mode_));
     if (!loaded.empty() && loaded.back()->base_offset() + static_cast<int64_t>(file_size_) != base) {
+      static constexpr uint8_t kZeros[8] = {};
+      if (file_size_ >= sizeof(kZeros) && std::memcmp(file->data(), kZeros, sizeof(kZeros)) == 0) {
+        // Prepared ahead by the allocator, then left behind by a cut: never written, so nothing is lost.
+        GetLogger("store")->warn("removing unused segment after a gap dir={} name={}", dir_, name);
+        FMQ_RETURN_IF_ERROR(file->Unlink());
+        continue;
+      }
       return Status::Corruption("segments in " + dir_ +
                                 " are not contiguous: " + MappedFile::FileName(loaded.back()->base_offset()) +
                                 " is followed by " + name);
     }
-    FMQ_ASSIGN_OR_RETURN(auto file,
-                         MappedFile::Open(fs_, io::JoinPath(dir_, name), base, file_size_, write_mode_));
     file->SetWrotePosition(file_size_);
     file->SetFlushedPosition(file_size_);
     loaded.push_back(std::move(file));
@@ -224,6 +250,7 @@ Result<bool> MappedFileQueue::Flush(int least_pages) {
 }
 
 Status MappedFileQueue::Truncate(int64_t offset) {
+  if (allocator_ != nullptr) allocator_->DropPending();
   MutexLock lock(&mu_);
   while (!files_.empty() && files_.back()->base_offset() > offset) {
     // A file that starts after the cut holds only torn or never-acknowledged data.
@@ -263,6 +290,15 @@ int MappedFileQueue::DeleteExpired(const std::function<bool(const MappedFile&)>&
     ++removed;
   }
   return removed;
+}
+
+Status MappedFileQueue::Clear() {
+  if (allocator_ != nullptr) allocator_->DropPending();
+  MutexLock lock(&mu_);
+  for (auto& f : files_) FMQ_RETURN_IF_ERROR(f->Unlink());
+  files_.clear();
+  flushed_where_ = 0;
+  return fs_.SyncDir(dir_);
 }
 
 Status MappedFileQueue::DestroyAll() {

@@ -41,6 +41,9 @@ class MappedFileAllocator : public ServiceThread {
       FMQ_EXCLUDES(mu_);
   // True while the next file is being created or warmed (for metrics and steady-state benchmarks).
   bool Busy() FMQ_EXCLUDES(mu_);
+  // Forgets the file being prepared (waiting for it if it is under way) and removes it from disk: the queue
+  // was cut or reset, so it would not follow the queue's last file.
+  void DropPending() FMQ_EXCLUDES(mu_);
 
  protected:
   void Run() override;
@@ -73,7 +76,9 @@ class MappedFileQueue {
   MappedFileQueue& operator=(const MappedFileQueue&) = delete;
 
   // Creates the directory if needed and maps every segment in it (wrote/flushed positions = file size until
-  // recovery sets them). Corruption if a segment has the wrong size or the bases are not contiguous.
+  // recovery sets them). Corruption if a segment has the wrong size or the bases are not contiguous, except
+  // that segments after a gap that were never written (first bytes zero: files the allocator prepared before
+  // the queue was cut) are removed.
   Status Load();
 
   const std::string& dir() const { return dir_; }
@@ -102,6 +107,9 @@ class MappedFileQueue {
   // Sets every position to `offset`: later files are removed, the file holding it keeps bytes below it and
   // has the rest zeroed. Used by recovery to cut a torn tail.
   Status Truncate(int64_t offset);
+
+  // Removes every file, keeping the directory: the next LastOrCreate(offset) starts the queue at `offset`.
+  Status Clear();
 
   // Sets wrote and flushed positions of every file from the queue's content end `offset` (recovery, no
   // truncation of data).

@@ -105,6 +105,7 @@ Status MessageStore::Open() {
   }
   lock_ = std::move(*lock);
   FMQ_RETURN_IF_ERROR(CheckIdentity());
+  FMQ_ASSIGN_OR_RETURN(epochs_, EpochHistory::Open(fs_, config_.EpochHistoryPath()));
 
   const bool last_exit_ok = !fs_.Exists(config_.AbortPath());
   recovered_abnormally_ = !last_exit_ok;
@@ -131,6 +132,24 @@ Status MessageStore::Open() {
                          index_->Load(last_exit_ok, checkpoint_->index_msg_timestamp()));
   }
   FMQ_RETURN_IF_ERROR(Recover(plan));
+  if (fs_.Exists(TruncateIntentPath())) {
+    // A cut was under way when the broker stopped: finish it before anything reads the store.
+    FMQ_ASSIGN_OR_RETURN(std::string text, io::ReadFileToString(fs_, TruncateIntentPath()));
+    int64_t offset = -1;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), offset);
+    if (ec != std::errc() || offset < 0) {
+      return Status::Corruption("truncation intent " + TruncateIntentPath() + " holds no offset ('" + text +
+                                "'); the broker cannot know where its log must end: restore it or delete "
+                                "the store and copy it again from the master");
+    }
+    offset = std::min(offset, commit_log_->CompleteEnd().value());
+    log->warn("finishing an interrupted commit-log truncation offset={}", offset);
+    {
+      MutexLock lock(&dispatch_mu_);
+      FMQ_RETURN_IF_ERROR(TruncateLocked(PhysicalOffset(offset)));
+    }
+    FMQ_RETURN_IF_ERROR(DispatchAvailable());
+  }
 
   FMQ_RETURN_IF_ERROR(commit_log_->Start());
   // The segment the next append goes to exists before the first put: creating (and warming) a 1 GiB file
@@ -212,6 +231,8 @@ Status MessageStore::Recover(const RecoveryPlan& plan) {
   // Where dispatch resumes: the furthest point every derived structure is known to cover.
   int64_t from = 0;
   for (auto& cq : AllConsumeQueues()) from = std::max(from, cq->MaxPhysicalEnd());
+  // What the consume queues cover was confirmed when it was dispatched; replication confirms the rest anew.
+  if (options_.bounded_by_confirm_offset) confirm_offset_ = std::max(from, cl_min);
   if (!plan.last_exit_ok) from = std::min(from, redispatch_from.value());
   from = std::min(from, plan.index_rebuild_from);
   if (plan.rebuild_all) from = cl_min;
@@ -222,13 +243,49 @@ Status MessageStore::Recover(const RecoveryPlan& plan) {
     reput_from_ = from;
     reput_progress_ = from;
   }
-  GetLogger("store")->info("rebuilding consume queues and index from={} to={}", from, cl_max);
+  GetLogger("store")->info("rebuilding consume queues and index from={} to={}", from,
+                           std::min<int64_t>(cl_max, confirm_offset_.load()));
   FMQ_RETURN_IF_ERROR(DispatchAvailable());
+  return RebuildQueueOffsets();
+}
 
-  std::unordered_map<std::string, int64_t> table;
-  for (auto& cq : AllConsumeQueues()) table[QueueKey(cq->topic(), cq->queue_id())] = cq->MaxOffset().value();
+Status MessageStore::RebuildQueueOffsets() {
+  MutexLock lock(&dispatch_mu_);
+  FMQ_ASSIGN_OR_RETURN(auto table, QueueOffsetsFrom(reput_from_));
   commit_log_->SetQueueOffsetTable(std::move(table));
   return Status::Ok();
+}
+
+Result<std::unordered_map<std::string, int64_t>> MessageStore::QueueOffsetsFrom(int64_t from) {
+  std::unordered_map<std::string, int64_t> table;
+  for (auto& cq : AllConsumeQueues()) table[QueueKey(cq->topic(), cq->queue_id())] = cq->MaxOffset().value();
+  // Records not dispatched yet (beyond the confirm offset) already hold their queue offsets.
+  const int64_t end = commit_log_->CompleteEnd().value();
+  int64_t pos = std::max(from, commit_log_->MinOffset().value());
+  while (pos < end) {
+    auto buf = commit_log_->GetDataFrom(PhysicalOffset(pos));
+    if (!buf.ok()) break;
+    const auto& file = *buf->file;
+    size_t at = static_cast<size_t>(pos - file.base_offset());
+    const size_t limit =
+        static_cast<size_t>(std::min<int64_t>(file.WrotePosition(), end - file.base_offset()));
+    CheckedRecord r = CheckRecordAt(file, at, limit, /*check_crc=*/false);
+    if (r.kind == RecordKind::kMessage) {
+      if (model::sysflag::IsDispatchable(r.view.sys_flag)) {
+        int64_t& next = table[QueueKey(r.view.topic, r.view.queue_id)];
+        next = std::max(next, r.view.queue_offset.value() + 1);
+      }
+      pos += static_cast<int64_t>(r.size);
+    } else if (r.kind == RecordKind::kBlank) {
+      pos = commit_log_->RollNextFile(PhysicalOffset(pos)).value();
+    } else {
+      return Status::Corruption("commit log unreadable at offset " + std::to_string(pos) +
+                                " below its last whole "
+                                "record at " +
+                                std::to_string(end) + ": " + r.problem);
+    }
+  }
+  return table;
 }
 
 bool MessageStore::EntryMatchesLog(const ConsumeQueue& cq, const CqEntry& e, QueueOffset qo) const {
@@ -271,14 +328,7 @@ void MessageStore::Close() {
 // Writes
 
 Status MessageStore::CheckWritable(const model::StoredMessage& msg) const {
-  if (!open_.load()) return Status::Unavailable("the message store is not open");
-  if (disk_full_.load()) {
-    return Status::DiskFull("disk full: " + std::to_string(static_cast<int>(disk_used_ratio_.load() * 100)) +
-                            "% of the disk holding " + config_.CommitLogDir() + " is used, above " +
-                            "diskSpaceWarningLevelRatio " +
-                            std::to_string(static_cast<int>(config_.disk_space_warning_level_ratio * 100)) +
-                            "%; writes resume once retention or an operator frees space");
-  }
+  FMQ_RETURN_IF_ERROR(CheckDiskWritable());
   FMQ_RETURN_IF_ERROR(model::ValidateTopicName(msg.topic));
   if (msg.body.size() > config_.max_message_size) {
     return Status::InvalidArgument("message body is " + std::to_string(msg.body.size()) +
@@ -287,6 +337,18 @@ Status MessageStore::CheckWritable(const model::StoredMessage& msg) const {
   }
   if (msg.queue_id.value() < 0) return Status::InvalidArgument("negative queue id");
   return model::ValidateForStore(msg);
+}
+
+Status MessageStore::CheckDiskWritable() const {
+  if (!open_.load()) return Status::Unavailable("the message store is not open");
+  if (disk_full_.load()) {
+    return Status::DiskFull("disk full: " + std::to_string(static_cast<int>(disk_used_ratio_.load() * 100)) +
+                            "% of the disk holding " + config_.CommitLogDir() + " is used, above " +
+                            "diskSpaceWarningLevelRatio " +
+                            std::to_string(static_cast<int>(config_.disk_space_warning_level_ratio * 100)) +
+                            "%; writes resume once retention or an operator frees space");
+  }
+  return Status::Ok();
 }
 
 void MessageStore::Put(std::vector<model::StoredMessage> msgs, bool* defer_flush_wait, PutCallback done) {
@@ -365,20 +427,52 @@ Result<PutMessageResult> MessageStore::PutMessages(std::vector<model::StoredMess
 // ---------------------------------------------------------------------------------------------------------
 // Dispatch
 
+int64_t MessageStore::DispatchLimit() const {
+  const int64_t max = commit_log_->MaxOffset().value();
+  int64_t limit = std::min(max, confirm_offset_.load(std::memory_order_acquire));
+  if (config_.flush_disk_type == FlushDiskType::kSync) {
+    const int64_t flushed = commit_log_->FlushedOffset().value();
+    // Sends that do not wait for the flush (WAIT=false) are flushed for their readers.
+    if (flushed < limit) commit_log_->RequestFlush(limit);
+    limit = std::min(limit, flushed);
+  }
+  return limit;
+}
+
+namespace {
+// Whether the bytes at `pos` begin a record that is only partly below `end`: one the dispatcher must wait for
+// (beyond the confirm offset, or still being copied from the master), as opposed to bytes that are no record.
+bool IsIncompleteRecord(const MappedFile& file, size_t pos, size_t end) {
+  if (pos + model::kEndFileMinBlankLength > end) return pos + model::kEndFileMinBlankLength <= file.size();
+  const int32_t total = DecodeI32(file.data() + pos);
+  const int32_t magic = DecodeI32(file.data() + pos + 4);
+  return magic == model::kMessageMagicV1 && total > 0 && static_cast<size_t>(total) <= file.size() - pos &&
+         pos + static_cast<size_t>(total) > end;
+}
+}  // namespace
+
 Status MessageStore::DispatchAvailable() {
   MutexLock lock(&dispatch_mu_);
   while (true) {
-    const int64_t max = commit_log_->MaxOffset().value();
-    if (reput_from_ >= max) break;
+    const int64_t limit = DispatchLimit();
+    if (reput_from_ >= limit) break;
     if (reput_from_ < commit_log_->MinOffset().value()) reput_from_ = commit_log_->MinOffset().value();
     auto buf = commit_log_->GetDataFrom(PhysicalOffset(reput_from_));
     if (!buf.ok()) break;  // not visible yet
     const auto& file = *buf->file;
     size_t pos = static_cast<size_t>(reput_from_ - file.base_offset());
-    const size_t limit = file.WrotePosition();
+    // Bytes of this segment dispatch may look at.
+    const size_t end = static_cast<size_t>(
+        std::clamp<int64_t>(limit - file.base_offset(), 0, static_cast<int64_t>(file.WrotePosition())));
     bool moved = false;
-    while (pos < limit || (pos == limit && limit == file.size())) {
-      CheckedRecord r = CheckRecordAt(file, pos, limit, /*check_crc=*/false);
+    while (true) {
+      if (pos >= file.size()) {  // a segment that is exactly full
+        reput_from_ = commit_log_->RollNextFile(PhysicalOffset(reput_from_)).value();
+        moved = true;
+        break;
+      }
+      if (pos >= end) break;
+      CheckedRecord r = CheckRecordAt(file, pos, end, /*check_crc=*/false);
       if (r.kind == RecordKind::kMessage) {
         FMQ_RETURN_IF_ERROR(
             Dispatch(r.view, file.base_offset() + static_cast<int64_t>(pos), static_cast<int32_t>(r.size)));
@@ -389,6 +483,8 @@ Status MessageStore::DispatchAvailable() {
         reput_from_ = commit_log_->RollNextFile(PhysicalOffset(reput_from_)).value();
         moved = true;
         break;
+      } else if (IsIncompleteRecord(file, pos, end)) {
+        break;  // the rest of the record is not confirmed, or not copied, yet
       } else {
         return Status::Corruption("dispatch stopped at commit-log offset " +
                                   std::to_string(file.base_offset() + static_cast<int64_t>(pos)) + ": " +
@@ -423,6 +519,78 @@ Status MessageStore::Dispatch(const model::StoredMessageView& msg, int64_t phys,
     MutexLock lock(&listener_mu_);
     if (listener_) listener_(msg.topic, msg.queue_id, msg.queue_offset + 1, tags_code);
   }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Replication
+
+void MessageStore::SetConfirmOffset(PhysicalOffset offset) {
+  confirm_offset_.store(offset.value(), std::memory_order_release);
+}
+
+Status MessageStore::AppendReplicated(PhysicalOffset offset, std::span<const uint8_t> bytes) {
+  FMQ_RETURN_IF_ERROR(CheckDiskWritable());
+  return commit_log_->AppendReplicated(offset, bytes);
+}
+
+std::string MessageStore::TruncateIntentPath() const {
+  return io::JoinPath(config_.store_path_root_dir, "truncate");
+}
+
+Status MessageStore::TruncateTo(PhysicalOffset offset) {
+  if (!open_.load()) return Status::Unavailable("the message store is not open");
+  MutexLock lock(&dispatch_mu_);
+  return TruncateLocked(offset);
+}
+
+Status MessageStore::TruncateLocked(PhysicalOffset offset) {
+  const int64_t cut = offset.value();
+  if (cut > commit_log_->CompleteEnd().value() || cut < commit_log_->MinOffset().value()) {
+    return Status::InvalidArgument("cannot cut the commit log at " + std::to_string(cut) + ": it holds " +
+                                   std::to_string(commit_log_->MinOffset().value()) + ".." +
+                                   std::to_string(commit_log_->CompleteEnd().value()));
+  }
+  if (cut < commit_log_->CompleteEnd().value() &&
+      cut % static_cast<int64_t>(config_.mapped_file_size_commit_log)) {
+    // Only a record (or blank marker) may start at the cut: its PHYSICALOFFSET field must name the cut.
+    auto head = commit_log_->GetDataFrom(offset);
+    const bool boundary = head.ok() && head->size >= model::kEndFileMinBlankLength &&
+                          (DecodeI32(head->data + 4) == model::kBlankMagic ||
+                           CheckRecordAt(*head->file, static_cast<size_t>(cut - head->file->base_offset()),
+                                         head->file->WrotePosition(), /*check_crc=*/false)
+                                   .kind == RecordKind::kMessage);
+    if (!boundary) {
+      return Status::InvalidArgument("cannot cut the commit log at " + std::to_string(cut) +
+                                     ": no record starts there");
+    }
+  }
+  auto log = GetLogger("store");
+  const int64_t old_max = commit_log_->MaxOffset().value();
+  FMQ_RETURN_IF_ERROR(io::WriteFileAtomically(fs_, TruncateIntentPath(), std::to_string(cut)));
+  FMQ_RETURN_IF_ERROR(commit_log_->TruncateTo(offset));
+  for (auto& cq : AllConsumeQueues()) FMQ_RETURN_IF_ERROR(cq->TruncateDirty(cut));
+  int64_t redo_from = cut;
+  if (index_) {
+    FMQ_ASSIGN_OR_RETURN(int64_t rebuild, index_->DropFrom(cut));
+    redo_from = std::min(redo_from, rebuild);
+  }
+  FMQ_RETURN_IF_ERROR(epochs_->TruncateAfter(offset));
+  reput_from_ = std::clamp(std::min(reput_from_, redo_from), commit_log_->MinOffset().value(), cut);
+  reput_progress_.store(reput_from_, std::memory_order_release);
+  if (confirm_offset_.load() != INT64_MAX) confirm_offset_ = std::min(confirm_offset_.load(), cut);
+  // The cut log no longer reaches the times the checkpoint recorded: forget them (an abnormal recovery then
+  // scans the whole log) until the flush services record new ones.
+  checkpoint_->set_physic_msg_timestamp(0);
+  checkpoint_->set_logics_msg_timestamp(0);
+  checkpoint_->set_index_msg_timestamp(0);
+  FMQ_RETURN_IF_ERROR(checkpoint_->Flush());
+  FMQ_ASSIGN_OR_RETURN(auto table, QueueOffsetsFrom(reput_from_));
+  commit_log_->SetQueueOffsetTable(std::move(table));
+  FMQ_RETURN_IF_ERROR(fs_.Remove(TruncateIntentPath()));
+  FMQ_RETURN_IF_ERROR(fs_.SyncDir(config_.store_path_root_dir));
+  log->warn("commit log truncated from={} to={} dropped_bytes={} redispatch_from={}", old_max, cut,
+            old_max - cut, reput_from_);
   return Status::Ok();
 }
 
@@ -634,11 +802,17 @@ Result<GetMessageResult> MessageStore::GetMessage(std::string_view topic, QueueI
 }
 
 Result<SelectedBuffer> MessageStore::SelectMessageByOffset(PhysicalOffset offset) const {
-  return commit_log_->GetMessage(offset);
+  FMQ_ASSIGN_OR_RETURN(auto buf, commit_log_->GetMessage(offset));
+  // Consumers may read only what is confirmed (and, for SYNC_FLUSH, flushed): the same bound as dispatch.
+  if (offset.value() + static_cast<int64_t>(buf.size) > DispatchLimit()) {
+    return Status::NotFound("the message at commit-log offset " + std::to_string(offset.value()) +
+                            " is not confirmed yet");
+  }
+  return buf;
 }
 
 Result<model::StoredMessage> MessageStore::LookMessageByOffset(PhysicalOffset offset) const {
-  FMQ_ASSIGN_OR_RETURN(auto buf, commit_log_->GetMessage(offset));
+  FMQ_ASSIGN_OR_RETURN(auto buf, SelectMessageByOffset(offset));
   return model::DecodeStoredMessage(buf.bytes(), /*check_crc=*/false);
 }
 
@@ -732,6 +906,8 @@ StoreStats MessageStore::Stats() const {
   s.puts_total = puts_total_.load();
   s.put_bytes_total = put_bytes_total_.load();
   s.commit_log_syncs = commit_log_->sync_count();
+  s.confirm_offset = ConfirmOffset();
+  s.dispatched = DispatchedOffset();
   return s;
 }
 

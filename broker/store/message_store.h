@@ -22,8 +22,10 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "broker/base/clock.h"
@@ -35,6 +37,7 @@
 #include "broker/model/message.h"
 #include "broker/store/commit_log.h"
 #include "broker/store/consume_queue.h"
+#include "broker/store/epoch_history.h"
 #include "broker/store/index_service.h"
 #include "broker/store/store_checkpoint.h"
 #include "broker/store/store_config.h"
@@ -105,12 +108,18 @@ struct StoreStats {
   int64_t puts_total = 0;
   int64_t put_bytes_total = 0;
   int64_t commit_log_syncs = 0;
+  PhysicalOffset confirm_offset{0};  // dispatch (and so every read) stops here
+  PhysicalOffset dispatched{0};      // what consume queues and the index cover
 };
 
 struct StoreOptions {
   // Runs the dispatcher, consume-queue flush and retention threads. Tests turn this off and drive them with
   // the TEST_* methods, so every step is deterministic. The commit log's flush services always run.
   bool background_services = true;
+  // Consumers may read only what replication confirmed (SYNC_MASTER, or a slave of a FerryMQ master): Open()
+  // sets the confirm offset to what the consume queues already covered (which was confirmed when it was
+  // dispatched), and replication moves it on with SetConfirmOffset. Otherwise it is unbounded.
+  bool bounded_by_confirm_offset = false;
 };
 
 class MessageStore {
@@ -172,6 +181,36 @@ class MessageStore {
   PhysicalOffset MinPhyOffset() const { return commit_log_->MinOffset(); }
   PhysicalOffset MaxPhyOffset() const { return commit_log_->MaxOffset(); }
 
+  // ---- replication (driven by broker/ha)
+  // The confirm offset: consume queues and the index are built only from records that end at or below it,
+  // so no pull, key query or long-polling wake-up sees a message beyond it. SYNC_FLUSH further bounds
+  // dispatch by what is flushed, so a consumer never reads what a power loss could take back (the shape of
+  // apache/rocketmq#8239). Never moves backwards unless the log is truncated below it.
+  void SetConfirmOffset(PhysicalOffset offset);
+  // INT64_MAX when unbounded.
+  PhysicalOffset ConfirmOffset() const {
+    return PhysicalOffset(confirm_offset_.load(std::memory_order_acquire));
+  }
+  // What dispatch has covered: every record below it is readable.
+  PhysicalOffset DispatchedOffset() const {
+    return PhysicalOffset(reput_progress_.load(std::memory_order_acquire));
+  }
+  // End of the last whole record (a slave's copy may stop inside one).
+  PhysicalOffset CompleteEnd() const { return commit_log_->CompleteEnd(); }
+  // Appends bytes copied from the master (CommitLog::AppendReplicated). Unavailable when the store is
+  // closed, DiskFull when the disk is above diskSpaceWarningLevelRatio.
+  Status AppendReplicated(PhysicalOffset offset, std::span<const uint8_t> bytes);
+  // Cuts the commit log, the consume queues, the index and the epoch history at `offset` (a record boundary
+  // at or below CompleteEnd()) and rebuilds what dispatch must redo. Crash-safe: the intent is written to the
+  // `truncate` file first, and Open() finishes an interrupted cut before anything reads the store.
+  Status TruncateTo(PhysicalOffset offset) FMQ_EXCLUDES(dispatch_mu_);
+  // Recomputes the next queue offset of every queue from the consume queues and the records not dispatched
+  // yet (beyond the confirm offset), so a broker that becomes master continues every queue where the log
+  // ends. REQUIRES: no concurrent appends.
+  Status RebuildQueueOffsets() FMQ_EXCLUDES(dispatch_mu_);
+  // The master terms of this log (epochs.json).
+  EpochHistory& epochs() { return *epochs_; }
+
   void SetMessageArrivingListener(MessageArrivingListener listener) FMQ_EXCLUDES(listener_mu_);
   // Removes a topic's consume queues (topic deletion).
   Status DeleteTopicQueues(std::string_view topic) FMQ_EXCLUDES(cq_mu_);
@@ -211,6 +250,14 @@ class MessageStore {
   std::vector<std::shared_ptr<ConsumeQueue>> AllConsumeQueues() const FMQ_EXCLUDES(cq_mu_);
 
   Status CheckWritable(const model::StoredMessage& msg) const;
+  Status CheckDiskWritable() const;
+  // Where dispatch may go now: the log's end, bounded by the confirm offset and, for SYNC_FLUSH, by what is
+  // flushed.
+  int64_t DispatchLimit() const;
+  // Next queue offset per queue: consume-queue maxima plus the undispatched records from `from`.
+  Result<std::unordered_map<std::string, int64_t>> QueueOffsetsFrom(int64_t from) FMQ_REQUIRES(dispatch_mu_);
+  Status TruncateLocked(PhysicalOffset offset) FMQ_REQUIRES(dispatch_mu_);
+  std::string TruncateIntentPath() const;
   // Validates and appends. With `defer_flush_wait`, the append does not wait for group commit;
   // *defer_flush_wait says whether the caller must (CommitLog::WaitFlushed).
   void Put(std::vector<model::StoredMessage> msgs, bool* defer_flush_wait, PutCallback done);
@@ -231,6 +278,7 @@ class MessageStore {
   std::unique_ptr<StoreCheckpoint> checkpoint_;
   std::unique_ptr<CommitLog> commit_log_;
   std::unique_ptr<IndexService> index_;
+  std::unique_ptr<EpochHistory> epochs_;
 
   mutable Mutex cq_mu_;
   std::map<std::string, std::map<int32_t, std::shared_ptr<ConsumeQueue>>, std::less<>> cqs_
@@ -239,6 +287,7 @@ class MessageStore {
   Mutex dispatch_mu_;
   int64_t reput_from_ FMQ_GUARDED_BY(dispatch_mu_) = 0;
   std::atomic<int64_t> reput_progress_{0};  // mirror of reput_from_ for lock-free readers
+  std::atomic<int64_t> confirm_offset_{INT64_MAX};
   std::atomic<int64_t> last_dispatched_ts_{0};
   std::atomic<int64_t> last_thorough_flush_nanos_{0};
   RecoveryInfo recovery_;

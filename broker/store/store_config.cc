@@ -40,6 +40,10 @@ std::string MessageStoreConfig::CheckpointPath() const {
 }
 std::string MessageStoreConfig::AbortPath() const { return io::JoinPath(store_path_root_dir, "abort"); }
 std::string MessageStoreConfig::LockPath() const { return io::JoinPath(store_path_root_dir, "lock"); }
+std::string MessageStoreConfig::EpochHistoryPath() const {
+  return io::JoinPath(store_path_root_dir, "epochs.json");
+}
+
 std::string MessageStoreConfig::IdentityPath() const {
   return io::JoinPath(store_path_root_dir, "ferrymq-identity.json");
 }

@@ -99,6 +99,7 @@ struct MessageStoreConfig {
   std::string AbortPath() const;
   std::string LockPath() const;
   std::string IdentityPath() const;
+  std::string EpochHistoryPath() const;
   std::vector<int> DeleteWhenHours() const;
 
   Status Validate() const;

@@ -3,7 +3,8 @@
 // StoreVerifier: checks an open MessageStore end to end, for `ferrymq store verify` and for crash tests.
 //  * walks the commit log record by record with CRC checks, counting messages and finding the first bad
 //  offset;
-//  * checks that every dispatchable message has its consume-queue entry (offset, size, tag code) at its queue
+//  * checks that every dispatchable message dispatch has reached (all of them unless the confirm offset holds
+//    dispatch back) has its consume-queue entry (offset, size, tag code) at its queue
 //    offset, and that every consume-queue entry points at a message of its topic and queue;
 //  * checks that every key of every message (UNIQ_KEY and KEYS) finds the message through the index.
 //
