@@ -4,6 +4,14 @@ namespace fmq::protocol {
 
 std::string_view RequestCodeName(int32_t code) {
   switch (code) {
+    case 9100:
+      return "FERRYMQ_HA_STATUS";
+    case 9101:
+      return "FERRYMQ_HA_FENCE";
+    case 9102:
+      return "FERRYMQ_HA_PROMOTE";
+    case 9103:
+      return "FERRYMQ_HA_BECOME_SLAVE";
     case 10:
       return "SEND_MESSAGE";
     case 11:

@@ -85,6 +85,12 @@ inline constexpr int32_t kPushReplyMessageToClient = 326;
 inline constexpr int32_t kAddWritePermOfBroker = 327;
 inline constexpr int32_t kGetAllProducerInfo = 328;
 inline constexpr int32_t kDeleteExpiredCommitLog = 329;
+
+// FerryMQ's private range 9100-9199 (unused by RocketMQ 4.x and 5.x; docs/replication.md): replication admin.
+inline constexpr int32_t kHaStatus = 9100;   // role, epochs, offsets, in-sync slaves (body: JSON)
+inline constexpr int32_t kHaFence = 9101;    // promise to follow nothing below an epoch; stop copying/writes
+inline constexpr int32_t kHaPromote = 9102;  // a slave becomes the master of an epoch
+inline constexpr int32_t kHaBecomeSlave = 9103;  // a master (demote) or slave (re-point) follows a master
 }  // namespace request_code
 
 namespace response_code {

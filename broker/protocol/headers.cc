@@ -112,7 +112,27 @@ const HeaderSpec<RegisterBrokerRequestHeader>& RegisterBrokerRequestHeader::Spec
       {"brokerName", &H::broker_name, true},   {"brokerAddr", &H::broker_addr, true},
       {"clusterName", &H::cluster_name, true}, {"haServerAddr", &H::ha_server_addr, true},
       {"brokerId", &H::broker_id, true},       {"compressed", &H::compressed, false},
-      {"bodyCrc32", &H::body_crc32, false},
+      {"bodyCrc32", &H::body_crc32, false},    {"ferrymqEpoch", &H::ferrymq_epoch, false},
+  };
+  return spec;
+}
+
+const HeaderSpec<HaEpochHeader>& HaEpochHeader::Spec() {
+  using H = HaEpochHeader;
+  static const HeaderSpec<H> spec = {
+      {"epoch", &H::epoch, true},
+      {"brokerRole", &H::broker_role, false},
+  };
+  return spec;
+}
+
+const HeaderSpec<HaBecomeSlaveHeader>& HaBecomeSlaveHeader::Spec() {
+  using H = HaBecomeSlaveHeader;
+  static const HeaderSpec<H> spec = {
+      {"masterAddress", &H::master_address, true},
+      {"masterHaAddress", &H::master_ha_address, true},
+      {"epoch", &H::epoch, true},
+      {"brokerId", &H::broker_id, true},
   };
   return spec;
 }

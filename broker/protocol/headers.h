@@ -102,6 +102,9 @@ struct RegisterBrokerRequestHeader {
   int64_t broker_id = 0;
   std::optional<bool> compressed;
   std::optional<int32_t> body_crc32;
+  // FerryMQ: the broker's master epoch (masters) or the epoch it follows (slaves). Name servers refuse a
+  // master registration below the highest epoch they know for the broker name. RocketMQ brokers omit it.
+  std::optional<int32_t> ferrymq_epoch;
   static const HeaderSpec<RegisterBrokerRequestHeader>& Spec();
 };
 
@@ -110,6 +113,22 @@ struct BrokerIdentityHeader {
   std::string broker_name, broker_addr, cluster_name;
   int64_t broker_id = 0;
   static const HeaderSpec<BrokerIdentityHeader>& Spec();
+};
+
+// ---- FerryMQ replication admin (codes 9100-9103, docs/replication.md)
+
+struct HaEpochHeader {  // FERRYMQ_HA_FENCE, FERRYMQ_HA_PROMOTE
+  int32_t epoch = 0;
+  std::optional<std::string> broker_role;  // PROMOTE: SYNC_MASTER | ASYNC_MASTER (default: the old master's)
+  static const HeaderSpec<HaEpochHeader>& Spec();
+};
+
+struct HaBecomeSlaveHeader {      // FERRYMQ_HA_BECOME_SLAVE
+  std::string master_address;     // the master's remoting address
+  std::string master_ha_address;  // its replication address
+  int32_t epoch = 0;              // the master's epoch
+  int64_t broker_id = 1;          // the slave id to register under
+  static const HeaderSpec<HaBecomeSlaveHeader>& Spec();
 };
 
 struct TopicHeader {  // GET_ROUTEINFO_BY_TOPIC, DELETE_TOPIC_IN_NAMESRV

@@ -529,6 +529,12 @@ void MessageStore::SetConfirmOffset(PhysicalOffset offset) {
   confirm_offset_.store(offset.value(), std::memory_order_release);
 }
 
+void MessageStore::AdvanceConfirmOffset(PhysicalOffset offset) {
+  int64_t prev = confirm_offset_.load(std::memory_order_acquire);
+  while (offset.value() > prev && !confirm_offset_.compare_exchange_weak(prev, offset.value())) {
+  }
+}
+
 Status MessageStore::AppendReplicated(PhysicalOffset offset, std::span<const uint8_t> bytes) {
   FMQ_RETURN_IF_ERROR(CheckDiskWritable());
   return commit_log_->AppendReplicated(offset, bytes);

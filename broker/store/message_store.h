@@ -187,6 +187,8 @@ class MessageStore {
   // dispatch by what is flushed, so a consumer never reads what a power loss could take back (the shape of
   // apache/rocketmq#8239). Never moves backwards unless the log is truncated below it.
   void SetConfirmOffset(PhysicalOffset offset);
+  // Moves the confirm offset to `offset` if that is further (concurrent callers never move it back).
+  void AdvanceConfirmOffset(PhysicalOffset offset);
   // INT64_MAX when unbounded.
   PhysicalOffset ConfirmOffset() const {
     return PhysicalOffset(confirm_offset_.load(std::memory_order_acquire));

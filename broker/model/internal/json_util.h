@@ -6,8 +6,10 @@
 
 #include <array>
 #include <charconv>
+#include <limits>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -23,8 +25,22 @@ template <typename T>
 T IntOf(const json& j, const char* key, T fallback) {
   auto it = j.find(key);
   if (it == j.end()) return fallback;
-  if (it->is_number_integer()) return static_cast<T>(it->get<int64_t>());
-  if (it->is_number_float()) return static_cast<T>(it->get<double>());
+  if (it->is_number_unsigned()) {
+    const uint64_t v = it->get<uint64_t>();
+    return v <= static_cast<uint64_t>(std::numeric_limits<T>::max()) ? static_cast<T>(v) : fallback;
+  }
+  if (it->is_number_integer()) {
+    const int64_t v = it->get<int64_t>();
+    return std::in_range<T>(v) ? static_cast<T>(v) : fallback;
+  }
+  if (it->is_number_float()) {
+    // Only a finite value inside T's range converts (anything else would be undefined behaviour).
+    const double d = it->get<double>();
+    return d >= static_cast<double>(std::numeric_limits<T>::min()) &&
+                   d < static_cast<double>(std::numeric_limits<T>::max())
+               ? static_cast<T>(d)
+               : fallback;
+  }
   if (it->is_string()) {
     T v{};
     const std::string s = it->get<std::string>();
