@@ -25,6 +25,8 @@ using std::chrono::milliseconds;
 namespace {
 constexpr milliseconds kConnectTimeout{3'000};
 constexpr milliseconds kHandshakeTimeout{5'000};
+// A RocketMQ master answers the magic with a heartbeat after haSendHeartbeatInterval (5 s by default).
+constexpr milliseconds kGreetingTimeout{7'000};
 constexpr milliseconds kRetryAfterFailure{1'000};
 constexpr milliseconds kRetryAfterRefusal{5'000};
 constexpr milliseconds kRetryAfterDivergence{30'000};
@@ -229,11 +231,55 @@ awaitable<milliseconds> HaClient::Impl::Session(const std::string& address) {
     hello.min_offset = store_.MinPhyOffset().value();
     hello.max_offset = std::max(hello.min_offset, store_.MaxPhyOffset().value());
     hello.known_epoch = delegate_.KnownEpoch();
-    const std::string request = EncodeHelloRequest(hello);
-    arm(kHandshakeTimeout);
-    co_await asio::async_write(conn->socket, asio::buffer(request),
+    // The magic alone first: a RocketMQ master must never read the hello as reports.
+    uint8_t magic[kReportSize];
+    EncodeReport(kFerryHelloMagic, magic);
+    arm(kGreetingTimeout);
+    co_await asio::async_write(conn->socket, asio::buffer(magic),
                                asio::redirect_error(asio::use_awaitable, ec));
     uint8_t head[kClassicHeaderSize];
+    if (!ec) {
+      co_await asio::async_read(conn->socket, asio::buffer(head),
+                                asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
+      // No greeting within the heartbeat interval and more: not a FerryMQ master.
+      watchdog.cancel();
+      log->info("master {} did not greet: copying with RocketMQ's classic replication protocol", address);
+      ferry_allowed_ = false;
+      co_return milliseconds(0);
+    }
+    if (ec) {
+      watchdog.cancel();
+      SetState(CopyState::kConnecting, "hello to " + address + ": " + ec.message());
+      co_return kRetryAfterFailure;
+    }
+    int64_t magic_back = DecodeI64(head);
+    int32_t len = DecodeI32(head + 8);
+    if (magic_back == kFerryHelloMagic && len == 0) {
+      // A RocketMQ master: it took the magic for an offset and answered with a heartbeat.
+      watchdog.cancel();
+      log->info("master {} speaks RocketMQ's classic replication protocol: copying without epochs", address);
+      ferry_allowed_ = false;
+      co_return milliseconds(0);
+    }
+    if (magic_back != kFerryHelloMagic || len < 0 || static_cast<uint32_t>(len) > kMaxHelloBytes) {
+      watchdog.cancel();
+      SetState(CopyState::kRefused,
+               "the peer at " + address +
+                   " answered the hello with bytes that are not a "
+                   "replication answer: is haMasterAddress the master's replication port?");
+      co_return kRetryAfterRefusal;
+    }
+    std::string greeting(static_cast<size_t>(len), '\0');
+    arm(kHandshakeTimeout);
+    co_await asio::async_read(conn->socket, asio::buffer(greeting),
+                              asio::redirect_error(asio::use_awaitable, ec));
+    const std::string request = EncodeHelloRequest(hello);
+    if (!ec) {
+      co_await asio::async_write(conn->socket, asio::buffer(request),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (!ec) {
       co_await asio::async_read(conn->socket, asio::buffer(head),
                                 asio::redirect_error(asio::use_awaitable, ec));
@@ -243,21 +289,13 @@ awaitable<milliseconds> HaClient::Impl::Session(const std::string& address) {
       SetState(CopyState::kConnecting, "hello to " + address + ": " + ec.message());
       co_return kRetryAfterFailure;
     }
-    const int64_t magic = DecodeI64(head);
-    const int32_t len = DecodeI32(head + 8);
-    if (magic == kFerryHelloMagic && len == 0) {
-      // A RocketMQ master: it took the magic for an offset and answered with a heartbeat.
+    magic_back = DecodeI64(head);
+    len = DecodeI32(head + 8);
+    if (magic_back != kFerryHelloMagic || len <= 0 || static_cast<uint32_t>(len) > kMaxHelloBytes) {
       watchdog.cancel();
-      log->info("master {} speaks RocketMQ's classic replication protocol: copying without epochs", address);
-      ferry_allowed_ = false;
-      co_return milliseconds(0);
-    }
-    if (magic != kFerryHelloMagic || len < 0 || static_cast<uint32_t>(len) > kMaxHelloBytes) {
-      watchdog.cancel();
-      SetState(CopyState::kRefused,
-               "the peer at " + address +
-                   " answered the hello with bytes that are not a "
-                   "replication answer: is haMasterAddress the master's replication port?");
+      SetState(CopyState::kRefused, "the master at " + address +
+                                        " answered the hello with bytes that are not "
+                                        "a hello answer");
       co_return kRetryAfterRefusal;
     }
     std::string text(static_cast<size_t>(len), '\0');

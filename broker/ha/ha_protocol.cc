@@ -176,8 +176,15 @@ Result<MasterHello> DecodeMasterHello(std::string_view text) {
   return h;
 }
 
+std::string EncodeGreeting() {
+  return Framed(kFerryHelloMagic, json({{"ferrymq", kFerryProtocolVersion}}).dump());
+}
+
 std::string EncodeHelloRequest(const SlaveHello& hello) {
-  return Framed(kFerryHelloMagic, EncodeSlaveHello(hello));
+  const std::string body = EncodeSlaveHello(hello);
+  std::string out(4, '\0');
+  EncodeI32(reinterpret_cast<uint8_t*>(out.data()), static_cast<int32_t>(body.size()));
+  return out + body;
 }
 
 std::string EncodeHelloResponse(const MasterHello& hello) {

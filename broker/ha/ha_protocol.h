@@ -8,13 +8,19 @@
 //   master -> slave  frame:  int64 offset of the first byte, int32 body size (0: heartbeat), body bytes
 //                    copied from the commit log
 //
-// FerryMQ extension, chosen by the slave: its first 8 bytes are kFerryHelloMagic (no offset is negative)
-// followed by int32 length and a JSON SlaveHello. A FerryMQ master answers with a classic-looking header
-// (offset = kFerryHelloMagic, size = length) and a JSON MasterHello; an Apache master answers a classic
-// heartbeat instead (size 0), so the slave falls back to the classic protocol. After an accepted hello the
-// slave reports as in the classic protocol and the master sends 20-byte headers that add its confirm offset:
+// FerryMQ extension, chosen by the slave, which opens with the 8 bytes of kFerryHelloMagic alone (negative,
+// so never an offset):
+//   FerryMQ master: answers a greeting, header (offset = kFerryHelloMagic, size = n > 0) and n bytes of JSON;
+//                   the slave then sends int32 length + a JSON SlaveHello, and the master answers the same
+//                   kind of header + a JSON MasterHello (accepted, or refused with the reason).
+//   RocketMQ master: takes the magic for a first report and, after its heartbeat interval, sends a heartbeat
+//                   (offset = kFerryHelloMagic, size 0): the slave closes and reconnects with the classic
+//                   protocol. Nothing but the magic reached it, so no report of it can be mistaken for an
+//                   acknowledgement.
+// After an accepted hello the slave reports as in the classic protocol and the master sends 20-byte headers
+// that add its confirm offset:
 //   master -> slave  frame:  int64 offset, int32 body size, int64 confirm offset, body bytes
-// The slave may start one overlap window before its log end, so the first bytes prove that both logs agree.
+// The slave may start one overlap window below its log end, so the first bytes prove that both logs agree.
 //
 // Pure: no sockets. The decoders take untrusted bytes (fuzzed by tests/fuzz/ha_fuzz.cc).
 
@@ -78,7 +84,9 @@ Result<SlaveHello> DecodeSlaveHello(std::string_view json);
 std::string EncodeMasterHello(const MasterHello& hello);
 Result<MasterHello> DecodeMasterHello(std::string_view json);
 
-// The slave's opening bytes: magic, length, JSON.
+// The master's greeting to the magic: header (magic, length) and {"ferrymq":<version>}.
+std::string EncodeGreeting();
+// The slave's hello after the greeting: int32 length, JSON.
 std::string EncodeHelloRequest(const SlaveHello& hello);
 // The master's answer: header (magic, length) and JSON.
 std::string EncodeHelloResponse(const MasterHello& hello);

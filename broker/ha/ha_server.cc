@@ -205,6 +205,10 @@ awaitable<void> HaServer::Impl::ReadLoop(std::shared_ptr<Session> s) {
   if (ec) co_return Close(s, "closed before its first report");
   int64_t first = DecodeI64(buf);
   if (first == kFerryHelloMagic) {
+    const std::string greeting = EncodeGreeting();
+    co_await asio::async_write(s->socket, asio::buffer(greeting),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return Close(s, "closed before its hello");
     uint8_t len_buf[4];
     co_await asio::async_read(s->socket, asio::buffer(len_buf),
                               asio::redirect_error(asio::use_awaitable, ec));

@@ -85,7 +85,7 @@ Status ApplyReplicationProperty(const std::string& key, const std::string& value
        }},
       {"haMaxTimeSlaveNotCatchup", num(&c->ha_max_time_slave_not_catchup_ms, 100, 3'600'000)},
       {"haSlaveFallbehindMax", num(&c->ha_slave_fallbehind_max, 1024, INT64_MAX)},
-      {"haSyncWaitTimeoutMills", num(&c->sync_wait_timeout_ms, 10, 600'000)},
+      {"slaveTimeout", num(&c->sync_wait_timeout_ms, 10, 600'000)},
       {"haTransferBatchSize", num(&c->ha_transfer_batch_size, 1024, INT32_MAX)},
       {"haFerryTransferBatchSize", num(&c->ha_ferry_transfer_batch_size, 1024, 64 * 1024 * 1024)},
       {"haSendHeartbeatInterval", num(&c->ha_send_heartbeat_interval_ms, 100, 600'000)},

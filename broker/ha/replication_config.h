@@ -47,9 +47,8 @@ struct ReplicationConfig {
   int64_t ha_max_time_slave_not_catchup_ms = 15'000;
   // haSlaveFallbehindMax (bytes): a slave further behind than this is not in sync (RocketMQ 4's bound).
   int64_t ha_slave_fallbehind_max = 256LL * 1024 * 1024;
-  // How long a SYNC_MASTER send waits for its in-sync slaves before FLUSH_SLAVE_TIMEOUT (RocketMQ 4.9.7:
-  // syncFlushTimeout, 5 s; FerryMQ's key: haSyncWaitTimeoutMills, default the same).
-  int64_t sync_wait_timeout_ms = 5'000;
+  // slaveTimeout (ms): how long a SYNC_MASTER send waits for its in-sync slaves before FLUSH_SLAVE_TIMEOUT.
+  int64_t sync_wait_timeout_ms = 3'000;
   // haTransferBatchSize: largest frame sent to a RocketMQ (classic) slave; FerryMQ slaves take frames of up
   // to haFerryTransferBatchSize (bigger frames: fewer syscalls per replicated byte).
   int ha_transfer_batch_size = 32 * 1024;

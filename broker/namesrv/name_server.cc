@@ -116,7 +116,8 @@ void NameServer::RegisterBroker(const Cmd& req, Cmd* resp) {
     resp->remark = "crc32 not match";
     return;
   }
-  RegisterBrokerRequest r{h.cluster_name, h.broker_addr, h.broker_name, h.broker_id, h.ha_server_addr, {}};
+  RegisterBrokerRequest r{h.cluster_name, h.broker_addr, h.broker_name, h.broker_id, h.ha_server_addr, {},
+                          h.ferrymq_epoch};
   if (!req.body.empty()) {
     auto body = model::DecodeRegisterBrokerBody(req.body);
     if (!body.ok()) {
@@ -127,6 +128,12 @@ void NameServer::RegisterBroker(const Cmd& req, Cmd* resp) {
     r.body = std::move(*body);
   }
   RegisterBrokerResult result = routes_.RegisterBroker(r);
+  if (result.refused) {
+    resp->code = rc::kSystemError;
+    resp->remark = result.refusal;
+    resp->ext_fields["masterEpoch"] = std::to_string(result.master_epoch);
+    resp->ext_fields["freeBrokerId"] = std::to_string(result.free_broker_id);
+  }
   if (!result.master_addr.empty()) {
     resp->ext_fields["haServerAddr"] = result.ha_server_addr;
     resp->ext_fields["masterAddr"] = result.master_addr;

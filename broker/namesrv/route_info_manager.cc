@@ -7,8 +7,45 @@ namespace fmq::namesrv {
 RouteInfoManager::RouteInfoManager(const Clock& clock, std::chrono::milliseconds broker_expiry)
     : clock_(clock), expiry_(broker_expiry) {}
 
+bool RouteInfoManager::RefusedByEpoch(const RegisterBrokerRequest& req, RegisterBrokerResult* result) {
+  if (req.broker_id != 0 || !req.epoch) return false;
+  MasterEpoch& known = master_epochs_[req.broker_name];
+  const bool other_alive = !known.master_addr.empty() && known.master_addr != req.broker_addr &&
+                           broker_live_table_.count(known.master_addr) > 0;
+  if (*req.epoch > known.epoch || (*req.epoch == known.epoch && !other_alive)) {
+    if (*req.epoch > known.epoch && known.epoch > 0) {
+      GetLogger("namesrv")->warn("broker {} has a new master epoch={} addr={} (was epoch={} addr={})",
+                                 req.broker_name, *req.epoch, req.broker_addr, known.epoch,
+                                 known.master_addr);
+    }
+    known = {*req.epoch, req.broker_addr};
+    return false;
+  }
+  result->refused = true;
+  result->master_epoch = known.epoch;
+  result->refusal = "master registration of " + req.broker_addr + " for broker " + req.broker_name +
+                    " at epoch " + std::to_string(*req.epoch) + " refused: epoch " +
+                    std::to_string(known.epoch) + " has master " + known.master_addr;
+  if (broker_live_table_.count(known.master_addr)) {
+    result->master_addr = known.master_addr;
+    result->ha_server_addr = broker_live_table_[known.master_addr].ha_server_addr;
+  }
+  std::set<int64_t> used;
+  if (auto bd = broker_addr_table_.find(req.broker_name); bd != broker_addr_table_.end()) {
+    for (const auto& [id, addr] : bd->second.broker_addrs) {
+      if (addr != req.broker_addr) used.insert(id);
+    }
+  }
+  result->free_broker_id = 1;
+  while (used.count(result->free_broker_id)) ++result->free_broker_id;
+  GetLogger("namesrv")->warn("{}", result->refusal);
+  return true;
+}
+
 RegisterBrokerResult RouteInfoManager::RegisterBroker(const RegisterBrokerRequest& req) {
   MutexLock lock(&mu_);
+  RegisterBrokerResult refused;
+  if (RefusedByEpoch(req, &refused)) return refused;
   cluster_addr_table_[req.cluster_name].insert(req.broker_name);
   auto& bd = broker_addr_table_[req.broker_name];
   bd.cluster = req.cluster_name;

@@ -6,6 +6,8 @@
 //   cluster -> broker names
 //   broker address -> live info (last registration time, data version, HA address)
 // Brokers register every 30 s; one silent for `broker_expiry` is removed with its queue data.
+// FerryMQ masters register with their epoch: the highest epoch per broker name is kept and a master
+// registration below it is refused, which is how a replaced master learns it was replaced.
 //
 // Created by NameServer. Thread-safety: every method is safe to call concurrently (one mutex; every operation
 // is short and in memory).
@@ -30,11 +32,20 @@ struct RegisterBrokerRequest {
   int64_t broker_id = 0;
   std::string ha_server_addr;
   model::RegisterBrokerBody body;
+  // FerryMQ brokers: the master epoch (masters) or the epoch they follow (slaves). RocketMQ brokers: none.
+  std::optional<int32_t> epoch;
 };
 
 struct RegisterBrokerResult {
-  std::string ha_server_addr;  // for a slave: its master's HA address
-  std::string master_addr;     // for a slave: its master's broker address
+  std::string ha_server_addr;  // for a slave: its master's HA address; refused: the current master's
+  std::string master_addr;     // for a slave: its master's broker address; refused: the current master
+  // A master registration below the highest epoch known for its broker name (or a second master of the
+  // same epoch while the first is alive): nothing was recorded. The broker stops taking writes and may
+  // follow the current master under `free_broker_id`.
+  bool refused = false;
+  std::string refusal;
+  int32_t master_epoch = 0;
+  int64_t free_broker_id = 0;
 };
 
 class RouteInfoManager {
@@ -70,6 +81,13 @@ class RouteInfoManager {
     std::string ha_server_addr;
   };
   void RemoveBrokerAddr(const std::string& addr) FMQ_REQUIRES(mu_);
+  // Decides a master registration that carries an epoch; fills `result` when it is refused.
+  bool RefusedByEpoch(const RegisterBrokerRequest& req, RegisterBrokerResult* result) FMQ_REQUIRES(mu_);
+
+  struct MasterEpoch {
+    int32_t epoch = 0;
+    std::string master_addr;
+  };
 
   const Clock& clock_;
   const std::chrono::milliseconds expiry_;
@@ -78,6 +96,9 @@ class RouteInfoManager {
   std::map<std::string, model::BrokerData> broker_addr_table_ FMQ_GUARDED_BY(mu_);
   std::map<std::string, std::set<std::string>> cluster_addr_table_ FMQ_GUARDED_BY(mu_);
   std::map<std::string, LiveInfo> broker_live_table_ FMQ_GUARDED_BY(mu_);
+  // Broker name -> the highest master epoch registered (kept when the broker expires: a replaced master that
+  // comes back later is still refused).
+  std::map<std::string, MasterEpoch> master_epochs_ FMQ_GUARDED_BY(mu_);
 };
 
 }  // namespace fmq::namesrv

@@ -86,8 +86,9 @@ void AdminProcessor::Handle(RemotingCommand request, net::Responder responder) {
 RemotingCommand AdminProcessor::UpdateAndCreateTopic(const RemotingCommand& req) {
   auto h = Header<protocol::CreateTopicHeader>(req);
   if (!h.ok()) return Error(rc::kSystemError, std::string(h.status().message()));
-  if (d_.broker->is_slave())
-    return Error(rc::kSystemError, "a slave broker does not create topics; ask its master");
+  if (d_.ha && !d_.ha->is_master())
+    return Error(rc::kSystemError,
+                 "Can't modify topic or subscription group from slave broker; ask its master");
   if (Status s = model::ValidateTopicName(h->topic); !s.ok())
     return Error(rc::kSystemError, std::string(s.message()));
   if (h->topic == d_.broker->cluster_name || h->topic == kAutoCreateTopicKey ||
@@ -129,8 +130,9 @@ RemotingCommand AdminProcessor::AllTopicConfig() {
 }
 
 RemotingCommand AdminProcessor::UpdateAndCreateGroup(const RemotingCommand& req) {
-  if (d_.broker->is_slave())
-    return Error(rc::kSystemError, "a slave broker does not create groups; ask its master");
+  if (d_.ha && !d_.ha->is_master())
+    return Error(rc::kSystemError,
+                 "Can't modify topic or subscription group from slave broker; ask its master");
   auto g = model::DecodeSubscriptionGroupConfig(req.body);
   if (!g.ok()) return Error(rc::kSystemError, std::string(g.status().message()));
   if (Status s = d_.groups->Upsert(*g); !s.ok()) return Error(rc::kSystemError, std::string(s.message()));

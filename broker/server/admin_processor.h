@@ -12,6 +12,7 @@
 #include <map>
 #include <string>
 
+#include "broker/ha/ha_service.h"
 #include "broker/net/connection.h"
 #include "broker/server/broker_config.h"
 #include "broker/server/broker_stats.h"
@@ -33,6 +34,8 @@ class AdminProcessor {
     ConsumerOffsetManager* offsets;
     ClientRegistry* clients;
     BrokerStats* stats;
+    // Optional (tests run without it): a slave refuses topic and group changes.
+    const ha::HaService* ha = nullptr;
     // Called after topics changed (the broker re-registers with its name servers).
     std::function<void()> on_topics_changed;
     // Runtime-info entries only the composition root knows (thread-pool queues, boot time).

@@ -68,7 +68,7 @@ Status ApplyBrokerProperty(const std::string& key, const std::string& value, Bro
        }},
   };
   auto it = setters.find(key);
-  if (it == setters.end()) return Status::NotFound(key);
+  if (it == setters.end()) return ha::ApplyReplicationProperty(key, value, &c->replication);
   return it->second();
 }
 

@@ -8,13 +8,16 @@
 #include <string>
 
 #include "broker/base/status.h"
+#include "broker/ha/replication_config.h"
 
 namespace fmq::server {
 
 struct BrokerConfig {
   std::string cluster_name = "DefaultCluster";  // brokerClusterName
   std::string broker_name = "broker-a";         // brokerName
-  int64_t broker_id = 0;                        // brokerId: 0 = master
+  // brokerId: 0 = master, 1+ = slave. The id of the first start: after a promotion or demotion the broker's
+  // replication state (ha.json) decides (ha::HaService).
+  int64_t broker_id = 0;
   // namesrvAddr: "host:port;host:port". Empty: the broker runs without name servers (clients cannot find it).
   std::string namesrv_addr;
   // brokerIP1: the address clients are told to use. Empty: the first non-loopback IPv4 address, else
@@ -56,10 +59,12 @@ struct BrokerConfig {
   int io_threads = 2;                            // FerryMQ: Asio threads for the remoting port
   int64_t server_channel_max_idle_ms = 120'000;  // serverChannelMaxIdleTimeSeconds (in ms)
 
-  bool is_slave() const { return broker_id != 0; }
+  // brokerRole, haListenPort, haMasterAddress, minInSyncReplicas, ... (ha/replication_config.h).
+  ha::ReplicationConfig replication;
 };
 
-// Applies one broker.conf key. NotFound when the key is not a broker key (the caller tries the store's keys);
+// Applies one broker.conf key (replication keys included). NotFound when the key is not a broker key (the
+// caller tries the store's keys);
 // InvalidArgument for a value that does not parse or is out of range.
 Status ApplyBrokerProperty(const std::string& key, const std::string& value, BrokerConfig* config);
 

@@ -4,6 +4,7 @@
 
 #include "broker/base/logging.h"
 #include "broker/base/service_thread.h"
+#include "broker/model/names.h"
 #include "broker/net/executor.h"
 #include "broker/net/local_address.h"
 #include "broker/net/remoting_client.h"
@@ -16,8 +17,10 @@
 #include "broker/server/client_registry.h"
 #include "broker/server/consumer_manage_processor.h"
 #include "broker/server/consumer_offset_manager.h"
+#include "broker/server/ha_admin_processor.h"
 #include "broker/server/pull_message_processor.h"
 #include "broker/server/send_message_processor.h"
+#include "broker/server/slave_synchronizer.h"
 #include "broker/server/subscription_group_manager.h"
 #include "broker/server/topic_config_manager.h"
 #include "broker/store/message_store.h"
@@ -71,6 +74,9 @@ struct BrokerController::Parts {
   std::string address;
 
   std::unique_ptr<store::MessageStore> store;
+  std::unique_ptr<ha::HaService> ha;
+  std::unique_ptr<HaAdminProcessor> ha_admin;
+  std::unique_ptr<SlaveSynchronizer> slave_sync;
   std::unique_ptr<TopicConfigManager> topics;
   std::unique_ptr<SubscriptionGroupManager> groups;
   std::unique_ptr<ConsumerOffsetManager> offsets;
@@ -94,7 +100,38 @@ struct BrokerController::Parts {
   void TopicsChanged() {
     if (registrar) registrar->Wakeup();
   }
+  // After a promotion or demotion: a new master makes sure every queue it holds messages for has a topic (its
+  // copy of the old master's topics may be up to one metadata interval old), and the name servers learn the
+  // new role at once.
+  void RoleChanged() {
+    if (ha && ha->is_master()) EnsureTopicsOfStoredQueues();
+    if (slave_sync) slave_sync->Wakeup();
+    TopicsChanged();
+  }
+  void EnsureTopicsOfStoredQueues();
 };
+
+void BrokerController::Parts::EnsureTopicsOfStoredQueues() {
+  std::map<std::string, int32_t> queues;
+  for (const auto& q : store->ListQueues()) {
+    auto& n = queues[q.topic];
+    n = std::max(n, q.queue_id.value() + 1);
+  }
+  for (const auto& [topic, n] : queues) {
+    if (topics->Find(topic) || !model::ValidateTopicName(topic).ok()) continue;
+    model::TopicConfig c;
+    c.topic_name = topic;
+    c.read_queue_nums = c.write_queue_nums = std::max(n, 1);
+    c.perm = 6;
+    auto created = topics->CreateIfAbsent(c);
+    if (created.ok() && *created) {
+      GetLogger("server")->warn(
+          "topic {} has messages here but no topic config (created on the old master after "
+          "the last metadata copy): recreated with {} queues",
+          topic, c.read_queue_nums);
+    }
+  }
+}
 
 void Housekeeping::Run() {
   int64_t last_flush = p_.clock.NowMillis();
@@ -152,8 +189,28 @@ Status BrokerController::Start() {
   }
   p.store_config.store_host = *host;
 
-  p.store = std::make_unique<store::MessageStore>(p.store_config, p.fs, p.clock);
+  // The replication role decides whether consumers read only what replication confirmed.
+  const std::string ha_state_path = p.store_config.store_path_root_dir + "/ha.json";
+  FMQ_RETURN_IF_ERROR(p.fs.CreateDirs(p.store_config.store_path_root_dir));
+  FMQ_ASSIGN_OR_RETURN(ha::HaState ha_state,
+                       ha::LoadHaState(p.fs, ha_state_path, p.broker.replication, p.broker.broker_id));
+  store::StoreOptions store_options;
+  store_options.bounded_by_confirm_offset = ha::ReadsBoundedByConfirm(ha_state.role);
+  p.store = std::make_unique<store::MessageStore>(p.store_config, p.fs, p.clock, store_options);
   FMQ_RETURN_IF_ERROR(p.store->Open());
+  ha::HaIdentity identity;
+  identity.cluster = p.broker.cluster_name;
+  identity.broker_name = p.broker.broker_name;
+  identity.broker_id = p.broker.broker_id;
+  identity.address = p.address;
+  identity.ha_listen_host = p.broker.listen_host;
+  // haListenPort 0: listenPort + 1 (RocketMQ); a broker on an ephemeral port (tests) takes one for HA too.
+  identity.ha_listen_port = p.broker.replication.ha_listen_port != 0 ? p.broker.replication.ha_listen_port
+                            : p.broker.listen_port != 0              ? p.server->port() + 1
+                                                                     : 0;
+  p.ha = std::make_unique<ha::HaService>(p.broker.replication, identity, ha_state, *p.store, p.fs,
+                                         ha_state_path, p.clock);
+  FMQ_RETURN_IF_ERROR(p.ha->Start());
   p.topics = std::make_unique<TopicConfigManager>(p.fs, config_dir + "/topics.json", p.broker, p.clock);
   FMQ_RETURN_IF_ERROR(p.topics->Load());
   p.groups = std::make_unique<SubscriptionGroupManager>(p.fs, config_dir + "/subscriptionGroup.json",
@@ -174,7 +231,8 @@ Status BrokerController::Start() {
   for (auto* e : {p.send_exec.get(), p.pull_exec.get(), p.admin_exec.get(), p.client_exec.get()})
     FMQ_RETURN_IF_ERROR(e->Start());
 
-  p.send = std::make_unique<SendMessageProcessor>(p.broker, *p.store, *p.topics, [&p] { p.TopicsChanged(); });
+  p.send = std::make_unique<SendMessageProcessor>(
+      p.broker, *p.store, *p.topics, [&p] { p.TopicsChanged(); }, p.ha.get());
   p.pull = std::make_unique<PullMessageProcessor>(p.broker, *p.store, *p.topics, *p.groups, *p.clients,
                                                   *p.offsets, p.clock);
   p.hold = std::make_unique<PullRequestHoldService>(
@@ -188,6 +246,7 @@ Status BrokerController::Start() {
         }
       });
   p.pull->set_hold_service(p.hold.get());
+  p.pull->set_ha(p.ha.get());
   p.pull->set_stats(p.stats.get());
   p.store->SetMessageArrivingListener(
       [&p](std::string_view topic, QueueId queue, QueueOffset next, int64_t tags_code) {
@@ -205,6 +264,7 @@ Status BrokerController::Start() {
   deps.offsets = p.offsets.get();
   deps.clients = p.clients.get();
   deps.stats = p.stats.get();
+  deps.ha = p.ha.get();
   deps.on_topics_changed = [&p] { p.TopicsChanged(); };
   deps.extra_runtime_info = [&p] {
     std::map<std::string, std::string> kv;
@@ -225,9 +285,19 @@ Status BrokerController::Start() {
     kv["startAcceptSendRequestTimeStamp"] = std::to_string(p.boot_ms);
     kv["brokerActive"] = "true";
     kv["pullParkedRequests"] = std::to_string(p.hold->parked());
+    const auto ha = p.ha->StatusBody();
+    kv["brokerRole"] = ha.role;
+    kv["haEpoch"] = std::to_string(ha.epoch);
+    kv["haFenced"] = ha.fenced ? "true" : "false";
+    kv["haConfirmOffset"] = std::to_string(ha.confirm_offset);
+    kv["haInSyncCopies"] = std::to_string(ha.in_sync_copies);
+    kv["haDegraded"] = ha.degraded ? "true" : "false";
+    kv["haMasterAddress"] = ha.master_address;
+    kv["haCopyState"] = ha.copy_state;
     return kv;
   };
   p.admin = std::make_unique<AdminProcessor>(std::move(deps));
+  p.ha_admin = std::make_unique<HaAdminProcessor>(*p.ha);
 
   auto on = [](auto* processor) {
     return [processor](RemotingCommand req, net::Responder r) {
@@ -250,6 +320,8 @@ Status BrokerController::Start() {
                     code::kGetProducerConnectionList, code::kQueryTopicConsumeByWho,
                     code::kGetAllConsumerOffset, code::kViewMessageById, code::kQueryMessage})
     p.server->Register(c, on(p.admin.get()), p.admin_exec.get());
+  for (int32_t c : {code::kHaStatus, code::kHaFence, code::kHaPromote, code::kHaBecomeSlave})
+    p.server->Register(c, on(p.ha_admin.get()), p.admin_exec.get());
   p.server->SetCloseListener([&p](net::Connection* c) { p.clients->OnConnectionClosed(c); });
   FMQ_RETURN_IF_ERROR(p.server->Start());
   FMQ_RETURN_IF_ERROR(p.hold->Start());
@@ -259,9 +331,10 @@ Status BrokerController::Start() {
   RegistrarConfig rc;
   rc.name_servers = SplitAddrs(p.broker.namesrv_addr);
   rc.broker_addr = p.address;
-  rc.ha_server_addr = ip + ":" + std::to_string(p.server->port() + 1);
+  rc.ha_server_addr = ip + ":" + std::to_string(p.ha->ha_port());
   rc.period = std::chrono::milliseconds(p.broker.register_name_server_period_ms);
-  p.registrar = std::make_unique<BrokerRegistrar>(rc, p.broker, *p.topics, *p.outbound);
+  p.registrar = std::make_unique<BrokerRegistrar>(rc, p.broker, *p.topics, *p.outbound, p.ha.get());
+  p.ha->SetRoleListener([&p] { p.RoleChanged(); });
   if (rc.name_servers.empty()) {
     log->warn("namesrvAddr is empty: clients cannot find this broker through a name server");
   } else if (Status s = p.registrar->RegisterNow(); !s.ok()) {
@@ -269,11 +342,16 @@ Status BrokerController::Start() {
               p.broker.register_name_server_period_ms);
   }
   FMQ_RETURN_IF_ERROR(p.registrar->Start());
+  p.slave_sync = std::make_unique<SlaveSynchronizer>(
+      std::chrono::milliseconds(p.broker.replication.slave_sync_metadata_interval_ms), *p.ha, *p.topics,
+      *p.groups, *p.offsets, *p.outbound);
+  FMQ_RETURN_IF_ERROR(p.slave_sync->Start());
   p.housekeeping = std::make_unique<Housekeeping>(p);
   FMQ_RETURN_IF_ERROR(p.housekeeping->Start());
   p.started = true;
-  log->info("broker started cluster={} broker={} id={} addr={} store={} flush={}", p.broker.cluster_name,
-            p.broker.broker_name, p.broker.broker_id, p.address, p.store_config.store_path_root_dir,
+  log->info("broker started cluster={} broker={} role={} id={} addr={} ha_port={} store={} flush={}",
+            p.broker.cluster_name, p.broker.broker_name, ha::BrokerRoleName(p.ha->role()), p.ha->broker_id(),
+            p.address, p.ha->ha_port(), p.store_config.store_path_root_dir,
             p.store_config.flush_disk_type == store::FlushDiskType::kSync ? "SYNC_FLUSH" : "ASYNC_FLUSH");
   return Status::Ok();
 }
@@ -281,6 +359,7 @@ Status BrokerController::Start() {
 void BrokerController::Stop() {
   Parts& p = *p_;
   if (p.housekeeping) p.housekeeping->Stop();
+  if (p.slave_sync) p.slave_sync->Stop();
   if (p.registrar) {
     p.registrar->Stop();
     if (p.started && !p.registrar->config_name_servers_empty()) p.registrar->UnregisterAll();
@@ -290,6 +369,7 @@ void BrokerController::Stop() {
   for (auto* e : {p.send_exec.get(), p.pull_exec.get(), p.admin_exec.get(), p.client_exec.get()}) {
     if (e) e->Stop();
   }
+  if (p.ha) p.ha->Stop();
   if (p.outbound) p.outbound->Stop();
   if (p.store) p.store->SetMessageArrivingListener(nullptr);
   if (p.offsets) {

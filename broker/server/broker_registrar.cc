@@ -4,6 +4,7 @@
 
 #include "broker/base/crc32.h"
 #include "broker/base/logging.h"
+#include "broker/base/properties.h"
 #include "broker/protocol/codes.h"
 #include "broker/protocol/headers.h"
 
@@ -13,12 +14,13 @@ namespace rq = protocol::request_code;
 using protocol::RemotingCommand;
 
 BrokerRegistrar::BrokerRegistrar(RegistrarConfig config, const BrokerConfig& broker,
-                                 TopicConfigManager& topics, net::RemotingClient& client)
+                                 TopicConfigManager& topics, net::RemotingClient& client, ha::HaService* ha)
     : ServiceThread("fmq-register"),
       config_(std::move(config)),
       broker_(broker),
       topics_(topics),
-      client_(client) {}
+      client_(client),
+      ha_(ha) {}
 
 BrokerRegistrar::~BrokerRegistrar() { Stop(); }
 
@@ -35,11 +37,13 @@ Status BrokerRegistrar::RegisterNow() {
   h.broker_addr = config_.broker_addr;
   h.cluster_name = broker_.cluster_name;
   h.ha_server_addr = config_.ha_server_addr;
-  h.broker_id = broker_.broker_id;
+  h.broker_id = ha_ ? ha_->broker_id() : broker_.broker_id;
+  if (ha_) h.ferrymq_epoch = ha_->epoch();
   h.compressed = false;
   h.body_crc32 = static_cast<int32_t>(JavaCrc32(body));
   Status last = Status::Unavailable("no name server configured (namesrvAddr)");
   bool any = false;
+  std::function<void()> refused;  // reported once every name server was tried
   for (const auto& ns : config_.name_servers) {
     RemotingCommand req = RemotingCommand::Request(rq::kRegisterBroker, 0);
     protocol::RegisterBrokerRequestHeader::Spec().Encode(h, &req.ext_fields);
@@ -50,24 +54,40 @@ Status BrokerRegistrar::RegisterNow() {
       GetLogger("server")->warn("registration failed namesrv={} error={}", ns, last.ToString());
       continue;
     }
+    auto field = [&](const char* name) {
+      auto it = r->ext_fields.find(name);
+      return it == r->ext_fields.end() ? std::string() : it->second;
+    };
     if (r->code != protocol::response_code::kSuccess) {
       last =
           Status::Unavailable("name server " + ns + " refused the registration: " + r->remark.value_or(""));
       GetLogger("server")->warn("registration refused namesrv={} remark={}", ns, r->remark.value_or(""));
+      if (const std::string epoch = field("masterEpoch"); ha_ && !epoch.empty()) {
+        int64_t e = 0, id = 0;
+        (void)ParsePropertyNumber("masterEpoch", epoch, &e);
+        (void)ParsePropertyNumber("freeBrokerId", field("freeBrokerId"), &id);
+        refused = [this, e, id, master = field("masterAddr"), ha = field("haServerAddr")] {
+          ha_->OnRegistrationRefused(static_cast<int32_t>(e), master, ha, id);
+        };
+      }
       continue;
     }
     any = true;
-    if (auto m = r->ext_fields.find("masterAddr"); m != r->ext_fields.end()) {
-      MutexLock lock(&mu_);
-      master_addr_ = m->second;
+    if (const std::string master = field("masterAddr"); !master.empty()) {
+      {
+        MutexLock lock(&mu_);
+        master_addr_ = master;
+      }
+      if (ha_) ha_->OnMasterLearned(master, field("haServerAddr"));
     }
   }
+  if (refused) refused();
   return any ? Status::Ok() : last;
 }
 
 void BrokerRegistrar::UnregisterAll() {
   protocol::BrokerIdentityHeader h{broker_.broker_name, config_.broker_addr, broker_.cluster_name,
-                                   broker_.broker_id};
+                                   ha_ ? ha_->broker_id() : broker_.broker_id};
   for (const auto& ns : config_.name_servers) {
     RemotingCommand req = RemotingCommand::Request(rq::kUnregisterBroker, 0);
     protocol::BrokerIdentityHeader::Spec().Encode(h, &req.ext_fields);

@@ -3,8 +3,11 @@
 // BrokerRegistrar: keeps this broker registered with every name server (RocketMQ's BrokerOuterAPI
 // registration). REGISTER_BROKER carries the topic configs and their data version; it is sent at Start(),
 // every `period` (registerNameServerPeriod, 30 s, clamped to 10..60 s) and on RegisterNow() after a topic
-// changes. UNREGISTER_BROKER is sent at Stop(). A slave learns its master's address and HA address from the
-// answers.
+// changes (and on Wakeup(), after the replication role changed). UNREGISTER_BROKER is sent at Stop(). A slave
+// learns its master's address and HA address from the answers. The broker id, the epoch (ferrymqEpoch) and
+// the HA address come from the replication service at each registration; a name server that refuses a
+// master registration for a stale epoch is reported to it (it stops taking writes and follows the new
+// master the answer names).
 //
 // Created by the broker's composition root; the client, topics and config outlive it.
 // Thread-safety: RegisterNow() and master_addr() from any thread.
@@ -16,6 +19,7 @@
 #include "broker/base/mutex.h"
 #include "broker/base/service_thread.h"
 #include "broker/base/status.h"
+#include "broker/ha/ha_service.h"
 #include "broker/net/remoting_client.h"
 #include "broker/server/broker_config.h"
 #include "broker/server/topic_config_manager.h"
@@ -32,8 +36,9 @@ struct RegistrarConfig {
 
 class BrokerRegistrar : public ServiceThread {
  public:
+  // `ha` (optional: tests register without replication) outlives the registrar.
   BrokerRegistrar(RegistrarConfig config, const BrokerConfig& broker, TopicConfigManager& topics,
-                  net::RemotingClient& client);
+                  net::RemotingClient& client, ha::HaService* ha = nullptr);
   ~BrokerRegistrar() override;
 
   // Registers with every name server now. OK if at least one accepted; else the last error.
@@ -52,6 +57,7 @@ class BrokerRegistrar : public ServiceThread {
   const BrokerConfig& broker_;
   TopicConfigManager& topics_;
   net::RemotingClient& client_;
+  ha::HaService* const ha_;
   mutable Mutex mu_;
   std::string master_addr_ FMQ_GUARDED_BY(mu_);
 };

@@ -15,18 +15,15 @@ std::string Key(const std::string& topic, const std::string& group) { return top
 ConsumerOffsetManager::ConsumerOffsetManager(io::FileSystem& fs, std::string path)
     : fs_(fs), path_(std::move(path)) {}
 
-Status ConsumerOffsetManager::Load() {
-  MutexLock lock(&mu_);
-  if (!fs_.Exists(path_)) return Status::Ok();
-  FMQ_ASSIGN_OR_RETURN(std::string text, io::ReadFileToString(fs_, path_));
-  // A RocketMQ data directory has fastjson's unquoted queue ids; normalize them first.
+namespace {
+// {"offsetTable":{"topic@group":{"0":12,...}}} (fastjson's unquoted queue ids accepted) -> table.
+Result<std::map<std::string, std::map<int32_t, int64_t>>> ParseOffsetTable(const std::string& text) {
   auto normal = model::NormalizeFastjson(text);
   auto j = nlohmann::json::parse(normal.ok() ? *normal : text, nullptr, false);
   if (!j.is_object() || !j.contains("offsetTable") || !j["offsetTable"].is_object()) {
-    return Status::Corruption(path_ +
-                              " is not {\"offsetTable\":{...}}; restore it from a backup or remove it "
-                              "(consumers then start from their consumeFromWhere setting)");
+    return Status::InvalidArgument("not {\"offsetTable\":{...}}");
   }
+  std::map<std::string, std::map<int32_t, int64_t>> table;
   for (const auto& [key, queues] : j["offsetTable"].items()) {
     if (!queues.is_object()) continue;
     for (const auto& [qid_text, offset] : queues.items()) {
@@ -34,9 +31,36 @@ Status ConsumerOffsetManager::Load() {
       auto [p, ec] = std::from_chars(qid_text.data(), qid_text.data() + qid_text.size(), qid);
       if (ec != std::errc() || p != qid_text.data() + qid_text.size() || !offset.is_number_integer())
         continue;
-      table_[key][qid] = offset.get<int64_t>();
+      table[key][qid] = offset.get<int64_t>();
     }
   }
+  return table;
+}
+}  // namespace
+
+Status ConsumerOffsetManager::Load() {
+  MutexLock lock(&mu_);
+  if (!fs_.Exists(path_)) return Status::Ok();
+  FMQ_ASSIGN_OR_RETURN(std::string text, io::ReadFileToString(fs_, path_));
+  auto table = ParseOffsetTable(text);
+  if (!table.ok()) {
+    return Status::Corruption(path_ +
+                              " is not {\"offsetTable\":{...}}; restore it from a backup or remove it "
+                              "(consumers then start from their consumeFromWhere setting)");
+  }
+  for (auto& [key, queues] : *table) {
+    for (auto& [qid, offset] : queues) table_[key][qid] = offset;
+  }
+  return Status::Ok();
+}
+
+Status ConsumerOffsetManager::MergeAll(const std::string& json) {
+  FMQ_ASSIGN_OR_RETURN(auto table, ParseOffsetTable(json));
+  MutexLock lock(&mu_);
+  for (auto& [key, queues] : table) {
+    for (auto& [qid, offset] : queues) table_[key][qid] = offset;
+  }
+  dirty_ = true;
   return Status::Ok();
 }
 

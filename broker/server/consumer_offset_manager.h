@@ -39,6 +39,9 @@ class ConsumerOffsetManager {
   std::set<std::string> TopicsOfGroup(const std::string& group) const FMQ_EXCLUDES(mu_);
   std::set<std::string> GroupsOfTopic(const std::string& topic) const FMQ_EXCLUDES(mu_);
   void RemoveGroup(const std::string& group) FMQ_EXCLUDES(mu_);
+  // Overwrites offsets with those of a GET_ALL_CONSUMER_OFFSET body (a slave copying its master's offsets,
+  // as RocketMQ's SlaveSynchronize does); offsets the body lacks stay.
+  Status MergeAll(const std::string& json) FMQ_EXCLUDES(mu_);
   // consumerOffset.json's content (GET_ALL_CONSUMER_OFFSET).
   std::string EncodeAll() const FMQ_EXCLUDES(mu_);
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <unistd.h>
+
 #include "broker/base/logging.h"
 #include "broker/protocol/codes.h"
 #include "broker/protocol/headers.h"
@@ -120,6 +122,17 @@ void PullRequestHoldService::Run() {
 
 // ---------------------------------------------------------------- PullMessageProcessor
 
+bool PullMessageProcessor::IsColdRead(const store::GetMessageResult& got) const {
+  if (got.messages.empty()) return false;
+  static const int64_t memory = [] {
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long page = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : int64_t{8} << 30;
+  }();
+  const int64_t behind = store_.MaxPhyOffset().value() - got.messages.back().offset.value();
+  return behind > memory / 100 * broker_.replication.access_message_in_memory_max_ratio;
+}
+
 PullMessageProcessor::PullMessageProcessor(const BrokerConfig& broker, store::MessageStore& store,
                                            TopicConfigManager& topics, SubscriptionGroupManager& groups,
                                            ClientRegistry& clients, ConsumerOffsetManager& offsets,
@@ -228,11 +241,19 @@ void PullMessageProcessor::Process(RemotingCommand request, net::Responder respo
   resp.code = PullCode(got->status, h->queue_offset);
   resp.remark = std::string(store::GetMessageStatusName(got->status));
   protocol::PullMessageResponseHeader rh;
-  rh.suggest_which_broker_id = 0;
   rh.next_begin_offset = got->next_begin_offset.value();
   rh.min_offset = got->min_offset.value();
   rh.max_offset = got->max_offset.value();
-  if (broker_.is_slave()) {
+  const bool slave = ha_ && !ha_->is_master();
+  const bool slave_read_enable = broker_.replication.slave_read_enable;
+  // RocketMQ's read-from-slave suggestion: data this far behind the log end is no longer in memory, so the
+  // consumer is sent to the group's slow-consumption broker.
+  rh.suggest_which_broker_id = 0;
+  if (slave_read_enable) {
+    rh.suggest_which_broker_id =
+        IsColdRead(*got) ? (*group)->which_broker_when_consume_slowly : (*group)->broker_id;
+  }
+  if (slave) {
     // A slave does not move a consumer's offset; it sends it back to the master to decide.
     if (resp.code == rc::kPullOffsetMoved) resp.code = rc::kPullRetryImmediately;
     if (got->status != GetMessageStatus::kFound) rh.next_begin_offset = h->queue_offset;
@@ -240,7 +261,7 @@ void PullMessageProcessor::Process(RemotingCommand request, net::Responder respo
   protocol::PullMessageResponseHeader::Spec().Encode(rh, &resp.ext_fields);
 
   // The committed offset travels with the pull (first processing only, master only).
-  if (allow_suspend && (h->sys_flag & psf::kCommitOffset) && !broker_.is_slave()) {
+  if (allow_suspend && (h->sys_flag & psf::kCommitOffset) && !slave) {
     offsets_.Commit(h->consumer_group, h->topic, h->queue_id, h->commit_offset);
   }
 

@@ -21,6 +21,7 @@
 #include "broker/base/clock.h"
 #include "broker/base/mutex.h"
 #include "broker/base/service_thread.h"
+#include "broker/ha/ha_service.h"
 #include "broker/model/heartbeat.h"
 #include "broker/net/connection.h"
 #include "broker/server/broker_config.h"
@@ -114,6 +115,10 @@ class PullMessageProcessor {
 
   // Must be called before the first Handle() (the hold service is created after the processor).
   void set_hold_service(PullRequestHoldService* hold) { hold_ = hold; }
+  // Optional (tests run without it): the replication role. As RocketMQ 4.9.7, a slave answers pulls with what
+  // it holds (bounded by the master's confirm offset) whatever slaveReadEnable says; without slaveReadEnable
+  // it suggests the master (suggestWhichBrokerId 0) for the next pull, and never moves a consumer's offset.
+  void set_ha(const ha::HaService* ha) { ha_ = ha; }
   // Optional: counts the messages pulls return (msgGetTotal*, getTransferedTps).
   void set_stats(BrokerStats* stats) { stats_ = stats; }
 
@@ -124,6 +129,9 @@ class PullMessageProcessor {
   void Process(protocol::RemotingCommand request, net::Responder responder, bool allow_suspend);
 
  private:
+  // RocketMQ's accessMessageInMemoryMaxRatio test: the pulled data lies further behind the log end than that
+  // share of the machine's memory.
+  bool IsColdRead(const store::GetMessageResult& got) const;
   const BrokerConfig& broker_;
   store::MessageStore& store_;
   TopicConfigManager& topics_;
@@ -132,6 +140,7 @@ class PullMessageProcessor {
   ConsumerOffsetManager& offsets_;
   const Clock& clock_;
   PullRequestHoldService* hold_ = nullptr;
+  const ha::HaService* ha_ = nullptr;
   BrokerStats* stats_ = nullptr;
 };
 

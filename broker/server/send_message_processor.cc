@@ -28,8 +28,13 @@ std::string WithProperties(std::string props, const std::map<std::string, std::s
 }  // namespace
 
 SendMessageProcessor::SendMessageProcessor(const BrokerConfig& broker, store::MessageStore& store,
-                                           TopicConfigManager& topics, std::function<void()> on_topic_created)
-    : broker_(broker), store_(store), topics_(topics), on_topic_created_(std::move(on_topic_created)) {}
+                                           TopicConfigManager& topics, std::function<void()> on_topic_created,
+                                           ha::HaService* ha)
+    : broker_(broker),
+      store_(store),
+      topics_(topics),
+      on_topic_created_(std::move(on_topic_created)),
+      ha_(ha) {}
 
 void SendMessageProcessor::Handle(RemotingCommand request, net::Responder responder) {
   auto header = protocol::SendMessageRequestHeader::FromCommand(request);
@@ -38,6 +43,23 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
   const std::string& topic = header->topic;
   if (Status s = model::ValidateTopicName(topic); !s.ok()) {
     return responder.Send(RemotingCommand::Answer(rc::kSystemError, std::string(s.message())));
+  }
+  if (ha_) {
+    std::string why;
+    switch (ha_->CheckWrite(&why)) {
+      case ha::WriteGate::kOpen:
+        break;
+      case ha::WriteGate::kSlave:
+      case ha::WriteGate::kFenced:
+        return responder.Send(RemotingCommand::Answer(rc::kServiceNotAvailable, why));
+      case ha::WriteGate::kTooFewInSync: {
+        // Nothing was stored; the header still carries the fields clients decode from this answer.
+        RemotingCommand resp = RemotingCommand::Answer(rc::kSlaveNotAvailable, why);
+        resp.ext_fields = {
+            {"msgId", ""}, {"queueId", std::to_string(std::max(0, header->queue_id))}, {"queueOffset", "-1"}};
+        return responder.Send(std::move(resp));
+      }
+    }
   }
   if (IsSendForbiddenTopic(topic)) {
     return responder.Send(
@@ -111,22 +133,51 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
     messages.push_back(std::move(m));
   }
 
+  auto wait = model::FindProperty(props, model::prop::kWaitStoreMsgOk);
+  const bool wait_for_replicas = ha_ && ha_->WaitsForReplicas() && !(wait && *wait == "false");
   store_.AsyncPutMessages(
-      std::move(messages), [this, responder, queue_id](Result<store::PutMessageResult> r) {
-        RemotingCommand resp;
-        resp.code = PutResponseCode(r.status());
-        const bool stored = r.ok() || r.status().code() == StatusCode::kDeadlineExceeded;
-        if (!r.ok()) resp.remark = std::string(r.status().message());
-        if (r.ok()) {
-          protocol::SendMessageResponseHeader h{r->msg_id, queue_id, r->queue_offset.value(), std::nullopt};
-          protocol::SendMessageResponseHeader::Spec().Encode(h, &resp.ext_fields);
-        } else if (stored) {
-          resp.ext_fields = {{"msgId", ""}, {"queueId", std::to_string(queue_id)}, {"queueOffset", "0"}};
-        }
-        resp.ext_fields["MSG_REGION"] = broker_.region_id;
-        resp.ext_fields["TRACE_ON"] = broker_.trace_on ? "true" : "false";
-        responder.Send(std::move(resp));
+      std::move(messages), [this, responder, queue_id, wait_for_replicas](Result<store::PutMessageResult> r) {
+        if (ha_ && (r.ok() || r.status().code() == StatusCode::kDeadlineExceeded)) ha_->NotifyAppended();
+        if (!r.ok() || !wait_for_replicas) return Answer(responder, queue_id, std::move(r), rc::kSuccess, "");
+        const int64_t end = r->wrote_offset.value() + r->wrote_bytes;
+        auto result = std::make_shared<store::PutMessageResult>(std::move(*r));
+        ha_->WaitReplicated(end, [this, responder, queue_id, result](ha::ReplicaWait w) {
+          switch (w) {
+            case ha::ReplicaWait::kReplicated:
+              return Answer(responder, queue_id, std::move(*result), rc::kSuccess, "");
+            case ha::ReplicaWait::kTimeout:
+              return Answer(responder, queue_id, std::move(*result), rc::kFlushSlaveTimeout,
+                            "stored on the master, but its in-sync slaves did not confirm it within "
+                            "slaveTimeout");
+            case ha::ReplicaWait::kSlaveNotAvailable:
+              return Answer(responder, queue_id, std::move(*result), rc::kSlaveNotAvailable,
+                            "stored on the master, but too few slaves are in sync to confirm it "
+                            "(minInSyncReplicas, whenBelowMinInSync=reject)");
+            case ha::ReplicaWait::kNotMaster:
+              return Answer(responder, queue_id, std::move(*result), rc::kFlushSlaveTimeout,
+                            "stored, but the broker stopped being the master before its slaves confirmed it");
+          }
+        });
       });
+}
+
+void SendMessageProcessor::Answer(const net::Responder& responder, int32_t queue_id,
+                                  Result<store::PutMessageResult> r, int32_t code_if_stored,
+                                  const std::string& remark) const {
+  RemotingCommand resp;
+  resp.code = r.ok() ? code_if_stored : PutResponseCode(r.status());
+  const bool stored = r.ok() || r.status().code() == StatusCode::kDeadlineExceeded;
+  if (!r.ok()) resp.remark = std::string(r.status().message());
+  if (!remark.empty()) resp.remark = remark;
+  if (r.ok()) {
+    protocol::SendMessageResponseHeader h{r->msg_id, queue_id, r->queue_offset.value(), std::nullopt};
+    protocol::SendMessageResponseHeader::Spec().Encode(h, &resp.ext_fields);
+  } else if (stored) {
+    resp.ext_fields = {{"msgId", ""}, {"queueId", std::to_string(queue_id)}, {"queueOffset", "0"}};
+  }
+  resp.ext_fields["MSG_REGION"] = broker_.region_id;
+  resp.ext_fields["TRACE_ON"] = broker_.trace_on ? "true" : "false";
+  responder.Send(std::move(resp));
 }
 
 }  // namespace fmq::server

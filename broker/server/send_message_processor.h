@@ -13,6 +13,7 @@
 
 #include <functional>
 
+#include "broker/ha/ha_service.h"
 #include "broker/net/connection.h"
 #include "broker/protocol/remoting_command.h"
 #include "broker/server/broker_config.h"
@@ -26,16 +27,21 @@ class SendMessageProcessor {
   // All references are owned by the composition root and outlive the processor.
   // `on_topic_created` (optional) is called after a send auto-created its topic, so the name servers learn of
   // it at once instead of at the next periodic registration.
+  // `ha` (optional, tests run without it) gates writes by the replication role and waits for replicas.
   SendMessageProcessor(const BrokerConfig& broker, store::MessageStore& store, TopicConfigManager& topics,
-                       std::function<void()> on_topic_created = {});
+                       std::function<void()> on_topic_created = {}, ha::HaService* ha = nullptr);
 
   void Handle(protocol::RemotingCommand request, net::Responder responder);
 
  private:
+  // Answers a put: `code_if_stored` (with `remark`) when `r` holds the stored message, else the put's error.
+  void Answer(const net::Responder& responder, int32_t queue_id, Result<store::PutMessageResult> r,
+              int32_t code_if_stored, const std::string& remark) const;
   const BrokerConfig& broker_;
   store::MessageStore& store_;
   TopicConfigManager& topics_;
   const std::function<void()> on_topic_created_;
+  ha::HaService* const ha_;
 };
 
 }  // namespace fmq::server

@@ -82,6 +82,14 @@ Status SubscriptionGroupManager::Delete(const std::string& group) {
   return PersistLocked();
 }
 
+Result<bool> SubscriptionGroupManager::ReplaceAll(const model::SubscriptionGroupWrapper& master) {
+  MutexLock lock(&mu_);
+  if (table_.data_version == master.data_version) return false;
+  table_ = master;
+  FMQ_RETURN_IF_ERROR(PersistLocked());
+  return true;
+}
+
 model::SubscriptionGroupWrapper SubscriptionGroupManager::Snapshot() const {
   MutexLock lock(&mu_);
   return table_;

@@ -34,6 +34,8 @@ class SubscriptionGroupManager {
   // OK when the group did not exist.
   Status Delete(const std::string& group) FMQ_EXCLUDES(mu_);
   model::SubscriptionGroupWrapper Snapshot() const FMQ_EXCLUDES(mu_);
+  // Replaces the table with a master's (a slave's metadata copy) unless the data versions are equal.
+  Result<bool> ReplaceAll(const model::SubscriptionGroupWrapper& master) FMQ_EXCLUDES(mu_);
 
  private:
   Status PersistLocked() FMQ_REQUIRES(mu_);

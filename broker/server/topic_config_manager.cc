@@ -85,6 +85,14 @@ Status TopicConfigManager::Delete(const std::string& topic) {
   return PersistLocked();
 }
 
+Result<bool> TopicConfigManager::ReplaceAll(const model::TopicConfigSerializeWrapper& master) {
+  MutexLock lock(&mu_);
+  if (table_.data_version == master.data_version) return false;
+  table_ = master;
+  FMQ_RETURN_IF_ERROR(PersistLocked());
+  return true;
+}
+
 model::TopicConfigSerializeWrapper TopicConfigManager::Snapshot() const {
   MutexLock lock(&mu_);
   return table_;

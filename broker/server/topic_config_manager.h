@@ -41,6 +41,9 @@ class TopicConfigManager {
   // servers).
   Result<bool> CreateIfAbsent(const model::TopicConfig& config) FMQ_EXCLUDES(mu_);
   model::TopicConfigSerializeWrapper Snapshot() const FMQ_EXCLUDES(mu_);
+  // Replaces the table with a master's (a slave's metadata copy) unless the data versions are equal.
+  // Returns whether anything changed.
+  Result<bool> ReplaceAll(const model::TopicConfigSerializeWrapper& master) FMQ_EXCLUDES(mu_);
 
   // A send to an unknown topic: creates it from `default_topic` (which must carry PERM_INHERIT) with
   // min(queue_nums, template queues) queues. nullopt when auto-creation is off or the template does not allow

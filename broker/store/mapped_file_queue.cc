@@ -64,9 +64,10 @@ void MappedFileAllocator::DropPending() {
   std::shared_ptr<Request> req;
   {
     MutexLock lock(&mu_);
-    req = std::move(pending_);
-    pending_.reset();
+    req = pending_;
+    // Let the service thread finish it (it only takes work from pending_), then forget it.
     while (req && !req->done && !IsStopped()) cv_.WaitFor(std::chrono::milliseconds(100));
+    if (pending_ == req) pending_.reset();
   }
   if (req && req->done && req->result.ok()) {
     Status s = (*req->result)->Unlink();
