@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 #include "broker/base/logging.h"
 #include "broker/base/mutex.h"
 #include "broker/client/admin.h"
+#include "broker/client/ha_ops.h"
 #include "broker/client/producer.h"
 #include "broker/client/pull_consumer.h"
 #include "broker/client/push_consumer.h"
@@ -42,6 +44,17 @@ commands:
                                                    print messages; without --group nothing is committed
                                                    and reading starts at the end (or the beginning)
   message get <offsetMsgId>                        one message by its offset message id
+  ha status [brokerName]                           replication of every member of a broker group (or all):
+                                                   role, epoch, log end, confirm offset, in-sync slaves, copy state
+  ha promote <brokerName> [--broker addr] [--member addr[,addr]] [--group-size N] [--role R] [--unclean]
+                                                   failover: fence the reachable members at a new epoch, make
+                                                   the one with the longest log (or --broker) master, the rest
+                                                   follow it; refused without a quorum unless --unclean
+  ha switchover <brokerName> --to addr [--timeout S]
+                                                   planned handover to a slave, nothing lost: the master stops
+                                                   writes, the slave catches up, takes over; the old master follows
+  ha demote <addr> --master addr [--broker-id N]   make a broker follow the master at addr (a returning old
+                                                   master, or a slave to re-point)
 
 The name server comes from -n, else $NAMESRV_ADDR, else 127.0.0.1:9876.
 Exit codes: 0 ok, 1 the operation failed, 2 usage error.
@@ -69,10 +82,27 @@ struct UsageError {
 
 const std::map<std::string, std::string>& ValueOptions() {
   static const std::map<std::string, std::string> m = {
-      {"-n", "namesrv"},    {"--namesrv", "namesrv"}, {"-o", "output"},     {"--output", "output"},
-      {"-c", "cluster"},    {"--cluster", "cluster"}, {"-q", "queues"},     {"--queues", "queues"},
-      {"--tag", "tag"},     {"--key", "key"},         {"--count", "count"}, {"-g", "group"},
-      {"--group", "group"}, {"--timeout", "timeout"},
+      {"-n", "namesrv"},
+      {"--namesrv", "namesrv"},
+      {"-o", "output"},
+      {"--output", "output"},
+      {"-c", "cluster"},
+      {"--cluster", "cluster"},
+      {"-q", "queues"},
+      {"--queues", "queues"},
+      {"--tag", "tag"},
+      {"--key", "key"},
+      {"--count", "count"},
+      {"-g", "group"},
+      {"--group", "group"},
+      {"--timeout", "timeout"},
+      {"--broker", "broker"},
+      {"--member", "member"},
+      {"--group-size", "group-size"},
+      {"--role", "role"},
+      {"--to", "to"},
+      {"--master", "master"},
+      {"--broker-id", "broker-id"},
   };
   return m;
 }
@@ -95,8 +125,8 @@ Args Parse(const std::vector<std::string>& raw) {
       a.flags.insert("help");
       continue;
     }
-    if (arg == "--from-beginning") {
-      a.flags.insert("from-beginning");
+    if (arg == "--from-beginning" || arg == "--unclean") {
+      a.flags.insert(arg.substr(2));
       continue;
     }
     auto it = ValueOptions().find(arg);
@@ -228,6 +258,10 @@ class Ferryctl {
     if (cmd == "send") return Expect(3), Send(p[1], p[2]);
     if (cmd == "consume") return Expect(2), Consume(p[1]);
     if (cmd == "message" && sub == "get") return Expect(3), MessageGet(p[2]);
+    if (cmd == "ha" && sub == "status") return HaStatus(p.size() > 2 ? p[2] : "");
+    if (cmd == "ha" && sub == "promote") return Expect(3), HaPromote(p[2]);
+    if (cmd == "ha" && sub == "switchover") return Expect(3), HaSwitchover(p[2]);
+    if (cmd == "ha" && sub == "demote") return Expect(3), HaDemote(p[2]);
     throw UsageError{"unknown command '" + cmd + (sub.empty() ? "" : " " + sub) + "'"};
   }
 
@@ -619,6 +653,208 @@ class Ferryctl {
     for (const auto& [k, v] : m->properties) out_ << " " << k << "=" << Printable(v);
     out_ << "\n"
          << "body:           " << Printable(m->body) << "\n";
+    return kExitOk;
+  }
+
+  static json HaStatusJson(const client::HaMember& m) {
+    if (!m.reachable.ok()) return {{"address", m.address}, {"error", std::string(m.reachable.message())}};
+    const auto& s = m.status;
+    json slaves = json::array();
+    for (const auto& sl : s.slaves) {
+      slaves.push_back({{"address", sl.address},
+                        {"brokerId", sl.broker_id},
+                        {"ackOffset", sl.ack_offset},
+                        {"lagBytes", sl.lag_bytes},
+                        {"inSync", sl.in_sync},
+                        {"ferrymq", sl.ferry}});
+    }
+    json epochs = json::array();
+    for (const auto& e : s.epochs) epochs.push_back({{"epoch", e.epoch}, {"startOffset", e.start_offset}});
+    return {{"address", s.address},
+            {"haAddress", s.ha_address},
+            {"brokerName", s.broker_name},
+            {"role", s.role},
+            {"brokerId", s.broker_id},
+            {"epoch", s.epoch},
+            {"promisedEpoch", s.promised_epoch},
+            {"fenced", s.fenced},
+            {"writable", s.writable},
+            {"epochs", epochs},
+            {"maxOffset", s.max_offset},
+            {"confirmOffset", s.confirm_offset},
+            {"minInSyncReplicas", s.min_in_sync_replicas},
+            {"whenBelowMinInSync", s.when_below_min_in_sync},
+            {"inSyncCopies", s.in_sync_copies},
+            {"degraded", s.degraded},
+            {"slaves", slaves},
+            {"masterAddress", s.master_address},
+            {"copyState", s.copy_state},
+            {"copyError", s.copy_error}};
+  }
+
+  static std::string OffsetText(int64_t v) { return v == INT64_MAX ? "unbounded" : std::to_string(v); }
+
+  int HaStatus(const std::string& broker_name) {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    std::vector<std::string> names;
+    if (!broker_name.empty()) {
+      names.push_back(broker_name);
+    } else {
+      auto info = (*admin)->GetClusterInfo();
+      if (!info.ok()) return Fail(info.status());
+      for (const auto& [name, data] : info->broker_addr_table) names.push_back(name);
+    }
+    json arr = json::array();
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& name : names) {
+      auto members = client::HaGroup(**admin, name, Members());
+      if (!members.ok()) return Fail(members.status());
+      for (const auto& m : *members) {
+        arr.push_back(HaStatusJson(m));
+        if (!m.reachable.ok()) {
+          rows.push_back(
+              {name, "?", m.address, "unreachable", "-", "-", "-", std::string(m.reachable.message())});
+          continue;
+        }
+        const auto& s = m.status;
+        std::string state;
+        if (s.role == "SLAVE") {
+          state =
+              s.copy_state + " from " + (s.master_address.empty() ? s.master_ha_address : s.master_address);
+          if (!s.copy_error.empty() && s.copy_state != "copying") state += ": " + s.copy_error;
+        } else {
+          state =
+              std::to_string(s.in_sync_copies) + "/" + std::to_string(s.min_in_sync_replicas) + " in sync";
+          for (const auto& sl : s.slaves) {
+            state += " " + sl.address + (sl.in_sync ? "(in sync" : "(behind") + ", lag " +
+                     std::to_string(sl.lag_bytes) + ")";
+          }
+          if (s.degraded) state += " DEGRADED";
+          if (s.fenced) state += " FENCED";
+        }
+        rows.push_back({name, std::to_string(s.broker_id), s.address, s.role, std::to_string(s.epoch),
+                        std::to_string(s.max_offset), OffsetText(s.confirm_offset), state});
+      }
+    }
+    if (json_) {
+      out_ << arr.dump() << "\n";
+    } else {
+      PrintTable(out_, {"BROKER", "ID", "ADDRESS", "ROLE", "EPOCH", "MAX", "CONFIRM", "REPLICATION"}, rows);
+    }
+    return kExitOk;
+  }
+
+  std::vector<std::string> Members() const {
+    std::vector<std::string> out;
+    std::stringstream ss(a_.Opt("member"));
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      if (!item.empty()) out.push_back(item);
+    }
+    return out;
+  }
+
+  int HaReport(const client::HaOperationReport& r, const std::string& what) {
+    if (json_) {
+      out_ << json{{"epoch", r.epoch},
+                   {"promoted", r.promoted},
+                   {"promotedEnd", r.promoted_end},
+                   {"fenced", r.fenced},
+                   {"followers", r.followers},
+                   {"unreachable", r.unreachable},
+                   {"groupSize", r.group_size},
+                   {"minInSyncReplicas", r.min_in_sync_replicas},
+                   {"quorum", r.quorum},
+                   {"millis", r.millis},
+                   {"notes", r.notes},
+                   {"complete", r.complete}}
+                  .dump()
+           << "\n";
+      return r.complete ? kExitOk : kExitFailed;
+    }
+    out_ << what << ": " << r.promoted << " is master of epoch " << r.epoch << " from log offset "
+         << r.promoted_end << " (" << r.millis << " ms)\n";
+    out_ << "  fenced:      " << Join(r.fenced) << "\n";
+    out_ << "  following:   " << Join(r.followers) << "\n";
+    if (!r.unreachable.empty()) out_ << "  unreachable: " << Join(r.unreachable) << "\n";
+    if (r.quorum > 0) {
+      out_ << "  quorum:      " << r.fenced.size() << " fenced of " << r.group_size << " members, "
+           << r.quorum << " needed with minInSyncReplicas=" << r.min_in_sync_replicas << "\n";
+    }
+    for (const auto& n : r.notes) out_ << "  note: " << n << "\n";
+    if (!r.complete) {
+      err_ << "ferryctl: " << what
+           << " done, but not every member follows the new master (see the notes); run "
+           << "`ferryctl ha demote` for them\n";
+      return kExitFailed;
+    }
+    return kExitOk;
+  }
+
+  static std::string Join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+    return out.empty() ? "-" : out;
+  }
+
+  int HaPromote(const std::string& broker_name) {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    client::FailoverOptions o;
+    o.target = a_.Opt("broker");
+    o.group_size = static_cast<int>(PositiveInt(a_, "group-size", 0));
+    o.unclean = a_.flags.count("unclean") > 0;
+    o.role = a_.Opt("role");
+    o.members = Members();
+    auto r = client::Failover(**admin, broker_name, o);
+    if (!r.ok()) return Fail(r.status());
+    return HaReport(*r, "promoted");
+  }
+
+  int HaSwitchover(const std::string& broker_name) {
+    if (!a_.Has("to")) throw UsageError{"ha switchover needs --to <address of the slave to hand over to>"};
+    const int64_t timeout_s = PositiveInt(a_, "timeout", 30);
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    auto r = client::Switchover(**admin, broker_name, a_.Opt("to"), std::chrono::seconds(timeout_s));
+    if (!r.ok()) return Fail(r.status());
+    return HaReport(*r, "switched over");
+  }
+
+  int HaDemote(const std::string& addr) {
+    if (!a_.Has("master")) throw UsageError{"ha demote needs --master <address of the master to follow>"};
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    auto master = (*admin)->HaStatus(a_.Opt("master"));
+    if (!master.ok()) return Fail(master.status());
+    if (master->role == "SLAVE" || master->fenced) {
+      return Fail(Status::FailedPrecondition(a_.Opt("master") + " is not a writable master (" + master->role +
+                                             (master->fenced ? ", fenced" : "") + ")"));
+    }
+    int64_t id = PositiveInt(a_, "broker-id", 0);
+    if (id == 0) {
+      // The lowest id no other member of the group uses.
+      auto members = client::HaGroup(**admin, master->broker_name);
+      std::set<int64_t> used = {0};
+      if (members.ok()) {
+        for (const auto& m : *members) {
+          if (m.reachable.ok() && m.address != addr) used.insert(m.status.broker_id);
+        }
+      }
+      id = 1;
+      while (used.count(id)) ++id;
+    }
+    Status s = (*admin)->HaBecomeSlave(addr, master->address, master->ha_address, master->epoch, id);
+    if (!s.ok()) return Fail(s);
+    if (json_) {
+      out_ << json{{"address", addr}, {"master", master->address}, {"epoch", master->epoch}, {"brokerId", id}}
+                  .dump()
+           << "\n";
+    } else {
+      out_ << addr << " follows " << master->address << " (epoch " << master->epoch << ") as broker id " << id
+           << "\n";
+    }
     return kExitOk;
   }
 

@@ -247,4 +247,33 @@ Result<MessageExt> Admin::ViewMessage(const std::string& offset_msg_id) {
   return std::move(msgs.front());
 }
 
+Result<model::HaStatusBody> Admin::HaStatus(const std::string& broker_addr) {
+  FMQ_ASSIGN_OR_RETURN(auto resp, Call(broker_addr, RemotingCommand::Request(rq::kHaStatus, 0), "HA status"));
+  return model::DecodeHaStatus(resp.body);
+}
+
+Result<model::HaStatusBody> Admin::HaFence(const std::string& broker_addr, int32_t epoch) {
+  protocol::HaEpochHeader h;
+  h.epoch = epoch;
+  FMQ_ASSIGN_OR_RETURN(auto resp, Call(broker_addr, internal::MakeRequest(rq::kHaFence, h),
+                                       "fence at epoch " + std::to_string(epoch)));
+  return model::DecodeHaStatus(resp.body);
+}
+
+Status Admin::HaPromote(const std::string& broker_addr, int32_t epoch, const std::string& role) {
+  protocol::HaEpochHeader h;
+  h.epoch = epoch;
+  if (!role.empty()) h.broker_role = role;
+  return Call(broker_addr, internal::MakeRequest(rq::kHaPromote, h),
+              "promote at epoch " + std::to_string(epoch))
+      .status();
+}
+
+Status Admin::HaBecomeSlave(const std::string& broker_addr, const std::string& master_addr,
+                            const std::string& master_ha_addr, int32_t epoch, int64_t broker_id) {
+  protocol::HaBecomeSlaveHeader h{master_addr, master_ha_addr, epoch, broker_id};
+  return Call(broker_addr, internal::MakeRequest(rq::kHaBecomeSlave, h), "follow master " + master_addr)
+      .status();
+}
+
 }  // namespace fmq::client

@@ -19,6 +19,7 @@
 #include "broker/client/client_core.h"
 #include "broker/client/types.h"
 #include "broker/model/admin_body.h"
+#include "broker/model/ha_body.h"
 #include "broker/model/route.h"
 
 namespace fmq::client {
@@ -78,6 +79,15 @@ class Admin {
   Result<std::set<std::string>> GetSubscriptionGroups(const std::string& cluster);
   // VIEW_MESSAGE_BY_ID at the broker named in the offset message id.
   Result<MessageExt> ViewMessage(const std::string& offset_msg_id);
+
+  // ---- replication (FerryMQ's private codes 9100-9103, docs/replication.md; client/ha_ops.h composes them)
+  Result<model::HaStatusBody> HaStatus(const std::string& broker_addr);
+  // Returns the broker's state once fenced (its log end is final).
+  Result<model::HaStatusBody> HaFence(const std::string& broker_addr, int32_t epoch);
+  // `role`: SYNC_MASTER, ASYNC_MASTER or empty (the old master's role).
+  Status HaPromote(const std::string& broker_addr, int32_t epoch, const std::string& role);
+  Status HaBecomeSlave(const std::string& broker_addr, const std::string& master_addr,
+                       const std::string& master_ha_addr, int32_t epoch, int64_t broker_id);
 
   ClientCore& core() { return core_; }
 

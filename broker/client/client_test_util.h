@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "broker/base/mutex.h"
+#include "broker/base/poll.h"
 #include "broker/net/executor.h"
 #include "broker/net/remoting_server.h"
 #include "broker/protocol/codes.h"
@@ -117,14 +118,10 @@ class ScriptedServer {
   std::optional<net::Responder> last_responder_ FMQ_GUARDED_BY(mu_);
 };
 
-// Waits until `pred` holds; false after 10 s. For conditions the client reaches on its own threads.
+// Waits until `pred` holds; false after 10 s (base/poll.h). For conditions the client reaches on its own
+// threads.
 inline bool Eventually(const std::function<bool()>& pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
+  return PollUntil(pred, std::chrono::seconds(10));
 }
 
 }  // namespace fmq::client::testing

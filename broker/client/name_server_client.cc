@@ -225,6 +225,16 @@ std::optional<std::string> RouteCache::BrokerAddr(const std::string& broker_name
   return m != it->second.end() ? m->second : it->second.begin()->second;
 }
 
+std::optional<std::string> RouteCache::ReadAddr(const std::string& broker_name, int64_t preferred_id) const {
+  MutexLock lock(&mu_);
+  auto it = broker_addrs_.find(broker_name);
+  if (it == broker_addrs_.end() || it->second.empty()) return std::nullopt;
+  for (int64_t id : {preferred_id, int64_t{0}}) {
+    if (auto a = it->second.find(id); a != it->second.end()) return a->second;
+  }
+  return it->second.begin()->second;
+}
+
 std::vector<std::string> RouteCache::AllBrokerAddrs(bool masters_only) const {
   std::set<std::string> out;
   MutexLock lock(&mu_);

@@ -92,6 +92,10 @@ class RouteCache {
   // Address of `broker_id` of the broker group, else of its master, else any.
   std::optional<std::string> BrokerAddr(const std::string& broker_name, int64_t broker_id) const
       FMQ_EXCLUDES(mu_);
+  // Where a consumer reads (Java's findBrokerAddressInSubscribe): `preferred_id` if the group has it, else
+  // the master, else any member (a slave serves reads while its master is gone).
+  std::optional<std::string> ReadAddr(const std::string& broker_name, int64_t preferred_id) const
+      FMQ_EXCLUDES(mu_);
   // Every broker address known from routes (masters and slaves, or masters only).
   std::vector<std::string> AllBrokerAddrs(bool masters_only) const FMQ_EXCLUDES(mu_);
   // One broker address that hosts `topic` (for GET_CONSUMER_LIST_BY_GROUP), preferring masters.

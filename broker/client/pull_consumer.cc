@@ -106,47 +106,62 @@ Result<std::vector<MessageQueue>> PullConsumer::FetchSubscribeQueues(const std::
   return core_.routes().GetSubscribeQueues(topic);
 }
 
-Result<std::string> PullConsumer::MasterOf(const MessageQueue& mq) {
-  auto addr = core_.routes().MasterAddr(mq.broker_name);
+Result<std::string> PullConsumer::BrokerOf(const MessageQueue& mq) {
+  int64_t preferred = 0;
+  {
+    MutexLock lock(&mu_);
+    if (auto it = pull_from_.find(mq); it != pull_from_.end()) preferred = it->second;
+  }
+  auto addr = core_.routes().ReadAddr(mq.broker_name, preferred);
   if (!addr) {
     (void)core_.routes().RefreshTopic(mq.topic);
-    addr = core_.routes().MasterAddr(mq.broker_name);
+    addr = core_.routes().ReadAddr(mq.broker_name, preferred);
   }
   if (!addr) return Status::NotFound("The broker[" + mq.broker_name + "] not exist");
   return *addr;
 }
 
+void PullConsumer::NoteSuggestion(const MessageQueue& mq, const Result<PullResult>& r) {
+  if (!r.ok()) return;
+  MutexLock lock(&mu_);
+  pull_from_[mq] = r->suggest_which_broker_id;
+}
+
 Result<PullResult> PullConsumer::Pull(const MessageQueue& mq, const Subscription& sub, int64_t offset,
                                       int max_nums, std::chrono::milliseconds hold) {
-  FMQ_ASSIGN_OR_RETURN(auto addr, MasterOf(mq));
+  FMQ_ASSIGN_OR_RETURN(auto addr, BrokerOf(mq));
   FMQ_ASSIGN_OR_RETURN(
       auto resp,
       core_.remoting()->InvokeSync(addr, MakePullRequest(config_.group, mq, sub, offset, max_nums, hold, 0),
                                    hold + config_.pull_timeout));
-  return ProcessPullResponse(resp, mq, sub);
+  auto result = ProcessPullResponse(resp, mq, sub);
+  NoteSuggestion(mq, result);
+  return result;
 }
 
 void PullConsumer::PullAsync(const MessageQueue& mq, const Subscription& sub, int64_t offset, int max_nums,
                              std::chrono::milliseconds hold, PullCallback callback) {
-  auto addr = MasterOf(mq);
+  auto addr = BrokerOf(mq);
   if (!addr.ok()) {
     callback(addr.status());
     return;
   }
-  core_.remoting()->InvokeAsync(*addr, MakePullRequest(config_.group, mq, sub, offset, max_nums, hold, 0),
-                                hold + config_.pull_timeout,
-                                [mq, sub, callback = std::move(callback)](Result<RemotingCommand> resp) {
-                                  if (!resp.ok()) {
-                                    callback(resp.status());
-                                  } else {
-                                    callback(ProcessPullResponse(*resp, mq, sub));
-                                  }
-                                });
+  core_.remoting()->InvokeAsync(
+      *addr, MakePullRequest(config_.group, mq, sub, offset, max_nums, hold, 0), hold + config_.pull_timeout,
+      [this, mq, sub, callback = std::move(callback)](Result<RemotingCommand> resp) {
+        if (!resp.ok()) {
+          callback(resp.status());
+        } else {
+          auto result = ProcessPullResponse(*resp, mq, sub);
+          NoteSuggestion(mq, result);
+          callback(std::move(result));
+        }
+      });
 }
 
 Result<int64_t> PullConsumer::QueueOffsetCommand(int32_t code, const MessageQueue& mq,
                                                  std::optional<int64_t> timestamp) {
-  FMQ_ASSIGN_OR_RETURN(auto addr, MasterOf(mq));
+  FMQ_ASSIGN_OR_RETURN(auto addr, BrokerOf(mq));
   protocol::QueueHeader h;
   h.topic = mq.topic;
   h.queue_id = mq.queue_id;
@@ -171,7 +186,7 @@ Result<int64_t> PullConsumer::SearchOffset(const MessageQueue& mq, int64_t times
 }
 
 Result<std::optional<int64_t>> PullConsumer::FetchConsumeOffset(const MessageQueue& mq) {
-  FMQ_ASSIGN_OR_RETURN(auto addr, MasterOf(mq));
+  FMQ_ASSIGN_OR_RETURN(auto addr, BrokerOf(mq));
   protocol::ConsumerQueueHeader h;
   h.consumer_group = config_.group;
   h.topic = mq.topic;
@@ -187,7 +202,7 @@ Result<std::optional<int64_t>> PullConsumer::FetchConsumeOffset(const MessageQue
 }
 
 Status PullConsumer::UpdateConsumeOffset(const MessageQueue& mq, int64_t offset, bool oneway) {
-  FMQ_ASSIGN_OR_RETURN(auto addr, MasterOf(mq));
+  FMQ_ASSIGN_OR_RETURN(auto addr, BrokerOf(mq));
   protocol::ConsumerQueueHeader h;
   h.consumer_group = config_.group;
   h.topic = mq.topic;

@@ -12,11 +12,13 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "broker/base/mutex.h"
 #include "broker/base/status.h"
 #include "broker/client/client_core.h"
 #include "broker/client/types.h"
@@ -74,12 +76,18 @@ class PullConsumer {
   const std::string& group() const { return config_.group; }
 
  private:
-  Result<std::string> MasterOf(const MessageQueue& mq);
+  // The broker a queue is read from: the one the last pull's suggestWhichBrokerId named, else the master,
+  // else any member of the group (Java's pullFromWhichNodeTable and findBrokerAddressInSubscribe). Offset
+  // commits and queries go to the same place, as Java's do when the master is gone.
+  Result<std::string> BrokerOf(const MessageQueue& mq) FMQ_EXCLUDES(mu_);
+  void NoteSuggestion(const MessageQueue& mq, const Result<PullResult>& r) FMQ_EXCLUDES(mu_);
   Result<int64_t> QueueOffsetCommand(int32_t code, const MessageQueue& mq, std::optional<int64_t> timestamp);
 
   const PullConsumerConfig config_;
   ClientCore core_;
   bool started_ = false;
+  Mutex mu_;
+  std::map<MessageQueue, int64_t> pull_from_ FMQ_GUARDED_BY(mu_);
 };
 
 // The PULL_MESSAGE request (sysFlag: SUSPEND when `hold` > 0, SUBSCRIPTION, COMMIT_OFFSET when

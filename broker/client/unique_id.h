@@ -41,5 +41,4 @@ class UniqueIdGenerator {
   std::atomic<int64_t> next_month_{0};
 };
 
-
 }  // namespace fmq::client

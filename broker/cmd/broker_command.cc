@@ -142,8 +142,9 @@ int RunBrokerCommand(const std::vector<std::string>& args) {
     return 1;
   }
   std::cout << "ferrymq broker " << c.broker.broker_name << " listening on " << broker.address()
-            << " (cluster " << c.broker.cluster_name << ", name servers "
-            << (c.broker.namesrv_addr.empty() ? "none" : c.broker.namesrv_addr) << ")" << std::endl;
+            << ", replication port " << broker.ha_port() << " (cluster " << c.broker.cluster_name
+            << ", name servers " << (c.broker.namesrv_addr.empty() ? "none" : c.broker.namesrv_addr) << ")"
+            << std::endl;
   int sig = 0;
   sigwait(&stop, &sig);
   GetLogger("server")->info("stopping on signal {}", sig);

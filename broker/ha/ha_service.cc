@@ -529,6 +529,11 @@ model::HaStatusBody HaService::StatusBody() const {
   b.broker_name = identity_.broker_name;
   b.address = identity_.address;
   b.ha_address = identity_.ha_address;
+  if (b.ha_address.empty() && server_) {
+    // The announced host of the remoting address with the replication port actually bound.
+    b.ha_address =
+        identity_.address.substr(0, identity_.address.rfind(':')) + ":" + std::to_string(server_->port());
+  }
   b.epoch = epoch();
   for (const auto& e : store_.epochs().entries()) b.epochs.push_back({e.epoch.value(), e.start.value()});
   const auto stats = store_.Stats();
@@ -560,6 +565,13 @@ model::HaStatusBody HaService::StatusBody() const {
     b.master_epoch = copy.master_epoch;
     b.master_max_offset = copy.master_max;
     b.master_confirm_offset = copy.master_confirm;
+    // The group's setting as the master announced it, else this broker's own (failover needs it while the
+    // master is gone).
+    b.min_in_sync_replicas =
+        copy.hello.min_in_sync_replicas > 0 ? copy.hello.min_in_sync_replicas : config_.min_in_sync_replicas;
+    b.when_below_min_in_sync = !copy.hello.when_below_min_in_sync.empty()
+                                   ? copy.hello.when_below_min_in_sync
+                                   : std::string(PolicyName(config_.when_below_min_in_sync));
     if (b.master_ha_address.empty()) b.master_ha_address = copy.master_ha_address;
   }
   return b;

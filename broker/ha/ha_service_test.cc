@@ -8,6 +8,7 @@
 #include <future>
 #include <thread>
 
+#include "broker/base/poll.h"
 #include "broker/io/memory_file_system.h"
 #include "broker/store/store_test_util.h"
 #include "broker/store/store_verifier.h"
@@ -17,16 +18,7 @@ namespace {
 
 using store::testing::Message;
 
-// Waits for `cond` up to 10 s (no fixed sleeps: polls).
-bool Eventually(const std::function<bool()>& cond,
-                std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return cond();
-}
+bool Eventually(const std::function<bool()>& cond) { return PollUntil(cond, std::chrono::seconds(10)); }
 
 struct Node {
   std::string root;

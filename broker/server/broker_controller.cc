@@ -164,6 +164,7 @@ BrokerController::~BrokerController() { Stop(); }
 
 int BrokerController::port() const { return p_->server ? p_->server->port() : 0; }
 std::string BrokerController::address() const { return p_->address; }
+int BrokerController::ha_port() const { return p_->ha ? p_->ha->ha_port() : 0; }
 const BrokerConfig& BrokerController::config() const { return p_->broker; }
 
 Status BrokerController::Start() {

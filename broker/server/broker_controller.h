@@ -37,6 +37,8 @@ class BrokerController {
   int port() const;
   // "ip:port" as clients are told to reach this broker.
   std::string address() const;
+  // The replication port (haListenPort, or the port picked for it); 0 before Start().
+  int ha_port() const;
   const BrokerConfig& config() const;
 
   struct Parts;  // defined in the .cc: everything the broker is made of
