@@ -133,6 +133,12 @@ TEST_F(HaServiceTest, PromotionFencesTheOldMasterWhichRejoinsCutsItsTailAndCatch
   auto fenced = s2.ha->Fence(2);
   ASSERT_TRUE(fenced.ok()) << fenced.status();
   EXPECT_FALSE(s1.ha->Fence(2).ok()) << "the same epoch twice";
+  const Status low = s2.ha->Promote(1, std::nullopt);
+  EXPECT_NE(
+      low.message().find("cannot become master of epoch 1: this broker knows epoch 2; promote with a higher "
+                         "epoch"),
+      std::string_view::npos)
+      << low;
   ASSERT_EQ(Send(master, "after-fence"), ReplicaWait::kSlaveNotAvailable)
       << "nobody acknowledges the old master";
   // A tail nobody acknowledged (appended before its replica wait failed): it must not survive the rejoin.
@@ -149,6 +155,12 @@ TEST_F(HaServiceTest, PromotionFencesTheOldMasterWhichRejoinsCutsItsTailAndCatch
   for (int i = 0; i < 20; ++i) ASSERT_EQ(Send(s1, "b" + std::to_string(i)), ReplicaWait::kReplicated);
   // The old master learns of epoch 2 when told (here: as a name server would) and rejoins as a slave: its
   // unacknowledged tail goes, the new master's log replaces it byte for byte.
+  // Fenced (as a slave's hello or a name server would do it): the old master refuses writes, saying why.
+  ASSERT_TRUE(master.ha->Fence(2).ok());
+  EXPECT_EQ(master.ha->CheckWrite(&why), WriteGate::kFenced);
+  EXPECT_NE(why.find("was master of epoch 1 but epoch 2 exists: it is being replaced and takes no writes"),
+            std::string::npos)
+      << why;
   ASSERT_TRUE(master.ha->BecomeSlave("127.0.0.1:10001", HaAddr(s1), 2, 3).ok());
   EXPECT_EQ(master.ha->CheckWrite(&why), WriteGate::kSlave);
   ASSERT_TRUE(Eventually([&] { return master.store->MaxPhyOffset() == s1.store->MaxPhyOffset(); }));

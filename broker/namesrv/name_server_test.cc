@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "broker/io/memory_file_system.h"
 #include "broker/net/remoting_client.h"
 #include "broker/protocol/codes.h"
@@ -40,15 +42,16 @@ class NameServerTest : public ::testing::Test {
   }
 
   RemotingCommand Register(const std::string& name, const std::string& addr, int64_t id,
-                           std::map<std::string, model::TopicConfig> topics, int64_t version = 1) {
+                           std::map<std::string, model::TopicConfig> topics, int64_t version = 1,
+                           std::optional<int32_t> epoch = std::nullopt) {
     model::RegisterBrokerBody body{std::move(topics), {version, 1700000000000}};
-    return Call(rq::kRegisterBroker,
-                {{"brokerName", name},
-                 {"brokerAddr", addr},
-                 {"clusterName", "DefaultCluster"},
-                 {"haServerAddr", addr + "-ha"},
-                 {"brokerId", std::to_string(id)}},
-                model::EncodeRegisterBrokerBody(body));
+    std::map<std::string, std::string> ext = {{"brokerName", name},
+                                              {"brokerAddr", addr},
+                                              {"clusterName", "DefaultCluster"},
+                                              {"haServerAddr", addr + "-ha"},
+                                              {"brokerId", std::to_string(id)}};
+    if (epoch) ext["ferrymqEpoch"] = std::to_string(*epoch);
+    return Call(rq::kRegisterBroker, std::move(ext), model::EncodeRegisterBrokerBody(body));
   }
 
   static model::TopicConfig Topic(const std::string& name, int queues, int perm = 6) {
@@ -97,6 +100,35 @@ TEST_F(NameServerTest, ASlaveLearnsItsMastersAddressesAndCreatesNoQueues) {
   EXPECT_EQ(Call(rq::kGetRouteInfoByTopic, {{"topic", "OnlyOnSlave"}}).code, rc::kTopicNotExist);
   auto route = model::DecodeTopicRouteData(Call(rq::kGetRouteInfoByTopic, {{"topic", "T"}}).body);
   EXPECT_EQ(route->broker_datas[0].broker_addrs.size(), 2u);
+}
+
+TEST_F(NameServerTest, AMasterRegistrationBelowTheHighestEpochIsRefusedAndNamesTheCurrentMaster) {
+  ASSERT_EQ(Register("broker-a", "127.0.0.1:10911", 0, {{"T", Topic("T", 4)}}, 1, 1).code, rc::kSuccess);
+  ASSERT_EQ(Register("broker-a", "127.0.0.2:10911", 1, {}, 1, 1).code, rc::kSuccess);
+  ASSERT_EQ(Register("broker-a", "127.0.0.3:10911", 2, {}, 1, 1).code, rc::kSuccess);
+  // The slave at .2 is promoted at epoch 2: it replaces the master under id 0.
+  ASSERT_EQ(Register("broker-a", "127.0.0.2:10911", 0, {{"T", Topic("T", 4)}}, 2, 2).code, rc::kSuccess);
+  auto route = model::DecodeTopicRouteData(Call(rq::kGetRouteInfoByTopic, {{"topic", "T"}}).body);
+  ASSERT_TRUE(route.ok());
+  EXPECT_EQ(route->broker_datas[0].broker_addrs.at(0), "127.0.0.2:10911");
+  EXPECT_EQ(route->broker_datas[0].broker_addrs.count(1), 0u);
+  // The old master comes back at epoch 1: refused, told who the master is and which id is free.
+  auto refused = Register("broker-a", "127.0.0.1:10911", 0, {{"T", Topic("T", 4)}}, 3, 1);
+  EXPECT_EQ(refused.code, rc::kSystemError);
+  EXPECT_EQ(refused.remark,
+            "master registration of 127.0.0.1:10911 for broker broker-a at epoch 1 refused: epoch 2 "
+            "has master 127.0.0.2:10911");
+  EXPECT_EQ(refused.ext_fields.at("masterEpoch"), "2");
+  EXPECT_EQ(refused.ext_fields.at("masterAddr"), "127.0.0.2:10911");
+  EXPECT_EQ(refused.ext_fields.at("haServerAddr"), "127.0.0.2:10911-ha");
+  EXPECT_EQ(refused.ext_fields.at("freeBrokerId"), "1");
+  route = model::DecodeTopicRouteData(Call(rq::kGetRouteInfoByTopic, {{"topic", "T"}}).body);
+  EXPECT_EQ(route->broker_datas[0].broker_addrs.at(0), "127.0.0.2:10911") << "the refusal changed nothing";
+  // A second master of the same epoch is refused while the first is alive; the same master re-registers.
+  EXPECT_EQ(Register("broker-a", "127.0.0.3:10911", 0, {}, 2, 2).code, rc::kSystemError);
+  EXPECT_EQ(Register("broker-a", "127.0.0.2:10911", 0, {{"T", Topic("T", 4)}}, 2, 2).code, rc::kSuccess);
+  // RocketMQ brokers send no epoch: registered as before.
+  EXPECT_EQ(Register("broker-b", "127.0.0.9:10911", 0, {}).code, rc::kSuccess);
 }
 
 TEST_F(NameServerTest, ClusterInfoAndTopicListsReflectRegistrations) {

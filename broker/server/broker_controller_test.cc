@@ -428,5 +428,22 @@ TEST_F(BrokerControllerTest, ASecondBrokerOnTheSamePortSaysSo) {
   EXPECT_NE(s.message().find("already in use"), std::string::npos) << s;
 }
 
+TEST_F(BrokerControllerTest, TheReplicationPortInUseIsAClearError) {
+  BrokerConfig bc;
+  bc.listen_host = "127.0.0.1";
+  bc.listen_port = 0;
+  bc.replication.ha_listen_port = broker_->ha_port();
+  store::MessageStoreConfig sc = testing::TestStoreConfig("C1", "b3");
+  sc.store_path_root_dir = "/store3";
+  BrokerController second(bc, sc, fs_, SystemClock());
+  Status s = second.Start();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("replication port " + std::to_string(broker_->ha_port()) +
+                             " on 127.0.0.1 is already in use by another process: stop that process or set "
+                             "haListenPort to a free port"),
+            std::string::npos)
+      << s;
+}
+
 }  // namespace
 }  // namespace fmq::server

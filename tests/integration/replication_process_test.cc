@@ -317,6 +317,21 @@ TEST_F(ReplicationProcessTest,
   const int64_t old_master_end = Status(m).max_offset;
   m.proc->Kill(SIGKILL);
   s1.proc->Kill(SIGCONT);
+  {
+    // With the master dead and one slave still frozen, only one member can be fenced where two are needed:
+    // the failover changes nothing.
+    Child refused = testing_process::Spawn(
+        FMQ_FERRYCTL_BIN, {"-n", namesrv_addr_, "ha", "promote", kBroker, "--member", m.address});
+    const std::string out = testing_process::ReadUntil(refused.out, "\x01");
+    close(refused.out);
+    EXPECT_EQ(testing_process::WaitExit(refused.pid), 1) << out;
+    EXPECT_NE(
+        out.find("only 1 of 3 members of broker-r are reachable; with minInSyncReplicas=2 at least 2 must be "
+                 "fenced"),
+        std::string::npos)
+        << out;
+    EXPECT_EQ(Status(s1).promised_epoch, 0) << "nothing was fenced";
+  }
   s2.proc->Kill(SIGCONT);
   // Failover with ferryctl, as an operator would run it.
   Child ctl = testing_process::Spawn(FMQ_FERRYCTL_BIN,
