@@ -18,6 +18,8 @@ DEV=(
   git python3 python3-yaml clang clang-format libclang-rt-14-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev valgrind
+  # argument parsing of the test tools (tests/tools; CLI11 is the one parser, ARCHITECTURE.md section 7)
+  libcli11-dev
 )
 
 case "${1:-}" in

@@ -89,10 +89,10 @@ for preset in $PRESETS; do
   if [[ "$preset" == e2e ]]; then
     echo "== e2e: real Kubernetes control plane + pod runner (debug build)"
     cmake --preset debug >/dev/null
-    targets=(ferrymq ferryctl ferrymq-operator)
+    targets=(ferrymq ferryctl ferrymq-operator fmq-queue-check)
     cmake --build --preset debug -j "$JOBS" --target "${targets[@]}"
     mkdir -p build/e2e
-    export FMQ_BIN_DIR="$PWD/build/debug/broker/cmd:$PWD/build/debug/broker/cli:$PWD/build/debug/operator/cmd"
+    export FMQ_BIN_DIR="$PWD/build/debug/broker/cmd:$PWD/build/debug/broker/cli:$PWD/build/debug/operator/cmd:$PWD/build/debug/tests"
     if ! FMQ_JOBS="$JOBS" bash scripts/install_e2e_tools.sh >build/e2e/install.log 2>&1; then
       tail -30 build/e2e/install.log
       failed=$((failed + 1)); failures+=("e2e: tool install failed, see build/e2e/install.log")
