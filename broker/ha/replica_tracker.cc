@@ -50,7 +50,12 @@ void ReplicaTracker::Reported(uint64_t id, int64_t ack, int64_t master_end, int6
 
 int64_t ReplicaTracker::Update(int64_t master_end, int64_t durable_end, int64_t now_ms) {
   MutexLock lock(&mu_);
-  if (samples_.empty() || samples_.back().end != master_end) samples_.push_back({now_ms, master_end});
+  // One sample per millisecond at most (every send updates): the newest of a millisecond wins.
+  if (!samples_.empty() && samples_.back().ms == now_ms) {
+    samples_.back().end = master_end;
+  } else if (samples_.empty() || samples_.back().end != master_end) {
+    samples_.push_back({now_ms, master_end});
+  }
   // Keep the window, plus the newest sample older than it (the slave may hold exactly that much).
   while (samples_.size() > 1 && samples_[1].ms < now_ms - config_.ha_max_time_slave_not_catchup_ms)
     samples_.pop_front();

@@ -39,6 +39,7 @@ Status ApplyBrokerProperty(const std::string& key, const std::string& value, Bro
       {"brokerIP1", str(&c->broker_ip1)},
       {"listenAddress", str(&c->listen_host)},
       {"listenPort", num(&c->listen_port, 0, 65535)},
+      {"fastListenPort", num(&c->fast_listen_port, -1, 65535)},
       {"autoCreateTopicEnable", boolean(&c->auto_create_topic_enable)},
       {"autoCreateSubscriptionGroup", boolean(&c->auto_create_subscription_group)},
       {"defaultTopicQueueNums", num(&c->default_topic_queue_nums, 1, 1024)},

@@ -25,6 +25,10 @@ struct BrokerConfig {
   std::string broker_ip1;
   std::string listen_host = "0.0.0.0";  // FerryMQ: the address to bind
   int listen_port = 10911;              // listenPort
+  // FerryMQ: the VIP ("fast") channel's port, which RocketMQ always opens at listenPort - 2 (RocketMQ slaves
+  // fetch their master's topics there; Java clients up to 4.4 send there). -1: listenPort - 2 (none when
+  // listenPort is 0, a test's ephemeral port); 0: no VIP channel.
+  int fast_listen_port = -1;
   // autoCreateTopicEnable: sends to an unknown topic create it from TBW102 (convenient; off in production so
   // a typo does not create a topic).
   bool auto_create_topic_enable = true;

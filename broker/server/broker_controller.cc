@@ -92,6 +92,9 @@ struct BrokerController::Parts {
   std::unique_ptr<ClientManageProcessor> client_manage;
   std::unique_ptr<AdminProcessor> admin;
   std::unique_ptr<net::RemotingServer> server;
+  // The VIP ("fast") channel on listenPort - 2: the same requests as the main port. RocketMQ's slaves fetch
+  // their master's topics there, and Java clients up to 4.4 send there by default (protocol reference 1.9).
+  std::unique_ptr<net::RemotingServer> fast_server;
   std::unique_ptr<net::RemotingClient> outbound;  // to name servers
   std::unique_ptr<BrokerRegistrar> registrar;
   std::unique_ptr<Housekeeping> housekeeping;
@@ -181,6 +184,15 @@ Status BrokerController::Start() {
   sc.idle_timeout = std::chrono::milliseconds(p.broker.server_channel_max_idle_ms);
   p.server = std::make_unique<net::RemotingServer>(sc);
   FMQ_RETURN_IF_ERROR(p.server->Bind());
+  if (p.broker.fast_listen_port > 0 || (p.broker.fast_listen_port < 0 && p.broker.listen_port > 2)) {
+    net::ServerConfig fc = sc;
+    fc.port = p.broker.fast_listen_port > 0 ? p.broker.fast_listen_port : p.broker.listen_port - 2;
+    p.fast_server = std::make_unique<net::RemotingServer>(fc);
+    if (Status s = p.fast_server->Bind(); !s.ok()) {
+      return s.WithContext(
+          "the VIP channel (listenPort - 2; fastListenPort to choose another, 0 to turn it off)");
+    }
+  }
   const std::string ip = AnnouncedIp(p.broker.broker_ip1);
   p.address = ip + ":" + std::to_string(p.server->port());
   auto host = model::HostAddress::Parse(p.address);
@@ -305,26 +317,29 @@ Status BrokerController::Start() {
       processor->Handle(std::move(req), std::move(r));
     };
   };
-  for (int32_t c : {code::kSendMessage, code::kSendMessageV2, code::kSendBatchMessage})
-    p.server->Register(c, on(p.send.get()), p.broker.send_threads > 0 ? p.send_exec.get() : nullptr);
-  p.server->Register(code::kPullMessage, on(p.pull.get()), p.pull_exec.get());
-  for (int32_t c : {code::kQueryConsumerOffset, code::kUpdateConsumerOffset, code::kGetMaxOffset,
-                    code::kGetMinOffset, code::kSearchOffsetByTimestamp, code::kGetEarliestMsgStoreTime})
-    p.server->Register(c, on(p.consumer_manage.get()), p.client_exec.get());
-  for (int32_t c : {code::kHeartBeat, code::kUnregisterClient, code::kGetConsumerListByGroup,
-                    code::kCheckClientConfig, code::kLockBatchMq, code::kUnlockBatchMq})
-    p.server->Register(c, on(p.client_manage.get()), p.client_exec.get());
-  for (int32_t c : {code::kUpdateAndCreateTopic, code::kDeleteTopicInBroker, code::kGetAllTopicConfig,
-                    code::kUpdateAndCreateSubscriptionGroup, code::kDeleteSubscriptionGroup,
-                    code::kGetAllSubscriptionGroupConfig, code::kGetBrokerRuntimeInfo,
-                    code::kGetTopicStatsInfo, code::kGetConsumeStats, code::kGetConsumerConnectionList,
-                    code::kGetProducerConnectionList, code::kQueryTopicConsumeByWho,
-                    code::kGetAllConsumerOffset, code::kViewMessageById, code::kQueryMessage})
-    p.server->Register(c, on(p.admin.get()), p.admin_exec.get());
-  for (int32_t c : {code::kHaStatus, code::kHaFence, code::kHaPromote, code::kHaBecomeSlave})
-    p.server->Register(c, on(p.ha_admin.get()), p.admin_exec.get());
-  p.server->SetCloseListener([&p](net::Connection* c) { p.clients->OnConnectionClosed(c); });
-  FMQ_RETURN_IF_ERROR(p.server->Start());
+  for (net::RemotingServer* server : {p.server.get(), p.fast_server.get()}) {
+    if (!server) continue;
+    for (int32_t c : {code::kSendMessage, code::kSendMessageV2, code::kSendBatchMessage})
+      server->Register(c, on(p.send.get()), p.broker.send_threads > 0 ? p.send_exec.get() : nullptr);
+    server->Register(code::kPullMessage, on(p.pull.get()), p.pull_exec.get());
+    for (int32_t c : {code::kQueryConsumerOffset, code::kUpdateConsumerOffset, code::kGetMaxOffset,
+                      code::kGetMinOffset, code::kSearchOffsetByTimestamp, code::kGetEarliestMsgStoreTime})
+      server->Register(c, on(p.consumer_manage.get()), p.client_exec.get());
+    for (int32_t c : {code::kHeartBeat, code::kUnregisterClient, code::kGetConsumerListByGroup,
+                      code::kCheckClientConfig, code::kLockBatchMq, code::kUnlockBatchMq})
+      server->Register(c, on(p.client_manage.get()), p.client_exec.get());
+    for (int32_t c : {code::kUpdateAndCreateTopic, code::kDeleteTopicInBroker, code::kGetAllTopicConfig,
+                      code::kUpdateAndCreateSubscriptionGroup, code::kDeleteSubscriptionGroup,
+                      code::kGetAllSubscriptionGroupConfig, code::kGetBrokerRuntimeInfo,
+                      code::kGetTopicStatsInfo, code::kGetConsumeStats, code::kGetConsumerConnectionList,
+                      code::kGetProducerConnectionList, code::kQueryTopicConsumeByWho,
+                      code::kGetAllConsumerOffset, code::kViewMessageById, code::kQueryMessage})
+      server->Register(c, on(p.admin.get()), p.admin_exec.get());
+    for (int32_t c : {code::kHaStatus, code::kHaFence, code::kHaPromote, code::kHaBecomeSlave})
+      server->Register(c, on(p.ha_admin.get()), p.admin_exec.get());
+    server->SetCloseListener([&p](net::Connection* c) { p.clients->OnConnectionClosed(c); });
+    FMQ_RETURN_IF_ERROR(server->Start());
+  }
   FMQ_RETURN_IF_ERROR(p.hold->Start());
 
   p.outbound = std::make_unique<net::RemotingClient>();
@@ -367,6 +382,7 @@ void BrokerController::Stop() {
   }
   if (p.hold) p.hold->Stop();  // answers parked pulls through the pull executor
   if (p.server) p.server->Stop();
+  if (p.fast_server) p.fast_server->Stop();
   for (auto* e : {p.send_exec.get(), p.pull_exec.get(), p.admin_exec.get(), p.client_exec.get()}) {
     if (e) e->Stop();
   }
