@@ -78,6 +78,7 @@ RUN set -eu; \
 COPY --from=build /out/bin/ /usr/local/bin/
 USER 65532:65532
 WORKDIR /var/lib/ferrymq
-# 9876 name server, 10911 broker, 5557 broker metrics, 8080/8081 operator metrics and probes.
-EXPOSE 9876 10911 5557 8080 8081
+# 9876 name server, 10911 broker, 10909 its VIP channel, 10912 replication, 5557 broker metrics, 8080/8081
+# operator metrics and probes.
+EXPOSE 9876 10909 10911 10912 5557 8080 8081
 CMD ["ferrymq", "standalone", "-d", "/var/lib/ferrymq"]
