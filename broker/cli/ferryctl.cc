@@ -490,6 +490,7 @@ class Ferryctl {
     client::Producer producer(c);
     Status s = producer.Start();
     if (!s.ok()) return Fail(s);
+    int64_t not_acknowledged = 0;
     for (int64_t i = 0; i < count; ++i) {
       client::Message m;
       m.topic = topic;
@@ -517,8 +518,15 @@ class Ferryctl {
              << " status=" << client::SendStatusName(r->status) << "\n";
       }
       out_.flush();
+      not_acknowledged += r->status != client::SendStatus::kSendOk;
     }
     producer.Stop();
+    if (not_acknowledged > 0) {
+      // Stored, perhaps, but not acknowledged as RocketMQ defines it (flush or slaves did not confirm).
+      err_ << "ferryctl: " << not_acknowledged << " of " << count
+           << " message(s) were not acknowledged SEND_OK\n";
+      return kExitFailed;
+    }
     return kExitOk;
   }
 
@@ -689,7 +697,8 @@ class Ferryctl {
             {"slaves", slaves},
             {"masterAddress", s.master_address},
             {"copyState", s.copy_state},
-            {"copyError", s.copy_error}};
+            {"copyError", s.copy_error},
+            {"copyFerrymq", s.copy_ferry}};
   }
 
   static std::string OffsetText(int64_t v) { return v == INT64_MAX ? "unbounded" : std::to_string(v); }
@@ -724,8 +733,10 @@ class Ferryctl {
               s.copy_state + " from " + (s.master_address.empty() ? s.master_ha_address : s.master_address);
           if (!s.copy_error.empty() && s.copy_state != "copying") state += ": " + s.copy_error;
         } else {
-          state =
-              std::to_string(s.in_sync_copies) + "/" + std::to_string(s.min_in_sync_replicas) + " in sync";
+          // An ASYNC_MASTER acknowledges alone: only a SYNC_MASTER has a required number of copies.
+          state = s.role == "SYNC_MASTER" ? std::to_string(s.in_sync_copies) + "/" +
+                                                std::to_string(s.min_in_sync_replicas) + " in sync"
+                                          : std::to_string(s.in_sync_copies - 1) + " slave(s) in sync";
           for (const auto& sl : s.slaves) {
             state += " " + sl.address + (sl.in_sync ? "(in sync" : "(behind") + ", lag " +
                      std::to_string(sl.lag_bytes) + ")";

@@ -469,7 +469,16 @@ void HaService::OnMasterLearned(const std::string& master_address, const std::st
   {
     MutexLock lock(&mu_);
     if (IsMasterRole(state_.role)) return;
-    if (!config_.ha_master_address.empty() || state_.master_ha_address == master_ha_address) return;
+    if (!config_.ha_master_address.empty()) {
+      // The replication address is configured; the remoting address still comes from here (metadata copies
+      // need it, and a RocketMQ master sends no hello that would name it), as RocketMQ slaves take it.
+      if (state_.master_address != master_address) {
+        state_.master_address = master_address;
+        (void)PersistLocked();
+      }
+      return;
+    }
+    if (state_.master_ha_address == master_ha_address) return;
     if (!state_.master_ha_address.empty() && client_ && client_->Snapshot().state == CopyState::kCopying)
       return;
     GetLogger("ha")->info("following the master the name servers name: {} (replication {})", master_address,

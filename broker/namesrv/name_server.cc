@@ -111,7 +111,9 @@ void NameServer::RegisterBroker(const Cmd& req, Cmd* resp) {
     return;
   }
   const int32_t crc = h.body_crc32.value_or(0);
-  if (crc != 0 && crc != static_cast<int32_t>(JavaCrc32(req.body))) {
+  // RocketMQ brokers send UtilAll.crc32 (CRC-32 with the sign bit cleared); FerryMQ brokers before 2026-12
+  // sent the whole CRC-32. Both are accepted.
+  if (crc != 0 && crc != RocketMqCrc32(req.body) && crc != static_cast<int32_t>(JavaCrc32(req.body))) {
     resp->code = rc::kSystemError;
     resp->remark = "crc32 not match";
     return;

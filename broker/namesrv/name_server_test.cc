@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "broker/base/crc32.h"
 #include "broker/io/memory_file_system.h"
 #include "broker/net/remoting_client.h"
 #include "broker/protocol/codes.h"
@@ -129,6 +130,30 @@ TEST_F(NameServerTest, AMasterRegistrationBelowTheHighestEpochIsRefusedAndNamesT
   EXPECT_EQ(Register("broker-a", "127.0.0.2:10911", 0, {{"T", Topic("T", 4)}}, 2, 2).code, rc::kSuccess);
   // RocketMQ brokers send no epoch: registered as before.
   EXPECT_EQ(Register("broker-b", "127.0.0.9:10911", 0, {}).code, rc::kSuccess);
+}
+
+TEST_F(NameServerTest, TheBodyCrcIsRocketMqsWithTheSignBitCleared) {
+  // A body whose CRC-32 has its top bit set: RocketMQ brokers send it masked (UtilAll.crc32).
+  std::string body;
+  for (int i = 0; (JavaCrc32(body) & 0x80000000u) == 0; ++i) {
+    body = model::EncodeRegisterBrokerBody(
+        {{{"T" + std::to_string(i), Topic("T" + std::to_string(i), 4)}}, {1, 1}});
+  }
+  auto reg = [&](int32_t crc) {
+    return Call(rq::kRegisterBroker,
+                {{"brokerName", "broker-c"},
+                 {"brokerAddr", "127.0.0.1:10911"},
+                 {"clusterName", "DefaultCluster"},
+                 {"haServerAddr", "127.0.0.1:10912"},
+                 {"brokerId", "0"},
+                 {"bodyCrc32", std::to_string(crc)}},
+                body);
+  };
+  EXPECT_EQ(reg(RocketMqCrc32(body)).code, rc::kSuccess);
+  EXPECT_EQ(reg(static_cast<int32_t>(JavaCrc32(body))).code, rc::kSuccess) << "older FerryMQ brokers";
+  auto bad = reg(RocketMqCrc32(body) ^ 1);
+  EXPECT_EQ(bad.code, rc::kSystemError);
+  EXPECT_EQ(bad.remark, "crc32 not match");
 }
 
 TEST_F(NameServerTest, ClusterInfoAndTopicListsReflectRegistrations) {

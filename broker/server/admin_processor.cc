@@ -67,6 +67,11 @@ void AdminProcessor::Handle(RemotingCommand request, net::Responder responder) {
     case code::kQueryTopicConsumeByWho:
       resp = TopicConsumedByWho(request);
       break;
+    case code::kGetAllDelayOffset:
+      // Delay levels do not exist in this FerryMQ build yet: no level has progress to copy. A RocketMQ slave
+      // writes this body to its delayOffset.json, as it would an idle master's.
+      resp = Ok(R"({"offsetTable":{}})");
+      break;
     case code::kGetAllConsumerOffset:
       resp = AllConsumerOffsets();
       break;

@@ -40,7 +40,8 @@ Status BrokerRegistrar::RegisterNow() {
   h.broker_id = ha_ ? ha_->broker_id() : broker_.broker_id;
   if (ha_) h.ferrymq_epoch = ha_->epoch();
   h.compressed = false;
-  h.body_crc32 = static_cast<int32_t>(JavaCrc32(body));
+  // RocketMQ's UtilAll.crc32 (sign bit cleared), which Apache name servers check.
+  h.body_crc32 = RocketMqCrc32(body);
   Status last = Status::Unavailable("no name server configured (namesrvAddr)");
   bool any = false;
   std::function<void()> refused;  // reported once every name server was tried

@@ -5,8 +5,13 @@
 #   apache_rocketmq.sh fetch                                   resolve the jars into the cache, print the classpath file
 #   apache_rocketmq.sh start <workdir> <namesrv_port> <broker_port>
 #                                                              name server + one async-flush master broker on 127.0.0.1
-#   apache_rocketmq.sh stop <workdir>                          stop what start started there
-#   apache_rocketmq.sh status <workdir>                        say which of the two processes are running
+#   apache_rocketmq.sh start-broker <workdir> <namesrv_addr> <broker_port>
+#                                                              one broker alone, registered with an existing name
+#                                                              server (Apache or FerryMQ); FMQ_APACHE_BROKER_CONF_EXTRA
+#                                                              makes it a slave: brokerId=1, brokerRole=SLAVE,
+#                                                              haMasterAddress=host:port, mappedFileSizeCommitLog=...
+#   apache_rocketmq.sh stop <workdir> [broker|namesrv]         stop what start / start-broker started there
+#   apache_rocketmq.sh status <workdir>                        say which of the processes are running
 #   apache_rocketmq.sh mqadmin <namesrv> <command> [args...]   run an mqadmin command (-n <namesrv> is added)
 #   apache_rocketmq.sh producer-bench <namesrv> [--seconds N] [args...]
 #                                                              benchmark Producer (-t topic -w threads -s size -k true)
@@ -16,6 +21,7 @@
 # Environment: FMQ_CACHE_DIR (downloads, default ~/.cache/ferrymq), FMQ_APACHE_CLUSTER (DefaultCluster),
 # FMQ_APACHE_BROKER (broker-a), FMQ_APACHE_BROKER_HEAP (512m), FMQ_APACHE_NAMESRV_HEAP (256m),
 # FMQ_APACHE_BROKER_CONF_EXTRA (extra broker.conf lines), FMQ_APACHE_START_TIMEOUT (seconds, 120),
+# FMQ_APACHE_WAIT_REGISTERED (start-broker: 1 = until the name server lists it, 0 = until it has booted),
 # FMQ_BENCH_SECONDS (benchmark duration when --seconds is not given; 0 = until interrupted).
 set -euo pipefail
 # shellcheck source=tests/compat/lib.sh
@@ -46,7 +52,7 @@ JDK_OPENS=(
 CLIENT_JVM=(-Xms64m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1)
 
 usage() {
-  sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -123,6 +129,60 @@ wait_port() {
   done
 }
 
+# write_broker_conf <workdir> <broker_port> <namesrv_addr> <more default lines>: the broker.conf of start and
+# start-broker; FMQ_APACHE_BROKER_CONF_EXTRA comes last, and java.util.Properties keeps the last value of a key.
+write_broker_conf() {
+  local wd=$1 broker_port=$2 ns=$3 more=$4
+  cat >"$wd/broker.conf" <<EOF
+# written by tests/compat/apache_rocketmq.sh
+brokerClusterName=${FMQ_APACHE_CLUSTER:-DefaultCluster}
+brokerName=${FMQ_APACHE_BROKER:-broker-a}
+brokerId=0
+brokerRole=ASYNC_MASTER
+flushDiskType=ASYNC_FLUSH
+listenPort=$broker_port
+namesrvAddr=$ns
+brokerIP1=127.0.0.1
+${more:+$more
+}storePathRootDir=$wd/store
+storePathCommitLog=$wd/store/commitlog
+autoCreateTopicEnable=true
+autoCreateSubscriptionGroup=true
+deleteWhen=04
+fileReservedTime=48
+${FMQ_APACHE_BROKER_CONF_EXTRA:-}
+EOF
+}
+
+# conf_value <file> <key>: the value a java.util.Properties load would keep (the last `key=value` line).
+conf_value() {
+  sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*//p" "$1" | tail -1 | sed 's/[[:space:]]*$//'
+}
+
+# check_ports_free <broker_port> [other ports...]: the broker takes broker_port, broker_port-2 (VIP channel) and
+# broker_port+1 (HA: BrokerStartup always sets haListenPort to listenPort+1, whatever broker.conf says).
+check_ports_free() {
+  local broker_port=$1 p; shift
+  for p in "$@" "$broker_port" $((broker_port - 2)) $((broker_port + 1)); do
+    if compat_port_open 127.0.0.1 "$p"; then
+      die "port $p is in use (the broker needs $broker_port, $((broker_port - 2)) for its VIP channel and $((broker_port + 1)) for HA)"
+    fi
+  done
+}
+
+# wait_registered <workdir> <namesrv_addr> <cluster> <broker> <id> <ip:port> <deadline> <timeout>: until the
+# name server's cluster info lists the broker with that id and address.
+wait_registered() {
+  local wd=$1 ns=$2 cluster=$3 broker=$4 id=$5 addr=$6 deadline=$7 timeout=$8 out=""
+  local addr_re=${addr//./\\.}
+  until grep -qE "^$cluster +$broker +$id +$addr_re( |$)" <<<"$out"; do
+    alive "$wd" broker || fail_start "$wd" broker "broker exited during start-up"
+    (($(date +%s) < deadline)) || fail_start "$wd" broker "broker not registered with the name server within ${timeout}s"
+    out=$(run_mqadmin "$ns" clusterList 2>&1 || true)
+    sleep 0.3
+  done
+}
+
 cmd_start() {
   [[ $# -eq 3 ]] || usage
   local wd=$1 ns_port=$2 broker_port=$3
@@ -132,11 +192,7 @@ cmd_start() {
   for p in namesrv broker; do
     if pid_of "$wd" "$p" >/dev/null; then die "$p already running from $wd (run: $0 stop $wd)"; fi
   done
-  for p in "$ns_port" "$broker_port" $((broker_port - 2)) $((broker_port + 1)); do
-    if compat_port_open 127.0.0.1 "$p"; then
-      die "port $p is in use (the broker needs $broker_port, $((broker_port - 2)) for its VIP channel and $((broker_port + 1)) for HA)"
-    fi
-  done
+  check_ports_free "$broker_port" "$ns_port"
   fetch_quiet
 
   local cluster="${FMQ_APACHE_CLUSTER:-DefaultCluster}" broker="${FMQ_APACHE_BROKER:-broker-a}"
@@ -148,24 +204,7 @@ cmd_start() {
 listenPort=$ns_port
 kvConfigPath=$wd/namesrv/kvConfig.json
 EOF
-  cat >"$wd/broker.conf" <<EOF
-# written by tests/compat/apache_rocketmq.sh
-brokerClusterName=$cluster
-brokerName=$broker
-brokerId=0
-brokerRole=ASYNC_MASTER
-flushDiskType=ASYNC_FLUSH
-listenPort=$broker_port
-namesrvAddr=127.0.0.1:$ns_port
-brokerIP1=127.0.0.1
-storePathRootDir=$wd/store
-storePathCommitLog=$wd/store/commitlog
-autoCreateTopicEnable=true
-autoCreateSubscriptionGroup=true
-deleteWhen=04
-fileReservedTime=48
-${FMQ_APACHE_BROKER_CONF_EXTRA:-}
-EOF
+  write_broker_conf "$wd" "$broker_port" "127.0.0.1:$ns_port" ""
 
   java_server "$wd" namesrv "${FMQ_APACHE_NAMESRV_HEAP:-256m}" org.apache.rocketmq.namesrv.NamesrvStartup \
     -c "$wd/namesrv.conf"
@@ -177,23 +216,72 @@ EOF
   wait_port "$wd" broker "$broker_port" "$deadline"
 
   # Registered means the name server's cluster info lists the broker with its address.
-  local out=""
-  until grep -qE "^$cluster +$broker +0 +127\.0\.0\.1:$broker_port( |$)" <<<"$out"; do
-    alive "$wd" broker || fail_start "$wd" broker "broker exited during start-up"
-    (($(date +%s) < deadline)) || fail_start "$wd" broker "broker not registered with the name server within ${timeout}s"
-    out=$(run_mqadmin "127.0.0.1:$ns_port" clusterList 2>&1 || true)
-    sleep 0.3
-  done
+  wait_registered "$wd" "127.0.0.1:$ns_port" "$cluster" "$broker" 0 "127.0.0.1:$broker_port" "$deadline" "$timeout"
   note "broker $broker registered as 127.0.0.1:$broker_port in cluster $cluster (pid $(cat "$wd/broker.pid"))"
   echo "namesrv=127.0.0.1:$ns_port broker=127.0.0.1:$broker_port cluster=$cluster brokerName=$broker workdir=$wd"
 }
 
+# start-broker <workdir> <namesrv_addr> <broker_port>: one broker JVM, no name server. Its identity (brokerName,
+# brokerId, brokerRole, brokerIP1) is what broker.conf ends up with after FMQ_APACHE_BROKER_CONF_EXTRA; it returns
+# once the name server lists it with that id (a master's id is always 0: BrokerStartup forces it).
+cmd_start_broker() {
+  [[ $# -eq 3 ]] || usage
+  local wd=$1 ns=$2 broker_port=$3
+  [[ "$broker_port" =~ ^[0-9]+$ ]] || die "broker port must be a number"
+  [[ "$ns" =~ ^[^:]+:[0-9]+(;[^:]+:[0-9]+)*$ ]] || die "name server address must be host:port[;host:port], got '$ns'"
+  mkdir -p "$wd"; wd=$(cd "$wd" && pwd)
+  if pid_of "$wd" broker >/dev/null; then die "broker already running from $wd (run: $0 stop $wd)"; fi
+  check_ports_free "$broker_port"
+  fetch_quiet
+
+  local timeout="${FMQ_APACHE_START_TIMEOUT:-120}"
+  local deadline=$(($(date +%s) + timeout))
+  mkdir -p "$wd/logs" "$wd/store/commitlog"
+  write_broker_conf "$wd" "$broker_port" "$ns" "brokerIP2=127.0.0.1"
+  local conf="$wd/broker.conf" cluster broker role id ip
+  cluster=$(conf_value "$conf" brokerClusterName)
+  broker=$(conf_value "$conf" brokerName)
+  role=$(conf_value "$conf" brokerRole)
+  id=$(conf_value "$conf" brokerId)
+  ip=$(conf_value "$conf" brokerIP1)
+  [[ "$(conf_value "$conf" listenPort)" == "$broker_port" ]] ||
+    die "FMQ_APACHE_BROKER_CONF_EXTRA must not change listenPort (pass the port as an argument)"
+  if [[ "$role" == SLAVE ]]; then
+    [[ "$id" =~ ^[1-9][0-9]*$ ]] || die "a SLAVE needs brokerId > 0 (got '$id'); set it in FMQ_APACHE_BROKER_CONF_EXTRA"
+  else
+    id=0
+  fi
+
+  java_server "$wd" broker "${FMQ_APACHE_BROKER_HEAP:-512m}" org.apache.rocketmq.broker.BrokerStartup -c "$conf"
+  wait_port "$wd" broker "$broker_port" "$deadline"
+  if [[ "${FMQ_APACHE_WAIT_REGISTERED:-1}" == 0 ]]; then
+    # BrokerController.start() has run (its first registration included) once this line is out.
+    until grep -q "boot success" "$wd/logs/broker.out" 2>/dev/null; do
+      alive "$wd" broker || fail_start "$wd" broker "broker exited during start-up"
+      (($(date +%s) < deadline)) || fail_start "$wd" broker "broker did not finish starting within ${timeout}s"
+      sleep 0.2
+    done
+    note "broker $broker up on $ip:$broker_port, id $id ($role) (pid $(cat "$wd/broker.pid")); registration not awaited"
+  else
+    wait_registered "$wd" "${ns%%;*}" "$cluster" "$broker" "$id" "$ip:$broker_port" "$deadline" "$timeout"
+    note "broker $broker registered as $ip:$broker_port, id $id ($role) in cluster $cluster (pid $(cat "$wd/broker.pid"))"
+  fi
+  echo "broker=$ip:$broker_port ha=$ip:$((broker_port + 1)) cluster=$cluster brokerName=$broker brokerId=$id" \
+    "brokerRole=$role namesrv=$ns workdir=$wd"
+}
+
 cmd_stop() {
-  [[ $# -eq 1 ]] || usage
-  local wd
+  [[ $# -eq 1 || $# -eq 2 ]] || usage
+  local wd names="broker namesrv"   # broker first so it can unregister from the name server
   wd=$(cd "$1" 2>/dev/null && pwd) || die "no such workdir: $1"
+  if [[ $# -eq 2 ]]; then
+    [[ "$2" == broker || "$2" == namesrv ]] || die "stop takes broker or namesrv, got '$2'"
+    names=$2
+  fi
   local name pid deadline
-  for name in broker namesrv; do   # broker first so it can unregister from the name server
+  for name in $names; do
+    # start-broker runs no name server there.
+    [[ "$name" == namesrv && ! -f "$wd/namesrv.conf" && ! -f "$wd/namesrv.pid" ]] && continue
     if pid=$(pid_of "$wd" "$name"); then
       kill -TERM "$pid" 2>/dev/null || true
       deadline=$(($(date +%s) + 30))
@@ -215,6 +303,8 @@ cmd_status() {
   local wd name rc=0 pid
   wd=$(cd "$1" 2>/dev/null && pwd) || die "no such workdir: $1"
   for name in namesrv broker; do
+    # start-broker runs no name server there.
+    [[ "$name" == namesrv && ! -f "$wd/namesrv.conf" ]] && continue
     if pid=$(pid_of "$wd" "$name"); then echo "$name running (pid $pid)"; else echo "$name stopped"; rc=1; fi
   done
   return $rc
@@ -261,6 +351,7 @@ main() {
   case "$sub" in
     fetch) [[ $# -eq 0 ]] || usage; cmd_fetch ;;
     start) compat_require_java_maven; cmd_start "$@" ;;
+    start-broker) compat_require_java_maven; cmd_start_broker "$@" ;;
     stop) cmd_stop "$@" ;;
     status) cmd_status "$@" ;;
     mqadmin) cmd_mqadmin "$@" ;;
