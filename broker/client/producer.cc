@@ -57,11 +57,20 @@ Result<SendResult> ProcessSendResponse(const RemotingCommand& response, const Me
     default:
       return internal::ResponseError(response, "send to " + QueueName(mq));
   }
-  FMQ_ASSIGN_OR_RETURN(auto h, internal::DecodeResponseHeader<protocol::SendMessageResponseHeader>(response));
   r.msg_id = uniq_id;
-  r.offset_msg_id = h.msg_id;
-  r.queue = {mq.topic, mq.broker_name, h.queue_id};
-  r.queue_offset = h.queue_offset;
+  auto h = internal::DecodeResponseHeader<protocol::SendMessageResponseHeader>(response);
+  if (!h.ok()) {
+    // A degraded answer without the stored message's position: FerryMQ's SLAVE_NOT_AVAILABLE for a send it
+    // refused before storing (its empty msgId does not survive the binary header encoding, where an empty
+    // value reads as absent).
+    if (r.status == SendStatus::kSendOk) return h.status();
+    r.queue = mq;
+    r.queue_offset = -1;
+    return r;
+  }
+  r.offset_msg_id = h->msg_id;
+  r.queue = {mq.topic, mq.broker_name, h->queue_id};
+  r.queue_offset = h->queue_offset;
   return r;
 }
 
