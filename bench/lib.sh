@@ -25,3 +25,15 @@ CONF
   pids+=("$fmq_broker_pid")
   for _ in $(seq 100); do grep -q "listening on" "$dir/broker.log" && break; sleep 0.1; done
 }
+
+# fmq_bench_build_release: builds ferrymq, ferryctl and ferrymq-bench in the release preset (ccache) and sets
+# FERRYMQ, FERRYCTL and BENCH to them; exits when ferrymq-bench was not built.
+fmq_bench_build_release() {
+  export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ferrymq/ccache}"
+  cmake --preset release >/dev/null
+  cmake --build --preset release --target ferrymq ferryctl ferrymq-bench >/dev/null
+  FERRYMQ=build/release/broker/cmd/ferrymq
+  FERRYCTL=build/release/broker/cli/ferryctl
+  BENCH=$(find build/release -name ferrymq-bench -type f -perm -u+x | head -1)
+  [[ -x "$BENCH" ]] || { echo "ferrymq-bench was not built" >&2; exit 1; }
+}

@@ -37,12 +37,7 @@ cleanup() {
 trap cleanup EXIT
 say() { echo "[bench $(date +%T)] $*" >&2; }
 
-export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ferrymq/ccache}"
-cmake --preset release >/dev/null
-cmake --build --preset release --target ferrymq ferrymq-bench >/dev/null
-FERRYMQ=build/release/broker/cmd/ferrymq
-BENCH=$(find build/release -name ferrymq-bench -type f -perm -u+x | head -1)
-[[ -x "$BENCH" ]] || { echo "ferrymq-bench was not built" >&2; exit 1; }
+fmq_bench_build_release
 bash "$APACHE" fetch >/dev/null
 say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; ${SECS}s per load"
 

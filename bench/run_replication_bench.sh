@@ -16,6 +16,7 @@
 # Not a test: run it when nothing else is busy; it prints the load average it started with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 SECS=${1:-${FMQ_BENCH_SECONDS:-30}}
 NS_PORT=${FMQ_BENCH_NS_PORT:-19876}
 MASTER_PORT=${FMQ_BENCH_BROKER_PORT:-20911}
@@ -38,13 +39,7 @@ cleanup() {
 trap cleanup EXIT
 say() { echo "[repl-bench $(date +%T)] $*" >&2; }
 
-export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ferrymq/ccache}"
-cmake --preset release >/dev/null
-cmake --build --preset release --target ferrymq ferryctl ferrymq-bench >/dev/null
-FERRYMQ=build/release/broker/cmd/ferrymq
-FERRYCTL=build/release/broker/cli/ferryctl
-BENCH=$(find build/release -name ferrymq-bench -type f -perm -u+x | head -1)
-[[ -x "$BENCH" ]] || { echo "ferrymq-bench was not built" >&2; exit 1; }
+fmq_bench_build_release
 bash "$APACHE" fetch >/dev/null
 say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; ${SECS}s per load"
 

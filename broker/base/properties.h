@@ -27,6 +27,21 @@ Status ParsePropertyNumber(const std::string& key, const std::string& value, T* 
   return Status::Ok();
 }
 
+// A config value as a whole number within [lo, hi], stored into `out` (of any integer type holding the
+// range).
+template <typename T>
+Status ParsePropertyNumberInRange(const std::string& key, const std::string& value, int64_t lo, int64_t hi,
+                                  T* out) {
+  int64_t v = 0;
+  FMQ_RETURN_IF_ERROR(ParsePropertyNumber(key, value, &v));
+  if (v < lo || v > hi) {
+    return Status::InvalidArgument("config key " + key + ": " + value + " is outside " + std::to_string(lo) +
+                                   ".." + std::to_string(hi));
+  }
+  *out = static_cast<T>(v);
+  return Status::Ok();
+}
+
 // "true" or "false".
 Status ParsePropertyBool(const std::string& key, const std::string& value, bool* out);
 

@@ -18,18 +18,8 @@ Status ApplyBrokerProperty(const std::string& key, const std::string& value, Bro
   auto boolean = [&](bool* f) -> Setter {
     return [f, &key, &value] { return ParsePropertyBool(key, value, f); };
   };
-  // A number within [lo, hi].
   auto num = [&](auto* f, int64_t lo, int64_t hi) -> Setter {
-    return [f, lo, hi, &key, &value]() -> Status {
-      int64_t v = 0;
-      FMQ_RETURN_IF_ERROR(ParsePropertyNumber(key, value, &v));
-      if (v < lo || v > hi) {
-        return Status::InvalidArgument("config key " + key + ": " + value + " is outside " +
-                                       std::to_string(lo) + ".." + std::to_string(hi));
-      }
-      *f = static_cast<std::remove_pointer_t<decltype(f)>>(v);
-      return Status::Ok();
-    };
+    return [f, lo, hi, &key, &value] { return ParsePropertyNumberInRange(key, value, lo, hi, f); };
   };
   const std::map<std::string, Setter> setters = {
       {"brokerClusterName", str(&c->cluster_name)},
