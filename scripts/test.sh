@@ -72,7 +72,7 @@ for preset in $PRESETS; do
   if [[ "$preset" == compat ]]; then
     echo "== compat: real RocketMQ clients against ferrymq standalone (debug build)"
     cmake --preset debug >/dev/null
-    cmake --build --preset debug -j "$JOBS" --target ferrymq
+    cmake --build --preset debug -j "$JOBS" --target ferrymq ferryctl
     mkdir -p build/compat
     set +e; bash tests/compat/run_all.sh build/debug/broker/cmd/ferrymq 2>&1 | tee build/compat/compat.log; set -e
     line=$(grep -E '^compat: [0-9]+ passed, [0-9]+ failed' build/compat/compat.log | tail -1 || true)

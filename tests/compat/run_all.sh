@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # The compat tier (scripts/test.sh): starts `ferrymq standalone` as a real process on free ports and runs every
 # real-client check against it: the Java client 4.9.7, mqadmin 4.9.7, the Go client v2 and ali-ons. Then stops
-# the broker with SIGTERM and requires a clean exit.
+# the broker with SIGTERM and requires a clean exit. The `replication` check runs its own name server and three
+# brokers (run_replication_loss.sh: a master SIGKILLed under 8 Java producers, `ferryctl ha promote`, nothing
+# acknowledged lost); it needs ferryctl: $FMQ_FERRYCTL, else <dir of ferrymq>/../cli/ferryctl, and runs
+# $FMQ_LOSS_REPETITIONS (5) repetitions.
 #
 #   tests/compat/run_all.sh <path to ferrymq>
 #
 # Prints "compat: N passed, M failed" last; exit status 0 only when all passed. FMQ_COMPAT_CHECKS picks a subset
-# (default "java mqadmin go node").
+# (default "java mqadmin go node replication apache-replication"; `apache-replication` is
+# run_apache_replication.sh: Apache RocketMQ 4.9.7 slaves of a FerryMQ master and the other way round).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ferrymq=${1:?usage: tests/compat/run_all.sh <path to ferrymq>}
-checks="${FMQ_COMPAT_CHECKS:-java mqadmin go node}"
+checks="${FMQ_COMPAT_CHECKS:-java mqadmin go node replication apache-replication}"
+ferryctl="${FMQ_FERRYCTL:-$(dirname "$ferrymq")/../cli/ferryctl}"
 work=$(mktemp -d /tmp/fmq-compat-XXXXXX)
 log="$work/standalone.log"
 pid=""
@@ -52,6 +57,9 @@ for c in $checks; do
     mqadmin) run_check mqadmin bash tests/compat/run_mqadmin_compat.sh "$namesrv" DefaultCluster broker-a ;;
     go) run_check go bash tests/compat/run_go_compat.sh "$namesrv" ;;
     node) run_check node bash tests/compat/run_node_compat.sh "$namesrv" ;;
+    replication) run_check replication bash tests/compat/run_replication_loss.sh "$ferrymq" "$ferryctl" \
+      "${FMQ_LOSS_REPETITIONS:-5}" ;;
+    apache-replication) run_check apache-replication bash tests/compat/run_apache_replication.sh "$ferrymq" "$ferryctl" ;;
     *) echo "unknown compat check '$c'"; failed=$((failed + 1)) ;;
   esac
 done
