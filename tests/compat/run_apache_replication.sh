@@ -189,7 +189,8 @@ free_broker_port() { helper free-block "$@"; }
 # start_fmq <name> <dir> <args...>: a FerryMQ process with its output in <dir>/<name>.log; sets fmq_pid.
 start_fmq() {
   local name=$1 dir=$2; shift 2
-  "$ferrymq" "$@" >"$dir/$name.log" 2>&1 &
+  # Info level whatever the caller's FMQ_LOG_LEVEL (scripts/test.sh exports warn): the checks read info lines.
+  FMQ_LOG_LEVEL=info "$ferrymq" "$@" >"$dir/$name.log" 2>&1 &
   fmq_pid=$!
   fmq_pids+=("$fmq_pid")
 }
