@@ -59,7 +59,20 @@ NameServer::NameServer(NameServerConfig config, io::FileSystem& fs, const Clock&
       routes_(clock, config_.broker_expiry),
       executor_("fmq-ns", config_.worker_threads, config_.worker_queue_capacity),
       server_(net::ServerConfig{.host = config_.listen_host, .port = config_.listen_port}) {
-  Route(rq::kRegisterBroker, &NameServer::RegisterBroker);
+  server_.Register(
+      rq::kRegisterBroker,
+      [this](Cmd req, net::Responder responder) {
+        Cmd resp = Cmd::ResponseTo(req, rc::kSuccess);
+        std::string addr;
+        RegisterBroker(req, &resp, &addr);
+        if (auto conn = responder.connection(); conn && !addr.empty()) {
+          MutexLock lock(&conn_mu_);
+          broker_connections_[addr] = conn.get();
+        }
+        responder.Send(std::move(resp));
+      },
+      &executor_);
+  server_.SetCloseListener([this](net::Connection* c) { OnConnectionClosed(c); });
   Route(rq::kUnregisterBroker, &NameServer::UnregisterBroker);
   Route(rq::kQueryDataVersion, &NameServer::QueryDataVersion);
   Route(rq::kGetRouteInfoByTopic, &NameServer::GetRouteInfo);
@@ -102,7 +115,26 @@ void NameServer::Stop() {
   executor_.Stop();
 }
 
-void NameServer::RegisterBroker(const Cmd& req, Cmd* resp) {
+void NameServer::OnConnectionClosed(net::Connection* connection) {
+  std::vector<std::string> gone;
+  {
+    MutexLock lock(&conn_mu_);
+    for (auto it = broker_connections_.begin(); it != broker_connections_.end();) {
+      if (it->second == connection) {
+        gone.push_back(it->first);
+        it = broker_connections_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto& addr : gone) {
+    GetLogger("namesrv")->warn("broker connection closed: removed broker addr={} (onChannelDestroy)", addr);
+    routes_.RemoveBroker(addr);
+  }
+}
+
+void NameServer::RegisterBroker(const Cmd& req, Cmd* resp, std::string* registered_addr) {
   protocol::RegisterBrokerRequestHeader h;
   if (!Decode(protocol::RegisterBrokerRequestHeader::Spec(), req, resp, &h)) return;
   if (h.compressed.value_or(false)) {
@@ -130,6 +162,7 @@ void NameServer::RegisterBroker(const Cmd& req, Cmd* resp) {
     r.body = std::move(*body);
   }
   RegisterBrokerResult result = routes_.RegisterBroker(r);
+  if (!result.refused) *registered_addr = h.broker_addr;
   if (result.refused) {
     resp->code = rc::kSystemError;
     resp->remark = result.refusal;

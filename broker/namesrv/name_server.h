@@ -2,7 +2,10 @@
 
 // NameServer: `ferrymq namesrv` (and the name-server half of `ferrymq standalone`). Answers brokers'
 // registrations and clients' route lookups over the remoting protocol (protocol reference 2.10), expires
-// silent brokers, and keeps the KV config (persisted to kvConfig.json).
+// silent brokers, and keeps the KV config (persisted to kvConfig.json). A broker whose registration
+// connection closes (it stopped or crashed; the kernel closed its socket) is removed at once, as RocketMQ's
+// onChannelDestroy does: its routes go away without waiting for the expiry, and a master restarted at the
+// same epoch on a new address is not mistaken for a second master.
 //
 // Created by the composition root with a FileSystem and Clock that outlive it; Start() then Stop().
 // Thread-safety: request handlers run on the name server's executor; the tables are internally locked.
@@ -50,7 +53,9 @@ class NameServer {
   using Cmd = protocol::RemotingCommand;
 
   void Route(int32_t code, void (NameServer::*handler)(const Cmd&, Cmd*));
-  void RegisterBroker(const Cmd& req, Cmd* resp);
+  // `registered_addr`: the broker address recorded, when the registration succeeded.
+  void RegisterBroker(const Cmd& req, Cmd* resp, std::string* registered_addr);
+  void OnConnectionClosed(net::Connection* connection) FMQ_EXCLUDES(conn_mu_);
   void UnregisterBroker(const Cmd& req, Cmd* resp);
   void QueryDataVersion(const Cmd& req, Cmd* resp);
   void GetRouteInfo(const Cmd& req, Cmd* resp);
@@ -74,6 +79,9 @@ class NameServer {
   net::BoundedExecutor executor_;
   net::RemotingServer server_;
   std::unique_ptr<Housekeeping> housekeeping_;
+  Mutex conn_mu_;
+  // Broker address -> the connection its last successful registration came over (compared, never used).
+  std::map<std::string, const net::Connection*> broker_connections_ FMQ_GUARDED_BY(conn_mu_);
   Mutex kv_mu_;
   std::map<std::string, std::map<std::string, std::string>> kv_ FMQ_GUARDED_BY(kv_mu_);
 };

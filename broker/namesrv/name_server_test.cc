@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "broker/base/crc32.h"
+#include "broker/base/poll.h"
 #include "broker/io/memory_file_system.h"
 #include "broker/net/remoting_client.h"
 #include "broker/protocol/codes.h"
@@ -205,6 +206,54 @@ TEST_F(NameServerTest, UnregisteringRemovesTheBrokerAtOnce) {
                 .code,
             rc::kSuccess);
   EXPECT_EQ(Call(rq::kGetRouteInfoByTopic, {{"topic", "T"}}).code, rc::kTopicNotExist);
+}
+
+// RocketMQ's onChannelDestroy: a broker whose registration connection closes (kill -9 closes its sockets)
+// is removed at once, so a master restarted at the same epoch on another address is accepted rather than
+// refused as a second master.
+TEST_F(NameServerTest, ABrokerWhoseConnectionClosesIsRemovedAndItsRestartIsAccepted) {
+  auto register_over = [&](net::RemotingClient& c, const std::string& addr) {
+    model::RegisterBrokerBody body{{{"T", Topic("T", 4)}}, {1, 1700000000000}};
+    RemotingCommand req = RemotingCommand::Request(rq::kRegisterBroker, 0);
+    req.ext_fields = {{"brokerName", "broker-a"}, {"brokerAddr", addr}, {"clusterName", "DefaultCluster"},
+                      {"haServerAddr", addr},     {"brokerId", "0"},    {"ferrymqEpoch", "1"}};
+    req.body = model::EncodeRegisterBrokerBody(body);
+    auto r = c.InvokeSync(addr_, req, kTimeout);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->code : -1;
+  };
+  auto master_of_t = [&]() -> std::string {
+    auto route = model::DecodeTopicRouteData(Call(rq::kGetRouteInfoByTopic, {{"topic", "T"}}).body);
+    return route.ok() ? route->broker_datas[0].broker_addrs.at(0) : "";
+  };
+  {
+    net::RemotingClient broker;
+    ASSERT_TRUE(broker.Start().ok());
+    ASSERT_EQ(register_over(broker, "127.0.0.1:10911"), rc::kSuccess);
+    EXPECT_EQ(master_of_t(), "127.0.0.1:10911");
+    // Same epoch, other address, while the first is connected: a second master, refused.
+    EXPECT_EQ(Register("broker-a", "127.0.0.1:20911", 0, {{"T", Topic("T", 4)}}, 1, 1).code,
+              rc::kSystemError);
+    broker.Stop();  // the broker process is gone
+  }
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        return Call(rq::kGetRouteInfoByTopic, {{"topic", "T"}}).code == rc::kTopicNotExist;
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(20)))
+      << "the route of a disconnected broker stayed";
+  net::RemotingClient restarted;
+  ASSERT_TRUE(restarted.Start().ok());
+  ASSERT_EQ(register_over(restarted, "127.0.0.1:20911"), rc::kSuccess);
+  EXPECT_EQ(master_of_t(), "127.0.0.1:20911");
+  // Registered again over a new connection: closing an older one removes nothing.
+  net::RemotingClient second;
+  ASSERT_TRUE(second.Start().ok());
+  ASSERT_EQ(register_over(second, "127.0.0.1:20911"), rc::kSuccess);
+  restarted.Stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(master_of_t(), "127.0.0.1:20911");
+  second.Stop();
 }
 
 TEST_F(NameServerTest, MissingHeaderFieldsAndBadBodiesGetClearErrors) {

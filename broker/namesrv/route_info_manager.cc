@@ -115,6 +115,11 @@ void RouteInfoManager::UnregisterBroker(const std::string&, const std::string& a
   RemoveBrokerAddr(addr);
 }
 
+void RouteInfoManager::RemoveBroker(const std::string& addr) {
+  MutexLock lock(&mu_);
+  RemoveBrokerAddr(addr);
+}
+
 std::vector<std::string> RouteInfoManager::ScanNotActiveBrokers() {
   MutexLock lock(&mu_);
   const int64_t now = clock_.NowMillis();

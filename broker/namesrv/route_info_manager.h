@@ -56,6 +56,8 @@ class RouteInfoManager {
   RegisterBrokerResult RegisterBroker(const RegisterBrokerRequest& req) FMQ_EXCLUDES(mu_);
   void UnregisterBroker(const std::string& cluster, const std::string& addr, const std::string& name,
                         int64_t id) FMQ_EXCLUDES(mu_);
+  // Removes one broker (its registration connection closed).
+  void RemoveBroker(const std::string& addr) FMQ_EXCLUDES(mu_);
   // Removes brokers silent for longer than the expiry; returns their addresses.
   std::vector<std::string> ScanNotActiveBrokers() FMQ_EXCLUDES(mu_);
 
