@@ -381,6 +381,32 @@ std::optional<std::string_view> FindProperty(std::string_view text, std::string_
   return found;
 }
 
+std::string WithProperty(std::string_view text, std::string_view name,
+                         std::optional<std::string_view> value) {
+  std::string out;
+  out.reserve(text.size() + name.size() + (value ? value->size() : 0) + 2);
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find(prop::kPropertySeparator, pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view segment = text.substr(pos, end - pos);
+    const size_t eq = segment.find(prop::kNameValueSeparator);
+    const bool drop = segment.empty() || (eq != std::string_view::npos && segment.substr(0, eq) == name);
+    if (!drop) {
+      if (!out.empty()) out.push_back(prop::kPropertySeparator);
+      out.append(segment);
+    }
+    pos = end + 1;
+  }
+  if (value) {
+    if (!out.empty()) out.push_back(prop::kPropertySeparator);
+    out.append(name);
+    out.push_back(prop::kNameValueSeparator);
+    out.append(*value);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Offset message id
 

@@ -99,6 +99,10 @@ std::string EncodeProperties(const std::map<std::string, std::string>& props);
 std::map<std::string, std::string> DecodeProperties(std::string_view text);
 // Value of one property without building a map; nullopt if absent or empty.
 std::optional<std::string_view> FindProperty(std::string_view text, std::string_view name);
+// `text` with every `name` property removed and, unless `value` is nullopt, `name`=`value` appended (the
+// broker's edits of a stored message's properties: REAL_TOPIC, RETRY_TOPIC, DELAY, ...). The other properties
+// keep their order and bytes.
+std::string WithProperty(std::string_view text, std::string_view name, std::optional<std::string_view> value);
 
 // Offset message id: uppercase hex of store host ip ‖ port ‖ commit-log offset (32 hex chars for IPv4).
 std::string CreateOffsetMessageId(const HostAddress& store_host, PhysicalOffset offset);

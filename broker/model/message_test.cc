@@ -610,6 +610,52 @@ TEST(PropertiesTest, FindPropertyAgreesWithDecodePropertiesOnRandomInputs) {
   }
 }
 
+TEST(PropertiesTest, WithPropertyReplacesAppendsAndRemovesKeepingTheRestInOrder) {
+  const std::string text =
+      "KEYS\x01k1\x02"
+      "DELAY\x01"
+      "3\x02TAGS\x01T";
+  EXPECT_EQ(WithProperty(text, "DELAY", std::nullopt), "KEYS\x01k1\x02TAGS\x01T");
+  EXPECT_EQ(WithProperty(text, "DELAY", "5"),
+            "KEYS\x01k1\x02TAGS\x01T\x02"
+            "DELAY\x01"
+            "5");
+  EXPECT_EQ(WithProperty(text, "REAL_TOPIC", "t"), text + "\x02REAL_TOPIC\x01t");
+  EXPECT_EQ(WithProperty("", "A", "b"),
+            "A\x01"
+            "b");
+  EXPECT_EQ(WithProperty("A\x01"
+                         "b",
+                         "A", std::nullopt),
+            "");
+  // A trailing separator (Java < 4.9.1) and a duplicate name are cleaned up.
+  EXPECT_EQ(WithProperty("A\x01"
+                         "1\x02"
+                         "B\x01"
+                         "2\x02"
+                         "A\x01"
+                         "3\x02",
+                         "A", "4"),
+            "B\x01"
+            "2\x02"
+            "A\x01"
+            "4");
+}
+
+TEST(PropertiesTest, WithPropertyAgreesWithDecodePropertiesOnRandomInputs) {
+  std::mt19937 rng(777);
+  constexpr char kAlphabet[] = {'K', 'V', 'a', '\x01', '\x02'};
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string text(rng() % 20, '\0');
+    for (char& c : text) c = kAlphabet[rng() % sizeof(kAlphabet)];
+    std::map<std::string, std::string> want = DecodeProperties(text);
+    want["K"] = "new";
+    EXPECT_EQ(DecodeProperties(WithProperty(text, "K", "new")), want) << "text=" << text;
+    want.erase("K");
+    EXPECT_EQ(DecodeProperties(WithProperty(text, "K", std::nullopt)), want) << "text=" << text;
+  }
+}
+
 // ------------------------------------------------------------------------------------------------------------
 // Offset message id
 

@@ -68,9 +68,9 @@ void AdminProcessor::Handle(RemotingCommand request, net::Responder responder) {
       resp = TopicConsumedByWho(request);
       break;
     case code::kGetAllDelayOffset:
-      // Delay levels do not exist in this FerryMQ build yet: no level has progress to copy. A RocketMQ slave
-      // writes this body to its delayOffset.json, as it would an idle master's.
-      resp = Ok(R"({"offsetTable":{}})");
+      // delayOffset.json's content: what a RocketMQ or FerryMQ slave copies.
+      resp = Ok(model::EncodeDelayOffsetTable(d_.schedule ? d_.schedule->OffsetTable()
+                                                          : std::map<int32_t, int64_t>{}));
       break;
     case code::kGetAllConsumerOffset:
       resp = AllConsumerOffsets();

@@ -18,6 +18,7 @@
 #include "broker/server/broker_stats.h"
 #include "broker/server/client_registry.h"
 #include "broker/server/consumer_offset_manager.h"
+#include "broker/server/schedule_message_service.h"
 #include "broker/server/subscription_group_manager.h"
 #include "broker/server/topic_config_manager.h"
 #include "broker/store/message_store.h"
@@ -36,6 +37,8 @@ class AdminProcessor {
     BrokerStats* stats;
     // Optional (tests run without it): a slave refuses topic and group changes.
     const ha::HaService* ha = nullptr;
+    // Optional (tests run without it): delay-level progress (GET_ALL_DELAY_OFFSET).
+    ScheduleMessageService* schedule = nullptr;
     // Called after topics changed (the broker re-registers with its name servers).
     std::function<void()> on_topics_changed;
     // Runtime-info entries only the composition root knows (thread-pool queues, boot time).

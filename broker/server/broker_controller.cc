@@ -19,6 +19,7 @@
 #include "broker/server/consumer_offset_manager.h"
 #include "broker/server/ha_admin_processor.h"
 #include "broker/server/pull_message_processor.h"
+#include "broker/server/schedule_message_service.h"
 #include "broker/server/send_message_processor.h"
 #include "broker/server/slave_synchronizer.h"
 #include "broker/server/subscription_group_manager.h"
@@ -77,6 +78,7 @@ struct BrokerController::Parts {
   std::unique_ptr<ha::HaService> ha;
   std::unique_ptr<HaAdminProcessor> ha_admin;
   std::unique_ptr<SlaveSynchronizer> slave_sync;
+  std::unique_ptr<ScheduleMessageService> schedule;
   std::unique_ptr<TopicConfigManager> topics;
   std::unique_ptr<SubscriptionGroupManager> groups;
   std::unique_ptr<ConsumerOffsetManager> offsets;
@@ -109,6 +111,7 @@ struct BrokerController::Parts {
   void RoleChanged() {
     if (ha && ha->is_master()) EnsureTopicsOfStoredQueues();
     if (slave_sync) slave_sync->Wakeup();
+    if (schedule) schedule->Wakeup();
     TopicsChanged();
   }
   void EnsureTopicsOfStoredQueues();
@@ -231,6 +234,14 @@ Status BrokerController::Start() {
   FMQ_RETURN_IF_ERROR(p.groups->Load());
   p.offsets = std::make_unique<ConsumerOffsetManager>(p.fs, config_dir + "/consumerOffset.json");
   FMQ_RETURN_IF_ERROR(p.offsets->Load());
+  ScheduleMessageService::Options so;
+  so.offsets_path = config_dir + "/delayOffset.json";
+  so.flush_interval = std::chrono::milliseconds(p.store_config.flush_delay_offset_interval_ms);
+  p.schedule = std::make_unique<ScheduleMessageService>(so, *p.store, p.fs, p.clock, [&p] {
+    std::string why;
+    return p.ha->CheckWrite(&why) == ha::WriteGate::kOpen;
+  });
+  FMQ_RETURN_IF_ERROR(p.schedule->Load());
   p.clients = std::make_unique<ClientRegistry>(p.clock);
   p.locks = std::make_unique<RebalanceLockManager>(p.clock);
   p.stats = std::make_unique<BrokerStats>(p.clock);
@@ -245,7 +256,7 @@ Status BrokerController::Start() {
     FMQ_RETURN_IF_ERROR(e->Start());
 
   p.send = std::make_unique<SendMessageProcessor>(
-      p.broker, *p.store, *p.topics, [&p] { p.TopicsChanged(); }, p.ha.get());
+      p.broker, *p.store, *p.topics, *p.groups, [&p] { p.TopicsChanged(); }, p.ha.get());
   p.pull = std::make_unique<PullMessageProcessor>(p.broker, *p.store, *p.topics, *p.groups, *p.clients,
                                                   *p.offsets, p.clock);
   p.hold = std::make_unique<PullRequestHoldService>(
@@ -278,6 +289,7 @@ Status BrokerController::Start() {
   deps.clients = p.clients.get();
   deps.stats = p.stats.get();
   deps.ha = p.ha.get();
+  deps.schedule = p.schedule.get();
   deps.on_topics_changed = [&p] { p.TopicsChanged(); };
   deps.extra_runtime_info = [&p] {
     std::map<std::string, std::string> kv;
@@ -307,6 +319,7 @@ Status BrokerController::Start() {
     kv["haDegraded"] = ha.degraded ? "true" : "false";
     kv["haMasterAddress"] = ha.master_address;
     kv["haCopyState"] = ha.copy_state;
+    for (auto& [k, v] : p.schedule->RuntimeStats()) kv[k] = std::move(v);
     return kv;
   };
   p.admin = std::make_unique<AdminProcessor>(std::move(deps));
@@ -319,7 +332,8 @@ Status BrokerController::Start() {
   };
   for (net::RemotingServer* server : {p.server.get(), p.fast_server.get()}) {
     if (!server) continue;
-    for (int32_t c : {code::kSendMessage, code::kSendMessageV2, code::kSendBatchMessage})
+    for (int32_t c :
+         {code::kSendMessage, code::kSendMessageV2, code::kSendBatchMessage, code::kConsumerSendMsgBack})
       server->Register(c, on(p.send.get()), p.broker.send_threads > 0 ? p.send_exec.get() : nullptr);
     server->Register(code::kPullMessage, on(p.pull.get()), p.pull_exec.get());
     for (int32_t c : {code::kQueryConsumerOffset, code::kUpdateConsumerOffset, code::kGetMaxOffset,
@@ -361,8 +375,9 @@ Status BrokerController::Start() {
   FMQ_RETURN_IF_ERROR(p.registrar->Start());
   p.slave_sync = std::make_unique<SlaveSynchronizer>(
       std::chrono::milliseconds(p.broker.replication.slave_sync_metadata_interval_ms), *p.ha, *p.topics,
-      *p.groups, *p.offsets, *p.outbound);
+      *p.groups, *p.offsets, *p.schedule, *p.outbound);
   FMQ_RETURN_IF_ERROR(p.slave_sync->Start());
+  FMQ_RETURN_IF_ERROR(p.schedule->Start());
   p.housekeeping = std::make_unique<Housekeeping>(p);
   FMQ_RETURN_IF_ERROR(p.housekeeping->Start());
   p.started = true;
@@ -377,6 +392,7 @@ void BrokerController::Stop() {
   Parts& p = *p_;
   if (p.housekeeping) p.housekeeping->Stop();
   if (p.slave_sync) p.slave_sync->Stop();
+  if (p.schedule) p.schedule->Stop();  // writes delayOffset.json
   if (p.registrar) {
     p.registrar->Stop();
     if (p.started && !p.registrar->config_name_servers_empty()) p.registrar->UnregisterAll();

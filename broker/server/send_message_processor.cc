@@ -7,6 +7,7 @@
 #include "broker/protocol/codes.h"
 #include "broker/protocol/headers.h"
 #include "broker/server/response_mapping.h"
+#include "broker/server/schedule_message_service.h"
 
 namespace fmq::server {
 
@@ -28,15 +29,35 @@ std::string WithProperties(std::string props, const std::map<std::string, std::s
 }  // namespace
 
 SendMessageProcessor::SendMessageProcessor(const BrokerConfig& broker, store::MessageStore& store,
-                                           TopicConfigManager& topics, std::function<void()> on_topic_created,
-                                           ha::HaService* ha)
+                                           TopicConfigManager& topics, SubscriptionGroupManager& groups,
+                                           std::function<void()> on_topic_created, ha::HaService* ha)
     : broker_(broker),
       store_(store),
       topics_(topics),
+      groups_(groups),
       on_topic_created_(std::move(on_topic_created)),
       ha_(ha) {}
 
+int32_t SendMessageProcessor::RandomQueue(int32_t queues) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  return static_cast<int32_t>(rng() % static_cast<uint32_t>(std::max(1, queues)));
+}
+
+Result<std::optional<model::TopicConfig>> SendMessageProcessor::CreateSystemTopic(const std::string& topic,
+                                                                                  int32_t queues) {
+  if (auto found = topics_.Find(topic)) return found;
+  model::TopicConfig c;
+  c.topic_name = topic;
+  c.read_queue_nums = c.write_queue_nums = std::max(1, queues);
+  c.perm = model::perm::kRead | model::perm::kWrite;
+  FMQ_ASSIGN_OR_RETURN(bool created, topics_.CreateIfAbsent(c));
+  if (created && on_topic_created_) on_topic_created_();
+  return topics_.Find(topic);
+}
+
 void SendMessageProcessor::Handle(RemotingCommand request, net::Responder responder) {
+  if (request.code == protocol::request_code::kConsumerSendMsgBack)
+    return SendBack(std::move(request), responder);
   auto header = protocol::SendMessageRequestHeader::FromCommand(request);
   if (!header.ok())
     return responder.Send(RemotingCommand::Answer(rc::kSystemError, std::string(header.status().message())));
@@ -65,14 +86,17 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
     return responder.Send(
         RemotingCommand::Answer(rc::kNoPermission, "Sending message to topic[" + topic + "] is forbidden."));
   }
-  const std::string props = header->properties.value_or("");
-  if (topic.rfind("%RETRY%", 0) == 0 ||
-      model::FindProperty(props, model::prop::kTransactionPrepared) == "true" ||
-      model::FindProperty(props, model::prop::kDelayTimeLevel).has_value()) {
+  std::string props = header->properties.value_or("");
+  if (model::FindProperty(props, model::prop::kTransactionPrepared) == "true") {
     return responder.Send(RemotingCommand::Answer(
         rc::kSystemError,
-        "retry topics, transaction and delay messages are not supported by this FerryMQ "
-        "build yet; the message was not stored"));
+        "transaction messages are not supported by this FerryMQ build yet; the message was not stored"));
+  }
+  const bool batch = header->batch.value_or(false);
+  const bool retry_topic = model::IsRetryTopic(topic);
+  if (batch && retry_topic) {
+    return responder.Send(
+        RemotingCommand::Answer(rc::kMessageIllegal, "batch request does not support retry group " + topic));
   }
   auto config = topics_.Find(topic);
   if (!config) {
@@ -82,7 +106,15 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
     if (!created.ok())
       return responder.Send(RemotingCommand::Answer(rc::kSystemError, created.status().ToString()));
     config = *created;
-    if (config && on_topic_created_) on_topic_created_();
+    if (!config && retry_topic) {
+      // A consumer's own resend of a message it could not send back (RocketMQ's msgCheck).
+      auto retry = CreateSystemTopic(topic, 1);
+      if (!retry.ok())
+        return responder.Send(RemotingCommand::Answer(rc::kSystemError, retry.status().ToString()));
+      config = *retry;
+    } else if (config && on_topic_created_) {
+      on_topic_created_();
+    }
   }
   if (!config) {
     return responder.Send(
@@ -94,14 +126,33 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
         rc::kSystemError, "request queueId[" + std::to_string(queue_id) + "] is illegal, topic " + topic +
                               " has " + std::to_string(config->write_queue_nums) + " write queues"));
   }
-  if (queue_id < 0) {
-    thread_local std::mt19937 rng{std::random_device{}()};
-    queue_id = static_cast<int32_t>(rng() % static_cast<uint32_t>(std::max(1, config->write_queue_nums)));
+  if (queue_id < 0) queue_id = RandomQueue(config->write_queue_nums);
+
+  // A resend to %RETRY%<group> that used up its reconsume times goes to %DLQ%<group> (handleRetryAndDLQ).
+  std::string store_topic = topic;
+  int32_t store_queue = queue_id;
+  if (retry_topic) {
+    const std::string group = topic.substr(model::kRetryTopicPrefix.size());
+    auto sub = groups_.FindOrCreate(group);
+    if (!sub.ok()) return responder.Send(RemotingCommand::Answer(rc::kSystemError, sub.status().ToString()));
+    if (!*sub) {
+      return responder.Send(
+          RemotingCommand::Answer(rc::kSubscriptionGroupNotExist, "subscription group not exist, " + group));
+    }
+    const int32_t max_times = header->max_reconsume_times.value_or((*sub)->retry_max_times);
+    if (header->reconsume_times.value_or(0) >= max_times) {
+      auto dlq = CreateSystemTopic(std::string(model::kDlqTopicPrefix) + group, 1);
+      if (!dlq.ok())
+        return responder.Send(RemotingCommand::Answer(rc::kSystemError, dlq.status().ToString()));
+      store_topic = (*dlq)->topic_name;
+      store_queue = 0;
+      props = model::WithProperty(props, model::prop::kDelayTimeLevel, "0");
+    }
   }
 
   model::StoredMessage base;
-  base.topic = topic;
-  base.queue_id = QueueId(queue_id);
+  base.topic = store_topic;
+  base.queue_id = QueueId(store_queue);
   base.sys_flag = header->sys_flag;
   if (config->topic_filter_type == "MULTI_TAG") base.sys_flag |= model::sysflag::kMultiTags;
   base.born_timestamp = header->born_timestamp;
@@ -111,7 +162,7 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
   base.reconsume_times = header->reconsume_times.value_or(0);
 
   std::vector<model::StoredMessage> messages;
-  if (header->batch.value_or(false)) {
+  if (batch) {
     auto entries = model::DecodeBatchBody(AsBytes(request.body));
     if (!entries.ok())
       return responder.Send(
@@ -123,6 +174,12 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
       m.body = std::move(e.body);
       m.properties = WithProperties(WithProperties(std::move(e.properties), model::DecodeProperties(props)),
                                     batch_props);
+      if (auto d = model::FindProperty(m.properties, model::prop::kDelayTimeLevel); d && *d != "0") {
+        return responder.Send(RemotingCommand::Answer(
+            rc::kMessageIllegal,
+            "a batch cannot hold delayed messages (DELAY=" + std::string(d->substr(0, 16)) +
+                "); send them one by one. Nothing was stored"));
+      }
       messages.push_back(std::move(m));
     }
   } else {
@@ -130,34 +187,126 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
     m.flag = header->flag;
     m.body = std::move(request.body);
     m.properties = WithProperties(props, {{model::prop::kCluster, broker_.cluster_name}});
+    if (Status s = ApplyDelayLevel(store_.delay_levels(), &m); !s.ok())
+      return responder.Send(RemotingCommand::Answer(rc::kMessageIllegal, std::string(s.message())));
     messages.push_back(std::move(m));
   }
 
   auto wait = model::FindProperty(props, model::prop::kWaitStoreMsgOk);
-  const bool wait_for_replicas = ha_ && ha_->WaitsForReplicas() && !(wait && *wait == "false");
-  store_.AsyncPutMessages(
-      std::move(messages), [this, responder, queue_id, wait_for_replicas](Result<store::PutMessageResult> r) {
-        if (ha_ && (r.ok() || r.status().code() == StatusCode::kDeadlineExceeded)) ha_->NotifyAppended();
-        if (!r.ok() || !wait_for_replicas) return Answer(responder, queue_id, std::move(r), rc::kSuccess, "");
-        const int64_t end = r->wrote_offset.value() + r->wrote_bytes;
-        auto result = std::make_shared<store::PutMessageResult>(std::move(*r));
-        ha_->WaitReplicated(end, [this, responder, queue_id, result](ha::ReplicaWait w) {
-          switch (w) {
-            case ha::ReplicaWait::kReplicated:
-              return Answer(responder, queue_id, std::move(*result), rc::kSuccess, "");
-            case ha::ReplicaWait::kTimeout:
-              return Answer(responder, queue_id, std::move(*result), rc::kFlushSlaveTimeout,
-                            "stored on the master, but its in-sync slaves did not confirm it within "
-                            "slaveTimeout");
-            case ha::ReplicaWait::kSlaveNotAvailable:
-              return Answer(responder, queue_id, std::move(*result), rc::kSlaveNotAvailable,
-                            "stored on the master, but too few slaves are in sync to confirm it "
-                            "(minInSyncReplicas, whenBelowMinInSync=reject)");
-            case ha::ReplicaWait::kNotMaster:
-              return Answer(responder, queue_id, std::move(*result), rc::kFlushSlaveTimeout,
-                            "stored, but the broker stopped being the master before its slaves confirmed it");
-          }
+  const bool wait_for_replicas = !(wait && *wait == "false");
+  Store(std::move(messages), wait_for_replicas,
+        [this, responder, queue_id](Result<store::PutMessageResult> r, int32_t code_if_stored,
+                                    const std::string& remark) {
+          Answer(responder, queue_id, std::move(r), code_if_stored, remark);
         });
+}
+
+void SendMessageProcessor::Store(std::vector<model::StoredMessage> messages, bool wait_for_replicas,
+                                 StoreDone done) {
+  wait_for_replicas = wait_for_replicas && ha_ && ha_->WaitsForReplicas();
+  store_.AsyncPutMessages(std::move(messages), [this, wait_for_replicas,
+                                                done = std::move(done)](Result<store::PutMessageResult> r) {
+    if (ha_ && (r.ok() || r.status().code() == StatusCode::kDeadlineExceeded)) ha_->NotifyAppended();
+    if (!r.ok() || !wait_for_replicas) return done(std::move(r), rc::kSuccess, "");
+    const int64_t end = r->wrote_offset.value() + r->wrote_bytes;
+    auto result = std::make_shared<store::PutMessageResult>(std::move(*r));
+    ha_->WaitReplicated(end, [result, done](ha::ReplicaWait w) {
+      switch (w) {
+        case ha::ReplicaWait::kReplicated:
+          return done(std::move(*result), rc::kSuccess, "");
+        case ha::ReplicaWait::kTimeout:
+          return done(std::move(*result), rc::kFlushSlaveTimeout,
+                      "stored on the master, but its in-sync slaves did not confirm it within slaveTimeout");
+        case ha::ReplicaWait::kSlaveNotAvailable:
+          return done(std::move(*result), rc::kSlaveNotAvailable,
+                      "stored on the master, but too few slaves are in sync to confirm it "
+                      "(minInSyncReplicas, whenBelowMinInSync=reject)");
+        case ha::ReplicaWait::kNotMaster:
+          return done(std::move(*result), rc::kFlushSlaveTimeout,
+                      "stored, but the broker stopped being the master before its slaves confirmed it");
+      }
+    });
+  });
+}
+
+// CONSUMER_SEND_MSG_BACK (36): a consumer hands back a message it failed to consume. RocketMQ's
+// asyncConsumerSendMsgBack: a copy goes to %RETRY%<group> with delay level 3 + reconsume times (or the level
+// asked for), or to %DLQ%<group> once the reconsume times reach maxReconsumeTimes (or the level is negative).
+void SendMessageProcessor::SendBack(RemotingCommand request, net::Responder responder) {
+  auto answer = [&responder](int32_t code, std::string remark) {
+    responder.Send(RemotingCommand::Answer(code, std::move(remark)));
+  };
+  auto h = protocol::ConsumerSendMsgBackHeader::Spec().Decode(request.ext_fields);
+  if (!h.ok()) return answer(rc::kSystemError, std::string(h.status().message()));
+  if (Status s = model::ValidateGroupName(h->group); !s.ok())
+    return answer(rc::kSystemError, std::string(s.message()));
+  if (ha_) {
+    std::string why;
+    if (ha_->CheckWrite(&why) != ha::WriteGate::kOpen) return answer(rc::kServiceNotAvailable, why);
+  }
+  auto sub = groups_.FindOrCreate(h->group);
+  if (!sub.ok()) return answer(rc::kSystemError, sub.status().ToString());
+  if (!*sub) return answer(rc::kSubscriptionGroupNotExist, "subscription group not exist, " + h->group);
+  if ((*sub)->retry_queue_nums <= 0) return answer(rc::kSuccess, "");  // the group wants no retries
+  const std::string retry_topic = std::string(model::kRetryTopicPrefix) + h->group;
+  auto config = CreateSystemTopic(retry_topic, (*sub)->retry_queue_nums);
+  if (!config.ok()) return answer(rc::kSystemError, config.status().ToString());
+  if (!*config) return answer(rc::kSystemError, "topic[" + retry_topic + "] not exist");
+  if (((*config)->perm & model::perm::kWrite) == 0)
+    return answer(rc::kNoPermission, "the topic[" + retry_topic + "] sending message is forbidden");
+  auto original = store_.LookMessageByOffset(PhysicalOffset(h->offset));
+  if (!original.ok())
+    return answer(rc::kSystemError, "look message by offset failed, " + std::to_string(h->offset));
+
+  model::StoredMessage m;
+  m.topic = retry_topic;
+  m.queue_id = QueueId(RandomQueue((*sub)->retry_queue_nums));
+  std::string props = original->properties;
+  if (!model::FindProperty(props, model::prop::kRetryTopic))
+    props = model::WithProperty(props, model::prop::kRetryTopic, original->topic);
+  props = model::WithProperty(props, model::prop::kWaitStoreMsgOk, "false");
+  const int32_t max_times = h->max_reconsume_times.value_or((*sub)->retry_max_times);
+  int32_t level = h->delay_level;
+  if (original->reconsume_times >= max_times || level < 0) {
+    auto dlq = CreateSystemTopic(std::string(model::kDlqTopicPrefix) + h->group, 1);
+    if (!dlq.ok()) return answer(rc::kSystemError, dlq.status().ToString());
+    if (!*dlq)
+      return answer(rc::kSystemError,
+                    "topic[" + std::string(model::kDlqTopicPrefix) + h->group + "] not exist");
+    m.topic = (*dlq)->topic_name;
+    m.queue_id = QueueId(0);
+    level = 0;
+  } else if (level == 0) {
+    level = 3 + original->reconsume_times;
+  }
+  props = model::WithProperty(props, model::prop::kDelayTimeLevel, std::to_string(level));
+  if (!model::FindProperty(props, model::prop::kOriginMessageId)) {
+    props =
+        model::WithProperty(props, model::prop::kOriginMessageId,
+                            model::CreateOffsetMessageId(original->store_host, original->physical_offset));
+  }
+  m.properties = std::move(props);
+  m.body = std::move(original->body);
+  m.flag = original->flag;
+  m.sys_flag = original->sys_flag;
+  m.born_timestamp = original->born_timestamp;
+  m.born_host = original->born_host;
+  m.reconsume_times = original->reconsume_times + 1;
+  if (Status s = ApplyDelayLevel(store_.delay_levels(), &m); !s.ok())
+    return answer(rc::kSystemError, std::string(s.message()));
+  std::vector<model::StoredMessage> batch;
+  batch.push_back(std::move(m));
+  // Waits for the replicas even though the copy carries WAIT=false: the consumer acknowledges the original
+  // once this answers, so the copy must survive a failover.
+  Store(
+      std::move(batch), /*wait_for_replicas=*/true,
+      [responder](Result<store::PutMessageResult> r, int32_t code_if_stored, const std::string& remark) {
+        if (!r.ok()) {
+          return responder.Send(RemotingCommand::Answer(rc::kSystemError, std::string(r.status().message())));
+        }
+        if (code_if_stored != rc::kSuccess)
+          return responder.Send(RemotingCommand::Answer(rc::kSystemError, remark));
+        responder.Send(RemotingCommand::Answer(rc::kSuccess, ""));
       });
 }
 

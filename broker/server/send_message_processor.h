@@ -6,8 +6,11 @@
 // flag, not by the code (C++ clients send batches as 310). The answer is written when the store answers
 // (after group commit with SYNC_FLUSH), so no executor thread waits on the disk.
 //
-// Not in this slice (answered with a clear SYSTEM_ERROR rather than stored with the wrong meaning):
-// transaction half messages (TRAN_MSG), delay levels (DELAY) and sends to %RETRY% topics.
+// Delay levels: a DELAY=n > 0 send is stored in SCHEDULE_TOPIC_XXXX (ApplyDelayLevel,
+// schedule_message_service.h); a batch with DELAY is refused. Sends to %RETRY%<group> whose reconsume times
+// reached the group's maxReconsumeTimes (or the header's) go to %DLQ%<group> (RocketMQ's handleRetryAndDLQ).
+// CONSUMER_SEND_MSG_BACK (36) is answered here too (SendBack). Transaction half messages (TRAN_MSG) are
+// refused with a clear SYSTEM_ERROR: this build has no transactions yet.
 //
 // Thread-safety: Handle() may run on many executor threads at once.
 
@@ -17,6 +20,7 @@
 #include "broker/net/connection.h"
 #include "broker/protocol/remoting_command.h"
 #include "broker/server/broker_config.h"
+#include "broker/server/subscription_group_manager.h"
 #include "broker/server/topic_config_manager.h"
 #include "broker/store/message_store.h"
 
@@ -29,17 +33,29 @@ class SendMessageProcessor {
   // it at once instead of at the next periodic registration.
   // `ha` (optional, tests run without it) gates writes by the replication role and waits for replicas.
   SendMessageProcessor(const BrokerConfig& broker, store::MessageStore& store, TopicConfigManager& topics,
-                       std::function<void()> on_topic_created = {}, ha::HaService* ha = nullptr);
+                       SubscriptionGroupManager& groups, std::function<void()> on_topic_created = {},
+                       ha::HaService* ha = nullptr);
 
   void Handle(protocol::RemotingCommand request, net::Responder responder);
 
  private:
+  using StoreDone =
+      std::function<void(Result<store::PutMessageResult>, int32_t code_if_stored, const std::string& remark)>;
+  // Appends, then (SYNC_MASTER, `wait_for_replicas`) waits for the in-sync slaves; `done` gets the put's
+  // result and the answer code when it was stored.
+  void Store(std::vector<model::StoredMessage> messages, bool wait_for_replicas, StoreDone done);
+  void SendBack(protocol::RemotingCommand request, net::Responder responder);
+  // A %RETRY% or %DLQ% topic, created read-write with `queues` queues when missing
+  // (createTopicInSendMessageBackMethod).
+  Result<std::optional<model::TopicConfig>> CreateSystemTopic(const std::string& topic, int32_t queues);
+  static int32_t RandomQueue(int32_t queues);
   // Answers a put: `code_if_stored` (with `remark`) when `r` holds the stored message, else the put's error.
   void Answer(const net::Responder& responder, int32_t queue_id, Result<store::PutMessageResult> r,
               int32_t code_if_stored, const std::string& remark) const;
   const BrokerConfig& broker_;
   store::MessageStore& store_;
   TopicConfigManager& topics_;
+  SubscriptionGroupManager& groups_;
   const std::function<void()> on_topic_created_;
   ha::HaService* const ha_;
 };

@@ -8,6 +8,7 @@
 #include "broker/net/remoting_server.h"
 #include "broker/protocol/codes.h"
 #include "broker/protocol/headers.h"
+#include "broker/server/schedule_message_service.h"
 #include "broker/server/server_test_util.h"
 
 namespace fmq::server {
@@ -30,9 +31,13 @@ class SendMessageProcessorTest : public ::testing::Test {
     ASSERT_TRUE(store_->Open().ok());
     topics_ = std::make_unique<TopicConfigManager>(faulty_, "/store/config/topics.json", broker_, clock_);
     ASSERT_TRUE(topics_->Load().ok());
-    processor_ = std::make_unique<SendMessageProcessor>(broker_, *store_, *topics_);
+    groups_ = std::make_unique<SubscriptionGroupManager>(faulty_, "/store/config/subscriptionGroup.json",
+                                                         /*auto_create=*/true, clock_);
+    ASSERT_TRUE(groups_->Load().ok());
+    processor_ = std::make_unique<SendMessageProcessor>(broker_, *store_, *topics_, *groups_);
     server_ = std::make_unique<net::RemotingServer>(net::ServerConfig{.host = "127.0.0.1", .port = 0});
-    for (int32_t code : {rq::kSendMessage, rq::kSendMessageV2, rq::kSendBatchMessage}) {
+    for (int32_t code :
+         {rq::kSendMessage, rq::kSendMessageV2, rq::kSendBatchMessage, rq::kConsumerSendMsgBack}) {
       server_->Register(
           code, [this](RemotingCommand r, net::Responder resp) { processor_->Handle(std::move(r), resp); },
           &executor_);
@@ -70,6 +75,7 @@ class SendMessageProcessorTest : public ::testing::Test {
   io::FaultInjectionFileSystem faulty_{&mem_};
   std::unique_ptr<store::MessageStore> store_;
   std::unique_ptr<TopicConfigManager> topics_;
+  std::unique_ptr<SubscriptionGroupManager> groups_;
   std::unique_ptr<SendMessageProcessor> processor_;
   net::BoundedExecutor executor_{"send", 2, 1000};
   std::unique_ptr<net::RemotingServer> server_;
@@ -162,6 +168,167 @@ TEST_F(SendMessageProcessorTest, AFullDiskIsServiceNotAvailable) {
   auto r = Send(rq::kSendMessageV2, Header("TopicTest"), "x");
   EXPECT_EQ(r.code, rc::kServiceNotAvailable);
   EXPECT_NE(r.remark->find("disk full"), std::string::npos) << r.remark.value_or("");
+}
+
+TEST_F(SendMessageProcessorTest, ADelayedSendIsStoredInTheScheduleTopicWithItsRealTopicAndQueue) {
+  auto h = testing::SendHeader("TopicTest", 2, {{"TAGS", "T"}, {"DELAY", "3"}, {"UNIQ_KEY", "D1"}});
+  auto r = Send(rq::kSendMessageV2, h, "later");
+  ASSERT_EQ(r.code, rc::kSuccess) << r.remark.value_or("");
+  auto m = store_->LookMessageByOffset(model::DecodeOffsetMessageId(r.ext_fields.at("msgId"))->offset);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->topic, "SCHEDULE_TOPIC_XXXX");
+  EXPECT_EQ(m->queue_id.value(), 2);  // level 3
+  auto props = model::DecodeProperties(m->properties);
+  EXPECT_EQ(props.at("REAL_TOPIC"), "TopicTest");
+  EXPECT_EQ(props.at("REAL_QID"), "2");
+  EXPECT_EQ(props.at("DELAY"), "3");
+  // The consume-queue entry holds the time it is due: store time + 10 s (level 3).
+  ASSERT_TRUE(store_->TEST_DispatchAll().ok());
+  auto e = store_->ConsumeQueueEntry("SCHEDULE_TOPIC_XXXX", QueueId(2), QueueOffset(0));
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->tags_code, m->store_timestamp + 10'000);
+
+  // Levels above the last clamp to it; 0 and negative levels are no delay.
+  auto high = Send(rq::kSendMessageV2, testing::SendHeader("TopicTest", 0, {{"DELAY", "99"}}), "x");
+  ASSERT_EQ(high.code, rc::kSuccess);
+  auto hm = store_->LookMessageByOffset(model::DecodeOffsetMessageId(high.ext_fields.at("msgId"))->offset);
+  EXPECT_EQ(hm->queue_id.value(), 17);
+  EXPECT_EQ(model::FindProperty(hm->properties, "DELAY"), "18");
+  auto none = Send(rq::kSendMessageV2, testing::SendHeader("TopicTest", 0, {{"DELAY", "-1"}}), "x");
+  auto nm = store_->LookMessageByOffset(model::DecodeOffsetMessageId(none.ext_fields.at("msgId"))->offset);
+  EXPECT_EQ(nm->topic, "TopicTest");
+}
+
+TEST_F(SendMessageProcessorTest, BadDelaysAreRefusedAndNothingIsStored) {
+  const auto before = store_->MaxPhyOffset();
+  auto r = Send(rq::kSendMessageV2, testing::SendHeader("TopicTest", 0, {{"DELAY", "soon"}}), "x");
+  EXPECT_EQ(r.code, rc::kMessageIllegal);
+  EXPECT_EQ(r.remark, "the DELAY property 'soon' is not a delay level (an integer)");
+  auto h = Header("TopicTest", 1);
+  h.batch = true;
+  h.properties = std::nullopt;
+  auto b = Send(rq::kSendMessageV2, h,
+                model::EncodeBatchBody({{0, "a", model::EncodeProperties({{"DELAY", "2"}})}}));
+  EXPECT_EQ(b.code, rc::kMessageIllegal);
+  EXPECT_NE(b.remark->find("a batch cannot hold delayed messages"), std::string::npos)
+      << b.remark.value_or("");
+  EXPECT_EQ(store_->MaxPhyOffset(), before);
+}
+
+// CONSUMER_SEND_MSG_BACK, as RocketMQ's asyncConsumerSendMsgBack.
+TEST_F(SendMessageProcessorTest, SendBackGoesToTheRetryTopicThroughTheDelayLevelsThenToTheDlq) {
+  auto sent = Send(rq::kSendMessageV2, Header("TopicTest", 1), "payload");
+  ASSERT_EQ(sent.code, rc::kSuccess);
+  const std::string offset_id = sent.ext_fields.at("msgId");
+  int64_t offset = model::DecodeOffsetMessageId(offset_id)->offset.value();
+  auto send_back = [&](int64_t off, int32_t level, std::optional<int32_t> max_times) {
+    protocol::ConsumerSendMsgBackHeader h;
+    h.offset = off;
+    h.group = "cg";
+    h.delay_level = level;
+    h.origin_msg_id = "U1";
+    h.origin_topic = "TopicTest";
+    h.max_reconsume_times = max_times;
+    RemotingCommand req = RemotingCommand::Request(rq::kConsumerSendMsgBack, 0);
+    protocol::ConsumerSendMsgBackHeader::Spec().Encode(h, &req.ext_fields);
+    auto r = client_.InvokeSync(addr_, req, std::chrono::seconds(10));
+    EXPECT_TRUE(r.ok());
+    return *r;
+  };
+  // Each send-back stores a new record; the k-th is at level 3 + (k - 1) and carries reconsume times k.
+  for (int k = 1; k <= 3; ++k) {
+    const auto before = store_->MaxPhyOffset();
+    auto r = send_back(offset, 0, 3);
+    ASSERT_EQ(r.code, rc::kSuccess) << r.remark.value_or("");
+    auto copy = store_->LookMessageByOffset(before);
+    ASSERT_TRUE(copy.ok());
+    EXPECT_EQ(copy->topic, "SCHEDULE_TOPIC_XXXX");
+    EXPECT_EQ(copy->queue_id.value(), 3 + (k - 1) - 1);
+    EXPECT_EQ(copy->reconsume_times, k);
+    EXPECT_EQ(copy->body, "payload");
+    auto props = model::DecodeProperties(copy->properties);
+    EXPECT_EQ(props.at("REAL_TOPIC"), "%RETRY%cg");
+    EXPECT_EQ(props.at("RETRY_TOPIC"), "TopicTest");
+    EXPECT_EQ(props.at("ORIGIN_MESSAGE_ID"), offset_id) << "the first store's offset id, kept across retries";
+    EXPECT_EQ(props.at("UNIQ_KEY"), "U1");
+    EXPECT_EQ(props.at("WAIT"), "false");
+    EXPECT_EQ(props.at("DELAY"), std::to_string(3 + k - 1));
+    // The consumer later fails the redelivered copy: what it sends back is the delivered copy's offset.
+    auto delivered = MessageTimeUp(*copy);
+    ASSERT_TRUE(delivered.ok());
+    auto put = store_->PutMessage(std::move(*delivered));
+    ASSERT_TRUE(put.ok());
+    offset = put->wrote_offset.value();
+  }
+  EXPECT_TRUE(topics_->Find("%RETRY%cg").has_value());
+  // Reconsume times 3 reached maxReconsumeTimes 3: the dead-letter queue, no delay.
+  const auto before = store_->MaxPhyOffset();
+  auto r = send_back(offset, 0, 3);
+  ASSERT_EQ(r.code, rc::kSuccess) << r.remark.value_or("");
+  auto dead = store_->LookMessageByOffset(before);
+  ASSERT_TRUE(dead.ok());
+  EXPECT_EQ(dead->topic, "%DLQ%cg");
+  EXPECT_EQ(dead->queue_id.value(), 0);
+  EXPECT_EQ(dead->reconsume_times, 4);
+  EXPECT_EQ(model::FindProperty(dead->properties, "ORIGIN_MESSAGE_ID"), offset_id);
+  EXPECT_EQ(model::FindProperty(dead->properties, "DELAY"), "0");
+  auto dlq = topics_->Find("%DLQ%cg");
+  ASSERT_TRUE(dlq.has_value());
+  EXPECT_EQ(dlq->write_queue_nums, 1);
+  EXPECT_EQ(dlq->perm, 6);
+  // A negative level sends straight to the DLQ.
+  const auto before2 = store_->MaxPhyOffset();
+  ASSERT_EQ(send_back(model::DecodeOffsetMessageId(offset_id)->offset.value(), -1, 16).code, rc::kSuccess);
+  EXPECT_EQ(store_->LookMessageByOffset(before2)->topic, "%DLQ%cg");
+}
+
+TEST_F(SendMessageProcessorTest, SendBackOfAnUnknownOffsetOrGroupIsAnErrorAndStoresNothing) {
+  protocol::ConsumerSendMsgBackHeader h;
+  h.offset = 123456789;
+  h.group = "cg";
+  RemotingCommand req = RemotingCommand::Request(rq::kConsumerSendMsgBack, 0);
+  protocol::ConsumerSendMsgBackHeader::Spec().Encode(h, &req.ext_fields);
+  const auto before = store_->MaxPhyOffset();
+  auto r = client_.InvokeSync(addr_, req, std::chrono::seconds(10));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->code, rc::kSystemError);
+  EXPECT_EQ(r->remark, "look message by offset failed, 123456789");
+  EXPECT_EQ(store_->MaxPhyOffset(), before);
+
+  Stop();
+  Start(true);
+  groups_ = std::make_unique<SubscriptionGroupManager>(faulty_, "/store/config/sg2.json",
+                                                       /*auto_create=*/false, clock_);
+  ASSERT_TRUE(groups_->Load().ok());
+  processor_ = std::make_unique<SendMessageProcessor>(broker_, *store_, *topics_, *groups_);
+  auto missing = client_.InvokeSync(addr_, req, std::chrono::seconds(10));
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->code, rc::kSubscriptionGroupNotExist);
+  EXPECT_EQ(missing->remark, "subscription group not exist, cg");
+}
+
+// A consumer's own resend to %RETRY%<group> (the Java client's fallback, and ordered consumers' final
+// send-back): reconsume times at the maximum go to the DLQ (handleRetryAndDLQ).
+TEST_F(SendMessageProcessorTest, AResendToTheRetryTopicThatUsedUpItsTimesGoesToTheDlq) {
+  auto h = testing::SendHeader("%RETRY%og", 0, {{"DELAY", "4"}, {"RETRY_TOPIC", "Orders"}});
+  h.reconsume_times = 1;
+  h.max_reconsume_times = 2;
+  auto r = Send(rq::kSendMessageV2, h, "again");
+  ASSERT_EQ(r.code, rc::kSuccess) << r.remark.value_or("");
+  auto m = store_->LookMessageByOffset(model::DecodeOffsetMessageId(r.ext_fields.at("msgId"))->offset);
+  EXPECT_EQ(m->topic, "SCHEDULE_TOPIC_XXXX");
+  EXPECT_EQ(model::FindProperty(m->properties, "REAL_TOPIC"), "%RETRY%og");
+  h.reconsume_times = 2;
+  auto d = Send(rq::kSendMessageV2, h, "dead");
+  ASSERT_EQ(d.code, rc::kSuccess) << d.remark.value_or("");
+  auto dm = store_->LookMessageByOffset(model::DecodeOffsetMessageId(d.ext_fields.at("msgId"))->offset);
+  EXPECT_EQ(dm->topic, "%DLQ%og");
+  EXPECT_EQ(dm->reconsume_times, 2);
+  EXPECT_EQ(model::FindProperty(dm->properties, "DELAY"), "0");
+  auto batch = Header("%RETRY%og", 0);
+  batch.batch = true;
+  EXPECT_EQ(Send(rq::kSendMessageV2, batch, model::EncodeBatchBody({{0, "a", ""}})).code,
+            rc::kMessageIllegal);
 }
 
 }  // namespace

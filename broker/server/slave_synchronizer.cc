@@ -12,13 +12,15 @@ using protocol::RemotingCommand;
 
 SlaveSynchronizer::SlaveSynchronizer(std::chrono::milliseconds period, const ha::HaService& ha,
                                      TopicConfigManager& topics, SubscriptionGroupManager& groups,
-                                     ConsumerOffsetManager& offsets, net::RemotingClient& client)
+                                     ConsumerOffsetManager& offsets, ScheduleMessageService& schedule,
+                                     net::RemotingClient& client)
     : ServiceThread("fmq-slave-sync"),
       period_(period),
       ha_(ha),
       topics_(topics),
       groups_(groups),
       offsets_(offsets),
+      schedule_(schedule),
       client_(client) {}
 
 SlaveSynchronizer::~SlaveSynchronizer() { Stop(); }
@@ -52,7 +54,10 @@ Status SlaveSynchronizer::SyncOnce() {
   }
   FMQ_ASSIGN_OR_RETURN(std::string offsets_body, call(code::kGetAllConsumerOffset));
   FMQ_RETURN_IF_ERROR(offsets_.MergeAll(offsets_body));
-  return offsets_.Persist();
+  FMQ_RETURN_IF_ERROR(offsets_.Persist());
+  FMQ_ASSIGN_OR_RETURN(std::string delay_body, call(code::kGetAllDelayOffset));
+  FMQ_RETURN_IF_ERROR(schedule_.ReplaceFromMaster(delay_body));
+  return schedule_.Persist();
 }
 
 void SlaveSynchronizer::Run() {

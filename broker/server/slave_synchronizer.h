@@ -5,8 +5,8 @@
 // (apache/rocketmq#9804 lost topics at a failover). Every haSyncMetadataInterval (and at Start) a slave whose
 // master is known asks it for GET_ALL_TOPIC_CONFIG and GET_ALL_SUBSCRIPTIONGROUP_CONFIG (tables replaced when
 // their data versions differ) and GET_ALL_CONSUMER_OFFSET (offsets overwritten, as RocketMQ merges them).
-// A master does nothing. Delay-level progress and transaction state are not copied: this FerryMQ build has
-// neither yet.
+// GET_ALL_DELAY_OFFSET (delay-level progress, replaced). A master does nothing. Transaction state is not
+// copied: this FerryMQ build has no transactions yet.
 //
 // Created by the broker's composition root; everything it references outlives it.
 // Thread-safety: SyncOnce() from any thread (the service thread calls it).
@@ -19,6 +19,7 @@
 #include "broker/ha/ha_service.h"
 #include "broker/net/remoting_client.h"
 #include "broker/server/consumer_offset_manager.h"
+#include "broker/server/schedule_message_service.h"
 #include "broker/server/subscription_group_manager.h"
 #include "broker/server/topic_config_manager.h"
 
@@ -28,7 +29,7 @@ class SlaveSynchronizer : public ServiceThread {
  public:
   SlaveSynchronizer(std::chrono::milliseconds period, const ha::HaService& ha, TopicConfigManager& topics,
                     SubscriptionGroupManager& groups, ConsumerOffsetManager& offsets,
-                    net::RemotingClient& client);
+                    ScheduleMessageService& schedule, net::RemotingClient& client);
   ~SlaveSynchronizer() override;
 
   // One round: OK when this broker is a master, its master is unknown, or everything was copied.
@@ -43,6 +44,7 @@ class SlaveSynchronizer : public ServiceThread {
   TopicConfigManager& topics_;
   SubscriptionGroupManager& groups_;
   ConsumerOffsetManager& offsets_;
+  ScheduleMessageService& schedule_;
   net::RemotingClient& client_;
 };
 

@@ -58,7 +58,15 @@ class MessageStore::ServiceLoop : public ServiceThread {
 
 MessageStore::MessageStore(MessageStoreConfig config, io::FileSystem& fs, const Clock& clock,
                            StoreOptions options)
-    : config_(std::move(config)), fs_(fs), clock_(clock), options_(options) {}
+    : config_(std::move(config)),
+      delay_levels_([this] {
+        // Validate() refuses a malformed table before a store is built; the default stands in otherwise.
+        auto levels = model::DelayLevels::Parse(config_.message_delay_level);
+        return levels.ok() ? *levels : model::DelayLevels();
+      }()),
+      fs_(fs),
+      clock_(clock),
+      options_(options) {}
 
 MessageStore::~MessageStore() { Close(); }
 
@@ -296,9 +304,8 @@ bool MessageStore::EntryMatchesLog(const ConsumeQueue& cq, const CqEntry& e, Que
       view->topic != cq.topic() || view->queue_id != cq.queue_id() || view->queue_offset != qo) {
     return false;
   }
-  int64_t tags = 0;
-  if (auto t = model::FindProperty(view->properties, model::prop::kTags)) tags = model::TagsHashCode(*t);
-  return tags == e.tags_code;
+  return model::ConsumeQueueTagsCode(view->topic, view->properties, view->store_timestamp, delay_levels_) ==
+         e.tags_code;
 }
 
 void MessageStore::Close() {
@@ -501,8 +508,8 @@ Status MessageStore::Dispatch(const model::StoredMessageView& msg, int64_t phys,
   const int32_t tx = model::sysflag::TransactionType(msg.sys_flag);
   int64_t tags_code = 0;
   if (model::sysflag::IsDispatchable(msg.sys_flag)) {
-    if (auto tags = model::FindProperty(msg.properties, model::prop::kTags))
-      tags_code = model::TagsHashCode(*tags);
+    // A delayed message's entry holds the time it is due (RocketMQ's CommitLog.checkMessageAndReturnSize).
+    tags_code = model::ConsumeQueueTagsCode(msg.topic, msg.properties, msg.store_timestamp, delay_levels_);
     FMQ_ASSIGN_OR_RETURN(auto cq, FindOrCreateConsumeQueue(msg.topic, msg.queue_id));
     FMQ_RETURN_IF_ERROR(cq->PutEntry({PhysicalOffset(phys), size, tags_code}, msg.queue_offset));
   }

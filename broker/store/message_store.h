@@ -134,6 +134,8 @@ class MessageStore {
   void Close();
 
   const MessageStoreConfig& config() const { return config_; }
+  // messageDelayLevel, parsed.
+  const model::DelayLevels& delay_levels() const { return delay_levels_; }
   // Whether the previous run ended without Close() (known after Open()).
   bool recovered_abnormally() const { return recovered_abnormally_; }
 
@@ -272,8 +274,9 @@ class MessageStore {
   Result<int64_t> StoreTimeAt(PhysicalOffset offset, int32_t size) const;
 
   const MessageStoreConfig config_;
-  io::FileSystem& fs_;  // not owned
-  const Clock& clock_;  // not owned
+  const model::DelayLevels delay_levels_;  // config_.message_delay_level
+  io::FileSystem& fs_;                     // not owned
+  const Clock& clock_;                     // not owned
   const StoreOptions options_;
 
   std::unique_ptr<io::FileLock> lock_;

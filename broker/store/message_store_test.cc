@@ -184,6 +184,29 @@ TEST_F(MessageStoreTest, RollsSegmentsWithABlankMarkerAndReadsAcrossThem) {
   EXPECT_TRUE(VerifyStore(*store).ok());
 }
 
+TEST_F(MessageStoreTest, ADelayedMessagesEntryHoldsTheTimeItIsDue) {
+  auto cfg = SmallConfig();
+  cfg.message_delay_level = "1s 7s";
+  auto store = OpenStore(cfg);
+  auto m = Message("SCHEDULE_TOPIC_XXXX", 1, "later", "TagD");
+  m.properties = model::WithProperty(m.properties, "DELAY", "2");
+  auto clamped = Message("SCHEDULE_TOPIC_XXXX", 1, "later", "TagD");
+  clamped.properties = model::WithProperty(clamped.properties, "DELAY", "9");
+  auto r1 = store->PutMessage(std::move(m));
+  auto r2 = store->PutMessage(std::move(clamped));
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  // Elsewhere the tag hash, as always.
+  ASSERT_TRUE(store->PutMessage(Message("T", 0, "now", "TagD")).ok());
+  ASSERT_TRUE(store->TEST_DispatchAll().ok());
+  EXPECT_EQ(store->ConsumeQueueEntry("SCHEDULE_TOPIC_XXXX", QueueId(1), QueueOffset(0))->tags_code,
+            r1->store_timestamp + 7000);
+  EXPECT_EQ(store->ConsumeQueueEntry("SCHEDULE_TOPIC_XXXX", QueueId(1), QueueOffset(1))->tags_code,
+            r2->store_timestamp + 7000);
+  EXPECT_EQ(store->ConsumeQueueEntry("T", QueueId(0), QueueOffset(0))->tags_code,
+            model::TagsHashCode("TagD"));
+  EXPECT_TRUE(VerifyStore(*store).ok());
+}
+
 TEST_F(MessageStoreTest, StoresABatchContiguouslyWithCommaSeparatedIds) {
   auto store = OpenStore();
   std::vector<model::StoredMessage> batch;

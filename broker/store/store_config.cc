@@ -102,6 +102,9 @@ Status MessageStoreConfig::Validate() const {
   if (clean_resource_interval_ms <= 0) return bad("cleanResourceInterval must be positive");
   if (max_hash_slot_num <= 0 || max_index_num <= 0)
     return bad("maxHashSlotNum and maxIndexNum must be positive");
+  if (flush_delay_offset_interval_ms <= 0) return bad("flushDelayOffsetInterval must be positive (ms)");
+  if (auto levels = model::DelayLevels::Parse(message_delay_level); !levels.ok())
+    return bad(std::string(levels.status().message()));
   if (DeleteWhenHours().empty()) return bad("deleteWhen '" + delete_when + "' names no hour 0-23");
   return Status::Ok();
 }
@@ -164,6 +167,8 @@ Status MessageStoreConfig::ApplyProperty(const std::string& key, const std::stri
       {"defaultQueryMaxNum", num(&default_query_max_num)},
       {"warmMapedFileEnable", boolean(&warm_mapped_file_enable)},  // RocketMQ's spelling
       {"warmMappedFileEnable", boolean(&warm_mapped_file_enable)},
+      {"messageDelayLevel", str(&message_delay_level)},
+      {"flushDelayOffsetInterval", num(&flush_delay_offset_interval_ms)},
       {"maxTransferBytesOnMessageInMemory", num(&max_transfer_bytes_on_message_in_memory)},
       {"maxTransferCountOnMessageInMemory", num(&max_transfer_count_on_message_in_memory)},
   };
@@ -187,7 +192,8 @@ std::string MessageStoreConfig::ToString() const {
      << " diskSpaceCleanForciblyRatio=" << disk_space_clean_forcibly_ratio
      << " diskSpaceWarningLevelRatio=" << disk_space_warning_level_ratio
      << " messageIndexEnable=" << (message_index_enable ? "true" : "false")
-     << " warmMappedFileEnable=" << (warm_mapped_file_enable ? "true" : "false");
+     << " warmMappedFileEnable=" << (warm_mapped_file_enable ? "true" : "false")
+     << " messageDelayLevel=" << message_delay_level;
   return os.str();
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "broker/base/status.h"
+#include "broker/model/delay.h"
 #include "broker/model/message.h"
 
 namespace fmq::store {
@@ -87,6 +88,12 @@ struct MessageStoreConfig {
   // the appends. SYNC_FLUSH always pre-writes zeros (positional writes then sync without block-allocation
   // metadata, 2.4x faster group commit, bench/README.md).
   bool warm_mapped_file_enable = false;
+
+  // messageDelayLevel: the delay of each level of SCHEDULE_TOPIC_XXXX (model/delay.h). The store computes a
+  // delayed message's due time from it when it indexes the message.
+  std::string message_delay_level = model::kDefaultMessageDelayLevel;
+  // flushDelayOffsetInterval: how often the broker writes delay progress (delayOffset.json).
+  int flush_delay_offset_interval_ms = 10'000;
 
   // Pull batch limits (maxTransferBytesOnMessageInMemory / maxTransferCountOnMessageInMemory).
   int max_transfer_bytes_on_message_in_memory = 256 * 1024;

@@ -192,9 +192,9 @@ Result<QueueCheck> StoreInspector::CheckQueue(const std::string& topic, int32_t 
                 " where there is no record of " + std::to_string(msg_size) + " bytes (" + r.problem + ")");
         continue;
       }
-      int64_t want_tags = 0;
-      if (auto t = model::FindProperty(r.view.properties, model::prop::kTags))
-        want_tags = model::TagsHashCode(*t);
+      // The default delay table: the inspector reads a store without its broker.conf.
+      const int64_t want_tags = model::ConsumeQueueTagsCode(r.view.topic, r.view.properties,
+                                                            r.view.store_timestamp, model::DelayLevels());
       if (r.view.topic != topic || r.view.queue_id.value() != queue_id ||
           r.view.queue_offset.value() != logical || want_tags != tags_code) {
         problem("offset " + std::to_string(logical) + " points at a record of " + std::string(r.view.topic) +

@@ -64,8 +64,8 @@ VerifyReport VerifyStore(const MessageStore& store, const VerifyOptions& options
         rep.bytes += static_cast<int64_t>(bytes.size());
         const bool covered = phys.value() + static_cast<int64_t>(bytes.size()) <= dispatched;
         if (options.check_consume_queues && model::sysflag::IsDispatchable(m.sys_flag)) {
-          int64_t tags = 0;
-          if (auto t = model::FindProperty(m.properties, model::prop::kTags)) tags = model::TagsHashCode(*t);
+          const int64_t tags =
+              model::ConsumeQueueTagsCode(m.topic, m.properties, m.store_timestamp, store.delay_levels());
           expected[{std::string(m.topic), m.queue_id.value()}][m.queue_offset.value()] = {
               phys.value(), static_cast<int32_t>(bytes.size()), tags, covered};
         }

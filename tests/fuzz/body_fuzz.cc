@@ -1,7 +1,7 @@
 // libFuzzer target for request and response bodies a broker, name server or client decodes: heartbeats,
 // routes, cluster info, registration and topic tables, fastjson's non-standard maps, stats, locks, groups,
-// batches and properties. Nothing may crash or hang; normalized fastjson must be valid JSON that normalizes
-// to itself.
+// batches, properties, delay-level tables and delay offset tables. Nothing may crash or hang; normalized
+// fastjson must be valid JSON that normalizes to itself.
 
 #include <cstdint>
 #include <string>
@@ -9,6 +9,7 @@
 #include "broker/base/check.h"
 #include "broker/base/coding.h"
 #include "broker/model/admin_body.h"
+#include "broker/model/delay.h"
 #include "broker/model/heartbeat.h"
 #include "broker/model/message.h"
 #include "broker/model/route.h"
@@ -44,6 +45,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)DecodeConsumerConnection(text);
   (void)DecodeProducerConnection(text);
   (void)DecodeProperties(text);
+  if (auto levels = DelayLevels::Parse(text); levels.ok()) {
+    auto again = DelayLevels::Parse(levels->ToString());
+    FMQ_CHECK(again.ok() && again->max_level() == levels->max_level());
+  }
+  (void)ParseDelayLevelProperty(text);
+  if (auto delays = DecodeDelayOffsetTable(text); delays.ok()) {
+    auto again = DecodeDelayOffsetTable(EncodeDelayOffsetTable(*delays));
+    FMQ_CHECK(again.ok() && *again == *delays);
+  }
+  (void)WithProperty(text, "DELAY", "3");
   if (auto batch = DecodeBatchBody(AsBytes(text)); batch.ok()) {
     auto again = DecodeBatchBody(AsBytes(EncodeBatchBody(*batch)));
     FMQ_CHECK(again.ok() && again->size() == batch->size());

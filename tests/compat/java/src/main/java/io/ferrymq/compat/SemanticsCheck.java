@@ -1,0 +1,443 @@
+package io.ferrymq.compat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerOrderly;
+import org.apache.rocketmq.client.producer.DefaultMQProducer;
+import org.apache.rocketmq.client.producer.SendResult;
+import org.apache.rocketmq.client.producer.SendStatus;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageClientExt;
+import org.apache.rocketmq.common.message.MessageExt;
+import org.apache.rocketmq.common.message.MessageQueue;
+
+/**
+ * RocketMQ message semantics with the real Java client 4.9.7: retry and dead letters, ordered retry, delay levels.
+ * The broker must run with the delay table {@link #LEVELS} (run_semantics.sh writes it), so the checks take seconds.
+ *
+ * <p>Modes:
+ * <ul>
+ *   <li>{@code retry <namesrv> <prefix>}: (1) a concurrent push consumer with maxReconsumeTimes 3 fails one
+ *       message every time: it must be redelivered with reconsume times 1, 2, 3, each a new commit-log record
+ *       (a new offset message id, same message id), each stored no earlier than its level's delay (3 + times - 1)
+ *       after the previous delivery, then land in %DLQ%group once with reconsume times 4 and ORIGIN_MESSAGE_ID.
+ *       (2) An orderly consumer with maxReconsumeTimes 2 suspends one message every time: 3 local deliveries,
+ *       then the client's send-back puts it in %DLQ%group, and the queue moves on to the next message.
+ *       (3) Delay levels 1..5 and 99 (clamped to the last): each message is delivered to its real topic no
+ *       earlier than due and within 1.5 s after, without the DELAY property.
+ *   <li>{@code send-delayed <namesrv> <topic> <level> <count> <keysFile>}: sends delayed messages and writes the
+ *       acknowledged keys, one per line.
+ *   <li>{@code verify-delayed <namesrv> <topic> <delayMs> <keysFile> <allowDuplicates>}: a new group reads the topic
+ *       from the start: every key arrives, none early, nothing unexpected; duplicates fail unless allowed.
+ * </ul>
+ *
+ * <p>Output: {@code [PASS]}/{@code [FAIL]} lines, then {@code RESULT: PASS|FAIL}; exit 0 only when all passed.
+ */
+public final class SemanticsCheck {
+  /** messageDelayLevel of the broker under test: level 3 = 1 s, 4 = 2 s, 5 = 3 s, the rest 1-2 s. */
+  static final String LEVELS = "1s 2s 1s 2s 3s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 2s";
+  private static final long[] DELAY_MS = parseLevels(LEVELS);
+  private static final long LATE_MS = 1500; // delivered at most this long after due
+  private static final long TIMEOUT_MS = Long.getLong("compat.phaseTimeoutSec", 120) * 1000L;
+
+  private final String namesrv;
+  private final long start = System.nanoTime();
+  private final List<Runnable> closers = new ArrayList<>();
+  private int passed;
+  private final List<String> failures = new ArrayList<>();
+
+  private SemanticsCheck(String namesrv) {
+    this.namesrv = namesrv;
+  }
+
+  public static void main(String[] args) {
+    if (args.length < 2) {
+      System.err.println("usage: SemanticsCheck retry|send-delayed|verify-delayed <namesrv> ...");
+      System.exit(2);
+    }
+    SemanticsCheck c = new SemanticsCheck(args[1]);
+    try {
+      switch (args[0]) {
+        case "retry":
+          c.retry(args[2] + "_" + System.currentTimeMillis());
+          break;
+        case "send-delayed":
+          c.sendDelayed(args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]), args[5]);
+          break;
+        case "verify-delayed":
+          c.verifyDelayed(args[2], Long.parseLong(args[3]), args[4], Boolean.parseBoolean(args[5]));
+          break;
+        default:
+          System.err.println("unknown mode " + args[0]);
+          System.exit(2);
+      }
+    } catch (Throwable t) {
+      c.check(false, "run", "aborted by " + t);
+      t.printStackTrace(System.out);
+    } finally {
+      Collections.reverse(c.closers);
+      for (Runnable r : c.closers) {
+        try {
+          r.run();
+        } catch (Throwable ignored) {
+          // already stopped
+        }
+      }
+    }
+    boolean ok = c.failures.isEmpty() && c.passed > 0;
+    System.out.printf("SemanticsCheck: %d passed, %d failed%nRESULT: %s%n", c.passed, c.failures.size(),
+        ok ? "PASS" : "FAIL");
+    System.exit(ok ? 0 : 1);
+  }
+
+  // ------------------------------------------------------------------ retry, ordered retry, delay levels
+
+  private void retry(String run) throws Exception {
+    DefaultMQProducer producer = producer(run);
+    retryToDlq(producer, run + "_retry", run + "_cg");
+    orderlyToDlq(producer, run + "_order", run + "_og");
+    delayLevels(producer, run + "_delay", run + "_dg");
+  }
+
+  /** One delivery seen by a consumer. */
+  private static final class Delivery {
+    final int reconsumeTimes;
+    final long storeTimestamp;
+    final String offsetMsgId;
+    final String msgId;
+    final String topic;
+    final long returnedAt;
+
+    Delivery(MessageExt m, long returnedAt) {
+      this.reconsumeTimes = m.getReconsumeTimes();
+      this.storeTimestamp = m.getStoreTimestamp();
+      this.offsetMsgId = m instanceof MessageClientExt ? ((MessageClientExt) m).getOffsetMsgId() : m.getMsgId();
+      this.msgId = m.getMsgId();
+      this.topic = m.getTopic();
+      this.returnedAt = returnedAt;
+    }
+
+    @Override
+    public String toString() {
+      return "times=" + reconsumeTimes + " stored=" + storeTimestamp + " offsetMsgId=" + offsetMsgId;
+    }
+  }
+
+  private void retryToDlq(DefaultMQProducer producer, String topic, String group) throws Exception {
+    log("== retry to DLQ: topic %s group %s", topic, group);
+    List<Delivery> deliveries = new CopyOnWriteArrayList<>();
+    DefaultMQPushConsumer consumer = pushConsumer(group, topic);
+    consumer.setMaxReconsumeTimes(3);
+    consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+      for (MessageExt m : msgs) {
+        if ("fail-me".equals(m.getKeys())) {
+          deliveries.add(new Delivery(m, System.currentTimeMillis()));
+        }
+      }
+      return ConsumeConcurrentlyStatus.RECONSUME_LATER;
+    });
+    consumer.start();
+    closers.add(consumer::shutdown);
+    SendResult sent = producer.send(new Message(topic, "", "fail-me", "retry me".getBytes(StandardCharsets.UTF_8)));
+    check(sent.getSendStatus() == SendStatus.SEND_OK, "retry: send", sent.toString());
+    String firstOffsetId = sent.getOffsetMsgId();
+    waitFor(() -> deliveries.size() >= 4, "4 deliveries");
+    Thread.sleep(2500); // a fifth delivery would have come by now
+    List<Delivery> d = new ArrayList<>(deliveries);
+    StringBuilder timeline = new StringBuilder();
+    boolean ok = d.size() == 4;
+    for (int i = 0; i < d.size(); i++) {
+      Delivery x = d.get(i);
+      ok &= x.reconsumeTimes == i && x.topic.equals(topic) && x.msgId.equals(sent.getMsgId());
+      if (i > 0) {
+        long delay = DELAY_MS[3 + (i - 1) - 1];
+        long gap = x.storeTimestamp - d.get(i - 1).returnedAt;
+        ok &= !x.offsetMsgId.equals(d.get(i - 1).offsetMsgId);
+        ok &= gap >= delay - 50 && gap <= delay + LATE_MS;
+        timeline.append(String.format(" #%d after %d ms (level %d = %d ms)", i, gap, 3 + i - 1, delay));
+      }
+    }
+    check(ok, "retry: redeliveries", d.size() + " deliveries, reconsume times " + times(d) + ";" + timeline);
+    List<MessageExt> dlq = readAll("%DLQ%" + group, 1, 60_000);
+    boolean dlqOk = dlq.size() == 1 && dlq.get(0).getReconsumeTimes() == 4
+        && firstOffsetId.equals(dlq.get(0).getProperty("ORIGIN_MESSAGE_ID"))
+        && topic.equals(dlq.get(0).getProperty("RETRY_TOPIC")) && "fail-me".equals(dlq.get(0).getKeys());
+    check(dlqOk, "retry: dead-letter queue", dlq.isEmpty() ? "nothing in %DLQ%" + group
+        : dlq.size() + " message(s); reconsumeTimes=" + dlq.get(0).getReconsumeTimes() + " ORIGIN_MESSAGE_ID="
+        + dlq.get(0).getProperty("ORIGIN_MESSAGE_ID") + " (first store " + firstOffsetId + ") RETRY_TOPIC="
+        + dlq.get(0).getProperty("RETRY_TOPIC"));
+    consumer.shutdown();
+  }
+
+  private void orderlyToDlq(DefaultMQProducer producer, String topic, String group) throws Exception {
+    log("== orderly retry to DLQ: topic %s group %s", topic, group);
+    List<String> seen = new CopyOnWriteArrayList<>();
+    DefaultMQPushConsumer consumer = pushConsumer(group, topic);
+    consumer.setMaxReconsumeTimes(2);
+    consumer.setSuspendCurrentQueueTimeMillis(200);
+    consumer.registerMessageListener((MessageListenerOrderly) (msgs, ctx) -> {
+      for (MessageExt m : msgs) {
+        seen.add(m.getKeys() + "@" + m.getReconsumeTimes());
+        if ("poison".equals(m.getKeys())) {
+          return ConsumeOrderlyStatus.SUSPEND_CURRENT_QUEUE_A_MOMENT;
+        }
+      }
+      return ConsumeOrderlyStatus.SUCCESS;
+    });
+    consumer.start();
+    closers.add(consumer::shutdown);
+    MessageQueue q0 = null;
+    for (String key : new String[] {"poison", "after"}) {
+      Message m = new Message(topic, "", key, key.getBytes(StandardCharsets.UTF_8));
+      SendResult r = producer.send(m, (mqs, msg, arg) -> mqs.get(0), null); // one queue: the order matters
+      q0 = r.getMessageQueue();
+      check(r.getSendStatus() == SendStatus.SEND_OK, "orderly: send " + key, r.getMessageQueue().toString());
+    }
+    waitFor(() -> seen.contains("after@0"), "the message after the poison one");
+    List<String> order = new ArrayList<>(seen);
+    check(order.indexOf("poison@0") == 0 && order.contains("poison@1") && order.contains("poison@2")
+        && order.indexOf("after@0") > order.indexOf("poison@2") && Collections.frequency(order, "after@0") == 1,
+        "orderly: local retries, then on", "deliveries in order " + order + " on " + q0);
+    List<MessageExt> dlq = readAll("%DLQ%" + group, 1, 60_000);
+    check(dlq.size() == 1 && "poison".equals(dlq.get(0).getKeys()) && dlq.get(0).getReconsumeTimes() == 2,
+        "orderly: dead-letter queue", dlq.size() + " message(s)"
+        + (dlq.isEmpty() ? "" : ", key " + dlq.get(0).getKeys() + " reconsumeTimes=" + dlq.get(0).getReconsumeTimes()));
+    consumer.shutdown();
+  }
+
+  private void delayLevels(DefaultMQProducer producer, String topic, String group) throws Exception {
+    log("== delay levels: topic %s group %s", topic, group);
+    int[] levels = {1, 2, 3, 4, 5, 99};
+    Map<String, Long> due = new HashMap<>();
+    Map<String, Integer> levelOf = new HashMap<>();
+    for (int level : levels) {
+      for (int i = 0; i < 3; i++) {
+        String key = "L" + level + "-" + i;
+        Message m = new Message(topic, "TagD", key, key.getBytes(StandardCharsets.UTF_8));
+        m.setDelayTimeLevel(level);
+        SendResult r = producer.send(m);
+        if (r.getSendStatus() != SendStatus.SEND_OK) {
+          check(false, "delay: send " + key, r.toString());
+          return;
+        }
+        int effective = Math.min(level, DELAY_MS.length);
+        due.put(key, DELAY_MS[effective - 1]);
+        levelOf.put(key, level);
+      }
+    }
+    Map<String, MessageExt> got = new ConcurrentHashMap<>();
+    Map<String, Integer> count = new ConcurrentHashMap<>();
+    DefaultMQPushConsumer consumer = pushConsumer(group, topic);
+    consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+      for (MessageExt m : msgs) {
+        got.put(m.getKeys(), m);
+        count.merge(m.getKeys(), 1, Integer::sum);
+      }
+      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    consumer.start();
+    closers.add(consumer::shutdown);
+    waitFor(() -> got.size() >= due.size(), due.size() + " delayed messages");
+    Thread.sleep(1500);
+    List<String> bad = new ArrayList<>();
+    StringBuilder seen = new StringBuilder();
+    for (Map.Entry<String, Long> e : due.entrySet()) {
+      MessageExt m = got.get(e.getKey());
+      if (m == null) {
+        bad.add(e.getKey() + " never delivered");
+        continue;
+      }
+      long waited = m.getStoreTimestamp() - m.getBornTimestamp();
+      if (waited < e.getValue() || waited > e.getValue() + LATE_MS || m.getProperty("DELAY") != null
+          || !topic.equals(m.getTopic()) || count.get(e.getKey()) != 1) {
+        bad.add(e.getKey() + " waited " + waited + " ms for " + e.getValue() + " ms, DELAY=" + m.getProperty("DELAY")
+            + " topic " + m.getTopic() + " x" + count.get(e.getKey()));
+      }
+      if (e.getKey().endsWith("-0")) {
+        seen.append(String.format(" level %d: %d ms (due %d);", levelOf.get(e.getKey()), waited, e.getValue()));
+      }
+    }
+    check(bad.isEmpty(), "delay: each level on time", bad.isEmpty() ? seen.toString() : bad.toString());
+    consumer.shutdown();
+  }
+
+  // ------------------------------------------------------------------ delayed messages across a restart
+
+  private void sendDelayed(String topic, int level, int count, String keysFile) throws Exception {
+    DefaultMQProducer producer = producer(topic);
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String key = topic + "-" + i;
+      Message m = new Message(topic, "", key, key.getBytes(StandardCharsets.UTF_8));
+      m.setDelayTimeLevel(level);
+      SendResult r = producer.send(m);
+      if (r.getSendStatus() == SendStatus.SEND_OK) {
+        keys.add(key);
+      }
+    }
+    Files.write(Paths.get(keysFile), keys, StandardCharsets.UTF_8);
+    check(keys.size() == count, "send-delayed", keys.size() + " of " + count + " acknowledged at level " + level);
+  }
+
+  private void verifyDelayed(String topic, long delayMs, String keysFile, boolean allowDuplicates) throws Exception {
+    List<String> keys = readKeys(keysFile);
+    Map<String, Integer> count = new ConcurrentHashMap<>();
+    Map<String, Long> waited = new ConcurrentHashMap<>();
+    DefaultMQPushConsumer consumer = pushConsumer(topic + "_verify_" + System.currentTimeMillis(), topic);
+    consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+      for (MessageExt m : msgs) {
+        count.merge(m.getKeys(), 1, Integer::sum);
+        waited.put(m.getKeys(), m.getStoreTimestamp() - m.getBornTimestamp());
+      }
+      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    consumer.start();
+    closers.add(consumer::shutdown);
+    waitFor(() -> count.keySet().containsAll(keys), keys.size() + " delayed messages");
+    Thread.sleep(2000);
+    List<String> lost = new ArrayList<>();
+    List<String> early = new ArrayList<>();
+    int duplicated = 0;
+    for (String k : keys) {
+      if (!count.containsKey(k)) {
+        lost.add(k);
+      } else {
+        duplicated += count.get(k) - 1;
+        if (waited.get(k) < delayMs) {
+          early.add(k + " after " + waited.get(k) + " ms");
+        }
+      }
+    }
+    List<String> unexpected = new ArrayList<>(count.keySet());
+    unexpected.removeAll(keys);
+    long maxWait = waited.values().stream().mapToLong(Long::longValue).max().orElse(0);
+    check(lost.isEmpty() && unexpected.isEmpty() && early.isEmpty() && (allowDuplicates || duplicated == 0),
+        "verify-delayed", String.format("acked %d lost %d duplicated %d unexpected %d early %d (longest wait %d ms)%s",
+            keys.size(), lost.size(), duplicated, unexpected.size(), early.size(), maxWait,
+            lost.isEmpty() ? "" : " lost e.g. " + lost.subList(0, Math.min(5, lost.size()))));
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private DefaultMQProducer producer(String name) throws Exception {
+    DefaultMQProducer p = new DefaultMQProducer("PG_" + Math.abs(name.hashCode()));
+    p.setNamesrvAddr(namesrv);
+    p.setInstanceName("sem-" + System.nanoTime());
+    p.setSendMsgTimeout(10_000);
+    p.start();
+    closers.add(p::shutdown);
+    return p;
+  }
+
+  private DefaultMQPushConsumer pushConsumer(String group, String topic) throws Exception {
+    DefaultMQPushConsumer c = new DefaultMQPushConsumer(group);
+    c.setNamesrvAddr(namesrv);
+    c.setInstanceName("sem-" + System.nanoTime());
+    c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+    c.subscribe(topic, "*");
+    return c;
+  }
+
+  /** Everything in a topic's queues from offset 0, read until `want` messages or the deadline. */
+  private List<MessageExt> readAll(String topic, int want, long timeoutMs) throws Exception {
+    DefaultLitePullConsumer c = new DefaultLitePullConsumer("sem_reader_" + System.nanoTime());
+    c.setNamesrvAddr(namesrv);
+    c.setInstanceName("sem-" + System.nanoTime());
+    c.setAutoCommit(false);
+    c.start();
+    List<MessageExt> out = new ArrayList<>();
+    try {
+      long deadline = System.currentTimeMillis() + timeoutMs;
+      List<MessageQueue> queues = null;
+      while (queues == null && System.currentTimeMillis() < deadline) {
+        try {
+          queues = new ArrayList<>(c.fetchMessageQueues(topic));
+        } catch (Exception e) {
+          Thread.sleep(500); // the route appears when the broker created the topic
+        }
+      }
+      if (queues == null) {
+        return out;
+      }
+      c.assign(queues);
+      for (MessageQueue q : queues) {
+        c.seek(q, 0);
+      }
+      while (out.size() < want && System.currentTimeMillis() < deadline) {
+        out.addAll(c.poll(500));
+      }
+      out.addAll(c.poll(1000)); // anything beyond `want` is reported too
+    } finally {
+      c.shutdown();
+    }
+    return out;
+  }
+
+  private static List<String> readKeys(String file) throws IOException {
+    List<String> keys = new ArrayList<>();
+    for (String line : Files.readAllLines(Paths.get(file), StandardCharsets.UTF_8)) {
+      if (!line.isEmpty()) {
+        keys.add(line);
+      }
+    }
+    return keys;
+  }
+
+  private void waitFor(BooleanSupplier done, String what) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + TIMEOUT_MS;
+    while (!done.getAsBoolean()) {
+      if (System.currentTimeMillis() > deadline) {
+        log("waiting for %s: deadline passed", what);
+        return;
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private static String times(List<Delivery> d) {
+    List<Integer> t = new ArrayList<>();
+    for (Delivery x : d) {
+      t.add(x.reconsumeTimes);
+    }
+    return t.toString();
+  }
+
+  private static long[] parseLevels(String text) {
+    String[] parts = text.split(" ");
+    long[] out = new long[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      long n = Long.parseLong(parts[i].substring(0, parts[i].length() - 1));
+      out[i] = n * (parts[i].endsWith("m") ? 60_000 : parts[i].endsWith("h") ? 3_600_000 : 1000);
+    }
+    return out;
+  }
+
+  private void check(boolean ok, String name, String detail) {
+    if (ok) {
+      passed++;
+    } else {
+      failures.add(name);
+    }
+    System.out.printf("[%s] %-34s %s%n", ok ? "PASS" : "FAIL", name, detail);
+  }
+
+  private void log(String fmt, Object... args) {
+    System.out.printf("%7.2fs %s%n", (System.nanoTime() - start) / 1e9, String.format(fmt, args));
+  }
+}
