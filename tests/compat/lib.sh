@@ -49,6 +49,17 @@ compat_mvn() {
   die "maven failed in $dir (full log: $log)"
 }
 
+# compat_wait_for_line <file> <ERE> <pid> <seconds>: waits until a line of <file> matches; fails (saying why)
+# when process <pid> exits first or the seconds pass.
+compat_wait_for_line() {
+  local file=$1 pattern=$2 pid=$3 deadline=$(($(date +%s) + $4))
+  until grep -qE "$pattern" "$file" 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { echo "process $pid exited before printing /$pattern/ in $file"; return 1; }
+    (($(date +%s) <= deadline)) || { echo "no /$pattern/ in $file within $4 s"; return 1; }
+    sleep 0.1
+  done
+}
+
 # Prints host:port's reachability: 0 when something accepts TCP connections there.
 compat_port_open() {
   local host=$1 port=$2

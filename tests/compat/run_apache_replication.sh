@@ -172,16 +172,6 @@ check() {  # check <scenario> <name> <0 = pass> <detail>
   fi
 }
 
-# wait_for_line <file> <ERE> <pid> <seconds>
-wait_for_line() {
-  local file=$1 pattern=$2 pid=$3 deadline=$(($(date +%s) + $4))
-  until grep -qE "$pattern" "$file" 2>/dev/null; do
-    kill -0 "$pid" 2>/dev/null || { echo "process $pid exited before printing /$pattern/ in $file"; return 1; }
-    (($(date +%s) <= deadline)) || { echo "no /$pattern/ in $file within $4 s"; return 1; }
-    sleep 0.2
-  done
-}
-
 # free_broker_port [taken...]: a port p with p-2 (Apache's VIP channel), p and p+1 (HA) free and not in taken; below
 # the kernel's ephemeral range, so that no outgoing connection takes it before the broker binds it.
 free_broker_port() { helper free-block "$@"; }
@@ -198,7 +188,7 @@ start_fmq() {
 start_fmq_namesrv() {  # start_fmq_namesrv <dir>: sets fmq_ns
   printf 'listenPort=0\nkvConfigPath=%s/kv.json\n' "$1" >"$1/namesrv.conf"
   start_fmq namesrv "$1" namesrv -c "$1/namesrv.conf"
-  wait_for_line "$1/namesrv.log" 'ferrymq namesrv listening on' "$fmq_pid" 30 || return 1
+  compat_wait_for_line "$1/namesrv.log" 'ferrymq namesrv listening on' "$fmq_pid" 30 || return 1
   fmq_ns="127.0.0.1:$(sed -nE 's/.*ferrymq namesrv listening on [0-9.]+:([0-9]+).*/\1/p' "$1/namesrv.log" | head -1)"
 }
 
@@ -208,7 +198,7 @@ start_fmq_broker() {
   printf '%s\n' "$2" >"$dir/broker.conf"
   start_fmq broker "$dir" broker -c "$dir/broker.conf"
   fmq_broker_pid=$fmq_pid
-  wait_for_line "$dir/broker.log" 'ferrymq broker .* listening on' "$fmq_pid" 30 || return 1
+  compat_wait_for_line "$dir/broker.log" 'ferrymq broker .* listening on' "$fmq_pid" 30 || return 1
   fmq_addr=$(sed -nE 's/.*ferrymq broker .* listening on ([0-9.]+:[0-9]+),.*/\1/p' "$dir/broker.log" | head -1)
   fmq_ha="${fmq_addr%:*}:$(sed -nE 's/.*ferrymq broker .* replication port ([0-9]+).*/\1/p' "$dir/broker.log" | head -1)"
 }
@@ -357,7 +347,7 @@ mappedFileSizeCommitLog=$SEG" \
   fi
   apache_wds+=("$scn_dir/apache-slave")
   local t_boot=$(now_ms)
-  if wait_for_line "$scn_dir/master/broker.log" 'slave connected id=[0-9]+ peer=.* protocol=rocketmq start=' \
+  if compat_wait_for_line "$scn_dir/master/broker.log" 'slave connected id=[0-9]+ peer=.* protocol=rocketmq start=' \
       "$master_pid" "$TIMEOUT" >"$scn_dir/wait.txt"; then
     t_conn=$(now_ms)
     local line start
@@ -492,7 +482,7 @@ namesrvAddr=$ns
 haMasterAddress=127.0.0.1:$((port + 1))
 mappedFileSizeCommitLog=$SEG" || { check "$scn" setup 1 "FerryMQ slave did not start"; return; }
   local slave=$fmq_addr slave_pid=$fmq_broker_pid
-  if wait_for_line "$scn_dir/slave/broker.log" 'copying from master=.* protocol=rocketmq from_offset=' "$slave_pid" \
+  if compat_wait_for_line "$scn_dir/slave/broker.log" 'copying from master=.* protocol=rocketmq from_offset=' "$slave_pid" \
       "$TIMEOUT" >"$scn_dir/wait.txt"; then
     t_conn=$(now_ms)
     check "$scn" "FerryMQ slave copies (classic)" 0 \

@@ -61,17 +61,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for_line <file> <pattern> <pid> <seconds>: until the file has a line matching the pattern; fails when the
+# compat_wait_for_line <file> <pattern> <pid> <seconds>: until the file has a line matching the pattern; fails when the
 # process exits or the time is up.
-wait_for_line() {
-  local file=$1 pattern=$2 pid=$3 deadline=$(($(date +%s) + $4))
-  until grep -qE "$pattern" "$file" 2>/dev/null; do
-    kill -0 "$pid" 2>/dev/null || { echo "process $pid exited before printing /$pattern/ in $file"; return 1; }
-    (($(date +%s) <= deadline)) || { echo "no /$pattern/ in $file within $4 s"; return 1; }
-    sleep 0.1
-  done
-}
-
 ctl() { "$ferryctl" -n "$namesrv" "$@"; }
 # mark <event>: the repetition's timeline (ms since it started), printed with the logs on failure.
 mark() { echo "$(($(now_ms) - t_start)) ms $*" >>"$work/timeline.log"; }
@@ -103,7 +94,7 @@ run_once() {
   printf 'listenPort=0\nkvConfigPath=%s/kv.json\n' "$work" >"$work/namesrv.conf"
   "$ferrymq" namesrv -c "$work/namesrv.conf" >"$work/namesrv.log" 2>&1 &
   local ns_pid=$!; pids+=("$ns_pid")
-  wait_for_line "$work/namesrv.log" 'ferrymq namesrv listening on' "$ns_pid" 30 || { fail_reason="name server did not start"; return 1; }
+  compat_wait_for_line "$work/namesrv.log" 'ferrymq namesrv listening on' "$ns_pid" 30 || { fail_reason="name server did not start"; return 1; }
   namesrv="127.0.0.1:$(sed -nE 's/.*ferrymq namesrv listening on [0-9.]+:([0-9]+).*/\1/p' "$work/namesrv.log" | head -1)"
 
   # The master first, registered with the name server before the slaves start: a slave learns its master from
@@ -131,7 +122,7 @@ registerNameServerPeriod=10000
 EOF
     "$ferrymq" broker -c "$work/b$i/broker.conf" >"$work/b$i/broker.log" 2>&1 &
     bpids[i]=$!; pids+=("${bpids[i]}")
-    wait_for_line "$work/b$i/broker.log" 'ferrymq broker .* listening on' "${bpids[i]}" 30 ||
+    compat_wait_for_line "$work/b$i/broker.log" 'ferrymq broker .* listening on' "${bpids[i]}" 30 ||
       { fail_reason="broker $i did not start"; return 1; }
     addrs[i]=$(sed -nE 's/.*ferrymq broker .* listening on ([0-9.]+:[0-9]+),.*/\1/p' "$work/b$i/broker.log" | head -1)
     if ((i == 0)); then
@@ -158,7 +149,7 @@ EOF
     "$namesrv" "$topic" "r$rep" "$work/sent.tsv" "$work/stop" >"$work/producer.log" 2>&1 &
   mark "topic $topic created with 8 queues; producers starting"
   local prod_pid=$!; pids+=("$prod_pid")
-  wait_for_line "$work/producer.log" '^producing: first SEND_OK' "$prod_pid" 60 ||
+  compat_wait_for_line "$work/producer.log" '^producing: first SEND_OK' "$prod_pid" 60 ||
     { fail_reason="producers never got a SEND_OK"; return 1; }
   mark "producing"
   sleep "$before_kill"

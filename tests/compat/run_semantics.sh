@@ -50,19 +50,10 @@ verdict() {  # verdict <name> <log>: counts SemanticsCheck's PASS/FAIL lines
   passed=$((passed + p)); failed=$((failed + f))
 }
 
-wait_for_line() {
-  local file=$1 pattern=$2 pid=$3 deadline=$(($(date +%s) + $4))
-  until grep -qE "$pattern" "$file" 2>/dev/null; do
-    kill -0 "$pid" 2>/dev/null || { echo "process $pid exited before printing /$pattern/ in $file"; return 1; }
-    (($(date +%s) <= deadline)) || { echo "no /$pattern/ in $file within $4 s"; return 1; }
-    sleep 0.1
-  done
-}
-
 printf 'listenPort=0\nkvConfigPath=%s/kv.json\n' "$work" >"$work/namesrv.conf"
 FMQ_LOG_LEVEL=info "$ferrymq" namesrv -c "$work/namesrv.conf" >"$work/namesrv.log" 2>&1 &
 ns_pid=$!; pids+=("$ns_pid")
-wait_for_line "$work/namesrv.log" 'ferrymq namesrv listening on' "$ns_pid" 30 || die "the name server did not start"
+compat_wait_for_line "$work/namesrv.log" 'ferrymq namesrv listening on' "$ns_pid" 30 || die "the name server did not start"
 namesrv="127.0.0.1:$(sed -nE 's/.*ferrymq namesrv listening on [0-9.]+:([0-9]+).*/\1/p' "$work/namesrv.log" | head -1)"
 cat >"$work/broker.conf" <<CONF
 brokerClusterName=SemCluster
