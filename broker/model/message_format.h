@@ -74,6 +74,9 @@ inline constexpr const char* kRetryTopic = "RETRY_TOPIC";
 inline constexpr const char* kOriginMessageId = "ORIGIN_MESSAGE_ID";
 inline constexpr const char* kMaxReconsumeTimes = "MAX_RECONSUME_TIMES";
 inline constexpr const char* kReconsumeTime = "RECONSUME_TIME";
+inline constexpr const char* kTransactionCheckTimes = "TRANSACTION_CHECK_TIMES";
+inline constexpr const char* kCheckImmunityTimeInSeconds = "CHECK_IMMUNITY_TIME_IN_SECONDS";
+inline constexpr const char* kTransactionPreparedQueueOffset = "TRAN_PREPARED_QUEUE_OFFSET";
 inline constexpr char kKeySeparator = ' ';
 }  // namespace prop
 

@@ -279,4 +279,30 @@ const HeaderSpec<ConsumerSendMsgBackHeader>& ConsumerSendMsgBackHeader::Spec() {
   return spec;
 }
 
+const HeaderSpec<EndTransactionHeader>& EndTransactionHeader::Spec() {
+  using H = EndTransactionHeader;
+  static const HeaderSpec<H> spec = {
+      {"producerGroup", &H::producer_group, true},
+      {"tranStateTableOffset", &H::tran_state_table_offset, true},
+      {"commitLogOffset", &H::commit_log_offset, true},
+      {"commitOrRollback", &H::commit_or_rollback, true},
+      {"fromTransactionCheck", &H::from_transaction_check, false},
+      {"msgId", &H::msg_id, true},
+      {"transactionId", &H::transaction_id, false},
+  };
+  return spec;
+}
+
+const HeaderSpec<CheckTransactionStateHeader>& CheckTransactionStateHeader::Spec() {
+  using H = CheckTransactionStateHeader;
+  static const HeaderSpec<H> spec = {
+      {"tranStateTableOffset", &H::tran_state_table_offset, true},
+      {"commitLogOffset", &H::commit_log_offset, true},
+      {"msgId", &H::msg_id, false},
+      {"transactionId", &H::transaction_id, false},
+      {"offsetMsgId", &H::offset_msg_id, false},
+  };
+  return spec;
+}
+
 }  // namespace fmq::protocol

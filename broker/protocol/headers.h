@@ -115,6 +115,28 @@ struct BrokerIdentityHeader {
   static const HeaderSpec<BrokerIdentityHeader>& Spec();
 };
 
+// ---- transactions
+
+struct EndTransactionHeader {  // END_TRANSACTION (37)
+  std::string producer_group;
+  int64_t tran_state_table_offset = 0;  // the half message's queue offset
+  int64_t commit_log_offset = 0;        // the half message's commit-log offset
+  int32_t commit_or_rollback = 0;       // 0 unknown, 8 commit, 12 rollback (sysflag transaction values)
+  std::optional<bool> from_transaction_check;
+  std::string msg_id;
+  std::optional<std::string> transaction_id;
+  static const HeaderSpec<EndTransactionHeader>& Spec();
+};
+
+struct CheckTransactionStateHeader {  // CHECK_TRANSACTION_STATE (39), broker to producer
+  int64_t tran_state_table_offset = 0;
+  int64_t commit_log_offset = 0;
+  std::optional<std::string> msg_id;
+  std::optional<std::string> transaction_id;
+  std::optional<std::string> offset_msg_id;
+  static const HeaderSpec<CheckTransactionStateHeader>& Spec();
+};
+
 // ---- FerryMQ replication admin (codes 9100-9103, docs/replication.md)
 
 struct HaEpochHeader {  // FERRYMQ_HA_FENCE, FERRYMQ_HA_PROMOTE

@@ -47,7 +47,14 @@ struct BrokerConfig {
   int64_t channel_expired_timeout_ms =
       120'000;  // channelExpiredTimeout: a client silent this long is dropped
   int64_t flush_consumer_offset_interval_ms = 5000;  // flushConsumerOffsetInterval
-  int64_t register_name_server_period_ms = 30'000;   // registerNameServerPeriod
+  // Transactions (RocketMQ's keys): a half message not ended within transactionTimeOut is checked back with
+  // its producer group every transactionCheckInterval, at most transactionCheckMax times, then discarded to
+  // TRANS_CHECK_MAX_TIME_TOPIC. rejectTransactionMessage refuses transactional sends.
+  int64_t transaction_timeout_ms = 6000;            // transactionTimeOut
+  int64_t transaction_check_interval_ms = 60'000;   // transactionCheckInterval
+  int64_t transaction_check_max = 15;               // transactionCheckMax
+  bool reject_transaction_message = false;          // rejectTransactionMessage
+  int64_t register_name_server_period_ms = 30'000;  // registerNameServerPeriod
   // Request threads per family (sendMessageThreadPoolNums, pullMessageThreadPoolNums, ...) and their queue
   // limits (sendThreadPoolQueueCapacity, ...): a full queue answers SYSTEM_BUSY instead of piling up.
   // sendMessageThreadPoolNums: 0 (FerryMQ's default) runs sends on the I/O threads: an append is a copy into

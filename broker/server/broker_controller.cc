@@ -24,6 +24,7 @@
 #include "broker/server/slave_synchronizer.h"
 #include "broker/server/subscription_group_manager.h"
 #include "broker/server/topic_config_manager.h"
+#include "broker/server/transaction_service.h"
 #include "broker/store/message_store.h"
 
 namespace fmq::server {
@@ -79,6 +80,7 @@ struct BrokerController::Parts {
   std::unique_ptr<HaAdminProcessor> ha_admin;
   std::unique_ptr<SlaveSynchronizer> slave_sync;
   std::unique_ptr<ScheduleMessageService> schedule;
+  std::unique_ptr<TransactionService> transactions;
   std::unique_ptr<TopicConfigManager> topics;
   std::unique_ptr<SubscriptionGroupManager> groups;
   std::unique_ptr<ConsumerOffsetManager> offsets;
@@ -246,6 +248,18 @@ Status BrokerController::Start() {
   p.locks = std::make_unique<RebalanceLockManager>(p.clock);
   p.stats = std::make_unique<BrokerStats>(p.clock);
 
+  TransactionService::Options to;
+  to.timeout_ms = p.broker.transaction_timeout_ms;
+  to.check_interval_ms = p.broker.transaction_check_interval_ms;
+  to.check_max = p.broker.transaction_check_max;
+  p.transactions = std::make_unique<TransactionService>(
+      to, *p.store, *p.offsets, *p.clients, *p.topics, p.clock,
+      [&p] {
+        std::string why;
+        return p.ha->CheckWrite(&why) == ha::WriteGate::kOpen;
+      },
+      [&p] { p.TopicsChanged(); });
+
   p.send_exec = std::make_unique<net::BoundedExecutor>("send", std::max(1, p.broker.send_threads),
                                                        static_cast<size_t>(p.broker.send_queue_capacity));
   p.pull_exec = std::make_unique<net::BoundedExecutor>("pull", p.broker.pull_threads,
@@ -352,6 +366,12 @@ Status BrokerController::Start() {
       server->Register(c, on(p.admin.get()), p.admin_exec.get());
     for (int32_t c : {code::kHaStatus, code::kHaFence, code::kHaPromote, code::kHaBecomeSlave})
       server->Register(c, on(p.ha_admin.get()), p.admin_exec.get());
+    server->Register(
+        code::kEndTransaction,
+        [&p](RemotingCommand req, net::Responder r) {
+          p.transactions->HandleEndTransaction(std::move(req), r);
+        },
+        p.client_exec.get());
     server->SetCloseListener([&p](net::Connection* c) { p.clients->OnConnectionClosed(c); });
     FMQ_RETURN_IF_ERROR(server->Start());
   }
@@ -378,6 +398,7 @@ Status BrokerController::Start() {
       *p.groups, *p.offsets, *p.schedule, *p.outbound);
   FMQ_RETURN_IF_ERROR(p.slave_sync->Start());
   FMQ_RETURN_IF_ERROR(p.schedule->Start());
+  FMQ_RETURN_IF_ERROR(p.transactions->Start());
   p.housekeeping = std::make_unique<Housekeeping>(p);
   FMQ_RETURN_IF_ERROR(p.housekeeping->Start());
   p.started = true;
@@ -393,6 +414,7 @@ void BrokerController::Stop() {
   if (p.housekeeping) p.housekeeping->Stop();
   if (p.slave_sync) p.slave_sync->Stop();
   if (p.schedule) p.schedule->Stop();  // writes delayOffset.json
+  if (p.transactions) p.transactions->Stop();
   if (p.registrar) {
     p.registrar->Stop();
     if (p.started && !p.registrar->config_name_servers_empty()) p.registrar->UnregisterAll();

@@ -8,6 +8,7 @@
 #include "broker/protocol/headers.h"
 #include "broker/server/response_mapping.h"
 #include "broker/server/schedule_message_service.h"
+#include "broker/server/transaction_service.h"
 
 namespace fmq::server {
 
@@ -87,12 +88,17 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
         RemotingCommand::Answer(rc::kNoPermission, "Sending message to topic[" + topic + "] is forbidden."));
   }
   std::string props = header->properties.value_or("");
-  if (model::FindProperty(props, model::prop::kTransactionPrepared) == "true") {
-    return responder.Send(RemotingCommand::Answer(
-        rc::kSystemError,
-        "transaction messages are not supported by this FerryMQ build yet; the message was not stored"));
-  }
   const bool batch = header->batch.value_or(false);
+  const bool half = model::FindProperty(props, model::prop::kTransactionPrepared) == "true";
+  if (half && broker_.reject_transaction_message) {
+    return responder.Send(RemotingCommand::Answer(
+        rc::kNoPermission,
+        "the broker[" + broker_.broker_name + "] sending transaction message is forbidden"));
+  }
+  if (half && batch) {
+    return responder.Send(RemotingCommand::Answer(
+        rc::kMessageIllegal, "a batch cannot hold transaction messages; nothing was stored"));
+  }
   const bool retry_topic = model::IsRetryTopic(topic);
   if (batch && retry_topic) {
     return responder.Send(
@@ -189,6 +195,7 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
     m.properties = WithProperties(props, {{model::prop::kCluster, broker_.cluster_name}});
     if (Status s = ApplyDelayLevel(store_.delay_levels(), &m); !s.ok())
       return responder.Send(RemotingCommand::Answer(rc::kMessageIllegal, std::string(s.message())));
+    if (half) ToHalfMessage(&m);  // consumers see it only once END_TRANSACTION commits it
     messages.push_back(std::move(m));
   }
 

@@ -9,8 +9,8 @@
 // Delay levels: a DELAY=n > 0 send is stored in SCHEDULE_TOPIC_XXXX (ApplyDelayLevel,
 // schedule_message_service.h); a batch with DELAY is refused. Sends to %RETRY%<group> whose reconsume times
 // reached the group's maxReconsumeTimes (or the header's) go to %DLQ%<group> (RocketMQ's handleRetryAndDLQ).
-// CONSUMER_SEND_MSG_BACK (36) is answered here too (SendBack). Transaction half messages (TRAN_MSG) are
-// refused with a clear SYSTEM_ERROR: this build has no transactions yet.
+// CONSUMER_SEND_MSG_BACK (36) is answered here too (SendBack). A TRAN_MSG=true send is stored as a half
+// message (ToHalfMessage, transaction_service.h), unless rejectTransactionMessage.
 //
 // Thread-safety: Handle() may run on many executor threads at once.
 

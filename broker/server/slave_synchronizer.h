@@ -5,8 +5,8 @@
 // (apache/rocketmq#9804 lost topics at a failover). Every haSyncMetadataInterval (and at Start) a slave whose
 // master is known asks it for GET_ALL_TOPIC_CONFIG and GET_ALL_SUBSCRIPTIONGROUP_CONFIG (tables replaced when
 // their data versions differ) and GET_ALL_CONSUMER_OFFSET (offsets overwritten, as RocketMQ merges them).
-// GET_ALL_DELAY_OFFSET (delay-level progress, replaced). A master does nothing. Transaction state is not
-// copied: this FerryMQ build has no transactions yet.
+// GET_ALL_DELAY_OFFSET (delay-level progress, replaced). A master does nothing. Transaction state needs no
+// copy of its own: half and op records replicate with the log, and the check's progress is consumer offsets.
 //
 // Created by the broker's composition root; everything it references outlives it.
 // Thread-safety: SyncOnce() from any thread (the service thread calls it).

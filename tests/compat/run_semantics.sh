@@ -4,6 +4,9 @@
 #              3, 4, 5 (reconsume times 1..3, a new commit-log record each, no earlier than due), then land in
 #              %DLQ%<group>; an orderly consumer's local retries end in %DLQ%<group> and its queue moves on;
 #              delay levels 1..5 and 99 (clamped) are delivered no earlier than due and within 1.5 s.
+#   tx         transactions: committed delivered once, rolled back never, lost commits checked back and
+#              delivered, never-answered ones discarded after transactionCheckMax, a 4,000,000-byte one;
+#              unended half messages across a kill -9, committed by check-back after the restart.
 #   restart    delayed messages pending across a clean restart (SIGTERM) and across kill -9: every one is
 #              delivered, none early, nothing unexpected; no duplicate after the clean restart.
 # Its own name server and broker (`ferrymq namesrv`, `ferrymq broker`) with a short delay table
@@ -68,6 +71,9 @@ mappedFileSizeCommitLog=67108864
 messageDelayLevel=$levels
 flushDelayOffsetInterval=1000
 registerNameServerPeriod=2000
+transactionCheckInterval=1000
+transactionTimeOut=1000
+transactionCheckMax=5
 CONF
 
 start_broker() {
@@ -83,11 +89,28 @@ start_broker() {
 }
 : >"$work/broker.log"
 start_broker
+# Restarts keep the address, as a broker behind a stable address does: clients that know it reconnect.
+port=$(sed -nE 's/.*ferrymq broker .* listening on [0-9.]+:([0-9]+),.*/\1/p' "$work/broker.log" | head -1)
+sed -i "s/^listenPort=0$/listenPort=$port/" "$work/broker.conf"
 java_check() { java "${jvm[@]}" -cp "$cp" io.ferrymq.compat.SemanticsCheck "$@"; }
 
 echo "== semantics: retry, DLQ, ordered retry, delay levels (name server $namesrv, messageDelayLevel=$levels)"
 java_check retry "$namesrv" sem >"$work/retry.log" 2>&1 || true
 verdict retry "$work/retry.log"
+
+java_check tx "$namesrv" sem >"$work/tx.log" 2>&1 || true
+verdict tx "$work/tx.log"
+
+# Half messages across a kill -9: the producer stays up and answers the checks of the restarted broker.
+java_check tx-restart "$namesrv" "$work" x >"$work/tx-restart.log" 2>&1 &
+txr_pid=$!; pids+=("$txr_pid")
+deadline=$(($(date +%s) + 120))
+until [[ -f "$work/tx-sent" ]] || (($(date +%s) > deadline)) || ! kill -0 "$txr_pid" 2>/dev/null; do sleep 0.05; done
+kill -KILL "$broker_pid"; wait "$broker_pid" 2>/dev/null || true
+start_broker
+touch "$work/tx-restarted"
+wait "$txr_pid" || true
+verdict tx-restart "$work/tx-restart.log"
 
 # Delayed messages across restarts: level 18 (2 s) is too short to outlive a restart, so level 5 (3 s) with the
 # stop 1 s after the sends; the broker is down for 2 s, so most messages are already due when it is back.
