@@ -54,7 +54,7 @@ struct BrokerConfig {
   int64_t transaction_check_interval_ms = 60'000;   // transactionCheckInterval
   int64_t transaction_check_max = 15;               // transactionCheckMax
   bool reject_transaction_message = false;          // rejectTransactionMessage
-  int64_t register_name_server_period_ms = 30'000;  // registerNameServerPeriod
+  int64_t register_name_server_period_ms = 30'000;  // registerNameServerPeriod (used up to 60 s, as RocketMQ)
   // Request threads per family (sendMessageThreadPoolNums, pullMessageThreadPoolNums, ...) and their queue
   // limits (sendThreadPoolQueueCapacity, ...): a full queue answers SYSTEM_BUSY instead of piling up.
   // sendMessageThreadPoolNums: 0 (FerryMQ's default) runs sends on the I/O threads: an append is a copy into

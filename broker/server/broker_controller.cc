@@ -383,7 +383,9 @@ Status BrokerController::Start() {
   rc.name_servers = SplitAddrs(p.broker.namesrv_addr);
   rc.broker_addr = p.address;
   rc.ha_server_addr = ip + ":" + std::to_string(p.ha->ha_port());
-  rc.period = std::chrono::milliseconds(p.broker.register_name_server_period_ms);
+  // At most 60 s, as RocketMQ clamps it: name servers close connections idle for 120 s and then drop the
+  // broker's routes (onChannelDestroy), so a broker must register well within that.
+  rc.period = std::chrono::milliseconds(std::min<int64_t>(p.broker.register_name_server_period_ms, 60'000));
   p.registrar = std::make_unique<BrokerRegistrar>(rc, p.broker, *p.topics, *p.outbound, p.ha.get());
   p.ha->SetRoleListener([&p] { p.RoleChanged(); });
   if (rc.name_servers.empty()) {
