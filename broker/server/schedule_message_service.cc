@@ -45,7 +45,10 @@ Result<model::StoredMessage> MessageTimeUp(const model::StoredMessage& scheduled
   m.queue_id = QueueId(qid);
   m.flag = scheduled.flag;
   m.body = scheduled.body;
-  m.properties = model::WithProperty(scheduled.properties, prop::kDelayTimeLevel, std::nullopt);
+  // Properties stay as stored, DELAY, REAL_TOPIC and REAL_QID included: Apache's messageTimeup clears DELAY
+  // from the map but writes the properties text it made before, and consumers (rocketmq-e2e's delay checks)
+  // read the level from the delivered message.
+  m.properties = scheduled.properties;
   m.sys_flag = scheduled.sys_flag;
   m.born_timestamp = scheduled.born_timestamp;
   m.born_host = scheduled.born_host;

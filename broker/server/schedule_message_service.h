@@ -6,7 +6,8 @@
 // its real topic and queue in REAL_TOPIC / REAL_QID (ApplyDelayLevel); the store indexes it with the time it
 // is due as the consume-queue tag code (model/delay.h). This service walks each level's queue from its
 // progress offset and, for every entry that is due, stores the message again under its real topic and queue
-// without DELAY (MessageTimeUp): the same body, properties, born time and host, reconsume count, and a new
+// (MessageTimeUp): the same body, properties (DELAY and REAL_TOPIC / REAL_QID included, as Apache's delivered
+// messages carry them), born time and host, reconsume count, and a new
 // store time. An entry due further ahead than its level's delay (the clock went back, or the table changed)
 // is delivered at once, as RocketMQ does.
 //
@@ -44,7 +45,7 @@ namespace fmq::server {
 // CommitLog.asyncPutMessage). InvalidArgument when DELAY is not an integer; the message is unchanged then.
 Status ApplyDelayLevel(const model::DelayLevels& levels, model::StoredMessage* msg);
 
-// The message a due entry of SCHEDULE_TOPIC_XXXX becomes: its real topic and queue, DELAY removed.
+// The message a due entry of SCHEDULE_TOPIC_XXXX becomes: its real topic and queue, properties unchanged.
 // InvalidArgument when REAL_TOPIC or REAL_QID is missing or malformed.
 Result<model::StoredMessage> MessageTimeUp(const model::StoredMessage& scheduled);
 
