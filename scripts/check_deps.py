@@ -13,6 +13,7 @@ BROKER_LOW = {"base", "model", "io", "protocol", "net"}
 ALLOWED = {
     "broker/base": {"broker/base"},
     "broker/model": {"broker/base", "broker/model"},
+    "broker/filter": {"broker/base", "broker/model", "broker/filter"},
     "broker/io": {"broker/base", "broker/io"},
     "broker/protocol": {"broker/base", "broker/model", "broker/protocol"},
     "broker/net": {"broker/base", "broker/model", "broker/protocol", "broker/net"},
@@ -20,7 +21,8 @@ ALLOWED = {
     "broker/ha": {"broker/base", "broker/io", "broker/model", "broker/store", "broker/protocol", "broker/net",
                   "broker/ha"},
     "broker/namesrv": {"broker/base", "broker/io", "broker/model", "broker/protocol", "broker/net", "broker/namesrv"},
-    "broker/server": {"broker/" + m for m in ("base", "model", "io", "protocol", "net", "store", "ha", "server")},
+    "broker/server": {"broker/" + m for m in ("base", "model", "io", "protocol", "net", "store", "ha", "filter",
+                                              "server")},
     "broker/client": {"broker/base", "broker/model", "broker/protocol", "broker/net", "broker/client"},
     "broker/cli": {"broker/base", "broker/model", "broker/protocol", "broker/net", "broker/client", "broker/cli"},
     "broker/cmd": None,  # composition roots may use everything in broker/

@@ -54,6 +54,9 @@ struct BrokerConfig {
   int64_t transaction_check_interval_ms = 60'000;   // transactionCheckInterval
   int64_t transaction_check_max = 15;               // transactionCheckMax
   bool reject_transaction_message = false;          // rejectTransactionMessage
+  // enablePropertyFilter: SQL92 subscriptions are evaluated on message properties. On by default in FerryMQ
+  // (RocketMQ: off, and such consumers fail to start); off, they are refused with RocketMQ's message.
+  bool enable_property_filter = true;
   int64_t register_name_server_period_ms = 30'000;  // registerNameServerPeriod (used up to 60 s, as RocketMQ)
   // Request threads per family (sendMessageThreadPoolNums, pullMessageThreadPoolNums, ...) and their queue
   // limits (sendThreadPoolQueueCapacity, ...): a full queue answers SYSTEM_BUSY instead of piling up.

@@ -292,8 +292,8 @@ Status BrokerController::Start() {
       });
   p.consumer_manage = std::make_unique<ConsumerManageProcessor>(
       *p.store, *p.offsets, ConsumerManageProcessor::DefaultMemoryWindow());
-  p.client_manage = std::make_unique<ClientManageProcessor>(*p.clients, *p.groups, *p.topics, *p.locks,
-                                                            [&p] { p.TopicsChanged(); });
+  p.client_manage = std::make_unique<ClientManageProcessor>(p.broker, *p.clients, *p.groups, *p.topics,
+                                                            *p.locks, [&p] { p.TopicsChanged(); });
   AdminProcessor::Deps deps;
   deps.broker = &p.broker;
   deps.store = p.store.get();

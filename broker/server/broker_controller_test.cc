@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <thread>
 
@@ -80,6 +82,7 @@ class BrokerControllerTest : public ::testing::Test {
     bc.namesrv_addr = ns_addr_;
     bc.cluster_name = "C1";
     bc.broker_name = "b1";
+    bc.enable_property_filter = enable_property_filter_;
     store::MessageStoreConfig sc = testing::TestStoreConfig("C1", "b1");
     broker_ = std::make_unique<BrokerController>(bc, sc, fs_, SystemClock());
     ASSERT_TRUE(broker_->Start().ok());
@@ -106,6 +109,10 @@ class BrokerControllerTest : public ::testing::Test {
     std::map<std::string, std::string> props;
     if (!tags.empty()) props["TAGS"] = tags;
     if (!keys.empty()) props["KEYS"] = keys;
+    return SendWithProperties(topic, queue, body, props);
+  }
+  RemotingCommand SendWithProperties(const std::string& topic, int queue, const std::string& body,
+                                     const std::map<std::string, std::string>& props) {
     protocol::SendMessageRequestHeader h = testing::SendHeader(topic, queue, props);
     std::map<std::string, std::string> ext;
     protocol::SendMessageRequestHeader::V1().Encode(h, &ext);
@@ -129,7 +136,7 @@ class BrokerControllerTest : public ::testing::Test {
   }
 
   std::string Heartbeat(const std::string& client_id, const std::string& group, const std::string& topic,
-                        const std::string& sub = "*") {
+                        const std::string& sub = "*", const std::string& type = "TAG") {
     model::HeartbeatData hb;
     hb.client_id = client_id;
     model::ConsumerData cd;
@@ -137,6 +144,7 @@ class BrokerControllerTest : public ::testing::Test {
     model::SubscriptionData s;
     s.topic = topic;
     s.sub_string = sub;
+    s.expression_type = type;
     s.sub_version = 1;
     cd.subscriptions.push_back(s);
     hb.consumers.push_back(cd);
@@ -144,6 +152,7 @@ class BrokerControllerTest : public ::testing::Test {
     return model::EncodeHeartbeat(hb);
   }
 
+  bool enable_property_filter_ = true;
   io::MemoryFileSystem fs_;
   std::unique_ptr<namesrv::NameServer> ns_;
   std::unique_ptr<BrokerController> broker_;
@@ -225,6 +234,72 @@ TEST_F(BrokerControllerTest, PullFiltersByTagHashAndSkipsPastFilteredEntries) {
   auto none = Call(rq::kPullMessage, PullExt("g", "T", 0, 0, psf::kSubscription, 0, "TagC"));
   EXPECT_EQ(none.code, rc::kPullRetryImmediately);
   EXPECT_EQ(none.ext_fields.at("nextBeginOffset"), "3");
+}
+
+TEST_F(BrokerControllerTest, PullFiltersBySql92OnProperties) {
+  ASSERT_EQ(CreateTopic("T", 1).code, rc::kSuccess);
+  ASSERT_EQ(SendWithProperties("T", 0, "cheap", {{"price", "10"}}).code, rc::kSuccess);
+  ASSERT_EQ(SendWithProperties("T", 0, "dear", {{"price", "30"}, {"regionId", "eu"}}).code, rc::kSuccess);
+  ASSERT_EQ(SendWithProperties("T", 0, "odd", {{"price", "x"}}).code, rc::kSuccess);  // error: never delivered
+  ASSERT_EQ(Send("T", 0, "none").code, rc::kSuccess);                                 // null: never delivered
+  ASSERT_TRUE(WaitFor([&] {
+    return Call(rq::kGetMaxOffset, {{"topic", "T"}, {"queueId", "0"}}).ext_fields["offset"] == "4";
+  }));
+  auto sql = [&](const std::string& expr, int32_t flags = psf::kSubscription) {
+    auto ext = PullExt("g", "T", 0, 0, flags, 0, expr);
+    ext["expressionType"] = "SQL92";
+    return Call(rq::kPullMessage, ext);
+  };
+  // The selector in the request (C++ clients; postSubscriptionWhenPull).
+  auto resp = sql("price > 20");
+  ASSERT_EQ(resp.code, rc::kSuccess);
+  auto recs = Records(resp.body);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].body, "dear");
+  EXPECT_EQ(resp.ext_fields.at("nextBeginOffset"), "4");
+  EXPECT_EQ(sql("price > 100").code, rc::kPullRetryImmediately);
+  EXPECT_EQ(Records(sql("regionId IS NULL AND price BETWEEN 5 AND 15").body).size(), 1u);
+  EXPECT_EQ(sql("price >").code, rc::kSubscriptionParseFailed);
+  // The selector from the heartbeat (Java and Go push consumers).
+  auto hb = Call(rq::kHeartBeat, {}, Heartbeat("c1", "g", "T", "regionId IN ('eu', 'us')", "SQL92"));
+  ASSERT_EQ(hb.code, rc::kSuccess);
+  auto registered = Call(rq::kPullMessage, PullExt("g", "T", 0, 0, 0, 0));
+  ASSERT_EQ(registered.code, rc::kSuccess);
+  ASSERT_EQ(Records(registered.body).size(), 1u);
+  EXPECT_EQ(Records(registered.body)[0].body, "dear");
+  // A heartbeat selector that does not compile leaves no filter data, as in RocketMQ.
+  ASSERT_EQ(Call(rq::kHeartBeat, {}, Heartbeat("c2", "g2", "T", "price > 'x'", "SQL92")).code, rc::kSuccess);
+  auto broken = Call(rq::kPullMessage, PullExt("g2", "T", 0, 0, 0, 0));
+  EXPECT_EQ(broken.code, rc::kFilterDataNotExist);
+  EXPECT_EQ(broken.remark.value_or(""), "The broker's consumer filter data is not exist!Your expression may be wrong!");
+}
+
+TEST_F(BrokerControllerTest, CheckClientConfigCompilesSql92AsApacheAnswersIt) {
+  auto check = [&](const std::string& type, const std::string& expr) {
+    nlohmann::json body = {{"clientId", "c1"},
+                           {"group", "g"},
+                           {"subscriptionData", {{"topic", "T"}, {"subString", expr}, {"expressionType", type}}}};
+    return Call(rq::kCheckClientConfig, {}, body.dump());
+  };
+  EXPECT_EQ(check("TAG", "TagA || TagB").code, rc::kSuccess);
+  EXPECT_EQ(check("SQL92", "a > 1 AND b IN ('x')").code, rc::kSuccess);
+  auto bad = check("SQL92", "a > 'x'");
+  EXPECT_EQ(bad.code, rc::kSubscriptionParseFailed);
+  EXPECT_EQ(bad.remark.value_or(""), "java.lang.RuntimeException: Value ''x'' cannot be compared.");
+  EXPECT_EQ(check("SQL92", "a !").code, rc::kSubscriptionParseFailed);
+  EXPECT_EQ(check("CLASS", "x").code, rc::kSubscriptionParseFailed);
+
+  // enablePropertyFilter=false: refused with RocketMQ's remark, at start and on pulls.
+  broker_->Stop();
+  enable_property_filter_ = false;
+  StartBroker();
+  auto off = check("SQL92", "a > 1");
+  EXPECT_EQ(off.code, rc::kSystemError);
+  EXPECT_EQ(off.remark.value_or(""), "The broker does not support consumer to filter message by SQL92");
+  ASSERT_EQ(CreateTopic("T", 1).code, rc::kSuccess);
+  auto ext = PullExt("g", "T", 0, 0, psf::kSubscription, 0, "a > 1");
+  ext["expressionType"] = "SQL92";
+  EXPECT_EQ(Call(rq::kPullMessage, ext).code, rc::kSystemError);
 }
 
 TEST_F(BrokerControllerTest, PullErrorsFollowTheJavaBroker) {

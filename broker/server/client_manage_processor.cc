@@ -5,6 +5,7 @@
 #include "broker/base/logging.h"
 #include "broker/protocol/codes.h"
 #include "broker/protocol/headers.h"
+#include "broker/server/subscription_filter.h"
 
 namespace fmq::server {
 
@@ -50,10 +51,11 @@ void RebalanceLockManager::UnlockBatch(const std::string& group, const std::set<
   if (g->second.empty()) locks_.erase(g);
 }
 
-ClientManageProcessor::ClientManageProcessor(ClientRegistry& clients, SubscriptionGroupManager& groups,
-                                             TopicConfigManager& topics, RebalanceLockManager& locks,
-                                             std::function<void()> on_topics_changed)
-    : clients_(clients),
+ClientManageProcessor::ClientManageProcessor(const BrokerConfig& broker, ClientRegistry& clients,
+                                             SubscriptionGroupManager& groups, TopicConfigManager& topics,
+                                             RebalanceLockManager& locks, std::function<void()> on_topics_changed)
+    : broker_(broker),
+      clients_(clients),
       groups_(groups),
       topics_(topics),
       locks_(locks),
@@ -149,13 +151,30 @@ RemotingCommand ClientManageProcessor::CheckClientConfig(const RemotingCommand& 
   auto j = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object())
     return RemotingCommand::Answer(rc::kSystemError, "CHECK_CLIENT_CONFIG body is not a JSON object");
-  std::string type = "TAG";
+  std::string type = kExpressionTypeTag, expression;
   if (auto sd = j.find("subscriptionData"); sd != j.end() && sd->is_object()) {
     if (auto t = sd->find("expressionType"); t != sd->end() && t->is_string()) type = t->get<std::string>();
+    if (auto s = sd->find("subString"); s != sd->end() && s->is_string()) expression = s->get<std::string>();
   }
-  if (type == "TAG") return RemotingCommand::Answer(rc::kSuccess);
-  return RemotingCommand::Answer(rc::kSystemError,
-                                 "The broker does not support consumer to filter message by " + type);
+  if (IsTagType(type)) return RemotingCommand::Answer(rc::kSuccess);
+  if (!broker_.enable_property_filter) {
+    return RemotingCommand::Answer(rc::kSystemError,
+                                   "The broker does not support consumer to filter message by " + type);
+  }
+  if (type != kExpressionTypeSql92) {
+    return RemotingCommand::Answer(rc::kSubscriptionParseFailed, "unknown expression type " + type);
+  }
+  auto compiled = filter::Sql92Expression::Compile(expression);
+  if (!compiled.ok()) {
+    auto str = [&](const char* key) {
+      auto it = j.find(key);
+      return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    GetLogger("server")->warn("client={} group={} selector refused: {}", str("clientId"), str("group"),
+                              compiled.status().message());
+    return RemotingCommand::Answer(rc::kSubscriptionParseFailed, std::string(compiled.status().message()));
+  }
+  return RemotingCommand::Answer(rc::kSuccess);
 }
 
 RemotingCommand ClientManageProcessor::LockBatch(const RemotingCommand& req) {

@@ -3,6 +3,10 @@
 // ClientManageProcessor: HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38),
 // CHECK_CLIENT_CONFIG (46), LOCK_BATCH_MQ (41) and UNLOCK_BATCH_MQ (42) (protocol reference 2.5, 2.6, 2.8).
 //
+// CHECK_CLIENT_CONFIG is how a Java consumer with an SQL92 subscription asks, at start, whether the broker
+// takes it: SUCCESS, SUBSCRIPTION_PARSE_FAILED with the parser's message, or SYSTEM_ERROR when
+// enablePropertyFilter is off (the consumer's start() then throws with that remark).
+//
 // A heartbeat registers the channel under each producer and consumer group it names. For a consumer group
 // the subscription group is found or auto-created, and its retry topic %RETRY%<group> is created when missing
 // (the name servers then learn of it through `on_topics_changed`).
@@ -19,6 +23,7 @@
 #include "broker/base/mutex.h"
 #include "broker/model/admin_body.h"
 #include "broker/net/connection.h"
+#include "broker/server/broker_config.h"
 #include "broker/server/client_registry.h"
 #include "broker/server/subscription_group_manager.h"
 #include "broker/server/topic_config_manager.h"
@@ -51,8 +56,9 @@ class RebalanceLockManager {
 class ClientManageProcessor {
  public:
   // References outlive the processor. `on_topics_changed` is called after a retry topic was created.
-  ClientManageProcessor(ClientRegistry& clients, SubscriptionGroupManager& groups, TopicConfigManager& topics,
-                        RebalanceLockManager& locks, std::function<void()> on_topics_changed);
+  ClientManageProcessor(const BrokerConfig& broker, ClientRegistry& clients, SubscriptionGroupManager& groups,
+                        TopicConfigManager& topics, RebalanceLockManager& locks,
+                        std::function<void()> on_topics_changed);
 
   void Handle(protocol::RemotingCommand request, net::Responder responder);
 
@@ -64,6 +70,7 @@ class ClientManageProcessor {
   protocol::RemotingCommand LockBatch(const protocol::RemotingCommand& req);
   protocol::RemotingCommand UnlockBatch(const protocol::RemotingCommand& req);
 
+  const BrokerConfig& broker_;
   ClientRegistry& clients_;
   SubscriptionGroupManager& groups_;
   TopicConfigManager& topics_;

@@ -167,6 +167,14 @@ int32_t PullCode(GetMessageStatus status, int64_t requested_offset) {
 }
 }  // namespace
 
+Result<std::shared_ptr<const filter::Sql92Expression>> PullMessageProcessor::CompileSelector(
+    const model::SubscriptionData& sub) {
+  if (sub.expression_type != kExpressionTypeSql92) {
+    return Status::InvalidArgument("unknown expression type " + sub.expression_type);
+  }
+  return sql92_.Compile(sub.sub_string);
+}
+
 void PullMessageProcessor::Process(RemotingCommand request, net::Responder responder, bool allow_suspend) {
   auto answer = [&](int32_t code, std::string remark) {
     responder.Send(RemotingCommand::Answer(code, std::move(remark)));
@@ -202,16 +210,24 @@ void PullMessageProcessor::Process(RemotingCommand request, net::Responder respo
   }
 
   model::SubscriptionData sub;
+  std::shared_ptr<const filter::Sql92Expression> selector;
   if (h->sys_flag & psf::kSubscription) {
     sub.topic = h->topic;
     sub.sub_string = h->subscription.value_or("*");
-    sub.expression_type = h->expression_type.value_or("TAG");
+    sub.expression_type = h->expression_type.value_or(kExpressionTypeTag);
     sub.sub_version = h->sub_version;
-    if (sub.expression_type != "TAG") {
-      return answer(rc::kSystemError,
-                    "The broker does not support consumer to filter message by " + sub.expression_type);
+    if (IsTagType(sub.expression_type)) {
+      model::ParseTagExpression(sub.sub_string, &sub.tags_set, &sub.code_set);
+    } else {
+      // Apache's broker logs a selector it cannot compile and then filters nothing out; FerryMQ refuses it.
+      auto compiled = CompileSelector(sub);
+      if (!compiled.ok()) {
+        GetLogger("server")->warn("pull group={} topic={} selector refused: {}", h->consumer_group, h->topic,
+                                  compiled.status().message());
+        return answer(rc::kSubscriptionParseFailed, "parse the consumer's subscription failed");
+      }
+      selector = *std::move(compiled);
     }
-    model::ParseTagExpression(sub.sub_string, &sub.tags_set, &sub.code_set);
   } else {
     auto info = clients_.Consumer(h->consumer_group);
     if (!info) {
@@ -230,8 +246,22 @@ void PullMessageProcessor::Process(RemotingCommand request, net::Responder respo
       return answer(rc::kSubscriptionNotLatest, "the consumer's subscription not latest");
     }
     sub = it->second;
+    if (!IsTagType(sub.expression_type)) {
+      // RocketMQ compiles the heartbeat's selector into "filter data"; one that does not compile has none.
+      auto compiled = CompileSelector(sub);
+      if (!compiled.ok()) {
+        return answer(rc::kFilterDataNotExist,
+                      "The broker's consumer filter data is not exist!Your expression may be wrong!");
+      }
+      selector = *std::move(compiled);
+    }
   }
-  auto filter = std::make_shared<const TagFilter>(sub);
+  if (!IsTagType(sub.expression_type) && !broker_.enable_property_filter) {
+    return answer(rc::kSystemError, "The broker does not support consumer to filter message by " +
+                                        sub.expression_type);
+  }
+  auto filter = selector ? std::make_shared<const SubscriptionFilter>(std::move(selector))
+                         : std::make_shared<const SubscriptionFilter>(sub);
 
   auto got = store_.GetMessage(h->topic, QueueId(h->queue_id), QueueOffset(h->queue_offset), h->max_msg_nums,
                                filter.get());

@@ -3,7 +3,8 @@
 // PullMessageProcessor: PULL_MESSAGE (11) with long polling (protocol reference 2.3).
 //
 // Checks in the Java broker's order (broker readable, subscription group, topic, queue id, subscription),
-// reads up to maxMsgNums records from the store through a tag-hash filter and answers with the raw records
+// reads up to maxMsgNums records from the store through the subscription's filter (tag hash codes, or an SQL92
+// selector on the properties, subscription_filter.h) and answers with the raw records
 // back to back. When nothing is there yet and the client allowed suspension, the request is parked in the
 // PullRequestHoldService and answered later: when a matching message arrives or the hold time ends (the
 // client's suspendTimeoutMillis with longPollingEnable, else shortPollingTimeMills). A pull with the
@@ -28,26 +29,12 @@
 #include "broker/server/broker_stats.h"
 #include "broker/server/client_registry.h"
 #include "broker/server/consumer_offset_manager.h"
+#include "broker/server/subscription_filter.h"
 #include "broker/server/subscription_group_manager.h"
 #include "broker/server/topic_config_manager.h"
 #include "broker/store/message_store.h"
 
 namespace fmq::server {
-
-// Tag filtering by hash code, as the consume queue allows (the client re-checks the tag itself).
-class TagFilter : public store::MessageFilter {
- public:
-  explicit TagFilter(const model::SubscriptionData& sub)
-      : all_(sub.class_filter_mode || sub.sub_string.empty() || sub.sub_string == "*"),
-        codes_(sub.code_set) {}
-  bool IsMatchedByConsumeQueue(int64_t tags_code) const override {
-    return all_ || codes_.count(static_cast<int32_t>(tags_code)) > 0;
-  }
-
- private:
-  bool all_;
-  std::set<int32_t> codes_;
-};
 
 // Parked pulls by queue (RocketMQ's PullRequestHoldService). The store's dispatcher calls
 // NotifyMessageArriving for every message it makes consumable; a housekeeping pass (every `check_interval`
@@ -63,7 +50,7 @@ class PullRequestHoldService : public ServiceThread {
     int64_t pull_from = 0;
     int64_t suspend_at_ms = 0;
     int64_t hold_ms = 0;
-    std::shared_ptr<const TagFilter> filter;
+    std::shared_ptr<const SubscriptionFilter> filter;
   };
   using Rerun = std::function<void(protocol::RemotingCommand, net::Responder)>;
 
@@ -132,6 +119,8 @@ class PullMessageProcessor {
   // RocketMQ's accessMessageInMemoryMaxRatio test: the pulled data lies further behind the log end than that
   // share of the machine's memory.
   bool IsColdRead(const store::GetMessageResult& got) const;
+  // The SQL92 selector of a non-TAG subscription (InvalidArgument: not SQL92, or does not compile).
+  Result<std::shared_ptr<const filter::Sql92Expression>> CompileSelector(const model::SubscriptionData& sub);
   const BrokerConfig& broker_;
   store::MessageStore& store_;
   TopicConfigManager& topics_;
@@ -142,6 +131,7 @@ class PullMessageProcessor {
   PullRequestHoldService* hold_ = nullptr;
   const ha::HaService* ha_ = nullptr;
   BrokerStats* stats_ = nullptr;
+  Sql92Cache sql92_;
 };
 
 }  // namespace fmq::server

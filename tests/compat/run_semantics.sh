@@ -4,6 +4,8 @@
 #              3, 4, 5 (reconsume times 1..3, a new commit-log record each, no earlier than due), then land in
 #              %DLQ%<group>; an orderly consumer's local retries end in %DLQ%<group> and its queue moves on;
 #              delay levels 1..5 and 99 (clamped) are delivered no earlier than due and within 1.5 s.
+#   sql92      SQL92 selectors: each push consumer gets exactly what Apache's own evaluator (rocketmq-filter)
+#              accepts; a selector the broker cannot compile fails the consumer's start() with code 23.
 #   tx         transactions: committed delivered once, rolled back never, lost commits checked back and
 #              delivered, never-answered ones discarded after transactionCheckMax, a 4,000,000-byte one;
 #              unended half messages across a kill -9, committed by check-back after the restart.
@@ -97,6 +99,9 @@ java_check() { java "${jvm[@]}" -cp "$cp" io.ferrymq.compat.SemanticsCheck "$@";
 echo "== semantics: retry, DLQ, ordered retry, delay levels (name server $namesrv, messageDelayLevel=$levels)"
 java_check retry "$namesrv" sem >"$work/retry.log" 2>&1 || true
 verdict retry "$work/retry.log"
+
+java_check sql92 "$namesrv" sem >"$work/sql92.log" 2>&1 || true
+verdict sql92 "$work/sql92.log"
 
 java_check tx "$namesrv" sem >"$work/tx.log" 2>&1 || true
 verdict tx "$work/tx.log"
