@@ -421,4 +421,35 @@ Result<std::vector<ClientConnection>> DecodeProducerConnection(std::string_view 
   return ConnectionsOf(j);
 }
 
+std::string EncodeResetOffsetBody(const ResetOffsetTable& table) {
+  return "{\"offsetTable\":" + MessageQueueMap(table, [](int64_t offset) { return json(offset); }) + "}";
+}
+
+std::string EncodeResetOffsetBodyForC(const ResetOffsetTable& table) {
+  json list = json::array();
+  for (const auto& [mq, offset] : table) {
+    json e = MessageQueueJson(mq);
+    e["offset"] = offset;
+    list.push_back(std::move(e));
+  }
+  return Dump({{"offsetTable", list}});
+}
+
+Result<ResetOffsetTable> DecodeResetOffsetBody(std::string_view text) {
+  FMQ_ASSIGN_OR_RETURN(json j, ParseLenient("reset offset body", text));
+  auto it = j.find("offsetTable");
+  if (it == j.end()) return ResetOffsetTable{};
+  if (it->is_array()) {
+    ResetOffsetTable out;
+    for (const auto& e : *it) {
+      if (!e.is_object()) return Status::InvalidArgument("reset offset body: an entry is not an object");
+      MessageQueue mq = MessageQueueOf(e);
+      out[mq] = IntOf<int64_t>(e, "offset", 0);
+    }
+    return out;
+  }
+  return MessageQueueMapOf<int64_t>(
+      *it, [](const json& v) { return v.is_number_integer() ? v.get<int64_t>() : int64_t{0}; });
+}
+
 }  // namespace fmq::model

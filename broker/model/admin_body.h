@@ -123,4 +123,12 @@ Result<ConsumerConnection> DecodeConsumerConnection(std::string_view json);
 std::string EncodeProducerConnection(const std::vector<ClientConnection>& connections);
 Result<std::vector<ClientConnection>> DecodeProducerConnection(std::string_view json);
 
+// ---- INVOKE_BROKER_TO_RESET_OFFSET's answer and RESET_CONSUMER_CLIENT_OFFSET's body (ResetOffsetBody):
+// {"offsetTable":{{"brokerName":"b","queueId":0,"topic":"t"}:12}}. C++ clients are sent ResetOffsetBodyForC:
+// {"offsetTable":[{"brokerName":"b","offset":12,"queueId":0,"topic":"t"}]}. The decoder reads both.
+using ResetOffsetTable = std::map<MessageQueue, int64_t>;
+std::string EncodeResetOffsetBody(const ResetOffsetTable& table);
+std::string EncodeResetOffsetBodyForC(const ResetOffsetTable& table);
+Result<ResetOffsetTable> DecodeResetOffsetBody(std::string_view json);
+
 }  // namespace fmq::model

@@ -118,5 +118,22 @@ TEST(AdminBodyTest, KvTableAndConsumerIdList) {
   EXPECT_EQ(*ids, (std::vector<std::string>{"a@1", "b@2"}));
 }
 
+TEST(AdminBodyTest, ResetOffsetBodyIsFastjsonsFormAndTheCFormDecodesToo) {
+  ResetOffsetTable table{{{"T", "b", 0}, 12}, {{"T", "b", 1}, 0}};
+  EXPECT_EQ(
+      EncodeResetOffsetBody(table),
+      R"({"offsetTable":{{"brokerName":"b","queueId":0,"topic":"T"}:12,{"brokerName":"b","queueId":1,"topic":"T"}:0}})");
+  EXPECT_EQ(EncodeResetOffsetBodyForC(table),
+            R"({"offsetTable":[{"brokerName":"b","offset":12,"queueId":0,"topic":"T"},)"
+            R"({"brokerName":"b","offset":0,"queueId":1,"topic":"T"}]})");
+  for (const auto& text : {EncodeResetOffsetBody(table), EncodeResetOffsetBodyForC(table)}) {
+    auto back = DecodeResetOffsetBody(text);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(*back, table);
+  }
+  EXPECT_FALSE(DecodeResetOffsetBody(R"({"offsetTable":[1]})").ok());
+  EXPECT_FALSE(DecodeResetOffsetBody("garbage").ok());
+}
+
 }  // namespace
 }  // namespace fmq::model

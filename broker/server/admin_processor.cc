@@ -81,6 +81,9 @@ void AdminProcessor::Handle(RemotingCommand request, net::Responder responder) {
     case code::kQueryMessage:
       resp = QueryMessage(request);
       break;
+    case code::kInvokeBrokerToResetOffset:
+      resp = ResetOffset(request);
+      break;
     default:
       resp = Error(rc::kRequestCodeNotSupported,
                    "request code " + std::to_string(request.code) + " not supported");
@@ -302,6 +305,70 @@ RemotingCommand AdminProcessor::QueryMessage(const RemotingCommand& req) {
   }
   protocol::QueryMessageResponseHeader::Spec().Encode(rh, &resp.ext_fields);
   return resp;
+}
+
+// Broker2Client.resetOffset, with two departures written down in docs/semantics.md: the new offsets are also
+// written to the broker's table at once (so queues no online client holds move too, and an offline group is
+// reset rather than refused with CONSUMER_NOT_ONLINE), and each online client gets the body of its own
+// language (RocketMQ picks one by the requester's language).
+RemotingCommand AdminProcessor::ResetOffset(const RemotingCommand& req) {
+  auto h = Header<protocol::ResetOffsetHeader>(req);
+  if (!h.ok()) return Error(rc::kSystemError, std::string(h.status().message()));
+  if (d_.ha && !d_.ha->is_master()) {
+    return Error(rc::kSystemError, "Can't reset consumer offsets on a slave broker; ask its master");
+  }
+  auto topic = d_.topics->Find(h->topic);
+  if (!topic) {
+    return Error(rc::kSystemError,
+                 "[reset-offset] reset offset failed, no topic in this broker. topic=" + h->topic);
+  }
+  const auto info = d_.clients->Consumer(h->group);
+  const bool online = info && !info->channels.empty();
+  const auto committed = d_.offsets->QueryAll(h->group, h->topic);
+  if (committed.empty() && !online) {
+    return Error(rc::kSystemError, "THe consumer group <" + h->group + "> not exist (no offset on topic " +
+                                       h->topic + " and no consumer online)");
+  }
+  model::ResetOffsetTable table;
+  std::string moved;
+  for (int32_t q = 0; q < topic->write_queue_nums; ++q) {
+    const QueueId queue(q);
+    int64_t target = h->timestamp == -1
+                         ? d_.store->MaxOffsetInQueue(h->topic, queue).value()
+                         : d_.store->OffsetInQueueByTime(h->topic, queue, h->timestamp).value();
+    target = std::max<int64_t>(0, target);
+    auto it = committed.find(q);
+    // A queue the group never committed is at its first message.
+    const int64_t current = it != committed.end()
+                                ? it->second
+                                : std::max<int64_t>(0, d_.store->MinOffsetInQueue(h->topic, queue).value());
+    const int64_t offset = h->is_force || target < current ? target : current;
+    table[{h->topic, d_.broker->broker_name, q}] = offset;
+    d_.offsets->Commit(h->group, h->topic, q, offset);
+    if (offset != current)
+      moved += " " + std::to_string(q) + ":" + std::to_string(current) + "->" + std::to_string(offset);
+  }
+  if (Status s = d_.offsets->Persist(); !s.ok()) {
+    return Error(rc::kSystemError, "[reset-offset] offsets not persisted: " + s.ToString());
+  }
+  size_t told = 0;
+  if (online) {
+    protocol::ResetOffsetHeader notice = *h;
+    for (const auto& ch : info->channels) {
+      auto conn = ch.conn.lock();
+      if (!conn || conn->closed()) continue;
+      RemotingCommand r = RemotingCommand::Request(code::kResetConsumerClientOffset, 0);
+      r.flag |= protocol::kFlagOneway;
+      protocol::ResetOffsetHeader::Spec().Encode(notice, &r.ext_fields);
+      r.body = ch.language == protocol::LanguageCode::kCpp ? model::EncodeResetOffsetBodyForC(table)
+                                                           : model::EncodeResetOffsetBody(table);
+      conn->Send(std::move(r));
+      ++told;
+    }
+  }
+  GetLogger("server")->info("reset-offset group={} topic={} timestamp={} force={} clients_told={} moved=[{}]",
+                            h->group, h->topic, h->timestamp, h->is_force, told, moved);
+  return Ok(model::EncodeResetOffsetBody(table));
 }
 
 }  // namespace fmq::server

@@ -4,7 +4,9 @@
 // FerryMQ operator and ferryctl use them: topics (create/update, delete, list all), subscription groups
 // (create/update, delete, list all), runtime info, topic stats, consume stats, producer and consumer
 // connection lists, which groups consume a topic, all consumer offsets, view message by offset id, query
-// message by key.
+// message by key, and INVOKE_BROKER_TO_RESET_OFFSET (reset a group's offsets on a topic to a time, or past its
+// backlog with timestamp -1: written at once, and every online consumer of the group is sent
+// RESET_CONSUMER_CLIENT_OFFSET).
 //
 // Thread-safety: Handle() may run on many executor threads at once.
 
@@ -66,6 +68,7 @@ class AdminProcessor {
   Cmd AllConsumerOffsets();
   Cmd ViewMessageById(const Cmd& req);
   Cmd QueryMessage(const Cmd& req);
+  Cmd ResetOffset(const Cmd& req);
 
   Deps d_;
 };

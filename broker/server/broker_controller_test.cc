@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "broker/base/coding.h"
@@ -240,8 +241,9 @@ TEST_F(BrokerControllerTest, PullFiltersBySql92OnProperties) {
   ASSERT_EQ(CreateTopic("T", 1).code, rc::kSuccess);
   ASSERT_EQ(SendWithProperties("T", 0, "cheap", {{"price", "10"}}).code, rc::kSuccess);
   ASSERT_EQ(SendWithProperties("T", 0, "dear", {{"price", "30"}, {"regionId", "eu"}}).code, rc::kSuccess);
-  ASSERT_EQ(SendWithProperties("T", 0, "odd", {{"price", "x"}}).code, rc::kSuccess);  // error: never delivered
-  ASSERT_EQ(Send("T", 0, "none").code, rc::kSuccess);                                 // null: never delivered
+  ASSERT_EQ(SendWithProperties("T", 0, "odd", {{"price", "x"}}).code,
+            rc::kSuccess);                             // error: never delivered
+  ASSERT_EQ(Send("T", 0, "none").code, rc::kSuccess);  // null: never delivered
   ASSERT_TRUE(WaitFor([&] {
     return Call(rq::kGetMaxOffset, {{"topic", "T"}, {"queueId", "0"}}).ext_fields["offset"] == "4";
   }));
@@ -271,14 +273,16 @@ TEST_F(BrokerControllerTest, PullFiltersBySql92OnProperties) {
   ASSERT_EQ(Call(rq::kHeartBeat, {}, Heartbeat("c2", "g2", "T", "price > 'x'", "SQL92")).code, rc::kSuccess);
   auto broken = Call(rq::kPullMessage, PullExt("g2", "T", 0, 0, 0, 0));
   EXPECT_EQ(broken.code, rc::kFilterDataNotExist);
-  EXPECT_EQ(broken.remark.value_or(""), "The broker's consumer filter data is not exist!Your expression may be wrong!");
+  EXPECT_EQ(broken.remark.value_or(""),
+            "The broker's consumer filter data is not exist!Your expression may be wrong!");
 }
 
 TEST_F(BrokerControllerTest, CheckClientConfigCompilesSql92AsApacheAnswersIt) {
   auto check = [&](const std::string& type, const std::string& expr) {
-    nlohmann::json body = {{"clientId", "c1"},
-                           {"group", "g"},
-                           {"subscriptionData", {{"topic", "T"}, {"subString", expr}, {"expressionType", type}}}};
+    nlohmann::json body = {
+        {"clientId", "c1"},
+        {"group", "g"},
+        {"subscriptionData", {{"topic", "T"}, {"subString", expr}, {"expressionType", type}}}};
     return Call(rq::kCheckClientConfig, {}, body.dump());
   };
   EXPECT_EQ(check("TAG", "TagA || TagB").code, rc::kSuccess);
@@ -300,6 +304,97 @@ TEST_F(BrokerControllerTest, CheckClientConfigCompilesSql92AsApacheAnswersIt) {
   auto ext = PullExt("g", "T", 0, 0, psf::kSubscription, 0, "a > 1");
   ext["expressionType"] = "SQL92";
   EXPECT_EQ(Call(rq::kPullMessage, ext).code, rc::kSystemError);
+}
+
+TEST_F(BrokerControllerTest, ResetOffsetRewritesAnOfflineGroupByTimeAndSkipsTheBacklog) {
+  ASSERT_EQ(CreateTopic("T", 2).code, rc::kSuccess);
+  auto store_time = [&](int64_t offset) {
+    auto p = Call(rq::kPullMessage, PullExt("probe", "T", 0, offset, psf::kSubscription, 0));
+    auto recs = Records(p.body);
+    return recs.empty() ? int64_t{-1} : recs[0].store_timestamp;
+  };
+  ASSERT_EQ(Send("T", 0, "old").code, rc::kSuccess);
+  ASSERT_TRUE(WaitFor([&] { return store_time(0) > 0; }));
+  const int64_t old_time = store_time(0);
+  // The next messages are stored strictly later than `old`.
+  ASSERT_TRUE(WaitFor([&] { return SystemClock().NowMillis() > old_time; }));
+  ASSERT_EQ(Send("T", 0, "new1").code, rc::kSuccess);
+  ASSERT_EQ(Send("T", 0, "new2").code, rc::kSuccess);
+  ASSERT_TRUE(WaitFor([&] {
+    return Call(rq::kGetMaxOffset, {{"topic", "T"}, {"queueId", "0"}}).ext_fields["offset"] == "3";
+  }));
+  auto reset = [&](const std::string& group, int64_t ts, bool force) {
+    return Call(rq::kInvokeBrokerToResetOffset, {{"topic", "T"},
+                                                 {"group", group},
+                                                 {"timestamp", std::to_string(ts)},
+                                                 {"isForce", force ? "true" : "false"}});
+  };
+  auto offset_of = [&](const std::string& group, int q) {
+    return Call(rq::kQueryConsumerOffset,
+                {{"consumerGroup", group}, {"topic", "T"}, {"queueId", std::to_string(q)}})
+        .ext_fields["offset"];
+  };
+  // A group nobody runs and that never committed: nothing to reset.
+  auto none = reset("ghost", old_time + 1, true);
+  EXPECT_EQ(none.code, rc::kSystemError);
+  EXPECT_NE(none.remark.value_or("").find("not exist"), std::string::npos);
+
+  // An offline group that consumed everything: back to the first message stored at or after the time.
+  auto commit = PullExt("g", "T", 0, 0, psf::kSubscription | psf::kCommitOffset, 0);
+  commit["commitOffset"] = "3";
+  Call(rq::kPullMessage, commit);
+  ASSERT_EQ(offset_of("g", 0), "3");
+  auto back = reset("g", old_time + 1, true);
+  ASSERT_EQ(back.code, rc::kSuccess) << back.remark.value_or("");
+  auto table = model::DecodeResetOffsetBody(back.body);
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ(table->at({"T", "b1", 0}), 1);  // new1 and new2 are redelivered, old is not
+  EXPECT_EQ(table->at({"T", "b1", 1}), 0);  // an empty queue
+  EXPECT_EQ(offset_of("g", 0), "1");
+  // Not forced: offsets only move back.
+  EXPECT_EQ(model::DecodeResetOffsetBody(reset("g", -1, false).body)->at({"T", "b1", 0}), 1);
+  // Timestamp -1 (skipAccumulatedMessage) and a time in the future skip the whole backlog.
+  EXPECT_EQ(model::DecodeResetOffsetBody(reset("g", -1, true).body)->at({"T", "b1", 0}), 3);
+  EXPECT_EQ(offset_of("g", 0), "3");
+  ASSERT_EQ(reset("g", 0, true).code, rc::kSuccess);
+  EXPECT_EQ(offset_of("g", 0), "0");
+  ASSERT_EQ(reset("g", SystemClock().NowMillis() + 3'600'000, true).code, rc::kSuccess);
+  EXPECT_EQ(offset_of("g", 0), "3");
+  // Unknown topic: Apache's remark.
+  auto unknown = Call(rq::kInvokeBrokerToResetOffset,
+                      {{"topic", "Nope"}, {"group", "g"}, {"timestamp", "0"}, {"isForce", "true"}});
+  EXPECT_EQ(unknown.code, rc::kSystemError);
+  EXPECT_EQ(unknown.remark.value_or(""),
+            "[reset-offset] reset offset failed, no topic in this broker. topic=Nope");
+}
+
+TEST_F(BrokerControllerTest, ResetOffsetTellsEveryOnlineConsumer) {
+  ASSERT_EQ(CreateTopic("T", 1).code, rc::kSuccess);
+  ASSERT_EQ(Send("T", 0, "m").code, rc::kSuccess);
+  ASSERT_TRUE(WaitFor([&] {
+    return Call(rq::kGetMaxOffset, {{"topic", "T"}, {"queueId", "0"}}).ext_fields["offset"] == "1";
+  }));
+  std::mutex mu;
+  std::vector<RemotingCommand> told;
+  client_.SetRequestHandler([&](RemotingCommand req, net::Responder) {
+    if (req.code != rq::kResetConsumerClientOffset) return;
+    std::lock_guard lock(mu);
+    told.push_back(std::move(req));
+  });
+  ASSERT_EQ(Call(rq::kHeartBeat, {}, Heartbeat("10.0.0.1@1", "cg", "T")).code, rc::kSuccess);
+  auto resp = Call(rq::kInvokeBrokerToResetOffset,
+                   {{"topic", "T"}, {"group", "cg"}, {"timestamp", "0"}, {"isForce", "true"}});
+  ASSERT_EQ(resp.code, rc::kSuccess) << resp.remark.value_or("");
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard lock(mu);
+    return !told.empty();
+  }));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(told[0].ext_fields.at("group"), "cg");
+  EXPECT_EQ(told[0].ext_fields.at("topic"), "T");
+  auto table = model::DecodeResetOffsetBody(told[0].body);
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ(table->at({"T", "b1", 0}), 0);
 }
 
 TEST_F(BrokerControllerTest, PullErrorsFollowTheJavaBroker) {

@@ -6,6 +6,9 @@
 #              delay levels 1..5 and 99 (clamped) are delivered no earlier than due and within 1.5 s.
 #   sql92      SQL92 selectors: each push consumer gets exactly what Apache's own evaluator (rocketmq-filter)
 #              accepts; a selector the broker cannot compile fails the consumer's start() with code 23.
+#   reset      mqadmin 4.9.7 resetOffsetByTime to an offline group (kept across a kill -9) and to a group whose
+#              consumer is online, and skipAccumulatedMessage: exactly the messages stored after the time are
+#              consumed again, nothing else.
 #   tx         transactions: committed delivered once, rolled back never, lost commits checked back and
 #              delivered, never-answered ones discarded after transactionCheckMax, a 4,000,000-byte one;
 #              unended half messages across a kill -9, committed by check-back after the restart.
@@ -102,6 +105,47 @@ verdict retry "$work/retry.log"
 
 java_check sql92 "$namesrv" sem >"$work/sql92.log" 2>&1 || true
 verdict sql92 "$work/sql92.log"
+
+# Reset offset with mqadmin 4.9.7 unchanged: by time for an offline group (the reset survives a kill -9), then
+# skipAccumulatedMessage, then by time for a group whose consumer stays online.
+"$COMPAT_DIR/apache_rocketmq.sh" fetch >/dev/null
+mqadmin_check() {  # mqadmin_check <name> <pattern> <mqadmin args...>: the output must match the pattern
+  local name=$1 pattern=$2 out; shift 2
+  out=$("$COMPAT_DIR/apache_rocketmq.sh" mqadmin "$namesrv" "$@" 2>&1) || true
+  if grep -qE -- "$pattern" <<<"$out"; then
+    passed=$((passed + 1)); echo "  reset [PASS] mqadmin $name"
+  else
+    failed=$((failed + 1)); echo "  reset [FAIL] mqadmin $name"; printf '%s\n' "$out" | tail -20
+  fi
+}
+rt="SemReset_$(date +%s%3N)"
+r() { java_check "$@" >>"$work/reset.log" 2>&1 || true; verdict reset "$work/reset.log"; : >"$work/reset.log"; }
+: >"$work/reset.log"
+r reset-send "$namesrv" "$rt" A 10 "$work/ra"
+r reset-send "$namesrv" "$rt" B 10 "$work/rb"
+{ head -1 "$work/ra"; tail -n +2 "$work/ra"; tail -n +2 "$work/rb"; } >"$work/rab"
+r reset-consume "$namesrv" "$rt" "${rt}_off" "$work/rab" "offline group consumed A and B"
+mqadmin_check "resetOffsetByTime (offline group, to B's time)" 'rollback consumer offset' \
+  resetOffsetByTime -g "${rt}_off" -t "$rt" -s "$(head -1 "$work/rb")"
+kill -KILL "$broker_pid"; wait "$broker_pid" 2>/dev/null || true
+start_broker
+r reset-consume "$namesrv" "$rt" "${rt}_off" "$work/rb" "after the reset and a kill -9, B again and only B"
+r reset-send "$namesrv" "$rt" C 10 "$work/rc"
+mqadmin_check "skipAccumulatedMessage (offline group)" '^broker-sem +0 +[0-9]+' \
+  skipAccumulatedMessage -g "${rt}_off" -t "$rt"
+r reset-send "$namesrv" "$rt" D 10 "$work/rd"
+r reset-consume "$namesrv" "$rt" "${rt}_off" "$work/rd" "after skipAccumulatedMessage, D only"
+{ head -1 "$work/ra"; for f in ra rb rc rd; do tail -n +2 "$work/$f"; done; } >"$work/rall"
+java_check reset-online "$namesrv" "$rt" "${rt}_on" "$work/rall" "$work/ragain" "online group reset to C's time" \
+  >"$work/reset-online.log" 2>&1 &
+ron_pid=$!; pids+=("$ron_pid")
+deadline=$(($(date +%s) + 150))
+until [[ -f "$work/rall.ready" ]] || (($(date +%s) > deadline)) || ! kill -0 "$ron_pid" 2>/dev/null; do sleep 0.1; done
+mqadmin_check "resetOffsetByTime (online group, to C's time)" 'rollback consumer offset' \
+  resetOffsetByTime -g "${rt}_on" -t "$rt" -s "$(head -1 "$work/rc")"
+{ tail -n +2 "$work/rc"; tail -n +2 "$work/rd"; } >"$work/ragain"
+wait "$ron_pid" || true
+verdict reset "$work/reset-online.log"
 
 java_check tx "$namesrv" sem >"$work/tx.log" 2>&1 || true
 verdict tx "$work/tx.log"

@@ -56,6 +56,13 @@ import org.apache.rocketmq.filter.expression.Expression;
  *       push consumer per SQL92 selector receives exactly the messages Apache's own evaluator (rocketmq-filter)
  *       accepts, nothing else; a selector the broker cannot compile makes the consumer's start() fail with
  *       SUBSCRIPTION_PARSE_FAILED (23) and the parser's message.
+ *   <li>{@code reset-send <namesrv> <topic> <label> <count> <keysFile>}: sends messages, writes their keys (one per line);
+ *       the first line of the file after all is the time just before the first send (for resets by time).
+ *   <li>{@code reset-consume <namesrv> <topic> <group> <keysFile>}: a push consumer of the group (from its stored
+ *       offsets) receives exactly the keys of the file, once each, and nothing else.
+ *   <li>{@code reset-online <namesrv> <topic> <group> <allKeysFile> <redeliveredKeysFile>}: a consumer of the group
+ *       consumes every key of allKeysFile, writes {@code <allKeysFile>.ready}, keeps running while mqadmin resets
+ *       the group, and then receives exactly the keys of redeliveredKeysFile a second time.
  *   <li>{@code tx <namesrv> <prefix>}: transactions (the broker runs with transactionCheckInterval and
  *       transactionTimeOut of 1 s and transactionCheckMax 5): committed ones are delivered once, rolled-back ones
  *       never, ones whose local answer is UNKNOW (the commit is lost) are checked back and delivered once, ones
@@ -102,6 +109,15 @@ public final class SemanticsCheck {
           break;
         case "sql92":
           c.sql92(args[2] + "_" + System.currentTimeMillis());
+          break;
+        case "reset-send":
+          c.resetSend(args[2], args[3], Integer.parseInt(args[4]), args[5]);
+          break;
+        case "reset-consume":
+          c.resetConsume(args[2], args[3], args[4], args[5]);
+          break;
+        case "reset-online":
+          c.resetOnline(args[2], args[3], args[4], args[5], args[6]);
           break;
         case "tx":
           c.transactions(args[2] + "_" + System.currentTimeMillis());
@@ -233,6 +249,107 @@ public final class SemanticsCheck {
         return new HashMap<>(props);
       }
     };
+  }
+
+  // ------------------------------------------------------------------ reset offset (mqadmin drives it)
+
+  private void resetSend(String topic, String label, int count, String keysFile) throws Exception {
+    DefaultMQProducer producer = producer(topic);
+    List<String> lines = new ArrayList<>();
+    // Stored strictly after the time written first: wait for the clock to move past it.
+    long before = System.currentTimeMillis();
+    while (System.currentTimeMillis() <= before) {
+      Thread.sleep(1);
+    }
+    lines.add(Long.toString(before + 1));
+    int ok = 0;
+    for (int i = 0; i < count; i++) {
+      String key = topic + "-" + label + "-" + i;
+      SendResult r = producer.send(new Message(topic, "", key, key.getBytes(StandardCharsets.UTF_8)));
+      if (r.getSendStatus() == SendStatus.SEND_OK) {
+        lines.add(key);
+        ok++;
+      }
+    }
+    // The next batch's time must be after this one's messages.
+    long last = System.currentTimeMillis();
+    while (System.currentTimeMillis() <= last) {
+      Thread.sleep(1);
+    }
+    Files.write(Paths.get(keysFile), lines, StandardCharsets.UTF_8);
+    check(ok == count, "reset: send " + label, ok + " of " + count + " acknowledged");
+  }
+
+  private void resetConsume(String topic, String group, String keysFile, String label) throws Exception {
+    List<String> want = readKeys(keysFile);
+    want.remove(0);  // the time line
+    Map<String, Integer> count = new ConcurrentHashMap<>();
+    DefaultMQPushConsumer consumer = pushConsumer(group, topic);
+    consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+      for (MessageExt m : msgs) {
+        count.merge(m.getKeys(), 1, Integer::sum);
+      }
+      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    consumer.start();
+    closers.add(consumer::shutdown);
+    waitFor(() -> count.keySet().containsAll(want), want.size() + " messages of " + group);
+    Thread.sleep(3000);  // anything unexpected arrives with the rest
+    consumer.shutdown();  // persists the offsets
+    reportExactly(label, want, count);
+  }
+
+  private void resetOnline(String topic, String group, String allKeysFile, String againKeysFile, String label)
+      throws Exception {
+    List<String> all = readKeys(allKeysFile);
+    all.remove(0);
+    Map<String, Integer> count = new ConcurrentHashMap<>();
+    DefaultMQPushConsumer consumer = pushConsumer(group, topic);
+    consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+      for (MessageExt m : msgs) {
+        count.merge(m.getKeys(), 1, Integer::sum);
+      }
+      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    consumer.start();
+    closers.add(consumer::shutdown);
+    waitFor(() -> count.keySet().containsAll(all), all.size() + " messages before the reset");
+    Thread.sleep(6000);  // the consumer commits its offsets (every 5 s) before the reset
+    Map<String, Integer> before = new HashMap<>(count);
+    Files.write(Paths.get(allKeysFile + ".ready"), new byte[0]);
+    waitFor(() -> Files.exists(Paths.get(againKeysFile)), "the reset");
+    List<String> again = readKeys(againKeysFile);
+    waitFor(() -> again.stream().allMatch(k -> count.getOrDefault(k, 0) > before.getOrDefault(k, 0)),
+        again.size() + " messages redelivered after the reset");
+    Thread.sleep(3000);
+    Map<String, Integer> after = new HashMap<>();
+    for (Map.Entry<String, Integer> e : count.entrySet()) {
+      int n = e.getValue() - before.getOrDefault(e.getKey(), 0);
+      if (n > 0) {
+        after.put(e.getKey(), n);
+      }
+    }
+    boolean once = before.values().stream().allMatch(n -> n == 1) && before.size() == all.size();
+    check(once, "reset: " + label + " consumed once before", before.size() + " of " + all.size());
+    reportExactly(label, again, after);
+  }
+
+  private void reportExactly(String label, List<String> want, Map<String, Integer> count) {
+    List<String> missing = new ArrayList<>();
+    int duplicated = 0;
+    for (String k : want) {
+      if (!count.containsKey(k)) {
+        missing.add(k);
+      } else {
+        duplicated += count.get(k) - 1;
+      }
+    }
+    List<String> unexpected = new ArrayList<>(count.keySet());
+    unexpected.removeAll(want);
+    Collections.sort(unexpected);
+    check(missing.isEmpty() && unexpected.isEmpty() && duplicated == 0 && !want.isEmpty(), "reset: " + label,
+        String.format("expected %d, missing %d, unexpected %d %s, duplicated %d", want.size(), missing.size(),
+            unexpected.size(), unexpected.subList(0, Math.min(5, unexpected.size())), duplicated));
   }
 
   // ------------------------------------------------------------------ retry, ordered retry, delay levels
