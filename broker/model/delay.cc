@@ -7,6 +7,7 @@
 #include "broker/model/admin_body.h"
 #include "broker/model/message.h"
 #include "broker/model/message_format.h"
+#include "broker/model/timer.h"
 
 namespace fmq::model {
 
@@ -73,6 +74,15 @@ int64_t ConsumeQueueTagsCode(std::string_view topic, std::string_view properties
       if (auto level = ParseDelayLevelProperty(*d); level.ok() && *level > 0)
         return levels.DeliverTimestamp(levels.Clamp(*level), store_timestamp);
     }
+  }
+  if (topic == kTimerTopic) {
+    // A timer's slot time (docs/formats/timer.md); unreadable: due at once.
+    int64_t out = store_timestamp;
+    if (auto v = FindProperty(properties, prop::kTimerOutMs)) {
+      auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+      if (ec != std::errc() || p != v->data() + v->size()) out = store_timestamp;
+    }
+    return out;
   }
   auto tags = FindProperty(properties, prop::kTags);
   return tags ? TagsHashCode(*tags) : 0;

@@ -52,7 +52,8 @@ class DelayLevels {
 };
 
 // The tag code of a record's consume-queue entry: for SCHEDULE_TOPIC_XXXX with DELAY > 0 the time it is due
-// (store time + the level's delay, the level clamped to the table), otherwise the hash of its TAGS (0
+// (store time + the level's delay, the level clamped to the table), for rmq_sys_wheel_timer its TIMER_OUT_MS
+// (model/timer.h), otherwise the hash of its TAGS (0
 // without). Dispatch writes it; recovery's torn-tail check and the store tools compare entries with it.
 int64_t ConsumeQueueTagsCode(std::string_view topic, std::string_view properties, int64_t store_timestamp,
                              const DelayLevels& levels);

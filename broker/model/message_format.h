@@ -77,6 +77,15 @@ inline constexpr const char* kReconsumeTime = "RECONSUME_TIME";
 inline constexpr const char* kTransactionCheckTimes = "TRANSACTION_CHECK_TIMES";
 inline constexpr const char* kCheckImmunityTimeInSeconds = "CHECK_IMMUNITY_TIME_IN_SECONDS";
 inline constexpr const char* kTransactionPreparedQueueOffset = "TRAN_PREPARED_QUEUE_OFFSET";
+// Timer messages (RocketMQ 5's names; TIMER_SRC is FerryMQ's, docs/formats/timer.md).
+inline constexpr const char* kTimerDeliverMs = "TIMER_DELIVER_MS";
+inline constexpr const char* kTimerDelaySec = "TIMER_DELAY_SEC";
+inline constexpr const char* kTimerDelayMs = "TIMER_DELAY_MS";
+inline constexpr const char* kTimerOutMs = "TIMER_OUT_MS";
+inline constexpr const char* kTimerEnqueueMs = "TIMER_ENQUEUE_MS";
+inline constexpr const char* kTimerDequeueMs = "TIMER_DEQUEUE_MS";
+inline constexpr const char* kTimerRollTimes = "TIMER_ROLL_TIMES";
+inline constexpr const char* kTimerSource = "TIMER_SRC";
 inline constexpr char kKeySeparator = ' ';
 }  // namespace prop
 

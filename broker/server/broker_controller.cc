@@ -20,6 +20,7 @@
 #include "broker/server/ha_admin_processor.h"
 #include "broker/server/pull_message_processor.h"
 #include "broker/server/schedule_message_service.h"
+#include "broker/server/timer_message_service.h"
 #include "broker/server/send_message_processor.h"
 #include "broker/server/slave_synchronizer.h"
 #include "broker/server/subscription_group_manager.h"
@@ -80,6 +81,7 @@ struct BrokerController::Parts {
   std::unique_ptr<HaAdminProcessor> ha_admin;
   std::unique_ptr<SlaveSynchronizer> slave_sync;
   std::unique_ptr<ScheduleMessageService> schedule;
+  std::unique_ptr<TimerMessageService> timers;
   std::unique_ptr<TransactionService> transactions;
   std::unique_ptr<TopicConfigManager> topics;
   std::unique_ptr<SubscriptionGroupManager> groups;
@@ -114,6 +116,7 @@ struct BrokerController::Parts {
     if (ha && ha->is_master()) EnsureTopicsOfStoredQueues();
     if (slave_sync) slave_sync->Wakeup();
     if (schedule) schedule->Wakeup();
+    if (timers) timers->Wakeup();
     TopicsChanged();
   }
   void EnsureTopicsOfStoredQueues();
@@ -244,6 +247,15 @@ Status BrokerController::Start() {
     return p.ha->CheckWrite(&why) == ha::WriteGate::kOpen;
   });
   FMQ_RETURN_IF_ERROR(p.schedule->Load());
+  TimerMessageService::Options timer_options;
+  timer_options.dir = p.store_config.store_path_root_dir + "/timer";
+  timer_options.precision_ms = p.store_config.timer_precision_ms;
+  timer_options.slots = p.store_config.timer_roll_window_slot;
+  timer_options.flush_interval_ms = p.store_config.timer_flush_interval_ms;
+  p.timers = std::make_unique<TimerMessageService>(timer_options, *p.store, p.fs, p.clock, [&p] {
+    std::string why;
+    return p.ha->CheckWrite(&why) == ha::WriteGate::kOpen;
+  });
   p.clients = std::make_unique<ClientRegistry>(p.clock);
   p.locks = std::make_unique<RebalanceLockManager>(p.clock);
   p.stats = std::make_unique<BrokerStats>(p.clock);
@@ -271,6 +283,7 @@ Status BrokerController::Start() {
 
   p.send = std::make_unique<SendMessageProcessor>(
       p.broker, *p.store, *p.topics, *p.groups, [&p] { p.TopicsChanged(); }, p.ha.get());
+  p.send->set_clock(&p.clock);
   p.pull = std::make_unique<PullMessageProcessor>(p.broker, *p.store, *p.topics, *p.groups, *p.clients,
                                                   *p.offsets, p.clock);
   p.hold = std::make_unique<PullRequestHoldService>(
@@ -334,6 +347,7 @@ Status BrokerController::Start() {
     kv["haMasterAddress"] = ha.master_address;
     kv["haCopyState"] = ha.copy_state;
     for (auto& [k, v] : p.schedule->RuntimeStats()) kv[k] = std::move(v);
+    for (auto& [k, v] : p.timers->RuntimeStats()) kv[k] = std::move(v);
     return kv;
   };
   p.admin = std::make_unique<AdminProcessor>(std::move(deps));
@@ -400,6 +414,7 @@ Status BrokerController::Start() {
       *p.groups, *p.offsets, *p.schedule, *p.outbound);
   FMQ_RETURN_IF_ERROR(p.slave_sync->Start());
   FMQ_RETURN_IF_ERROR(p.schedule->Start());
+  FMQ_RETURN_IF_ERROR(p.timers->Start());
   FMQ_RETURN_IF_ERROR(p.transactions->Start());
   p.housekeeping = std::make_unique<Housekeeping>(p);
   FMQ_RETURN_IF_ERROR(p.housekeeping->Start());
@@ -416,6 +431,7 @@ void BrokerController::Stop() {
   if (p.housekeeping) p.housekeeping->Stop();
   if (p.slave_sync) p.slave_sync->Stop();
   if (p.schedule) p.schedule->Stop();  // writes delayOffset.json
+  if (p.timers) p.timers->Stop();      // writes timer/checkpoint.json
   if (p.transactions) p.transactions->Stop();
   if (p.registrar) {
     p.registrar->Stop();

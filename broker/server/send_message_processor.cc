@@ -8,6 +8,7 @@
 #include "broker/protocol/headers.h"
 #include "broker/server/response_mapping.h"
 #include "broker/server/schedule_message_service.h"
+#include "broker/server/timer_message_service.h"
 #include "broker/server/transaction_service.h"
 
 namespace fmq::server {
@@ -195,6 +196,8 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
     m.properties = WithProperties(props, {{model::prop::kCluster, broker_.cluster_name}});
     if (Status s = ApplyDelayLevel(store_.delay_levels(), &m); !s.ok())
       return responder.Send(RemotingCommand::Answer(rc::kMessageIllegal, std::string(s.message())));
+    if (Status s = ApplyTimer(store_.config(), clock_->NowMillis(), &m); !s.ok())
+      return responder.Send(RemotingCommand::Answer(rc::kMessageIllegal, std::string(s.message())));
     if (half) ToHalfMessage(&m);  // consumers see it only once END_TRANSACTION commits it
     messages.push_back(std::move(m));
   }
@@ -300,6 +303,8 @@ void SendMessageProcessor::SendBack(RemotingCommand request, net::Responder resp
   m.born_host = original->born_host;
   m.reconsume_times = original->reconsume_times + 1;
   if (Status s = ApplyDelayLevel(store_.delay_levels(), &m); !s.ok())
+    return answer(rc::kSystemError, std::string(s.message()));
+  if (Status s = ApplyTimer(store_.config(), clock_->NowMillis(), &m); !s.ok())
     return answer(rc::kSystemError, std::string(s.message()));
   std::vector<model::StoredMessage> batch;
   batch.push_back(std::move(m));

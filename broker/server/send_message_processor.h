@@ -37,6 +37,8 @@ class SendMessageProcessor {
                        ha::HaService* ha = nullptr);
 
   void Handle(protocol::RemotingCommand request, net::Responder responder);
+  // The clock timer messages are measured against (tests); the system clock by default. Outlives this.
+  void set_clock(const Clock* clock) { clock_ = clock; }
 
  private:
   using StoreDone =
@@ -53,6 +55,7 @@ class SendMessageProcessor {
   void Answer(const net::Responder& responder, int32_t queue_id, Result<store::PutMessageResult> r,
               int32_t code_if_stored, const std::string& remark) const;
   const BrokerConfig& broker_;
+  const Clock* clock_ = &SystemClock();
   store::MessageStore& store_;
   TopicConfigManager& topics_;
   SubscriptionGroupManager& groups_;

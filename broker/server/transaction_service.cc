@@ -10,6 +10,7 @@
 #include "broker/protocol/headers.h"
 #include "broker/server/response_mapping.h"
 #include "broker/server/schedule_message_service.h"
+#include "broker/server/timer_message_service.h"
 
 namespace fmq::server {
 
@@ -109,6 +110,8 @@ RemotingCommand TransactionService::EndTransaction(const RemotingCommand& reques
     props = model::WithProperty(props, prop::kRealQueueId, std::nullopt);
     m.properties = model::WithProperty(props, prop::kTransactionPrepared, std::nullopt);
     if (Status s = ApplyDelayLevel(store_.delay_levels(), &m); !s.ok())
+      return RemotingCommand::Answer(rc::kMessageIllegal, std::string(s.message()));
+    if (Status s = ApplyTimer(store_.config(), clock_.NowMillis(), &m); !s.ok())
       return RemotingCommand::Answer(rc::kMessageIllegal, std::string(s.message()));
     auto put = store_.PutMessage(std::move(m));
     if (!put.ok() && put.status().code() != StatusCode::kDeadlineExceeded)

@@ -296,6 +296,35 @@ Result<std::unordered_map<std::string, int64_t>> MessageStore::QueueOffsetsFrom(
   return table;
 }
 
+Status MessageStore::ScanMessages(
+    PhysicalOffset from,
+    const std::function<bool(PhysicalOffset, const model::StoredMessageView&)>& fn) const {
+  const int64_t end = commit_log_->CompleteEnd().value();
+  int64_t pos = std::max(from.value(), commit_log_->MinOffset().value());
+  while (pos < end) {
+    auto buf = commit_log_->GetDataFrom(PhysicalOffset(pos));
+    if (!buf.ok()) break;
+    const auto& file = *buf->file;
+    const size_t at = static_cast<size_t>(pos - file.base_offset());
+    if (at >= file.size()) {
+      pos = commit_log_->RollNextFile(PhysicalOffset(pos)).value();
+      continue;
+    }
+    const size_t limit =
+        static_cast<size_t>(std::min<int64_t>(file.WrotePosition(), end - file.base_offset()));
+    CheckedRecord r = CheckRecordAt(file, at, limit, /*check_crc=*/false);
+    if (r.kind == RecordKind::kMessage) {
+      if (!fn(PhysicalOffset(pos), r.view)) return Status::Ok();
+      pos += static_cast<int64_t>(r.size);
+    } else if (r.kind == RecordKind::kBlank) {
+      pos = commit_log_->RollNextFile(PhysicalOffset(pos)).value();
+    } else {
+      return Status::Corruption("commit log unreadable at offset " + std::to_string(pos) + ": " + r.problem);
+    }
+  }
+  return Status::Ok();
+}
+
 bool MessageStore::EntryMatchesLog(const ConsumeQueue& cq, const CqEntry& e, QueueOffset qo) const {
   auto buf = commit_log_->GetData(e.offset, static_cast<size_t>(e.size));
   if (!buf.ok()) return false;

@@ -173,6 +173,11 @@ class MessageStore {
                                                 QueueOffset offset) const;
   // The whole consume-queue entry at a queue offset.
   Result<CqEntry> ConsumeQueueEntry(std::string_view topic, QueueId queue_id, QueueOffset offset) const;
+  // Calls `fn` with every message record from `from` (a record start, or below the log's start) to the end of
+  // the whole records written, in log order; stops early when `fn` returns false. For recovery scans (the
+  // deliveries of timer messages since their last checkpoint). Corruption when a record cannot be read.
+  Status ScanMessages(PhysicalOffset from,
+                      const std::function<bool(PhysicalOffset, const model::StoredMessageView&)>& fn) const;
   // First queue offset stored at or after `timestamp` (reset offset by time, SEARCH_OFFSET_BY_TIMESTAMP).
   QueueOffset OffsetInQueueByTime(std::string_view topic, QueueId queue_id, int64_t timestamp) const;
   // Store timestamp of the message at a queue offset.

@@ -73,6 +73,16 @@ Status MessageStoreConfig::Validate() const {
                std::to_string(mapped_file_size_consume_queue));
   }
   if (max_message_size == 0) return bad("maxMessageSize must be positive");
+  if (timer_precision_ms < 100 || timer_precision_ms > 60'000 || 60'000 % timer_precision_ms != 0) {
+    return bad("timerPrecisionMs must divide a minute and be 100..60000, got " +
+               std::to_string(timer_precision_ms));
+  }
+  if (timer_roll_window_slot < 60 || timer_roll_window_slot > 10'000'000) {
+    return bad("timerRollWindowSlot must be 60..10000000, got " + std::to_string(timer_roll_window_slot));
+  }
+  if (timer_max_delay_sec <= 0 || timer_flush_interval_ms <= 0) {
+    return bad("timerMaxDelaySec and timerFlushIntervalMs must be positive");
+  }
   // The largest record (body + topic + properties + fixed fields with IPv6 hosts) plus the 8-byte blank
   // marker must fit in one segment.
   const uint64_t largest_record = uint64_t{max_message_size} + model::kMaxTopicLength +
@@ -153,6 +163,11 @@ Status MessageStoreConfig::ApplyProperty(const std::string& key, const std::stri
       {"flushConsumeQueueThoroughInterval", num(&flush_consume_queue_thorough_interval_ms)},
       {"syncFlushTimeout", num(&sync_flush_timeout_ms)},
       {"maxMessageSize", num(&max_message_size)},
+      {"timerWheelEnable", boolean(&timer_wheel_enable)},
+      {"timerPrecisionMs", num(&timer_precision_ms)},
+      {"timerRollWindowSlot", num(&timer_roll_window_slot)},
+      {"timerMaxDelaySec", num(&timer_max_delay_sec)},
+      {"timerFlushIntervalMs", num(&timer_flush_interval_ms)},
       {"checkCRCOnRecover", boolean(&check_crc_on_recover)},
       {"deleteWhen", str(&delete_when)},
       {"fileReservedTime", num(&file_reserved_time_hours)},

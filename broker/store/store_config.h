@@ -53,6 +53,18 @@ struct MessageStoreConfig {
   // syncFlushTimeout: how long a SYNC_FLUSH send waits for its group commit before FLUSH_DISK_TIMEOUT.
   int sync_flush_timeout_ms = 5'000;
 
+  // Timer messages (RocketMQ 5's keys, docs/formats/timer.md). timerWheelEnable off refuses TIMER_* sends.
+  // timerPrecisionMs: delivery granularity (a timer is delivered at most this much after it is due; finer
+  // costs more slots). timerRollWindowSlot: slots in the wheel (window = slots x precision; timers further
+  // ahead are re-stored when the window reaches them, so the window must stay shorter than fileReservedTime).
+  // timerMaxDelaySec: the furthest a timer may be set ahead. timerFlushIntervalMs: how often progress is saved
+  // (a crash re-examines at most this much delivery work, without delivering anything twice).
+  bool timer_wheel_enable = true;
+  int64_t timer_precision_ms = 1000;
+  int64_t timer_roll_window_slot = 3600 * 24 * 2;
+  int64_t timer_max_delay_sec = 3600 * 24 * 3;
+  int64_t timer_flush_interval_ms = 1000;
+
   // maxMessageSize: largest body accepted (bytes). Bigger bodies cost memory per in-flight request.
   uint32_t max_message_size = 4 * 1024 * 1024;
   // checkCRCOnRecover: verify body CRCs while recovering (slower start, never resurrects a torn record).
