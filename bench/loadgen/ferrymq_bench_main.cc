@@ -1,7 +1,8 @@
 // ferrymq-bench: load generator for any RocketMQ-protocol cluster (FerryMQ or Apache RocketMQ).
 //
 //   ferrymq-bench produce [-n ns] [-t topic] [-s size] [-c producers] [--threads N] [-d seconds]
-//                         [--async] [--window W] [--tag T] [--serialize json|rocketmq] [--io-threads N]
+//                         [--async] [--window W] [--tag T] [--property NAME=VALUE ...]
+//                         [--serialize json|rocketmq] [--io-threads N]
 //   ferrymq-bench consume [-n ns] [-t topic] [-g group] [-c consumers] [--threads N] [-d seconds]
 //                         [--io-threads N]
 //
@@ -54,6 +55,8 @@ constexpr const char* kUsage = R"(usage: ferrymq-bench produce|consume [options]
   --async                   produce: asynchronous sends, up to --window in flight per sender
   --window W                in-flight sends per sender with --async (default 32)
   --tag T                   tag of produced messages / subscription expression of consumers
+  --property NAME=VALUE     produce: a property on every message, repeatable (DELAY=3 for delayed sends,
+                            TIMER_DELAY_SEC=3600 for timer messages)
   -g group                  consumer group (consume; default benchmark_consumer)
   --serialize json|rocketmq request header encoding (default rocketmq; json is what every broker reads)
   --io-threads N            I/O threads shared by all connections (default 1; one is the cheapest per
@@ -83,6 +86,7 @@ struct Config {
   int64_t window = 32;
   int64_t io_threads = 1;
   std::string tag;
+  std::map<std::string, std::string> properties;  // --property, on every produced message
   std::string group = "benchmark_consumer";
   fmq::protocol::SerializeType serialize = fmq::protocol::SerializeType::kRocketMq;
 };
@@ -142,6 +146,15 @@ bool ParseArgs(int argc, char** argv, Config* c) {
       ok = number(&c->io_threads);
     } else if (a == "--tag") {
       ok = value(&c->tag);
+    } else if (a == "--property") {
+      std::string kv;
+      ok = value(&kv);
+      const size_t eq = kv.find('=');
+      if (ok && (eq == std::string::npos || eq == 0)) {
+        std::cerr << "ferrymq-bench: --property takes NAME=VALUE, got '" << kv << "'\n";
+        ok = false;
+      }
+      if (ok) c->properties[kv.substr(0, eq)] = kv.substr(eq + 1);
     } else if (a == "-g") {
       ok = value(&c->group);
     } else if (a == "--serialize") {
@@ -294,6 +307,7 @@ int Produce(const Config& c, fmq::net::IoThreadPool* io) {
   msg.topic = c.topic;
   msg.tags = c.tag;
   msg.body = body;
+  msg.properties = c.properties;
   // One synchronous send first: fetches the route and fails fast on a wrong topic or name server.
   for (auto& p : producers) {
     auto r = p->Send(msg);

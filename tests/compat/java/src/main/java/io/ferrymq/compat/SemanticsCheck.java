@@ -63,6 +63,12 @@ import org.apache.rocketmq.filter.expression.Expression;
  *   <li>{@code reset-online <namesrv> <topic> <group> <allKeysFile> <redeliveredKeysFile>}: a consumer of the group
  *       consumes every key of allKeysFile, writes {@code <allKeysFile>.ready}, keeps running while mqadmin resets
  *       the group, and then receives exactly the keys of redeliveredKeysFile a second time.
+ *   <li>{@code timers <namesrv> <prefix>}: 40 timer messages at arbitrary times 1-7 s ahead (TIMER_DELIVER_MS,
+ *       TIMER_DELAY_MS and TIMER_DELAY_SEC, set with putUserProperty as 4.x clients can), each delivered no
+ *       earlier than asked and within 1.5 s after; a time in the past delivered at once; a malformed time and one
+ *       beyond timerMaxDelaySec refused with MESSAGE_ILLEGAL and nothing stored.
+ *   <li>{@code send-timers <namesrv> <topic> <delayMs> <count> <keysFile>}: timer messages TIMER_DELAY_MS ahead,
+ *       their keys written for {@code verify-delayed}.
  *   <li>{@code tx <namesrv> <prefix>}: transactions (the broker runs with transactionCheckInterval and
  *       transactionTimeOut of 1 s and transactionCheckMax 5): committed ones are delivered once, rolled-back ones
  *       never, ones whose local answer is UNKNOW (the commit is lost) are checked back and delivered once, ones
@@ -127,6 +133,12 @@ public final class SemanticsCheck {
           break;
         case "send-delayed":
           c.sendDelayed(args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]), args[5]);
+          break;
+        case "timers":
+          c.timers(args[2] + "_" + System.currentTimeMillis());
+          break;
+        case "send-timers":
+          c.sendTimers(args[2], Long.parseLong(args[3]), Integer.parseInt(args[4]), args[5]);
           break;
         case "verify-delayed":
           c.verifyDelayed(args[2], Long.parseLong(args[3]), args[4], Boolean.parseBoolean(args[5]));
@@ -249,6 +261,112 @@ public final class SemanticsCheck {
         return new HashMap<>(props);
       }
     };
+  }
+
+  // ------------------------------------------------------------------ timer messages
+
+  private void timers(String run) throws Exception {
+    String topic = run + "_timer";
+    DefaultMQProducer producer = producer(run + "_timer");
+    java.util.Random rnd = new java.util.Random(7);
+    Map<String, Long> dueAt = new ConcurrentHashMap<>();
+    Map<String, Long> arrived = new ConcurrentHashMap<>();
+    Map<String, Integer> count = new ConcurrentHashMap<>();
+    DefaultMQPushConsumer consumer = pushConsumer(run + "_tg", topic);
+    consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+      long now = System.currentTimeMillis();
+      for (MessageExt m : msgs) {
+        arrived.putIfAbsent(m.getKeys(), now);
+        count.merge(m.getKeys(), 1, Integer::sum);
+      }
+      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    // The topic must exist before the consumer subscribes to its route.
+    producer.send(new Message(topic, "", "warmup", new byte[] {1}));
+    consumer.start();
+    closers.add(consumer::shutdown);
+    for (int i = 0; i < 40; i++) {
+      String key = run + "-t" + i;
+      Message m = new Message(topic, "", key, key.getBytes(StandardCharsets.UTF_8));
+      long ahead = 1000 + rnd.nextInt(6000);
+      long due;
+      if (i % 3 == 0) {
+        due = System.currentTimeMillis() + ahead;
+        m.putUserProperty("TIMER_DELIVER_MS", Long.toString(due));
+      } else if (i % 3 == 1) {
+        due = System.currentTimeMillis() + ahead;
+        m.putUserProperty("TIMER_DELAY_MS", Long.toString(ahead));
+      } else {
+        ahead = 1000 * (1 + rnd.nextInt(6));
+        due = System.currentTimeMillis() + ahead;
+        m.putUserProperty("TIMER_DELAY_SEC", Long.toString(ahead / 1000));
+      }
+      SendResult r = producer.send(m);
+      if (r.getSendStatus() == SendStatus.SEND_OK) dueAt.put(key, due);
+    }
+    String pastKey = run + "-past";
+    Message past = new Message(topic, "", pastKey, pastKey.getBytes(StandardCharsets.UTF_8));
+    past.putUserProperty("TIMER_DELIVER_MS", Long.toString(System.currentTimeMillis() - 60_000));
+    long pastSent = System.currentTimeMillis();
+    producer.send(past);
+    check(dueAt.size() == 40, "timer: sends", dueAt.size() + " of 40 acknowledged");
+    waitFor(() -> count.keySet().containsAll(dueAt.keySet()) && count.containsKey(pastKey), "41 timer messages");
+    Thread.sleep(1500);
+    List<String> early = new ArrayList<>();
+    List<String> late = new ArrayList<>();
+    List<String> missing = new ArrayList<>();
+    int duplicated = 0;
+    long worst = Long.MIN_VALUE;
+    for (Map.Entry<String, Long> e : dueAt.entrySet()) {
+      Long at = arrived.get(e.getKey());
+      if (at == null) {
+        missing.add(e.getKey());
+        continue;
+      }
+      duplicated += count.get(e.getKey()) - 1;
+      long d = at - e.getValue();
+      worst = Math.max(worst, d);
+      // The client's clock is the broker's here (one machine); 50 ms for the send's own latency.
+      if (d < -50) early.add(e.getKey() + " " + d + " ms");
+      if (d > LATE_MS) late.add(e.getKey() + " +" + d + " ms");
+    }
+    check(missing.isEmpty() && early.isEmpty() && late.isEmpty() && duplicated == 0, "timer: arbitrary times",
+        String.format("40 timers: missing %d, early %s, late %s, duplicated %d; latest delivery +%d ms after due",
+            missing.size(), early, late, duplicated, worst));
+    Long pastAt = arrived.get(pastKey);
+    check(pastAt != null && pastAt - pastSent < 1000, "timer: a time in the past is delivered at once",
+        pastAt == null ? "never delivered" : "after " + (pastAt - pastSent) + " ms");
+    // Bad input: refused, nothing stored.
+    int illegal = 0;
+    for (String[] bad : new String[][] {{"TIMER_DELIVER_MS", "tomorrow"}, {"TIMER_DELAY_SEC", "999999999"}}) {
+      Message m = new Message(topic, "", run + "-bad", new byte[] {1});
+      m.putUserProperty(bad[0], bad[1]);
+      try {
+        producer.send(m);
+      } catch (org.apache.rocketmq.client.exception.MQBrokerException e) {
+        if (e.getResponseCode() == 13) illegal++;
+        log("refused %s=%s: %s", bad[0], bad[1], e.getErrorMessage());
+      }
+    }
+    Thread.sleep(1000);
+    check(illegal == 2 && !count.containsKey(run + "-bad"), "timer: bad times refused",
+        illegal + " of 2 answered MESSAGE_ILLEGAL (13), stored: " + count.containsKey(run + "-bad"));
+  }
+
+  private void sendTimers(String topic, long delayMs, int count, String keysFile) throws Exception {
+    DefaultMQProducer producer = producer(topic);
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String key = topic + "-" + i;
+      Message m = new Message(topic, "", key, key.getBytes(StandardCharsets.UTF_8));
+      m.putUserProperty("TIMER_DELAY_MS", Long.toString(delayMs));
+      SendResult r = producer.send(m);
+      if (r.getSendStatus() == SendStatus.SEND_OK) {
+        keys.add(key);
+      }
+    }
+    Files.write(Paths.get(keysFile), keys, StandardCharsets.UTF_8);
+    check(keys.size() == count, "send-timers", keys.size() + " of " + count + " acknowledged " + delayMs + " ms ahead");
   }
 
   // ------------------------------------------------------------------ reset offset (mqadmin drives it)
