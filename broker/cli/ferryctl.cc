@@ -23,6 +23,7 @@
 #include "broker/client/pull_consumer.h"
 #include "broker/client/push_consumer.h"
 #include "broker/model/route.h"
+#include "broker/model/trace.h"
 
 namespace fmq::cli {
 
@@ -44,6 +45,8 @@ commands:
                                                    print messages; without --group nothing is committed
                                                    and reading starts at the end (or the beginning)
   message get <offsetMsgId>                        one message by its offset message id
+  message trace <msgId> [--trace-topic T]          produce -> store -> consume timeline of a message sent
+                                                   or consumed with enableMsgTrace (RMQ_SYS_TRACE_TOPIC)
   ha status [brokerName]                           replication of every member of a broker group (or all):
                                                    role, epoch, log end, confirm offset, in-sync slaves, copy state
   ha promote <brokerName> [--broker addr] [--member addr[,addr]] [--group-size N] [--role R] [--unclean]
@@ -103,6 +106,7 @@ const std::map<std::string, std::string>& ValueOptions() {
       {"--to", "to"},
       {"--master", "master"},
       {"--broker-id", "broker-id"},
+      {"--trace-topic", "trace-topic"},
   };
   return m;
 }
@@ -258,6 +262,7 @@ class Ferryctl {
     if (cmd == "send") return Expect(3), Send(p[1], p[2]);
     if (cmd == "consume") return Expect(2), Consume(p[1]);
     if (cmd == "message" && sub == "get") return Expect(3), MessageGet(p[2]);
+    if (cmd == "message" && sub == "trace") return Expect(3), MessageTrace(p[2]);
     if (cmd == "ha" && sub == "status") return HaStatus(p.size() > 2 ? p[2] : "");
     if (cmd == "ha" && sub == "promote") return Expect(3), HaPromote(p[2]);
     if (cmd == "ha" && sub == "switchover") return Expect(3), HaSwitchover(p[2]);
@@ -661,6 +666,95 @@ class Ferryctl {
     for (const auto& [k, v] : m->properties) out_ << " " << k << "=" << Printable(v);
     out_ << "\n"
          << "body:           " << Printable(m->body) << "\n";
+    return kExitOk;
+  }
+
+  // The produce -> store -> consume timeline of a message sent with enableMsgTrace, from the trace records
+  // its clients wrote (model/trace.h), with the store time read from the message itself.
+  int MessageTrace(const std::string& msg_id) {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    const std::string topic = a_.Opt("trace-topic", model::kDefaultTraceTopic);
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    auto msgs = (*admin)->QueryMessageByKey(topic, msg_id, 64, 0, now + 86'400'000);
+    if (!msgs.ok()) return Fail(msgs.status());
+    std::vector<model::TraceRecord> records;
+    for (const auto& m : *msgs) {
+      for (auto& r : model::DecodeTraceBody(m.body)) {
+        if (r.msg_id == msg_id) records.push_back(std::move(r));
+      }
+    }
+    if (records.empty()) {
+      return Fail(
+          Status::NotFound("no trace of message " + msg_id + " in " + topic +
+                           " (was it sent or consumed with enableMsgTrace? traces arrive a few seconds "
+                           "after the event)"));
+    }
+    // Pair each consumption's end with its start.
+    std::map<std::string, const model::TraceRecord*> after;
+    for (const auto& r : records) {
+      if (r.type == "SubAfter") after[r.request_id] = &r;
+    }
+    const model::TraceRecord* pub = nullptr;
+    for (const auto& r : records) {
+      if (r.type == "Pub") pub = &r;
+    }
+    int64_t stored_at = 0;
+    std::string store_host;
+    if (pub && !pub->offset_msg_id.empty()) {
+      if (auto m = (*admin)->ViewMessage(pub->offset_msg_id); m.ok()) {
+        stored_at = m->store_timestamp;
+        store_host = m->store_host;
+      }
+    }
+    if (json_) {
+      json events = json::array();
+      for (const auto& r : records) {
+        events.push_back({{"type", r.type},
+                          {"timestamp", r.timestamp},
+                          {"group", r.group},
+                          {"topic", r.topic},
+                          {"clientHost", r.client_host},
+                          {"storeHost", r.store_host},
+                          {"costMs", r.cost_ms},
+                          {"retryTimes", r.retry_times},
+                          {"success", r.success},
+                          {"requestId", r.request_id}});
+      }
+      out_ << json{{"msgId", msg_id}, {"storeTimestamp", stored_at}, {"events", events}}.dump() << "\n";
+      return kExitOk;
+    }
+    out_ << "message " << msg_id << (pub ? " (topic " + pub->topic + ")" : "") << "\n";
+    if (pub) {
+      out_ << "  " << TimeText(pub->timestamp) << "  sent by producer group " << pub->group
+           << (pub->client_host.empty() ? "" : " from " + pub->client_host) << ", took " << pub->cost_ms
+           << " ms, " << (pub->success ? "OK" : "FAILED") << "\n";
+    }
+    if (stored_at > 0) {
+      out_ << "  " << TimeText(stored_at) << "  stored on " << store_host;
+      if (pub) out_ << " (+" << stored_at - pub->timestamp << " ms after the send began)";
+      out_ << "\n";
+    }
+    for (const auto& r : records) {
+      if (r.type == "EndTransaction") {
+        out_ << "  " << TimeText(r.timestamp) << "  transaction " << r.transaction_id << " ended "
+             << r.transaction_state << " by " << r.group << "\n";
+      }
+      if (r.type != "SubBefore") continue;
+      auto it = after.find(r.request_id);
+      out_ << "  " << TimeText(r.timestamp) << "  consumed by " << r.group
+           << (r.client_host.empty() ? "" : " on " + r.client_host);
+      if (stored_at > 0) out_ << " (+" << r.timestamp - stored_at << " ms after stored)";
+      out_ << ", attempt " << r.retry_times + 1;
+      if (it != after.end()) {
+        out_ << ", took " << it->second->cost_ms << " ms, " << (it->second->success ? "OK" : "FAILED");
+      } else {
+        out_ << ", no end recorded yet";
+      }
+      out_ << "\n";
+    }
     return kExitOk;
   }
 

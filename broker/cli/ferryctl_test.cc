@@ -204,6 +204,58 @@ TEST_F(FerryctlTest, MessageGetAsJson) {
   EXPECT_EQ(Ctl({"message", "get", "zz"}).code, kExitFailed);
 }
 
+TEST_F(FerryctlTest, MessageTracePrintsSentStoredAndConsumed) {
+  // The stored message, and a trace message whose body holds the records Java clients write.
+  const std::string offset_id =
+      model::CreateOffsetMessageId(model::HostAddress::V4(127, 0, 0, 1, broker_.port()), PhysicalOffset(300));
+  model::StoredMessage stored;
+  stored.topic = "T";
+  stored.physical_offset = PhysicalOffset(300);
+  stored.store_timestamp = 1700000000003;
+  stored.store_host = model::HostAddress::V4(127, 0, 0, 1, broker_.port());
+  stored.properties = model::EncodeProperties({{"UNIQ_KEY", "ID3"}});
+  std::string rec;
+  model::EncodeStoredMessage(stored, true, &rec);
+  auto field = [](std::initializer_list<std::string> f) {
+    std::string out;
+    for (const auto& s : f) out += (out.empty() ? "" : "\x01") + s;
+    return out + "\x02";
+  };
+  model::StoredMessage trace;
+  trace.topic = "T";
+  trace.store_host = model::HostAddress::V4(127, 0, 0, 1, broker_.port());
+  trace.properties = model::EncodeProperties({{"KEYS", "ID3"}});
+  trace.body =
+      field({"Pub", "1700000000000", "r", "pg", "T", "ID3", "tg", "k", "127.0.0.1:1", "7", "4", "0",
+             offset_id, "true"}) +
+      field({"SubBefore", "1700000000500", "r", "cg", "req1", "ID3", "0", "k"}) +
+      field({"SubAfter", "req1", "ID3", "12", "true", "k", "0", "1700000000512", "cg"}) +
+      field({"Pub", "1700000000000", "r", "pg", "T", "OTHER", "", "", "h", "1", "1", "0", "x", "true"});
+  std::string trace_rec;
+  model::EncodeStoredMessage(trace, true, &trace_rec);
+  broker_.On(rq::kQueryMessage, [trace_rec](const RemotingCommand& req) {
+    if (req.ext_fields.at("key") != "ID3") return Reply(rc::kQueryNotFound, "", {}, "no message");
+    return Reply(rc::kSuccess, trace_rec,
+                 {{"indexLastUpdateTimestamp", "0"}, {"indexLastUpdatePhyoffset", "0"}});
+  });
+  broker_.On(rq::kViewMessageById, [rec](const RemotingCommand&) { return Reply(rc::kSuccess, rec); });
+  auto r = Ctl({"message", "trace", "ID3", "--trace-topic", "T"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("sent by producer group pg"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("stored on 127.0.0.1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(+3 ms after the send began)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(+497 ms after stored)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("consumed by cg"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("took 12 ms, OK"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("OTHER"), std::string::npos) << r.out;
+  auto j = Ctl({"message", "trace", "ID3", "--trace-topic", "T", "-o", "json"});
+  ASSERT_EQ(j.code, kExitOk) << j.err;
+  EXPECT_EQ(nlohmann::json::parse(j.out)["events"].size(), 3u);
+  // A message nobody traced.
+  auto none = Ctl({"message", "trace", "NOPE", "--trace-topic", "T"});
+  EXPECT_EQ(none.code, kExitFailed);
+}
+
 TEST_F(FerryctlTest, GroupProgressShowsLag) {
   broker_.On(rq::kGetConsumeStats, [](const RemotingCommand&) {
     return Reply(

@@ -247,6 +247,32 @@ Result<MessageExt> Admin::ViewMessage(const std::string& offset_msg_id) {
   return std::move(msgs.front());
 }
 
+Result<std::vector<MessageExt>> Admin::QueryMessageByKey(const std::string& topic, const std::string& key,
+                                                         int32_t max, int64_t begin_ms, int64_t end_ms) {
+  FMQ_ASSIGN_OR_RETURN(auto route, GetTopicRoute(topic));
+  protocol::QueryMessageHeader h;
+  h.topic = topic;
+  h.key = key;
+  h.max_num = max;
+  h.begin_timestamp = begin_ms;
+  h.end_timestamp = end_ms;
+  std::vector<MessageExt> out;
+  for (const auto& b : route.broker_datas) {
+    auto master = b.broker_addrs.find(0);
+    if (master == b.broker_addrs.end()) continue;
+    auto resp = core_.remoting()->InvokeSync(master->second, internal::MakeRequest(rq::kQueryMessage, h),
+                                             core_.options().rpc_timeout);
+    if (!resp.ok()) return resp.status().WithContext("query " + topic + " by key at " + master->second);
+    if (resp->code == rc::kQueryNotFound) continue;
+    if (resp->code != rc::kSuccess) return internal::ResponseError(*resp, "query " + topic + " by key");
+    FMQ_ASSIGN_OR_RETURN(
+        auto msgs, DecodeMessages({reinterpret_cast<const uint8_t*>(resp->body.data()), resp->body.size()},
+                                  b.broker_name));
+    for (auto& m : msgs) out.push_back(std::move(m));
+  }
+  return out;
+}
+
 Result<model::HaStatusBody> Admin::HaStatus(const std::string& broker_addr) {
   FMQ_ASSIGN_OR_RETURN(auto resp, Call(broker_addr, RemotingCommand::Request(rq::kHaStatus, 0), "HA status"));
   return model::DecodeHaStatus(resp.body);

@@ -79,6 +79,10 @@ class Admin {
   Result<std::set<std::string>> GetSubscriptionGroups(const std::string& cluster);
   // VIEW_MESSAGE_BY_ID at the broker named in the offset message id.
   Result<MessageExt> ViewMessage(const std::string& offset_msg_id);
+  // Messages of `topic` whose KEYS (or message id) include `key`, stored in [begin_ms, end_ms], from every
+  // master of the topic (QUERY_MESSAGE; up to `max` per broker). Empty when none matches.
+  Result<std::vector<MessageExt>> QueryMessageByKey(const std::string& topic, const std::string& key, int32_t max,
+                                                    int64_t begin_ms, int64_t end_ms);
 
   // ---- replication (FerryMQ's private codes 9100-9103, docs/replication.md; client/ha_ops.h composes them)
   Result<model::HaStatusBody> HaStatus(const std::string& broker_addr);

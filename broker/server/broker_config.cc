@@ -46,6 +46,8 @@ Status ApplyBrokerProperty(const std::string& key, const std::string& value, Bro
       {"transactionCheckMax", num(&c->transaction_check_max, 1, 1000)},
       {"rejectTransactionMessage", boolean(&c->reject_transaction_message)},
       {"enablePropertyFilter", boolean(&c->enable_property_filter)},
+      {"traceTopicEnable", boolean(&c->trace_topic_enable)},
+      {"msgTraceTopicName", str(&c->msg_trace_topic_name)},
       {"registerNameServerPeriod", num(&c->register_name_server_period_ms, 1000, 600'000)},
       {"sendMessageThreadPoolNums", num(&c->send_threads, 0, 256)},
       {"pullMessageThreadPoolNums", num(&c->pull_threads, 1, 256)},

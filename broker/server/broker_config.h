@@ -57,6 +57,11 @@ struct BrokerConfig {
   // enablePropertyFilter: SQL92 subscriptions are evaluated on message properties. On by default in FerryMQ
   // (RocketMQ: off, and such consumers fail to start); off, they are refused with RocketMQ's message.
   bool enable_property_filter = true;
+  // traceTopicEnable: create the message-trace topic (msgTraceTopicName, 1 queue) at start, where clients
+  // with enableMsgTrace write their trace records (RocketMQ's default is off; with autoCreateTopicEnable the
+  // first trace send creates it anyway).
+  bool trace_topic_enable = false;
+  std::string msg_trace_topic_name = "RMQ_SYS_TRACE_TOPIC";
   int64_t register_name_server_period_ms = 30'000;  // registerNameServerPeriod (used up to 60 s, as RocketMQ)
   // Request threads per family (sendMessageThreadPoolNums, pullMessageThreadPoolNums, ...) and their queue
   // limits (sendThreadPoolQueueCapacity, ...): a full queue answers SYSTEM_BUSY instead of piling up.

@@ -7,7 +7,8 @@ namespace fmq::server {
 bool IsSendForbiddenTopic(const std::string& topic) {
   static const std::set<std::string> kForbidden = {
       "SCHEDULE_TOPIC_XXXX",        "RMQ_SYS_TRANS_HALF_TOPIC", "RMQ_SYS_TRANS_OP_HALF_TOPIC",
-      "TRANS_CHECK_MAX_TIME_TOPIC", "SELF_TEST_TOPIC",          "OFFSET_MOVED_EVENT"};
+      "TRANS_CHECK_MAX_TIME_TOPIC", "SELF_TEST_TOPIC",          "OFFSET_MOVED_EVENT",
+      "rmq_sys_wheel_timer"};
   return kForbidden.count(topic) > 0;
 }
 
@@ -46,6 +47,10 @@ Status TopicConfigManager::Load() {
   AddSystemTopic("OFFSET_MOVED_EVENT", 1, kRead | kWrite);
   AddSystemTopic("SCHEDULE_TOPIC_XXXX", 18, kRead | kWrite);
   AddSystemTopic(broker_.cluster_name + "_REPLY_TOPIC", 1, kRead | kWrite);
+  AddSystemTopic("rmq_sys_wheel_timer", 1, kRead | kWrite);
+  if (broker_.trace_topic_enable && !broker_.msg_trace_topic_name.empty()) {
+    AddSystemTopic(broker_.msg_trace_topic_name, 1, kRead | kWrite);
+  }
   return PersistLocked();
 }
 

@@ -9,6 +9,8 @@
 #   reset      mqadmin 4.9.7 resetOffsetByTime to an offline group (kept across a kill -9) and to a group whose
 #              consumer is online, and skipAccumulatedMessage: exactly the messages stored after the time are
 #              consumed again, nothing else.
+#   trace      message trace: a producer and a consumer with enableMsgTrace; mqadmin queryMsgTraceById and
+#              ferryctl message trace show the send and the consumption.
 #   timers     timer messages (TIMER_DELIVER_MS / TIMER_DELAY_MS / TIMER_DELAY_SEC) at arbitrary times, on time
 #              (never early, at most 1.5 s late), a past time at once, bad times refused; 200 pending timers
 #              across a SIGTERM and a kill -9 restart: none lost, early or delivered twice.
@@ -18,7 +20,8 @@
 #   restart    delayed messages pending across a clean restart (SIGTERM) and across kill -9: every one is
 #              delivered, none early, nothing unexpected; no duplicate after the clean restart.
 # Its own name server and broker (`ferrymq namesrv`, `ferrymq broker`) with a short delay table
-# (SemanticsCheck.LEVELS), so the whole check takes about a minute.
+# (SemanticsCheck.LEVELS), so the whole check takes about five minutes. ferryctl: $FMQ_FERRYCTL, else
+# <dir of ferrymq>/../cli/ferryctl.
 #
 #   tests/compat/run_semantics.sh <path to ferrymq>
 #
@@ -30,6 +33,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ $# -eq 1 ]] || { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 ferrymq=$(realpath "$1")
 [[ -x "$ferrymq" ]] || die "not an executable: $1"
+ferryctl=$(realpath "${FMQ_FERRYCTL:-$(dirname "$ferrymq")/../cli/ferryctl}")
+[[ -x "$ferryctl" ]] || die "no ferryctl next to $ferrymq (set FMQ_FERRYCTL)"
 levels=$(sed -nE 's/.*static final String LEVELS = "([^"]+)".*/\1/p' \
   "$COMPAT_DIR/java/src/main/java/io/ferrymq/compat/SemanticsCheck.java")
 [[ -n "$levels" ]] || die "cannot read SemanticsCheck.LEVELS"
@@ -178,6 +183,26 @@ for how in TERM KILL; do
   java_check verify-delayed "$namesrv" "$topic" 3000 "$work/$topic.keys" "$allow_dup" >"$work/$topic.verify.log" 2>&1 || true
   verdict "restart-$how" "$work/$topic.verify.log"
 done
+
+# Message trace: the Java client's trace records, read back by mqadmin 4.9.7 and by ferryctl.
+java_check trace "$namesrv" sem "$work/trace.ids" >"$work/trace.log" 2>&1 || true
+verdict trace "$work/trace.log"
+trace_id=$(head -1 "$work/trace.ids" 2>/dev/null || true)
+trace_check() {  # trace_check <name> <pattern> <command...>
+  local name=$1 pattern=$2 out; shift 2
+  out=$("$@" 2>&1) || true
+  if grep -qE -- "$pattern" <<<"$out"; then
+    passed=$((passed + 1)); echo "  trace [PASS] $name"
+  else
+    failed=$((failed + 1)); echo "  trace [FAIL] $name"; printf '%s\n' "$out" | tail -20
+  fi
+}
+trace_check "mqadmin queryMsgTraceById shows the send" '^Pub ' \
+  "$COMPAT_DIR/apache_rocketmq.sh" mqadmin "$namesrv" queryMsgTraceById -i "$trace_id"
+trace_check "mqadmin queryMsgTraceById shows the consumption" '^Sub ' \
+  "$COMPAT_DIR/apache_rocketmq.sh" mqadmin "$namesrv" queryMsgTraceById -i "$trace_id"
+trace_check "ferryctl message trace prints the timeline" 'consumed by' \
+  "$ferryctl" -n "$namesrv" message trace "$trace_id"
 
 java_check timers "$namesrv" sem >"$work/timers.log" 2>&1 || true
 verdict timers "$work/timers.log"

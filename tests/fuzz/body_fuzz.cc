@@ -1,7 +1,7 @@
 // libFuzzer target for request and response bodies a broker, name server or client decodes: heartbeats,
 // routes, cluster info, registration and topic tables, fastjson's non-standard maps, stats, locks, groups,
-// batches, properties, delay-level tables and delay offset tables. Nothing may crash or hang; normalized
-// fastjson must be valid JSON that normalizes to itself.
+// batches, properties, delay-level tables, delay offset tables, reset offset bodies and message trace bodies.
+// Nothing may crash or hang; normalized fastjson must be valid JSON that normalizes to itself.
 
 #include <cstdint>
 #include <string>
@@ -13,6 +13,7 @@
 #include "broker/model/heartbeat.h"
 #include "broker/model/message.h"
 #include "broker/model/route.h"
+#include "broker/model/trace.h"
 
 using namespace fmq;
 using namespace fmq::model;
@@ -25,6 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FMQ_CHECK(again->client_id == hb->client_id && again->consumers.size() == hb->consumers.size());
   }
   (void)DecodeTopicRouteData(text);
+  (void)DecodeTraceBody(text);
+  (void)DecodeResetOffsetBody(text);
   (void)DecodeClusterInfo(text);
   (void)DecodeRegisterBrokerBody(text);
   (void)DecodeTopicConfigWrapper(text);

@@ -63,6 +63,9 @@ import org.apache.rocketmq.filter.expression.Expression;
  *   <li>{@code reset-online <namesrv> <topic> <group> <allKeysFile> <redeliveredKeysFile>}: a consumer of the group
  *       consumes every key of allKeysFile, writes {@code <allKeysFile>.ready}, keeps running while mqadmin resets
  *       the group, and then receives exactly the keys of redeliveredKeysFile a second time.
+ *   <li>{@code trace <namesrv> <prefix> <idsFile>}: a producer and a consumer with enableMsgTrace send and consume
+ *       5 messages; their trace records reach the trace topic; the message ids are written for mqadmin
+ *       queryMsgTraceById and ferryctl message trace.
  *   <li>{@code timers <namesrv> <prefix>}: 40 timer messages at arbitrary times 1-7 s ahead (TIMER_DELIVER_MS,
  *       TIMER_DELAY_MS and TIMER_DELAY_SEC, set with putUserProperty as 4.x clients can), each delivered no
  *       earlier than asked and within 1.5 s after; a time in the past delivered at once; a malformed time and one
@@ -133,6 +136,9 @@ public final class SemanticsCheck {
           break;
         case "send-delayed":
           c.sendDelayed(args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]), args[5]);
+          break;
+        case "trace":
+          c.trace(args[2] + "_" + System.currentTimeMillis(), args[3]);
           break;
         case "timers":
           c.timers(args[2] + "_" + System.currentTimeMillis());
@@ -261,6 +267,41 @@ public final class SemanticsCheck {
         return new HashMap<>(props);
       }
     };
+  }
+
+  // ------------------------------------------------------------------ message trace
+
+  private void trace(String run, String idsFile) throws Exception {
+    String topic = run + "_trace";
+    DefaultMQProducer producer = new DefaultMQProducer(run + "_tp", true);  // enableMsgTrace
+    producer.setNamesrvAddr(namesrv);
+    producer.setInstanceName("sem-" + System.nanoTime());
+    producer.start();
+    closers.add(producer::shutdown);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      SendResult r = producer.send(new Message(topic, "TagT", run + "-k" + i, ("trace-" + i).getBytes(StandardCharsets.UTF_8)));
+      if (r.getSendStatus() == SendStatus.SEND_OK) ids.add(r.getMsgId());
+    }
+    Map<String, Integer> seen = new ConcurrentHashMap<>();
+    DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(run + "_tc", true);  // enableMsgTrace
+    consumer.setNamesrvAddr(namesrv);
+    consumer.setInstanceName("sem-" + System.nanoTime());
+    consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+    consumer.subscribe(topic, "*");
+    consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+      for (MessageExt m : msgs) seen.merge(m.getMsgId(), 1, Integer::sum);
+      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    consumer.start();
+    closers.add(consumer::shutdown);
+    waitFor(() -> seen.keySet().containsAll(ids), "5 traced messages");
+    Thread.sleep(3000);  // the trace dispatchers send their batches
+    consumer.shutdown();
+    producer.shutdown();  // flushes what is left
+    Files.write(Paths.get(idsFile), ids, StandardCharsets.UTF_8);
+    check(ids.size() == 5 && seen.keySet().containsAll(ids), "trace: send and consume with enableMsgTrace",
+        ids.size() + " sent, " + seen.size() + " consumed");
   }
 
   // ------------------------------------------------------------------ timer messages
