@@ -95,6 +95,7 @@ TimerMessageService::~TimerMessageService() { Stop(); }
 Status TimerMessageService::Load(bool trust_checkpoint) {
   auto log = GetLogger("server");
   const int64_t start_ms = Now();
+  load_started_ms_ = start_ms;
   const std::string path = options_.dir + "/checkpoint.json";
   const QueueId q(0);
   const int64_t cq_min = store_.MinOffsetInQueue(model::kTimerTopic, q).value();
@@ -232,7 +233,10 @@ bool TimerMessageService::Enqueue() {
       return false;
     }
   }
-  if (rebuilding_ && wheel_.next_offset() >= rebuild_until_) rebuilding_ = false;
+  if (rebuilding_ && wheel_.next_offset() >= rebuild_until_) {
+    rebuilding_ = false;
+    GetLogger("server")->info("timer wheel rebuilt pending={} took_ms={}", wheel_.pending(), Now() - load_started_ms_);
+  }
   return true;
 }
 

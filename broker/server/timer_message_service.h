@@ -115,6 +115,7 @@ class TimerMessageService : public ServiceThread {
   int64_t known_delivered_before_ms_ = 0;
   std::unordered_set<int64_t> delivered_;  // timer records stored again since the checkpoint (TIMER_SRC)
   bool rebuilding_ = false;
+  int64_t load_started_ms_ = 0;
   int64_t rebuild_until_ = 0;
   int64_t last_persist_ms_ = 0;
   std::atomic<int64_t> pending_{0};

@@ -367,9 +367,10 @@ Status MessageStore::CheckWritable(const model::StoredMessage& msg) const {
   FMQ_RETURN_IF_ERROR(CheckDiskWritable());
   FMQ_RETURN_IF_ERROR(model::ValidateTopicName(msg.topic));
   if (msg.body.size() > config_.max_message_size) {
-    return Status::InvalidArgument("message body is " + std::to_string(msg.body.size()) +
-                                   " bytes, above maxMessageSize " +
-                                   std::to_string(config_.max_message_size));
+    // Apache's remark first (clients and scripts match it), then what is actually wrong.
+    return Status::InvalidArgument(std::string(kMessageIllegalRemark) + " The body is " +
+                                   std::to_string(msg.body.size()) + " bytes as stored, above maxMessageSize " +
+                                   std::to_string(config_.max_message_size) + ".");
   }
   if (msg.queue_id.value() < 0) return Status::InvalidArgument("negative queue id");
   return model::ValidateForStore(msg);
@@ -412,8 +413,9 @@ void MessageStore::Put(std::vector<model::StoredMessage> msgs, bool* defer_flush
     body_total += m.body.size();
   }
   if (body_total > config_.max_message_size) {
-    done(Status::InvalidArgument("batch bodies total " + std::to_string(body_total) +
-                                 " bytes, above maxMessageSize " + std::to_string(config_.max_message_size)));
+    done(Status::InvalidArgument(std::string(kMessageIllegalRemark) + " The batch bodies total " +
+                                 std::to_string(body_total) + " bytes, above maxMessageSize " +
+                                 std::to_string(config_.max_message_size) + "."));
     return;
   }
   auto wait = model::FindProperty(msgs.front().properties, model::prop::kWaitStoreMsgOk);

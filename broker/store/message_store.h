@@ -44,6 +44,12 @@
 
 namespace fmq::store {
 
+// What Apache RocketMQ's broker answers (MESSAGE_ILLEGAL) to a message it cannot store because of its size;
+// FerryMQ's refusals start with it, then say what is wrong.
+inline constexpr std::string_view kMessageIllegalRemark =
+    "the message is illegal, maybe msg body or properties length not matched. msg body length limit 128k, msg "
+    "properties length limit 32k.";
+
 // Decides which messages a pull returns. The consume-queue check sees only the tag hash code; the commit-log
 // check (optional, e.g. SQL92) sees the whole record.
 class MessageFilter {

@@ -9,6 +9,8 @@
 #   reset      mqadmin 4.9.7 resetOffsetByTime to an offline group (kept across a kill -9) and to a group whose
 #              consumer is online, and skipAccumulatedMessage: exactly the messages stored after the time are
 #              consumed again, nothing else.
+#   limits     compressed bodies stored compressed and delivered intact; maxMessageSize applies to the stored
+#              body (a 6 MiB compressible one is accepted, an incompressible one refused with Apache's remark).
 #   trace      message trace: a producer and a consumer with enableMsgTrace; mqadmin queryMsgTraceById and
 #              ferryctl message trace show the send and the consumption.
 #   timers     timer messages (TIMER_DELIVER_MS / TIMER_DELAY_MS / TIMER_DELAY_SEC) at arbitrary times, on time
@@ -183,6 +185,9 @@ for how in TERM KILL; do
   java_check verify-delayed "$namesrv" "$topic" 3000 "$work/$topic.keys" "$allow_dup" >"$work/$topic.verify.log" 2>&1 || true
   verdict "restart-$how" "$work/$topic.verify.log"
 done
+
+java_check limits "$namesrv" sem >"$work/limits.log" 2>&1 || true
+verdict limits "$work/limits.log"
 
 # Message trace: the Java client's trace records, read back by mqadmin 4.9.7 and by ferryctl.
 java_check trace "$namesrv" sem "$work/trace.ids" >"$work/trace.log" 2>&1 || true

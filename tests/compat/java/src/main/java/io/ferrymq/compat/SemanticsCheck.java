@@ -63,6 +63,9 @@ import org.apache.rocketmq.filter.expression.Expression;
  *   <li>{@code reset-online <namesrv> <topic> <group> <allKeysFile> <redeliveredKeysFile>}: a consumer of the group
  *       consumes every key of allKeysFile, writes {@code <allKeysFile>.ready}, keeps running while mqadmin resets
  *       the group, and then receives exactly the keys of redeliveredKeysFile a second time.
+ *   <li>{@code limits <namesrv> <prefix>}: bodies the client compresses (above 4 KiB) are stored compressed and
+ *       consumed intact, a 6 MiB compressible body is accepted (the limit applies to what is stored), a 6 MiB
+ *       incompressible one is refused with MESSAGE_ILLEGAL and Apache's remark, and nothing of it is stored.
  *   <li>{@code trace <namesrv> <prefix> <idsFile>}: a producer and a consumer with enableMsgTrace send and consume
  *       5 messages; their trace records reach the trace topic; the message ids are written for mqadmin
  *       queryMsgTraceById and ferryctl message trace.
@@ -136,6 +139,9 @@ public final class SemanticsCheck {
           break;
         case "send-delayed":
           c.sendDelayed(args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]), args[5]);
+          break;
+        case "limits":
+          c.limits(args[2] + "_" + System.currentTimeMillis());
           break;
         case "trace":
           c.trace(args[2] + "_" + System.currentTimeMillis(), args[3]);
@@ -267,6 +273,54 @@ public final class SemanticsCheck {
         return new HashMap<>(props);
       }
     };
+  }
+
+  // ------------------------------------------------------------------ compression and limits
+
+  private void limits(String run) throws Exception {
+    String topic = run + "_limits";
+    DefaultMQProducer producer = producer(run + "_limits");
+    producer.setMaxMessageSize(8 * 1024 * 1024);  // let the broker's limit decide
+    byte[] text = new byte[1 << 20];
+    for (int i = 0; i < text.length; i++) text[i] = (byte) ('a' + (i * 7 + i / 1000) % 26);
+    byte[] bigText = new byte[6 << 20];
+    for (int i = 0; i < bigText.length; i++) bigText[i] = (byte) ('a' + i % 26);
+    byte[] noise = new byte[6 << 20];
+    new java.util.Random(3).nextBytes(noise);
+    Map<String, byte[]> sent = new HashMap<>();
+    sent.put(run + "-1mib", text);
+    sent.put(run + "-small", "plain".getBytes(StandardCharsets.UTF_8));
+    sent.put(run + "-6mib-compressible", bigText);
+    for (Map.Entry<String, byte[]> e : sent.entrySet()) {
+      SendResult r = producer.send(new Message(topic, "", e.getKey(), e.getValue()));
+      check(r.getSendStatus() == SendStatus.SEND_OK, "limits: send " + e.getKey().substring(run.length() + 1),
+          r.getSendStatus() + " " + e.getValue().length + " bytes");
+    }
+    int code = -1;
+    String remark = "";
+    try {
+      producer.send(new Message(topic, "", run + "-noise", noise));
+    } catch (org.apache.rocketmq.client.exception.MQBrokerException e) {
+      code = e.getResponseCode();
+      remark = e.getErrorMessage();
+    }
+    check(code == 13 && remark.startsWith("the message is illegal") && remark.contains("maxMessageSize"),
+        "limits: 6 MiB incompressible body refused", "code " + code + ": " + remark);
+    Map<String, MessageExt> got = new ConcurrentHashMap<>();
+    for (MessageExt m : readAll(topic, 3, TIMEOUT_MS)) got.put(m.getKeys(), m);
+    boolean intact = true;
+    StringBuilder detail = new StringBuilder();
+    for (Map.Entry<String, byte[]> e : sent.entrySet()) {
+      MessageExt m = got.get(e.getKey());
+      boolean same = m != null && java.util.Arrays.equals(m.getBody(), e.getValue());
+      boolean compressed = m != null && (m.getSysFlag() & 0x1) != 0;
+      boolean wantCompressed = e.getValue().length > 4096;
+      intact &= same && compressed == wantCompressed;
+      detail.append(e.getKey().substring(run.length() + 1)).append(same ? " intact" : " CHANGED")
+          .append(compressed ? " (stored compressed, " + m.getStoreSize() + " bytes)" : " (stored as is)").append("; ");
+    }
+    check(intact && !got.containsKey(run + "-noise") && got.size() == 3, "limits: compressed bodies delivered as sent",
+        detail + "refused one stored: " + got.containsKey(run + "-noise"));
   }
 
   // ------------------------------------------------------------------ message trace
