@@ -84,6 +84,12 @@ void AdminProcessor::Handle(RemotingCommand request, net::Responder responder) {
     case code::kInvokeBrokerToResetOffset:
       resp = ResetOffset(request);
       break;
+    case code::kGetBrokerConfig:
+      resp = GetBrokerConfig();
+      break;
+    case code::kUpdateBrokerConfig:
+      resp = UpdateBrokerConfig(request);
+      break;
     default:
       resp = Error(rc::kRequestCodeNotSupported,
                    "request code " + std::to_string(request.code) + " not supported");
@@ -217,10 +223,13 @@ RemotingCommand AdminProcessor::ConsumeStats(const RemotingCommand& req) {
     }
   }
   model::ConsumeStats stats;
+  const auto online = d_.clients->Consumer(h->consumer_group);
   for (const auto& t : topics) {
     auto topic = d_.topics->Find(t);
     if (!topic) continue;
-    for (int32_t q = 0; q < topic->write_queue_nums; ++q) {
+    // As Apache's broker: a topic the group's online consumers no longer subscribe to is not its progress.
+    if (online && !online->subscriptions.empty() && online->subscriptions.count(t) == 0) continue;
+    for (int32_t q = 0; q < topic->read_queue_nums; ++q) {
       model::OffsetWrapper o;
       o.broker_offset = std::max<int64_t>(0, d_.store->MaxOffsetInQueue(t, QueueId(q)).value());
       o.consumer_offset = std::max<int64_t>(0, d_.offsets->Query(h->consumer_group, t, q).value_or(0));
@@ -369,6 +378,50 @@ RemotingCommand AdminProcessor::ResetOffset(const RemotingCommand& req) {
   GetLogger("server")->info("reset-offset group={} topic={} timestamp={} force={} clients_told={} moved=[{}]",
                             h->group, h->topic, h->timestamp, h->is_force, told, moved);
   return Ok(model::EncodeResetOffsetBody(table));
+}
+
+// GET_BROKER_CONFIG: the effective settings as Java properties text (what mqadmin getBrokerConfig prints).
+RemotingCommand AdminProcessor::GetBrokerConfig() {
+  auto props = BrokerConfigProperties(*d_.broker);
+  props.merge(d_.store->EffectiveConfig().ToProperties());
+  std::string body;
+  for (const auto& [k, v] : props) body += k + "=" + v + "\n";
+  RemotingCommand r = Ok(std::move(body));
+  const auto version = d_.topics->Snapshot().data_version;
+  r.ext_fields["version"] =
+      nlohmann::json{{"counter", version.counter}, {"timestamp", version.timestamp}}.dump();
+  return r;
+}
+
+// UPDATE_BROKER_CONFIG: Java properties text; the settings FerryMQ can change while it runs are applied at
+// once, anything else is refused naming the key (nothing of the request is applied then).
+RemotingCommand AdminProcessor::UpdateBrokerConfig(const RemotingCommand& req) {
+  std::vector<std::pair<std::string, std::string>> kv;
+  size_t start = 0;
+  while (start < req.body.size()) {
+    size_t end = req.body.find('\n', start);
+    std::string line = req.body.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    start = end == std::string::npos ? req.body.size() : end + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty() || line[0] == '#' || line[0] == '!') continue;
+    size_t eq = line.find_first_of("=:");
+    if (eq == std::string::npos) return Error(rc::kSystemError, "config line '" + line + "' has no '='");
+    kv.emplace_back(line.substr(0, eq), line.substr(eq + 1));
+  }
+  if (kv.empty()) return Error(rc::kSystemError, "no config key in the request");
+  for (const auto& [k, v] : kv) {
+    if (k != "maxMessageSize" && k != "fileReservedTime") {
+      return Error(rc::kSystemError, "config key " + k +
+                                         " cannot be changed while the broker runs (live: maxMessageSize, "
+                                         "fileReservedTime); change broker.conf and restart. Nothing was changed");
+    }
+  }
+  for (const auto& [k, v] : kv) {
+    if (Status s = d_.store->UpdateLiveConfig(k, v); !s.ok()) {
+      return Error(rc::kSystemError, std::string(s.message()));
+    }
+  }
+  return Ok();
 }
 
 }  // namespace fmq::server

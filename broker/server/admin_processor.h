@@ -69,6 +69,8 @@ class AdminProcessor {
   Cmd ViewMessageById(const Cmd& req);
   Cmd QueryMessage(const Cmd& req);
   Cmd ResetOffset(const Cmd& req);
+  Cmd GetBrokerConfig();
+  Cmd UpdateBrokerConfig(const Cmd& req);
 
   Deps d_;
 };

@@ -70,4 +70,34 @@ Status ApplyBrokerProperty(const std::string& key, const std::string& value, Bro
   return it->second();
 }
 
+std::map<std::string, std::string> BrokerConfigProperties(const BrokerConfig& c) {
+  auto b = [](bool v) { return std::string(v ? "true" : "false"); };
+  auto n = [](int64_t v) { return std::to_string(v); };
+  return {{"brokerClusterName", c.cluster_name},
+          {"brokerName", c.broker_name},
+          {"brokerId", n(c.broker_id)},
+          {"namesrvAddr", c.namesrv_addr},
+          {"brokerIP1", c.broker_ip1},
+          {"listenPort", n(c.listen_port)},
+          {"autoCreateTopicEnable", b(c.auto_create_topic_enable)},
+          {"autoCreateSubscriptionGroup", b(c.auto_create_subscription_group)},
+          {"defaultTopicQueueNums", n(c.default_topic_queue_nums)},
+          {"brokerPermission", n(c.broker_permission)},
+          {"regionId", c.region_id},
+          {"traceOn", b(c.trace_on)},
+          {"longPollingEnable", b(c.long_polling_enable)},
+          {"shortPollingTimeMills", n(c.short_polling_time_mills)},
+          {"notifyConsumerIdsChangedEnable", b(c.notify_consumer_ids_changed_enable)},
+          {"channelExpiredTimeout", n(c.channel_expired_timeout_ms)},
+          {"flushConsumerOffsetInterval", n(c.flush_consumer_offset_interval_ms)},
+          {"transactionTimeOut", n(c.transaction_timeout_ms)},
+          {"transactionCheckInterval", n(c.transaction_check_interval_ms)},
+          {"transactionCheckMax", n(c.transaction_check_max)},
+          {"rejectTransactionMessage", b(c.reject_transaction_message)},
+          {"enablePropertyFilter", b(c.enable_property_filter)},
+          {"traceTopicEnable", b(c.trace_topic_enable)},
+          {"msgTraceTopicName", c.msg_trace_topic_name},
+          {"registerNameServerPeriod", n(c.register_name_server_period_ms)}};
+}
+
 }  // namespace fmq::server

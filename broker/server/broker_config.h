@@ -5,6 +5,7 @@
 // ApplyProperty).
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "broker/base/status.h"
@@ -86,5 +87,7 @@ struct BrokerConfig {
 // caller tries the store's keys);
 // InvalidArgument for a value that does not parse or is out of range.
 Status ApplyBrokerProperty(const std::string& key, const std::string& value, BrokerConfig* config);
+// The broker's settings as RocketMQ's property keys and values (GET_BROKER_CONFIG, with the store's).
+std::map<std::string, std::string> BrokerConfigProperties(const BrokerConfig& config);
 
 }  // namespace fmq::server

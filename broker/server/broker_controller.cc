@@ -376,7 +376,8 @@ Status BrokerController::Start() {
           code::kGetAllSubscriptionGroupConfig, code::kGetBrokerRuntimeInfo, code::kGetTopicStatsInfo,
           code::kGetConsumeStats, code::kGetConsumerConnectionList, code::kGetProducerConnectionList,
           code::kQueryTopicConsumeByWho, code::kGetAllConsumerOffset, code::kGetAllDelayOffset,
-          code::kViewMessageById, code::kQueryMessage, code::kInvokeBrokerToResetOffset})
+          code::kViewMessageById, code::kQueryMessage, code::kInvokeBrokerToResetOffset,
+          code::kGetBrokerConfig, code::kUpdateBrokerConfig})
       server->Register(c, on(p.admin.get()), p.admin_exec.get());
     for (int32_t c : {code::kHaStatus, code::kHaFence, code::kHaPromote, code::kHaBecomeSlave})
       server->Register(c, on(p.ha_admin.get()), p.admin_exec.get());

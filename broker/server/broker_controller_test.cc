@@ -397,6 +397,32 @@ TEST_F(BrokerControllerTest, ResetOffsetTellsEveryOnlineConsumer) {
   EXPECT_EQ(table->at({"T", "b1", 0}), 0);
 }
 
+TEST_F(BrokerControllerTest, BrokerConfigIsReadAndItsLiveKeysChangeAtOnce) {
+  ASSERT_EQ(CreateTopic("T", 1).code, rc::kSuccess);
+  auto get = Call(rq::kGetBrokerConfig, {});
+  ASSERT_EQ(get.code, rc::kSuccess);
+  EXPECT_NE(get.body.find("\nmaxMessageSize="), std::string::npos) << get.body;
+  EXPECT_NE(get.body.find("brokerName=b1\n"), std::string::npos);
+  EXPECT_NE(get.body.find("fileReservedTime=72\n"), std::string::npos);
+  EXPECT_TRUE(get.ext_fields.count("version"));
+  // Applied at once: a body above the new limit is refused.
+  ASSERT_EQ(Call(rq::kUpdateBrokerConfig, {}, "maxMessageSize=1024\nfileReservedTime=24\n").code, rc::kSuccess);
+  auto big = Send("T", 0, std::string(2000, 'x'));
+  EXPECT_EQ(big.code, rc::kMessageIllegal);
+  EXPECT_NE(big.remark.value_or("").find("above maxMessageSize 1024"), std::string::npos);
+  EXPECT_EQ(Send("T", 0, std::string(1000, 'x')).code, rc::kSuccess);
+  get = Call(rq::kGetBrokerConfig, {});
+  EXPECT_NE(get.body.find("maxMessageSize=1024\n"), std::string::npos);
+  EXPECT_NE(get.body.find("fileReservedTime=24\n"), std::string::npos);
+  // Keys FerryMQ cannot change live, and values it cannot take, are refused and change nothing.
+  auto other = Call(rq::kUpdateBrokerConfig, {}, "maxMessageSize=2048\nbrokerName=x\n");
+  EXPECT_EQ(other.code, rc::kSystemError);
+  EXPECT_NE(other.remark.value_or("").find("brokerName cannot be changed while the broker runs"), std::string::npos);
+  EXPECT_EQ(Call(rq::kUpdateBrokerConfig, {}, "maxMessageSize=zero").code, rc::kSystemError);
+  EXPECT_EQ(Call(rq::kUpdateBrokerConfig, {}, "fileReservedTime=0").code, rc::kSystemError);
+  EXPECT_NE(Call(rq::kGetBrokerConfig, {}).body.find("maxMessageSize=1024\n"), std::string::npos);
+}
+
 TEST_F(BrokerControllerTest, PullErrorsFollowTheJavaBroker) {
   ASSERT_EQ(CreateTopic("T", 2).code, rc::kSuccess);
   EXPECT_EQ(Call(rq::kPullMessage, PullExt("g", "Nope", 0, 0, psf::kSubscription)).code, rc::kTopicNotExist);

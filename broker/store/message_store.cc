@@ -59,6 +59,8 @@ class MessageStore::ServiceLoop : public ServiceThread {
 MessageStore::MessageStore(MessageStoreConfig config, io::FileSystem& fs, const Clock& clock,
                            StoreOptions options)
     : config_(std::move(config)),
+      max_message_size_(config_.max_message_size),
+      file_reserved_time_hours_(config_.file_reserved_time_hours),
       delay_levels_([this] {
         // Validate() refuses a malformed table before a store is built; the default stands in otherwise.
         auto levels = model::DelayLevels::Parse(config_.message_delay_level);
@@ -363,14 +365,37 @@ void MessageStore::Close() {
 // ---------------------------------------------------------------------------------------------------------
 // Writes
 
+MessageStoreConfig MessageStore::EffectiveConfig() const {
+  MessageStoreConfig c = config_;
+  c.max_message_size = max_message_size_.load(std::memory_order_relaxed);
+  c.file_reserved_time_hours = file_reserved_time_hours_.load(std::memory_order_relaxed);
+  return c;
+}
+
+Status MessageStore::UpdateLiveConfig(const std::string& key, const std::string& value) {
+  if (key != "maxMessageSize" && key != "fileReservedTime") {
+    return Status::InvalidArgument("config key " + key +
+                                   " cannot be changed while the broker runs (live: maxMessageSize, "
+                                   "fileReservedTime); change broker.conf and restart");
+  }
+  MessageStoreConfig c = EffectiveConfig();
+  FMQ_RETURN_IF_ERROR(c.ApplyProperty(key, value));
+  FMQ_RETURN_IF_ERROR(c.Validate());
+  if (c.file_reserved_time_hours <= 0) return Status::InvalidArgument("fileReservedTime must be at least 1 hour");
+  max_message_size_.store(c.max_message_size, std::memory_order_relaxed);
+  file_reserved_time_hours_.store(c.file_reserved_time_hours, std::memory_order_relaxed);
+  GetLogger("store")->info("config changed {}={} (not persisted; broker.conf is read at start)", key, value);
+  return Status::Ok();
+}
+
 Status MessageStore::CheckWritable(const model::StoredMessage& msg) const {
   FMQ_RETURN_IF_ERROR(CheckDiskWritable());
   FMQ_RETURN_IF_ERROR(model::ValidateTopicName(msg.topic));
-  if (msg.body.size() > config_.max_message_size) {
+  if (msg.body.size() > max_message_size_.load(std::memory_order_relaxed)) {
     // Apache's remark first (clients and scripts match it), then what is actually wrong.
     return Status::InvalidArgument(std::string(kMessageIllegalRemark) + " The body is " +
                                    std::to_string(msg.body.size()) + " bytes as stored, above maxMessageSize " +
-                                   std::to_string(config_.max_message_size) + ".");
+                                   std::to_string(max_message_size_.load(std::memory_order_relaxed)) + ".");
   }
   if (msg.queue_id.value() < 0) return Status::InvalidArgument("negative queue id");
   return model::ValidateForStore(msg);
@@ -412,10 +437,10 @@ void MessageStore::Put(std::vector<model::StoredMessage> msgs, bool* defer_flush
     }
     body_total += m.body.size();
   }
-  if (body_total > config_.max_message_size) {
+  if (body_total > max_message_size_.load(std::memory_order_relaxed)) {
     done(Status::InvalidArgument(std::string(kMessageIllegalRemark) + " The batch bodies total " +
                                  std::to_string(body_total) + " bytes, above maxMessageSize " +
-                                 std::to_string(config_.max_message_size) + "."));
+                                 std::to_string(max_message_size_.load(std::memory_order_relaxed)) + "."));
     return;
   }
   auto wait = model::FindProperty(msgs.front().properties, model::prop::kWaitStoreMsgOk);
@@ -692,7 +717,8 @@ void MessageStore::RunRetention() {
     manual = true;
   }
   if (time_to_delete || space_to_delete || force || manual) {
-    const int64_t reserved_ms = int64_t{config_.file_reserved_time_hours} * 3600 * 1000;
+    const int64_t reserved_ms =
+        int64_t{file_reserved_time_hours_.load(std::memory_order_relaxed)} * 3600 * 1000;
     int removed = commit_log_->queue().DeleteExpired(
         [&](const MappedFile& f) {
           if (force) return true;

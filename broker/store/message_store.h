@@ -140,6 +140,11 @@ class MessageStore {
   void Close();
 
   const MessageStoreConfig& config() const { return config_; }
+  // The configuration with what UpdateLiveConfig changed.
+  MessageStoreConfig EffectiveConfig() const;
+  // Changes a setting while the store runs (UPDATE_BROKER_CONFIG): maxMessageSize, fileReservedTime.
+  // InvalidArgument for another key or a value the store cannot take. Not persisted: broker.conf is the source.
+  Status UpdateLiveConfig(const std::string& key, const std::string& value);
   // messageDelayLevel, parsed.
   const model::DelayLevels& delay_levels() const { return delay_levels_; }
   // Whether the previous run ended without Close() (known after Open()).
@@ -285,6 +290,8 @@ class MessageStore {
   Result<int64_t> StoreTimeAt(PhysicalOffset offset, int32_t size) const;
 
   const MessageStoreConfig config_;
+  std::atomic<uint32_t> max_message_size_;       // maxMessageSize, live
+  std::atomic<int> file_reserved_time_hours_;    // fileReservedTime, live
   const model::DelayLevels delay_levels_;  // config_.message_delay_level
   io::FileSystem& fs_;                     // not owned
   const Clock& clock_;                     // not owned

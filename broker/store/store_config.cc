@@ -192,6 +192,30 @@ Status MessageStoreConfig::ApplyProperty(const std::string& key, const std::stri
   return it->second(value);
 }
 
+std::map<std::string, std::string> MessageStoreConfig::ToProperties() const {
+  auto b = [](bool v) { return std::string(v ? "true" : "false"); };
+  return {{"storePathRootDir", store_path_root_dir},
+          {"storePathCommitLog", CommitLogDir()},
+          {"mappedFileSizeCommitLog", std::to_string(mapped_file_size_commit_log)},
+          {"mappedFileSizeConsumeQueue", std::to_string(mapped_file_size_consume_queue)},
+          {"flushDiskType", flush_disk_type == FlushDiskType::kSync ? "SYNC_FLUSH" : "ASYNC_FLUSH"},
+          {"flushIntervalCommitLog", std::to_string(flush_interval_commit_log_ms)},
+          {"flushCommitLogLeastPages", std::to_string(flush_commit_log_least_pages)},
+          {"syncFlushTimeout", std::to_string(sync_flush_timeout_ms)},
+          {"maxMessageSize", std::to_string(max_message_size)},
+          {"deleteWhen", delete_when},
+          {"fileReservedTime", std::to_string(file_reserved_time_hours)},
+          {"diskMaxUsedSpaceRatio", std::to_string(static_cast<int>(disk_max_used_space_ratio * 100))},
+          {"messageIndexEnable", b(message_index_enable)},
+          {"warmMappedFileEnable", b(warm_mapped_file_enable)},
+          {"messageDelayLevel", message_delay_level},
+          {"timerWheelEnable", b(timer_wheel_enable)},
+          {"timerPrecisionMs", std::to_string(timer_precision_ms)},
+          {"timerRollWindowSlot", std::to_string(timer_roll_window_slot)},
+          {"timerMaxDelaySec", std::to_string(timer_max_delay_sec)},
+          {"timerFlushIntervalMs", std::to_string(timer_flush_interval_ms)}};
+}
+
 std::string MessageStoreConfig::ToString() const {
   std::ostringstream os;
   os << "storePathRootDir=" << store_path_root_dir << " storePathCommitLog=" << CommitLogDir()

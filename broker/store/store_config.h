@@ -127,6 +127,8 @@ struct MessageStoreConfig {
   Status ApplyProperty(const std::string& key, const std::string& value);
   // Effective configuration as key=value lines (logged once at start).
   std::string ToString() const;
+  // The same as RocketMQ's property keys and values (GET_BROKER_CONFIG).
+  std::map<std::string, std::string> ToProperties() const;
 };
 
 }  // namespace fmq::store

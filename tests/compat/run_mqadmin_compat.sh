@@ -140,6 +140,63 @@ else
   verdict 1 brokerStatus "skipped: clusterList gave no broker address"
 fi
 
+# 8. Message queries: printMsg lists what SeedGroup sent; its first message is then found by key, by offset id,
+#    by unique key and by queue offset.
+mqadmin printMsg -t "$topic" -d true
+first=$(grep -m1 '^MSGID: ' <<<"$out" || true)
+uniq=$(awk '{print $2}' <<<"$first")
+offset_id=$(sed -nE 's/.* msgId=([0-9A-F]+),.*/\1/p' <<<"$first")
+key=$(sed -nE 's/.*KEYS=([^,}]+).*/\1/p' <<<"$first")
+qid=$(sed -nE 's/.*queueId=([0-9]+),.*/\1/p' <<<"$first")
+qoff=$(sed -nE 's/.*queueOffset=([0-9]+),.*/\1/p' <<<"$first")
+if [[ -n "$uniq" && -n "$offset_id" && -n "$key" && -n "$qid" && -n "$qoff" ]]; then
+  verdict 0 printMsg "$(count '^MSGID: ') messages printed; first $uniq key $key queue $qid offset $qoff"
+  mqadmin queryMsgByKey -t "$topic" -k "$key"
+  if has "^$uniq +$qid +$qoff\$"; then verdict 0 queryMsgByKey "key $key -> $uniq"; else verdict 1 queryMsgByKey "no row '$uniq $qid $qoff'"; fi
+  mqadmin queryMsgById -i "$offset_id"
+  if has "^OffsetID: +$offset_id" && has "^Topic: +$topic" && has "^Keys: +\\[?$key"; then
+    verdict 0 queryMsgById "offset id $offset_id -> topic $topic, keys $key"
+  else
+    verdict 1 queryMsgById "no OffsetID/Topic/Keys lines for $offset_id"
+  fi
+  mqadmin queryMsgByUniqueKey -i "$uniq" -t "$topic"
+  if has "^Topic: +$topic" && has "^Keys: +\\[?$key"; then verdict 0 queryMsgByUniqueKey "$uniq found"; else verdict 1 queryMsgByUniqueKey "$uniq not found"; fi
+  mqadmin queryMsgByOffset -t "$topic" -b "$broker" -i "$qid" -o "$qoff"
+  if has "^OffsetID: +$offset_id"; then verdict 0 queryMsgByOffset "$broker:$qid:$qoff -> $offset_id"; else verdict 1 queryMsgByOffset "no OffsetID $offset_id"; fi
+else
+  verdict 1 printMsg "could not read a message id, key and queue offset from printMsg"
+fi
+
+# 9. getBrokerConfig / updateBrokerConfig: maxMessageSize changed at once, then put back.
+if [[ -n "$broker_addr" ]]; then
+  mqadmin getBrokerConfig -b "$broker_addr"
+  orig=$(sed -nE 's/^maxMessageSize +=  ([0-9]+)$/\1/p' <<<"$out")
+  if [[ -n "$orig" ]] && has '^fileReservedTime +=  [0-9]+$'; then
+    verdict 0 getBrokerConfig "maxMessageSize $orig, $(count ' =  ') keys"
+  else
+    verdict 1 getBrokerConfig "no maxMessageSize / fileReservedTime lines"
+  fi
+  mqadmin updateBrokerConfig -b "$broker_addr" -k maxMessageSize -v 1048576
+  ok_update=$(count "update broker config success, $a_re")
+  mqadmin getBrokerConfig -b "$broker_addr"
+  if [[ $ok_update -eq 1 ]] && has '^maxMessageSize +=  1048576$'; then
+    verdict 0 updateBrokerConfig "maxMessageSize 1048576 applied at once"
+  else
+    verdict 1 updateBrokerConfig "no success line, or getBrokerConfig does not show 1048576"
+  fi
+  [[ -n "$orig" ]] && mqadmin updateBrokerConfig -b "$broker_addr" -k maxMessageSize -v "$orig"
+fi
+
+# 10. deleteTopic: from the brokers and the name servers.
+mqadmin updateTopic -c "$cluster" -t "${topic}_del" -r 1 -w 1
+mqadmin deleteTopic -c "$cluster" -t "${topic}_del"
+if has "delete topic \\[${topic}_del\\] from cluster \\[$cluster\\] success" && has "from NameServer success"; then
+  mqadmin topicList
+  if has "^${topic}_del\$"; then verdict 1 deleteTopic "still listed"; else verdict 0 deleteTopic "${topic}_del deleted"; fi
+else
+  verdict 1 deleteTopic "no success lines"
+fi
+
 echo
 echo "run_mqadmin_compat: $passed passed, $failed failed"
 if ((failed > 0)); then
