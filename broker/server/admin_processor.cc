@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/base/logging.h"
+#include "broker/model/message.h"
 #include "broker/model/names.h"
 #include "broker/protocol/codes.h"
 #include "broker/protocol/headers.h"
@@ -29,6 +30,9 @@ Result<H> Header(const RemotingCommand& req) {
 AdminProcessor::AdminProcessor(Deps deps) : d_(std::move(deps)) {}
 
 void AdminProcessor::Handle(RemotingCommand request, net::Responder responder) {
+  if (request.code == code::kConsumeMessageDirectly || request.code == code::kGetConsumerRunningInfo) {
+    return CallConsumer(std::move(request), std::move(responder));
+  }
   RemotingCommand resp;
   switch (request.code) {
     case code::kUpdateAndCreateTopic:
@@ -86,6 +90,9 @@ void AdminProcessor::Handle(RemotingCommand request, net::Responder responder) {
       break;
     case code::kGetBrokerConfig:
       resp = GetBrokerConfig();
+      break;
+    case code::kViewBrokerStatsData:
+      resp = BrokerStatsData(request);
       break;
     case code::kUpdateBrokerConfig:
       resp = UpdateBrokerConfig(request);
@@ -239,6 +246,11 @@ RemotingCommand AdminProcessor::ConsumeStats(const RemotingCommand& req) {
       }
       stats.offset_table[{t, d_.broker->broker_name, q}] = o;
     }
+    if (d_.stats) {
+      if (auto w = d_.stats->Stats(BrokerStats::kGroupGetNums, t + "@" + h->consumer_group)) {
+        stats.consume_tps += w->minute.tps;
+      }
+    }
   }
   return Ok(model::EncodeConsumeStats(stats));
 }
@@ -380,6 +392,25 @@ RemotingCommand AdminProcessor::ResetOffset(const RemotingCommand& req) {
   return Ok(model::EncodeResetOffsetBody(table));
 }
 
+// VIEW_BROKER_STATS_DATA (mqadmin statsAll): TOPIC_PUT_NUMS of a topic, GROUP_GET_NUMS of topic@group.
+RemotingCommand AdminProcessor::BrokerStatsData(const RemotingCommand& req) {
+  auto field = [&](const char* k) {
+    auto it = req.ext_fields.find(k);
+    return it == req.ext_fields.end() ? std::string() : it->second;
+  };
+  const std::string name = field("statsName"), key = field("statsKey");
+  if (name != BrokerStats::kTopicPutNums && name != BrokerStats::kGroupGetNums) {
+    return Error(rc::kSystemError, "The stats <" + name + "> not exist");
+  }
+  auto w = d_.stats ? d_.stats->Stats(name, key) : std::nullopt;
+  if (!w) return Error(rc::kSystemError, "The stats <" + name + "> <" + key + "> not exist");
+  auto j = [](const BrokerStats::Window& x) {
+    return nlohmann::json{{"avgpt", 0.0}, {"sum", x.sum}, {"tps", x.tps}};
+  };
+  return Ok(nlohmann::json{{"statsDay", j(w->day)}, {"statsHour", j(w->hour)}, {"statsMinute", j(w->minute)}}
+                .dump());
+}
+
 // GET_BROKER_CONFIG: the effective settings as Java properties text (what mqadmin getBrokerConfig prints).
 RemotingCommand AdminProcessor::GetBrokerConfig() {
   auto props = BrokerConfigProperties(*d_.broker);
@@ -411,9 +442,10 @@ RemotingCommand AdminProcessor::UpdateBrokerConfig(const RemotingCommand& req) {
   if (kv.empty()) return Error(rc::kSystemError, "no config key in the request");
   for (const auto& [k, v] : kv) {
     if (k != "maxMessageSize" && k != "fileReservedTime") {
-      return Error(rc::kSystemError, "config key " + k +
-                                         " cannot be changed while the broker runs (live: maxMessageSize, "
-                                         "fileReservedTime); change broker.conf and restart. Nothing was changed");
+      return Error(rc::kSystemError,
+                   "config key " + k +
+                       " cannot be changed while the broker runs (live: maxMessageSize, "
+                       "fileReservedTime); change broker.conf and restart. Nothing was changed");
     }
   }
   for (const auto& [k, v] : kv) {
@@ -422,6 +454,48 @@ RemotingCommand AdminProcessor::UpdateBrokerConfig(const RemotingCommand& req) {
     }
   }
   return Ok();
+}
+
+// CONSUME_MESSAGE_DIRECTLY (the message, read here by its offset id, is consumed once more by one client:
+// mqadmin queryMsgById -g G -d clientId) and GET_CONSUMER_RUNNING_INFO (mqadmin consumerStatus,
+// consumerProgress -s): forwarded to that client and its answer relayed, as Apache's callConsumer does.
+void AdminProcessor::CallConsumer(RemotingCommand request, net::Responder responder) {
+  auto answer = [&](int32_t c, std::string remark) { responder.Send(Error(c, std::move(remark))); };
+  auto field = [&](const char* k) {
+    auto it = request.ext_fields.find(k);
+    return it == request.ext_fields.end() ? std::string() : it->second;
+  };
+  const std::string group = field("consumerGroup"), client_id = field("clientId");
+  auto conn = d_.clients->FindConsumerConnection(group, client_id);
+  if (!conn || conn->closed()) {
+    return answer(rc::kSystemError, "The Consumer <" + group + "> <" + client_id + "> not online");
+  }
+  RemotingCommand forward = RemotingCommand::Request(request.code, 0);
+  forward.ext_fields = request.ext_fields;
+  if (request.code == code::kConsumeMessageDirectly) {
+    forward.ext_fields["brokerName"] = d_.broker->broker_name;
+    auto id = model::DecodeOffsetMessageId(field("msgId"));
+    if (!id.ok()) return answer(rc::kSystemError, std::string(id.status().message()));
+    auto m = d_.store->LookMessageByOffset(id->offset);
+    if (!m.ok()) {
+      return answer(rc::kSystemError,
+                    "can not find message by the offset, " + std::to_string(id->offset.value()));
+    }
+    model::EncodeStoredMessage(*m, /*compute_crc=*/false, &forward.body);
+  }
+  conn->Invoke(std::move(forward), std::chrono::milliseconds(10'000),
+               [responder, group, client_id](Result<RemotingCommand> r) {
+                 if (r.ok()) {
+                   RemotingCommand out = std::move(*r);
+                   responder.Send(std::move(out));
+                   return;
+                 }
+                 const bool timeout = r.status().code() == StatusCode::kDeadlineExceeded;
+                 responder.Send(RemotingCommand::Answer(
+                     timeout ? rc::kConsumeMsgTimeout : rc::kSystemError,
+                     std::string(timeout ? "consumer <" : "invoke consumer <") + group + "> <" + client_id +
+                         (timeout ? "> Timeout: " : "> Exception: ") + std::string(r.status().message())));
+               });
 }
 
 }  // namespace fmq::server

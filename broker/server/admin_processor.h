@@ -4,8 +4,8 @@
 // FerryMQ operator and ferryctl use them: topics (create/update, delete, list all), subscription groups
 // (create/update, delete, list all), runtime info, topic stats, consume stats, producer and consumer
 // connection lists, which groups consume a topic, all consumer offsets, view message by offset id, query
-// message by key, and INVOKE_BROKER_TO_RESET_OFFSET (reset a group's offsets on a topic to a time, or past its
-// backlog with timestamp -1: written at once, and every online consumer of the group is sent
+// message by key, and INVOKE_BROKER_TO_RESET_OFFSET (reset a group's offsets on a topic to a time, or past
+// its backlog with timestamp -1: written at once, and every online consumer of the group is sent
 // RESET_CONSUMER_CLIENT_OFFSET).
 //
 // Thread-safety: Handle() may run on many executor threads at once.
@@ -70,6 +70,8 @@ class AdminProcessor {
   Cmd QueryMessage(const Cmd& req);
   Cmd ResetOffset(const Cmd& req);
   Cmd GetBrokerConfig();
+  Cmd BrokerStatsData(const Cmd& req);
+  void CallConsumer(protocol::RemotingCommand request, net::Responder responder);
   Cmd UpdateBrokerConfig(const Cmd& req);
 
   Deps d_;

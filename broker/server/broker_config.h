@@ -51,10 +51,10 @@ struct BrokerConfig {
   // Transactions (RocketMQ's keys): a half message not ended within transactionTimeOut is checked back with
   // its producer group every transactionCheckInterval, at most transactionCheckMax times, then discarded to
   // TRANS_CHECK_MAX_TIME_TOPIC. rejectTransactionMessage refuses transactional sends.
-  int64_t transaction_timeout_ms = 6000;            // transactionTimeOut
-  int64_t transaction_check_interval_ms = 60'000;   // transactionCheckInterval
-  int64_t transaction_check_max = 15;               // transactionCheckMax
-  bool reject_transaction_message = false;          // rejectTransactionMessage
+  int64_t transaction_timeout_ms = 6000;           // transactionTimeOut
+  int64_t transaction_check_interval_ms = 60'000;  // transactionCheckInterval
+  int64_t transaction_check_max = 15;              // transactionCheckMax
+  bool reject_transaction_message = false;         // rejectTransactionMessage
   // enablePropertyFilter: SQL92 subscriptions are evaluated on message properties. On by default in FerryMQ
   // (RocketMQ: off, and such consumers fail to start); off, they are refused with RocketMQ's message.
   bool enable_property_filter = true;

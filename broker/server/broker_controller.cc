@@ -20,10 +20,10 @@
 #include "broker/server/ha_admin_processor.h"
 #include "broker/server/pull_message_processor.h"
 #include "broker/server/schedule_message_service.h"
-#include "broker/server/timer_message_service.h"
 #include "broker/server/send_message_processor.h"
 #include "broker/server/slave_synchronizer.h"
 #include "broker/server/subscription_group_manager.h"
+#include "broker/server/timer_message_service.h"
 #include "broker/server/topic_config_manager.h"
 #include "broker/server/transaction_service.h"
 #include "broker/store/message_store.h"
@@ -284,6 +284,7 @@ Status BrokerController::Start() {
   p.send = std::make_unique<SendMessageProcessor>(
       p.broker, *p.store, *p.topics, *p.groups, [&p] { p.TopicsChanged(); }, p.ha.get());
   p.send->set_clock(&p.clock);
+  p.send->set_stats(p.stats.get());
   p.pull = std::make_unique<PullMessageProcessor>(p.broker, *p.store, *p.topics, *p.groups, *p.clients,
                                                   *p.offsets, p.clock);
   p.hold = std::make_unique<PullRequestHoldService>(
@@ -370,14 +371,17 @@ Status BrokerController::Start() {
     for (int32_t c : {code::kHeartBeat, code::kUnregisterClient, code::kGetConsumerListByGroup,
                       code::kCheckClientConfig, code::kLockBatchMq, code::kUnlockBatchMq})
       server->Register(c, on(p.client_manage.get()), p.client_exec.get());
-    for (int32_t c :
-         {code::kUpdateAndCreateTopic, code::kDeleteTopicInBroker, code::kGetAllTopicConfig,
-          code::kUpdateAndCreateSubscriptionGroup, code::kDeleteSubscriptionGroup,
-          code::kGetAllSubscriptionGroupConfig, code::kGetBrokerRuntimeInfo, code::kGetTopicStatsInfo,
-          code::kGetConsumeStats, code::kGetConsumerConnectionList, code::kGetProducerConnectionList,
-          code::kQueryTopicConsumeByWho, code::kGetAllConsumerOffset, code::kGetAllDelayOffset,
-          code::kViewMessageById, code::kQueryMessage, code::kInvokeBrokerToResetOffset,
-          code::kGetBrokerConfig, code::kUpdateBrokerConfig})
+    for (int32_t c : {code::kUpdateAndCreateTopic,      code::kDeleteTopicInBroker,
+                      code::kGetAllTopicConfig,         code::kUpdateAndCreateSubscriptionGroup,
+                      code::kDeleteSubscriptionGroup,   code::kGetAllSubscriptionGroupConfig,
+                      code::kGetBrokerRuntimeInfo,      code::kGetTopicStatsInfo,
+                      code::kGetConsumeStats,           code::kGetConsumerConnectionList,
+                      code::kGetProducerConnectionList, code::kQueryTopicConsumeByWho,
+                      code::kGetAllConsumerOffset,      code::kGetAllDelayOffset,
+                      code::kViewMessageById,           code::kQueryMessage,
+                      code::kInvokeBrokerToResetOffset, code::kGetBrokerConfig,
+                      code::kUpdateBrokerConfig,        code::kConsumeMessageDirectly,
+                      code::kGetConsumerRunningInfo,    code::kViewBrokerStatsData})
       server->Register(c, on(p.admin.get()), p.admin_exec.get());
     for (int32_t c : {code::kHaStatus, code::kHaFence, code::kHaPromote, code::kHaBecomeSlave})
       server->Register(c, on(p.ha_admin.get()), p.admin_exec.get());

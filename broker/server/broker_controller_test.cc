@@ -406,7 +406,8 @@ TEST_F(BrokerControllerTest, BrokerConfigIsReadAndItsLiveKeysChangeAtOnce) {
   EXPECT_NE(get.body.find("fileReservedTime=72\n"), std::string::npos);
   EXPECT_TRUE(get.ext_fields.count("version"));
   // Applied at once: a body above the new limit is refused.
-  ASSERT_EQ(Call(rq::kUpdateBrokerConfig, {}, "maxMessageSize=1024\nfileReservedTime=24\n").code, rc::kSuccess);
+  ASSERT_EQ(Call(rq::kUpdateBrokerConfig, {}, "maxMessageSize=1024\nfileReservedTime=24\n").code,
+            rc::kSuccess);
   auto big = Send("T", 0, std::string(2000, 'x'));
   EXPECT_EQ(big.code, rc::kMessageIllegal);
   EXPECT_NE(big.remark.value_or("").find("above maxMessageSize 1024"), std::string::npos);
@@ -417,10 +418,71 @@ TEST_F(BrokerControllerTest, BrokerConfigIsReadAndItsLiveKeysChangeAtOnce) {
   // Keys FerryMQ cannot change live, and values it cannot take, are refused and change nothing.
   auto other = Call(rq::kUpdateBrokerConfig, {}, "maxMessageSize=2048\nbrokerName=x\n");
   EXPECT_EQ(other.code, rc::kSystemError);
-  EXPECT_NE(other.remark.value_or("").find("brokerName cannot be changed while the broker runs"), std::string::npos);
+  EXPECT_NE(other.remark.value_or("").find("brokerName cannot be changed while the broker runs"),
+            std::string::npos);
   EXPECT_EQ(Call(rq::kUpdateBrokerConfig, {}, "maxMessageSize=zero").code, rc::kSystemError);
   EXPECT_EQ(Call(rq::kUpdateBrokerConfig, {}, "fileReservedTime=0").code, rc::kSystemError);
   EXPECT_NE(Call(rq::kGetBrokerConfig, {}).body.find("maxMessageSize=1024\n"), std::string::npos);
+}
+
+TEST_F(BrokerControllerTest, ConsumeDirectlyAndRunningInfoAreForwardedToTheClient) {
+  ASSERT_EQ(CreateTopic("T", 1).code, rc::kSuccess);
+  auto sent = Send("T", 0, "again");
+  ASSERT_EQ(sent.code, rc::kSuccess);
+  const std::string offset_id = sent.ext_fields.at("msgId");
+  std::mutex mu;
+  std::string seen_body;
+  client_.SetRequestHandler([&](RemotingCommand req, net::Responder responder) {
+    if (req.code == rq::kConsumeMessageDirectly) {
+      auto m = model::DecodeStoredMessage(AsBytes(req.body), true);
+      std::lock_guard lock(mu);
+      seen_body = m.ok() ? m->body : "undecodable";
+      RemotingCommand ok = RemotingCommand::Answer(rc::kSuccess);
+      ok.body = "{\"consumeResult\":\"CR_SUCCESS\"}";
+      responder.Send(std::move(ok));
+    } else if (req.code == rq::kGetConsumerRunningInfo) {
+      RemotingCommand ok = RemotingCommand::Answer(rc::kSuccess);
+      ok.body = "{\"properties\":{}}";
+      responder.Send(std::move(ok));
+    }
+  });
+  ASSERT_EQ(Call(rq::kHeartBeat, {}, Heartbeat("10.0.0.1@1", "cg", "T")).code, rc::kSuccess);
+  auto direct = Call(rq::kConsumeMessageDirectly,
+                     {{"consumerGroup", "cg"}, {"clientId", "10.0.0.1@1"}, {"msgId", offset_id}});
+  ASSERT_EQ(direct.code, rc::kSuccess) << direct.remark.value_or("");
+  EXPECT_EQ(direct.body, "{\"consumeResult\":\"CR_SUCCESS\"}");
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(seen_body, "again");
+  }
+  auto info = Call(rq::kGetConsumerRunningInfo, {{"consumerGroup", "cg"}, {"clientId", "10.0.0.1@1"}});
+  EXPECT_EQ(info.code, rc::kSuccess);
+  EXPECT_EQ(info.body, "{\"properties\":{}}");
+  auto offline = Call(rq::kGetConsumerRunningInfo, {{"consumerGroup", "cg"}, {"clientId", "nobody"}});
+  EXPECT_EQ(offline.code, rc::kSystemError);
+  EXPECT_EQ(offline.remark.value_or(""), "The Consumer <cg> <nobody> not online");
+}
+
+TEST_F(BrokerControllerTest, BrokerStatsDataCountsPutsPerTopicAndGetsPerGroup) {
+  ASSERT_EQ(CreateTopic("T", 1).code, rc::kSuccess);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(Send("T", 0, "m").code, rc::kSuccess);
+  ASSERT_TRUE(WaitFor([&] {
+    return Call(rq::kGetMaxOffset, {{"topic", "T"}, {"queueId", "0"}}).ext_fields["offset"] == "3";
+  }));
+  ASSERT_EQ(Records(Call(rq::kPullMessage, PullExt("g", "T", 0, 0, psf::kSubscription, 0)).body).size(), 3u);
+  auto stats = [&](const std::string& name, const std::string& key) {
+    return Call(rq::kViewBrokerStatsData, {{"statsName", name}, {"statsKey", key}});
+  };
+  auto put = stats("TOPIC_PUT_NUMS", "T");
+  ASSERT_EQ(put.code, rc::kSuccess) << put.remark.value_or("");
+  auto pj = nlohmann::json::parse(put.body);
+  EXPECT_EQ(pj["statsMinute"]["sum"], 3);
+  EXPECT_EQ(pj["statsDay"]["sum"], 3);
+  auto get = stats("GROUP_GET_NUMS", "T@g");
+  ASSERT_EQ(get.code, rc::kSuccess);
+  EXPECT_EQ(nlohmann::json::parse(get.body)["statsHour"]["sum"], 3);
+  EXPECT_EQ(stats("GROUP_GET_NUMS", "T@other").remark.value_or(""), "The stats <GROUP_GET_NUMS> <T@other> not exist");
+  EXPECT_EQ(stats("NOPE", "T").code, rc::kSystemError);
 }
 
 TEST_F(BrokerControllerTest, PullErrorsFollowTheJavaBroker) {

@@ -75,4 +75,43 @@ std::map<std::string, std::string> BrokerStats::RuntimeInfo(int64_t puts_total) 
   return kv;
 }
 
+void BrokerStats::AddKeyed(const std::string& key, int64_t messages) {
+  const int64_t minute = clock_.NowMillis() / 60'000;
+  MutexLock lock(&keyed_mu_);
+  auto& m = keyed_[key].minutes;
+  if (!m.empty() && m.back().first == minute) {
+    m.back().second += messages;
+    return;
+  }
+  m.emplace_back(minute, messages);
+  while (!m.empty() && m.front().first <= minute - 1440) m.pop_front();
+}
+
+void BrokerStats::AddTopicPut(const std::string& topic, int64_t messages) {
+  AddKeyed(std::string(kTopicPutNums) + "|" + topic, messages);
+}
+
+void BrokerStats::AddGroupGet(const std::string& topic, const std::string& group, int64_t messages) {
+  AddKeyed(std::string(kGroupGetNums) + "|" + topic + "@" + group, messages);
+}
+
+std::optional<BrokerStats::Windows> BrokerStats::Stats(const std::string& name,
+                                                       const std::string& key) const {
+  const int64_t now_minute = clock_.NowMillis() / 60'000;
+  MutexLock lock(&keyed_mu_);
+  auto it = keyed_.find(name + "|" + key);
+  if (it == keyed_.end()) return std::nullopt;
+  Windows w;
+  for (const auto& [minute, n] : it->second.minutes) {
+    const int64_t age = now_minute - minute;  // 0: this minute
+    if (age < 1440) w.day.sum += n;
+    if (age < 60) w.hour.sum += n;
+    if (age <= 1) w.minute.sum += n;  // this minute and the last (a full minute of traffic at least)
+  }
+  w.minute.tps = static_cast<double>(w.minute.sum) / 120.0;
+  w.hour.tps = static_cast<double>(w.hour.sum) / 3600.0;
+  w.day.tps = static_cast<double>(w.day.sum) / 86400.0;
+  return w;
+}
+
 }  // namespace fmq::server

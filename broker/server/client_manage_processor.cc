@@ -53,7 +53,8 @@ void RebalanceLockManager::UnlockBatch(const std::string& group, const std::set<
 
 ClientManageProcessor::ClientManageProcessor(const BrokerConfig& broker, ClientRegistry& clients,
                                              SubscriptionGroupManager& groups, TopicConfigManager& topics,
-                                             RebalanceLockManager& locks, std::function<void()> on_topics_changed)
+                                             RebalanceLockManager& locks,
+                                             std::function<void()> on_topics_changed)
     : broker_(broker),
       clients_(clients),
       groups_(groups),

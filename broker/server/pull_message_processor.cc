@@ -257,8 +257,8 @@ void PullMessageProcessor::Process(RemotingCommand request, net::Responder respo
     }
   }
   if (!IsTagType(sub.expression_type) && !broker_.enable_property_filter) {
-    return answer(rc::kSystemError, "The broker does not support consumer to filter message by " +
-                                        sub.expression_type);
+    return answer(rc::kSystemError,
+                  "The broker does not support consumer to filter message by " + sub.expression_type);
   }
   auto filter = selector ? std::make_shared<const SubscriptionFilter>(std::move(selector))
                          : std::make_shared<const SubscriptionFilter>(sub);
@@ -300,7 +300,10 @@ void PullMessageProcessor::Process(RemotingCommand request, net::Responder respo
       responder.remote_address(), request.opaque, h->consumer_group, h->topic, h->queue_id, h->queue_offset,
       allow_suspend, resp.remark.value_or(""), rh.next_begin_offset, got->messages.size());
   if (resp.code == rc::kSuccess) {
-    if (stats_) stats_->AddGot(static_cast<int64_t>(got->messages.size()));
+    if (stats_) {
+      stats_->AddGot(static_cast<int64_t>(got->messages.size()));
+      stats_->AddGroupGet(h->topic, h->consumer_group, static_cast<int64_t>(got->messages.size()));
+    }
     resp.body.reserve(got->total_bytes);
     for (const auto& buf : got->messages) resp.body.append(reinterpret_cast<const char*>(buf.data), buf.size);
   } else if (resp.code == rc::kPullNotFound && allow_suspend && (h->sys_flag & psf::kSuspend) && hold_) {

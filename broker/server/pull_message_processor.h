@@ -3,9 +3,9 @@
 // PullMessageProcessor: PULL_MESSAGE (11) with long polling (protocol reference 2.3).
 //
 // Checks in the Java broker's order (broker readable, subscription group, topic, queue id, subscription),
-// reads up to maxMsgNums records from the store through the subscription's filter (tag hash codes, or an SQL92
-// selector on the properties, subscription_filter.h) and answers with the raw records
-// back to back. When nothing is there yet and the client allowed suspension, the request is parked in the
+// reads up to maxMsgNums records from the store through the subscription's filter (tag hash codes, or an
+// SQL92 selector on the properties, subscription_filter.h) and answers with the raw records back to back.
+// When nothing is there yet and the client allowed suspension, the request is parked in the
 // PullRequestHoldService and answered later: when a matching message arrives or the hold time ends (the
 // client's suspendTimeoutMillis with longPollingEnable, else shortPollingTimeMills). A pull with the
 // COMMIT_OFFSET flag also stores the client's committed offset (master only, first processing only).

@@ -198,6 +198,10 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
       return responder.Send(RemotingCommand::Answer(rc::kMessageIllegal, std::string(s.message())));
     if (Status s = ApplyTimer(store_.config(), clock_->NowMillis(), &m); !s.ok())
       return responder.Send(RemotingCommand::Answer(rc::kMessageIllegal, std::string(s.message())));
+    // Apache does not store WAIT (9 bytes a message) on a plain message; delayed, timer and half messages
+    // keep it, as Apache rebuilds their properties from the map it put WAIT back into.
+    if (!half && m.topic == header->topic)
+      m.properties = model::WithProperty(m.properties, model::prop::kWaitStoreMsgOk, std::nullopt);
     if (half) ToHalfMessage(&m);  // consumers see it only once END_TRANSACTION commits it
     messages.push_back(std::move(m));
   }
@@ -205,8 +209,9 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
   auto wait = model::FindProperty(props, model::prop::kWaitStoreMsgOk);
   const bool wait_for_replicas = !(wait && *wait == "false");
   Store(std::move(messages), wait_for_replicas,
-        [this, responder, queue_id](Result<store::PutMessageResult> r, int32_t code_if_stored,
-                                    const std::string& remark) {
+        [this, responder, queue_id, topic](Result<store::PutMessageResult> r, int32_t code_if_stored,
+                                           const std::string& remark) {
+          if (r.ok() && stats_) stats_->AddTopicPut(topic, r->message_count);
           Answer(responder, queue_id, std::move(r), code_if_stored, remark);
         });
 }

@@ -20,6 +20,7 @@
 #include "broker/net/connection.h"
 #include "broker/protocol/remoting_command.h"
 #include "broker/server/broker_config.h"
+#include "broker/server/broker_stats.h"
 #include "broker/server/subscription_group_manager.h"
 #include "broker/server/topic_config_manager.h"
 #include "broker/store/message_store.h"
@@ -39,6 +40,8 @@ class SendMessageProcessor {
   void Handle(protocol::RemotingCommand request, net::Responder responder);
   // The clock timer messages are measured against (tests); the system clock by default. Outlives this.
   void set_clock(const Clock* clock) { clock_ = clock; }
+  // Optional: per-topic put counts (statsAll). Outlives this.
+  void set_stats(BrokerStats* stats) { stats_ = stats; }
 
  private:
   using StoreDone =
@@ -56,6 +59,7 @@ class SendMessageProcessor {
               int32_t code_if_stored, const std::string& remark) const;
   const BrokerConfig& broker_;
   const Clock* clock_ = &SystemClock();
+  BrokerStats* stats_ = nullptr;
   store::MessageStore& store_;
   TopicConfigManager& topics_;
   SubscriptionGroupManager& groups_;

@@ -235,7 +235,8 @@ bool TimerMessageService::Enqueue() {
   }
   if (rebuilding_ && wheel_.next_offset() >= rebuild_until_) {
     rebuilding_ = false;
-    GetLogger("server")->info("timer wheel rebuilt pending={} took_ms={}", wheel_.pending(), Now() - load_started_ms_);
+    GetLogger("server")->info("timer wheel rebuilt pending={} took_ms={}", wheel_.pending(),
+                              Now() - load_started_ms_);
   }
   return true;
 }

@@ -381,7 +381,8 @@ Status MessageStore::UpdateLiveConfig(const std::string& key, const std::string&
   MessageStoreConfig c = EffectiveConfig();
   FMQ_RETURN_IF_ERROR(c.ApplyProperty(key, value));
   FMQ_RETURN_IF_ERROR(c.Validate());
-  if (c.file_reserved_time_hours <= 0) return Status::InvalidArgument("fileReservedTime must be at least 1 hour");
+  if (c.file_reserved_time_hours <= 0)
+    return Status::InvalidArgument("fileReservedTime must be at least 1 hour");
   max_message_size_.store(c.max_message_size, std::memory_order_relaxed);
   file_reserved_time_hours_.store(c.file_reserved_time_hours, std::memory_order_relaxed);
   GetLogger("store")->info("config changed {}={} (not persisted; broker.conf is read at start)", key, value);
@@ -394,7 +395,8 @@ Status MessageStore::CheckWritable(const model::StoredMessage& msg) const {
   if (msg.body.size() > max_message_size_.load(std::memory_order_relaxed)) {
     // Apache's remark first (clients and scripts match it), then what is actually wrong.
     return Status::InvalidArgument(std::string(kMessageIllegalRemark) + " The body is " +
-                                   std::to_string(msg.body.size()) + " bytes as stored, above maxMessageSize " +
+                                   std::to_string(msg.body.size()) +
+                                   " bytes as stored, above maxMessageSize " +
                                    std::to_string(max_message_size_.load(std::memory_order_relaxed)) + ".");
   }
   if (msg.queue_id.value() < 0) return Status::InvalidArgument("negative queue id");
