@@ -37,3 +37,14 @@ fmq_bench_build_release() {
   BENCH=$(find build/release -name ferrymq-bench -type f -perm -u+x | head -1)
   [[ -x "$BENCH" ]] || { echo "ferrymq-bench was not built" >&2; exit 1; }
 }
+
+# fmq_bench_cleanup [apache dir ...]: the benchmarks' EXIT trap. Kills and reaps every pid in the caller's `pids`
+# array (reaped, so the ports are free when a script runs again at once), stops the Apache RocketMQ started in
+# each $work/<apache dir> (default apache), and removes $work. Needs `work`, `pids` and `APACHE`.
+fmq_bench_cleanup() {
+  local p d
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for d in "${@:-apache}"; do bash "$APACHE" stop "$work/$d" >/dev/null 2>&1 || true; done
+  rm -rf "$work"
+}

@@ -27,14 +27,7 @@ OUT_JSON=bench/results/broker-$DATE.json
 APACHE=tests/compat/apache_rocketmq.sh
 work=$(mktemp -d /tmp/fmq-broker-bench-XXXXXX)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  # Reap them, so the ports are free when this script runs again at once.
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  bash "$APACHE" stop "$work/apache" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap fmq_bench_cleanup EXIT
 say() { echo "[bench $(date +%T)] $*" >&2; }
 
 fmq_bench_build_release

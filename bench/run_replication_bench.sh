@@ -29,14 +29,7 @@ OUT_JSON=bench/results/replication-$DATE.json
 APACHE=tests/compat/apache_rocketmq.sh
 work=$(mktemp -d /tmp/fmq-repl-bench-XXXXXX)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  bash "$APACHE" stop "$work/apache-slave" >/dev/null 2>&1 || true
-  bash "$APACHE" stop "$work/apache" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'fmq_bench_cleanup apache-slave apache' EXIT
 say() { echo "[repl-bench $(date +%T)] $*" >&2; }
 
 fmq_bench_build_release

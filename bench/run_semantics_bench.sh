@@ -25,13 +25,7 @@ OUT_JSON=bench/results/semantics-$DATE.json
 APACHE=tests/compat/apache_rocketmq.sh
 work=$(mktemp -d /tmp/fmq-semantics-bench-XXXXXX)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  bash "$APACHE" stop "$work/apache" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap fmq_bench_cleanup EXIT
 say() { echo "[bench $(date +%T)] $*" >&2; }
 rss_anon() { awk '/^RssAnon/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 

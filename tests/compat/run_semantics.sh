@@ -119,14 +119,18 @@ verdict sql92 "$work/sql92.log"
 # Reset offset with mqadmin 4.9.7 unchanged: by time for an offline group (the reset survives a kill -9), then
 # skipAccumulatedMessage, then by time for a group whose consumer stays online.
 "$COMPAT_DIR/apache_rocketmq.sh" fetch >/dev/null
-mqadmin_check() {  # mqadmin_check <name> <pattern> <mqadmin args...>: the output must match the pattern
-  local name=$1 pattern=$2 out; shift 2
-  out=$("$COMPAT_DIR/apache_rocketmq.sh" mqadmin "$namesrv" "$@" 2>&1) || true
+output_check() {  # output_check <phase> <name> <pattern> <command...>: the command's output must match
+  local phase=$1 name=$2 pattern=$3 out; shift 3
+  out=$("$@" 2>&1) || true
   if grep -qE -- "$pattern" <<<"$out"; then
-    passed=$((passed + 1)); echo "  reset [PASS] mqadmin $name"
+    passed=$((passed + 1)); echo "  $phase [PASS] $name"
   else
-    failed=$((failed + 1)); echo "  reset [FAIL] mqadmin $name"; printf '%s\n' "$out" | tail -20
+    failed=$((failed + 1)); echo "  $phase [FAIL] $name"; printf '%s\n' "$out" | tail -20
   fi
+}
+mqadmin_check() {  # mqadmin_check <name> <pattern> <mqadmin args...>
+  local name=$1 pattern=$2; shift 2
+  output_check reset "mqadmin $name" "$pattern" "$COMPAT_DIR/apache_rocketmq.sh" mqadmin "$namesrv" "$@"
 }
 rt="SemReset_$(date +%s%3N)"
 r() { java_check "$@" >>"$work/reset.log" 2>&1 || true; verdict reset "$work/reset.log"; : >"$work/reset.log"; }
@@ -193,15 +197,7 @@ verdict limits "$work/limits.log"
 java_check trace "$namesrv" sem "$work/trace.ids" >"$work/trace.log" 2>&1 || true
 verdict trace "$work/trace.log"
 trace_id=$(head -1 "$work/trace.ids" 2>/dev/null || true)
-trace_check() {  # trace_check <name> <pattern> <command...>
-  local name=$1 pattern=$2 out; shift 2
-  out=$("$@" 2>&1) || true
-  if grep -qE -- "$pattern" <<<"$out"; then
-    passed=$((passed + 1)); echo "  trace [PASS] $name"
-  else
-    failed=$((failed + 1)); echo "  trace [FAIL] $name"; printf '%s\n' "$out" | tail -20
-  fi
-}
+trace_check() { output_check trace "$@"; }
 trace_check "mqadmin queryMsgTraceById shows the send" '^Pub ' \
   "$COMPAT_DIR/apache_rocketmq.sh" mqadmin "$namesrv" queryMsgTraceById -i "$trace_id"
 trace_check "mqadmin queryMsgTraceById shows the consumption" '^Sub ' \

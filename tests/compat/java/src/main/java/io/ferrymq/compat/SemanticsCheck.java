@@ -497,15 +497,7 @@ public final class SemanticsCheck {
     List<String> want = readKeys(keysFile);
     want.remove(0);  // the time line
     Map<String, Integer> count = new ConcurrentHashMap<>();
-    DefaultMQPushConsumer consumer = pushConsumer(group, topic);
-    consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
-      for (MessageExt m : msgs) {
-        count.merge(m.getKeys(), 1, Integer::sum);
-      }
-      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
-    });
-    consumer.start();
-    closers.add(consumer::shutdown);
+    DefaultMQPushConsumer consumer = countingConsumer(group, topic, count);
     waitFor(() -> count.keySet().containsAll(want), want.size() + " messages of " + group);
     Thread.sleep(3000);  // anything unexpected arrives with the rest
     consumer.shutdown();  // persists the offsets
@@ -517,15 +509,7 @@ public final class SemanticsCheck {
     List<String> all = readKeys(allKeysFile);
     all.remove(0);
     Map<String, Integer> count = new ConcurrentHashMap<>();
-    DefaultMQPushConsumer consumer = pushConsumer(group, topic);
-    consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
-      for (MessageExt m : msgs) {
-        count.merge(m.getKeys(), 1, Integer::sum);
-      }
-      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
-    });
-    consumer.start();
-    closers.add(consumer::shutdown);
+    DefaultMQPushConsumer consumer = countingConsumer(group, topic, count);
     waitFor(() -> count.keySet().containsAll(all), all.size() + " messages before the reset");
     Thread.sleep(6000);  // the consumer commits its offsets (every 5 s) before the reset
     Map<String, Integer> before = new HashMap<>(count);
@@ -545,6 +529,21 @@ public final class SemanticsCheck {
     boolean once = before.values().stream().allMatch(n -> n == 1) && before.size() == all.size();
     check(once, "reset: " + label + " consumed once before", before.size() + " of " + all.size());
     reportExactly(label, again, after);
+  }
+
+  /** A started push consumer of the group that counts deliveries per key into `count`. */
+  private DefaultMQPushConsumer countingConsumer(String group, String topic, Map<String, Integer> count)
+      throws Exception {
+    DefaultMQPushConsumer consumer = pushConsumer(group, topic);
+    consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+      for (MessageExt m : msgs) {
+        count.merge(m.getKeys(), 1, Integer::sum);
+      }
+      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    consumer.start();
+    closers.add(consumer::shutdown);
+    return consumer;
   }
 
   private void reportExactly(String label, List<String> want, Map<String, Integer> count) {
