@@ -12,7 +12,8 @@
 # (default "java mqadmin go node semantics sql92-golden replication apache-replication"; `apache-replication` is
 # run_apache_replication.sh: Apache RocketMQ 4.9.7 slaves of a FerryMQ master and the other way round;
 # `semantics` is run_semantics.sh: retry, dead letters and delay levels with the Java client, its own broker;
-# `sql92-golden` is run_sql92_golden.sh --check: the SQL92 filter's golden answers are still rocketmq-filter's).
+# `sql92-golden` is run_sql92_golden.sh --check: the SQL92 filter's golden answers are still rocketmq-filter's;
+# `go` also runs the Go client's SQL92, delay-level and timer check, `go-semantics`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ferrymq=${1:?usage: tests/compat/run_all.sh <path to ferrymq>}
@@ -57,7 +58,8 @@ for c in $checks; do
   case "$c" in
     java) run_check java bash tests/compat/run_java_compat.sh "$namesrv" ;;
     mqadmin) run_check mqadmin bash tests/compat/run_mqadmin_compat.sh "$namesrv" DefaultCluster broker-a ;;
-    go) run_check go bash tests/compat/run_go_compat.sh "$namesrv" ;;
+    go) run_check go bash tests/compat/run_go_compat.sh "$namesrv"
+        run_check go-semantics bash tests/compat/run_go_compat.sh "$namesrv" -semantics ;;
     node) run_check node bash tests/compat/run_node_compat.sh "$namesrv" ;;
     sql92-golden) run_check sql92-golden bash tests/compat/run_sql92_golden.sh --check ;;
     semantics) run_check semantics bash tests/compat/run_semantics.sh "$ferrymq" ;;

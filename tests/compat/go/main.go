@@ -70,6 +70,7 @@ func main() {
 	flag.DurationVar(&cfg.grace, "grace", 3*time.Second, "how long to keep consuming after everything arrived, to catch late duplicates")
 	flag.IntVar(&cfg.bodySize, "body-size", 200, "approximate body size in bytes")
 	flag.IntVar(&cfg.maxSendFails, "max-send-failures", 0, "send failures tolerated before the check fails")
+	semantics := flag.Bool("semantics", false, "check SQL92 subscriptions, delay levels and timer messages instead (semantics.go)")
 	flag.StringVar(&cfg.logLevel, "client-log-level", "error", "log level of the Go client's own logger (debug, info, warn, error, fatal)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: %s [flags] <namesrvAddr> <topic>\n", os.Args[0])
@@ -89,6 +90,10 @@ func main() {
 	// stderr; keep only what matters.
 	rlog.SetLogLevel(cfg.logLevel)
 
+	run := run
+	if *semantics {
+		run = runSemantics
+	}
 	ok, summary := run(cfg)
 	if ok {
 		fmt.Println("PASS " + summary)
