@@ -1,56 +1,18 @@
 #include "operator/api/conditions.h"
 
-#include <cstdio>
-#include <ctime>
+#include "broker/base/time_codec.h"
 
 namespace fmq::op::api {
 
 std::string FormatTime(std::chrono::system_clock::time_point t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
+  return FormatRfc3339(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
 }
 
 Result<std::chrono::system_clock::time_point> ParseTime(std::string_view text) {
-  std::string s(text);
-  std::tm tm{};
-  int consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
-      consumed != 19) {
-    return Status::InvalidArgument("not an RFC 3339 time: '" + s + "'");
-  }
-  size_t i = 19;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-  }
-  long offset_seconds = 0;
-  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-    ++i;
-  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-    int hh = 0, mm = 0;
-    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &hh, &mm) != 2) {
-      return Status::InvalidArgument("bad offset in time '" + s + "'");
-    }
-    offset_seconds = (s[i] == '+' ? 1 : -1) * (hh * 3600L + mm * 60L);
-    i += 6;
-  } else {
-    return Status::InvalidArgument("time without zone: '" + s + "'");
-  }
-  if (i != s.size()) return Status::InvalidArgument("trailing characters in time '" + s + "'");
-  if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
-      tm.tm_min > 59 || tm.tm_sec > 60) {
-    return Status::InvalidArgument("time out of range: '" + s + "'");
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  std::time_t secs = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(secs - offset_seconds);
+  // Conditions carry whole seconds, as metav1.Time does: a fraction is dropped.
+  FMQ_ASSIGN_OR_RETURN(int64_t micros, ParseRfc3339Micros(text));
+  return std::chrono::system_clock::time_point(
+      std::chrono::floor<std::chrono::seconds>(std::chrono::microseconds(micros)));
 }
 
 const Condition* FindCondition(const std::vector<Condition>& conditions, std::string_view type) {
