@@ -12,14 +12,14 @@ BUILD=(
   # libraries
   libboost-dev libboost-system-dev libssl-dev libyaml-cpp-dev libcpprest-dev nlohmann-json3-dev
   libspdlog-dev libfmt-dev zlib1g-dev libisal-dev
+  # the one argument parser of every program (ferrymq, ferryctl, ferrymq-bench, tests/tools)
+  libcli11-dev
 )
 DEV=(
   # tools of the developer and test tiers
   git python3 python3-yaml clang clang-format libclang-rt-14-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev valgrind
-  # argument parsing of the test tools (tests/tools; CLI11 is the one parser, ARCHITECTURE.md section 7)
-  libcli11-dev
 )
 
 case "${1:-}" in

@@ -1,5 +1,6 @@
 // ferrymq-bench: load generator for any RocketMQ-protocol cluster (FerryMQ or Apache RocketMQ).
 //
+// Options (CLI11; `ferrymq-bench <mode> --help`):
 //   ferrymq-bench produce [-n ns] [-t topic] [-s size] [-c producers] [--threads N] [-d seconds]
 //                         [--async] [--window W] [--tag T] [--property NAME=VALUE ...]
 //                         [--serialize json|rocketmq] [--io-threads N]
@@ -17,7 +18,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -27,10 +27,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "bench/loadgen/histogram.h"
 #include "broker/base/logging.h"
@@ -42,26 +45,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using fmq::bench::ConcurrentHistogram;
 using fmq::bench::Histogram;
-
-constexpr const char* kUsage = R"(usage: ferrymq-bench produce|consume [options]
-
-  -n host:port[;host:port]  name servers (default $NAMESRV_ADDR, else 127.0.0.1:9876)
-  -t topic                  topic (default BenchmarkTest)
-  -s bytes                  message body size (produce; default 1024)
-  -c N                      concurrent senders (produce; default 64) or consumers (consume; default 1)
-  --threads N               produce: producers = TCP connections shared by the senders (default 4);
-                            consume: consume threads per consumer (default 4)
-  -d seconds                duration (default 30)
-  --async                   produce: asynchronous sends, up to --window in flight per sender
-  --window W                in-flight sends per sender with --async (default 32)
-  --tag T                   tag of produced messages / subscription expression of consumers
-  --property NAME=VALUE     produce: a property on every message, repeatable (DELAY=3 for delayed sends,
-                            TIMER_DELAY_SEC=3600 for timer messages)
-  -g group                  consumer group (consume; default benchmark_consumer)
-  --serialize json|rocketmq request header encoding (default rocketmq; json is what every broker reads)
-  --io-threads N            I/O threads shared by all connections (default 1; one is the cheapest per
-                            message on 2 cores, raise it where the I/O thread saturates a core)
-)";
 
 std::atomic<bool> g_stop{false};
 
@@ -91,93 +74,75 @@ struct Config {
   fmq::protocol::SerializeType serialize = fmq::protocol::SerializeType::kRocketMq;
 };
 
-bool ParseInt(const std::string& s, int64_t* out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size() && *out > 0;
-}
-
-// Returns false (after printing why) on a usage error.
-bool ParseArgs(int argc, char** argv, Config* c) {
-  if (argc < 2) return false;
-  c->mode = argv[1];
-  if (c->mode != "produce" && c->mode != "consume") {
-    std::cerr << "ferrymq-bench: unknown mode '" << c->mode << "'\n";
-    return false;
-  }
+// Returns the exit code when the program should stop here (help: 0, usage error: 2).
+std::optional<int> ParseArgs(int argc, char** argv, Config* c) {
+  CLI::App app(
+      "Load generator for any RocketMQ-protocol cluster (FerryMQ or Apache RocketMQ): one line per "
+      "second (TPS, latency p50/p99/p999/max), then a JSON summary.",
+      "ferrymq-bench");
+  app.require_subcommand(1);
+  app.fallthrough();
   const char* env = std::getenv("NAMESRV_ADDR");
-  c->namesrv = env ? env : "127.0.0.1:9876";
-  for (int i = 2; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&](std::string* out) {
-      if (i + 1 >= argc) {
-        std::cerr << "ferrymq-bench: " << a << " needs a value\n";
-        return false;
-      }
-      *out = argv[++i];
-      return true;
-    };
-    auto number = [&](int64_t* out) {
-      std::string v;
-      if (!value(&v)) return false;
-      if (!ParseInt(v, out)) {
-        std::cerr << "ferrymq-bench: " << a << " needs a positive integer, got '" << v << "'\n";
-        return false;
-      }
-      return true;
-    };
-    bool ok = true;
-    if (a == "-n") {
-      ok = value(&c->namesrv);
-    } else if (a == "-t") {
-      ok = value(&c->topic);
-    } else if (a == "-s") {
-      ok = number(&c->size);
-    } else if (a == "-c") {
-      ok = number(&c->concurrency);
-    } else if (a == "--threads") {
-      ok = number(&c->threads);
-    } else if (a == "-d") {
-      ok = number(&c->duration);
-    } else if (a == "--async") {
-      c->async = true;
-    } else if (a == "--window") {
-      ok = number(&c->window);
-    } else if (a == "--io-threads") {
-      ok = number(&c->io_threads);
-    } else if (a == "--tag") {
-      ok = value(&c->tag);
-    } else if (a == "--property") {
-      std::string kv;
-      ok = value(&kv);
-      const size_t eq = kv.find('=');
-      if (ok && (eq == std::string::npos || eq == 0)) {
-        std::cerr << "ferrymq-bench: --property takes NAME=VALUE, got '" << kv << "'\n";
-        ok = false;
-      }
-      if (ok) c->properties[kv.substr(0, eq)] = kv.substr(eq + 1);
-    } else if (a == "-g") {
-      ok = value(&c->group);
-    } else if (a == "--serialize") {
-      std::string v;
-      ok = value(&v);
-      if (ok && v == "json") {
-        c->serialize = fmq::protocol::SerializeType::kJson;
-      } else if (ok && v == "rocketmq") {
-        c->serialize = fmq::protocol::SerializeType::kRocketMq;
-      } else if (ok) {
-        std::cerr << "ferrymq-bench: --serialize takes json or rocketmq\n";
-        ok = false;
-      }
-    } else if (a == "-h" || a == "--help") {
-      return false;
-    } else {
-      std::cerr << "ferrymq-bench: unknown option " << a << "\n";
-      ok = false;
-    }
-    if (!ok) return false;
+  c->namesrv = env && *env ? env : "127.0.0.1:9876";
+  auto positive = CLI::PositiveNumber;
+  app.add_option("-n,--namesrv", c->namesrv, "name servers host:port[;host:port] (default $NAMESRV_ADDR)");
+  app.add_option("-t,--topic", c->topic, "topic")->capture_default_str();
+  app.add_option("-d,--duration", c->duration, "seconds")->check(positive)->capture_default_str();
+  app.add_option("--threads", c->threads,
+                 "produce: producers = TCP connections shared by the senders; consume: consume threads per "
+                 "consumer")
+      ->check(positive)
+      ->capture_default_str();
+  app.add_option("--tag", c->tag, "tag of produced messages / subscription expression of consumers");
+  app.add_option(
+         "--io-threads", c->io_threads,
+         "I/O threads shared by all connections (one is the cheapest per message on 2 cores; raise it "
+         "where the I/O thread saturates a core)")
+      ->check(positive)
+      ->capture_default_str();
+  std::string serialize = "rocketmq";
+  app.add_option("--serialize", serialize, "request header encoding (json is what every broker reads)")
+      ->check(CLI::IsMember({"json", "rocketmq"}))
+      ->capture_default_str();
+  auto* produce = app.add_subcommand("produce", "send messages as fast as the senders can");
+  produce->add_option("-s,--size", c->size, "message body bytes")->check(positive)->capture_default_str();
+  produce->add_option("-c,--concurrency", c->concurrency, "concurrent senders (default 64)")->check(positive);
+  produce->add_flag("--async", c->async, "asynchronous sends, up to --window in flight per sender");
+  produce->add_option("--window", c->window, "in-flight sends per sender with --async")
+      ->check(positive)
+      ->capture_default_str();
+  std::vector<std::string> properties;
+  produce
+      ->add_option(
+          "--property", properties,
+          "NAME=VALUE on every message, repeatable (DELAY=3 for delayed sends, TIMER_DELAY_SEC=3600 for "
+          "timer messages)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  auto* consume =
+      app.add_subcommand("consume", "consume in a clustering group; latency is born -> delivered");
+  consume->add_option("-c,--concurrency", c->concurrency, "consumers (default 1)")->check(positive);
+  consume->add_option("-g,--group", c->group, "consumer group")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    std::cerr << "ferrymq-bench: " << e.what() << "\n" << app.help();
+    return 2;
   }
+  c->mode = produce->parsed() ? "produce" : "consume";
+  for (const auto& kv : properties) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "ferrymq-bench: --property takes NAME=VALUE, got '" << kv << "'\n";
+      return 2;
+    }
+    c->properties[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  c->serialize =
+      serialize == "json" ? fmq::protocol::SerializeType::kJson : fmq::protocol::SerializeType::kRocketMq;
   if (c->concurrency < 0) c->concurrency = c->mode == "produce" ? 64 : 1;
-  return true;
+  return std::nullopt;
 }
 
 double Ms(int64_t micros) { return static_cast<double>(micros) / 1000.0; }
@@ -406,10 +371,7 @@ int Consume(const Config& c, fmq::net::IoThreadPool* io) {
 int main(int argc, char** argv) {
   if (std::getenv("FMQ_LOG_LEVEL") == nullptr) fmq::SetLogLevel("error");
   Config c;
-  if (!ParseArgs(argc, argv, &c)) {
-    std::cerr << kUsage;
-    return 2;
-  }
+  if (auto rc = ParseArgs(argc, argv, &c)) return *rc;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <iomanip>
 #include <map>
 #include <memory>
@@ -13,153 +14,44 @@
 #include <sstream>
 #include <thread>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "broker/base/logging.h"
 #include "broker/base/mutex.h"
+#include "broker/base/time_codec.h"
 #include "broker/client/admin.h"
 #include "broker/client/ha_ops.h"
 #include "broker/client/producer.h"
 #include "broker/client/pull_consumer.h"
 #include "broker/client/push_consumer.h"
+#include "broker/model/message_format.h"
+#include "broker/model/names.h"
 #include "broker/model/route.h"
 #include "broker/model/trace.h"
 
 namespace fmq::cli {
 
-const char* const kFerryctlUsage =
-    R"(usage: ferryctl [-n host:port[;host:port]] [-o text|json] <command> [args]
-
-commands:
-  cluster list                                     brokers of every cluster
-  topic create <topic> [-c cluster] [-q queues]    create or update a topic on every master of a cluster
-  topic list                                       topics known to the name server
-  topic route <topic>                              brokers and queues of a topic
-  topic stats <topic>                              min/max offsets of every queue
-  topic delete <topic> [-c cluster]                delete a topic from the brokers and the name servers
-  group list [-c cluster]                          subscription groups
-  group progress <group>                           consumed vs stored offsets (lag) of a group
-  send <topic> <body> [--tag T] [--key K] [--count N]
-                                                   send messages; prints msgId, queue and offset
-  consume <topic> [--group G] [--count N] [--timeout S] [--from-beginning] [--tag EXPR]
-                                                   print messages; without --group nothing is committed
-                                                   and reading starts at the end (or the beginning)
-  message get <offsetMsgId>                        one message by its offset message id
-  message trace <msgId> [--trace-topic T]          produce -> store -> consume timeline of a message sent
-                                                   or consumed with enableMsgTrace (RMQ_SYS_TRACE_TOPIC)
-  ha status [brokerName]                           replication of every member of a broker group (or all):
-                                                   role, epoch, log end, confirm offset, in-sync slaves, copy state
-  ha promote <brokerName> [--broker addr] [--member addr[,addr]] [--group-size N] [--role R] [--unclean]
-                                                   failover: fence the reachable members at a new epoch, make
-                                                   the one with the longest log (or --broker) master, the rest
-                                                   follow it; refused without a quorum unless --unclean
-  ha switchover <brokerName> --to addr [--timeout S]
-                                                   planned handover to a slave, nothing lost: the master stops
-                                                   writes, the slave catches up, takes over; the old master follows
-  ha demote <addr> --master addr [--broker-id N]   make a broker follow the master at addr (a returning old
-                                                   master, or a slave to re-point)
-
-The name server comes from -n, else $NAMESRV_ADDR, else 127.0.0.1:9876.
-Exit codes: 0 ok, 1 the operation failed, 2 usage error.
-)";
-
 namespace {
 
 using nlohmann::json;
 
-struct Args {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> opts;
-  std::set<std::string> flags;
-
-  std::string Opt(const std::string& name, const std::string& fallback = "") const {
-    auto it = opts.find(name);
-    return it == opts.end() ? fallback : it->second;
-  }
-  bool Has(const std::string& name) const { return opts.count(name) > 0; }
-};
-
+// Every option of every command, filled by CLI11 (BuildApp); each command reads the ones it declared.
 struct UsageError {
   std::string message;
 };
 
-const std::map<std::string, std::string>& ValueOptions() {
-  static const std::map<std::string, std::string> m = {
-      {"-n", "namesrv"},
-      {"--namesrv", "namesrv"},
-      {"-o", "output"},
-      {"--output", "output"},
-      {"-c", "cluster"},
-      {"--cluster", "cluster"},
-      {"-q", "queues"},
-      {"--queues", "queues"},
-      {"--tag", "tag"},
-      {"--key", "key"},
-      {"--count", "count"},
-      {"-g", "group"},
-      {"--group", "group"},
-      {"--timeout", "timeout"},
-      {"--broker", "broker"},
-      {"--member", "member"},
-      {"--group-size", "group-size"},
-      {"--role", "role"},
-      {"--to", "to"},
-      {"--master", "master"},
-      {"--broker-id", "broker-id"},
-      {"--trace-topic", "trace-topic"},
-  };
-  return m;
-}
-
-Args Parse(const std::vector<std::string>& raw) {
-  Args a;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    std::string arg = raw[i];
-    std::string value;
-    bool has_value = false;
-    if (arg.rfind("--", 0) == 0) {
-      auto eq = arg.find('=');
-      if (eq != std::string::npos) {
-        value = arg.substr(eq + 1);
-        arg = arg.substr(0, eq);
-        has_value = true;
-      }
-    }
-    if (arg == "-h" || arg == "--help") {
-      a.flags.insert("help");
-      continue;
-    }
-    if (arg == "--from-beginning" || arg == "--unclean") {
-      a.flags.insert(arg.substr(2));
-      continue;
-    }
-    auto it = ValueOptions().find(arg);
-    if (it != ValueOptions().end()) {
-      if (!has_value) {
-        if (i + 1 >= raw.size()) throw UsageError{"option " + arg + " needs a value"};
-        value = raw[++i];
-      }
-      a.opts[it->second] = value;
-      continue;
-    }
-    if (arg.size() > 1 && arg[0] == '-' && !(arg[1] >= '0' && arg[1] <= '9')) {
-      throw UsageError{"unknown option " + arg};
-    }
-    a.positional.push_back(raw[i]);
-  }
-  return a;
-}
-
-int64_t PositiveInt(const Args& a, const std::string& name, int64_t fallback) {
-  if (!a.Has(name)) return fallback;
-  const std::string s = a.Opt(name);
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) {
-    throw UsageError{"--" + name + " must be a positive integer, got '" + s + "'"};
-  }
-  return v;
-}
+struct Opts {
+  std::string namesrv, output = "text";
+  std::string name;  // the first positional: topic, group, message id, broker name or address
+  std::string body;
+  std::string cluster, tag, key, group, broker, member, role, to, master, topic, id, to_topic;
+  std::string trace_topic = model::kDefaultTraceTopic;
+  int64_t queues = 8, count = 0, timeout = 0, group_size = 0, broker_id = 0, queue = -1, offset = -1;
+  bool from_beginning = false, unclean = false, force = false, remove_offsets = false, all = false;
+  std::vector<std::string> msg_ids;
+  model::SubscriptionGroupConfig group_config;
+};
 
 std::string TimeText(int64_t millis) {
   if (millis <= 0) return "-";
@@ -234,49 +126,14 @@ std::string MessageLine(const client::MessageExt& m) {
 
 class Ferryctl {
  public:
-  Ferryctl(Args args, std::string env_namesrv, std::ostream& out, std::ostream& err,
+  Ferryctl(Opts opts, const std::string& env_namesrv, std::ostream& out, std::ostream& err,
            const std::atomic<bool>* stop)
-      : a_(std::move(args)), out_(out), err_(err), stop_(stop) {
-    std::string ns = a_.Opt("namesrv");
+      : o_(std::move(opts)), out_(out), err_(err), stop_(stop) {
+    std::string ns = o_.namesrv;
     if (ns.empty()) ns = env_namesrv;
     if (ns.empty()) ns = "127.0.0.1:9876";
     options_.namesrv_addrs = client::ClientOptions::ParseNamesrvAddrs(ns);
-    const std::string o = a_.Opt("output", "text");
-    if (o != "text" && o != "json") throw UsageError{"-o must be text or json"};
-    json_ = o == "json";
-  }
-
-  int Run() {
-    const auto& p = a_.positional;
-    if (p.empty()) throw UsageError{"no command given"};
-    const std::string cmd = p[0];
-    const std::string sub = p.size() > 1 ? p[1] : "";
-    if (cmd == "cluster" && sub == "list") return Expect(2), ClusterList();
-    if (cmd == "topic" && sub == "create") return Expect(3), TopicCreate(p[2]);
-    if (cmd == "topic" && sub == "list") return Expect(2), TopicList();
-    if (cmd == "topic" && sub == "route") return Expect(3), TopicRoute(p[2]);
-    if (cmd == "topic" && sub == "stats") return Expect(3), TopicStats(p[2]);
-    if (cmd == "topic" && sub == "delete") return Expect(3), TopicDelete(p[2]);
-    if (cmd == "group" && sub == "list") return Expect(2), GroupList();
-    if (cmd == "group" && sub == "progress") return Expect(3), GroupProgress(p[2]);
-    if (cmd == "send") return Expect(3), Send(p[1], p[2]);
-    if (cmd == "consume") return Expect(2), Consume(p[1]);
-    if (cmd == "message" && sub == "get") return Expect(3), MessageGet(p[2]);
-    if (cmd == "message" && sub == "trace") return Expect(3), MessageTrace(p[2]);
-    if (cmd == "ha" && sub == "status") return HaStatus(p.size() > 2 ? p[2] : "");
-    if (cmd == "ha" && sub == "promote") return Expect(3), HaPromote(p[2]);
-    if (cmd == "ha" && sub == "switchover") return Expect(3), HaSwitchover(p[2]);
-    if (cmd == "ha" && sub == "demote") return Expect(3), HaDemote(p[2]);
-    throw UsageError{"unknown command '" + cmd + (sub.empty() ? "" : " " + sub) + "'"};
-  }
-
- private:
-  void Expect(size_t n) {
-    if (a_.positional.size() != n) {
-      throw UsageError{std::string(a_.positional.size() < n ? "missing" : "unexpected") +
-                       " argument(s) for '" + a_.positional[0] +
-                       (a_.positional.size() > 1 ? " " + a_.positional[1] : "") + "'"};
-    }
+    json_ = o_.output == "json";
   }
 
   int Fail(const Status& s) {
@@ -323,7 +180,7 @@ class Ferryctl {
   }
 
   Result<std::string> DefaultCluster(client::Admin& admin) {
-    if (a_.Has("cluster")) return a_.Opt("cluster");
+    if (!o_.cluster.empty()) return o_.cluster;
     FMQ_ASSIGN_OR_RETURN(auto info, admin.GetClusterInfo());
     if (info.cluster_addr_table.size() == 1) return info.cluster_addr_table.begin()->first;
     if (info.cluster_addr_table.empty())
@@ -332,7 +189,7 @@ class Ferryctl {
   }
 
   int TopicCreate(const std::string& topic) {
-    const int64_t queues = PositiveInt(a_, "queues", 8);
+    const int64_t queues = o_.queues;
     auto admin = StartAdmin();
     if (!admin.ok()) return Fail(admin.status());
     auto cluster = DefaultCluster(**admin);
@@ -423,7 +280,10 @@ class Ferryctl {
   int TopicDelete(const std::string& topic) {
     auto admin = StartAdmin();
     if (!admin.ok()) return Fail(admin.status());
-    Status s = (*admin)->DeleteTopic(topic, a_.Opt("cluster"));
+    if (!o_.force) {
+      if (Status busy = TopicInUse(**admin, topic); !busy.ok()) return Fail(busy);
+    }
+    Status s = (*admin)->DeleteTopic(topic, o_.cluster);
     if (!s.ok()) return Fail(s);
     if (json_) {
       out_ << json{{"deleted", topic}}.dump() << "\n";
@@ -436,7 +296,7 @@ class Ferryctl {
   int GroupList() {
     auto admin = StartAdmin();
     if (!admin.ok()) return Fail(admin.status());
-    auto groups = (*admin)->GetSubscriptionGroups(a_.Opt("cluster"));
+    auto groups = (*admin)->GetSubscriptionGroups(o_.cluster);
     if (!groups.ok()) return Fail(groups.status());
     if (json_) {
       out_ << json(*groups).dump() << "\n";
@@ -487,7 +347,7 @@ class Ferryctl {
   }
 
   int Send(const std::string& topic, const std::string& body) {
-    const int64_t count = PositiveInt(a_, "count", 1);
+    const int64_t count = o_.count > 0 ? o_.count : 1;
     client::ProducerConfig c;
     c.group = "ferryctl_producer";
     c.client = options_;
@@ -500,8 +360,8 @@ class Ferryctl {
       client::Message m;
       m.topic = topic;
       m.body = body;
-      m.tags = a_.Opt("tag");
-      m.keys = a_.Opt("key");
+      m.tags = o_.tag;
+      m.keys = o_.key;
       auto r = producer.Send(m);
       if (!r.ok()) {
         producer.Stop();
@@ -553,13 +413,13 @@ class Ferryctl {
   }
 
   int Consume(const std::string& topic) {
-    const int64_t count = PositiveInt(a_, "count", 0);
-    const int64_t timeout = PositiveInt(a_, "timeout", 0);
+    const int64_t count = o_.count;
+    const int64_t timeout = o_.timeout;
     const auto deadline = timeout > 0 ? std::chrono::steady_clock::now() + std::chrono::seconds(timeout)
                                       : std::chrono::steady_clock::time_point::max();
-    const std::string expr = a_.Opt("tag", "*");
-    int rc = a_.Has("group") ? ConsumeInGroup(topic, expr, count, deadline)
-                             : ConsumeAlone(topic, expr, count, deadline);
+    const std::string expr = o_.tag.empty() ? "*" : o_.tag;
+    int rc = !o_.group.empty() ? ConsumeInGroup(topic, expr, count, deadline)
+                               : ConsumeAlone(topic, expr, count, deadline);
     if (rc != kExitOk) return rc;
     if (!json_) {
       MutexLock lock(&print_mu_);
@@ -571,11 +431,11 @@ class Ferryctl {
   int ConsumeInGroup(const std::string& topic, const std::string& expr, int64_t count,
                      std::chrono::steady_clock::time_point deadline) {
     client::PushConsumerConfig c;
-    c.group = a_.Opt("group");
+    c.group = o_.group;
     c.client = options_;
     c.client.instance_name = "ferryctl-" + std::to_string(getpid());
     c.consume_threads = 1;
-    if (a_.flags.count("from-beginning")) c.consume_from_where = model::ConsumeFromWhere::kFirstOffset;
+    if (o_.from_beginning) c.consume_from_where = model::ConsumeFromWhere::kFirstOffset;
     client::PushConsumer consumer(c);
     consumer.Subscribe(topic, expr);
     consumer.SetListener([this, count, &consumer](const std::vector<client::MessageExt>& msgs) {
@@ -607,7 +467,7 @@ class Ferryctl {
     auto queues = consumer.FetchSubscribeQueues(topic);
     if (!queues.ok()) return Fail(queues.status());
     const auto sub = client::Subscription::Parse(topic, expr);
-    const bool from_beginning = a_.flags.count("from-beginning") > 0;
+    const bool from_beginning = o_.from_beginning;
     std::vector<int64_t> start;
     for (const auto& mq : *queues) {
       auto off = from_beginning ? consumer.MinOffset(mq) : consumer.MaxOffset(mq);
@@ -674,7 +534,7 @@ class Ferryctl {
   int MessageTrace(const std::string& msg_id) {
     auto admin = StartAdmin();
     if (!admin.ok()) return Fail(admin.status());
-    const std::string topic = a_.Opt("trace-topic", model::kDefaultTraceTopic);
+    const std::string topic = o_.trace_topic;
     const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
@@ -755,6 +615,390 @@ class Ferryctl {
       }
       out_ << "\n";
     }
+    return kExitOk;
+  }
+
+  // ---- topic delete's guard, groups, message queries, dead letters
+
+  // Clients of `topic` online now: a consumer group subscribed to it with clients connected, or messages
+  // stored into it during the last minute (producers do not say which topics they send to).
+  Status TopicInUse(client::Admin& admin, const std::string& topic) {
+    auto route = admin.GetTopicRoute(topic);
+    if (!route.ok()) return Status::Ok();  // nothing routes to it; DeleteTopic reports what is left
+    std::set<std::string> groups;
+    for (const auto& b : route->broker_datas) {
+      auto master = b.broker_addrs.find(0);
+      if (master == b.broker_addrs.end()) continue;
+      auto g = admin.TopicConsumerGroups(master->second, topic);
+      if (g.ok()) groups.insert(g->begin(), g->end());
+    }
+    for (const auto& g : groups) {
+      auto conns = admin.GetConsumerConnections(g);
+      if (!conns.ok() || conns->connection_set.empty() || !conns->subscription_table.count(topic)) continue;
+      std::string ids;
+      for (const auto& c : conns->connection_set) ids += (ids.empty() ? "" : ", ") + c.client_id;
+      return Status::FailedPrecondition("topic " + topic + " is consuming by consumer group " + g + " (" +
+                                        std::to_string(conns->connection_set.size()) +
+                                        " client(s) online: " + ids + "); stop them first or pass --force");
+    }
+    auto puts = admin.TopicPutsLastMinute(topic);
+    if (puts.ok() && *puts > 0) {
+      return Status::FailedPrecondition("topic " + topic + " is producing by online producers (" +
+                                        std::to_string(*puts) +
+                                        " message(s) stored in the last minute); stop them first or pass "
+                                        "--force");
+    }
+    return Status::Ok();
+  }
+
+  size_t OnlineClients(client::Admin& admin, const std::string& group, std::string* ids = nullptr) {
+    auto conns = admin.GetConsumerConnections(group);
+    if (!conns.ok()) return 0;
+    if (ids != nullptr) {
+      for (const auto& c : conns->connection_set) *ids += (ids->empty() ? "" : ", ") + c.client_id;
+    }
+    return conns->connection_set.size();
+  }
+
+  int GroupCreate(const std::string& group) {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    model::SubscriptionGroupConfig c = o_.group_config;
+    c.group_name = group;
+    auto masters = (*admin)->MasterAddrs(o_.cluster);
+    if (!masters.ok()) return Fail(masters.status());
+    if (Status s = (*admin)->CreateSubscriptionGroup(c, o_.cluster); !s.ok()) return Fail(s);
+    if (json_) {
+      out_ << json{{"group", group},
+                   {"brokers", *masters},
+                   {"consumeEnable", c.consume_enable},
+                   {"consumeBroadcastEnable", c.consume_broadcast_enable},
+                   {"consumeFromMinEnable", c.consume_from_min_enable},
+                   {"retryMaxTimes", c.retry_max_times},
+                   {"retryQueueNums", c.retry_queue_nums},
+                   {"brokerId", c.broker_id},
+                   {"whichBrokerWhenConsumeSlowly", c.which_broker_when_consume_slowly}}
+                  .dump()
+           << "\n";
+    } else {
+      out_ << "group " << group << " created or updated on " << masters->size() << " master(s):";
+      for (const auto& m : *masters) out_ << " " << m;
+      out_ << " (retryMaxTimes=" << c.retry_max_times << ", retryQueueNums=" << c.retry_queue_nums
+           << ", consumeEnable=" << (c.consume_enable ? "true" : "false")
+           << ", consumeBroadcastEnable=" << (c.consume_broadcast_enable ? "true" : "false") << ")\n";
+    }
+    return kExitOk;
+  }
+
+  int GroupDelete(const std::string& group) {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    std::string ids;
+    if (size_t n = OnlineClients(**admin, group, &ids); n > 0 && !o_.force) {
+      return Fail(Status::FailedPrecondition("group " + group + " has " + std::to_string(n) +
+                                             " consumer(s) online (" + ids +
+                                             "); stop them first or pass --force"));
+    }
+    if (Status s = (*admin)->DeleteSubscriptionGroup(group, o_.cluster, o_.remove_offsets); !s.ok()) {
+      return Fail(s);
+    }
+    if (json_) {
+      out_ << json{{"deleted", group}, {"offsetsRemoved", o_.remove_offsets}}.dump() << "\n";
+    } else {
+      out_ << "group " << group << " deleted" << (o_.remove_offsets ? " with its offsets" : "") << "\n";
+    }
+    return kExitOk;
+  }
+
+  // --to: earliest, latest, now, an RFC 3339 time or Unix milliseconds; -1 is INVOKE_BROKER_TO_RESET_OFFSET's
+  // "the end of every queue".
+  static int64_t ResetTimestamp(const std::string& to) {
+    if (to == "earliest") return 0;
+    if (to == "latest") return -1;
+    if (to == "now") {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    }
+    int64_t millis = 0;
+    auto [p, ec] = std::from_chars(to.data(), to.data() + to.size(), millis);
+    if (ec == std::errc() && p == to.data() + to.size() && millis >= 0) return millis;
+    auto micros = ParseRfc3339Micros(to);
+    if (micros.ok()) return *micros / 1000;
+    throw UsageError{
+        "--to must be earliest, latest, now, an RFC 3339 time (2026-12-04T10:00:00Z) or Unix "
+        "milliseconds, got '" +
+        to + "'"};
+  }
+
+  int GroupReset(const std::string& group) {
+    const int64_t ts = ResetTimestamp(o_.to);
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    std::string ids;
+    const size_t online = OnlineClients(**admin, group, &ids);
+    auto table = (*admin)->ResetOffsetByTime(o_.topic, group, ts, true);
+    if (!table.ok()) return Fail(table.status());
+    if (json_) {
+      json arr = json::array();
+      for (const auto& [mq, off] : *table) {
+        arr.push_back(
+            {{"topic", mq.topic}, {"brokerName", mq.broker_name}, {"queueId", mq.queue_id}, {"offset", off}});
+      }
+      out_ << json{{"group", group},
+                   {"topic", o_.topic},
+                   {"timestamp", ts},
+                   {"onlineClients", online},
+                   {"queues", arr}}
+                  .dump()
+           << "\n";
+      return kExitOk;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [mq, off] : *table) {
+      rows.push_back({mq.topic, mq.broker_name, std::to_string(mq.queue_id), std::to_string(off)});
+    }
+    PrintTable(out_, {"TOPIC", "BROKER", "QUEUE", "NEW_OFFSET"}, rows);
+    out_ << "group " << group << " on " << o_.topic << " reset to " << o_.to << " ("
+         << (online > 0 ? std::to_string(online) + " online client(s) told: " + ids
+                        : std::string("no client online; the group resumes there when it starts"))
+         << ")\n";
+    return kExitOk;
+  }
+
+  // Where `m` stands for `group`, with the names of Apache's TrackType (mqadmin queryMsgById -g): CONSUMED,
+  // CONSUMED_BUT_FILTERED (consumed past it, but the group's subscription skips its tag), NOT_CONSUME_YET,
+  // NOT_ONLINE (not consumed and no client online), CONSUME_BROADCASTING (each client keeps its own offsets).
+  std::string ConsumeState(client::Admin& admin, const std::string& group, const client::MessageExt& m) {
+    auto conns = admin.GetConsumerConnections(group);
+    const bool online = conns.ok() && !conns->connection_set.empty();
+    if (online && conns->message_model == model::MessageModel::kBroadcasting) return "CONSUME_BROADCASTING";
+    auto stats = admin.GetConsumeStats(group, m.topic);
+    if (stats.ok()) {
+      auto it = stats->offset_table.find({m.topic, m.broker_name, m.queue_id});
+      if (it != stats->offset_table.end() && it->second.consumer_offset > m.queue_offset) {
+        if (online) {
+          auto sub = conns->subscription_table.find(m.topic);
+          if (sub != conns->subscription_table.end() && sub->second.expression_type == "TAG" &&
+              !client::Subscription::Parse(m.topic, sub->second.sub_string).Matches(m.tags)) {
+            return "CONSUMED_BUT_FILTERED";
+          }
+        }
+        return "CONSUMED";
+      }
+    }
+    return online ? "NOT_CONSUME_YET" : "NOT_ONLINE";
+  }
+
+  int MessageQuery() {
+    const int modes = !o_.key.empty() + !o_.id.empty() + (o_.offset >= 0);
+    if (modes != 1) throw UsageError{"message query needs exactly one of --key, --id or --offset"};
+    if (!o_.key.empty() && o_.topic.empty()) throw UsageError{"message query --key needs -t <topic>"};
+    if (o_.offset >= 0 && (o_.topic.empty() || o_.broker.empty() || o_.queue < 0)) {
+      throw UsageError{"message query --offset needs -t <topic>, --broker <brokerName> and --queue <id>"};
+    }
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    std::vector<client::MessageExt> found;
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    const int32_t max = static_cast<int32_t>(o_.count > 0 ? o_.count : 64);
+    if (!o_.key.empty()) {
+      auto msgs = (*admin)->QueryMessageByKey(o_.topic, o_.key, max, 0, now + 86'400'000);
+      if (!msgs.ok()) return Fail(msgs.status());
+      found = std::move(*msgs);
+    } else if (!o_.id.empty()) {
+      // A unique id (UNIQ_KEY) needs its topic; an offset id names its broker and position.
+      if (!o_.topic.empty()) {
+        auto msgs = (*admin)->QueryMessageByKey(o_.topic, o_.id, max, 0, now + 86'400'000);
+        if (!msgs.ok()) return Fail(msgs.status());
+        for (auto& m : *msgs) {
+          if (m.msg_id == o_.id || m.offset_msg_id == o_.id) found.push_back(std::move(m));
+        }
+      }
+      if (found.empty()) {
+        auto m = (*admin)->ViewMessage(o_.id);
+        if (m.ok()) {
+          found.push_back(std::move(*m));
+        } else if (o_.topic.empty()) {
+          return Fail(Status::NotFound("no message with offset id " + o_.id + " (" +
+                                       std::string(m.status().message()) +
+                                       "); for a message id (UNIQ_KEY) give its topic with -t"));
+        }
+      }
+    } else {
+      client::PullConsumerConfig c;
+      c.group = "ferryctl_tools";
+      c.client = options_;
+      client::PullConsumer consumer(c);
+      if (Status s = consumer.Start(); !s.ok()) return Fail(s);
+      const client::MessageQueue mq{o_.topic, o_.broker, static_cast<int32_t>(o_.queue)};
+      auto r = consumer.Pull(mq, client::Subscription::Parse(o_.topic, "*"), o_.offset, 1,
+                             std::chrono::milliseconds(0));
+      consumer.Stop();
+      if (!r.ok()) return Fail(r.status());
+      for (auto& m : r->messages) {
+        if (m.queue_offset == o_.offset) found.push_back(std::move(m));
+      }
+      if (found.empty()) {
+        return Fail(Status::NotFound("no message at " + o_.topic + " " + o_.broker + ":" +
+                                     std::to_string(o_.queue) + " offset " + std::to_string(o_.offset) +
+                                     " (the queue holds offsets " + std::to_string(r->min_offset) + " to " +
+                                     std::to_string(r->max_offset - 1) + ")"));
+      }
+    }
+    if (found.empty()) return Fail(Status::NotFound("no message matches"));
+    for (const auto& m : found) {
+      const std::string state = o_.group.empty() ? "" : ConsumeState(**admin, o_.group, m);
+      if (json_) {
+        json j = MessageJson(m);
+        if (!state.empty()) j["consumeState"] = {{"group", o_.group}, {"state", state}};
+        out_ << j.dump() << "\n";
+      } else {
+        out_ << MessageLine(m) << (state.empty() ? "" : " group=" + o_.group + " state=" + state) << "\n";
+      }
+    }
+    return kExitOk;
+  }
+
+  // Every message of %DLQ%<group>, oldest first, up to `limit` (0: all).
+  Result<std::vector<client::MessageExt>> ReadDlq(const std::string& group, int64_t limit) {
+    const std::string topic = std::string(model::kDlqTopicPrefix) + group;
+    client::PullConsumerConfig c;
+    c.group = "ferryctl_tools";
+    c.client = options_;
+    client::PullConsumer consumer(c);
+    FMQ_RETURN_IF_ERROR(consumer.Start());
+    std::vector<client::MessageExt> out;
+    auto queues = consumer.FetchSubscribeQueues(topic);
+    if (!queues.ok()) {
+      consumer.Stop();
+      if (queues.status().IsNotFound()) {
+        return Status::NotFound("group " + group + " has no dead-letter queue (" + topic +
+                                " does not exist: no message of the group used up its retries)");
+      }
+      return queues.status();
+    }
+    const auto sub = client::Subscription::Parse(topic, "*");
+    for (const auto& mq : *queues) {
+      auto min = consumer.MinOffset(mq);
+      if (!min.ok()) return consumer.Stop(), min.status();
+      int64_t offset = *min;
+      while (limit == 0 || static_cast<int64_t>(out.size()) < limit) {
+        auto r = consumer.Pull(mq, sub, offset, 32, std::chrono::milliseconds(0));
+        if (!r.ok()) return consumer.Stop(), r.status();
+        if (r->status != client::PullStatus::kFound || r->next_begin_offset <= offset) break;
+        for (auto& m : r->messages) {
+          if (limit == 0 || static_cast<int64_t>(out.size()) < limit) out.push_back(std::move(m));
+        }
+        offset = r->next_begin_offset;
+      }
+    }
+    consumer.Stop();
+    return out;
+  }
+
+  static std::string OriginalTopic(const client::MessageExt& m) {
+    auto it = m.properties.find(model::prop::kRetryTopic);
+    return it == m.properties.end() ? "" : it->second;
+  }
+
+  int DlqList(const std::string& group) {
+    auto msgs = ReadDlq(group, o_.count > 0 ? o_.count : 0);
+    if (!msgs.ok()) return Fail(msgs.status());
+    if (json_) {
+      json arr = json::array();
+      for (const auto& m : *msgs) {
+        json j = MessageJson(m);
+        j["originalTopic"] = OriginalTopic(m);
+        arr.push_back(std::move(j));
+      }
+      out_ << arr.dump() << "\n";
+      return kExitOk;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& m : *msgs) {
+      std::string body = Printable(m.body);
+      if (body.size() > 40) body = body.substr(0, 37) + "...";
+      rows.push_back({std::to_string(m.queue_offset), m.msg_id, OriginalTopic(m),
+                      std::to_string(m.reconsume_times), TimeText(m.store_timestamp), m.tags, m.keys, body});
+    }
+    PrintTable(out_, {"OFFSET", "MSG_ID", "ORIGINAL_TOPIC", "RECONSUMED", "STORED", "TAGS", "KEYS", "BODY"},
+               rows);
+    out_ << msgs->size() << " dead letter(s) of group " << group << "\n";
+    return kExitOk;
+  }
+
+  // Sends dead letters again: by default to %RETRY%<group> with RETRY_TOPIC set, so only that group receives
+  // them (its clients subscribe to their retry topic and restore the original topic), with a fresh retry
+  // budget; with --to-topic to a topic every subscribed group reads. The dead letters stay where they are.
+  int DlqResend(const std::string& group) {
+    if (o_.all == !o_.msg_ids.empty()) throw UsageError{"dlq resend needs --msg-id ID (repeatable) or --all"};
+    auto msgs = ReadDlq(group, 0);
+    if (!msgs.ok()) return Fail(msgs.status());
+    std::set<std::string> wanted(o_.msg_ids.begin(), o_.msg_ids.end());
+    std::vector<const client::MessageExt*> chosen;
+    for (const auto& m : *msgs) {
+      if (o_.all || wanted.erase(m.msg_id) + wanted.erase(m.offset_msg_id) > 0) chosen.push_back(&m);
+    }
+    if (!wanted.empty()) {
+      std::string missing;
+      for (const auto& id : wanted) missing += (missing.empty() ? "" : ", ") + id;
+      return Fail(Status::NotFound("not in the dead-letter queue of " + group + ": " + missing +
+                                   " (see `ferryctl dlq list " + group + "`)"));
+    }
+    client::ProducerConfig c;
+    c.group = "ferryctl_producer";
+    c.client = options_;
+    c.heartbeat = false;
+    client::Producer producer(c);
+    if (Status s = producer.Start(); !s.ok()) return Fail(s);
+    int64_t sent = 0;
+    for (const auto* m : chosen) {
+      client::Message out;
+      out.body = m->body;
+      out.tags = m->tags;
+      out.keys = m->keys;
+      out.flag = m->flag;
+      for (const auto& [k, v] : m->properties) {
+        if (!model::prop::IsSystem(k)) out.properties[k] = v;
+      }
+      const std::string original = OriginalTopic(*m);
+      if (!o_.to_topic.empty()) {
+        out.topic = o_.to_topic;
+      } else {
+        if (original.empty()) {
+          producer.Stop();
+          return Fail(Status::FailedPrecondition("dead letter " + m->msg_id +
+                                                 " does not name its original topic (RETRY_TOPIC); resend it "
+                                                 "with --to-topic"));
+        }
+        out.topic = std::string(model::kRetryTopicPrefix) + group;
+        out.properties[model::prop::kRetryTopic] = original;
+      }
+      auto r = producer.Send(out);
+      if (!r.ok()) {
+        producer.Stop();
+        err_ << "ferryctl: " << sent << " of " << chosen.size() << " resent before the failure\n";
+        return Fail(r.status());
+      }
+      ++sent;
+      if (json_) {
+        out_ << json{{"deadLetter", m->msg_id},
+                     {"msgId", r->msg_id},
+                     {"topic", out.topic},
+                     {"originalTopic", original},
+                     {"status", client::SendStatusName(r->status)}}
+                    .dump()
+             << "\n";
+      } else {
+        out_ << m->msg_id << " -> " << out.topic << (out.topic == original ? "" : " (for " + original + ")")
+             << " msgId=" << r->msg_id << " status=" << client::SendStatusName(r->status) << "\n";
+      }
+    }
+    producer.Stop();
+    if (!json_) err_ << sent << " dead letter(s) resent\n";
     return kExitOk;
   }
 
@@ -852,7 +1096,7 @@ class Ferryctl {
 
   std::vector<std::string> Members() const {
     std::vector<std::string> out;
-    std::stringstream ss(a_.Opt("member"));
+    std::stringstream ss(o_.member);
     std::string item;
     while (std::getline(ss, item, ',')) {
       if (!item.empty()) out.push_back(item);
@@ -907,10 +1151,10 @@ class Ferryctl {
     auto admin = StartAdmin();
     if (!admin.ok()) return Fail(admin.status());
     client::FailoverOptions o;
-    o.target = a_.Opt("broker");
-    o.group_size = static_cast<int>(PositiveInt(a_, "group-size", 0));
-    o.unclean = a_.flags.count("unclean") > 0;
-    o.role = a_.Opt("role");
+    o.target = o_.broker;
+    o.group_size = static_cast<int>(o_.group_size);
+    o.unclean = o_.unclean;
+    o.role = o_.role;
     o.members = Members();
     auto r = client::Failover(**admin, broker_name, o);
     if (!r.ok()) return Fail(r.status());
@@ -918,26 +1162,24 @@ class Ferryctl {
   }
 
   int HaSwitchover(const std::string& broker_name) {
-    if (!a_.Has("to")) throw UsageError{"ha switchover needs --to <address of the slave to hand over to>"};
-    const int64_t timeout_s = PositiveInt(a_, "timeout", 30);
+    const int64_t timeout_s = o_.timeout > 0 ? o_.timeout : 30;
     auto admin = StartAdmin();
     if (!admin.ok()) return Fail(admin.status());
-    auto r = client::Switchover(**admin, broker_name, a_.Opt("to"), std::chrono::seconds(timeout_s));
+    auto r = client::Switchover(**admin, broker_name, o_.to, std::chrono::seconds(timeout_s));
     if (!r.ok()) return Fail(r.status());
     return HaReport(*r, "switched over");
   }
 
   int HaDemote(const std::string& addr) {
-    if (!a_.Has("master")) throw UsageError{"ha demote needs --master <address of the master to follow>"};
     auto admin = StartAdmin();
     if (!admin.ok()) return Fail(admin.status());
-    auto master = (*admin)->HaStatus(a_.Opt("master"));
+    auto master = (*admin)->HaStatus(o_.master);
     if (!master.ok()) return Fail(master.status());
     if (master->role == "SLAVE" || master->fenced) {
-      return Fail(Status::FailedPrecondition(a_.Opt("master") + " is not a writable master (" + master->role +
+      return Fail(Status::FailedPrecondition(o_.master + " is not a writable master (" + master->role +
                                              (master->fenced ? ", fenced" : "") + ")"));
     }
-    int64_t id = PositiveInt(a_, "broker-id", 0);
+    int64_t id = o_.broker_id;
     if (id == 0) {
       // The lowest id no other member of the group uses.
       auto members = client::HaGroup(**admin, master->broker_name);
@@ -963,7 +1205,8 @@ class Ferryctl {
     return kExitOk;
   }
 
-  const Args a_;
+ private:
+  const Opts o_;
   std::ostream& out_;
   std::ostream& err_;
   const std::atomic<bool>* stop_;
@@ -975,18 +1218,238 @@ class Ferryctl {
 
 }  // namespace
 
+namespace {
+
+using Action = std::function<int(Ferryctl&, const Opts&)>;
+
+// The whole command line: one CLI11 app, one subcommand per command with only its own options; -n and -o
+// are accepted anywhere (fallthrough to the root).
+void BuildApp(CLI::App& app, Opts& o, Action& action) {
+  app.description(
+      "Admin and client command line for FerryMQ and any RocketMQ 4.x cluster.\n"
+      "The name server comes from -n, else $NAMESRV_ADDR, else 127.0.0.1:9876.\n"
+      "Exit codes: 0 ok, 1 the operation failed, 2 usage error.");
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_option("-n,--namesrv", o.namesrv, "name server(s), host:port[;host:port] (default $NAMESRV_ADDR)");
+  app.add_option("-o,--output", o.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  auto set = [&action](CLI::App* cmd, Action a) { cmd->callback([&action, a] { action = a; }); };
+  auto positive = CLI::PositiveNumber;
+
+  auto* cluster = app.add_subcommand("cluster", "brokers of every cluster")->require_subcommand(1);
+  set(cluster->add_subcommand("list", "brokers of every cluster with their versions"),
+      [](Ferryctl& c, const Opts&) { return c.ClusterList(); });
+
+  auto* topic = app.add_subcommand("topic", "create, list, inspect and delete topics")->require_subcommand(1);
+  auto* tc = topic->add_subcommand("create", "create or update a topic on every master of a cluster");
+  tc->add_option("topic", o.name, "topic name")->required();
+  tc->add_option("-c,--cluster", o.cluster, "cluster (default: the only one)");
+  tc->add_option("-q,--queues", o.queues, "read and write queues per master")
+      ->check(positive)
+      ->capture_default_str();
+  set(tc, [](Ferryctl& c, const Opts& x) { return c.TopicCreate(x.name); });
+  set(topic->add_subcommand("list", "topics known to the name server"),
+      [](Ferryctl& c, const Opts&) { return c.TopicList(); });
+  auto* tr = topic->add_subcommand("route", "brokers and queues of a topic");
+  tr->add_option("topic", o.name, "topic name")->required();
+  set(tr, [](Ferryctl& c, const Opts& x) { return c.TopicRoute(x.name); });
+  auto* ts = topic->add_subcommand("stats", "min/max offsets of every queue");
+  ts->add_option("topic", o.name, "topic name")->required();
+  set(ts, [](Ferryctl& c, const Opts& x) { return c.TopicStats(x.name); });
+  auto* td = topic->add_subcommand(
+      "delete",
+      "delete a topic from the brokers and the name servers; refused while it has online consumers "
+      "or received messages in the last minute, unless --force");
+  td->add_option("topic", o.name, "topic name")->required();
+  td->add_option("-c,--cluster", o.cluster, "only this cluster's brokers");
+  td->add_flag("--force", o.force, "delete even while clients use it");
+  set(td, [](Ferryctl& c, const Opts& x) { return c.TopicDelete(x.name); });
+
+  auto* group = app.add_subcommand("group", "subscription groups (consumer groups)")->require_subcommand(1);
+  auto* gl = group->add_subcommand("list", "subscription groups");
+  gl->add_option("-c,--cluster", o.cluster, "only this cluster's brokers");
+  set(gl, [](Ferryctl& c, const Opts&) { return c.GroupList(); });
+  auto* gp = group->add_subcommand("progress", "consumed vs stored offsets (lag) of a group");
+  gp->add_option("group", o.name, "consumer group")->required();
+  set(gp, [](Ferryctl& c, const Opts& x) { return c.GroupProgress(x.name); });
+  auto* gc = group->add_subcommand("create",
+                                   "create or update a subscription group on every master (mqadmin "
+                                   "updateSubGroup)");
+  gc->add_option("group", o.name, "consumer group")->required();
+  gc->add_option("-c,--cluster", o.cluster, "only this cluster's masters (default: every master)");
+  gc->add_option("--retry-max-times", o.group_config.retry_max_times,
+                 "deliveries before a message goes to %DLQ%<group>")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  gc->add_option("--retry-queues", o.group_config.retry_queue_nums, "queues of %RETRY%<group>")
+      ->check(positive)
+      ->capture_default_str();
+  gc->add_option("--consume-enable", o.group_config.consume_enable, "false stops every consumer of the group")
+      ->capture_default_str();
+  gc->add_option("--broadcast-enable", o.group_config.consume_broadcast_enable,
+                 "allow broadcasting consumers in the group")
+      ->capture_default_str();
+  gc->add_option("--from-min-enable", o.group_config.consume_from_min_enable,
+                 "a new group starts at the first offset of a queue that has never been consumed")
+      ->capture_default_str();
+  gc->add_option("--read-broker-id", o.group_config.broker_id, "broker id consumers read from")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  gc->add_option("--slow-read-broker-id", o.group_config.which_broker_when_consume_slowly,
+                 "broker id consumers read from when they fall behind")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  set(gc, [](Ferryctl& c, const Opts& x) { return c.GroupCreate(x.name); });
+  auto* gd = group->add_subcommand("delete",
+                                   "delete a subscription group from every master; refused while "
+                                   "consumers of it are online, unless --force");
+  gd->add_option("group", o.name, "consumer group")->required();
+  gd->add_option("-c,--cluster", o.cluster, "only this cluster's masters");
+  gd->add_flag("--remove-offsets", o.remove_offsets, "also drop the group's committed offsets");
+  gd->add_flag("--force", o.force, "delete even while consumers are online");
+  set(gd, [](Ferryctl& c, const Opts& x) { return c.GroupDelete(x.name); });
+  auto* gr = group->add_subcommand(
+      "reset",
+      "move a group's offsets on a topic to a time (mqadmin resetOffsetByTime); online clients are "
+      "told, offline groups resume there");
+  gr->add_option("group", o.name, "consumer group")->required();
+  gr->add_option("-t,--topic", o.topic, "topic")->required();
+  gr->add_option("--to", o.to,
+                 "earliest, latest (skip the backlog), now, an RFC 3339 time (2026-12-04T10:00:00Z) or Unix "
+                 "milliseconds: the first message stored at or after it is consumed next")
+      ->required();
+  set(gr, [](Ferryctl& c, const Opts& x) { return c.GroupReset(x.name); });
+
+  auto* send = app.add_subcommand("send", "send messages; prints msgId, queue and offset");
+  send->add_option("topic", o.name, "topic")->required();
+  send->add_option("body", o.body, "message body")->required();
+  send->add_option("--tag", o.tag, "tag");
+  send->add_option("--key", o.key, "key(s), space separated");
+  send->add_option("--count", o.count, "messages to send (default 1)")->check(positive);
+  set(send, [](Ferryctl& c, const Opts& x) { return c.Send(x.name, x.body); });
+
+  auto* consume = app.add_subcommand(
+      "consume",
+      "print messages; without --group nothing is committed and reading starts at the end (or the "
+      "beginning)");
+  consume->add_option("topic", o.name, "topic")->required();
+  consume->add_option("-g,--group", o.group, "join this consumer group and commit what was printed");
+  consume->add_option("--count", o.count, "stop after N messages")->check(positive);
+  consume->add_option("--timeout", o.timeout, "stop after S seconds")->check(positive);
+  consume->add_flag("--from-beginning", o.from_beginning, "start at the first offset (a new group only)");
+  consume->add_option("--tag", o.tag, "tag expression (TagA || TagB)");
+  set(consume, [](Ferryctl& c, const Opts& x) { return c.Consume(x.name); });
+
+  auto* message = app.add_subcommand("message", "look messages up")->require_subcommand(1);
+  auto* mg = message->add_subcommand("get", "one message by its offset message id");
+  mg->add_option("offsetMsgId", o.name, "offset message id")->required();
+  set(mg, [](Ferryctl& c, const Opts& x) { return c.MessageGet(x.name); });
+  auto* mq = message->add_subcommand(
+      "query", "messages by key, by id or by queue offset, with their consume state for a group (-g)");
+  mq->add_option("-t,--topic", o.topic, "topic (needed for --key, --offset and message ids)");
+  mq->add_option("--key", o.key, "a key the producer set (KEYS)");
+  mq->add_option("--id", o.id, "message id (UNIQ_KEY, with -t) or offset message id");
+  mq->add_option("--broker", o.broker, "broker name, with --offset");
+  mq->add_option("--queue", o.queue, "queue id, with --offset")->check(CLI::NonNegativeNumber);
+  mq->add_option("--offset", o.offset, "queue offset")->check(CLI::NonNegativeNumber);
+  mq->add_option("-g,--group", o.group,
+                 "print the consume state for this group: CONSUMED, CONSUMED_BUT_FILTERED, NOT_CONSUME_YET, "
+                 "NOT_ONLINE or CONSUME_BROADCASTING");
+  mq->add_option("--count", o.count, "at most N messages per broker (default 64)")->check(positive);
+  set(mq, [](Ferryctl& c, const Opts&) { return c.MessageQuery(); });
+  auto* mt = message->add_subcommand("trace",
+                                     "produce -> store -> consume timeline of a message sent or "
+                                     "consumed with enableMsgTrace");
+  mt->add_option("msgId", o.name, "message id")->required();
+  mt->add_option("--trace-topic", o.trace_topic, "trace topic")->capture_default_str();
+  set(mt, [](Ferryctl& c, const Opts& x) { return c.MessageTrace(x.name); });
+
+  auto* dlq =
+      app.add_subcommand("dlq", "dead letters of a consumer group (%DLQ%<group>)")->require_subcommand(1);
+  auto* dl = dlq->add_subcommand("list", "dead letters, oldest first, with their original topic");
+  dl->add_option("group", o.name, "consumer group")->required();
+  dl->add_option("--count", o.count, "at most N")->check(positive);
+  set(dl, [](Ferryctl& c, const Opts& x) { return c.DlqList(x.name); });
+  auto* dr = dlq->add_subcommand(
+      "resend",
+      "send dead letters again, by default to the group's retry topic so only that group receives "
+      "them (with a fresh retry budget); the dead letters stay");
+  dr->add_option("group", o.name, "consumer group")->required();
+  dr->add_option("--msg-id", o.msg_ids, "message id or offset message id (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  dr->add_flag("--all", o.all, "every dead letter of the group");
+  dr->add_option("--to-topic", o.to_topic,
+                 "send to this topic instead (every group subscribed to it reads it)");
+  set(dr, [](Ferryctl& c, const Opts& x) { return c.DlqResend(x.name); });
+
+  auto* ha = app.add_subcommand("ha", "replication: status, failover, switchover")->require_subcommand(1);
+  auto* hs = ha->add_subcommand("status",
+                                "role, epoch, log end, confirm offset, in-sync slaves and copy state "
+                                "of every member of a broker group (or all)");
+  hs->add_option("brokerName", o.name, "broker group (default: every group)");
+  hs->add_option("--member", o.member, "also ask these addresses (comma separated)");
+  set(hs, [](Ferryctl& c, const Opts& x) { return c.HaStatus(x.name); });
+  auto* hp = ha->add_subcommand(
+      "promote",
+      "failover: fence the reachable members at a new epoch, make the one with the longest log (or "
+      "--broker) master, the rest follow it; refused without a quorum unless --unclean");
+  hp->add_option("brokerName", o.name, "broker group")->required();
+  hp->add_option("--broker", o.broker, "address of the member to promote");
+  hp->add_option("--member", o.member, "member addresses the name server may not know (comma separated)");
+  hp->add_option("--group-size", o.group_size, "members of the group, for the quorum")->check(positive);
+  hp->add_option("--role", o.role, "SYNC_MASTER or ASYNC_MASTER (default: the old master's)")
+      ->check(CLI::IsMember({"SYNC_MASTER", "ASYNC_MASTER"}));
+  hp->add_flag("--unclean", o.unclean, "promote without a quorum (may lose acknowledged messages)");
+  set(hp, [](Ferryctl& c, const Opts& x) { return c.HaPromote(x.name); });
+  auto* hw = ha->add_subcommand("switchover",
+                                "planned handover to a slave, nothing lost: the master stops "
+                                "writes, the slave catches up, takes over; the old master follows");
+  hw->add_option("brokerName", o.name, "broker group")->required();
+  hw->add_option("--to", o.to, "address of the slave to hand over to")->required();
+  hw->add_option("--timeout", o.timeout, "seconds to wait for the slave to catch up (default 30)")
+      ->check(positive);
+  set(hw, [](Ferryctl& c, const Opts& x) { return c.HaSwitchover(x.name); });
+  auto* hd = ha->add_subcommand("demote",
+                                "make a broker follow the master at --master (a returning old master, "
+                                "or a slave to re-point)");
+  hd->add_option("address", o.name, "broker address")->required();
+  hd->add_option("--master", o.master, "address of the master to follow")->required();
+  hd->add_option("--broker-id", o.broker_id, "broker id to take (default: the lowest free one)")
+      ->check(positive);
+  set(hd, [](Ferryctl& c, const Opts& x) { return c.HaDemote(x.name); });
+}
+
+}  // namespace
+
 int RunFerryctl(const std::vector<std::string>& args, const std::string& env_namesrv, std::ostream& out,
                 std::ostream& err, const std::atomic<bool>* stop) {
+  CLI::App app("", "ferryctl");
+  Opts o;
+  Action action;
+  BuildApp(app, o, action);
   try {
-    Args a = Parse(args);
-    if (a.flags.count("help")) {
-      out << kFerryctlUsage;
+    std::vector<const char*> argv = {"ferryctl"};
+    for (const auto& a : args) argv.push_back(a.c_str());
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      app.exit(e, out, err);  // --help: the help of the command it follows
       return kExitOk;
     }
-    Ferryctl ctl(std::move(a), env_namesrv, out, err, stop);
-    return ctl.Run();
+    if (args.empty()) {
+      err << app.help();
+    } else {
+      err << "ferryctl: " << e.what()
+          << "\nRun `ferryctl --help` or `ferryctl <command> --help` for usage.\n";
+    }
+    return kExitUsage;
+  }
+  try {
+    Ferryctl ctl(o, env_namesrv, out, err, stop);
+    return action(ctl, o);
   } catch (const UsageError& e) {
-    err << "ferryctl: " << e.message << "\n" << kFerryctlUsage;
+    err << "ferryctl: " << e.message << "\nRun `ferryctl --help` or `ferryctl <command> --help` for usage.\n";
     return kExitUsage;
   }
 }

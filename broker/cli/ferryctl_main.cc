@@ -21,10 +21,6 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty()) {
-    std::cerr << fmq::cli::kFerryctlUsage;
-    return fmq::cli::kExitUsage;
-  }
   const char* env = std::getenv("NAMESRV_ADDR");
   return fmq::cli::RunFerryctl(args, env ? env : "", std::cout, std::cerr, &g_stop);
 }

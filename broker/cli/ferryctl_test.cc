@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/client/client_test_util.h"
+#include "broker/model/admin_body.h"
 #include "broker/model/heartbeat.h"
 #include "broker/model/message.h"
 #include "broker/model/route.h"
@@ -54,6 +55,7 @@ class FerryctlTest : public ::testing::Test {
   std::string Record(int64_t offset, const std::string& body) {
     model::StoredMessage m;
     m.topic = "T";
+    m.queue_id = QueueId(1);  // the tests pull queue 1
     m.queue_offset = QueueOffset(offset);
     m.physical_offset = PhysicalOffset(offset * 100);
     m.born_host = model::HostAddress::V4(10, 0, 0, 1, 1);
@@ -78,7 +80,20 @@ TEST_F(FerryctlTest, UsageErrorsExitWithTwo) {
   EXPECT_EQ(Ctl({"-o", "yaml", "topic", "list"}).code, kExitUsage);
   auto help = Ctl({"--help"});
   EXPECT_EQ(help.code, kExitOk);
-  EXPECT_NE(help.out.find("usage: ferryctl"), std::string::npos);
+  EXPECT_NE(help.out.find("Usage: ferryctl"), std::string::npos);
+  // Options belong to their command: -q means nothing to send, and says so.
+  auto stray = Ctl({"send", "T", "x", "-q", "8"});
+  EXPECT_EQ(stray.code, kExitUsage);
+  EXPECT_NE(stray.err.find("not expected"), std::string::npos) << stray.err;
+  EXPECT_EQ(broker_.Count(rq::kSendMessageV2), 0u);
+  // --help on every command, with that command's options.
+  auto sub = Ctl({"topic", "create", "--help"});
+  EXPECT_EQ(sub.code, kExitOk);
+  EXPECT_NE(sub.out.find("--queues"), std::string::npos) << sub.out;
+  EXPECT_EQ(sub.out.find("--trace-topic"), std::string::npos) << sub.out;
+  EXPECT_EQ(Ctl({"group", "reset", "g", "-t", "T", "--to", "yesterday"}).code, kExitUsage);
+  EXPECT_EQ(Ctl({"message", "query", "-t", "T"}).code, kExitUsage);  // neither --key, --id nor --offset
+  EXPECT_EQ(Ctl({"dlq", "resend", "g"}).code, kExitUsage);           // neither --msg-id nor --all
 }
 
 TEST_F(FerryctlTest, SendPrintsMsgIdQueueAndOffset) {
@@ -254,6 +269,148 @@ TEST_F(FerryctlTest, MessageTracePrintsSentStoredAndConsumed) {
   // A message nobody traced.
   auto none = Ctl({"message", "trace", "NOPE", "--trace-topic", "T"});
   EXPECT_EQ(none.code, kExitFailed);
+}
+
+// A consumer connection of group `group` subscribed to T, as GET_CONSUMER_CONNECTION_LIST answers.
+std::string OnlineGroupBody(const std::string& client_id) {
+  model::ConsumerConnection c;
+  c.connection_set.push_back({client_id, "10.0.0.9:5000", "JAVA", 453});
+  model::SubscriptionData sub;
+  sub.topic = "T";
+  sub.sub_string = "TagA";
+  sub.tags_set = {"TagA"};
+  c.subscription_table["T"] = sub;
+  return model::EncodeConsumerConnection(c);
+}
+
+TEST_F(FerryctlTest, TopicDeleteRefusesWhileConsumedOrProducedUnlessForced) {
+  broker_.On(rq::kQueryTopicConsumeByWho,
+             [](const RemotingCommand&) { return Reply(rc::kSuccess, R"({"groupList":["cg"]})"); });
+  broker_.On(rq::kGetConsumerConnectionList,
+             [](const RemotingCommand&) { return Reply(rc::kSuccess, OnlineGroupBody("c1@host")); });
+  for (int32_t code : {rq::kDeleteTopicInBroker}) {
+    broker_.On(code, [](const RemotingCommand&) { return Reply(rc::kSuccess); });
+  }
+  namesrv_.On(rq::kDeleteTopicInNamesrv, [](const RemotingCommand&) { return Reply(rc::kSuccess); });
+  auto r = Ctl({"topic", "delete", "T"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_NE(r.err.find("topic T is consuming by consumer group cg (1 client(s) online: c1@host)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(broker_.Count(rq::kDeleteTopicInBroker), 0u);
+
+  // No consumer, but messages stored in the last minute: producers are online.
+  broker_.On(rq::kGetConsumerConnectionList,
+             [](const RemotingCommand&) { return Reply(rc::kConsumerNotOnline, "", {}, "not online"); });
+  broker_.On(rq::kViewBrokerStatsData, [](const RemotingCommand& req) {
+    EXPECT_EQ(req.ext_fields.at("statsName"), "TOPIC_PUT_NUMS");
+    return Reply(rc::kSuccess, R"({"statsMinute":{"sum":7,"tps":0.1,"avgpt":0.0},"statsHour":{"sum":7}})");
+  });
+  r = Ctl({"topic", "delete", "T"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_NE(r.err.find("topic T is producing by online producers (7 message(s) stored in the last minute)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(broker_.Count(rq::kDeleteTopicInBroker), 0u);
+
+  r = Ctl({"topic", "delete", "T", "--force"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(broker_.Count(rq::kDeleteTopicInBroker), 1u);
+}
+
+TEST_F(FerryctlTest, GroupCreateDeleteAndReset) {
+  broker_.On(rq::kUpdateAndCreateSubscriptionGroup,
+             [](const RemotingCommand&) { return Reply(rc::kSuccess); });
+  auto c = Ctl({"group", "create", "cg", "--retry-max-times", "3", "--broadcast-enable", "false"});
+  ASSERT_EQ(c.code, kExitOk) << c.err;
+  auto creates = broker_.Requests(rq::kUpdateAndCreateSubscriptionGroup);
+  ASSERT_EQ(creates.size(), 1u);
+  auto cfg = model::DecodeSubscriptionGroupConfig(creates[0].body);
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_EQ(cfg->group_name, "cg");
+  EXPECT_EQ(cfg->retry_max_times, 3);
+  EXPECT_FALSE(cfg->consume_broadcast_enable);
+  EXPECT_TRUE(cfg->consume_enable);
+
+  // Delete: refused while a consumer is online, unless --force.
+  broker_.On(rq::kGetConsumerConnectionList,
+             [](const RemotingCommand&) { return Reply(rc::kSuccess, OnlineGroupBody("c1@host")); });
+  broker_.On(rq::kDeleteSubscriptionGroup, [](const RemotingCommand&) { return Reply(rc::kSuccess); });
+  auto d = Ctl({"group", "delete", "cg"});
+  EXPECT_EQ(d.code, kExitFailed);
+  EXPECT_NE(d.err.find("group cg has 1 consumer(s) online (c1@host)"), std::string::npos) << d.err;
+  EXPECT_EQ(broker_.Count(rq::kDeleteSubscriptionGroup), 0u);
+  d = Ctl({"group", "delete", "cg", "--force", "--remove-offsets"});
+  ASSERT_EQ(d.code, kExitOk) << d.err;
+  auto deletes = broker_.Requests(rq::kDeleteSubscriptionGroup);
+  ASSERT_EQ(deletes.size(), 1u);
+  EXPECT_EQ(deletes[0].ext_fields.at("groupName"), "cg");
+  EXPECT_EQ(deletes[0].ext_fields.at("removeOffset"), "true");
+
+  // Reset: the time is sent in milliseconds, forced (mqadmin resetOffsetByTime's default).
+  broker_.On(rq::kInvokeBrokerToResetOffset, [](const RemotingCommand&) {
+    return Reply(rc::kSuccess, R"({"offsetTable":{{"brokerName":"broker-a","queueId":0,"topic":"T"}:5}})");
+  });
+  auto r = Ctl({"group", "reset", "cg", "-t", "T", "--to", "2026-12-04T10:00:00.250+01:00"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("1 online client(s) told: c1@host"), std::string::npos) << r.out;
+  auto resets = broker_.Requests(rq::kInvokeBrokerToResetOffset);
+  ASSERT_EQ(resets.size(), 1u);
+  EXPECT_EQ(resets[0].ext_fields.at("timestamp"), "1796374800250");
+  EXPECT_EQ(resets[0].ext_fields.at("isForce"), "true");
+  EXPECT_EQ(resets[0].ext_fields.at("group"), "cg");
+  ASSERT_EQ(Ctl({"group", "reset", "cg", "-t", "T", "--to", "latest"}).code, kExitOk);
+  EXPECT_EQ(broker_.Requests(rq::kInvokeBrokerToResetOffset)[1].ext_fields.at("timestamp"), "-1");
+  ASSERT_EQ(Ctl({"group", "reset", "cg", "-t", "T", "--to", "earliest"}).code, kExitOk);
+  EXPECT_EQ(broker_.Requests(rq::kInvokeBrokerToResetOffset)[2].ext_fields.at("timestamp"), "0");
+}
+
+TEST_F(FerryctlTest, MessageQueryByOffsetShowsTheGroupsConsumeState) {
+  broker_.On(rq::kPullMessage, [this](const RemotingCommand& req) {
+    const int64_t offset = std::stoll(req.ext_fields.at("queueOffset"));
+    if (offset > 6) {
+      return Reply(
+          rc::kPullOffsetMoved, "",
+          {{"suggestWhichBrokerId", "0"}, {"nextBeginOffset", "7"}, {"minOffset", "0"}, {"maxOffset", "7"}});
+    }
+    return Reply(rc::kSuccess, Record(offset, "b" + std::to_string(offset)),
+                 {{"suggestWhichBrokerId", "0"},
+                  {"nextBeginOffset", std::to_string(offset + 1)},
+                  {"minOffset", "0"},
+                  {"maxOffset", "7"}});
+  });
+  broker_.On(rq::kGetConsumeStats, [](const RemotingCommand&) {
+    return Reply(
+        rc::kSuccess,
+        R"({"consumeTps":0.0,"offsetTable":{{"brokerName":"broker-a","queueId":1,"topic":"T"}:{"brokerOffset":7,"consumerOffset":4,"lastTimestamp":0}}})");
+  });
+  broker_.On(rq::kGetConsumerConnectionList,
+             [](const RemotingCommand&) { return Reply(rc::kConsumerNotOnline, "", {}, "not online"); });
+  auto r = Ctl(
+      {"message", "query", "-t", "T", "--broker", "broker-a", "--queue", "1", "--offset", "3", "-g", "cg"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("offset=3 msgId=ID3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("group=cg state=CONSUMED"), std::string::npos) << r.out;
+  r = Ctl(
+      {"message", "query", "-t", "T", "--broker", "broker-a", "--queue", "1", "--offset", "5", "-g", "cg"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("state=NOT_ONLINE"), std::string::npos) << r.out;
+  // Online with a subscription to TagA: a consumed "tg" message was filtered out.
+  broker_.On(rq::kGetConsumerConnectionList,
+             [](const RemotingCommand&) { return Reply(rc::kSuccess, OnlineGroupBody("c1@host")); });
+  r = Ctl({"-o", "json", "message", "query", "-t", "T", "--broker", "broker-a", "--queue", "1", "--offset",
+           "2", "-g", "cg"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["consumeState"]["state"], "CONSUMED_BUT_FILTERED");
+  r = Ctl(
+      {"message", "query", "-t", "T", "--broker", "broker-a", "--queue", "1", "--offset", "6", "-g", "cg"});
+  EXPECT_NE(r.out.find("state=NOT_CONSUME_YET"), std::string::npos) << r.out;
+  // Past the end: a clear miss.
+  r = Ctl({"message", "query", "-t", "T", "--broker", "broker-a", "--queue", "1", "--offset", "9"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_NE(r.err.find("no message at T broker-a:1 offset 9 (the queue holds offsets 0 to 6)"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST_F(FerryctlTest, GroupProgressShowsLag) {

@@ -221,6 +221,63 @@ Status Admin::CreateSubscriptionGroup(const model::SubscriptionGroupConfig& conf
   return Status::Ok();
 }
 
+Status Admin::DeleteSubscriptionGroup(const std::string& group, const std::string& cluster,
+                                      bool remove_offsets) {
+  FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(cluster));
+  protocol::DeleteSubscriptionGroupHeader h;
+  h.group_name = group;
+  h.remove_offset = remove_offsets;
+  for (const auto& addr : masters) {
+    FMQ_RETURN_IF_ERROR(
+        Call(addr, internal::MakeRequest(rq::kDeleteSubscriptionGroup, h), "delete group " + group).status());
+  }
+  return Status::Ok();
+}
+
+Result<model::ResetOffsetTable> Admin::ResetOffsetByTime(const std::string& topic, const std::string& group,
+                                                         int64_t timestamp_ms, bool force) {
+  FMQ_ASSIGN_OR_RETURN(auto route, GetTopicRoute(topic));
+  protocol::ResetOffsetHeader h;
+  h.topic = topic;
+  h.group = group;
+  h.timestamp = timestamp_ms;
+  h.is_force = force;
+  model::ResetOffsetTable out;
+  for (const auto& b : route.broker_datas) {
+    auto master = b.broker_addrs.find(0);
+    if (master == b.broker_addrs.end()) continue;
+    FMQ_ASSIGN_OR_RETURN(auto resp,
+                         Call(master->second, internal::MakeRequest(rq::kInvokeBrokerToResetOffset, h),
+                              "reset offsets of " + group + " on " + topic));
+    FMQ_ASSIGN_OR_RETURN(auto table, model::DecodeResetOffsetBody(resp.body));
+    out.merge(table);
+  }
+  return out;
+}
+
+Result<int64_t> Admin::TopicPutsLastMinute(const std::string& topic) {
+  FMQ_ASSIGN_OR_RETURN(auto route, GetTopicRoute(topic));
+  int64_t total = 0;
+  for (const auto& b : route.broker_datas) {
+    auto master = b.broker_addrs.find(0);
+    if (master == b.broker_addrs.end()) continue;
+    RemotingCommand req = RemotingCommand::Request(rq::kViewBrokerStatsData, 0);
+    req.ext_fields["statsName"] = "TOPIC_PUT_NUMS";
+    req.ext_fields["statsKey"] = topic;
+    auto resp = core_.remoting()->InvokeSync(master->second, std::move(req), core_.options().rpc_timeout);
+    if (!resp.ok()) return resp.status().WithContext("put statistics of " + topic + " at " + master->second);
+    if (resp->code != rc::kSuccess) continue;  // "The stats <TOPIC_PUT_NUMS> <topic> not exist": nothing put
+    auto j = nlohmann::json::parse(resp->body, nullptr, false);
+    if (j.is_discarded() || !j.contains("statsMinute") || !j["statsMinute"].contains("sum") ||
+        !j["statsMinute"]["sum"].is_number()) {
+      return Status::Corruption("put statistics of " + topic + " at " + master->second +
+                                ": unexpected answer " + resp->body);
+    }
+    total += j["statsMinute"]["sum"].get<int64_t>();
+  }
+  return total;
+}
+
 Result<std::set<std::string>> Admin::GetSubscriptionGroups(const std::string& cluster) {
   FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(cluster));
   std::set<std::string> out;

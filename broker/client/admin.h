@@ -3,7 +3,8 @@
 // Admin: the operator-side commands of mqadmin, for ferryctl and the operator (protocol reference 2.9, 2.10):
 // clusters and routes from the name servers; topics created on every master of a cluster (17) and deleted
 // from the brokers (215) and name servers (216); topic stats (202), consume stats (208), broker runtime info
-// (28), consumer connections (203), subscription groups (200, 201); a message viewed by its offset id (33).
+// (28), consumer connections (203), subscription groups (200, 201, 207); a message viewed by its offset id
+// (33) or queried by key (12); offsets reset by time (222); per-minute put counts (315).
 // Bodies are read with the model's codecs, which accept fastjson's non-standard maps (model/admin_body.h).
 //
 // Created by its user; Start() before use, Stop() before destruction. Thread-safety: all methods may be
@@ -75,14 +76,25 @@ class Admin {
   Result<std::map<std::string, std::string>> BrokerRuntimeInfo(const std::string& broker_addr);
   Result<model::ConsumerConnection> GetConsumerConnections(const std::string& group);
   Status CreateSubscriptionGroup(const model::SubscriptionGroupConfig& config, const std::string& cluster);
+  // DELETE_SUBSCRIPTIONGROUP on every master of `cluster` (every master when empty); `remove_offsets` also
+  // drops the group's committed offsets (mqadmin deleteSubGroup -r).
+  Status DeleteSubscriptionGroup(const std::string& group, const std::string& cluster, bool remove_offsets);
+  // INVOKE_BROKER_TO_RESET_OFFSET on every master of `topic`: the group's offsets move to the first message
+  // stored at or after `timestamp_ms` (-1: the end of each queue; without `force` only backwards); the
+  // brokers tell the group's online clients. Returns the new offsets of every queue, merged.
+  Result<model::ResetOffsetTable> ResetOffsetByTime(const std::string& topic, const std::string& group,
+                                                    int64_t timestamp_ms, bool force);
+  // Messages stored into `topic` during the last minute over every master of it (VIEW_BROKER_STATS_DATA
+  // TOPIC_PUT_NUMS, statsMinute.sum); a broker without stats for the topic counts 0.
+  Result<int64_t> TopicPutsLastMinute(const std::string& topic);
   // Subscription groups known to the masters of `cluster` (every cluster when empty).
   Result<std::set<std::string>> GetSubscriptionGroups(const std::string& cluster);
   // VIEW_MESSAGE_BY_ID at the broker named in the offset message id.
   Result<MessageExt> ViewMessage(const std::string& offset_msg_id);
   // Messages of `topic` whose KEYS (or message id) include `key`, stored in [begin_ms, end_ms], from every
   // master of the topic (QUERY_MESSAGE; up to `max` per broker). Empty when none matches.
-  Result<std::vector<MessageExt>> QueryMessageByKey(const std::string& topic, const std::string& key, int32_t max,
-                                                    int64_t begin_ms, int64_t end_ms);
+  Result<std::vector<MessageExt>> QueryMessageByKey(const std::string& topic, const std::string& key,
+                                                    int32_t max, int64_t begin_ms, int64_t end_ms);
 
   // ---- replication (FerryMQ's private codes 9100-9103, docs/replication.md; client/ha_ops.h composes them)
   Result<model::HaStatusBody> HaStatus(const std::string& broker_addr);

@@ -4,6 +4,11 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "broker/base/clock.h"
 #include "broker/base/logging.h"
@@ -16,27 +21,25 @@
 namespace fmq::cmd {
 namespace {
 
-constexpr const char* kBrokerUsage =
-    R"(usage: ferrymq broker -c broker.conf [-n namesrvAddr] [-p listenPort] [--set key=value]...
-
-Runs a broker until SIGINT or SIGTERM. broker.conf uses RocketMQ's keys, for example:
+constexpr const char* kBrokerFooter =
+    R"(broker.conf uses RocketMQ's keys, for example:
   brokerClusterName=DefaultCluster   brokerName=broker-a   brokerId=0 (0 = master)
   namesrvAddr=127.0.0.1:9876         listenPort=10911      brokerIP1=<address clients use>
   storePathRootDir=/data/store       flushDiskType=ASYNC_FLUSH|SYNC_FLUSH
   autoCreateTopicEnable=false        autoCreateSubscriptionGroup=false   (production)
   deleteWhen=04  fileReservedTime=72  diskMaxUsedSpaceRatio=75
 --set overrides one key of broker.conf (repeatable; the operator passes brokerIP1=$(POD_IP) this way).
-Unknown keys are reported and ignored; a bad value stops the start (exit 2).
-)";
+Without -n and namesrvAddr, $NAMESRV_ADDR names the name servers.
+Unknown keys are reported and ignored; a bad value stops the start (exit 2).)";
 
-constexpr const char* kStandaloneUsage =
-    R"(usage: ferrymq standalone [-d dataDir] [-c broker.conf] [--namesrv-port N] [--broker-port N]
+struct BrokerArgs {
+  std::string conf, namesrv, port;
+  std::vector<std::string> set;
+};
 
-Runs a name server and a broker in one process, everything under one data directory (default
-$HOME/ferrymq): the broker's store in <dataDir>/store, the name server's KV config in <dataDir>/namesrv.
-Defaults: name server 127.0.0.1:9876, broker 127.0.0.1:10911, topics and groups created on first use.
-broker.conf may set any broker key (see `ferrymq broker --help`).
-)";
+struct StandaloneArgs {
+  std::string data_dir, conf, namesrv_port = "9876", broker_port = "10911";
+};
 
 struct Configs {
   server::BrokerConfig broker;
@@ -93,33 +96,19 @@ std::string HomeDir() {
   return home && *home ? home : ".";
 }
 
-}  // namespace
-
-int RunBrokerCommand(const std::vector<std::string>& args) {
+int RunBroker(const BrokerArgs& args) {
   constexpr const char* kProgram = "ferrymq broker";
   Configs c;
   c.store.store_path_root_dir = HomeDir() + "/store";
-  std::string conf, namesrv, port;
+  const std::string &conf = args.conf, &namesrv = args.namesrv, &port = args.port;
   std::vector<std::pair<std::string, std::string>> overrides;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if ((a == "-c" || a == "-n" || a == "-p") && i + 1 < args.size()) {
-      (a == "-c" ? conf : a == "-n" ? namesrv : port) = args[++i];
-    } else if (a == "--set" && i + 1 < args.size()) {
-      const std::string& kv = args[++i];
-      size_t eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        std::cerr << kProgram << ": --set expects key=value, got '" << kv << "'\n";
-        return 2;
-      }
-      overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-    } else if (a == "-h" || a == "--help") {
-      std::cout << kBrokerUsage;
-      return 0;
-    } else {
-      std::cerr << kProgram << ": unexpected argument '" << a << "'\n" << kBrokerUsage;
+  for (const std::string& kv : args.set) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << kProgram << ": --set expects key=value, got '" << kv << "'\n";
       return 2;
     }
+    overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
   if (!conf.empty() && !LoadConfFile(conf, &c, kProgram)) return 2;
   for (const auto& [k, v] : overrides) {
@@ -152,22 +141,10 @@ int RunBrokerCommand(const std::vector<std::string>& args) {
   return 0;
 }
 
-int RunStandaloneCommand(const std::vector<std::string>& args) {
+int RunStandalone(const StandaloneArgs& args) {
   constexpr const char* kProgram = "ferrymq standalone";
-  std::string data_dir = HomeDir() + "/ferrymq";
-  std::string conf, ns_port = "9876", broker_port = "10911";
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if ((a == "-d" || a == "-c" || a == "--namesrv-port" || a == "--broker-port") && i + 1 < args.size()) {
-      (a == "-d" ? data_dir : a == "-c" ? conf : a == "--namesrv-port" ? ns_port : broker_port) = args[++i];
-    } else if (a == "-h" || a == "--help") {
-      std::cout << kStandaloneUsage;
-      return 0;
-    } else {
-      std::cerr << kProgram << ": unexpected argument '" << a << "'\n" << kStandaloneUsage;
-      return 2;
-    }
-  }
+  const std::string data_dir = args.data_dir.empty() ? HomeDir() + "/ferrymq" : args.data_dir;
+  const std::string &conf = args.conf, &ns_port = args.namesrv_port, &broker_port = args.broker_port;
   namesrv::NameServerConfig ns;
   ns.listen_host = "0.0.0.0";
   ns.kv_config_path = data_dir + "/namesrv/kvConfig.json";
@@ -211,6 +188,37 @@ int RunStandaloneCommand(const std::vector<std::string>& args) {
   broker.Stop();
   name_server.Stop();
   return 0;
+}
+
+}  // namespace
+
+void AddBrokerCommand(CLI::App& app, std::function<int()>& action) {
+  auto* cmd = app.add_subcommand("broker", "a broker, until SIGINT or SIGTERM");
+  cmd->footer(kBrokerFooter);
+  auto a = std::make_shared<BrokerArgs>();
+  cmd->add_option("-c,--config", a->conf, "broker.conf");
+  cmd->add_option("-n,--namesrv", a->namesrv, "name servers (overrides namesrvAddr)");
+  cmd->add_option("-p,--port", a->port, "listen port (overrides listenPort)");
+  cmd->add_option("--set", a->set, "key=value overriding broker.conf (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->callback([&action, a] { action = [a] { return RunBroker(*a); }; });
+}
+
+void AddStandaloneCommand(CLI::App& app, std::function<int()>& action) {
+  auto* cmd = app.add_subcommand("standalone", "name server and broker in one process");
+  cmd->footer(
+      "Everything lives under one data directory (default $HOME/ferrymq): the broker's store in "
+      "<dataDir>/store, the name server's KV config in <dataDir>/namesrv. Defaults: name server "
+      "127.0.0.1:9876, broker 127.0.0.1:10911, topics and groups created on first use. broker.conf may set "
+      "any broker key (see `ferrymq broker --help`).");
+  auto a = std::make_shared<StandaloneArgs>();
+  cmd->add_option("-d,--data-dir", a->data_dir, "data directory (default $HOME/ferrymq)");
+  cmd->add_option("-c,--config", a->conf, "broker.conf");
+  cmd->add_option("--namesrv-port", a->namesrv_port, "name server port (0: any free port)")
+      ->capture_default_str();
+  cmd->add_option("--broker-port", a->broker_port, "broker port (0: any free port)")->capture_default_str();
+  cmd->callback([&action, a] { action = [a] { return RunStandalone(*a); }; });
 }
 
 }  // namespace fmq::cmd

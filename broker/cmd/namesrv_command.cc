@@ -5,6 +5,9 @@
 #include <charconv>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
 
 #include "broker/base/clock.h"
 #include "broker/base/logging.h"
@@ -14,17 +17,6 @@
 
 namespace fmq::cmd {
 namespace {
-
-constexpr const char* kUsage = R"(usage: ferrymq namesrv [-c namesrv.conf] [-p listenPort]
-
-Runs the name server until SIGINT or SIGTERM. namesrv.conf uses RocketMQ's keys:
-  listenPort             port to listen on (default 9876)
-  listenAddress          address to bind (default 0.0.0.0)
-  kvConfigPath           where KV config is kept (default $HOME/namesrv/kvConfig.json)
-  serverWorkerThreads    request threads (default 4)
-  scanNotActiveBrokerInterval, brokerExpiryMillis   broker liveness (default 10000, 120000 ms)
-Other RocketMQ keys are accepted and reported as ignored.
-)";
 
 Status ParseInt(const std::string& key, const std::string& v, int64_t* out) {
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
@@ -65,23 +57,12 @@ Status ApplyNamesrvProperty(const std::string& key, const std::string& value, na
   return Status::Ok();
 }
 
-int RunNamesrvCommand(const std::vector<std::string>& args) {
+namespace {
+
+int RunNamesrv(const std::string& conf_path, const std::string& port_flag) {
   namesrv::NameServerConfig config;
   const char* home = std::getenv("HOME");
   config.kv_config_path = std::string(home ? home : ".") + "/namesrv/kvConfig.json";
-  std::string conf_path, port_flag;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "-c" || args[i] == "-p") && i + 1 < args.size()) {
-      (args[i] == "-c" ? conf_path : port_flag) = args[i + 1];
-      ++i;
-    } else if (args[i] == "-h" || args[i] == "--help") {
-      std::cout << kUsage;
-      return 0;
-    } else {
-      std::cerr << "ferrymq namesrv: unexpected argument '" << args[i] << "'\n" << kUsage;
-      return 2;
-    }
-  }
   if (!conf_path.empty()) {
     auto text = io::ReadFileToString(io::PosixFileSystem(), conf_path);
     if (!text.ok()) {
@@ -131,6 +112,24 @@ int RunNamesrvCommand(const std::vector<std::string>& args) {
   GetLogger("namesrv")->info("stopping on signal {}", sig);
   server.Stop();
   return 0;
+}
+
+}  // namespace
+
+void AddNamesrvCommand(CLI::App& app, std::function<int()>& action) {
+  auto* cmd = app.add_subcommand("namesrv", "the name server, until SIGINT or SIGTERM");
+  cmd->footer(R"(namesrv.conf uses RocketMQ's keys:
+  listenPort             port to listen on (default 9876)
+  listenAddress          address to bind (default 0.0.0.0)
+  kvConfigPath           where KV config is kept (default $HOME/namesrv/kvConfig.json)
+  serverWorkerThreads    request threads (default 4)
+  scanNotActiveBrokerInterval, brokerExpiryMillis   broker liveness (default 10000, 120000 ms)
+Other RocketMQ keys are accepted and reported as ignored.)");
+  auto conf = std::make_shared<std::string>();
+  auto port = std::make_shared<std::string>();
+  cmd->add_option("-c,--config", *conf, "namesrv.conf");
+  cmd->add_option("-p,--port", *port, "listen port (overrides listenPort)");
+  cmd->callback([&action, conf, port] { action = [conf, port] { return RunNamesrv(*conf, *port); }; });
 }
 
 }  // namespace fmq::cmd

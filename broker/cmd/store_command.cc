@@ -2,8 +2,9 @@
 
 #include <cstdio>
 #include <iostream>
-#include <map>
-#include <optional>
+#include <memory>
+
+#include <CLI/CLI.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -14,54 +15,11 @@
 namespace fmq::cmd {
 namespace {
 
-constexpr const char* kUsage = R"(usage: ferrymq store <command> <store dir> [options]
-
-Read-only tools for a store directory (storePathRootDir). They never modify the store: no recovery, no
-truncation. Run them while the broker is stopped, or on a copy.
-
-commands:
-  verify <dir>   walk the commit log checking every record's CRC and layout, then check every consume-queue
-                 entry against the record it points at; prints counts and the first bad offset.
-                 Exit code 0: clean, 1: damage found.
-  dump <dir>     print messages: --from <commit-log offset> --count <n> (default 20) --topic <name>
-                 --format text|json (default text) --body-bytes <n> (default 64)
-  stats <dir>    segments, offsets, checkpoint, queues and index files
-
-common options:
-  --commitlog <dir>   commit-log directory when not <dir>/commitlog (storePathCommitLog)
-  --json              machine-readable output (verify, stats)
-)";
-
 struct Args {
-  std::string command, dir;
-  std::map<std::string, std::string> opts;
+  std::string command, dir, commitlog, topic, format = "text";
+  bool json = false;
+  int64_t from = -1, count = 20, body_bytes = 64;
 };
-
-std::optional<Args> Parse(const std::vector<std::string>& argv, std::string* error) {
-  Args a;
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < argv.size(); ++i) {
-    const std::string& s = argv[i];
-    if (s == "--json") {
-      a.opts["json"] = "1";
-    } else if (s.rfind("--", 0) == 0) {
-      if (i + 1 >= argv.size()) {
-        *error = "option " + s + " needs a value";
-        return std::nullopt;
-      }
-      a.opts[s.substr(2)] = argv[++i];
-    } else {
-      positional.push_back(s);
-    }
-  }
-  if (positional.size() != 2) {
-    *error = "expected a command and a store directory";
-    return std::nullopt;
-  }
-  a.command = positional[0];
-  a.dir = positional[1];
-  return a;
-}
 
 std::string Printable(std::string_view body, size_t max) {
   std::string out;
@@ -100,7 +58,7 @@ int Verify(store::StoreInspector& inspector, const Args& a) {
     return 2;
   }
   const bool clean = scan->first_bad_offset < 0 && queues->problem_count == 0;
-  if (a.opts.count("json")) {
+  if (a.json) {
     nlohmann::json j = {{"clean", clean},
                         {"segments", scan->segments},
                         {"segmentSize", scan->segment_size},
@@ -137,17 +95,9 @@ int Verify(store::StoreInspector& inspector, const Args& a) {
 }
 
 int Dump(store::StoreInspector& inspector, const Args& a) {
-  int64_t from = -1, count = 20, body_bytes = 64;
-  try {
-    if (a.opts.count("from")) from = std::stoll(a.opts.at("from"));
-    if (a.opts.count("count")) count = std::stoll(a.opts.at("count"));
-    if (a.opts.count("body-bytes")) body_bytes = std::stoll(a.opts.at("body-bytes"));
-  } catch (const std::exception&) {
-    std::cerr << "dump: --from, --count and --body-bytes take numbers\n";
-    return 2;
-  }
-  const std::string topic = a.opts.count("topic") ? a.opts.at("topic") : "";
-  const bool json = a.opts.count("format") && a.opts.at("format") == "json";
+  const int64_t from = a.from, count = a.count, body_bytes = a.body_bytes;
+  const std::string& topic = a.topic;
+  const bool json = a.format == "json";
   int64_t printed = 0;
   auto scan = inspector.ScanCommitLog(from, [&](const model::StoredMessageView& m, int64_t phys) {
     if (!topic.empty() && m.topic != topic) return true;
@@ -195,7 +145,7 @@ int Stats(store::StoreInspector& inspector, const Args& a) {
     std::cerr << "stats: " << s.status() << "\n";
     return 2;
   }
-  if (a.opts.count("json")) {
+  if (a.json) {
     nlohmann::json queues = nlohmann::json::array();
     for (const auto& q : s->queues) {
       queues.push_back({{"topic", q.topic},
@@ -255,33 +205,56 @@ int Stats(store::StoreInspector& inspector, const Args& a) {
   return 0;
 }
 
-}  // namespace
-
-int RunStoreCommand(const std::vector<std::string>& argv) {
-  if (argv.empty() || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
-    std::cout << kUsage;
-    return argv.empty() ? 2 : 0;
-  }
-  std::string error;
-  auto a = Parse(argv, &error);
-  if (!a) {
-    std::cerr << "ferrymq store: " << error << "\n" << kUsage;
-    return 2;
-  }
-  if (a->command != "verify" && a->command != "dump" && a->command != "stats") {
-    std::cerr << "ferrymq store: unknown command '" << a->command << "'\n" << kUsage;
-    return 2;
-  }
-  store::StoreInspector inspector(io::PosixFileSystem(), a->dir,
-                                  a->opts.count("commitlog") ? a->opts.at("commitlog") : "");
+int RunStore(const Args& a) {
+  store::StoreInspector inspector(io::PosixFileSystem(), a.dir, a.commitlog);
   Status s = inspector.Load();
   if (!s.ok()) {
-    std::cerr << "ferrymq store " << a->command << ": " << s << " (is " << a->dir << " a store directory?)\n";
+    std::cerr << "ferrymq store " << a.command << ": " << s << " (is " << a.dir << " a store directory?)\n";
     return 2;
   }
-  if (a->command == "verify") return Verify(inspector, *a);
-  if (a->command == "dump") return Dump(inspector, *a);
-  return Stats(inspector, *a);
+  if (a.command == "verify") return Verify(inspector, a);
+  if (a.command == "dump") return Dump(inspector, a);
+  return Stats(inspector, a);
+}
+
+}  // namespace
+
+void AddStoreCommand(CLI::App& app, std::function<int()>& action) {
+  auto* store = app.add_subcommand(
+      "store",
+      "read-only tools for a store directory (storePathRootDir): no recovery, no truncation; run them "
+      "while the broker is stopped, or on a copy");
+  store->require_subcommand(1);
+  auto a = std::make_shared<Args>();
+  auto add = [&](const char* name, const char* what) {
+    auto* cmd = store->add_subcommand(name, what);
+    cmd->add_option("dir", a->dir, "store directory")->required();
+    cmd->add_option("--commitlog", a->commitlog, "commit-log directory when not <dir>/commitlog");
+    cmd->callback([&action, a, name] {
+      a->command = name;
+      action = [a] { return RunStore(*a); };
+    });
+    return cmd;
+  };
+  add("verify",
+      "walk the commit log checking every record's CRC and layout, then every consume-queue entry against "
+      "the "
+      "record it points at; prints counts and the first bad offset. Exit code 0: clean, 1: damage found")
+      ->add_flag("--json", a->json, "machine-readable output");
+  auto* dump = add("dump", "print messages");
+  dump->add_option("--from", a->from, "first commit-log offset (default: the start)");
+  dump->add_option("--count", a->count, "messages to print")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  dump->add_option("--topic", a->topic, "only this topic");
+  dump->add_option("--format", a->format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  dump->add_option("--body-bytes", a->body_bytes, "body bytes to print")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  add("stats", "segments, offsets, checkpoint, queues and index files")
+      ->add_flag("--json", a->json, "machine-readable output");
 }
 
 }  // namespace fmq::cmd

@@ -1,13 +1,17 @@
 #pragma once
 
-// `ferrymq store verify|dump|stats`: read-only operator tools over a store directory (StoreInspector).
+// `ferrymq store verify|dump|stats <dir>`: read-only operator tools over a store directory (StoreInspector).
 
-#include <string>
-#include <vector>
+#include <functional>
+
+namespace CLI {
+class App;
+}
 
 namespace fmq::cmd {
 
-// Runs `ferrymq store <args...>`; returns the process exit code (0 ok, 1 damage found, 2 usage or I/O error).
-int RunStoreCommand(const std::vector<std::string>& args);
+// Adds the `store` subcommand to `app`; when it is the one parsed, `action` runs it and returns the exit code
+// (0 ok, 1 damage found, 2 usage or I/O error).
+void AddStoreCommand(CLI::App& app, std::function<int()>& action);
 
 }  // namespace fmq::cmd

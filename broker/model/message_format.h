@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace fmq::model {
 
@@ -87,6 +88,59 @@ inline constexpr const char* kTimerDequeueMs = "TIMER_DEQUEUE_MS";
 inline constexpr const char* kTimerRollTimes = "TIMER_ROLL_TIMES";
 inline constexpr const char* kTimerSource = "TIMER_SRC";
 inline constexpr char kKeySeparator = ' ';
+
+// RocketMQ's reserved property names (MessageConst.STRING_HASH_SET of 4.9.7 plus RocketMQ 5's timer names):
+// what a tool copying a message's user properties must leave behind.
+inline bool IsSystem(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"TRACE_ON",
+                                                "MSG_REGION",
+                                                "KEYS",
+                                                "TAGS",
+                                                "WAIT",
+                                                "DELAY",
+                                                "RETRY_TOPIC",
+                                                "REAL_TOPIC",
+                                                "REAL_QID",
+                                                "TRAN_MSG",
+                                                "PGROUP",
+                                                "MIN_OFFSET",
+                                                "MAX_OFFSET",
+                                                "BUYER_ID",
+                                                "ORIGIN_MESSAGE_ID",
+                                                "TRANSFER_FLAG",
+                                                "CORRECTION_FLAG",
+                                                "MQ2_FLAG",
+                                                "RECONSUME_TIME",
+                                                "UNIQ_KEY",
+                                                "MAX_RECONSUME_TIMES",
+                                                "CONSUME_START_TIME",
+                                                "TRAN_PREPARED_QUEUE_OFFSET",
+                                                "TRANSACTION_CHECK_TIMES",
+                                                "CHECK_IMMUNITY_TIME_IN_SECONDS",
+                                                "SHARDING_KEY",
+                                                "__STARTDELIVERTIME",
+                                                "CLUSTER",
+                                                "MSG_TYPE",
+                                                "REPLY_TO_CLIENT",
+                                                "CORRELATION_ID",
+                                                "TTL",
+                                                "ARRIVE_TIME",
+                                                "PUSH_REPLY_TIME",
+                                                "INSTANCE_ID",
+                                                "TIMER_DELIVER_MS",
+                                                "TIMER_DELAY_SEC",
+                                                "TIMER_DELAY_MS",
+                                                "TIMER_OUT_MS",
+                                                "TIMER_ENQUEUE_MS",
+                                                "TIMER_DEQUEUE_MS",
+                                                "TIMER_ROLL_TIMES",
+                                                "TIMER_DEL_UNIQKEY",
+                                                "TIMER_SRC"};
+  for (std::string_view n : kNames) {
+    if (n == name) return true;
+  }
+  return false;
+}
 }  // namespace prop
 
 }  // namespace fmq::model

@@ -6,12 +6,18 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "broker/base/poll.h"
+#include "broker/client/push_consumer.h"
 #include "tests/integration/process_util.h"
 
 namespace fmq {
@@ -47,7 +53,10 @@ class FerryctlProcessTest : public ::testing::Test {
     // and the first send would wait for it.
     // autoCreateTopicEnable=false as in production: topics must be created, and a send to an unknown one
     // fails on the client side.
-    std::ofstream(dir_ + "/broker.conf") << "mappedFileSizeCommitLog=67108864\nautoCreateTopicEnable=false\n";
+    // Every delay level 1 s: a message that fails twice reaches the dead-letter queue within seconds.
+    std::ofstream(dir_ + "/broker.conf")
+        << "mappedFileSizeCommitLog=67108864\nautoCreateTopicEnable=false\n"
+        << "messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s\n";
     broker_ = testing_process::Spawn(FMQ_FERRYMQ_BIN, {"standalone", "-d", dir_, "--namesrv-port", "0",
                                                        "--broker-port", "0", "-c", dir_ + "/broker.conf"});
     const std::string out = testing_process::ReadUntil(broker_.out, "ferrymq standalone: name server");
@@ -129,6 +138,123 @@ TEST_F(FerryctlProcessTest, SendsAndConsumesRoundTrip) {
   ASSERT_EQ(message.code, 0) << message.text;
   EXPECT_NE(message.text.find("\"body\":\"order payload\""), std::string::npos) << message.text;
   EXPECT_NE(message.text.find("\"offsetMsgId\":\"" + an_offset_id + "\""), std::string::npos) << message.text;
+}
+
+// A group's life with ferryctl: created with a retry budget of one, its failing consumer fills the
+// dead-letter queue, `dlq list` shows the letters with their original topic, `message query` tells their
+// consume state, an offline reset rewinds the group, `dlq resend` redelivers letters to that group only, and
+// deleting the group or the topic is refused while clients use them.
+TEST_F(FerryctlProcessTest, GroupsDeadLettersQueriesAndResets) {
+  ASSERT_EQ(Ferryctl(namesrv_, {"topic", "create", "Jobs", "-q", "1"}).code, 0);
+  auto created = Ferryctl(namesrv_, {"group", "create", "workers", "--retry-max-times", "1"});
+  ASSERT_EQ(created.code, 0) << created.text;
+  EXPECT_NE(created.text.find("retryMaxTimes=1"), std::string::npos) << created.text;
+  EXPECT_NE(Ferryctl(namesrv_, {"group", "list"}).text.find("workers"), std::string::npos);
+  auto sent = Ferryctl(namesrv_, {"send", "Jobs", "job body", "--key", "job-key", "--count", "2"});
+  ASSERT_EQ(sent.code, 0) << sent.text;
+
+  client::PushConsumerConfig cc;
+  cc.group = "workers";
+  cc.client.namesrv_addrs = {namesrv_};
+  cc.client.instance_name = "failing";
+  cc.consume_from_where = model::ConsumeFromWhere::kFirstOffset;
+  cc.max_reconsume_times = 1;
+  {
+    client::PushConsumer failing(cc);
+    failing.Subscribe("Jobs", "*");
+    failing.SetListener(
+        [](const std::vector<client::MessageExt>&) { return client::ConsumeStatus::kReconsumeLater; });
+    ASSERT_TRUE(failing.Start().ok());
+    // Delivered, sent back, redelivered after 1 s, sent back again: dead letters.
+    ASSERT_TRUE(PollUntil(
+        [&] {
+          auto l = Ferryctl(namesrv_, {"-o", "json", "dlq", "list", "workers"});
+          return l.code == 0 && nlohmann::json::parse(l.text, nullptr, false).size() == 2;
+        },
+        std::chrono::seconds(60), std::chrono::milliseconds(500)));
+    // Still online: the group cannot be deleted.
+    auto refused = Ferryctl(namesrv_, {"group", "delete", "workers"});
+    EXPECT_EQ(refused.code, 1) << refused.text;
+    EXPECT_NE(refused.text.find("group workers has 1 consumer(s) online"), std::string::npos) << refused.text;
+    failing.Stop();
+  }
+  auto letters = nlohmann::json::parse(Ferryctl(namesrv_, {"-o", "json", "dlq", "list", "workers"}).text);
+  ASSERT_EQ(letters.size(), 2u);
+  for (const auto& l : letters) {
+    EXPECT_EQ(l["originalTopic"], "Jobs");
+    EXPECT_EQ(l["body"], "job body");
+    EXPECT_EQ(l["keys"], "job-key");
+  }
+  auto table = Ferryctl(namesrv_, {"dlq", "list", "workers"});
+  EXPECT_NE(table.text.find("2 dead letter(s) of group workers"), std::string::npos) << table.text;
+
+  // By key, with the group's state: consumed (the failures were handed to the retry topic).
+  auto q = Ferryctl(namesrv_, {"message", "query", "-t", "Jobs", "--key", "job-key", "-g", "workers"});
+  ASSERT_EQ(q.code, 0) << q.text;
+  EXPECT_EQ(std::count(q.text.begin(), q.text.end(), '\n'), 2) << q.text;
+  EXPECT_NE(q.text.find("group=workers state=CONSUMED"), std::string::npos) << q.text;
+  const std::string first_letter = letters[0]["msgId"];
+  auto by_id = Ferryctl(namesrv_, {"message", "query", "-t", "Jobs", "--id", first_letter});
+  ASSERT_EQ(by_id.code, 0) << by_id.text;
+  EXPECT_NE(by_id.text.find("msgId=" + first_letter), std::string::npos) << by_id.text;
+
+  // Offline reset to the beginning: the group reads both messages again when it starts.
+  auto reset = Ferryctl(namesrv_, {"group", "reset", "workers", "-t", "Jobs", "--to", "earliest"});
+  ASSERT_EQ(reset.code, 0) << reset.text;
+  EXPECT_NE(reset.text.find("no client online"), std::string::npos) << reset.text;
+
+  std::mutex mu;
+  std::vector<client::MessageExt> got;
+  cc.client.instance_name = "working";
+  cc.max_reconsume_times = 16;
+  client::PushConsumer working(cc);
+  working.Subscribe("Jobs", "*");
+  working.SetListener([&](const std::vector<client::MessageExt>& msgs) {
+    std::lock_guard<std::mutex> lock(mu);
+    got.insert(got.end(), msgs.begin(), msgs.end());
+    return client::ConsumeStatus::kSuccess;
+  });
+  ASSERT_TRUE(working.Start().ok());
+  auto received = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return got.size();
+  };
+  ASSERT_TRUE(
+      PollUntil([&] { return received() >= 2; }, std::chrono::seconds(30), std::chrono::milliseconds(50)));
+
+  // One letter, then all: each arrives once more, as a message of Jobs, to this group.
+  auto one = Ferryctl(namesrv_, {"dlq", "resend", "workers", "--msg-id", first_letter});
+  ASSERT_EQ(one.code, 0) << one.text;
+  EXPECT_NE(one.text.find(first_letter + " -> %RETRY%workers (for Jobs)"), std::string::npos) << one.text;
+  ASSERT_TRUE(
+      PollUntil([&] { return received() >= 3; }, std::chrono::seconds(30), std::chrono::milliseconds(50)));
+  ASSERT_EQ(Ferryctl(namesrv_, {"dlq", "resend", "workers", "--all"}).code, 0);
+  ASSERT_TRUE(
+      PollUntil([&] { return received() >= 5; }, std::chrono::seconds(30), std::chrono::milliseconds(50)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // nothing more may arrive
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(got.size(), 5u);
+    for (const auto& m : got) {
+      EXPECT_EQ(m.topic, "Jobs");
+      EXPECT_EQ(m.body, "job body");
+      EXPECT_EQ(m.keys, "job-key");
+    }
+  }
+  EXPECT_EQ(Ferryctl(namesrv_, {"dlq", "resend", "workers", "--msg-id", "NOPE"}).code, 1);
+  working.Stop();
+
+  // Offline now: the group goes, with its offsets.
+  auto deleted = Ferryctl(namesrv_, {"group", "delete", "workers", "--remove-offsets"});
+  ASSERT_EQ(deleted.code, 0) << deleted.text;
+  EXPECT_EQ(Ferryctl(namesrv_, {"group", "list"}).text.find("workers"), std::string::npos);
+
+  // Sent to within the last minute: a producer is online, so the topic stays unless forced.
+  auto busy = Ferryctl(namesrv_, {"topic", "delete", "Jobs"});
+  EXPECT_EQ(busy.code, 1) << busy.text;
+  EXPECT_NE(busy.text.find("topic Jobs is producing by online producers"), std::string::npos) << busy.text;
+  ASSERT_EQ(Ferryctl(namesrv_, {"topic", "delete", "Jobs", "--force"}).code, 0);
+  EXPECT_EQ(Ferryctl(namesrv_, {"topic", "route", "Jobs"}).code, 1);
 }
 
 TEST_F(FerryctlProcessTest, ReportsFailuresWithExitCodes) {
