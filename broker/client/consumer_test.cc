@@ -402,5 +402,44 @@ TEST_F(PushConsumerTest, RebalancesWhenTheBrokerNotifiesConsumerIdsChanged) {
   consumer->Stop();
 }
 
+TEST_F(PushConsumerTest, ABrokerResetRewindsTheQueueAndConsumesAgain) {
+  auto consumer = MakeConsumer(model::ConsumeFromWhere::kLastOffset);
+  {
+    MutexLock lock(&mu_);
+    consumers_ = {consumer->client_id()};
+  }
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(testing::Eventually([&] {
+    MutexLock lock(&mu_);
+    return consumed_.size() == 4;  // q0m5 .. q3m5 (m6 has tag B)
+  }));
+  // The broker moved queue 0 back to offset 5 (INVOKE_BROKER_TO_RESET_OFFSET) and tells its client.
+  broker_.On(rq::kQueryConsumerOffset, [](const RemotingCommand& req) {
+    if (req.ext_fields.at("queueId") == "0") return Reply(rc::kSuccess, "", {{"offset", "5"}});
+    return Reply(rc::kQueryNotFound);
+  });
+  RemotingCommand reset = RemotingCommand::Request(rq::kResetConsumerClientOffset, 0);
+  reset.flag |= protocol::kFlagOneway;
+  reset.ext_fields = {{"topic", "T"}, {"group", "cg"}, {"timestamp", "0"}, {"isForce", "true"}};
+  reset.body = model::EncodeResetOffsetBodyForC({{{"T", "broker-a", 0}, 5}});
+  ASSERT_TRUE(broker_.SendToClient(reset));
+  ASSERT_TRUE(testing::Eventually([&] {
+    MutexLock lock(&mu_);
+    return std::count(consumed_.begin(), consumed_.end(), "q0m5") == 2;
+  }));
+  bool committed_five = false;
+  for (const auto& r : broker_.Requests(rq::kUpdateConsumerOffset)) {
+    committed_five |= r.ext_fields.at("queueId") == "0" && r.ext_fields.at("commitOffset") == "5";
+  }
+  EXPECT_TRUE(committed_five);
+  // A reset for another group is not ours.
+  reset.ext_fields["group"] = "other";
+  ASSERT_TRUE(broker_.SendToClient(reset));
+  consumer->Stop();
+  MutexLock lock(&mu_);
+  EXPECT_EQ(std::count(consumed_.begin(), consumed_.end(), "q0m5"), 2);
+  EXPECT_EQ(consumed_.size(), 5u);
+}
+
 }  // namespace
 }  // namespace fmq::client

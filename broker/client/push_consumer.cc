@@ -22,6 +22,7 @@ struct PushConsumer::ProcessQueue {
   MessageQueue mq;
   Subscription sub;
   std::atomic<bool> dropped{false};
+  std::atomic<bool> reset{false};  // dropped by a broker reset: its offsets are no longer ours to commit
   Mutex mu;
   int64_t next_offset FMQ_GUARDED_BY(mu) = 0;
   std::set<int64_t> in_process FMQ_GUARDED_BY(mu);  // pulled, not yet consumed
@@ -91,6 +92,8 @@ Status PushConsumer::Start() {
       "rebalance", config_.rebalance_interval, [this] { Rebalance(); }, true);
   tasks_.Add(
       "persist-offsets", config_.persist_interval, [this] { PersistOffsets(true); }, false);
+  reset_task_ = tasks_.Add(
+      "reset-offsets", config_.rebalance_interval, [this] { ApplyResets(); }, false);
   return tasks_.Start();
 }
 
@@ -113,8 +116,50 @@ void PushConsumer::OnBrokerRequest(RemotingCommand request, net::Responder respo
     tasks_.Trigger(rebalance_task_);  // runs on the task thread, not on this network thread
     return;
   }
+  if (request.code == rq::kResetConsumerClientOffset) {  // oneway: mqadmin resetOffsetByTime, ferryctl group reset
+    auto group = request.ext_fields.find("group");
+    if (group == request.ext_fields.end() || group->second != config_.group) return;
+    auto table = model::DecodeResetOffsetBody(request.body);
+    if (!table.ok()) {
+      Log()->warn("bad reset-offset request group={} error=\"{}\"", config_.group, table.status().message());
+      return;
+    }
+    {
+      MutexLock lock(&reset_mu_);
+      pending_resets_.push_back(std::move(*table));
+    }
+    tasks_.Trigger(reset_task_);
+    return;
+  }
   responder.Send(RemotingCommand::Answer(rc::kRequestCodeNotSupported,
                                          " request type " + std::to_string(request.code) + " not supported"));
+}
+
+void PushConsumer::ApplyResets() {
+  std::vector<model::ResetOffsetTable> resets;
+  {
+    MutexLock lock(&reset_mu_);
+    resets.swap(pending_resets_);
+  }
+  for (const auto& table : resets) {
+    {
+      MutexLock lock(&mu_);
+      for (const auto& [mq, offset] : table) {
+        auto it = queues_.find(mq);
+        if (it == queues_.end()) continue;
+        it->second->reset = true;
+        it->second->dropped = true;  // in-flight pulls and consumptions of it are discarded
+        queues_.erase(it);
+      }
+    }
+    for (const auto& [mq, offset] : table) {
+      if (Status st = pull_.UpdateConsumeOffset(mq, offset, false); !st.ok()) {
+        Log()->warn("reset offset not committed {} offset={} error=\"{}\"", QueueName(mq), offset, st.message());
+      }
+    }
+    Log()->info("offsets reset by the broker group={} queues={}", config_.group, table.size());
+  }
+  if (!resets.empty()) Rebalance();  // re-takes the queues from the new offsets
 }
 
 void PushConsumer::SendHeartbeat() {
@@ -373,6 +418,7 @@ void PushConsumer::PersistOffsets(bool oneway) {
     for (auto& [mq, pq] : queues_) all.push_back(pq);
   }
   for (const auto& pq : all) {
+    if (pq->reset) continue;
     int64_t offset;
     {
       MutexLock lock(&pq->mu);

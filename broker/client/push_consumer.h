@@ -36,6 +36,7 @@
 #include "broker/client/internal/scheduler.h"
 #include "broker/client/pull_consumer.h"
 #include "broker/client/types.h"
+#include "broker/model/admin_body.h"
 #include "broker/model/heartbeat.h"
 #include "broker/net/executor.h"
 
@@ -104,6 +105,9 @@ class PushConsumer {
   void Consume(std::shared_ptr<ProcessQueue> pq, std::vector<MessageExt> msgs);
   bool SendBack(const MessageExt& m);
   void OnBrokerRequest(protocol::RemotingCommand request, net::Responder responder);
+  // RESET_CONSUMER_CLIENT_OFFSET, on the task thread (where offsets are also persisted): drop the reset queues
+  // and what was pulled from them, commit the broker's new offsets, rebalance to read from there.
+  void ApplyResets();
 
   const PushConsumerConfig config_;
   PullConsumer pull_;
@@ -114,6 +118,9 @@ class PushConsumer {
   internal::Scheduler scheduler_;
   internal::PeriodicTasks tasks_{"push-consumer"};
   size_t rebalance_task_ = 0;
+  size_t reset_task_ = 0;
+  Mutex reset_mu_;
+  std::vector<model::ResetOffsetTable> pending_resets_ FMQ_GUARDED_BY(reset_mu_);
   std::atomic<bool> running_{false};
   mutable Mutex mu_;
   std::map<MessageQueue, std::shared_ptr<ProcessQueue>> queues_ FMQ_GUARDED_BY(mu_);
