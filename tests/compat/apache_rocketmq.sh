@@ -15,6 +15,8 @@
 #   apache_rocketmq.sh mqadmin <namesrv> <command> [args...]   run an mqadmin command (-n <namesrv> is added)
 #   apache_rocketmq.sh producer-bench <namesrv> [--seconds N] [args...]
 #                                                              benchmark Producer (-t topic -w threads -s size -k true)
+#   apache_rocketmq.sh tx-bench <namesrv> [--seconds N] [args...]
+#                                                              benchmark TransactionProducer (-t topic -w threads -s size)
 #   apache_rocketmq.sh consumer-bench <namesrv> [--seconds N] [args...]
 #                                                              benchmark Consumer (-t topic -g group)
 #
@@ -357,6 +359,7 @@ main() {
     mqadmin) cmd_mqadmin "$@" ;;
     producer-bench) [[ $# -ge 1 ]] || usage; run_bench org.apache.rocketmq.example.benchmark.Producer "$@" ;;
     consumer-bench) [[ $# -ge 1 ]] || usage; run_bench org.apache.rocketmq.example.benchmark.Consumer "$@" ;;
+    tx-bench) [[ $# -ge 1 ]] || usage; run_bench org.apache.rocketmq.example.benchmark.TransactionProducer "$@" ;;
     -h | --help | help) usage ;;
     *) echo "unknown command: $sub" >&2; usage ;;
   esac

@@ -13,7 +13,7 @@
 # run_apache_replication.sh: Apache RocketMQ 4.9.7 slaves of a FerryMQ master and the other way round;
 # `semantics` is run_semantics.sh: retry, dead letters and delay levels with the Java client, its own broker;
 # `sql92-golden` is run_sql92_golden.sh --check: the SQL92 filter's golden answers are still rocketmq-filter's;
-# `go` also runs the Go client's SQL92, delay-level and timer check, `go-semantics`).
+# `go` also runs the Go client's SQL92, delay-level, timer and transaction check, `go-semantics`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ferrymq=${1:?usage: tests/compat/run_all.sh <path to ferrymq>}
@@ -28,8 +28,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-FMQ_LOG_LEVEL="${FMQ_COMPAT_LOG_LEVEL:-info}" "$ferrymq" standalone -d "$work/data" --namesrv-port 0 --broker-port 0 \
-  >"$log" 2>&1 &
+# Transactions left unknown are checked back within a few seconds (go-semantics), not after Apache's 60 s.
+printf 'transactionCheckInterval=1000\ntransactionTimeOut=1000\n' >"$work/broker.conf"
+FMQ_LOG_LEVEL="${FMQ_COMPAT_LOG_LEVEL:-info}" "$ferrymq" standalone -d "$work/data" -c "$work/broker.conf" \
+  --namesrv-port 0 --broker-port 0 >"$log" 2>&1 &
 pid=$!
 deadline=$(($(date +%s) + 60))
 until grep -q "ferrymq standalone: name server" "$log"; do

@@ -4,7 +4,10 @@ package main
 //   - an SQL92 subscription (consumer.MessageSelector{Type: SQL92}) gets exactly the messages whose user
 //     properties match, nothing else;
 //   - delay level 1 (WithDelayTimeLevel) is delivered no earlier than 1 s after the send;
-//   - a timer (the TIMER_DELAY_MS property) is delivered no earlier than asked.
+//   - a timer (the TIMER_DELAY_MS property) is delivered no earlier than asked;
+//   - transactions (NewTransactionProducer): committed messages are delivered once, rolled-back ones never, and
+//     ones left unknown are checked back (CHECK_TRANSACTION_STATE to this producer), committed then, and
+//     delivered once. The broker's transactionCheckInterval must be short (run_all.sh sets 1 s).
 
 import (
 	"context"
@@ -13,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/rocketmq-client-go/v2"
@@ -45,6 +49,32 @@ func (s *seen) has(keys []string) bool {
 		}
 	}
 	return true
+}
+
+// txListener decides by key prefix: txc- commit, txr- roll back, txu- unknown until checked back (then commit).
+// Its producer needs an instance name of its own: a producer sharing a consumer's instance name shares that
+// client, whose CHECK_TRANSACTION_STATE handler has no producer to call (check-backs are silently dropped).
+type txListener struct {
+	checks int64
+}
+
+func (l *txListener) ExecuteLocalTransaction(m *primitive.Message) primitive.LocalTransactionState {
+	switch {
+	case strings.HasPrefix(m.GetKeys(), "txc-"):
+		return primitive.CommitMessageState
+	case strings.HasPrefix(m.GetKeys(), "txr-"):
+		return primitive.RollbackMessageState
+	default:
+		return primitive.UnknowState
+	}
+}
+
+func (l *txListener) CheckLocalTransaction(m *primitive.MessageExt) primitive.LocalTransactionState {
+	if strings.HasPrefix(m.GetKeys(), "txu-") {
+		atomic.AddInt64(&l.checks, 1)
+		return primitive.CommitMessageState
+	}
+	return l.ExecuteLocalTransaction(&m.Message)
 }
 
 func runSemantics(cfg config) (bool, string) {
@@ -95,6 +125,10 @@ func runSemantics(cfg config) (bool, string) {
 	}
 	if err := subscribe("timer", consumer.MessageSelector{Type: consumer.TAG, Expression: "timer"}, timers); err != nil {
 		return false, "timer consumer: " + err.Error()
+	}
+	txs := &seen{count: map[string]int{}, wait: map[string]int64{}}
+	if err := subscribe("tx", consumer.MessageSelector{Type: consumer.TAG, Expression: "tx"}, txs); err != nil {
+		return false, "transaction consumer: " + err.Error()
 	}
 	p, err := rocketmq.NewProducer(producer.WithNameServer(nsAddrs), producer.WithGroupName(sanitize(cfg.topic+"_pg")),
 		producer.WithInstanceName("fmqsem-producer-"+runID), producer.WithRetry(2))
@@ -154,9 +188,41 @@ func runSemantics(cfg config) (bool, string) {
 		}
 		wantTimer = append(wantTimer, key)
 	}
-	logf(start, "sent 30 messages with properties, 5 at delay level 1, 5 timers 2 s ahead")
+	listener := &txListener{}
+	tp, err := rocketmq.NewTransactionProducer(listener, producer.WithNameServer(nsAddrs),
+		producer.WithGroupName(sanitize(cfg.topic+"_txpg")), producer.WithInstanceName("fmqsem-txproducer-"+runID),
+		producer.WithRetry(2))
+	if err != nil {
+		return false, "new transaction producer: " + err.Error()
+	}
+	if err := tp.Start(); err != nil {
+		return false, "transaction producer start: " + err.Error()
+	}
+	defer func() { _ = tp.Shutdown() }()
+	var wantTx, rolledBack []string
+	for i := 0; i < 3; i++ {
+		for _, kind := range []string{"txc", "txr", "txu"} {
+			key := fmt.Sprintf("%s-%s-%d", kind, runID, i)
+			m := primitive.NewMessage(cfg.topic, []byte(key))
+			m.WithKeys([]string{key})
+			m.WithTag("tx")
+			r, err := tp.SendMessageInTransaction(ctx, m)
+			if err != nil {
+				return false, "transactional send " + key + ": " + err.Error()
+			}
+			if r.Status != primitive.SendOK {
+				return false, fmt.Sprintf("transactional send %s: status %v", key, r.Status)
+			}
+			if kind == "txr" {
+				rolledBack = append(rolledBack, key)
+			} else {
+				wantTx = append(wantTx, key)
+			}
+		}
+	}
+	logf(start, "sent 30 messages with properties, 5 at delay level 1, 5 timers 2 s ahead, 9 transactional (3 committed, 3 rolled back, 3 left unknown)")
 	if err := waitFor(ctx, 100*time.Millisecond, func() bool {
-		return sql.has(wantSQL) && delayed.has(wantDelay) && timers.has(wantTimer)
+		return sql.has(wantSQL) && delayed.has(wantDelay) && timers.has(wantTimer) && txs.has(wantTx)
 	}); err != nil {
 		logf(start, "not everything arrived before the deadline")
 	}
@@ -189,8 +255,21 @@ func runSemantics(cfg config) (bool, string) {
 	}
 	check("delay level 1", delayed, wantDelay, 1000)
 	check("timer", timers, wantTimer, 2000)
+	check("transaction", txs, wantTx, 0)
+	txs.mu.Lock()
+	for _, k := range rolledBack {
+		if txs.count[k] > 0 {
+			problems = append(problems, "rolled-back transaction "+k+" was delivered")
+		}
+	}
+	txs.mu.Unlock()
+	checks := atomic.LoadInt64(&listener.checks)
+	if checks < 3 {
+		problems = append(problems, fmt.Sprintf("%d check-backs for the 3 unknown transactions", checks))
+	}
 	if len(problems) > 0 {
 		return false, strings.Join(problems, "; ")
 	}
-	return true, fmt.Sprintf("sql92 selector got exactly %d of 30, 5 delayed and 5 timers on time", len(wantSQL))
+	return true, fmt.Sprintf("sql92 selector got exactly %d of 30, 5 delayed and 5 timers on time, 6 transactions "+
+		"committed (3 after %d check-backs) and delivered once, 3 rolled back never delivered", len(wantSQL), checks)
 }
