@@ -263,6 +263,7 @@ void PullMessageProcessor::Process(RemotingCommand request, net::Responder respo
   auto filter = selector ? std::make_shared<const SubscriptionFilter>(std::move(selector))
                          : std::make_shared<const SubscriptionFilter>(sub);
 
+  store_.CatchUpForRead(h->topic, QueueId(h->queue_id), QueueOffset(h->queue_offset), h->max_msg_nums);
   auto got = store_.GetMessage(h->topic, QueueId(h->queue_id), QueueOffset(h->queue_offset), h->max_msg_nums,
                                filter.get());
   if (!got.ok()) return answer(rc::kSystemError, got.status().ToString());

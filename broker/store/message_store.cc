@@ -802,6 +802,18 @@ std::vector<QueueStats> MessageStore::ListQueues() const {
 // ---------------------------------------------------------------------------------------------------------
 // Reads
 
+void MessageStore::CatchUpForRead(std::string_view topic, QueueId queue_id, QueueOffset offset,
+                                  int max_msgs) {
+  if (!open_.load()) return;
+  if (reput_progress_.load(std::memory_order_acquire) >= DispatchLimit()) return;
+  if (auto cq = FindConsumeQueue(topic, queue_id);
+      cq && offset.value() + std::max(1, max_msgs) <= cq->MaxOffset().value()) {
+    return;  // the read is answered from entries that are there already
+  }
+  Status s = DispatchAvailable();
+  if (!s.ok()) GetLogger("store")->error("dispatch for a read failed error={}", s.ToString());
+}
+
 Result<GetMessageResult> MessageStore::GetMessage(std::string_view topic, QueueId queue_id,
                                                   QueueOffset offset, int max_msgs,
                                                   const MessageFilter* filter) const {

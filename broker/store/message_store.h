@@ -47,7 +47,8 @@ namespace fmq::store {
 // What Apache RocketMQ's broker answers (MESSAGE_ILLEGAL) to a message it cannot store because of its size;
 // FerryMQ's refusals start with it, then say what is wrong.
 inline constexpr std::string_view kMessageIllegalRemark =
-    "the message is illegal, maybe msg body or properties length not matched. msg body length limit 128k, msg "
+    "the message is illegal, maybe msg body or properties length not matched. msg body length limit 128k, "
+    "msg "
     "properties length limit 32k.";
 
 // Decides which messages a pull returns. The consume-queue check sees only the tag hash code; the commit-log
@@ -143,7 +144,8 @@ class MessageStore {
   // The configuration with what UpdateLiveConfig changed.
   MessageStoreConfig EffectiveConfig() const;
   // Changes a setting while the store runs (UPDATE_BROKER_CONFIG): maxMessageSize, fileReservedTime.
-  // InvalidArgument for another key or a value the store cannot take. Not persisted: broker.conf is the source.
+  // InvalidArgument for another key or a value the store cannot take. Not persisted: broker.conf is the
+  // source.
   Status UpdateLiveConfig(const std::string& key, const std::string& value);
   // messageDelayLevel, parsed.
   const model::DelayLevels& delay_levels() const { return delay_levels_; }
@@ -168,6 +170,12 @@ class MessageStore {
   Result<PutMessageResult> PutMessages(std::vector<model::StoredMessage> batch);
 
   // ---- reads
+  // Read-your-writes for a pull: when a read of `max_msgs` from `offset` would reach the end of the queue
+  // while the dispatcher has not yet covered everything already appended (and acknowledged), dispatch that
+  // now, on this thread, so a message whose send returned before the pull arrived is in the answer. Costs
+  // nothing when dispatch is caught up or the read ends before the queue's end (a consumer with a backlog).
+  void CatchUpForRead(std::string_view topic, QueueId queue_id, QueueOffset offset, int max_msgs)
+      FMQ_EXCLUDES(dispatch_mu_);
   Result<GetMessageResult> GetMessage(std::string_view topic, QueueId queue_id, QueueOffset offset,
                                       int max_msgs, const MessageFilter* filter = nullptr) const;
   // The record at a commit-log offset (offset message id lookup).
@@ -290,11 +298,11 @@ class MessageStore {
   Result<int64_t> StoreTimeAt(PhysicalOffset offset, int32_t size) const;
 
   const MessageStoreConfig config_;
-  std::atomic<uint32_t> max_message_size_;       // maxMessageSize, live
-  std::atomic<int> file_reserved_time_hours_;    // fileReservedTime, live
-  const model::DelayLevels delay_levels_;  // config_.message_delay_level
-  io::FileSystem& fs_;                     // not owned
-  const Clock& clock_;                     // not owned
+  std::atomic<uint32_t> max_message_size_;     // maxMessageSize, live
+  std::atomic<int> file_reserved_time_hours_;  // fileReservedTime, live
+  const model::DelayLevels delay_levels_;      // config_.message_delay_level
+  io::FileSystem& fs_;                         // not owned
+  const Clock& clock_;                         // not owned
   const StoreOptions options_;
 
   std::unique_ptr<io::FileLock> lock_;

@@ -118,6 +118,29 @@ TEST_F(MessageStoreTest, AssignsConsecutiveQueueOffsetsPerQueueAndReadsThemBack)
   }
 }
 
+TEST_F(MessageStoreTest, APullAtTheQueuesEndSeesEveryAcknowledgedMessageEvenBeforeTheDispatcherRan) {
+  auto store = OpenStore();  // no background dispatcher: only explicit dispatch makes entries
+  ASSERT_TRUE(store->PutMessage(Message("T", 0, "first")).ok());
+  ASSERT_TRUE(store->TEST_DispatchAll().ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(store->PutMessage(Message("T", 0, "late-" + std::to_string(i))).ok());
+  // Acknowledged but not dispatched: a plain read sees only the first one.
+  EXPECT_EQ(store->GetMessage("T", QueueId(0), QueueOffset(0), 32)->messages.size(), 1u);
+  // A read inside what is dispatched already does not dispatch.
+  store->CatchUpForRead("T", QueueId(0), QueueOffset(0), 1);
+  EXPECT_EQ(store->MaxOffsetInQueue("T", QueueId(0)).value(), 1);
+  // A read reaching the queue's end catches dispatch up first (the e2e-v4 PullParamTest case).
+  store->CatchUpForRead("T", QueueId(0), QueueOffset(0), 32);
+  auto got = store->GetMessage("T", QueueId(0), QueueOffset(0), 32);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->messages.size(), 4u);
+  EXPECT_EQ(got->next_begin_offset.value(), 4);
+  // And so does a pull for a queue no entry was dispatched to yet.
+  ASSERT_TRUE(store->PutMessage(Message("Fresh", 0, "x")).ok());
+  store->CatchUpForRead("Fresh", QueueId(0), QueueOffset(0), 32);
+  EXPECT_EQ(store->GetMessage("Fresh", QueueId(0), QueueOffset(0), 32)->messages.size(), 1u);
+}
+
 TEST_F(MessageStoreTest, GetMessageReportsRocketMqStatusesAtTheQueueEdges) {
   auto store = OpenStore();
   EXPECT_EQ(store->GetMessage("Nope", QueueId(0), QueueOffset(0), 32)->status,
