@@ -1,5 +1,7 @@
 #include "operator/controllers/admin_pool.h"
 
+#include <utility>
+
 namespace fmq::op::controllers {
 
 AdminPool::AdminPool(std::chrono::milliseconds rpc_timeout) : rpc_timeout_(rpc_timeout) {}
@@ -13,8 +15,17 @@ AdminPool::~AdminPool() {
   for (auto& [_, admin] : admins) admin->Stop();
 }
 
-Result<std::shared_ptr<client::Admin>> AdminPool::For(const std::string& namesrv_addrs) {
+Result<std::shared_ptr<client::Admin>> AdminPool::For(const std::string& namesrv_addrs,
+                                                      const std::string& owner) {
+  std::shared_ptr<client::Admin> dropped;  // declared first: released after the lock
   MutexLock lock(&mu_);
+  if (!owner.empty()) {
+    auto [it, inserted] = owners_.try_emplace(owner, namesrv_addrs);
+    if (!inserted && it->second != namesrv_addrs) {
+      const std::string old = std::exchange(it->second, namesrv_addrs);
+      dropped = ForgetUnownedLocked(old);
+    }
+  }
   if (auto it = admins_.find(namesrv_addrs); it != admins_.end()) return it->second;
   client::ClientOptions o;
   o.namesrv_addrs = client::ClientOptions::ParseNamesrvAddrs(namesrv_addrs);
@@ -26,16 +37,31 @@ Result<std::shared_ptr<client::Admin>> AdminPool::For(const std::string& namesrv
   return admin;
 }
 
-void AdminPool::Forget(const std::string& namesrv_addrs) {
-  std::shared_ptr<client::Admin> admin;
-  {
-    MutexLock lock(&mu_);
-    auto it = admins_.find(namesrv_addrs);
-    if (it == admins_.end()) return;
-    admin = std::move(it->second);
-    admins_.erase(it);
+void AdminPool::Release(const std::string& owner) {
+  std::shared_ptr<client::Admin> dropped;  // declared first: released (and stopped) after the lock
+  MutexLock lock(&mu_);
+  auto it = owners_.find(owner);
+  if (it == owners_.end()) return;
+  const std::string addrs = it->second;
+  owners_.erase(it);
+  dropped = ForgetUnownedLocked(addrs);
+}
+
+std::shared_ptr<client::Admin> AdminPool::ForgetUnownedLocked(const std::string& namesrv_addrs) {
+  for (const auto& [o, addrs] : owners_) {
+    if (addrs == namesrv_addrs) return nullptr;
   }
-  admin->Stop();  // calls in flight on other threads hold their own reference
+  auto it = admins_.find(namesrv_addrs);
+  if (it == admins_.end()) return nullptr;
+  // Admin's destructor stops it once the last holder (the caller, or a reconcile in flight) lets go.
+  std::shared_ptr<client::Admin> admin = std::move(it->second);
+  admins_.erase(it);
+  return admin;
+}
+
+size_t AdminPool::size() const {
+  MutexLock lock(&mu_);
+  return admins_.size();
 }
 
 Result<std::map<std::string, std::string>> RegisteredMasters(client::Admin& admin,

@@ -5,6 +5,10 @@
 // connections instead of dialling the brokers again. Admin calls time out after `rpc_timeout`, which bounds
 // how long a worker waits for an unreachable broker.
 //
+// A client lives as long as some Cluster uses its name servers: the Cluster reconciler names itself the owner
+// (For with `owner`), so a Cluster whose name-server list changes, or that is deleted (Release), lets its old
+// client go; it stops when the last caller holding it is done.
+//
 // Owned by the composition root; stops every client on destruction. Thread-safety: all methods are
 // thread-safe; the Admin clients themselves may be used from any thread.
 
@@ -26,15 +30,24 @@ class AdminPool {
   AdminPool(const AdminPool&) = delete;
   AdminPool& operator=(const AdminPool&) = delete;
 
-  // The admin client for `namesrv_addrs` ("a:9876;b:9876"), started on first use.
-  Result<std::shared_ptr<client::Admin>> For(const std::string& namesrv_addrs) FMQ_EXCLUDES(mu_);
-  // Stops and drops the client of a name-server list nobody uses any more (a deleted Cluster).
-  void Forget(const std::string& namesrv_addrs) FMQ_EXCLUDES(mu_);
+  // The admin client for `namesrv_addrs` ("a:9876;b:9876"), started on first use. `owner` (a Cluster's key)
+  // records that it uses these name servers; the client it used before, if different and nobody else's, goes.
+  Result<std::shared_ptr<client::Admin>> For(const std::string& namesrv_addrs, const std::string& owner = "")
+      FMQ_EXCLUDES(mu_);
+  // `owner` is gone (a deleted Cluster): its client goes unless another owner uses the same name servers.
+  void Release(const std::string& owner) FMQ_EXCLUDES(mu_);
+  // Clients held (for tests and the operator's metrics).
+  size_t size() const FMQ_EXCLUDES(mu_);
 
  private:
+  // Takes the client of `namesrv_addrs` out of the pool unless an owner still uses it, and hands it to the
+  // caller to let go of outside the lock (the last holder's reference stops it).
+  std::shared_ptr<client::Admin> ForgetUnownedLocked(const std::string& namesrv_addrs) FMQ_REQUIRES(mu_);
+
   const std::chrono::milliseconds rpc_timeout_;
-  Mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<client::Admin>> admins_ FMQ_GUARDED_BY(mu_);
+  std::map<std::string, std::string> owners_ FMQ_GUARDED_BY(mu_);  // owner -> name-server list
 };
 
 // brokerName -> master address of every broker group of `cluster` registered with the name servers.

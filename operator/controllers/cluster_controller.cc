@@ -60,7 +60,10 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
   auto log = GetLogger("operator");
   const auto [ns, name] = SplitKey(key);
   std::optional<json> obj = d_.reader->Get(kube::kinds::kFerryCluster, ns, name);
-  if (!obj) return {};  // deleted: garbage collection removes what it owned
+  if (!obj) {
+    d_.admins->Release(key);  // deleted: garbage collection removes what it owned; its admin client goes
+    return {};
+  }
 
   model::ObservedCluster observed;
   api::Cluster cluster;
@@ -120,7 +123,7 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
     observed.statefulsets = std::move(live_sets);
     observed.pods = d_.reader->List(kube::kinds::kPod, ns, {{"app.kubernetes.io/instance", name}});
 
-    auto admin = d_.admins->For(model::NameServerAddresses(cluster));
+    auto admin = d_.admins->For(model::NameServerAddresses(cluster), key);
     if (!admin.ok()) {
       observed.name_server_error = std::string(admin.status().message());
     } else {
