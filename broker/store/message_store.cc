@@ -516,8 +516,18 @@ bool IsIncompleteRecord(const MappedFile& file, size_t pos, size_t end) {
 }
 }  // namespace
 
+namespace {
+// Set while this thread dispatches: the arrival listener it calls may run a pull inline (tests do), whose
+// CatchUpForRead must not wait for the dispatch lock this thread holds.
+thread_local bool t_dispatching = false;
+}  // namespace
+
 Status MessageStore::DispatchAvailable() {
   MutexLock lock(&dispatch_mu_);
+  t_dispatching = true;
+  struct Reset {
+    ~Reset() { t_dispatching = false; }
+  } reset;
   while (true) {
     const int64_t limit = DispatchLimit();
     if (reput_from_ >= limit) break;
