@@ -161,9 +161,17 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
   std::vector<api::TopicGroupStatus> groups;
   for (const auto& g : *targets) {
     const std::string& addr = masters->at(g);
+    // A group this pass cannot reach keeps its recorded entry: were it dropped from spec.brokerGroups later,
+    // the cleanup must still know the topic is there.
+    auto keep_recorded = [&] {
+      for (const auto& r : status.broker_groups) {
+        if (r.name == g) return groups.push_back(r);
+      }
+    };
     auto table = (*admin)->GetAllTopicConfig(addr);
     if (!table.ok()) {
       errors.push_back(g + ": " + std::string(table.status().message()));
+      keep_recorded();
       continue;
     }
     std::optional<model::BrokerTopic> current;
@@ -177,6 +185,12 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
       Status st = (*admin)->CreateTopicAt(addr, topic.spec.topic_name, create);
       if (!st.ok()) {
         errors.push_back(g + ": " + std::string(st.message()));
+        if (current) {
+          groups.push_back(
+              {g, current->read_queues, current->write_queues, api::PermissionName(current->perm)});
+        } else {
+          keep_recorded();
+        }
         continue;
       }
       GetLogger("operator")->info("topic={} group={} broker={}: {}", key, g, addr, decision.message);
@@ -186,13 +200,21 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
     }
     groups.push_back(std::move(gs));
   }
-  // Groups the Topic no longer targets lose the topic.
-  for (const auto& old : status.broker_groups) {
-    if (std::find(targets->begin(), targets->end(), old.name) != targets->end()) continue;
-    auto m = masters->find(old.name);
-    if (m == masters->end()) continue;
-    Status st = (*admin)->DeleteTopicAt(m->second, topic.spec.topic_name);
-    if (!st.ok()) errors.push_back(old.name + ": " + std::string(st.message()));
+  // Groups the Topic no longer targets lose the topic; one that could not (yet) stays in status, so the next
+  // pass tries again.
+  for (const auto& dropped : model::DroppedGroups(status.broker_groups, *targets)) {
+    auto m = masters->find(dropped.name);
+    Status st = m == masters->end() ? Status::Unavailable("no master registered; " + topic.spec.topic_name +
+                                                          " is removed from it once it has one")
+                                    : (*admin)->DeleteTopicAt(m->second, topic.spec.topic_name);
+    if (st.ok()) {
+      GetLogger("operator")
+          ->info("topic={} group={}: removed {} (no longer in spec.brokerGroups)", key, dropped.name,
+                 topic.spec.topic_name);
+      continue;
+    }
+    errors.push_back(dropped.name + ": " + std::string(st.message()));
+    groups.push_back(dropped);
   }
   status.broker_groups = std::move(groups);
 

@@ -4,7 +4,8 @@
 // through the RocketMQ admin protocol (UPDATE_AND_CREATE_TOPIC), reading back what each broker has
 // (GET_ALL_TOPIC_CONFIG) so an existing topic is adopted and drift is reverted. Lowering queue counts is
 // refused unless the Topic carries ferrymq.io/allow-queue-shrink (the messages left in removed queues would
-// no longer be consumed).
+// no longer be consumed). A group dropped from spec.brokerGroups loses the topic; until that succeeds (its
+// master is down, or the delete fails) it stays in status.brokerGroups and every pass tries again.
 //
 // Deletion sits behind the finalizer ferrymq.io/topic-cleanup: the topic is removed from the brokers and the
 // name servers, but not while consumers of the topic are online or messages were written to it in the last

@@ -50,4 +50,15 @@ Result<std::vector<std::string>> TargetGroups(const api::TopicSpec& spec,
   return out;
 }
 
+std::vector<api::TopicGroupStatus> DroppedGroups(const std::vector<api::TopicGroupStatus>& last_status,
+                                                 const std::vector<std::string>& targets) {
+  std::vector<api::TopicGroupStatus> out;
+  for (const auto& g : last_status) {
+    if (std::find(targets.begin(), targets.end(), g.name) != targets.end()) continue;
+    if (std::any_of(out.begin(), out.end(), [&](const auto& o) { return o.name == g.name; })) continue;
+    out.push_back(g);
+  }
+  return out;
+}
+
 }  // namespace fmq::op::model

@@ -40,4 +40,10 @@ TopicDecision DecideTopic(const api::Topic& topic, const std::string& group,
 Result<std::vector<std::string>> TargetGroups(const api::TopicSpec& spec,
                                               const std::vector<std::string>& cluster_groups);
 
+// The groups a Topic's last status lists that it no longer targets: its topic is removed from them. A group
+// whose removal did not happen (no master registered, or the delete failed) stays in the status the pass
+// writes, so the next pass tries again: cleanup follows the recorded state, not one event.
+std::vector<api::TopicGroupStatus> DroppedGroups(const std::vector<api::TopicGroupStatus>& last_status,
+                                                 const std::vector<std::string>& targets);
+
 }  // namespace fmq::op::model

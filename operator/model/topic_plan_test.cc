@@ -64,5 +64,17 @@ TEST(TopicPlanTest, TargetGroupsDefaultToAllAndRejectUnknownOnes) {
       << bad.status().message();
 }
 
+TEST(TopicPlanTest, DroppedGroupsAreTheRecordedOnesNoLongerTargeted) {
+  std::vector<api::TopicGroupStatus> last = {{"prod-broker-0", 8, 8, "ReadWrite"},
+                                             {"prod-broker-1", 8, 8, "ReadWrite"},
+                                             {"prod-broker-2", 4, 4, "Read"}};
+  auto dropped = DroppedGroups(last, {"prod-broker-0"});
+  ASSERT_EQ(dropped.size(), 2u);
+  EXPECT_EQ(dropped[0].name, "prod-broker-1");
+  EXPECT_EQ(dropped[1], (api::TopicGroupStatus{"prod-broker-2", 4, 4, "Read"}));  // kept as recorded
+  EXPECT_TRUE(DroppedGroups(last, {"prod-broker-0", "prod-broker-1", "prod-broker-2"}).empty());
+  EXPECT_TRUE(DroppedGroups({}, {"prod-broker-0"}).empty());
+}
+
 }  // namespace
 }  // namespace fmq::op::model
