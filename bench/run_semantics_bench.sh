@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmark of the message semantics (issue 15): send throughput of plain, delayed (DELAY=3) and timer
-# (TIMER_DELAY_SEC=86400) messages, Apache RocketMQ 4.9.7 and FerryMQ one after the other on this machine with
+# Benchmark of the message semantics (issue 15): send throughput of plain, delayed (DELAY=3), timer
+# (TIMER_DELAY_SEC=86400) and transactional messages (the last with Apache's benchmark TransactionProducer, next
+# to its plain Producer), Apache RocketMQ 4.9.7 and FerryMQ one after the other on this machine with
 # the same ferrymq-bench load (1 KiB bodies, 64 synchronous senders on 16 connections, ASYNC_FLUSH). Apache 4.9.7
 # has no timer wheel: it stores a TIMER_* message as a plain one, so its timer row is a plain send (marked).
 # Then one million pending timers on FerryMQ: broker RssAnon with them pending, and the restart-to-serving time
@@ -28,6 +29,15 @@ pids=()
 trap fmq_bench_cleanup EXIT
 say() { echo "[bench $(date +%T)] $*" >&2; }
 rss_anon() { awk '/^RssAnon/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# java_tps <log>: median "Send TPS" of Apache's benchmark output, its first sample dropped when there are more
+java_tps() {
+  local samples
+  samples=$(grep -oE 'Send TPS: *[0-9]+' "$1" | grep -oE '[0-9]+$')
+  if (($(wc -l <<<"$samples") > 1)); then samples=$(tail -n +2 <<<"$samples"); fi
+  median <<<"$samples"
+}
+# median of numbers on stdin
+median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print 0; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 fmq_bench_build_release
 bash "$APACHE" fetch >/dev/null
@@ -53,7 +63,20 @@ loads() {
   say "$name: timer sends TIMER_DELAY_SEC=86400 (${SECS}s)"
   timer=$(produce "$name-timer" BenchTimer --property TIMER_DELAY_SEC=86400)
   say "$name: $timer"
-  printf '{"plain":%s,"delayed":%s,"timer":%s}\n' "${plain:-null}" "${delayed:-null}" "${timer:-null}"
+  # Transactions: Apache's own benchmark programs (ferrymq-bench has no transactional producer), the plain
+  # Producer and the TransactionProducer (half message, then commit) with the same 32 threads and 1 KiB.
+  # They print "Send TPS: N ..." every 10 s: run SECS + 5 s and take the median of the samples after the first
+  # (the JIT's warm-up), or the only one.
+  local jplain jtx jsecs=$((SECS + 5))
+  say "$name: Apache benchmark Producer -w 32 (${jsecs}s)"
+  bash "$APACHE" producer-bench "$NS" --seconds "$jsecs" -s 1024 -w 32 -t BenchJPlain >"$work/$name-jplain.log" 2>&1 || true
+  jplain=$(java_tps "$work/$name-jplain.log")
+  say "$name: Apache benchmark TransactionProducer -w 32 (${jsecs}s)"
+  bash "$APACHE" tx-bench "$NS" --seconds "$jsecs" -s 1024 -w 32 -t BenchJTx >"$work/$name-jtx.log" 2>&1 || true
+  jtx=$(java_tps "$work/$name-jtx.log")
+  say "$name: Java plain ${jplain:-0}/s, transactional ${jtx:-0}/s"
+  printf '{"plain":%s,"delayed":%s,"timer":%s,"java_plain_tps":%s,"java_tx_tps":%s}\n' "${plain:-null}" \
+    "${delayed:-null}" "${timer:-null}" "${jplain:-0}" "${jtx:-0}"
 }
 
 # ---- Apache RocketMQ
@@ -133,6 +156,14 @@ for k, label in (("plain", "plain"), ("delayed", "delayed (DELAY=3)"), ("timer",
     note = " (Apache 4.9.7: stored as a plain message, it has no timers)" if k == "timer" else ""
     out.append("| %s%s | %s | %s | %s | %s | %s | %s |" % (label, note, tps(a, k), tps(f, k), r(tps(f, k), tps(a, k)),
                p99(a, k), p99(f, k), r(tps(f, k), tps(f, "plain"))))
+jp = lambda d: (d or {}).get("java_plain_tps") or 0
+jt = lambda d: (d or {}).get("java_tx_tps") or 0
+out += ["", "Transactions, with Apache's own benchmark programs (32 threads, 1 KiB): the plain `Producer` and the "
+        "`TransactionProducer` (a half message, then its commit).", "",
+        "| send | Apache TPS | FerryMQ TPS | FerryMQ / Apache |", "| --- | ---: | ---: | ---: |",
+        "| plain (benchmark Producer) | %s | %s | %s |" % (jp(a), jp(f), r(jp(f), jp(a))),
+        "| transactional (TransactionProducer) | %s | %s | %s |" % (jt(a), jt(f), r(jt(f), jt(a))),
+        "| transactional / plain | %s | %s | |" % (r(jt(a), jp(a)), r(jt(f), jp(f)))]
 out += ["", "## %d pending timers (FerryMQ)" % t["sent"], "",
         "Sent in %d s (256-byte bodies, 1 day ahead); `timerPending` %s; broker RssAnon with them pending: %.1f MiB." %
         (t["fill_seconds"], t["timer_pending"], t["rss_anon_kib_pending"] / 1024), "",
