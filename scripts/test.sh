@@ -6,7 +6,7 @@
 #   compat real clients (Java, mqadmin, Go, Node) against `ferrymq standalone` (tests/compat/run_all.sh)
 #   e2e    a real kube-apiserver + controller-manager + our pod runner; every tests/e2e/*_test.py (debug build;
 #          tools from scripts/install_e2e_tools.sh, cached in ~/.cache/ferrymq/tools; needs root)
-#   fuzz   libFuzzer targets, a short run each (FMQ_FUZZ_SECONDS, default 20)
+#   fuzz   libFuzzer targets, a short run each on the cached corpus (scripts/fuzz.sh; FMQ_FUZZ_SECONDS, default 20)
 #   image  (last) the Dockerfile built by buildah on a debootstrap base, then run: scripts/image_test.sh (needs root)
 # FMQ_TEST_PRESETS picks a subset, e.g. FMQ_TEST_PRESETS="debug" scripts/test.sh
 set -euo pipefail
@@ -122,17 +122,13 @@ for preset in $PRESETS; do
   log="build/$preset/ctest.log"
   case "$preset" in
     fuzz)
-      for target in build/fuzz/tests/fuzz/*_fuzz; do
-        name=$(basename "$target")
-        corpus="build/fuzz/corpus/$name"; mkdir -p "$corpus"
-        echo "-- $name for ${FUZZ_SECONDS}s"
-        if "$target" -max_total_time="$FUZZ_SECONDS" -max_len=70000 -print_final_stats=1 "$corpus" \
-             tests/fuzz/seeds/"${name%_fuzz}" >"build/fuzz/$name.log" 2>&1; then
-          passed=$((passed + 1)); grep -E 'stat::number_of_executed_units' "build/fuzz/$name.log" || true
-        else
-          failed=$((failed + 1)); failures+=("fuzz $name: see build/fuzz/$name.log"); tail -30 "build/fuzz/$name.log"
-        fi
-      done
+      # scripts/fuzz.sh: every target for FUZZ_SECONDS on the cached corpus; one pass or failure per target.
+      set +e; FMQ_JOBS="$JOBS" bash scripts/fuzz.sh "$FUZZ_SECONDS" 2>&1 | tee build/fuzz/fuzz.log; set -e
+      p=$(grep -cE '^fuzz [a-z0-9_]+: clean' build/fuzz/fuzz.log || true)
+      f=$(grep -cE '^fuzz [a-z0-9_]+: FINDING' build/fuzz/fuzz.log || true)
+      passed=$((passed + p)); failed=$((failed + f))
+      ((f == 0)) || failures+=("fuzz: $f target(s) with findings, see build/fuzz/fuzz.log")
+      if ((p + f == 0)); then failed=$((failed + 1)); failures+=("fuzz: no target ran, see build/fuzz/fuzz.log"); fi
       ;;
     tsan|clang)
       set +e; ctest --preset "$preset" -L unit -j "$JOBS" 2>&1 | tee "$log"; set -e
