@@ -106,9 +106,9 @@ class HeaderSpec {
   }
 
   // Not inlined: inlined into a caller whose header is a small local (QueryMessage's 16-byte
-  // QueryMessageResponseHeader), GCC 12 at -O2/-O3 analyses the std::visit branches for member types that header
-  // does not have and warns -Warray-bounds / -Wmaybe-uninitialized on it (the std::optional false positives of GCC
-  // PR 80635); a call costs nothing next to the map inserts.
+  // QueryMessageResponseHeader), GCC 12 at -O2/-O3 analyses the std::visit branches for member types that
+  // header does not have and warns -Warray-bounds / -Wmaybe-uninitialized on it (the std::optional false
+  // positives of GCC PR 80635); a call costs nothing next to the map inserts.
   [[gnu::noinline]] void Encode(const H& h, std::map<std::string, std::string>* ext) const {
     for (const Field& f : fields_) {
       std::visit(
