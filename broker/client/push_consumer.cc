@@ -116,7 +116,8 @@ void PushConsumer::OnBrokerRequest(RemotingCommand request, net::Responder respo
     tasks_.Trigger(rebalance_task_);  // runs on the task thread, not on this network thread
     return;
   }
-  if (request.code == rq::kResetConsumerClientOffset) {  // oneway: mqadmin resetOffsetByTime, ferryctl group reset
+  if (request.code ==
+      rq::kResetConsumerClientOffset) {  // oneway: mqadmin resetOffsetByTime, ferryctl group reset
     auto group = request.ext_fields.find("group");
     if (group == request.ext_fields.end() || group->second != config_.group) return;
     auto table = model::DecodeResetOffsetBody(request.body);
@@ -154,7 +155,8 @@ void PushConsumer::ApplyResets() {
     }
     for (const auto& [mq, offset] : table) {
       if (Status st = pull_.UpdateConsumeOffset(mq, offset, false); !st.ok()) {
-        Log()->warn("reset offset not committed {} offset={} error=\"{}\"", QueueName(mq), offset, st.message());
+        Log()->warn("reset offset not committed {} offset={} error=\"{}\"", QueueName(mq), offset,
+                    st.message());
       }
     }
     Log()->info("offsets reset by the broker group={} queues={}", config_.group, table.size());

@@ -105,8 +105,8 @@ class PushConsumer {
   void Consume(std::shared_ptr<ProcessQueue> pq, std::vector<MessageExt> msgs);
   bool SendBack(const MessageExt& m);
   void OnBrokerRequest(protocol::RemotingCommand request, net::Responder responder);
-  // RESET_CONSUMER_CLIENT_OFFSET, on the task thread (where offsets are also persisted): drop the reset queues
-  // and what was pulled from them, commit the broker's new offsets, rebalance to read from there.
+  // RESET_CONSUMER_CLIENT_OFFSET, on the task thread (where offsets are also persisted): drop the reset
+  // queues and what was pulled from them, commit the broker's new offsets, rebalance to read from there.
   void ApplyResets();
 
   const PushConsumerConfig config_;

@@ -481,7 +481,8 @@ TEST_F(BrokerControllerTest, BrokerStatsDataCountsPutsPerTopicAndGetsPerGroup) {
   auto get = stats("GROUP_GET_NUMS", "T@g");
   ASSERT_EQ(get.code, rc::kSuccess);
   EXPECT_EQ(nlohmann::json::parse(get.body)["statsHour"]["sum"], 3);
-  EXPECT_EQ(stats("GROUP_GET_NUMS", "T@other").remark.value_or(""), "The stats <GROUP_GET_NUMS> <T@other> not exist");
+  EXPECT_EQ(stats("GROUP_GET_NUMS", "T@other").remark.value_or(""),
+            "The stats <GROUP_GET_NUMS> <T@other> not exist");
   EXPECT_EQ(stats("NOPE", "T").code, rc::kSystemError);
 }
 

@@ -57,8 +57,8 @@ struct MessageStoreConfig {
   // timerPrecisionMs: delivery granularity (a timer is delivered at most this much after it is due; finer
   // costs more slots). timerRollWindowSlot: slots in the wheel (window = slots x precision; timers further
   // ahead are re-stored when the window reaches them, so the window must stay shorter than fileReservedTime).
-  // timerMaxDelaySec: the furthest a timer may be set ahead. timerFlushIntervalMs: how often progress is saved
-  // (a crash re-examines at most this much delivery work, without delivering anything twice).
+  // timerMaxDelaySec: the furthest a timer may be set ahead. timerFlushIntervalMs: how often progress is
+  // saved (a crash re-examines at most this much delivery work, without delivering anything twice).
   bool timer_wheel_enable = true;
   int64_t timer_precision_ms = 1000;
   int64_t timer_roll_window_slot = 3600 * 24 * 2;
