@@ -10,6 +10,7 @@
 #include <iomanip>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -623,13 +624,11 @@ class Ferryctl {
   // Clients of `topic` online now: a consumer group subscribed to it with clients connected, or messages
   // stored into it during the last minute (producers do not say which topics they send to).
   Status TopicInUse(client::Admin& admin, const std::string& topic) {
-    auto route = admin.GetTopicRoute(topic);
-    if (!route.ok()) return Status::Ok();  // nothing routes to it; DeleteTopic reports what is left
+    auto masters = admin.TopicMasters(topic);
+    if (!masters.ok()) return Status::Ok();  // nothing routes to it; DeleteTopic reports what is left
     std::set<std::string> groups;
-    for (const auto& b : route->broker_datas) {
-      auto master = b.broker_addrs.find(0);
-      if (master == b.broker_addrs.end()) continue;
-      auto g = admin.TopicConsumerGroups(master->second, topic);
+    for (const auto& [name, addr] : *masters) {
+      auto g = admin.TopicConsumerGroups(addr, topic);
       if (g.ok()) groups.insert(g->begin(), g->end());
     }
     for (const auto& g : groups) {
@@ -766,29 +765,47 @@ class Ferryctl {
     return kExitOk;
   }
 
-  // Where `m` stands for `group`, with the names of Apache's TrackType (mqadmin queryMsgById -g): CONSUMED,
-  // CONSUMED_BUT_FILTERED (consumed past it, but the group's subscription skips its tag), NOT_CONSUME_YET,
-  // NOT_ONLINE (not consumed and no client online), CONSUME_BROADCASTING (each client keeps its own offsets).
-  std::string ConsumeState(client::Admin& admin, const std::string& group, const client::MessageExt& m) {
-    auto conns = admin.GetConsumerConnections(group);
-    const bool online = conns.ok() && !conns->connection_set.empty();
-    if (online && conns->message_model == model::MessageModel::kBroadcasting) return "CONSUME_BROADCASTING";
-    auto stats = admin.GetConsumeStats(group, m.topic);
-    if (stats.ok()) {
-      auto it = stats->offset_table.find({m.topic, m.broker_name, m.queue_id});
-      if (it != stats->offset_table.end() && it->second.consumer_offset > m.queue_offset) {
-        if (online) {
-          auto sub = conns->subscription_table.find(m.topic);
-          if (sub != conns->subscription_table.end() && sub->second.expression_type == "TAG" &&
-              !client::Subscription::Parse(m.topic, sub->second.sub_string).Matches(m.tags)) {
-            return "CONSUMED_BUT_FILTERED";
-          }
-        }
-        return "CONSUMED";
-      }
+  // Where messages stand for `group`, with the names of Apache's TrackType (mqadmin queryMsgById -g):
+  // CONSUMED, CONSUMED_BUT_FILTERED (consumed past it, but the group's subscription skips its tag),
+  // NOT_CONSUME_YET, NOT_ONLINE (not consumed and no client online), CONSUME_BROADCASTING (each client keeps
+  // its own offsets). The group's connections are read once, its consume stats once per topic.
+  class ConsumeStates {
+   public:
+    ConsumeStates(client::Admin& admin, std::string group) : admin_(admin), group_(std::move(group)) {
+      auto conns = admin_.GetConsumerConnections(group_);
+      if (conns.ok() && !conns->connection_set.empty()) conns_ = std::move(*conns);
     }
-    return online ? "NOT_CONSUME_YET" : "NOT_ONLINE";
-  }
+
+    std::string Of(const client::MessageExt& m) {
+      const bool online = conns_.has_value();
+      if (online && conns_->message_model == model::MessageModel::kBroadcasting)
+        return "CONSUME_BROADCASTING";
+      auto stats = stats_.find(m.topic);
+      if (stats == stats_.end())
+        stats = stats_.emplace(m.topic, admin_.GetConsumeStats(group_, m.topic)).first;
+      if (stats->second.ok()) {
+        const auto& table = stats->second->offset_table;
+        auto it = table.find({m.topic, m.broker_name, m.queue_id});
+        if (it != table.end() && it->second.consumer_offset > m.queue_offset) {
+          if (online) {
+            auto sub = conns_->subscription_table.find(m.topic);
+            if (sub != conns_->subscription_table.end() && sub->second.expression_type == "TAG" &&
+                !client::Subscription::Parse(m.topic, sub->second.sub_string).Matches(m.tags)) {
+              return "CONSUMED_BUT_FILTERED";
+            }
+          }
+          return "CONSUMED";
+        }
+      }
+      return online ? "NOT_CONSUME_YET" : "NOT_ONLINE";
+    }
+
+   private:
+    client::Admin& admin_;
+    const std::string group_;
+    std::optional<model::ConsumerConnection> conns_;  // set while a client of the group is online
+    std::map<std::string, Result<model::ConsumeStats>> stats_;
+  };
 
   int MessageQuery() {
     const int modes = !o_.key.empty() + !o_.id.empty() + (o_.offset >= 0);
@@ -849,8 +866,10 @@ class Ferryctl {
       }
     }
     if (found.empty()) return Fail(Status::NotFound("no message matches"));
+    std::optional<ConsumeStates> states;
+    if (!o_.group.empty()) states.emplace(**admin, o_.group);
     for (const auto& m : found) {
-      const std::string state = o_.group.empty() ? "" : ConsumeState(**admin, o_.group, m);
+      const std::string state = states ? states->Of(m) : "";
       if (json_) {
         json j = MessageJson(m);
         if (!state.empty()) j["consumeState"] = {{"group", o_.group}, {"state", state}};

@@ -150,16 +150,23 @@ Status Admin::DeleteTopic(const std::string& topic, const std::string& cluster) 
   return DeleteTopicInNameServers(topic, cluster);
 }
 
-Result<model::TopicStatsTable> Admin::TopicStats(const std::string& topic) {
+Result<std::map<std::string, std::string>> Admin::TopicMasters(const std::string& topic) {
   FMQ_ASSIGN_OR_RETURN(auto route, GetTopicRoute(topic));
+  std::map<std::string, std::string> out;
+  for (const auto& b : route.broker_datas) {
+    if (auto m = b.broker_addrs.find(0); m != b.broker_addrs.end()) out[b.broker_name] = m->second;
+  }
+  return out;
+}
+
+Result<model::TopicStatsTable> Admin::TopicStats(const std::string& topic) {
+  FMQ_ASSIGN_OR_RETURN(auto masters, TopicMasters(topic));
   model::TopicStatsTable out;
   protocol::TopicHeader h;
   h.topic = topic;
-  for (const auto& b : route.broker_datas) {
-    auto m = b.broker_addrs.find(0);
-    if (m == b.broker_addrs.end()) continue;
+  for (const auto& [name, addr] : masters) {
     FMQ_ASSIGN_OR_RETURN(
-        auto resp, Call(m->second, internal::MakeRequest(rq::kGetTopicStatsInfo, h), "topic stats " + topic));
+        auto resp, Call(addr, internal::MakeRequest(rq::kGetTopicStatsInfo, h), "topic stats " + topic));
     FMQ_ASSIGN_OR_RETURN(auto stats, model::DecodeTopicStatsTable(resp.body));
     out.merge(stats);
   }
@@ -236,19 +243,16 @@ Status Admin::DeleteSubscriptionGroup(const std::string& group, const std::strin
 
 Result<model::ResetOffsetTable> Admin::ResetOffsetByTime(const std::string& topic, const std::string& group,
                                                          int64_t timestamp_ms, bool force) {
-  FMQ_ASSIGN_OR_RETURN(auto route, GetTopicRoute(topic));
+  FMQ_ASSIGN_OR_RETURN(auto masters, TopicMasters(topic));
   protocol::ResetOffsetHeader h;
   h.topic = topic;
   h.group = group;
   h.timestamp = timestamp_ms;
   h.is_force = force;
   model::ResetOffsetTable out;
-  for (const auto& b : route.broker_datas) {
-    auto master = b.broker_addrs.find(0);
-    if (master == b.broker_addrs.end()) continue;
-    FMQ_ASSIGN_OR_RETURN(auto resp,
-                         Call(master->second, internal::MakeRequest(rq::kInvokeBrokerToResetOffset, h),
-                              "reset offsets of " + group + " on " + topic));
+  for (const auto& [name, addr] : masters) {
+    FMQ_ASSIGN_OR_RETURN(auto resp, Call(addr, internal::MakeRequest(rq::kInvokeBrokerToResetOffset, h),
+                                         "reset offsets of " + group + " on " + topic));
     FMQ_ASSIGN_OR_RETURN(auto table, model::DecodeResetOffsetBody(resp.body));
     out.merge(table);
   }
@@ -256,22 +260,20 @@ Result<model::ResetOffsetTable> Admin::ResetOffsetByTime(const std::string& topi
 }
 
 Result<int64_t> Admin::TopicPutsLastMinute(const std::string& topic) {
-  FMQ_ASSIGN_OR_RETURN(auto route, GetTopicRoute(topic));
+  FMQ_ASSIGN_OR_RETURN(auto masters, TopicMasters(topic));
   int64_t total = 0;
-  for (const auto& b : route.broker_datas) {
-    auto master = b.broker_addrs.find(0);
-    if (master == b.broker_addrs.end()) continue;
+  for (const auto& [name, addr] : masters) {
     RemotingCommand req = RemotingCommand::Request(rq::kViewBrokerStatsData, 0);
     req.ext_fields["statsName"] = "TOPIC_PUT_NUMS";
     req.ext_fields["statsKey"] = topic;
-    auto resp = core_.remoting()->InvokeSync(master->second, std::move(req), core_.options().rpc_timeout);
-    if (!resp.ok()) return resp.status().WithContext("put statistics of " + topic + " at " + master->second);
+    auto resp = core_.remoting()->InvokeSync(addr, std::move(req), core_.options().rpc_timeout);
+    if (!resp.ok()) return resp.status().WithContext("put statistics of " + topic + " at " + addr);
     if (resp->code != rc::kSuccess) continue;  // "The stats <TOPIC_PUT_NUMS> <topic> not exist": nothing put
     auto j = nlohmann::json::parse(resp->body, nullptr, false);
     if (j.is_discarded() || !j.contains("statsMinute") || !j["statsMinute"].contains("sum") ||
         !j["statsMinute"]["sum"].is_number()) {
-      return Status::Corruption("put statistics of " + topic + " at " + master->second +
-                                ": unexpected answer " + resp->body);
+      return Status::Corruption("put statistics of " + topic + " at " + addr + ": unexpected answer " +
+                                resp->body);
     }
     total += j["statsMinute"]["sum"].get<int64_t>();
   }
@@ -306,7 +308,7 @@ Result<MessageExt> Admin::ViewMessage(const std::string& offset_msg_id) {
 
 Result<std::vector<MessageExt>> Admin::QueryMessageByKey(const std::string& topic, const std::string& key,
                                                          int32_t max, int64_t begin_ms, int64_t end_ms) {
-  FMQ_ASSIGN_OR_RETURN(auto route, GetTopicRoute(topic));
+  FMQ_ASSIGN_OR_RETURN(auto masters, TopicMasters(topic));
   protocol::QueryMessageHeader h;
   h.topic = topic;
   h.key = key;
@@ -314,17 +316,15 @@ Result<std::vector<MessageExt>> Admin::QueryMessageByKey(const std::string& topi
   h.begin_timestamp = begin_ms;
   h.end_timestamp = end_ms;
   std::vector<MessageExt> out;
-  for (const auto& b : route.broker_datas) {
-    auto master = b.broker_addrs.find(0);
-    if (master == b.broker_addrs.end()) continue;
-    auto resp = core_.remoting()->InvokeSync(master->second, internal::MakeRequest(rq::kQueryMessage, h),
+  for (const auto& [name, addr] : masters) {
+    auto resp = core_.remoting()->InvokeSync(addr, internal::MakeRequest(rq::kQueryMessage, h),
                                              core_.options().rpc_timeout);
-    if (!resp.ok()) return resp.status().WithContext("query " + topic + " by key at " + master->second);
+    if (!resp.ok()) return resp.status().WithContext("query " + topic + " by key at " + addr);
     if (resp->code == rc::kQueryNotFound) continue;
     if (resp->code != rc::kSuccess) return internal::ResponseError(*resp, "query " + topic + " by key");
     FMQ_ASSIGN_OR_RETURN(
-        auto msgs, DecodeMessages({reinterpret_cast<const uint8_t*>(resp->body.data()), resp->body.size()},
-                                  b.broker_name));
+        auto msgs,
+        DecodeMessages({reinterpret_cast<const uint8_t*>(resp->body.data()), resp->body.size()}, name));
     for (auto& m : msgs) out.push_back(std::move(m));
   }
   return out;

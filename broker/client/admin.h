@@ -48,6 +48,8 @@ class Admin {
   Result<model::ClusterInfo> GetClusterInfo();
   Result<model::TopicRouteData> GetTopicRoute(const std::string& topic);
   Result<std::set<std::string>> GetTopicList();
+  // brokerName -> master address of every broker group in `topic`'s route (groups without a master left out).
+  Result<std::map<std::string, std::string>> TopicMasters(const std::string& topic);
   // Master addresses of `cluster` (every cluster when empty). NotFound for an unknown cluster.
   Result<std::vector<std::string>> MasterAddrs(const std::string& cluster);
 
