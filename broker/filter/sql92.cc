@@ -810,8 +810,12 @@ class Parser {
     auto t = Look();
     if (!t) return false;
     if (*t != kind) {
-      std::vector<Tok> expected{kind};
-      expected.insert(expected.end(), expected_context.begin(), expected_context.end());
+      // push_back, not insert of the initializer_list: GCC 12 at -O1 with -fsanitize=thread reports a bogus
+      // -Warray-bounds on the one-element vector's insert.
+      std::vector<Tok> expected;
+      expected.reserve(1 + expected_context.size());
+      expected.push_back(kind);
+      for (Tok t2 : expected_context) expected.push_back(t2);
       Unexpected(expected);
       return false;
     }
