@@ -172,7 +172,8 @@ namespace internal {
 
 class HttpServerState {
  public:
-  explicit HttpServerState(HttpServerConfig config) : config_(std::move(config)), acceptor_(io_) {}
+  explicit HttpServerState(HttpServerConfig config)
+      : config_(std::move(config)), accept_strand_(asio::make_strand(io_)), acceptor_(io_) {}
 
   void Accept();
   void Forget(Session* s) FMQ_EXCLUDES(mu_);
@@ -184,6 +185,8 @@ class HttpServerState {
 
   const HttpServerConfig config_;
   asio::io_context io_;
+  // The acceptor is not thread-safe: its accept completions and Stop's close run on this one strand.
+  asio::strand<asio::io_context::executor_type> accept_strand_;
   tcp::acceptor acceptor_;
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
@@ -517,23 +520,24 @@ void Session::Dispatch() {
 }
 
 void HttpServerState::Accept() {
-  acceptor_.async_accept(asio::make_strand(io_),
-                         [this](const boost::system::error_code& ec, tcp::socket socket) {
-                           if (ec) {
-                             if (ec == asio::error::operation_aborted || !running_) return;
-                             Accept();
-                             return;
-                           }
-                           boost::system::error_code ignored;
-                           socket.set_option(tcp::no_delay(true), ignored);
-                           auto session = std::make_shared<Session>(this, std::move(socket));
-                           {
-                             MutexLock lock(&mu_);
-                             sessions_[session.get()] = session;
-                           }
-                           session->Start();
-                           Accept();
-                         });
+  acceptor_.async_accept(
+      asio::make_strand(io_),
+      asio::bind_executor(accept_strand_, [this](const boost::system::error_code& ec, tcp::socket socket) {
+        if (ec) {
+          if (ec == asio::error::operation_aborted || !running_) return;
+          Accept();
+          return;
+        }
+        boost::system::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        auto session = std::make_shared<Session>(this, std::move(socket));
+        {
+          MutexLock lock(&mu_);
+          sessions_[session.get()] = session;
+        }
+        session->Start();
+        Accept();
+      }));
 }
 
 void HttpServerState::Forget(Session* s) {
@@ -589,7 +593,7 @@ Status HttpServer::Start() {
 void HttpServer::Stop() {
   HttpServerState& s = *impl_;
   if (!s.running_.exchange(false)) return;
-  asio::post(s.io_, [&s] {
+  asio::post(s.accept_strand_, [&s] {
     boost::system::error_code ignored;
     s.acceptor_.close(ignored);
     std::vector<std::shared_ptr<Session>> live;

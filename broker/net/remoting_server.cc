@@ -10,7 +10,7 @@ namespace fmq::net {
 namespace asio = boost::asio;
 using protocol::RemotingCommand;
 
-RemotingServer::RemotingServer(ServerConfig config) : config_(std::move(config)), acceptor_(io_) {}
+RemotingServer::RemotingServer(ServerConfig config) : config_(std::move(config)), accept_strand_(boost::asio::make_strand(io_)), acceptor_(io_) {}
 
 RemotingServer::~RemotingServer() { Stop(); }
 
@@ -59,7 +59,8 @@ Status RemotingServer::Start() {
 
 void RemotingServer::Accept() {
   acceptor_.async_accept(
-      asio::make_strand(io_), [this](boost::system::error_code ec, asio::ip::tcp::socket s) {
+      asio::make_strand(io_),
+      asio::bind_executor(accept_strand_, [this](boost::system::error_code ec, asio::ip::tcp::socket s) {
         if (!running_) return;
         if (!ec) {
           Connection::Options opts{config_.idle_timeout, config_.max_frame_length};
@@ -86,7 +87,7 @@ void RemotingServer::Accept() {
           GetLogger("net")->warn("accept failed error={}", ec.message());
         }
         Accept();
-      });
+      }));
 }
 
 void RemotingServer::OnRequest(const std::shared_ptr<Connection>& conn, RemotingCommand cmd) {
@@ -124,10 +125,10 @@ size_t RemotingServer::connection_count() const {
 
 void RemotingServer::Stop() {
   if (!running_.exchange(false)) return;
-  // Close the listener on an I/O thread (the acceptor is not thread-safe) and wait for it, so the port is
-  // released before Stop returns.
+  // Close the listener on the accept strand (the acceptor is not thread-safe, and an accept completion may be
+  // running on another I/O thread) and wait for it, so the port is released before Stop returns.
   std::promise<void> listener_closed;
-  asio::post(io_, [this, &listener_closed] {
+  asio::post(accept_strand_, [this, &listener_closed] {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     listener_closed.set_value();

@@ -75,6 +75,8 @@ class RemotingServer {
 
   const ServerConfig config_;
   boost::asio::io_context io_;
+  // The acceptor is not thread-safe: its accept completions and Stop's close run on this one strand.
+  boost::asio::strand<boost::asio::io_context::executor_type> accept_strand_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
