@@ -109,7 +109,11 @@ for preset in $PRESETS; do
           p=$(sed -E 's/^[^:]+: ([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
           passed=$((passed + p)); failed=$((failed + f))
           if ((f == 0 && rc != 0)); then f=1; failed=$((failed + 1)); fi
-          ((f == 0)) || failures+=("e2e $name: $f check(s) failed (exit $rc), see build/e2e/$name.log")
+          if ((f != 0)); then
+            # The first failing check's line, so the closing summary says what failed without the whole log.
+            first=$(grep -m1 -E '^FAIL ' "build/e2e/$name.log" | cut -c1-400 || true)
+            failures+=("e2e $name: $f check(s) failed (exit $rc), see build/e2e/$name.log${first:+: $first}")
+          fi
         fi
       done
     fi
