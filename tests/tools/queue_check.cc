@@ -4,8 +4,8 @@
 //
 //   fmq-queue-check produce -n <namesrv> -t <topic> --prefix <p> --out <file> [--seconds S] [--threads N]
 //       sends "<p>-<thread>-<n>" until SIGTERM/SIGINT or S seconds; one line per send to <file>:
-//       "<id> <ok|failed> <unix ms when answered> <status or error>" (only SEND_OK is "ok"), flushed as it
-//       goes.
+//       "<id> <ok|failed> <unix ms when answered> <unix ms when sent> <status or error>" (only SEND_OK is
+//       "ok"), flushed as it goes.
 //   fmq-queue-check drain -n <namesrv> -t <topic> --out <file> [--group G]
 //       reads every queue of the topic from its first offset with a new consumer group; one id per line.
 //
@@ -60,20 +60,26 @@ int Produce(const std::string& namesrv, const std::string& topic, const std::str
         fmq::client::Message m;
         m.topic = topic;
         m.body = prefix + "-" + std::to_string(t) + "-" + std::to_string(n);
+        const auto unix_ms = [] {
+          return std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+              .count();
+        };
+        const int64_t sent = unix_ms();
         auto r = producer.Send(m);
-        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+        // When a send began tells whether it could have reached a replica before a partition; when it was
+        // answered says whether the broker acknowledged it after one.
+        const std::string times = std::to_string(unix_ms()) + " " + std::to_string(sent);
         std::string line = m.body;
         if (r.ok() && r->status == fmq::client::SendStatus::kSendOk) {
-          line += " ok " + std::to_string(now) + " SEND_OK";
+          line += " ok " + times + " SEND_OK";
         } else if (r.ok()) {
-          line += " failed " + std::to_string(now) + " " + fmq::client::SendStatusName(r->status);
+          line += " failed " + times + " " + fmq::client::SendStatusName(r->status);
           std::this_thread::sleep_for(std::chrono::milliseconds(20));  // pace a group that cannot acknowledge
         } else {
           std::string why(r.status().message());
           for (char& c : why) c = c == '\n' ? ' ' : c;
-          line += " failed " + std::to_string(now) + " " + why;
+          line += " failed " + times + " " + why;
           // A broker that refuses at once would make this loop spin: pace the retries of a failing group.
           std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
