@@ -6,6 +6,10 @@
 #   compat real clients (Java, mqadmin, Go, Node) against `ferrymq standalone` (tests/compat/run_all.sh)
 #   e2e    a real kube-apiserver + controller-manager + our pod runner; every tests/e2e/*_test.py (debug build;
 #          tools from scripts/install_e2e_tools.sh, cached in ~/.cache/ferrymq/tools; needs root)
+#   release the release preset (-O2), everything including tests, and its unit tests (a release-mode test build
+#          must not rot: GCC's -O2 warnings differ from -O0's)
+#   plain  the packager's route without presets: `cmake -DCMAKE_BUILD_TYPE=Release` (-O3), the four programs,
+#          `cmake --install` to build/plain/prefix, then `ferrymq version` from there (README "Building by hand")
 #   fuzz   libFuzzer targets, a short run each on the cached corpus (scripts/fuzz.sh; FMQ_FUZZ_SECONDS, default 20)
 #   image  (last) the Dockerfile built by buildah on a debootstrap base, then run: scripts/image_test.sh (needs root)
 # FMQ_TEST_PRESETS picks a subset, e.g. FMQ_TEST_PRESETS="debug" scripts/test.sh
@@ -22,7 +26,7 @@ export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 mkdir -p "$CCACHE_DIR"
 export FMQ_LOG_LEVEL="${FMQ_LOG_LEVEL:-warn}"
 JOBS="${FMQ_JOBS:-$(nproc)}"
-PRESETS="${FMQ_TEST_PRESETS:-debug compat e2e asan tsan clang fuzz image}"
+PRESETS="${FMQ_TEST_PRESETS:-debug compat e2e asan tsan clang release plain fuzz image}"
 FUZZ_SECONDS="${FMQ_FUZZ_SECONDS:-20}"
 
 passed=0
@@ -120,6 +124,31 @@ for preset in $PRESETS; do
     echo "== e2e took $(( $(date +%s) - t0 ))s"
     continue
   fi
+  if [[ "$preset" == plain ]]; then
+    echo "== plain: cmake -DCMAKE_BUILD_TYPE=Release, the four programs, cmake --install, ferrymq version"
+    mkdir -p build/plain
+    set +e
+    (
+      set -e
+      cmake -S . -B build/plain -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
+      cmake --build build/plain -j "$JOBS" --target ferrymq ferryctl ferrymq-bench ferrymq-operator
+      rm -rf build/plain/prefix
+      cmake --install build/plain --prefix build/plain/prefix >/dev/null
+      for p in ferrymq ferryctl ferrymq-bench ferrymq-operator; do
+        [[ -x build/plain/prefix/bin/$p ]] || { echo "cmake --install did not install bin/$p"; exit 1; }
+      done
+      build/plain/prefix/bin/ferrymq version
+    ) 2>&1 | tee build/plain/plain.log
+    rc=${PIPESTATUS[0]}; set -e
+    warnings=$(grep -c 'warning:' build/plain/plain.log || true)
+    if ((rc == 0 && warnings == 0)); then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1)); failures+=("plain: exit $rc, $warnings compiler warning(s), see build/plain/plain.log")
+    fi
+    echo "== plain took $(( $(date +%s) - t0 ))s"
+    continue
+  fi
   echo "== preset $preset: configure and build"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$JOBS"
@@ -134,7 +163,7 @@ for preset in $PRESETS; do
       ((f == 0)) || failures+=("fuzz: $f target(s) with findings, see build/fuzz/fuzz.log")
       if ((p + f == 0)); then failed=$((failed + 1)); failures+=("fuzz: no target ran, see build/fuzz/fuzz.log"); fi
       ;;
-    tsan|clang)
+    tsan|clang|release)
       set +e; ctest --preset "$preset" -L unit -j "$JOBS" 2>&1 | tee "$log"; set -e
       count_ctest "$log" "$preset" ;;
     *)
