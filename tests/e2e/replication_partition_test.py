@@ -395,6 +395,11 @@ def isolated_master(net):
         sends = inside.sends()
         in_after_cut = {i for i, o in sends.items() if not o["ok"] and o["sent"] > cut}
         read = set(drain(sc.workdir, "again"))
+        before = sorted(i for i, o in sends.items() if not o["ok"] and o["sent"] <= cut and i in read)
+        if before:
+            print("isolated-master: recovered sends from inside, begun before the cut: " + "; ".join(
+                f"{i} sent cut{sends[i]['sent'] - cut:+} ms, answered cut{sends[i]['answered'] - cut:+} ms: "
+                f"{sends[i]['status']}" for i in before[:3]), flush=True)
         if in_after_cut & read:
             bad = sorted(in_after_cut & read)[:3]
             detail = "; ".join(f"{i} sent cut+{sends[i]['sent'] - cut} ms, answered cut+{sends[i]['answered'] - cut} "
