@@ -712,22 +712,12 @@ class Ferryctl {
   // --to: earliest, latest, now, an RFC 3339 time or Unix milliseconds; -1 is INVOKE_BROKER_TO_RESET_OFFSET's
   // "the end of every queue".
   static int64_t ResetTimestamp(const std::string& to) {
-    if (to == "earliest") return 0;
-    if (to == "latest") return -1;
-    if (to == "now") {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    }
-    int64_t millis = 0;
-    auto [p, ec] = std::from_chars(to.data(), to.data() + to.size(), millis);
-    if (ec == std::errc() && p == to.data() + to.size() && millis >= 0) return millis;
-    auto micros = ParseRfc3339Micros(to);
-    if (micros.ok()) return *micros / 1000;
-    throw UsageError{
-        "--to must be earliest, latest, now, an RFC 3339 time (2026-12-04T10:00:00Z) or Unix "
-        "milliseconds, got '" +
-        to + "'"};
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    auto ts = client::ResetTimestampOf(to, now);
+    if (!ts.ok()) throw UsageError{"--to: " + std::string(ts.status().message())};
+    return *ts;
   }
 
   int GroupReset(const std::string& group) {

@@ -91,7 +91,11 @@ TEST_F(FerryctlTest, UsageErrorsExitWithTwo) {
   EXPECT_EQ(sub.code, kExitOk);
   EXPECT_NE(sub.out.find("--queues"), std::string::npos) << sub.out;
   EXPECT_EQ(sub.out.find("--trace-topic"), std::string::npos) << sub.out;
-  EXPECT_EQ(Ctl({"group", "reset", "g", "-t", "T", "--to", "yesterday"}).code, kExitUsage);
+  auto bad_to = Ctl({"group", "reset", "g", "-t", "T", "--to", "yesterday"});
+  EXPECT_EQ(bad_to.code, kExitUsage);
+  EXPECT_NE(bad_to.err.find("--to: a reset target must be earliest, latest, now, an RFC 3339 time"),
+            std::string::npos)
+      << bad_to.err;
   EXPECT_EQ(Ctl({"message", "query", "-t", "T"}).code, kExitUsage);  // neither --key, --id nor --offset
   EXPECT_EQ(Ctl({"dlq", "resend", "g"}).code, kExitUsage);           // neither --msg-id nor --all
 }

@@ -1,9 +1,11 @@
 #include "broker/client/admin.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include <nlohmann/json.hpp>
 
+#include "broker/base/time_codec.h"
 #include "broker/client/internal/remoting_util.h"
 #include "broker/model/message.h"
 #include "broker/model/names.h"
@@ -216,29 +218,82 @@ Result<model::ConsumerConnection> Admin::GetConsumerConnections(const std::strin
   return last;
 }
 
+Result<model::ConsumerConnection> Admin::GetConsumerConnectionsAt(const std::string& broker_addr,
+                                                                  const std::string& group) {
+  protocol::ConsumerGroupHeader h;
+  h.consumer_group = group;
+  const std::string what = "consumer connections of " + group + " at " + broker_addr;
+  auto resp = core_.remoting()->InvokeSync(
+      broker_addr, internal::MakeRequest(rq::kGetConsumerConnectionList, h), core_.options().rpc_timeout);
+  if (!resp.ok()) return resp.status().WithContext(what);
+  if (resp->code == rc::kConsumerNotOnline) return model::ConsumerConnection{};
+  if (resp->code != rc::kSuccess) return internal::ResponseError(*resp, what);
+  return model::DecodeConsumerConnection(resp->body);
+}
+
+Result<model::ConsumeStats> Admin::GetConsumeStatsAt(const std::string& broker_addr,
+                                                     const std::string& group) {
+  protocol::ConsumerGroupHeader h;
+  h.consumer_group = group;
+  FMQ_ASSIGN_OR_RETURN(auto resp, Call(broker_addr, internal::MakeRequest(rq::kGetConsumeStats, h),
+                                       "consume stats of " + group));
+  return model::DecodeConsumeStats(resp.body);
+}
+
 Status Admin::CreateSubscriptionGroup(const model::SubscriptionGroupConfig& config,
                                       const std::string& cluster) {
   FMQ_RETURN_IF_ERROR(model::ValidateGroupName(config.group_name));
   FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(cluster));
-  for (const auto& addr : masters) {
-    RemotingCommand req = RemotingCommand::Request(rq::kUpdateAndCreateSubscriptionGroup, 0);
-    req.body = model::EncodeSubscriptionGroupConfig(config);
-    FMQ_RETURN_IF_ERROR(Call(addr, std::move(req), "create group " + config.group_name).status());
-  }
+  for (const auto& addr : masters) FMQ_RETURN_IF_ERROR(CreateSubscriptionGroupAt(addr, config));
   return Status::Ok();
+}
+
+Status Admin::CreateSubscriptionGroupAt(const std::string& broker_addr,
+                                        const model::SubscriptionGroupConfig& config) {
+  FMQ_RETURN_IF_ERROR(model::ValidateGroupName(config.group_name));
+  RemotingCommand req = RemotingCommand::Request(rq::kUpdateAndCreateSubscriptionGroup, 0);
+  req.body = model::EncodeSubscriptionGroupConfig(config);
+  return Call(broker_addr, std::move(req), "create group " + config.group_name).status();
+}
+
+Result<std::map<std::string, model::SubscriptionGroupConfig>> Admin::GetAllSubscriptionGroupConfig(
+    const std::string& broker_addr) {
+  FMQ_ASSIGN_OR_RETURN(
+      auto resp,
+      Call(broker_addr, RemotingCommand::Request(rq::kGetAllSubscriptionGroupConfig, 0), "list groups"));
+  FMQ_ASSIGN_OR_RETURN(auto wrapper, model::DecodeSubscriptionGroupWrapper(resp.body));
+  return std::move(wrapper.subscription_group_table);
+}
+
+Status Admin::DeleteSubscriptionGroupAt(const std::string& broker_addr, const std::string& group,
+                                        bool remove_offsets) {
+  protocol::DeleteSubscriptionGroupHeader h;
+  h.group_name = group;
+  h.remove_offset = remove_offsets;
+  return Call(broker_addr, internal::MakeRequest(rq::kDeleteSubscriptionGroup, h), "delete group " + group)
+      .status();
 }
 
 Status Admin::DeleteSubscriptionGroup(const std::string& group, const std::string& cluster,
                                       bool remove_offsets) {
   FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(cluster));
-  protocol::DeleteSubscriptionGroupHeader h;
-  h.group_name = group;
-  h.remove_offset = remove_offsets;
-  for (const auto& addr : masters) {
-    FMQ_RETURN_IF_ERROR(
-        Call(addr, internal::MakeRequest(rq::kDeleteSubscriptionGroup, h), "delete group " + group).status());
-  }
+  for (const auto& addr : masters)
+    FMQ_RETURN_IF_ERROR(DeleteSubscriptionGroupAt(addr, group, remove_offsets));
   return Status::Ok();
+}
+
+Result<int64_t> ResetTimestampOf(std::string_view to, int64_t now_ms) {
+  if (to == "earliest") return int64_t{0};
+  if (to == "latest") return int64_t{-1};
+  if (to == "now") return now_ms;
+  int64_t millis = 0;
+  auto [p, ec] = std::from_chars(to.data(), to.data() + to.size(), millis);
+  if (ec == std::errc() && p == to.data() + to.size() && millis >= 0) return millis;
+  if (auto micros = ParseRfc3339Micros(to); micros.ok()) return *micros / 1000;
+  return Status::InvalidArgument(
+      "a reset target must be earliest, latest, now, an RFC 3339 time (2026-12-04T10:00:00Z) or Unix "
+      "milliseconds, got '" +
+      std::string(to) + "'");
 }
 
 Result<model::ResetOffsetTable> Admin::ResetOffsetByTime(const std::string& topic, const std::string& group,
@@ -284,11 +339,8 @@ Result<std::set<std::string>> Admin::GetSubscriptionGroups(const std::string& cl
   FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(cluster));
   std::set<std::string> out;
   for (const auto& addr : masters) {
-    FMQ_ASSIGN_OR_RETURN(
-        auto resp,
-        Call(addr, RemotingCommand::Request(rq::kGetAllSubscriptionGroupConfig, 0), "list groups"));
-    FMQ_ASSIGN_OR_RETURN(auto wrapper, model::DecodeSubscriptionGroupWrapper(resp.body));
-    for (const auto& [name, _] : wrapper.subscription_group_table) out.insert(name);
+    FMQ_ASSIGN_OR_RETURN(auto table, GetAllSubscriptionGroupConfig(addr));
+    for (const auto& [name, _] : table) out.insert(name);
   }
   return out;
 }

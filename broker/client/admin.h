@@ -28,6 +28,11 @@ namespace fmq::client {
 // Lag of a group: sum over queues of broker offset - consumer offset.
 int64_t TotalDiff(const model::ConsumeStats& stats);
 
+// A reset target (ferryctl group reset --to, a ConsumerGroup's spec.resetOffset.to) as the timestamp
+// ResetOffsetByTime takes: "earliest" 0, "latest" -1 (the end of every queue), "now" `now_ms`, an RFC 3339
+// time or Unix milliseconds. InvalidArgument naming the accepted forms otherwise.
+Result<int64_t> ResetTimestampOf(std::string_view to, int64_t now_ms);
+
 struct CreateTopicOptions {
   int32_t read_queue_nums = 8;
   int32_t write_queue_nums = 8;
@@ -77,7 +82,21 @@ class Admin {
   Result<model::ConsumeStats> GetConsumeStats(const std::string& group, const std::string& topic);
   Result<std::map<std::string, std::string>> BrokerRuntimeInfo(const std::string& broker_addr);
   Result<model::ConsumerConnection> GetConsumerConnections(const std::string& group);
+  // One broker's view of `group`: its connected consumers (none when the broker answers CONSUMER_NOT_ONLINE;
+  // an error only when the broker cannot be asked) and its consume stats over every topic of the group.
+  Result<model::ConsumerConnection> GetConsumerConnectionsAt(const std::string& broker_addr,
+                                                             const std::string& group);
+  Result<model::ConsumeStats> GetConsumeStatsAt(const std::string& broker_addr, const std::string& group);
   Status CreateSubscriptionGroup(const model::SubscriptionGroupConfig& config, const std::string& cluster);
+  // One broker at a time, for the operator's ConsumerGroup: UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
+  // GET_ALL_SUBSCRIPTIONGROUP_CONFIG (the broker's subscriptionGroup.json table) and
+  // DELETE_SUBSCRIPTIONGROUP.
+  Status CreateSubscriptionGroupAt(const std::string& broker_addr,
+                                   const model::SubscriptionGroupConfig& config);
+  Result<std::map<std::string, model::SubscriptionGroupConfig>> GetAllSubscriptionGroupConfig(
+      const std::string& broker_addr);
+  Status DeleteSubscriptionGroupAt(const std::string& broker_addr, const std::string& group,
+                                   bool remove_offsets);
   // DELETE_SUBSCRIPTIONGROUP on every master of `cluster` (every master when empty); `remove_offsets` also
   // drops the group's committed offsets (mqadmin deleteSubGroup -r).
   Status DeleteSubscriptionGroup(const std::string& group, const std::string& cluster, bool remove_offsets);

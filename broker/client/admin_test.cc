@@ -186,5 +186,67 @@ TEST_F(AdminTest, PerBrokerTopicCallsReachOnlyThatBroker) {
   EXPECT_NE(bad.status().message().find("not a JSON object"), std::string_view::npos) << bad.status();
 }
 
+TEST_F(AdminTest, PerBrokerGroupCallsReachOnlyThatBroker) {
+  a_.On(rq::kUpdateAndCreateSubscriptionGroup, [](const RemotingCommand&) { return Reply(rc::kSuccess); });
+  a_.On(rq::kGetAllSubscriptionGroupConfig, [](const RemotingCommand&) {
+    // As Java's SubscriptionGroupWrapper writes it (RocketMQ 5 fields included).
+    return Reply(
+        rc::kSuccess,
+        R"({"dataVersion":{"counter":2,"timestamp":1700000000000},"subscriptionGroupTable":{"cg":{)"
+        R"("brokerId":0,"consumeBroadcastEnable":false,"consumeEnable":true,"consumeFromMinEnable":true,)"
+        R"("consumeMessageOrderly":true,"groupName":"cg","notifyConsumerIdsChangedEnable":true,)"
+        R"("retryMaxTimes":3,"retryQueueNums":1,"whichBrokerWhenConsumeSlowly":1}}})");
+  });
+  a_.On(rq::kDeleteSubscriptionGroup, [](const RemotingCommand&) { return Reply(rc::kSuccess); });
+  model::SubscriptionGroupConfig g;
+  g.group_name = "cg";
+  g.consume_message_orderly = true;
+  ASSERT_TRUE(admin_->CreateSubscriptionGroupAt(a_.addr(), g).ok());
+  EXPECT_TRUE(b_.Requests(rq::kUpdateAndCreateSubscriptionGroup).empty());
+  auto body = nlohmann::json::parse(a_.Requests(rq::kUpdateAndCreateSubscriptionGroup).at(0).body);
+  EXPECT_EQ(body["consumeMessageOrderly"], true);
+  g.group_name = "bad group";
+  EXPECT_FALSE(admin_->CreateSubscriptionGroupAt(a_.addr(), g).ok());
+
+  auto table = admin_->GetAllSubscriptionGroupConfig(a_.addr());
+  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_EQ(table->count("cg"), 1u);
+  EXPECT_EQ(table->at("cg").retry_max_times, 3);
+  EXPECT_FALSE(table->at("cg").consume_broadcast_enable);
+  EXPECT_TRUE(table->at("cg").consume_message_orderly);
+
+  ASSERT_TRUE(admin_->DeleteSubscriptionGroupAt(a_.addr(), "cg", true).ok());
+  const auto& h = a_.Requests(rq::kDeleteSubscriptionGroup).at(0).ext_fields;
+  EXPECT_EQ(h.at("groupName"), "cg");
+  EXPECT_EQ(h.at("removeOffset"), "true");
+  EXPECT_TRUE(b_.Requests(rq::kDeleteSubscriptionGroup).empty());
+}
+
+TEST_F(AdminTest, ConsumerConnectionsAtOneBrokerTellNotOnlineFromUnreachable) {
+  a_.On(rq::kGetConsumerConnectionList, [](const RemotingCommand&) {
+    return Reply(rc::kConsumerNotOnline, "", {}, "the consumer group[cg] not online");
+  });
+  auto none = admin_->GetConsumerConnectionsAt(a_.addr(), "cg");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->connection_set.empty());
+  b_.On(rq::kGetConsumerConnectionList, [](const RemotingCommand&) { return Reply(rc::kSystemError); });
+  EXPECT_FALSE(admin_->GetConsumerConnectionsAt(b_.addr(), "cg").ok());
+  EXPECT_FALSE(admin_->GetConsumerConnectionsAt("127.0.0.1:1", "cg").ok());
+}
+
+TEST(AdminResetTest, ResetTargets) {
+  EXPECT_EQ(*ResetTimestampOf("earliest", 5), 0);
+  EXPECT_EQ(*ResetTimestampOf("latest", 5), -1);
+  EXPECT_EQ(*ResetTimestampOf("now", 5), 5);
+  EXPECT_EQ(*ResetTimestampOf("1700000000000", 5), 1700000000000);
+  EXPECT_EQ(*ResetTimestampOf("2026-12-04T10:00:00.250+01:00", 5), 1796374800250);
+  for (const char* bad : {"yesterday", "", "-5", "2026-12-04T10:00:00", "12abc"}) {
+    auto r = ResetTimestampOf(bad, 5);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("a reset target must be earliest, latest, now"),
+              std::string_view::npos);
+  }
+}
+
 }  // namespace
 }  // namespace fmq::client

@@ -177,6 +177,7 @@ json GroupJson(const SubscriptionGroupConfig& g) {
           {"consumeBroadcastEnable", g.consume_broadcast_enable},
           {"consumeEnable", g.consume_enable},
           {"consumeFromMinEnable", g.consume_from_min_enable},
+          {"consumeMessageOrderly", g.consume_message_orderly},
           {"groupName", g.group_name},
           {"notifyConsumerIdsChangedEnable", g.notify_consumer_ids_changed_enable},
           {"retryMaxTimes", g.retry_max_times},
@@ -197,6 +198,7 @@ SubscriptionGroupConfig GroupOf(const json& j) {
       IntOf<int64_t>(j, "whichBrokerWhenConsumeSlowly", g.which_broker_when_consume_slowly);
   g.notify_consumer_ids_changed_enable =
       BoolOf(j, "notifyConsumerIdsChangedEnable", g.notify_consumer_ids_changed_enable);
+  g.consume_message_orderly = BoolOf(j, "consumeMessageOrderly", g.consume_message_orderly);
   return g;
 }
 

@@ -48,6 +48,9 @@ struct SubscriptionGroupConfig {
   int64_t broker_id = 0;
   int64_t which_broker_when_consume_slowly = 1;
   bool notify_consumer_ids_changed_enable = true;
+  // RocketMQ 5's consumeMessageOrderly: kept and reported, as Apache does; 4.x clients choose ordering with
+  // their listener (MessageListenerOrderly), and fastjson ignores the field in 4.x tools.
+  bool consume_message_orderly = false;
   friend bool operator==(const SubscriptionGroupConfig&, const SubscriptionGroupConfig&) = default;
 };
 struct SubscriptionGroupWrapper {

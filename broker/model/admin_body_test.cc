@@ -57,6 +57,7 @@ TEST(AdminBodyTest, SubscriptionGroupTableKeepsEveryField) {
   g.retry_queue_nums = 3;
   g.retry_max_times = 5;
   g.which_broker_when_consume_slowly = 2;
+  g.consume_message_orderly = true;
   w.subscription_group_table["cg"] = g;
   w.data_version = {4, 1700000000000};
   auto back = DecodeSubscriptionGroupWrapper(EncodeSubscriptionGroupWrapper(w));
@@ -72,6 +73,7 @@ TEST(AdminBodyTest, SubscriptionGroupTableKeepsEveryField) {
   ASSERT_TRUE(one.ok()) << one.status();
   EXPECT_EQ(one->group_name, "g2");
   EXPECT_FALSE(one->consume_enable);
+  EXPECT_FALSE(one->consume_message_orderly);
   EXPECT_FALSE(DecodeSubscriptionGroupConfig(R"({"consumeEnable":true})").ok());
 }
 
