@@ -319,4 +319,110 @@ TopicStatus TopicStatusFromJson(const json& j) {
   return s;
 }
 
+// --- ConsumerGroup
+
+Result<ConsumerGroup> ConsumerGroupFromJson(const json& object) {
+  ConsumerGroup g;
+  g.metadata = MetaFromJson(object);
+  if (g.metadata.name.empty()) return Status::InvalidArgument("metadata.name is required");
+  const json* specp = Child(object, "spec");
+  if (specp == nullptr || !specp->is_object()) return Status::InvalidArgument("spec is required");
+  const json& spec = *specp;
+  ConsumerGroupSpec& s = g.spec;
+  FMQ_RETURN_IF_ERROR(ReadClusterRef(spec, g.metadata, &s.cluster_ref));
+  FMQ_RETURN_IF_ERROR(ReadString(spec, "groupName", "spec.groupName", &s.group_name));
+  if (s.group_name.empty()) s.group_name = g.metadata.name;
+  if (!IsValidResourceName(s.group_name)) {
+    return Status::InvalidArgument("group name '" + s.group_name +
+                                   "' must be 1 to 127 letters, digits, '_' or '-' (set spec.groupName)");
+  }
+  FMQ_RETURN_IF_ERROR(
+      ReadEnum(spec, "consumeMode", "spec.consumeMode", {"Clustering", "Broadcast"}, &s.consume_mode));
+  FMQ_RETURN_IF_ERROR(ReadBool(spec, "orderly", "spec.orderly", &s.orderly));
+  FMQ_RETURN_IF_ERROR(ReadBool(spec, "enabled", "spec.enabled", &s.enabled));
+  if (const json* r = Child(spec, "retry")) {
+    FMQ_RETURN_IF_ERROR(ReadInt(*r, "maxTimes", "spec.retry.maxTimes", 0, 32, &s.retry_max_times));
+    FMQ_RETURN_IF_ERROR(ReadInt(*r, "queues", "spec.retry.queues", 1, 64, &s.retry_queues));
+  }
+  FMQ_RETURN_IF_ERROR(
+      ReadBool(spec, "consumeFromMinEnable", "spec.consumeFromMinEnable", &s.consume_from_min));
+  FMQ_RETURN_IF_ERROR(ReadInt(spec, "whichBrokerWhenConsumeSlowly", "spec.whichBrokerWhenConsumeSlowly", 0, 2,
+                              &s.read_from_broker_id_when_slow));
+  FMQ_RETURN_IF_ERROR(ReadStringList(spec, "brokerGroups", "spec.brokerGroups", &s.broker_groups));
+  FMQ_RETURN_IF_ERROR(
+      ReadEnum(spec, "deletionPolicy", "spec.deletionPolicy", {"Retain", "Delete"}, &s.deletion_policy));
+  if (const json* r = Child(spec, "resetOffset"); r != nullptr && !r->is_null()) {
+    if (!r->is_object()) return Status::InvalidArgument("spec.resetOffset must be an object");
+    ResetOffsetSpec reset;
+    FMQ_RETURN_IF_ERROR(ReadString(*r, "id", "spec.resetOffset.id", &reset.id));
+    FMQ_RETURN_IF_ERROR(ReadString(*r, "to", "spec.resetOffset.to", &reset.to));
+    FMQ_RETURN_IF_ERROR(ReadStringList(*r, "topics", "spec.resetOffset.topics", &reset.topics));
+    FMQ_RETURN_IF_ERROR(ReadBool(*r, "force", "spec.resetOffset.force", &reset.force));
+    if (reset.id.empty()) return Status::InvalidArgument("spec.resetOffset.id is required");
+    if (reset.to.empty()) return Status::InvalidArgument("spec.resetOffset.to is required");
+    for (const auto& t : reset.topics) {
+      if (!IsValidResourceName(t)) {
+        return Status::InvalidArgument("spec.resetOffset.topics: '" + t + "' is not a topic name");
+      }
+    }
+    s.reset_offset = std::move(reset);
+  }
+  if (const json* st = Child(object, "status")) g.status = ConsumerGroupStatusFromJson(*st);
+  return g;
+}
+
+json ConsumerGroupStatusToJson(const ConsumerGroupStatus& s) {
+  json subs = json::array();
+  for (const auto& x : s.subscriptions) subs.push_back({{"topic", x.topic}, {"expression", x.expression}});
+  json lag = json::array();
+  for (const auto& x : s.lag) lag.push_back({{"topic", x.topic}, {"messages", x.messages}});
+  json out = {{"observedGeneration", s.observed_generation},
+              {"groupName", s.group_name},
+              {"brokerGroups", s.broker_groups},
+              {"onlineClients", s.online_clients},
+              {"clients", s.clients},
+              {"subscriptions", subs},
+              {"lag", lag},
+              {"totalLag", s.total_lag},
+              {"conditions", ConditionsToJson(s.conditions)}};
+  if (s.last_reset) {
+    const LastResetStatus& r = *s.last_reset;
+    out["lastReset"] = {{"id", r.id},           {"to", r.to},     {"result", r.result},
+                        {"message", r.message}, {"time", r.time}, {"queues", r.queues}};
+  }
+  return out;
+}
+
+ConsumerGroupStatus ConsumerGroupStatusFromJson(const json& j) {
+  ConsumerGroupStatus s;
+  if (!j.is_object()) return s;
+  s.observed_generation = IntOr(j, "observedGeneration", 0);
+  s.group_name = StringOr(j, "groupName");
+  auto strings = [&](std::string_view key) {
+    std::vector<std::string> out;
+    if (const json* a = Child(j, key); a != nullptr && a->is_array()) {
+      for (const json& e : *a) {
+        if (e.is_string()) out.push_back(e.get<std::string>());
+      }
+    }
+    return out;
+  };
+  s.broker_groups = strings("brokerGroups");
+  s.clients = strings("clients");
+  s.online_clients = IntOr(j, "onlineClients", 0);
+  if (const json* a = Child(j, "subscriptions"); a != nullptr && a->is_array()) {
+    for (const json& e : *a) s.subscriptions.push_back({StringOr(e, "topic"), StringOr(e, "expression")});
+  }
+  if (const json* a = Child(j, "lag"); a != nullptr && a->is_array()) {
+    for (const json& e : *a) s.lag.push_back({StringOr(e, "topic"), IntOr(e, "messages", 0)});
+  }
+  s.total_lag = IntOr(j, "totalLag", 0);
+  if (const json* r = Child(j, "lastReset"); r != nullptr && r->is_object()) {
+    s.last_reset = LastResetStatus{StringOr(*r, "id"),      StringOr(*r, "to"),   StringOr(*r, "result"),
+                                   StringOr(*r, "message"), StringOr(*r, "time"), IntOr(*r, "queues", 0)};
+  }
+  if (const json* c = Child(j, "conditions")) s.conditions = ConditionsFromJson(*c);
+  return s;
+}
+
 }  // namespace fmq::op::api

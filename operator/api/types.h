@@ -27,6 +27,7 @@ inline constexpr std::string_view kApiVersion = "ferrymq.io/v1alpha1";
 inline constexpr std::string_view kForceDeleteAnnotation = "ferrymq.io/force-delete";
 inline constexpr std::string_view kAllowQueueShrinkAnnotation = "ferrymq.io/allow-queue-shrink";
 inline constexpr std::string_view kTopicFinalizer = "ferrymq.io/topic-cleanup";
+inline constexpr std::string_view kGroupFinalizer = "ferrymq.io/group-cleanup";
 inline constexpr std::string_view kClusterLabel = "ferrymq.io/cluster";
 inline constexpr std::string_view kBrokerGroupLabel = "ferrymq.io/broker-group";
 
@@ -153,6 +154,81 @@ struct Topic {
 Result<Topic> TopicFromJson(const nlohmann::json& object);
 nlohmann::json TopicStatusToJson(const TopicStatus& status);
 TopicStatus TopicStatusFromJson(const nlohmann::json& status);
+
+// --- ConsumerGroup
+// -------------------------------------------------------------------------------------------
+
+// spec.resetOffset: move the group's consumed offsets once per `id`.
+struct ResetOffsetSpec {
+  std::string id;
+  std::string to;                   // earliest | latest | an RFC 3339 time (client::ResetTimestampOf)
+  std::vector<std::string> topics;  // empty: every topic the group has offsets for
+  bool force = false;               // reset even while consumers of the group are online
+  bool operator==(const ResetOffsetSpec&) const = default;
+};
+
+struct ConsumerGroupSpec {
+  ClusterRef cluster_ref;
+  std::string group_name;                   // filled with metadata.name when omitted
+  std::string consume_mode = "Clustering";  // Clustering | Broadcast
+  bool orderly = false;
+  bool enabled = true;
+  int retry_max_times = 16;
+  int retry_queues = 1;
+  bool consume_from_min = true;
+  int read_from_broker_id_when_slow = 1;   // whichBrokerWhenConsumeSlowly
+  std::vector<std::string> broker_groups;  // empty: every group
+  std::string deletion_policy = "Retain";  // Retain | Delete
+  std::optional<ResetOffsetSpec> reset_offset;
+};
+
+struct GroupSubscriptionStatus {
+  std::string topic;
+  std::string expression;
+  bool operator==(const GroupSubscriptionStatus&) const = default;
+};
+
+struct GroupLagStatus {
+  std::string topic;
+  int64_t messages = 0;  // broker offset - consumer offset, summed over the topic's queues
+  bool operator==(const GroupLagStatus&) const = default;
+};
+
+// The last spec.resetOffset the operator acted on.
+struct LastResetStatus {
+  std::string id;
+  std::string to;
+  std::string result;  // Applied | Refused | Failed
+  std::string message;
+  std::string time;  // RFC 3339, when it was applied or last refused
+  int64_t queues = 0;
+  bool operator==(const LastResetStatus&) const = default;
+};
+
+struct ConsumerGroupStatus {
+  int64_t observed_generation = 0;
+  std::string group_name;
+  std::vector<std::string> broker_groups;  // where the group is as specified (or was, for dropped groups)
+  int64_t online_clients = 0;
+  std::vector<std::string> clients;  // client ids, at most kMaxListedClients
+  std::vector<GroupSubscriptionStatus> subscriptions;
+  std::vector<GroupLagStatus> lag;
+  int64_t total_lag = 0;
+  std::optional<LastResetStatus> last_reset;
+  std::vector<Condition> conditions;
+};
+
+inline constexpr size_t kMaxListedClients = 20;
+
+struct ConsumerGroup {
+  ObjectMeta metadata;
+  ConsumerGroupSpec spec;
+  ConsumerGroupStatus status;
+};
+
+Result<ConsumerGroup> ConsumerGroupFromJson(const nlohmann::json& object);
+nlohmann::json ConsumerGroupStatusToJson(const ConsumerGroupStatus& status);
+ConsumerGroupStatus ConsumerGroupStatusFromJson(const nlohmann::json& status);
 
 // RocketMQ permission bits (PermName): 2 = write, 4 = read.
 int PermissionBits(std::string_view permission);

@@ -127,5 +127,77 @@ TEST(TopicTypesTest, PermissionNamesMatchRocketMqBits) {
   EXPECT_EQ(PermissionName(7), "ReadWrite");  // the inherit bit does not change read/write
 }
 
+json GroupJson(json spec, json status = nullptr) {
+  json obj = {{"metadata", {{"name", "orders-app"}, {"namespace", "team-a"}}}, {"spec", spec}};
+  if (!status.is_null()) obj["status"] = status;
+  return obj;
+}
+
+TEST(ConsumerGroupTypesTest, AppliesTheCrdDefaults) {
+  auto g = ConsumerGroupFromJson(GroupJson({{"clusterRef", {{"name", "prod"}}}}));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(g->spec.group_name, "orders-app");
+  EXPECT_EQ(g->spec.cluster_ref.namespace_, "team-a");
+  EXPECT_EQ(g->spec.consume_mode, "Clustering");
+  EXPECT_TRUE(g->spec.enabled);
+  EXPECT_FALSE(g->spec.orderly);
+  EXPECT_EQ(g->spec.retry_max_times, 16);
+  EXPECT_EQ(g->spec.retry_queues, 1);
+  EXPECT_TRUE(g->spec.consume_from_min);
+  EXPECT_EQ(g->spec.read_from_broker_id_when_slow, 1);
+  EXPECT_EQ(g->spec.deletion_policy, "Retain");
+  EXPECT_FALSE(g->spec.reset_offset.has_value());
+}
+
+TEST(ConsumerGroupTypesTest, ReadsResetOffsetAndRejectsWhatCannotBeApplied) {
+  json spec = {{"clusterRef", {{"name", "prod"}}},
+               {"groupName", "ORDERS_app"},
+               {"resetOffset",
+                {{"id", "r1"}, {"to", "2026-12-04T10:00:00Z"}, {"topics", {"orders"}}, {"force", true}}}};
+  auto g = ConsumerGroupFromJson(GroupJson(spec));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(g->spec.group_name, "ORDERS_app");
+  ASSERT_TRUE(g->spec.reset_offset.has_value());
+  EXPECT_EQ(*g->spec.reset_offset, (ResetOffsetSpec{"r1", "2026-12-04T10:00:00Z", {"orders"}, true}));
+
+  auto bad = [&](json patch, const std::string& words) {
+    json s = {{"clusterRef", {{"name", "prod"}}}};
+    s.update(patch);
+    auto r = ConsumerGroupFromJson(GroupJson(s));
+    ASSERT_FALSE(r.ok()) << patch.dump();
+    EXPECT_NE(r.status().message().find(words), std::string_view::npos) << r.status().message();
+  };
+  bad({{"groupName", "a.b"}}, "group name 'a.b' must be 1 to 127 letters");
+  bad({{"retry", {{"maxTimes", 33}}}}, "spec.retry.maxTimes must be between 0 and 32, got 33");
+  bad({{"consumeMode", "Fanout"}}, "spec.consumeMode must be one of Clustering, Broadcast");
+  bad({{"whichBrokerWhenConsumeSlowly", 3}}, "spec.whichBrokerWhenConsumeSlowly must be between 0 and 2");
+  bad({{"resetOffset", {{"to", "earliest"}}}}, "spec.resetOffset.id is required");
+  bad({{"resetOffset", {{"id", "x"}}}}, "spec.resetOffset.to is required");
+  bad({{"resetOffset", {{"id", "x"}, {"to", "earliest"}, {"topics", {"a b"}}}}}, "'a b' is not a topic name");
+}
+
+TEST(ConsumerGroupTypesTest, StatusRoundTrips) {
+  ConsumerGroupStatus s;
+  s.observed_generation = 3;
+  s.group_name = "orders-app";
+  s.broker_groups = {"prod-broker-0", "prod-broker-1"};
+  s.online_clients = 2;
+  s.clients = {"10.0.0.1@1", "10.0.0.2@1"};
+  s.subscriptions = {{"orders", "TagA || TagB"}};
+  s.lag = {{"orders", 42}};
+  s.total_lag = 42;
+  s.last_reset = LastResetStatus{"r1", "earliest", "Applied", "8 queues moved", "2026-12-05T01:00:00Z", 8};
+  ConsumerGroupStatus back = ConsumerGroupStatusFromJson(ConsumerGroupStatusToJson(s));
+  EXPECT_EQ(back.observed_generation, 3);
+  EXPECT_EQ(back.broker_groups, s.broker_groups);
+  EXPECT_EQ(back.clients, s.clients);
+  EXPECT_EQ(back.online_clients, 2);
+  EXPECT_EQ(back.subscriptions, s.subscriptions);
+  EXPECT_EQ(back.lag, s.lag);
+  EXPECT_EQ(back.total_lag, 42);
+  EXPECT_EQ(back.last_reset, s.last_reset);
+  EXPECT_FALSE(ConsumerGroupStatusToJson(ConsumerGroupStatus{}).contains("lastReset"));
+}
+
 }  // namespace
 }  // namespace fmq::op::api

@@ -31,9 +31,14 @@ TopicDecision DecideTopic(const api::Topic& topic, const std::string& group,
 
 Result<std::vector<std::string>> TargetGroups(const api::TopicSpec& spec,
                                               const std::vector<std::string>& cluster_groups) {
-  if (spec.broker_groups.empty()) return cluster_groups;
+  return TargetGroups(spec.broker_groups, cluster_groups);
+}
+
+Result<std::vector<std::string>> TargetGroups(const std::vector<std::string>& wanted,
+                                              const std::vector<std::string>& cluster_groups) {
+  if (wanted.empty()) return cluster_groups;
   std::vector<std::string> out, unknown;
-  for (const std::string& g : spec.broker_groups) {
+  for (const std::string& g : wanted) {
     if (std::find(cluster_groups.begin(), cluster_groups.end(), g) == cluster_groups.end()) {
       unknown.push_back(g);
     } else if (std::find(out.begin(), out.end(), g) == out.end()) {

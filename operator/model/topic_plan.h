@@ -39,6 +39,9 @@ TopicDecision DecideTopic(const api::Topic& topic, const std::string& group,
 // naming the unknown groups when the spec lists groups the cluster does not have.
 Result<std::vector<std::string>> TargetGroups(const api::TopicSpec& spec,
                                               const std::vector<std::string>& cluster_groups);
+// The same for any resource's spec.brokerGroups (`wanted`; empty: every group of the cluster).
+Result<std::vector<std::string>> TargetGroups(const std::vector<std::string>& wanted,
+                                              const std::vector<std::string>& cluster_groups);
 
 // The groups a Topic's last status lists that it no longer targets: its topic is removed from them. A group
 // whose removal did not happen (no master registered, or the delete failed) stays in the status the pass
