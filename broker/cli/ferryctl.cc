@@ -1299,7 +1299,7 @@ void BuildApp(CLI::App& app, Opts& o, Action& action) {
                  "allow broadcasting consumers in the group")
       ->capture_default_str();
   gc->add_option("--from-min-enable", o.group_config.consume_from_min_enable,
-                 "a new group starts at the first offset of a queue that has never been consumed")
+                 "RocketMQ's consumeFromMinEnable flag, stored for tools (4.x brokers do not act on it)")
       ->capture_default_str();
   gc->add_option("--read-broker-id", o.group_config.broker_id, "broker id consumers read from")
       ->check(CLI::NonNegativeNumber)

@@ -22,6 +22,7 @@
 #include "operator/cmd/options.h"
 #include "operator/controllers/admin_pool.h"
 #include "operator/controllers/cluster_controller.h"
+#include "operator/controllers/consumer_group_controller.h"
 #include "operator/controllers/object_reader.h"
 #include "operator/controllers/topic_controller.h"
 #include "operator/kube/client.h"
@@ -147,16 +148,18 @@ int Run(const Options& o) {
   pods.label_selector = "app.kubernetes.io/name=ferrymq";
   runtime::Informer clusters(kube, kinds::kFerryCluster, all);
   runtime::Informer topics(kube, kinds::kFerryTopic, all);
+  runtime::Informer groups(kube, kinds::kFerryConsumerGroup, all);
   runtime::Informer statefulsets(kube, kinds::kStatefulSet, owned);
   runtime::Informer services(kube, kinds::kService, owned);
   runtime::Informer configmaps(kube, kinds::kConfigMap, owned);
   runtime::Informer pdbs(kube, kinds::kPodDisruptionBudget, owned);
   runtime::Informer pod_cache(kube, kinds::kPod, pods);
-  std::vector<runtime::Informer*> informers = {&clusters,   &topics, &statefulsets, &services,
-                                               &configmaps, &pdbs,   &pod_cache};
+  std::vector<runtime::Informer*> informers = {&clusters, &topics,     &groups, &statefulsets,
+                                               &services, &configmaps, &pdbs,   &pod_cache};
   InformerReader reader;
   for (runtime::Informer* inf : informers) reader.Add(inf);
   topics.AddIndex("clusterRef", runtime::IndexByClusterRef);
+  groups.AddIndex("clusterRef", runtime::IndexByClusterRef);
 
   controllers::Deps deps{.kube = kube,
                          .events = &events,
@@ -166,6 +169,7 @@ int Run(const Options& o) {
                          .options = {.default_image = o.broker_image}};
   controllers::ClusterReconciler cluster_reconciler(deps);
   controllers::TopicReconciler topic_reconciler(deps, {.drift_check = o.topic_drift_check});
+  controllers::ConsumerGroupReconciler group_reconciler(deps, {.status_refresh = o.group_status_refresh});
   auto adapt = [](controllers::Outcome out) {
     return runtime::ReconcileResult{out.status, out.requeue_after};
   };
@@ -175,6 +179,9 @@ int Run(const Options& o) {
   runtime::Controller topic_controller(
       {.name = "topic", .workers = o.workers, .metrics = &registry},
       [&](const std::string& key) { return adapt(topic_reconciler.Reconcile(key)); });
+  runtime::Controller group_controller(
+      {.name = "consumergroup", .workers = o.workers, .metrics = &registry},
+      [&](const std::string& key) { return adapt(group_reconciler.Reconcile(key)); });
 
   clusters.AddEventHandler(cluster_controller.EnqueueObjectHandler());
   for (runtime::Informer* inf : {&statefulsets, &services, &configmaps, &pdbs}) {
@@ -194,6 +201,13 @@ int Run(const Options& o) {
     std::vector<std::string> keys;
     for (const auto& t : topics.ByIndex("clusterRef", controllers::KeyOf(cluster)))
       keys.push_back(controllers::KeyOf(*t));
+    return keys;
+  }));
+  groups.AddEventHandler(group_controller.EnqueueObjectHandler());
+  clusters.AddEventHandler(group_controller.EnqueueMappedHandler([&](const json& cluster) {
+    std::vector<std::string> keys;
+    for (const auto& g : groups.ByIndex("clusterRef", controllers::KeyOf(cluster)))
+      keys.push_back(controllers::KeyOf(*g));
     return keys;
   }));
 
@@ -263,6 +277,7 @@ int Run(const Options& o) {
     log->info("identity={} leading: starting controllers (workers={})", identity, o.workers);
     (void)cluster_controller.Start();
     (void)topic_controller.Start();
+    (void)group_controller.Start();
     do {
       sig = WaitForSignal();
     } while (sig == kLeadingSignal);
@@ -278,6 +293,7 @@ int Run(const Options& o) {
   }
   cluster_controller.Stop();
   topic_controller.Stop();
+  group_controller.Stop();
   if (elector) elector->Stop();
   for (runtime::Informer* inf : informers) inf->Stop();
   probe_server.Stop();

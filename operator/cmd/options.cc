@@ -109,6 +109,8 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
       }
     } else if (flag == "--topic-drift-check") {
       st = duration(&o.topic_drift_check);
+    } else if (flag == "--group-status-refresh") {
+      st = duration(&o.group_status_refresh);
     } else if (flag == "--identity") {
       o.identity = value;
     } else {

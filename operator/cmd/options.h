@@ -26,6 +26,7 @@ struct Options {
   std::string broker_image = "ferrymq:0.1.0";
   int workers = 2;
   std::chrono::milliseconds topic_drift_check{300'000};
+  std::chrono::milliseconds group_status_refresh{30'000};
   // Lease holder identity; empty: "<$POD_NAME or host name>_<random>", so a restarted process of the same pod
   // is a new candidate and never mistakes the Lease of its crashed predecessor for its own.
   std::string identity;
@@ -49,6 +50,8 @@ Runs the FerryMQ operator: reconciles Cluster and Topic resources (ferrymq.io/v1
   --broker-image IMAGE              image of name servers and brokers when a Cluster does not set spec.image
   --workers N                       reconcile workers per controller (default 2)
   --topic-drift-check 5m            how often a synced Topic is compared with the brokers
+  --group-status-refresh 30s        how often a ConsumerGroup is compared with the brokers and its clients
+                                    and lag are re-read
 )";
 
 // InvalidArgument naming the flag for a bad or unknown flag. `-h`/`--help` gives NotFound (print usage, exit

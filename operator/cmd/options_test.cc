@@ -10,7 +10,7 @@ TEST(OptionsTest, ReadsTheChartsFlagsInBothForms) {
       ParseOptions({"--namespaces=a,b", "--leader-elect=true", "--lease-name", "x", "--lease-namespace=ops",
                     "--lease-duration=20s", "--renew-deadline=12s", "--retry-period=500ms",
                     "--metrics-bind-address=:9090", "--health-probe-bind-address=127.0.0.1:9091",
-                    "--broker-image=ferrymq:9", "--workers=4", "--topic-drift-check=1m"});
+                    "--broker-image=ferrymq:9", "--workers=4", "--topic-drift-check=1m", "--group-status-refresh=45s"});
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ(o->namespaces, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(o->lease_name, "x");
@@ -20,6 +20,7 @@ TEST(OptionsTest, ReadsTheChartsFlagsInBothForms) {
   EXPECT_EQ(o->broker_image, "ferrymq:9");
   EXPECT_EQ(o->workers, 4);
   EXPECT_EQ(o->topic_drift_check, std::chrono::minutes(1));
+  EXPECT_EQ(o->group_status_refresh, std::chrono::seconds(45));
   EXPECT_EQ(ParseBindAddress(o->metrics_bind_address)->first, "0.0.0.0");
   EXPECT_EQ(ParseBindAddress(o->health_probe_bind_address)->second, 9091);
 }

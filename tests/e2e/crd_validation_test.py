@@ -293,14 +293,18 @@ class ConsumerGroupTest(Case):
         self.accepted("ConsumerGroup", "defaults", {"clusterRef": self.REF})
         spec = get("consumergroup", "defaults")["spec"]
         self.assertEqual(spec, {"clusterRef": {"name": "demo"}, "consumeMode": "Clustering", "orderly": False,
-                                "enabled": True, "retry": {"maxTimes": 16}, "consumeTimeoutMinutes": 15,
-                                "deletionPolicy": "Retain"})
+                                "enabled": True, "retry": {"maxTimes": 16, "queues": 1}, "consumeFromMinEnable": True,
+                                "whichBrokerWhenConsumeSlowly": 1, "deletionPolicy": "Retain"})
 
     def test_validation(self):
         self.refused("ConsumerGroup", "retry", {"clusterRef": self.REF, "retry": {"maxTimes": 33}},
                      "spec.retry.maxTimes", "less than or equal to 32")
-        self.refused("ConsumerGroup", "timeout", {"clusterRef": self.REF, "consumeTimeoutMinutes": 0},
-                     "greater than or equal to 1")
+        self.refused("ConsumerGroup", "retryqueues", {"clusterRef": self.REF, "retry": {"queues": 0}},
+                     "spec.retry.queues", "greater than or equal to 1")
+        self.refused("ConsumerGroup", "slow", {"clusterRef": self.REF, "whichBrokerWhenConsumeSlowly": 3},
+                     "spec.whichBrokerWhenConsumeSlowly", "less than or equal to 2")
+        self.refused("ConsumerGroup", "resetnoid", {"clusterRef": self.REF, "resetOffset": {"to": "earliest"}},
+                     "spec.resetOffset.id: Required value")
         self.refused("ConsumerGroup", "mode", {"clusterRef": self.REF, "consumeMode": "Fanout"},
                      'Unsupported value: "Fanout"')
         self.refused("ConsumerGroup", "group.v1", {"clusterRef": self.REF},
@@ -318,10 +322,11 @@ class ConsumerGroupTest(Case):
 
     def test_printer_columns(self):
         self.accepted("ConsumerGroup", "printed", {"clusterRef": self.REF, "consumeMode": "Broadcast"})
-        set_status("consumergroup", "printed", {"groupName": "printed", "conditions": [READY_TRUE]})
+        set_status("consumergroup", "printed", {"groupName": "printed", "onlineClients": 2, "totalLag": 40,
+                                                "conditions": [READY_TRUE]})
         out = kubectl("get", "fmqg", "printed", "-n", NS).stdout.splitlines()
-        self.assertEqual(out[0].split(), ["NAME", "CLUSTER", "GROUP", "MODE", "READY", "AGE"])
-        self.assertEqual(out[1].split()[:5], ["printed", "demo", "printed", "Broadcast", "True"])
+        self.assertEqual(out[0].split(), ["NAME", "CLUSTER", "GROUP", "MODE", "ONLINE", "LAG", "READY", "AGE"])
+        self.assertEqual(out[1].split()[:7], ["printed", "demo", "printed", "Broadcast", "2", "40", "True"])
 
 
 class UserTest(Case):

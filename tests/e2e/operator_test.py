@@ -33,6 +33,7 @@ CLUSTER = "prod"
 CHART = os.path.join(REPO, "charts", "ferrymq-operator")
 SA_USER = f"system:serviceaccount:{OP_NS}:ferrymq-operator"
 LEASE_SECONDS = 8
+RETRY_SECONDS = 1
 check = Checks()
 
 
@@ -82,7 +83,7 @@ def run(c, k, ferryctl):
                "--set", "image.repository=ferrymq-operator", "--set", "image.tag=e2e",
                "--set", "brokerImage=ferrymq:e2e",
                "--set", f"leaderElection.leaseDuration={LEASE_SECONDS}s",
-               "--set", "leaderElection.renewDeadline=5s", "--set", "leaderElection.retryPeriod=1s")
+               "--set", "leaderElection.renewDeadline=5s", "--set", f"leaderElection.retryPeriod={RETRY_SECONDS}s")
 
         def ready():
             pods = k.list(kube.path("pods", OP_NS), {"labelSelector": "app.kubernetes.io/name=ferrymq-operator"})
@@ -165,15 +166,16 @@ def run(c, k, ferryctl):
         return True
     check("Java client 4.9.7 sends and consumes 200 messages through the name server Service", java_client)
 
-    # Idempotence: poke both objects (an annotation change triggers a reconcile pass each) and count writes.
+    group_path = consumer_group_checks(c, k, ferryctl, namesrv)
+
+    # Idempotence: poke every object (an annotation change triggers a reconcile pass each) and count writes.
     def idempotent():
-        base_cluster = reconcile_count(c, k, "cluster")
-        base_topic = reconcile_count(c, k, "topic")
+        base = {ctl: reconcile_count(c, k, ctl) for ctl in ("cluster", "topic", "consumergroup")}
         t0 = len(c.audit_events())
-        k.merge_patch(cluster_path, {"metadata": {"annotations": {"e2e.ferrymq.io/poke": str(time.time())}}})
-        k.merge_patch(topic_path, {"metadata": {"annotations": {"e2e.ferrymq.io/poke": str(time.time())}}})
-        kube.wait_for(lambda: reconcile_count(c, k, "cluster") > base_cluster and
-                      reconcile_count(c, k, "topic") > base_topic, 30, what="a reconcile pass of each")
+        for path in (cluster_path, topic_path, group_path):
+            k.merge_patch(path, {"metadata": {"annotations": {"e2e.ferrymq.io/poke": str(time.time())}}})
+        kube.wait_for(lambda: all(reconcile_count(c, k, ctl) > n for ctl, n in base.items()), 30,
+                      what="a reconcile pass of each")
         events = c.audit_events()
         # The filter must see the operator's writes at all (its creation of the owned objects), or it proves nothing.
         earlier = [e for e in events[:t0] if e.get("user", {}).get("username") == SA_USER and
@@ -283,6 +285,8 @@ def run(c, k, ferryctl):
             del ip
         return True
     check("deleting the Topic removes it from brokers and name servers", delete_topic)
+    check("deleting the ConsumerGroup (deletionPolicy Delete) removes the group from every broker",
+          lambda: delete_consumer_group(k, namesrv, group_path))
 
     # Leader election. A killed container restarts at once in the same pod, as a new candidate that may win the
     # Lease legitimately; to prove that the *other* replica takes over, the leader is frozen (SIGSTOP: a crashed or
@@ -301,8 +305,13 @@ def run(c, k, ferryctl):
         finally:
             os.kill(pid, 18)  # SIGCONT
         print(f"  lease moved from {holder} to {new} in {took:.1f}s (lease {LEASE_SECONDS}s)", flush=True)
-        if took > LEASE_SECONDS + 3:
-            raise AssertionError(f"takeover took {took:.1f}s")
+        # client-go's algorithm: the standby sees the last renewal up to one retry period after it was written,
+        # waits the lease duration from then, and tries again up to one retry period later (each try is a GET and
+        # an update after the sleep); 2 s for those requests and this poll on a loaded 2-core machine (measured:
+        # 11.2 s once with the debug build).
+        bound = LEASE_SECONDS + 2 * RETRY_SECONDS + 2
+        if took > bound:
+            raise AssertionError(f"takeover took {took:.1f}s, more than {bound}s")
 
         def deposed_exited():
             cs = c.pod(OP_NS, leader_pod)["status"]["containerStatuses"][0]
@@ -316,7 +325,8 @@ def run(c, k, ferryctl):
         p = kube.path("topics", NS, "after", group="ferrymq.io", version="v1alpha1")
         return kube.wait_for(lambda: condition(k.get(p), "Ready").get("status") == "True", 90,
                              what="Topic 'after' Ready under the new leader")
-    check("a frozen leader loses the Lease to the other replica within the lease time, then exits", failover)
+    check("a frozen leader loses the Lease to the other replica within the lease time (plus two retry periods), "
+          "then exits", failover)
 
     # And a graceful stop (pod deletion: SIGTERM) releases the Lease at once.
     def handover():
@@ -329,6 +339,100 @@ def run(c, k, ferryctl):
         print(f"  lease released by {holder}, taken by {new} in {time.monotonic() - t0:.1f}s", flush=True)
         return True
     check("deleting the leader's pod hands the Lease over without waiting for expiry", handover)
+
+
+def consumer_group_checks(c, k, ferryctl, namesrv):
+    """ConsumerGroup (issue "Operator v2", acceptance 2): adopt the group the Java client created, mqadmin sees the
+    same config, drift is reverted, a reset by time on an offline group, refused while a consumer is online, and
+    deletion cleans every broker."""
+    groups_path = kube.path("consumergroups", NS, group="ferrymq.io", version="v1alpha1")
+    path = kube.path("consumergroups", NS, "e2e-consumers", group="ferrymq.io", version="v1alpha1")
+    brokers = ("prod-broker-0", "prod-broker-1")
+
+    def get_status():
+        return (k.get_or_none(path) or {}).get("status", {})
+
+    def ready_gen():
+        obj = k.get(path)
+        st = obj.get("status", {})
+        return (condition(obj, "Ready").get("status") == "True" and
+                st.get("observedGeneration") == obj["metadata"]["generation"] and st)
+
+    def mqadmin_retry_times():
+        """retryMaxTimes per broker as mqadmin getConsumerConfig prints it."""
+        out = mqadmin(namesrv, "getConsumerConfig", "-g", "e2e_consumers")
+        return [int(m) for m in re.findall(r"retryMaxTimes\s*[=:]?\s*(\d+)", out)], out
+
+    def adopt():
+        k.create(groups_path, {
+            "apiVersion": "ferrymq.io/v1alpha1", "kind": "ConsumerGroup", "metadata": {"name": "e2e-consumers"},
+            "spec": {"clusterRef": {"name": CLUSTER}, "groupName": "e2e_consumers", "retry": {"maxTimes": 5},
+                     "deletionPolicy": "Delete"}})
+        st = kube.wait_for(ready_gen, 90, what="ConsumerGroup Ready")
+        if sorted(st.get("brokerGroups", [])) != list(brokers):
+            raise AssertionError(f"status.brokerGroups: {st.get('brokerGroups')}")
+        lag = {x["topic"]: x["messages"] for x in st.get("lag", [])}
+        if lag.get("orders") != 0:  # the Java client consumed all 200
+            raise AssertionError(f"status.lag: {st.get('lag')}")
+        times, out = mqadmin_retry_times()
+        if times != [5, 5]:
+            raise AssertionError(f"mqadmin getConsumerConfig: retryMaxTimes {times}: {out[-2000:]}")
+        return True
+    if not check("ConsumerGroup adopts the Java client's group; mqadmin sees retryMaxTimes 5 on both masters", adopt):
+        dump(c, k, path)
+
+    def drift():
+        r = subprocess.run([ferryctl, "-n", namesrv, "group", "create", "e2e_consumers", "--retry-max-times", "9"],
+                           capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            raise AssertionError(f"ferryctl group create: {r.stdout}{r.stderr}")
+        if mqadmin_retry_times()[0] != [9, 9]:
+            raise AssertionError("the drift was not made")
+        k.merge_patch(path, {"metadata": {"annotations": {"e2e.ferrymq.io/poke": str(time.time())}}})
+        kube.wait_for(lambda: mqadmin_retry_times()[0] == [5, 5], 60, what="retryMaxTimes back to 5")
+        return True
+    check("drift on the brokers (ferryctl group create) is reverted", drift)
+
+    def reset_offline():
+        k.merge_patch(path, {"spec": {"resetOffset": {"id": "r1", "to": "earliest", "topics": ["orders"]}}})
+        st = kube.wait_for(lambda: (lambda s: s.get("lastReset", {}).get("id") == "r1" and
+                                    s["lastReset"].get("result") != "Refused" and s)(get_status()), 60,
+                           what="lastReset r1")
+        if st["lastReset"]["result"] != "Applied" or st["lastReset"]["queues"] != 8:
+            raise AssertionError(f"lastReset: {st['lastReset']}")
+        st = kube.wait_for(lambda: (lambda s: {x["topic"]: x["messages"] for x in s.get("lag", [])}.get("orders")
+                                    == 200 and s)(get_status()), 60, what="lag 200 after the reset")
+        return True
+    check("a reset to earliest on an offline group: Applied, 8 queues, lag back to 200", reset_offline)
+
+    def reset_refused_online():
+        consumer = subprocess.Popen([ferryctl, "-n", namesrv, "consume", "orders", "-g", "e2e_consumers",
+                                     "--tag", "no-such-tag", "--timeout", "120"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            kube.wait_for(lambda: get_status().get("onlineClients", 0) >= 1, 60, what="an online client in status")
+            k.merge_patch(path, {"spec": {"resetOffset": {"id": "r2", "to": "latest", "topics": ["orders"]}}})
+            st = kube.wait_for(lambda: (lambda s: s.get("lastReset", {}).get("id") == "r2" and s)(get_status()), 60,
+                               what="lastReset r2")
+            if st["lastReset"]["result"] != "Refused" or "online" not in st["lastReset"]["message"]:
+                raise AssertionError(f"lastReset while online: {st['lastReset']}")
+        finally:
+            consumer.terminate()
+            consumer.wait(timeout=30)
+        st = kube.wait_for(lambda: (lambda s: s.get("lastReset", {}).get("result") == "Applied" and s)(get_status()),
+                           120, what="r2 applied once the consumer is gone")
+        return st["lastReset"]["id"] == "r2"
+    check("a reset while a consumer is online is refused, then applied once it is gone", reset_refused_online)
+    return path
+
+
+def delete_consumer_group(k, namesrv, path):
+    k.delete(path)
+    kube.wait_for(lambda: k.get_or_none(path) is None, 60, what="ConsumerGroup gone (finalizer done)")
+    out = mqadmin(namesrv, "getConsumerConfig", "-g", "e2e_consumers")
+    if re.search(r"retryMaxTimes", out):
+        raise AssertionError(f"mqadmin still sees the group: {out[-2000:]}")
+    return True
 
 
 def event_time(e):

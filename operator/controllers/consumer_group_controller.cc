@@ -1,0 +1,411 @@
+#include "operator/controllers/consumer_group_controller.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "broker/base/logging.h"
+#include "broker/base/time_codec.h"
+#include "operator/model/cluster_status.h"
+#include "operator/model/group_plan.h"
+#include "operator/model/topic_plan.h"
+
+namespace fmq::op::controllers {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+// The broker's subscription-group config (broker/model), not to be confused with operator/model.
+using SubscriptionGroupConfig = ::fmq::model::SubscriptionGroupConfig;
+
+constexpr milliseconds kRecheckNotReady{10'000};
+
+json Involved(const api::ObjectMeta& meta) {
+  return {{"apiVersion", std::string(api::kApiVersion)},
+          {"kind", "ConsumerGroup"},
+          {"metadata", {{"name", meta.name}, {"namespace", meta.namespace_}, {"uid", meta.uid}}}};
+}
+
+std::string Join(const std::vector<std::string>& v, const char* sep = ", ") {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::vector<std::string> ClusterGroups(const api::Cluster& c) {
+  std::vector<std::string> out;
+  for (int g = 0; g < c.spec.brokers.groups; ++g) out.push_back(model::BrokerGroupName(c, g));
+  return out;
+}
+
+model::BrokerGroupConfig Managed(const SubscriptionGroupConfig& c) {
+  return {c.consume_enable,
+          c.consume_broadcast_enable,
+          c.consume_from_min_enable,
+          c.consume_message_orderly,
+          c.retry_max_times,
+          c.retry_queue_nums,
+          c.which_broker_when_consume_slowly};
+}
+
+// The broker's config with the managed fields as the spec wants them; brokerId and
+// notifyConsumerIdsChangedEnable stay as the broker has them.
+SubscriptionGroupConfig Merge(const std::string& group, const model::BrokerGroupConfig& want,
+                                     const std::optional<SubscriptionGroupConfig>& current) {
+  SubscriptionGroupConfig c = current.value_or(SubscriptionGroupConfig{});
+  c.group_name = group;
+  c.consume_enable = want.consume_enable;
+  c.consume_broadcast_enable = want.consume_broadcast_enable;
+  c.consume_from_min_enable = want.consume_from_min_enable;
+  c.consume_message_orderly = want.consume_message_orderly;
+  c.retry_max_times = want.retry_max_times;
+  c.retry_queue_nums = want.retry_queue_nums;
+  c.which_broker_when_consume_slowly = want.which_broker_when_consume_slowly;
+  return c;
+}
+
+// What the target masters say about the group's consumers and progress.
+struct Consumption {
+  std::set<std::string> clients;
+  std::map<std::string, std::string> subscriptions;  // topic -> expression
+  std::vector<model::QueueLag> queues;
+  std::vector<std::string> errors;
+};
+
+Consumption ObserveConsumption(client::Admin& admin, const std::string& group,
+                               const std::vector<std::pair<std::string, std::string>>& masters) {
+  Consumption c;
+  for (const auto& [name, addr] : masters) {
+    auto conns = admin.GetConsumerConnectionsAt(addr, group);
+    if (!conns.ok()) {
+      c.errors.push_back(name + ": " + std::string(conns.status().message()));
+    } else {
+      for (const auto& cc : conns->connection_set) c.clients.insert(cc.client_id);
+      for (const auto& [topic, sub] : conns->subscription_table) c.subscriptions[topic] = sub.sub_string;
+    }
+    auto stats = admin.GetConsumeStatsAt(addr, group);
+    if (!stats.ok()) {
+      c.errors.push_back(name + ": " + std::string(stats.status().message()));
+      continue;
+    }
+    for (const auto& [mq, off] : stats->offset_table) {
+      c.queues.push_back({mq.topic, off.broker_offset, off.consumer_offset});
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+ConsumerGroupReconciler::ConsumerGroupReconciler(Deps deps, ConsumerGroupOptions options)
+    : d_(std::move(deps)), o_(options) {}
+
+void ConsumerGroupReconciler::RecordEvent(const api::ObjectMeta& meta, bool normal, const std::string& reason,
+                                          const std::string& message) {
+  if (d_.events == nullptr) return;
+  Status st = d_.events->Record(Involved(meta), normal ? kube::EventType::kNormal : kube::EventType::kWarning,
+                                reason, message);
+  if (!st.ok()) GetLogger("operator")->warn("cannot record event group={}: {}", meta.Key(), st.message());
+}
+
+Status ConsumerGroupReconciler::SetFinalizer(const json& obj, bool present) {
+  api::ObjectMeta meta = api::MetaFromJson(obj);
+  std::vector<std::string> finalizers;
+  for (const auto& f : meta.finalizers) {
+    if (f != api::kGroupFinalizer) finalizers.push_back(f);
+  }
+  if (present) finalizers.push_back(std::string(api::kGroupFinalizer));
+  // The resourceVersion makes the merge patch a compare-and-swap: another writer's finalizer is never lost.
+  json patch = {{"metadata", {{"resourceVersion", meta.resource_version}, {"finalizers", finalizers}}}};
+  return d_.kube
+      ->Patch(kube::kinds::kFerryConsumerGroup, meta.namespace_, meta.name, kube::PatchType::kMerge, patch,
+              {}, {.field_manager = kFieldManager})
+      .status();
+}
+
+Status ConsumerGroupReconciler::WriteStatus(const json& obj, api::ConsumerGroupStatus status, bool ready,
+                                            const std::string& reason, const std::string& message) {
+  api::ObjectMeta meta = api::MetaFromJson(obj);
+  const api::ConsumerGroupStatus before =
+      api::ConsumerGroupStatusFromJson(obj.value("status", json::object()));
+  status.conditions = before.conditions;
+  status.observed_generation = meta.generation;
+  api::SetCondition(
+      &status.conditions,
+      {"Ready", std::string(ready ? api::kTrue : api::kFalse), reason, message, "", meta.generation},
+      std::chrono::system_clock::time_point(milliseconds(d_.clock->NowMillis())));
+  json body = api::ConsumerGroupStatusToJson(status);
+  const json& live = obj.value("status", json::object());
+  // Equal both ways: a field the new status drops (lastReset) is a change too.
+  if (model::IsSubset(body, live) && model::IsSubset(live, body)) return Status::Ok();
+  json patch = {{"apiVersion", std::string(api::kApiVersion)},
+                {"kind", "ConsumerGroup"},
+                {"metadata", {{"name", meta.name}, {"namespace", meta.namespace_}}},
+                {"status", body}};
+  FMQ_RETURN_IF_ERROR(d_.kube
+                          ->ApplyStatus(kube::kinds::kFerryConsumerGroup, meta.namespace_, patch,
+                                        {.field_manager = kFieldManager, .force = true})
+                          .status());
+  const api::Condition* old_ready = api::FindCondition(before.conditions, "Ready");
+  const bool changed = old_ready == nullptr || old_ready->status != (ready ? api::kTrue : api::kFalse) ||
+                       old_ready->reason != reason;
+  if (changed) RecordEvent(meta, ready, ready ? "GroupSynced" : reason, message);
+  return Status::Ok();
+}
+
+Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
+  auto log = GetLogger("operator");
+  const auto [ns, name] = SplitKey(key);
+  // --- observe: the object, its Cluster, the masters
+  std::optional<json> obj = d_.reader->Get(kube::kinds::kFerryConsumerGroup, ns, name);
+  if (!obj) return {};
+  api::ObjectMeta meta = api::MetaFromJson(*obj);
+  if (meta.being_deleted()) return Finalize(*obj, meta);
+
+  api::ConsumerGroupStatus status = api::ConsumerGroupStatusFromJson(obj->value("status", json::object()));
+  auto fail = [&](const std::string& reason, const std::string& message, std::optional<milliseconds> again) {
+    Status st = WriteStatus(*obj, status, false, reason, message);
+    return Outcome{st, st.ok() ? again : std::nullopt};
+  };
+  auto parsed = api::ConsumerGroupFromJson(*obj);
+  if (!parsed.ok()) return fail("InvalidSpec", std::string(parsed.status().message()), std::nullopt);
+  const api::ConsumerGroup& cg = *parsed;
+  const std::string& group = cg.spec.group_name;
+  status.group_name = group;
+
+  const bool want_finalizer = cg.spec.deletion_policy == "Delete";
+  if (meta.HasFinalizer(api::kGroupFinalizer) != want_finalizer) {
+    return {SetFinalizer(*obj, want_finalizer), std::nullopt};  // its watch event brings the next pass
+  }
+
+  const api::ClusterRef& ref = cg.spec.cluster_ref;
+  std::optional<json> cluster_obj = d_.reader->Get(kube::kinds::kFerryCluster, ref.namespace_, ref.name);
+  if (!cluster_obj) {
+    return fail("ClusterNotFound", "Cluster " + ref.namespace_ + "/" + ref.name + " not found",
+                kRecheckNotReady);
+  }
+  auto cluster = api::ClusterFromJson(*cluster_obj);
+  if (!cluster.ok()) {
+    return fail("ClusterNotReady", "Cluster " + ref.namespace_ + "/" + ref.name + " has an invalid spec",
+                kRecheckNotReady);
+  }
+  // One ConsumerGroup per (cluster, group name): the oldest wins.
+  for (const json& other : d_.reader->List(kube::kinds::kFerryConsumerGroup, "")) {
+    auto o = api::ConsumerGroupFromJson(other);
+    if (!o.ok() || o->metadata.uid == meta.uid || o->spec.group_name != group ||
+        o->spec.cluster_ref.name != ref.name || o->spec.cluster_ref.namespace_ != ref.namespace_) {
+      continue;
+    }
+    if (std::tie(o->metadata.creation_timestamp, o->metadata.namespace_, o->metadata.name) <
+        std::tie(meta.creation_timestamp, meta.namespace_, meta.name)) {
+      return fail("ResourceConflict",
+                  "consumer group " + group + " is managed by ConsumerGroup " + o->metadata.Key(),
+                  std::nullopt);
+    }
+  }
+  auto targets = model::TargetGroups(cg.spec.broker_groups, ClusterGroups(*cluster));
+  if (!targets.ok()) return fail("InvalidSpec", std::string(targets.status().message()), std::nullopt);
+  auto admin = d_.admins->For(model::NameServerAddresses(*cluster));
+  if (!admin.ok()) return fail("ClusterNotReady", std::string(admin.status().message()), kRecheckNotReady);
+  auto masters = RegisteredMasters(**admin, cluster->metadata.name);
+  if (!masters.ok()) {
+    return fail("ClusterNotReady", "name servers: " + std::string(masters.status().message()),
+                kRecheckNotReady);
+  }
+  std::vector<std::string> missing;
+  std::vector<std::pair<std::string, std::string>> target_masters;  // (group, address)
+  for (const auto& g : *targets) {
+    if (auto m = masters->find(g); m != masters->end()) {
+      target_masters.emplace_back(g, m->second);
+    } else {
+      missing.push_back(g);
+    }
+  }
+  if (!missing.empty()) {
+    return fail("ClusterNotReady", "no master registered with the name servers for " + Join(missing),
+                kRecheckNotReady);
+  }
+
+  // --- decide and act: the subscription-group config on every target master
+  std::vector<std::string> errors, applied;
+  const model::BrokerGroupConfig want = model::DesiredGroupConfig(cg.spec);
+  for (const auto& [g, addr] : target_masters) {
+    auto table = (*admin)->GetAllSubscriptionGroupConfig(addr);
+    if (!table.ok()) {
+      errors.push_back(g + ": " + std::string(table.status().message()));
+      if (std::find(status.broker_groups.begin(), status.broker_groups.end(), g) !=
+          status.broker_groups.end()) {
+        applied.push_back(g);  // keep what a previous pass recorded
+      }
+      continue;
+    }
+    std::optional<SubscriptionGroupConfig> current;
+    if (auto it = table->find(group); it != table->end()) current = it->second;
+    model::GroupDecision decision =
+        model::DecideGroup(cg.spec, g, current ? std::optional(Managed(*current)) : std::nullopt);
+    if (decision.kind == model::GroupDecision::Kind::kApply) {
+      if (Status st = (*admin)->CreateSubscriptionGroupAt(addr, Merge(group, want, current)); !st.ok()) {
+        errors.push_back(g + ": " + std::string(st.message()));
+        if (current) applied.push_back(g);
+        continue;
+      }
+      log->info("group={} broker={}: {}", key, addr, decision.message);
+      if (current) RecordEvent(meta, true, "DriftReverted", decision.message);
+    }
+    applied.push_back(g);
+  }
+  // Groups the ConsumerGroup no longer targets lose it; one that could not (yet) stays recorded.
+  for (const auto& dropped : model::DroppedNames(status.broker_groups, *targets)) {
+    auto m = masters->find(dropped);
+    Status st =
+        m == masters->end()
+            ? Status::Unavailable("no master registered; " + group + " is removed from it once it has one")
+            : (*admin)->DeleteSubscriptionGroupAt(m->second, group, cg.spec.deletion_policy == "Delete");
+    if (st.ok()) {
+      log->info("group={} broker group={}: removed {} (no longer in spec.brokerGroups)", key, dropped, group);
+      continue;
+    }
+    errors.push_back(dropped + ": " + std::string(st.message()));
+    applied.push_back(dropped);
+  }
+  status.broker_groups = applied;
+
+  // --- observe consumption: clients, subscriptions, lag
+  Consumption seen = ObserveConsumption(**admin, group, target_masters);
+  errors.insert(errors.end(), seen.errors.begin(), seen.errors.end());
+  status.online_clients = static_cast<int64_t>(seen.clients.size());
+  status.clients.assign(seen.clients.begin(), seen.clients.end());
+  if (status.clients.size() > api::kMaxListedClients) status.clients.resize(api::kMaxListedClients);
+  status.subscriptions.clear();
+  for (const auto& [topic, expr] : seen.subscriptions) status.subscriptions.push_back({topic, expr});
+  status.lag = model::LagByTopic(seen.queues, &status.total_lag);
+
+  // --- decide and act: spec.resetOffset
+  std::optional<milliseconds> again = o_.status_refresh;
+  const std::string now = FormatRfc3339(d_.clock->NowMillis());
+  model::ResetDecision reset =
+      model::DecideReset(cg.spec.reset_offset, status.last_reset, status.online_clients);
+  if (reset.kind != model::ResetDecision::Kind::kNone && !seen.errors.empty()) {
+    // Who is online is not known for sure: neither refuse nor apply on a partial view.
+    reset.kind = model::ResetDecision::Kind::kNone;
+  }
+  if (reset.kind == model::ResetDecision::Kind::kRefuse) {
+    const api::ResetOffsetSpec& r = *cg.spec.reset_offset;
+    const bool first =
+        !status.last_reset || status.last_reset->id != r.id || status.last_reset->result != "Refused";
+    status.last_reset =
+        api::LastResetStatus{r.id, r.to, "Refused", reset.message, first ? now : status.last_reset->time, 0};
+    if (first) RecordEvent(meta, false, "ResetRefused", reset.message);
+    again = kRecheckNotReady;
+  } else if (reset.kind == model::ResetDecision::Kind::kApply) {
+    const api::ResetOffsetSpec& r = *cg.spec.reset_offset;
+    auto ts = client::ResetTimestampOf(r.to, d_.clock->NowMillis());
+    if (!ts.ok()) {
+      status.last_reset =
+          api::LastResetStatus{r.id, r.to, "Invalid", std::string(ts.status().message()), now, 0};
+      RecordEvent(meta, false, "ResetInvalid", "reset " + r.id + ": " + std::string(ts.status().message()));
+    } else {
+      std::vector<std::string> topics = r.topics.empty() ? model::DefaultResetTopics(seen.queues) : r.topics;
+      int64_t moved = 0;
+      std::vector<std::string> reset_errors;
+      for (const auto& topic : topics) {
+        auto table = (*admin)->ResetOffsetByTime(topic, group, *ts, /*force=*/true);
+        if (!table.ok()) {
+          reset_errors.push_back(topic + ": " + std::string(table.status().message()));
+          continue;
+        }
+        moved += static_cast<int64_t>(table->size());
+      }
+      if (reset_errors.empty()) {
+        const std::string msg =
+            "reset " + r.id + ": " + std::to_string(moved) + " queue(s) of " +
+            (topics.empty() ? std::string("no topic (the group has no offsets)") : Join(topics)) +
+            " moved to " + r.to;
+        status.last_reset = api::LastResetStatus{r.id, r.to, "Applied", msg, now, moved};
+        log->info("group={}: {}", key, msg);
+        RecordEvent(meta, true, "OffsetReset", msg);
+        again = kRecheckNotReady;  // read the lag the reset made
+      } else {
+        const std::string msg = "reset " + r.id + " failed: " + Join(reset_errors, "; ");
+        status.last_reset = api::LastResetStatus{r.id, r.to, "Failed", msg, now, moved};
+        RecordEvent(meta, false, "ResetFailed", msg);
+        errors.push_back(msg);
+      }
+    }
+  }
+
+  // --- report
+  if (!errors.empty()) return fail("BrokerError", Join(errors, "; "), kRecheckNotReady);
+  Status st = WriteStatus(*obj, status, true, "Synced",
+                          "consumer group " + group + " is on " + Join(*targets) + " as specified");
+  if (!st.ok()) return {st, std::nullopt};
+  return {Status::Ok(), again};
+}
+
+Outcome ConsumerGroupReconciler::Finalize(const json& obj, const api::ObjectMeta& meta) {
+  if (!meta.HasFinalizer(api::kGroupFinalizer)) return {};
+  auto log = GetLogger("operator");
+  auto parsed = api::ConsumerGroupFromJson(obj);
+  api::ConsumerGroupStatus status = api::ConsumerGroupStatusFromJson(obj.value("status", json::object()));
+  if (!parsed.ok() || parsed->spec.deletion_policy == "Retain")
+    return {SetFinalizer(obj, false), std::nullopt};
+  const api::ConsumerGroup& cg = *parsed;
+  const api::ClusterRef& ref = cg.spec.cluster_ref;
+  std::optional<json> cluster_obj = d_.reader->Get(kube::kinds::kFerryCluster, ref.namespace_, ref.name);
+  auto cluster =
+      cluster_obj ? api::ClusterFromJson(*cluster_obj) : Result<api::Cluster>(Status::NotFound(""));
+  if (!cluster.ok()) {
+    log->info("group={}: Cluster {}/{} is gone; releasing the finalizer", meta.Key(), ref.namespace_,
+              ref.name);
+    return {SetFinalizer(obj, false), std::nullopt};
+  }
+  auto blocked = [&](const std::string& message) {
+    Status st = WriteStatus(obj, status, false, "DeletionBlocked", message);
+    return Outcome{st, st.ok() ? std::optional<milliseconds>(kRecheckNotReady) : std::nullopt};
+  };
+  auto admin = d_.admins->For(model::NameServerAddresses(*cluster));
+  if (!admin.ok()) return blocked("cannot reach the name servers: " + std::string(admin.status().message()));
+  auto masters = RegisteredMasters(**admin, cluster->metadata.name);
+  if (!masters.ok())
+    return blocked("cannot reach the name servers: " + std::string(masters.status().message()));
+  // Every group the spec targets and every group a pass recorded.
+  auto targets = model::TargetGroups(cg.spec.broker_groups, ClusterGroups(*cluster));
+  std::vector<std::string> groups = targets.ok() ? *targets : ClusterGroups(*cluster);
+  for (const auto& g : status.broker_groups) {
+    if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
+  }
+  std::vector<std::pair<std::string, std::string>> present;
+  for (const auto& g : groups) {
+    if (auto m = masters->find(g); m != masters->end()) present.emplace_back(g, m->second);
+  }
+  const std::string& group = cg.spec.group_name;
+  if (!meta.AnnotationTrue(api::kForceDeleteAnnotation)) {
+    std::set<std::string> online;
+    for (const auto& [g, addr] : present) {
+      auto conns = (*admin)->GetConsumerConnectionsAt(addr, group);
+      if (!conns.ok()) {
+        return blocked("cannot ask " + g + " who consumes as " + group + ": " +
+                       std::string(conns.status().message()));
+      }
+      for (const auto& c : conns->connection_set) online.insert(c.client_id);
+    }
+    if (!online.empty()) {
+      return blocked("consumer group " + group + " has " + std::to_string(online.size()) +
+                     " consumer(s) online (" + Join({online.begin(), online.end()}) +
+                     "); stop them or set the annotation " + std::string(api::kForceDeleteAnnotation) +
+                     "=\"true\"");
+    }
+  }
+  std::vector<std::string> cleaned;
+  for (const auto& [g, addr] : present) {
+    Status st = (*admin)->DeleteSubscriptionGroupAt(addr, group, /*remove_offsets=*/true);
+    if (!st.ok()) return blocked("cannot delete " + group + " on " + g + ": " + std::string(st.message()));
+    cleaned.push_back(g);
+  }
+  log->info("group={}: deleted {} and its offsets from {}", meta.Key(), group, Join(cleaned));
+  RecordEvent(meta, true, "GroupDeleted", "deleted " + group + " and its offsets from " + Join(cleaned));
+  return {SetFinalizer(obj, false), std::nullopt};
+}
+
+}  // namespace fmq::op::controllers

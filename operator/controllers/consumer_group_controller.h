@@ -1,0 +1,59 @@
+#pragma once
+
+// ConsumerGroupReconciler: makes a consumer group (RocketMQ subscription group) exist, as its ConsumerGroup
+// says, on the master of every broker group it targets, and reports who consumes and how far behind they are.
+//
+// One pass, as named steps:
+//   observe  the ConsumerGroup, its Cluster, the masters the name servers know, and on each target master the
+//            broker's subscription-group table (GET_ALL_SUBSCRIPTIONGROUP_CONFIG), its consumers of the group
+//            (GET_CONSUMER_CONNECTION_LIST) and the group's consume stats (GET_CONSUME_STATS);
+//   decide   (operator/model/group_plan.h, pure) create, adopt as is, or revert drift field by field; which
+//            groups were dropped from spec.brokerGroups; whether spec.resetOffset is applied, refused
+//            (consumers online without force) or done;
+//   act      UPDATE_AND_CREATE_SUBSCRIPTIONGROUP where needed (fields the spec does not manage, brokerId and
+//            notifyConsumerIdsChangedEnable, are kept as the broker has them); DELETE_SUBSCRIPTIONGROUP on
+//            dropped groups (offsets too when deletionPolicy is Delete); INVOKE_BROKER_TO_RESET_OFFSET per
+//            topic;
+//   report   status (groupName, brokerGroups, online clients and their subscriptions, lag per topic,
+//   lastReset)
+//            and the Ready condition, written only when they changed; Events on transitions and resets.
+// A dropped group that could not be cleaned stays in status.brokerGroups, so the next pass tries again.
+//
+// Deletion with deletionPolicy Delete sits behind the finalizer ferrymq.io/group-cleanup: the group and its
+// offsets are removed from every target master, but not while consumers of the group are online, unless the
+// ConsumerGroup carries ferrymq.io/force-delete="true" (blocked: Ready=False, reason DeletionBlocked). Retain
+// (the default), or a Cluster that is gone, releases the finalizer without touching brokers.
+//
+// Thread-safety: as ClusterReconciler.
+
+#include <chrono>
+#include <string>
+
+#include "operator/api/types.h"
+#include "operator/controllers/reconciler.h"
+
+namespace fmq::op::controllers {
+
+struct ConsumerGroupOptions {
+  // How often a synced ConsumerGroup is compared with the brokers and its clients and lag are re-read.
+  std::chrono::milliseconds status_refresh{30'000};
+};
+
+class ConsumerGroupReconciler {
+ public:
+  ConsumerGroupReconciler(Deps deps, ConsumerGroupOptions options);
+  Outcome Reconcile(const std::string& key);
+
+ private:
+  Outcome Finalize(const nlohmann::json& obj, const api::ObjectMeta& meta);
+  Status WriteStatus(const nlohmann::json& obj, api::ConsumerGroupStatus status, bool ready,
+                     const std::string& reason, const std::string& message);
+  Status SetFinalizer(const nlohmann::json& obj, bool present);
+  void RecordEvent(const api::ObjectMeta& meta, bool normal, const std::string& reason,
+                   const std::string& message);
+
+  Deps d_;
+  ConsumerGroupOptions o_;
+};
+
+}  // namespace fmq::op::controllers
