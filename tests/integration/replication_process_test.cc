@@ -62,8 +62,14 @@ class Proc {
 
   void Kill(int sig) {
     if (child_.pid <= 0) return;
+    if (sig == SIGSTOP) {
+      // Returns once every thread has stopped: a test that then sends "while the slaves are frozen" must not
+      // race a slave that is still replicating (a loaded machine delays the stop by milliseconds).
+      EXPECT_TRUE(testing_process::StopAndWait(child_.pid)) << "pid " << child_.pid << " did not stop";
+      return;
+    }
     kill(child_.pid, sig);
-    if (sig == SIGSTOP || sig == SIGCONT) return;
+    if (sig == SIGCONT) return;
     waitpid(child_.pid, nullptr, 0);
     child_.pid = -1;
     if (drain_.joinable()) drain_.join();
