@@ -6,7 +6,7 @@
 
 #include "broker/base/logging.h"
 #include "broker/base/time_codec.h"
-#include "operator/model/cluster_status.h"
+#include "operator/controllers/resource_steps.h"
 #include "operator/model/group_plan.h"
 #include "operator/model/topic_plan.h"
 
@@ -21,23 +21,7 @@ using SubscriptionGroupConfig = ::fmq::model::SubscriptionGroupConfig;
 
 constexpr milliseconds kRecheckNotReady{10'000};
 
-json Involved(const api::ObjectMeta& meta) {
-  return {{"apiVersion", std::string(api::kApiVersion)},
-          {"kind", "ConsumerGroup"},
-          {"metadata", {{"name", meta.name}, {"namespace", meta.namespace_}, {"uid", meta.uid}}}};
-}
-
-std::string Join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
-
-std::vector<std::string> ClusterGroups(const api::Cluster& c) {
-  std::vector<std::string> out;
-  for (int g = 0; g < c.spec.brokers.groups; ++g) out.push_back(model::BrokerGroupName(c, g));
-  return out;
-}
+constexpr StatusTarget kStatus{&kube::kinds::kFerryConsumerGroup, "ConsumerGroup", "GroupSynced"};
 
 model::BrokerGroupConfig Managed(const SubscriptionGroupConfig& c) {
   return {c.consume_enable,
@@ -52,7 +36,7 @@ model::BrokerGroupConfig Managed(const SubscriptionGroupConfig& c) {
 // The broker's config with the managed fields as the spec wants them; brokerId and
 // notifyConsumerIdsChangedEnable stay as the broker has them.
 SubscriptionGroupConfig Merge(const std::string& group, const model::BrokerGroupConfig& want,
-                                     const std::optional<SubscriptionGroupConfig>& current) {
+                              const std::optional<SubscriptionGroupConfig>& current) {
   SubscriptionGroupConfig c = current.value_or(SubscriptionGroupConfig{});
   c.group_name = group;
   c.consume_enable = want.consume_enable;
@@ -104,54 +88,20 @@ ConsumerGroupReconciler::ConsumerGroupReconciler(Deps deps, ConsumerGroupOptions
 void ConsumerGroupReconciler::RecordEvent(const api::ObjectMeta& meta, bool normal, const std::string& reason,
                                           const std::string& message) {
   if (d_.events == nullptr) return;
-  Status st = d_.events->Record(Involved(meta), normal ? kube::EventType::kNormal : kube::EventType::kWarning,
-                                reason, message);
+  Status st =
+      d_.events->Record(InvolvedObject("ConsumerGroup", meta),
+                        normal ? kube::EventType::kNormal : kube::EventType::kWarning, reason, message);
   if (!st.ok()) GetLogger("operator")->warn("cannot record event group={}: {}", meta.Key(), st.message());
 }
 
 Status ConsumerGroupReconciler::SetFinalizer(const json& obj, bool present) {
-  api::ObjectMeta meta = api::MetaFromJson(obj);
-  std::vector<std::string> finalizers;
-  for (const auto& f : meta.finalizers) {
-    if (f != api::kGroupFinalizer) finalizers.push_back(f);
-  }
-  if (present) finalizers.push_back(std::string(api::kGroupFinalizer));
-  // The resourceVersion makes the merge patch a compare-and-swap: another writer's finalizer is never lost.
-  json patch = {{"metadata", {{"resourceVersion", meta.resource_version}, {"finalizers", finalizers}}}};
-  return d_.kube
-      ->Patch(kube::kinds::kFerryConsumerGroup, meta.namespace_, meta.name, kube::PatchType::kMerge, patch,
-              {}, {.field_manager = kFieldManager})
-      .status();
+  return controllers::SetFinalizer(*d_.kube, kube::kinds::kFerryConsumerGroup, obj, api::kGroupFinalizer,
+                                   present);
 }
 
 Status ConsumerGroupReconciler::WriteStatus(const json& obj, api::ConsumerGroupStatus status, bool ready,
                                             const std::string& reason, const std::string& message) {
-  api::ObjectMeta meta = api::MetaFromJson(obj);
-  const api::ConsumerGroupStatus before =
-      api::ConsumerGroupStatusFromJson(obj.value("status", json::object()));
-  status.conditions = before.conditions;
-  status.observed_generation = meta.generation;
-  api::SetCondition(
-      &status.conditions,
-      {"Ready", std::string(ready ? api::kTrue : api::kFalse), reason, message, "", meta.generation},
-      std::chrono::system_clock::time_point(milliseconds(d_.clock->NowMillis())));
-  json body = api::ConsumerGroupStatusToJson(status);
-  const json& live = obj.value("status", json::object());
-  // Equal both ways: a field the new status drops (lastReset) is a change too.
-  if (model::IsSubset(body, live) && model::IsSubset(live, body)) return Status::Ok();
-  json patch = {{"apiVersion", std::string(api::kApiVersion)},
-                {"kind", "ConsumerGroup"},
-                {"metadata", {{"name", meta.name}, {"namespace", meta.namespace_}}},
-                {"status", body}};
-  FMQ_RETURN_IF_ERROR(d_.kube
-                          ->ApplyStatus(kube::kinds::kFerryConsumerGroup, meta.namespace_, patch,
-                                        {.field_manager = kFieldManager, .force = true})
-                          .status());
-  const api::Condition* old_ready = api::FindCondition(before.conditions, "Ready");
-  const bool changed = old_ready == nullptr || old_ready->status != (ready ? api::kTrue : api::kFalse) ||
-                       old_ready->reason != reason;
-  if (changed) RecordEvent(meta, ready, ready ? "GroupSynced" : reason, message);
-  return Status::Ok();
+  return WriteReadyStatus(d_, kStatus, obj, api::ConsumerGroupStatusToJson(status), ready, reason, message);
 }
 
 Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
@@ -180,16 +130,8 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
   }
 
   const api::ClusterRef& ref = cg.spec.cluster_ref;
-  std::optional<json> cluster_obj = d_.reader->Get(kube::kinds::kFerryCluster, ref.namespace_, ref.name);
-  if (!cluster_obj) {
-    return fail("ClusterNotFound", "Cluster " + ref.namespace_ + "/" + ref.name + " not found",
-                kRecheckNotReady);
-  }
-  auto cluster = api::ClusterFromJson(*cluster_obj);
-  if (!cluster.ok()) {
-    return fail("ClusterNotReady", "Cluster " + ref.namespace_ + "/" + ref.name + " has an invalid spec",
-                kRecheckNotReady);
-  }
+  ClusterLookup cluster = LookupCluster(*d_.reader, ref);
+  if (!cluster.cluster) return fail(cluster.reason, cluster.message, kRecheckNotReady);
   // One ConsumerGroup per (cluster, group name): the oldest wins.
   for (const json& other : d_.reader->List(kube::kinds::kFerryConsumerGroup, "")) {
     auto o = api::ConsumerGroupFromJson(other);
@@ -204,15 +146,12 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
                   std::nullopt);
     }
   }
-  auto targets = model::TargetGroups(cg.spec.broker_groups, ClusterGroups(*cluster));
+  auto targets = model::TargetGroups(cg.spec.broker_groups, ClusterGroupNames(*cluster.cluster));
   if (!targets.ok()) return fail("InvalidSpec", std::string(targets.status().message()), std::nullopt);
-  auto admin = d_.admins->For(model::NameServerAddresses(*cluster));
-  if (!admin.ok()) return fail("ClusterNotReady", std::string(admin.status().message()), kRecheckNotReady);
-  auto masters = RegisteredMasters(**admin, cluster->metadata.name);
-  if (!masters.ok()) {
-    return fail("ClusterNotReady", "name servers: " + std::string(masters.status().message()),
-                kRecheckNotReady);
-  }
+  MastersView view = ConnectMasters(*d_.admins, *cluster.cluster);
+  if (!view.reason.empty()) return fail(view.reason, view.message, kRecheckNotReady);
+  client::Admin* admin = view.admin.get();
+  const std::map<std::string, std::string>* masters = &view.masters;
   std::vector<std::string> missing;
   std::vector<std::pair<std::string, std::string>> target_masters;  // (group, address)
   for (const auto& g : *targets) {
@@ -223,7 +162,7 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
     }
   }
   if (!missing.empty()) {
-    return fail("ClusterNotReady", "no master registered with the name servers for " + Join(missing),
+    return fail("ClusterNotReady", "no master registered with the name servers for " + JoinNames(missing),
                 kRecheckNotReady);
   }
 
@@ -231,7 +170,7 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
   std::vector<std::string> errors, applied;
   const model::BrokerGroupConfig want = model::DesiredGroupConfig(cg.spec);
   for (const auto& [g, addr] : target_masters) {
-    auto table = (*admin)->GetAllSubscriptionGroupConfig(addr);
+    auto table = admin->GetAllSubscriptionGroupConfig(addr);
     if (!table.ok()) {
       errors.push_back(g + ": " + std::string(table.status().message()));
       if (std::find(status.broker_groups.begin(), status.broker_groups.end(), g) !=
@@ -245,7 +184,7 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
     model::GroupDecision decision =
         model::DecideGroup(cg.spec, g, current ? std::optional(Managed(*current)) : std::nullopt);
     if (decision.kind == model::GroupDecision::Kind::kApply) {
-      if (Status st = (*admin)->CreateSubscriptionGroupAt(addr, Merge(group, want, current)); !st.ok()) {
+      if (Status st = admin->CreateSubscriptionGroupAt(addr, Merge(group, want, current)); !st.ok()) {
         errors.push_back(g + ": " + std::string(st.message()));
         if (current) applied.push_back(g);
         continue;
@@ -261,7 +200,7 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
     Status st =
         m == masters->end()
             ? Status::Unavailable("no master registered; " + group + " is removed from it once it has one")
-            : (*admin)->DeleteSubscriptionGroupAt(m->second, group, cg.spec.deletion_policy == "Delete");
+            : admin->DeleteSubscriptionGroupAt(m->second, group, cg.spec.deletion_policy == "Delete");
     if (st.ok()) {
       log->info("group={} broker group={}: removed {} (no longer in spec.brokerGroups)", key, dropped, group);
       continue;
@@ -272,7 +211,7 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
   status.broker_groups = applied;
 
   // --- observe consumption: clients, subscriptions, lag
-  Consumption seen = ObserveConsumption(**admin, group, target_masters);
+  Consumption seen = ObserveConsumption(*admin, group, target_masters);
   errors.insert(errors.end(), seen.errors.begin(), seen.errors.end());
   status.online_clients = static_cast<int64_t>(seen.clients.size());
   status.clients.assign(seen.clients.begin(), seen.clients.end());
@@ -310,7 +249,7 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
       int64_t moved = 0;
       std::vector<std::string> reset_errors;
       for (const auto& topic : topics) {
-        auto table = (*admin)->ResetOffsetByTime(topic, group, *ts, /*force=*/true);
+        auto table = admin->ResetOffsetByTime(topic, group, *ts, /*force=*/true);
         if (!table.ok()) {
           reset_errors.push_back(topic + ": " + std::string(table.status().message()));
           continue;
@@ -320,14 +259,14 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
       if (reset_errors.empty()) {
         const std::string msg =
             "reset " + r.id + ": " + std::to_string(moved) + " queue(s) of " +
-            (topics.empty() ? std::string("no topic (the group has no offsets)") : Join(topics)) +
+            (topics.empty() ? std::string("no topic (the group has no offsets)") : JoinNames(topics)) +
             " moved to " + r.to;
         status.last_reset = api::LastResetStatus{r.id, r.to, "Applied", msg, now, moved};
         log->info("group={}: {}", key, msg);
         RecordEvent(meta, true, "OffsetReset", msg);
         again = kRecheckNotReady;  // read the lag the reset made
       } else {
-        const std::string msg = "reset " + r.id + " failed: " + Join(reset_errors, "; ");
+        const std::string msg = "reset " + r.id + " failed: " + JoinNames(reset_errors, "; ");
         status.last_reset = api::LastResetStatus{r.id, r.to, "Failed", msg, now, moved};
         RecordEvent(meta, false, "ResetFailed", msg);
         errors.push_back(msg);
@@ -336,9 +275,9 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
   }
 
   // --- report
-  if (!errors.empty()) return fail("BrokerError", Join(errors, "; "), kRecheckNotReady);
+  if (!errors.empty()) return fail("BrokerError", JoinNames(errors, "; "), kRecheckNotReady);
   Status st = WriteStatus(*obj, status, true, "Synced",
-                          "consumer group " + group + " is on " + Join(*targets) + " as specified");
+                          "consumer group " + group + " is on " + JoinNames(*targets) + " as specified");
   if (!st.ok()) return {st, std::nullopt};
   return {Status::Ok(), again};
 }
@@ -352,10 +291,8 @@ Outcome ConsumerGroupReconciler::Finalize(const json& obj, const api::ObjectMeta
     return {SetFinalizer(obj, false), std::nullopt};
   const api::ConsumerGroup& cg = *parsed;
   const api::ClusterRef& ref = cg.spec.cluster_ref;
-  std::optional<json> cluster_obj = d_.reader->Get(kube::kinds::kFerryCluster, ref.namespace_, ref.name);
-  auto cluster =
-      cluster_obj ? api::ClusterFromJson(*cluster_obj) : Result<api::Cluster>(Status::NotFound(""));
-  if (!cluster.ok()) {
+  ClusterLookup cluster = LookupCluster(*d_.reader, ref);
+  if (!cluster.cluster) {
     log->info("group={}: Cluster {}/{} is gone; releasing the finalizer", meta.Key(), ref.namespace_,
               ref.name);
     return {SetFinalizer(obj, false), std::nullopt};
@@ -364,14 +301,13 @@ Outcome ConsumerGroupReconciler::Finalize(const json& obj, const api::ObjectMeta
     Status st = WriteStatus(obj, status, false, "DeletionBlocked", message);
     return Outcome{st, st.ok() ? std::optional<milliseconds>(kRecheckNotReady) : std::nullopt};
   };
-  auto admin = d_.admins->For(model::NameServerAddresses(*cluster));
-  if (!admin.ok()) return blocked("cannot reach the name servers: " + std::string(admin.status().message()));
-  auto masters = RegisteredMasters(**admin, cluster->metadata.name);
-  if (!masters.ok())
-    return blocked("cannot reach the name servers: " + std::string(masters.status().message()));
+  MastersView view = ConnectMasters(*d_.admins, *cluster.cluster);
+  if (!view.reason.empty()) return blocked("cannot reach the name servers: " + view.message);
+  client::Admin* admin = view.admin.get();
+  const std::map<std::string, std::string>* masters = &view.masters;
   // Every group the spec targets and every group a pass recorded.
-  auto targets = model::TargetGroups(cg.spec.broker_groups, ClusterGroups(*cluster));
-  std::vector<std::string> groups = targets.ok() ? *targets : ClusterGroups(*cluster);
+  auto targets = model::TargetGroups(cg.spec.broker_groups, ClusterGroupNames(*cluster.cluster));
+  std::vector<std::string> groups = targets.ok() ? *targets : ClusterGroupNames(*cluster.cluster);
   for (const auto& g : status.broker_groups) {
     if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
   }
@@ -383,7 +319,7 @@ Outcome ConsumerGroupReconciler::Finalize(const json& obj, const api::ObjectMeta
   if (!meta.AnnotationTrue(api::kForceDeleteAnnotation)) {
     std::set<std::string> online;
     for (const auto& [g, addr] : present) {
-      auto conns = (*admin)->GetConsumerConnectionsAt(addr, group);
+      auto conns = admin->GetConsumerConnectionsAt(addr, group);
       if (!conns.ok()) {
         return blocked("cannot ask " + g + " who consumes as " + group + ": " +
                        std::string(conns.status().message()));
@@ -392,19 +328,19 @@ Outcome ConsumerGroupReconciler::Finalize(const json& obj, const api::ObjectMeta
     }
     if (!online.empty()) {
       return blocked("consumer group " + group + " has " + std::to_string(online.size()) +
-                     " consumer(s) online (" + Join({online.begin(), online.end()}) +
+                     " consumer(s) online (" + JoinNames({online.begin(), online.end()}) +
                      "); stop them or set the annotation " + std::string(api::kForceDeleteAnnotation) +
                      "=\"true\"");
     }
   }
   std::vector<std::string> cleaned;
   for (const auto& [g, addr] : present) {
-    Status st = (*admin)->DeleteSubscriptionGroupAt(addr, group, /*remove_offsets=*/true);
+    Status st = admin->DeleteSubscriptionGroupAt(addr, group, /*remove_offsets=*/true);
     if (!st.ok()) return blocked("cannot delete " + group + " on " + g + ": " + std::string(st.message()));
     cleaned.push_back(g);
   }
-  log->info("group={}: deleted {} and its offsets from {}", meta.Key(), group, Join(cleaned));
-  RecordEvent(meta, true, "GroupDeleted", "deleted " + group + " and its offsets from " + Join(cleaned));
+  log->info("group={}: deleted {} and its offsets from {}", meta.Key(), group, JoinNames(cleaned));
+  RecordEvent(meta, true, "GroupDeleted", "deleted " + group + " and its offsets from " + JoinNames(cleaned));
   return {SetFinalizer(obj, false), std::nullopt};
 }
 

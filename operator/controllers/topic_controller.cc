@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "broker/base/logging.h"
+#include "operator/controllers/resource_steps.h"
 #include "operator/model/cluster_status.h"
 #include "operator/model/topic_plan.h"
 
@@ -14,73 +15,19 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kRecheckNotReady{10'000};
 
-json Involved(const api::ObjectMeta& meta) {
-  return {{"apiVersion", std::string(api::kApiVersion)},
-          {"kind", "Topic"},
-          {"metadata", {{"name", meta.name}, {"namespace", meta.namespace_}, {"uid", meta.uid}}}};
-}
-
-std::string Join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
-
-std::vector<std::string> ClusterGroups(const api::Cluster& c) {
-  std::vector<std::string> out;
-  for (int g = 0; g < c.spec.brokers.groups; ++g) out.push_back(model::BrokerGroupName(c, g));
-  return out;
-}
+constexpr StatusTarget kStatus{&kube::kinds::kFerryTopic, "Topic", "TopicSynced"};
 
 }  // namespace
 
 TopicReconciler::TopicReconciler(Deps deps, TopicOptions options) : d_(std::move(deps)), o_(options) {}
 
 Status TopicReconciler::SetFinalizer(const json& obj, bool present) {
-  api::ObjectMeta meta = api::MetaFromJson(obj);
-  std::vector<std::string> finalizers;
-  for (const auto& f : meta.finalizers) {
-    if (f != api::kTopicFinalizer) finalizers.push_back(f);
-  }
-  if (present) finalizers.push_back(std::string(api::kTopicFinalizer));
-  // The resourceVersion makes the merge patch a compare-and-swap: another writer's finalizer is never lost.
-  json patch = {{"metadata", {{"resourceVersion", meta.resource_version}, {"finalizers", finalizers}}}};
-  return d_.kube
-      ->Patch(kube::kinds::kFerryTopic, meta.namespace_, meta.name, kube::PatchType::kMerge, patch, {},
-              {.field_manager = kFieldManager})
-      .status();
+  return controllers::SetFinalizer(*d_.kube, kube::kinds::kFerryTopic, obj, api::kTopicFinalizer, present);
 }
 
 Status TopicReconciler::WriteStatus(const json& obj, api::TopicStatus status, bool ready,
                                     const std::string& reason, const std::string& message) {
-  api::ObjectMeta meta = api::MetaFromJson(obj);
-  const api::TopicStatus before = api::TopicStatusFromJson(obj.value("status", json::object()));
-  status.conditions = before.conditions;
-  status.observed_generation = meta.generation;
-  api::SetCondition(
-      &status.conditions,
-      {"Ready", std::string(ready ? api::kTrue : api::kFalse), reason, message, "", meta.generation},
-      std::chrono::system_clock::time_point(milliseconds(d_.clock->NowMillis())));
-  json body = api::TopicStatusToJson(status);
-  if (model::IsSubset(body, obj.value("status", json::object()))) return Status::Ok();
-  json patch = {{"apiVersion", std::string(api::kApiVersion)},
-                {"kind", "Topic"},
-                {"metadata", {{"name", meta.name}, {"namespace", meta.namespace_}}},
-                {"status", body}};
-  FMQ_RETURN_IF_ERROR(d_.kube
-                          ->ApplyStatus(kube::kinds::kFerryTopic, meta.namespace_, patch,
-                                        {.field_manager = kFieldManager, .force = true})
-                          .status());
-  const api::Condition* old_ready = api::FindCondition(before.conditions, "Ready");
-  const bool changed = old_ready == nullptr || old_ready->status != (ready ? api::kTrue : api::kFalse) ||
-                       old_ready->reason != reason;
-  if (changed && d_.events != nullptr) {
-    Status st =
-        d_.events->Record(Involved(meta), ready ? kube::EventType::kNormal : kube::EventType::kWarning,
-                          ready ? "TopicSynced" : reason, message);
-    if (!st.ok()) GetLogger("operator")->warn("cannot record event topic={}: {}", meta.Key(), st.message());
-  }
-  return Status::Ok();
+  return WriteReadyStatus(d_, kStatus, obj, api::TopicStatusToJson(status), ready, reason, message);
 }
 
 Outcome TopicReconciler::Reconcile(const std::string& key) {
@@ -107,16 +54,8 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
   }
 
   const api::ClusterRef& ref = topic.spec.cluster_ref;
-  std::optional<json> cluster_obj = d_.reader->Get(kube::kinds::kFerryCluster, ref.namespace_, ref.name);
-  if (!cluster_obj) {
-    return fail("ClusterNotFound", "Cluster " + ref.namespace_ + "/" + ref.name + " not found",
-                kRecheckNotReady);
-  }
-  auto cluster = api::ClusterFromJson(*cluster_obj);
-  if (!cluster.ok()) {
-    return fail("ClusterNotReady", "Cluster " + ref.namespace_ + "/" + ref.name + " has an invalid spec",
-                kRecheckNotReady);
-  }
+  ClusterLookup cluster = LookupCluster(*d_.reader, ref);
+  if (!cluster.cluster) return fail(cluster.reason, cluster.message, kRecheckNotReady);
 
   // One Topic per (cluster, topic name): the oldest wins.
   for (const json& other : d_.reader->List(kube::kinds::kFerryTopic, "")) {
@@ -133,22 +72,19 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
     }
   }
 
-  auto targets = model::TargetGroups(topic.spec, ClusterGroups(*cluster));
+  auto targets = model::TargetGroups(topic.spec, ClusterGroupNames(*cluster.cluster));
   if (!targets.ok()) return fail("InvalidSpec", std::string(targets.status().message()), std::nullopt);
 
-  auto admin = d_.admins->For(model::NameServerAddresses(*cluster));
-  if (!admin.ok()) return fail("ClusterNotReady", std::string(admin.status().message()), kRecheckNotReady);
-  auto masters = RegisteredMasters(**admin, cluster->metadata.name);
-  if (!masters.ok()) {
-    return fail("ClusterNotReady", "name servers: " + std::string(masters.status().message()),
-                kRecheckNotReady);
-  }
+  MastersView view = ConnectMasters(*d_.admins, *cluster.cluster);
+  if (!view.reason.empty()) return fail(view.reason, view.message, kRecheckNotReady);
+  client::Admin* admin = view.admin.get();
+  const std::map<std::string, std::string>* masters = &view.masters;
   std::vector<std::string> missing;
   for (const auto& g : *targets) {
     if (!masters->count(g)) missing.push_back(g);
   }
   if (!missing.empty()) {
-    return fail("ClusterNotReady", "no master registered with the name servers for " + Join(missing),
+    return fail("ClusterNotReady", "no master registered with the name servers for " + JoinNames(missing),
                 kRecheckNotReady);
   }
 
@@ -168,7 +104,7 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
         if (r.name == g) return groups.push_back(r);
       }
     };
-    auto table = (*admin)->GetAllTopicConfig(addr);
+    auto table = admin->GetAllTopicConfig(addr);
     if (!table.ok()) {
       errors.push_back(g + ": " + std::string(table.status().message()));
       keep_recorded();
@@ -182,7 +118,7 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
     model::TopicDecision decision = model::DecideTopic(topic, g, current);
     api::TopicGroupStatus gs{g, topic.spec.read_queues, topic.spec.write_queues, topic.spec.permission};
     if (decision.kind == model::TopicDecision::Kind::kApply) {
-      Status st = (*admin)->CreateTopicAt(addr, topic.spec.topic_name, create);
+      Status st = admin->CreateTopicAt(addr, topic.spec.topic_name, create);
       if (!st.ok()) {
         errors.push_back(g + ": " + std::string(st.message()));
         if (current) {
@@ -206,7 +142,7 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
     auto m = masters->find(dropped.name);
     Status st = m == masters->end() ? Status::Unavailable("no master registered; " + topic.spec.topic_name +
                                                           " is removed from it once it has one")
-                                    : (*admin)->DeleteTopicAt(m->second, topic.spec.topic_name);
+                                    : admin->DeleteTopicAt(m->second, topic.spec.topic_name);
     if (st.ok()) {
       GetLogger("operator")
           ->info("topic={} group={}: removed {} (no longer in spec.brokerGroups)", key, dropped.name,
@@ -218,10 +154,11 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
   }
   status.broker_groups = std::move(groups);
 
-  if (!errors.empty()) return fail("BrokerError", Join(errors, "; "), kRecheckNotReady);
-  if (!refused.empty()) return fail("QueueShrinkRefused", Join(refused, "; "), o_.drift_check);
-  Status st = WriteStatus(*obj, status, true, "Synced",
-                          "topic " + topic.spec.topic_name + " is on " + Join(*targets) + " as specified");
+  if (!errors.empty()) return fail("BrokerError", JoinNames(errors, "; "), kRecheckNotReady);
+  if (!refused.empty()) return fail("QueueShrinkRefused", JoinNames(refused, "; "), o_.drift_check);
+  Status st =
+      WriteStatus(*obj, status, true, "Synced",
+                  "topic " + topic.spec.topic_name + " is on " + JoinNames(*targets) + " as specified");
   if (!st.ok()) return {st, std::nullopt};
   return {Status::Ok(), o_.drift_check};
 }
@@ -236,10 +173,8 @@ Outcome TopicReconciler::Finalize(const json& obj, const api::ObjectMeta& meta) 
   }
   const api::Topic& topic = *parsed;
   const api::ClusterRef& ref = topic.spec.cluster_ref;
-  std::optional<json> cluster_obj = d_.reader->Get(kube::kinds::kFerryCluster, ref.namespace_, ref.name);
-  auto cluster =
-      cluster_obj ? api::ClusterFromJson(*cluster_obj) : Result<api::Cluster>(Status::NotFound(""));
-  if (!cluster.ok()) {
+  ClusterLookup cluster = LookupCluster(*d_.reader, ref);
+  if (!cluster.cluster) {
     log->info("topic={}: Cluster {}/{} is gone; releasing the finalizer", meta.Key(), ref.namespace_,
               ref.name);
     return {SetFinalizer(obj, false), std::nullopt};
@@ -248,13 +183,12 @@ Outcome TopicReconciler::Finalize(const json& obj, const api::ObjectMeta& meta) 
     Status st = WriteStatus(obj, status, false, "DeletionBlocked", message);
     return Outcome{st, st.ok() ? std::optional<milliseconds>(kRecheckNotReady) : std::nullopt};
   };
-  auto admin = d_.admins->For(model::NameServerAddresses(*cluster));
-  if (!admin.ok()) return blocked("cannot reach the name servers: " + std::string(admin.status().message()));
-  auto masters = RegisteredMasters(**admin, cluster->metadata.name);
-  if (!masters.ok())
-    return blocked("cannot reach the name servers: " + std::string(masters.status().message()));
-  auto targets = model::TargetGroups(topic.spec, ClusterGroups(*cluster));
-  std::vector<std::string> groups = targets.ok() ? *targets : ClusterGroups(*cluster);
+  MastersView view = ConnectMasters(*d_.admins, *cluster.cluster);
+  if (!view.reason.empty()) return blocked("cannot reach the name servers: " + view.message);
+  client::Admin* admin = view.admin.get();
+  const std::map<std::string, std::string>* masters = &view.masters;
+  auto targets = model::TargetGroups(topic.spec, ClusterGroupNames(*cluster.cluster));
+  std::vector<std::string> groups = targets.ok() ? *targets : ClusterGroupNames(*cluster.cluster);
   const std::string& name = topic.spec.topic_name;
 
   if (!meta.AnnotationTrue(api::kForceDeleteAnnotation)) {
@@ -263,20 +197,20 @@ Outcome TopicReconciler::Finalize(const json& obj, const api::ObjectMeta& meta) 
     for (const auto& g : groups) {
       auto m = masters->find(g);
       if (m == masters->end()) continue;
-      auto cgs = (*admin)->TopicConsumerGroups(m->second, name);
+      auto cgs = admin->TopicConsumerGroups(m->second, name);
       if (!cgs.ok())
         return blocked("cannot ask " + g + " who consumes " + name + ": " +
                        std::string(cgs.status().message()));
       consumer_groups.insert(cgs->begin(), cgs->end());
     }
     for (const auto& cg : consumer_groups) {
-      auto conn = (*admin)->GetConsumerConnections(cg);
+      auto conn = admin->GetConsumerConnections(cg);
       if (conn.ok() && !conn->connection_set.empty() && conn->subscription_table.count(name)) {
         online.push_back("consumer group " + cg + " (" + std::to_string(conn->connection_set.size()) +
                          " online)");
       }
     }
-    if (auto stats = (*admin)->TopicStats(name); stats.ok()) {
+    if (auto stats = admin->TopicStats(name); stats.ok()) {
       int64_t last = 0;
       for (const auto& [mq, offset] : *stats) last = std::max(last, offset.last_update_timestamp);
       const int64_t age_ms = d_.clock->NowMillis() - last;
@@ -285,7 +219,7 @@ Outcome TopicReconciler::Finalize(const json& obj, const api::ObjectMeta& meta) 
       }
     }
     if (!online.empty()) {
-      return blocked("topic " + name + " is in use by " + Join(online) +
+      return blocked("topic " + name + " is in use by " + JoinNames(online) +
                      "; stop them or set the annotation " + std::string(api::kForceDeleteAnnotation) +
                      "=\"true\"");
     }
@@ -293,16 +227,16 @@ Outcome TopicReconciler::Finalize(const json& obj, const api::ObjectMeta& meta) 
   for (const auto& g : groups) {
     auto m = masters->find(g);
     if (m == masters->end()) continue;  // a group without a master keeps the topic; it is re-applied nowhere
-    Status st = (*admin)->DeleteTopicAt(m->second, name);
+    Status st = admin->DeleteTopicAt(m->second, name);
     if (!st.ok()) return blocked("cannot delete " + name + " on " + g + ": " + std::string(st.message()));
   }
-  Status st = (*admin)->DeleteTopicInNameServers(name, cluster->metadata.name);
+  Status st = admin->DeleteTopicInNameServers(name, cluster.cluster->metadata.name);
   if (!st.ok())
     return blocked("cannot delete " + name + " from the name servers: " + std::string(st.message()));
-  log->info("topic={}: deleted {} from {} and the name servers", meta.Key(), name, Join(groups));
+  log->info("topic={}: deleted {} from {} and the name servers", meta.Key(), name, JoinNames(groups));
   if (d_.events != nullptr) {
-    (void)d_.events->Record(Involved(meta), kube::EventType::kNormal, "TopicDeleted",
-                            "deleted " + name + " from " + Join(groups) + " and the name servers");
+    (void)d_.events->Record(InvolvedObject("Topic", meta), kube::EventType::kNormal, "TopicDeleted",
+                            "deleted " + name + " from " + JoinNames(groups) + " and the name servers");
   }
   return {SetFinalizer(obj, false), std::nullopt};
 }

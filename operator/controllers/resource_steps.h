@@ -1,0 +1,67 @@
+#pragma once
+
+// Steps the reconcilers of cluster-scoped resources (Topic, ConsumerGroup) share: find the Cluster a resource
+// refers to, reach its masters, keep a finalizer, write status with its Ready condition only when it changed,
+// and name the resource in Events.
+//
+// Thread-safety: stateless functions; safe from any worker.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/client/admin.h"
+#include "operator/api/types.h"
+#include "operator/controllers/reconciler.h"
+
+namespace fmq::op::controllers {
+
+// The involvedObject of an Event about a ferrymq.io resource of `kind`.
+nlohmann::json InvolvedObject(std::string_view kind, const api::ObjectMeta& meta);
+
+std::string JoinNames(const std::vector<std::string>& names, const char* sep = ", ");
+
+// The broker group names (brokerNames) of a Cluster, in order.
+std::vector<std::string> ClusterGroupNames(const api::Cluster& cluster);
+
+// Adds or removes `finalizer`; the merge patch carries the object's resourceVersion, so it is a
+// compare-and-swap and another writer's finalizer is never lost.
+Status SetFinalizer(kube::Client& kube, const kube::ResourceKind& kind, const nlohmann::json& obj,
+                    std::string_view finalizer, bool present);
+
+// Where a resource's Cluster stands. `reason` empty: usable. Otherwise the Ready=False reason
+// (ClusterNotFound, ClusterNotReady) and message.
+struct ClusterLookup {
+  std::optional<api::Cluster> cluster;
+  std::string reason;
+  std::string message;
+};
+ClusterLookup LookupCluster(const ObjectReader& reader, const api::ClusterRef& ref);
+
+// The admin client of a Cluster's name servers and brokerName -> master address of its registered groups.
+// `reason` empty: usable; otherwise ClusterNotReady and why.
+struct MastersView {
+  std::shared_ptr<client::Admin> admin;
+  std::map<std::string, std::string> masters;
+  std::string reason;
+  std::string message;
+};
+MastersView ConnectMasters(AdminPool& admins, const api::Cluster& cluster);
+
+// Writes `status` (the kind's status JSON) with Ready set from (ready, reason, message) and
+// observedGeneration, through /status, only when it differs from what the object has; records an Event when
+// Ready's status or reason changed (`synced_reason` names the Normal one).
+struct StatusTarget {
+  const kube::ResourceKind* kind;
+  std::string_view kind_name;      // "Topic"
+  std::string_view synced_reason;  // the Event reason when Ready becomes True: "TopicSynced"
+};
+Status WriteReadyStatus(const Deps& d, const StatusTarget& target, const nlohmann::json& obj,
+                        nlohmann::json status, bool ready, const std::string& reason,
+                        const std::string& message);
+
+}  // namespace fmq::op::controllers
