@@ -216,7 +216,7 @@ TEST_F(AdminTest, PerBrokerGroupCallsReachOnlyThatBroker) {
   EXPECT_TRUE(table->at("cg").consume_message_orderly);
 
   ASSERT_TRUE(admin_->DeleteSubscriptionGroupAt(a_.addr(), "cg", true).ok());
-  const auto& h = a_.Requests(rq::kDeleteSubscriptionGroup).at(0).ext_fields;
+  const auto h = a_.Requests(rq::kDeleteSubscriptionGroup).at(0).ext_fields;  // Requests() returns a copy
   EXPECT_EQ(h.at("groupName"), "cg");
   EXPECT_EQ(h.at("removeOffset"), "true");
   EXPECT_TRUE(b_.Requests(rq::kDeleteSubscriptionGroup).empty());
