@@ -10,7 +10,8 @@ namespace fmq::net {
 namespace asio = boost::asio;
 using protocol::RemotingCommand;
 
-RemotingServer::RemotingServer(ServerConfig config) : config_(std::move(config)), accept_strand_(boost::asio::make_strand(io_)), acceptor_(io_) {}
+RemotingServer::RemotingServer(ServerConfig config)
+    : config_(std::move(config)), accept_strand_(boost::asio::make_strand(io_)), acceptor_(io_) {}
 
 RemotingServer::~RemotingServer() { Stop(); }
 

@@ -6,11 +6,11 @@ namespace fmq::op::cmd {
 namespace {
 
 TEST(OptionsTest, ReadsTheChartsFlagsInBothForms) {
-  auto o =
-      ParseOptions({"--namespaces=a,b", "--leader-elect=true", "--lease-name", "x", "--lease-namespace=ops",
-                    "--lease-duration=20s", "--renew-deadline=12s", "--retry-period=500ms",
-                    "--metrics-bind-address=:9090", "--health-probe-bind-address=127.0.0.1:9091",
-                    "--broker-image=ferrymq:9", "--workers=4", "--topic-drift-check=1m", "--group-status-refresh=45s"});
+  auto o = ParseOptions({"--namespaces=a,b", "--leader-elect=true", "--lease-name", "x",
+                         "--lease-namespace=ops", "--lease-duration=20s", "--renew-deadline=12s",
+                         "--retry-period=500ms", "--metrics-bind-address=:9090",
+                         "--health-probe-bind-address=127.0.0.1:9091", "--broker-image=ferrymq:9",
+                         "--workers=4", "--topic-drift-check=1m", "--group-status-refresh=45s"});
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ(o->namespaces, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(o->lease_name, "x");
