@@ -132,19 +132,15 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
   const api::ClusterRef& ref = cg.spec.cluster_ref;
   ClusterLookup cluster = LookupCluster(*d_.reader, ref);
   if (!cluster.cluster) return fail(cluster.reason, cluster.message, kRecheckNotReady);
-  // One ConsumerGroup per (cluster, group name): the oldest wins.
-  for (const json& other : d_.reader->List(kube::kinds::kFerryConsumerGroup, "")) {
-    auto o = api::ConsumerGroupFromJson(other);
-    if (!o.ok() || o->metadata.uid == meta.uid || o->spec.group_name != group ||
-        o->spec.cluster_ref.name != ref.name || o->spec.cluster_ref.namespace_ != ref.namespace_) {
-      continue;
-    }
-    if (std::tie(o->metadata.creation_timestamp, o->metadata.namespace_, o->metadata.name) <
-        std::tie(meta.creation_timestamp, meta.namespace_, meta.name)) {
-      return fail("ResourceConflict",
-                  "consumer group " + group + " is managed by ConsumerGroup " + o->metadata.Key(),
-                  std::nullopt);
-    }
+  auto older = OlderClaimant(*d_.reader, kube::kinds::kFerryConsumerGroup, meta, ref, group,
+                             [](const json& o) -> std::optional<std::pair<api::ClusterRef, std::string>> {
+                               auto g = api::ConsumerGroupFromJson(o);
+                               if (!g.ok()) return std::nullopt;
+                               return std::pair{g->spec.cluster_ref, g->spec.group_name};
+                             });
+  if (older) {
+    return fail("ResourceConflict", "consumer group " + group + " is managed by ConsumerGroup " + *older,
+                std::nullopt);
   }
   auto targets = model::TargetGroups(cg.spec.broker_groups, ClusterGroupNames(*cluster.cluster));
   if (!targets.ok()) return fail("InvalidSpec", std::string(targets.status().message()), std::nullopt);

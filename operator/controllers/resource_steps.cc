@@ -41,6 +41,22 @@ Status SetFinalizer(kube::Client& kube, const kube::ResourceKind& kind, const js
       .status();
 }
 
+std::optional<std::string> OlderClaimant(const ObjectReader& reader, const kube::ResourceKind& kind,
+                                         const api::ObjectMeta& me, const api::ClusterRef& ref,
+                                         const std::string& name, const Claim& claim) {
+  for (const json& other : reader.List(kind, "")) {
+    const api::ObjectMeta o = api::MetaFromJson(other);
+    if (o.uid == me.uid) continue;
+    auto c = claim(other);
+    if (!c || c->second != name || c->first.name != ref.name || c->first.namespace_ != ref.namespace_)
+      continue;
+    if (std::tie(o.creation_timestamp, o.namespace_, o.name) <
+        std::tie(me.creation_timestamp, me.namespace_, me.name))
+      return o.Key();
+  }
+  return std::nullopt;
+}
+
 ClusterLookup LookupCluster(const ObjectReader& reader, const api::ClusterRef& ref) {
   ClusterLookup out;
   std::optional<json> obj = reader.Get(kube::kinds::kFerryCluster, ref.namespace_, ref.name);

@@ -6,10 +6,13 @@
 //
 // Thread-safety: stateless functions; safe from any worker.
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -32,6 +35,16 @@ std::vector<std::string> ClusterGroupNames(const api::Cluster& cluster);
 // compare-and-swap and another writer's finalizer is never lost.
 Status SetFinalizer(kube::Client& kube, const kube::ResourceKind& kind, const nlohmann::json& obj,
                     std::string_view finalizer, bool present);
+
+// What a resource claims: the broker-side name (topic, group) on a Cluster; empty when the object cannot be
+// read.
+using Claim = std::function<std::optional<std::pair<api::ClusterRef, std::string>>(const nlohmann::json&)>;
+
+// One resource of a kind per (Cluster, broker-side name): the oldest (creation time, then namespace and name)
+// wins. Returns the key of an older object of `kind` with the same claim as `me`, or nullopt when `me` wins.
+std::optional<std::string> OlderClaimant(const ObjectReader& reader, const kube::ResourceKind& kind,
+                                         const api::ObjectMeta& me, const api::ClusterRef& ref,
+                                         const std::string& name, const Claim& claim);
 
 // Where a resource's Cluster stands. `reason` empty: usable. Otherwise the Ready=False reason
 // (ClusterNotFound, ClusterNotReady) and message.

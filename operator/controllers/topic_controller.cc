@@ -57,19 +57,15 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
   ClusterLookup cluster = LookupCluster(*d_.reader, ref);
   if (!cluster.cluster) return fail(cluster.reason, cluster.message, kRecheckNotReady);
 
-  // One Topic per (cluster, topic name): the oldest wins.
-  for (const json& other : d_.reader->List(kube::kinds::kFerryTopic, "")) {
-    auto o = api::TopicFromJson(other);
-    if (!o.ok() || o->metadata.uid == meta.uid || o->spec.topic_name != topic.spec.topic_name ||
-        o->spec.cluster_ref.name != ref.name || o->spec.cluster_ref.namespace_ != ref.namespace_) {
-      continue;
-    }
-    if (std::tie(o->metadata.creation_timestamp, o->metadata.namespace_, o->metadata.name) <
-        std::tie(meta.creation_timestamp, meta.namespace_, meta.name)) {
-      return fail("ResourceConflict",
-                  "topic " + topic.spec.topic_name + " is managed by Topic " + o->metadata.Key(),
-                  std::nullopt);
-    }
+  auto older = OlderClaimant(*d_.reader, kube::kinds::kFerryTopic, meta, ref, topic.spec.topic_name,
+                             [](const json& o) -> std::optional<std::pair<api::ClusterRef, std::string>> {
+                               auto t = api::TopicFromJson(o);
+                               if (!t.ok()) return std::nullopt;
+                               return std::pair{t->spec.cluster_ref, t->spec.topic_name};
+                             });
+  if (older) {
+    return fail("ResourceConflict", "topic " + topic.spec.topic_name + " is managed by Topic " + *older,
+                std::nullopt);
   }
 
   auto targets = model::TargetGroups(topic.spec, ClusterGroupNames(*cluster.cluster));
