@@ -1,5 +1,9 @@
 # Shared by the broker benchmark scripts (source it; bash).
 
+# As testing_process::kHostDiskConf: the benchmark shares the machine's disk, which may already be 85-90 % used
+# (df's Use%); Apache measures the ratio against free blocks including root's reserve and rarely reaches it here.
+FMQ_BENCH_HOST_DISK_CONF=$'cleanFileForciblyEnable=false\ndiskSpaceWarningLevelRatio=0.999'
+
 # fmq_bench_start_ferrymq <ferrymq binary> <work dir> <name server port> <broker port>: writes <work dir>/broker.conf
 # (ASYNC_FLUSH, store in <work dir>/store, plus the lines of $FMQ_BROKER_CONF_EXTRA), starts `ferrymq namesrv`
 # and `ferrymq broker` with their logs in <work dir>, appends both pids to the caller's `pids` array, sets
@@ -16,6 +20,7 @@ brokerIP1=127.0.0.1
 listenPort=$broker_port
 storePathRootDir=$dir/store
 flushDiskType=ASYNC_FLUSH
+$FMQ_BENCH_HOST_DISK_CONF
 ${FMQ_BROKER_CONF_EXTRA:-}
 CONF
   FMQ_LOG_LEVEL=warn "$ferrymq" namesrv -p "$ns_port" >"$dir/namesrv.log" 2>&1 &

@@ -56,6 +56,7 @@ brokerIP1=127.0.0.1
 listenPort=$4
 storePathRootDir=$1/store
 flushDiskType=ASYNC_FLUSH
+$FMQ_BENCH_HOST_DISK_CONF
 CONF
 }
 

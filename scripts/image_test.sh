@@ -144,6 +144,7 @@ NS_PORT=$(( 31000 + RANDOM % 2000 ))
 BROKER_PORT=$(( NS_PORT + 2000 ))
 setsid buildah run --isolation chroot "$CTR" -- \
   ferrymq standalone -d /var/lib/ferrymq --namesrv-port "$NS_PORT" --broker-port "$BROKER_PORT" \
+  --set cleanFileForciblyEnable=false --set diskSpaceWarningLevelRatio=0.999 \
   >"$WORK/standalone.log" 2>&1 &
 SERVER_PID=$!
 ctl() { buildah run --isolation chroot "$CTR" -- ferryctl -n "127.0.0.1:$NS_PORT" "$@"; }

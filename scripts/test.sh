@@ -32,7 +32,27 @@ FUZZ_SECONDS="${FMQ_FUZZ_SECONDS:-20}"
 passed=0
 failed=0
 failures=()
+timings=()
 start_all=$(date +%s)
+
+# The disk the tests write to (their stores live under /tmp), as df prints it: the brokers the tests start ignore
+# the host's fill (testing_process::kHostDiskConf), but a full disk still fails writes, so CI's log says how full.
+disk_line() { df -h --output=pcent,avail /tmp | tail -1 | awk '{print $1 " used, " $2 " available"}'; }
+disk_start=$(disk_line)
+echo "== disk holding /tmp: $disk_start"
+
+took() {  # $1 = tier; prints and records how long it took since t0
+  local s=$(( $(date +%s) - t0 ))
+  timings+=("$1 ${s}s")
+  echo "== $1 took ${s}s"
+}
+
+# FMQ_PRUNE_BUILDS=1 (.ci/run sets it): once a tier is done, delete its object files and static libraries, so a
+# CI clone's build trees do not add up to ~15 GB on a machine whose disk may already be nearly full.
+prune() {  # $1 = build directory
+  [[ "${FMQ_PRUNE_BUILDS:-0}" == 1 && -d "$1" ]] || return 0
+  find "$1" \( -name '*.o' -o -name '*.a' \) -delete
+}
 
 count_ctest() {  # $1 = log file, $2 = preset
   local line
@@ -70,7 +90,7 @@ for preset in $PRESETS; do
     mkdir -p build/image
     set +e; FMQ_JOBS="$JOBS" bash scripts/image_test.sh 2>&1 | tee build/image/image.log; rc=${PIPESTATUS[0]}; set -e
     if ((rc == 0)); then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("image: see build/image/image.log"); fi
-    echo "== image took $(( $(date +%s) - t0 ))s"
+    took image
     continue
   fi
   if [[ "$preset" == compat ]]; then
@@ -87,7 +107,7 @@ for preset in $PRESETS; do
       passed=$((passed + p)); failed=$((failed + f))
       ((f == 0)) || failures+=("compat: $f check(s) failed, see build/compat/compat.log")
     fi
-    echo "== compat took $(( $(date +%s) - t0 ))s"
+    took compat
     continue
   fi
   if [[ "$preset" == e2e ]]; then
@@ -121,7 +141,7 @@ for preset in $PRESETS; do
         fi
       done
     fi
-    echo "== e2e took $(( $(date +%s) - t0 ))s"
+    took e2e
     continue
   fi
   if [[ "$preset" == plain ]]; then
@@ -146,7 +166,8 @@ for preset in $PRESETS; do
     else
       failed=$((failed + 1)); failures+=("plain: exit $rc, $warnings compiler warning(s), see build/plain/plain.log")
     fi
-    echo "== plain took $(( $(date +%s) - t0 ))s"
+    prune build/plain
+    took plain
     continue
   fi
   echo "== preset $preset: configure and build"
@@ -170,10 +191,13 @@ for preset in $PRESETS; do
       set +e; ctest --preset "$preset" -j "$JOBS" 2>&1 | tee "$log"; set -e
       count_ctest "$log" "$preset" ;;
   esac
-  echo "== preset $preset took $(( $(date +%s) - t0 ))s"
+  # debug stays whole: the compat and e2e tiers use its programs.
+  [[ "$preset" == debug ]] || prune "build/$preset"
+  took "$preset"
 done
 
-echo "== all tiers took $(( $(date +%s) - start_all ))s"
+echo "== all tiers took $(( $(date +%s) - start_all ))s: ${timings[*]}"
+echo "== disk holding /tmp: $disk_start at the start, $(disk_line) at the end"
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
 echo "tests: $passed passed, $failed failed"
 ((failed == 0))

@@ -39,6 +39,7 @@ struct BrokerArgs {
 
 struct StandaloneArgs {
   std::string data_dir, conf, namesrv_port = "9876", broker_port = "10911";
+  std::vector<std::string> set;
 };
 
 struct Configs {
@@ -82,6 +83,19 @@ bool LoadConfFile(const std::string& path, Configs* c, const char* program) {
   return true;
 }
 
+// --set key=value (repeatable), applied after the file: a command line overrides broker.conf.
+bool ApplySets(const std::vector<std::string>& sets, Configs* c, const char* program) {
+  for (const std::string& kv : sets) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << program << ": --set expects key=value, got '" << kv << "'\n";
+      return false;
+    }
+    if (!ApplyKey("--set", kv.substr(0, eq), kv.substr(eq + 1), c, program)) return false;
+  }
+  return true;
+}
+
 sigset_t BlockStopSignals() {
   sigset_t stop;
   sigemptyset(&stop);
@@ -101,19 +115,8 @@ int RunBroker(const BrokerArgs& args) {
   Configs c;
   c.store.store_path_root_dir = HomeDir() + "/store";
   const std::string &conf = args.conf, &namesrv = args.namesrv, &port = args.port;
-  std::vector<std::pair<std::string, std::string>> overrides;
-  for (const std::string& kv : args.set) {
-    size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::cerr << kProgram << ": --set expects key=value, got '" << kv << "'\n";
-      return 2;
-    }
-    overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
   if (!conf.empty() && !LoadConfFile(conf, &c, kProgram)) return 2;
-  for (const auto& [k, v] : overrides) {
-    if (!ApplyKey("--set", k, v, &c, kProgram)) return 2;
-  }
+  if (!ApplySets(args.set, &c, kProgram)) return 2;
   if (!namesrv.empty() && !ApplyKey("-n", "namesrvAddr", namesrv, &c, kProgram)) return 2;
   if (!port.empty() && !ApplyKey("-p", "listenPort", port, &c, kProgram)) return 2;
   if (c.broker.namesrv_addr.empty()) {
@@ -157,6 +160,7 @@ int RunStandalone(const StandaloneArgs& args) {
   c.broker.broker_ip1 = "127.0.0.1";
   if (!ApplyKey("--broker-port", "listenPort", broker_port, &c, kProgram)) return 2;
   if (!conf.empty() && !LoadConfFile(conf, &c, kProgram)) return 2;
+  if (!ApplySets(args.set, &c, kProgram)) return 2;
   c.broker.namesrv_addr = "127.0.0.1:" + std::to_string(ns.listen_port);
   if (Status s = c.store.Validate(); !s.ok()) {
     std::cerr << kProgram << ": " << s.message() << "\n";
@@ -218,6 +222,9 @@ void AddStandaloneCommand(CLI::App& app, std::function<int()>& action) {
   cmd->add_option("--namesrv-port", a->namesrv_port, "name server port (0: any free port)")
       ->capture_default_str();
   cmd->add_option("--broker-port", a->broker_port, "broker port (0: any free port)")->capture_default_str();
+  cmd->add_option("--set", a->set, "key=value overriding broker.conf (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->callback([&action, a] { action = [a] { return RunStandalone(*a); }; });
 }
 

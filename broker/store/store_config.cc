@@ -104,9 +104,13 @@ Status MessageStoreConfig::Validate() const {
     return bad("diskMaxUsedSpaceRatio must be between 10 and 95, got " +
                std::to_string(disk_max_used_space_ratio));
   }
-  if (!(disk_space_clean_forcibly_ratio > 0 && disk_space_clean_forcibly_ratio <= 1 &&
-        disk_space_warning_level_ratio > 0 && disk_space_warning_level_ratio <= 1)) {
-    return bad("disk space ratios must be in (0, 1]");
+  for (const auto& [key, value] : {std::pair{"diskSpaceCleanForciblyRatio", disk_space_clean_forcibly_ratio},
+                                    std::pair{"diskSpaceWarningLevelRatio", disk_space_warning_level_ratio}}) {
+    if (!(value > 0 && value <= 1)) {
+      std::ostringstream m;
+      m << key << " must be a fraction of the disk in (0, 1], e.g. 0.9; got " << value;
+      return bad(m.str());
+    }
   }
   if (file_reserved_time_hours <= 0) return bad("fileReservedTime must be positive (hours)");
   if (clean_resource_interval_ms <= 0) return bad("cleanResourceInterval must be positive");

@@ -8,6 +8,11 @@ FMQ_CACHE_DIR="${FMQ_CACHE_DIR:-$HOME/.cache/ferrymq}"
 FMQ_M2_REPO="$FMQ_CACHE_DIR/m2"
 COMPAT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
+# Two lines for every FerryMQ broker a compat script starts (as testing_process::kHostDiskConf in
+# tests/integration/process_util.h): these checks share the build machine's disk, which may already be 85-90 %
+# used, where a broker deletes its oldest segments regardless of age and refuses writes, as designed.
+FMQ_HOST_DISK_CONF=$'cleanFileForciblyEnable=false\ndiskSpaceWarningLevelRatio=0.999'
+
 die() { echo "error: $*" >&2; exit 1; }
 note() { echo "[compat] $*" >&2; }
 

@@ -16,6 +16,8 @@
 # `go` also runs the Go client's SQL92, delay-level, timer and transaction check, `go-semantics`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=tests/compat/lib.sh
+source tests/compat/lib.sh
 ferrymq=${1:?usage: tests/compat/run_all.sh <path to ferrymq>}
 checks="${FMQ_COMPAT_CHECKS:-java mqadmin go node semantics sql92-golden replication apache-replication}"
 ferryctl="${FMQ_FERRYCTL:-$(dirname "$ferrymq")/../cli/ferryctl}"
@@ -29,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Transactions left unknown are checked back within a few seconds (go-semantics), not after Apache's 60 s.
-printf 'transactionCheckInterval=1000\ntransactionTimeOut=1000\n' >"$work/broker.conf"
+printf 'transactionCheckInterval=1000\ntransactionTimeOut=1000\n%s\n' "$FMQ_HOST_DISK_CONF" >"$work/broker.conf"
 FMQ_LOG_LEVEL="${FMQ_COMPAT_LOG_LEVEL:-info}" "$ferrymq" standalone -d "$work/data" -c "$work/broker.conf" \
   --namesrv-port 0 --broker-port 0 >"$log" 2>&1 &
 pid=$!

@@ -195,7 +195,7 @@ start_fmq_namesrv() {  # start_fmq_namesrv <dir>: sets fmq_ns
 # start_fmq_broker <dir> <conf lines>: sets fmq_addr (ip:port), fmq_ha (ip:replication port), fmq_broker_pid.
 start_fmq_broker() {
   local dir=$1
-  printf '%s\n' "$2" >"$dir/broker.conf"
+  printf '%s\n%s\n' "$2" "$FMQ_HOST_DISK_CONF" >"$dir/broker.conf"
   start_fmq broker "$dir" broker -c "$dir/broker.conf"
   fmq_broker_pid=$fmq_pid
   compat_wait_for_line "$dir/broker.log" 'ferrymq broker .* listening on' "$fmq_pid" 30 || return 1

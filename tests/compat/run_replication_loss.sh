@@ -119,6 +119,7 @@ haMaxTimeSlaveNotCatchup=3000
 slaveTimeout=2000
 haSyncMetadataInterval=500
 registerNameServerPeriod=10000
+$FMQ_HOST_DISK_CONF
 EOF
     "$ferrymq" broker -c "$work/b$i/broker.conf" >"$work/b$i/broker.log" 2>&1 &
     bpids[i]=$!; pids+=("${bpids[i]}")

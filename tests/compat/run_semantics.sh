@@ -89,6 +89,7 @@ registerNameServerPeriod=2000
 transactionCheckInterval=1000
 transactionTimeOut=1000
 transactionCheckMax=5
+$FMQ_HOST_DISK_CONF
 CONF
 
 start_broker() {

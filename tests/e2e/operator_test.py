@@ -24,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from lib import kube  # noqa: E402
+from lib.broker_conf import HOST_DISK  # noqa: E402
 from lib.checks import Checks  # noqa: E402
 from lib.cluster import Cluster  # noqa: E402
 
@@ -109,7 +110,8 @@ def run(c, k, ferryctl):
     k.create(kube.path("namespaces"), {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
     k.create(kube.path("clusters", NS, group="ferrymq.io", version="v1alpha1"), {
         "apiVersion": "ferrymq.io/v1alpha1", "kind": "Cluster", "metadata": {"name": CLUSTER},
-        "spec": {"nameServer": {"replicas": 1}, "brokers": {"groups": 2, "storage": {"size": "1Gi"}}}})
+        "spec": {"nameServer": {"replicas": 1}, "brokers": {"groups": 2, "storage": {"size": "1Gi"},
+                                                          "config": dict(HOST_DISK)}}})
 
     def cluster_ready(timeout=240):
         def ready():

@@ -35,6 +35,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__))))
+from lib.broker_conf import HOST_DISK_CONF  # noqa: E402
 from lib.checks import Checks  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -187,7 +188,7 @@ class Group:
                         f"storePathRootDir={node.dir}/store\nnamesrvAddr={NAMESRV}\n"
                         "mappedFileSizeCommitLog=4194304\nmaxMessageSize=65536\nregisterNameServerPeriod=10000\n"
                         "haSlaveReportInterval=100\nhaMaxTimeSlaveNotCatchup=3000\nslaveTimeout=2000\n"
-                        "haSyncMetadataInterval=500\nhaHousekeepingInterval=5000\n")
+                        "haSyncMetadataInterval=500\nhaHousekeepingInterval=5000\n" + HOST_DISK_CONF)
         node.start(["broker", "-c", conf])
 
     def start_all(self):

@@ -55,7 +55,7 @@ class FerryctlProcessTest : public ::testing::Test {
     // fails on the client side.
     // Every delay level 1 s: a message that fails twice reaches the dead-letter queue within seconds.
     std::ofstream(dir_ + "/broker.conf")
-        << "mappedFileSizeCommitLog=67108864\nautoCreateTopicEnable=false\n"
+        << testing_process::kHostDiskConf << "mappedFileSizeCommitLog=67108864\nautoCreateTopicEnable=false\n"
         << "messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s\n";
     broker_ = testing_process::Spawn(FMQ_FERRYMQ_BIN, {"standalone", "-d", dir_, "--namesrv-port", "0",
                                                        "--broker-port", "0", "-c", dir_ + "/broker.conf"});

@@ -21,6 +21,14 @@
 
 namespace fmq::testing_process {
 
+// Broker settings every test broker gets. These tests are about messaging, replication and durability, not
+// retention: they share the build machine's disk, which may already be more than 85-90 % used (df's Use%)
+// before a test starts. Left at the defaults, the broker would then delete the oldest segments regardless of
+// age (cleanFileForciblyEnable) and refuse every write (diskSpaceWarningLevelRatio), as designed. Disk-pressure
+// behaviour has its own tests on the io::FileSystem seam (RetentionTest). tests/compat/lib.sh,
+// tests/e2e/lib/broker_conf.py and bench/lib.sh carry the same two lines.
+inline constexpr const char* kHostDiskConf = "cleanFileForciblyEnable=false\ndiskSpaceWarningLevelRatio=0.999\n";
+
 struct Child {
   pid_t pid = -1;
   int out = -1;  // stdout+stderr of the child

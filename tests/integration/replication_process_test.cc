@@ -144,7 +144,7 @@ class ReplicationProcessTest : public ::testing::Test {
           << "\nmappedFileSizeCommitLog=1048576\nmaxMessageSize=65536\nregisterNameServerPeriod=10000"
           << "\nhaSlaveReportInterval=100\nhaMaxTimeSlaveNotCatchup=3000\nslaveTimeout=2000"
           << "\nhaSyncMetadataInterval=500\n"
-          << extra;
+          << testing_process::kHostDiskConf << extra;
     }
     b.proc = std::make_unique<Proc>();
     const std::string out = b.proc->Start({"broker", "-c", b.conf}, "listening on");

@@ -62,12 +62,9 @@ class StandaloneProcessTest : public ::testing::Test {
 
   // Starts standalone on free ports with `conf` as broker.conf.
   Child Start(const std::string& conf = "") {
-    std::vector<std::string> args = {"standalone", "-d", dir_, "--namesrv-port", "0", "--broker-port", "0"};
-    if (!conf.empty()) {
-      std::ofstream(dir_ + "/broker.conf") << conf;
-      args.push_back("-c");
-      args.push_back(dir_ + "/broker.conf");
-    }
+    std::ofstream(dir_ + "/broker.conf") << testing_process::kHostDiskConf << conf;
+    std::vector<std::string> args = {"standalone", "-d",  dir_, "--namesrv-port", "0", "--broker-port", "0",
+                                     "-c",         dir_ + "/broker.conf"};
     Child c = Spawn(args);
     children_.push_back(c.pid);
     std::string out;
@@ -142,10 +139,7 @@ TEST_F(StandaloneProcessTest, EveryAcknowledgedSyncFlushSendSurvivesKill9) {
   std::vector<Acked> all_acked;
   for (int round = 0; round < 2; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
-    // Durability, not retention: disk-pressure cleaning off (build machines report little available space).
-    Child c = Start(
-        "flushDiskType=SYNC_FLUSH\nmappedFileSizeCommitLog=67108864\ncleanFileForciblyEnable=false\n"
-        "diskSpaceWarningLevelRatio=0.999\n");
+    Child c = Start("flushDiskType=SYNC_FLUSH\nmappedFileSizeCommitLog=67108864\n");
     if (round == 0) CreateTopic("Durable", kQueues);
     std::atomic<bool> stop{false};
     std::atomic<int> acked_count{0};
@@ -249,6 +243,19 @@ TEST_F(StandaloneProcessTest, StartUpErrorsSayWhatToDo) {
   EXPECT_EQ(testing_process::WaitExit(bad.pid), 2);
   EXPECT_NE(out.find("flushDiskType"), std::string::npos) << out;
   EXPECT_NE(out.find("bad.conf"), std::string::npos) << out;
+
+  // standalone's --set: a bad value and a malformed pair are refused before anything starts.
+  Child bad_set = Spawn({"standalone", "-d", dir_ + "/badset", "--namesrv-port", "0", "--broker-port", "0", "--set",
+                         "diskSpaceWarningLevelRatio=1.5"});
+  out = testing_process::ReadUntil(bad_set.out, "\n\n");
+  EXPECT_EQ(testing_process::WaitExit(bad_set.pid), 2);
+  EXPECT_NE(out.find("diskSpaceWarningLevelRatio must be a fraction of the disk in (0, 1], e.g. 0.9; got 1.5"),
+            std::string::npos)
+      << out;
+  Child no_eq = Spawn({"standalone", "-d", dir_ + "/badset", "--set", "brokerIP1"});
+  out = testing_process::ReadUntil(no_eq.out, "\n\n");
+  EXPECT_EQ(testing_process::WaitExit(no_eq.pid), 2);
+  EXPECT_NE(out.find("--set expects key=value, got 'brokerIP1'"), std::string::npos) << out;
 
   // An unreadable config file.
   Child missing = Spawn({"broker", "-c", dir_ + "/does-not-exist.conf"});

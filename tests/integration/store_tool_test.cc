@@ -48,6 +48,9 @@ class StoreToolTest : public ::testing::Test {
     cfg.max_message_size = 64 * 1024;
     cfg.max_hash_slot_num = 100;
     cfg.max_index_num = 400;
+    // As testing_process::kHostDiskConf: the host disk's fill is not this test's subject.
+    cfg.clean_file_forcibly_enable = false;
+    cfg.disk_space_warning_level_ratio = 0.999;
     store::MessageStore store(cfg, io::PosixFileSystem(), SystemClock());
     ASSERT_TRUE(store.Open().ok());
     for (int i = 0; i < 50; ++i) {
