@@ -1,0 +1,40 @@
+// libFuzzer target for what the operator decodes from the apiserver and from its own ConfigMaps: the custom
+// resources users write (Cluster, Topic, ConsumerGroup: operator/api/types.h), their status blocks, and the HA
+// record of a broker group (operator/model/failover.h, which a person can edit by hand). Nothing may crash or
+// throw; a decoded status re-encodes to a fixed point; an HA record that decodes re-encodes to the same record.
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/base/check.h"
+#include "operator/api/types.h"
+#include "operator/model/failover.h"
+
+using namespace fmq;
+using nlohmann::json;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  if (auto r = op::model::DecodeHaRecord(text); r.ok()) {
+    auto again = op::model::DecodeHaRecord(op::model::EncodeHaRecord(*r));
+    FMQ_CHECK(again.ok());
+    FMQ_CHECK(*again == *r);
+  }
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return 0;
+  // Each reader gets the document as an object and, wrapped, as its spec and status.
+  for (const json& object : {j, json{{"metadata", {{"name", "f"}, {"namespace", "n"}}}, {"spec", j}, {"status", j}}}) {
+    (void)op::api::ClusterFromJson(object);
+    (void)op::api::TopicFromJson(object);
+    (void)op::api::ConsumerGroupFromJson(object);
+  }
+  const json c1 = op::api::ClusterStatusToJson(op::api::ClusterStatusFromJson(j));
+  FMQ_CHECK(op::api::ClusterStatusToJson(op::api::ClusterStatusFromJson(c1)) == c1);
+  const json t1 = op::api::TopicStatusToJson(op::api::TopicStatusFromJson(j));
+  FMQ_CHECK(op::api::TopicStatusToJson(op::api::TopicStatusFromJson(t1)) == t1);
+  const json g1 = op::api::ConsumerGroupStatusToJson(op::api::ConsumerGroupStatusFromJson(j));
+  FMQ_CHECK(op::api::ConsumerGroupStatusToJson(op::api::ConsumerGroupStatusFromJson(g1)) == g1);
+  return 0;
+}
