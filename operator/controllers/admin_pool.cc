@@ -4,7 +4,8 @@
 
 namespace fmq::op::controllers {
 
-AdminPool::AdminPool(std::chrono::milliseconds rpc_timeout) : rpc_timeout_(rpc_timeout) {}
+AdminPool::AdminPool(std::chrono::milliseconds rpc_timeout, Dial dial)
+    : rpc_timeout_(rpc_timeout), dial_(std::move(dial)) {}
 
 AdminPool::~AdminPool() {
   std::map<std::string, std::shared_ptr<client::Admin>> admins;
@@ -28,7 +29,7 @@ Result<std::shared_ptr<client::Admin>> AdminPool::For(const std::string& namesrv
   }
   if (auto it = admins_.find(namesrv_addrs); it != admins_.end()) return it->second;
   client::ClientOptions o;
-  o.namesrv_addrs = client::ClientOptions::ParseNamesrvAddrs(namesrv_addrs);
+  o.namesrv_addrs = client::ClientOptions::ParseNamesrvAddrs(dial_ ? dial_(namesrv_addrs) : namesrv_addrs);
   o.instance_name = "ferrymq-operator";
   o.rpc_timeout = rpc_timeout_;
   auto admin = std::make_shared<client::Admin>(o);

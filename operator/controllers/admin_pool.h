@@ -13,6 +13,7 @@
 // thread-safe; the Admin clients themselves may be used from any thread.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,7 +26,10 @@ namespace fmq::op::controllers {
 
 class AdminPool {
  public:
-  explicit AdminPool(std::chrono::milliseconds rpc_timeout = std::chrono::milliseconds(3000));
+  // `dial` (tests only) maps a Cluster's name-server list, stable DNS names in the cluster, to the addresses
+  // a client dials; by default they are dialled as they are.
+  using Dial = std::function<std::string(const std::string& namesrv_addrs)>;
+  explicit AdminPool(std::chrono::milliseconds rpc_timeout = std::chrono::milliseconds(3000), Dial dial = {});
   ~AdminPool();
   AdminPool(const AdminPool&) = delete;
   AdminPool& operator=(const AdminPool&) = delete;
@@ -45,6 +49,7 @@ class AdminPool {
   std::shared_ptr<client::Admin> ForgetUnownedLocked(const std::string& namesrv_addrs) FMQ_REQUIRES(mu_);
 
   const std::chrono::milliseconds rpc_timeout_;
+  const Dial dial_;
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<client::Admin>> admins_ FMQ_GUARDED_BY(mu_);
   std::map<std::string, std::string> owners_ FMQ_GUARDED_BY(mu_);  // owner -> name-server list

@@ -1,0 +1,376 @@
+// The Topic reconciler against real brokers: a `ferrymq standalone` (name server and group prod-broker-0) and a
+// second `ferrymq broker` (group prod-broker-1) as processes, a scripted apiserver that records the operator's
+// writes, and informer caches held in memory. Covers the paths the e2e test does not reach cheaply: conflict,
+// queue-shrink refusal and its annotation, a dropped group (also while its master is down), blocked deletion,
+// force-delete and Retain.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/base/clock.h"
+#include "operator/controllers/admin_pool.h"
+#include "operator/controllers/object_reader.h"
+#include "operator/controllers/topic_controller.h"
+#include "operator/kube/client.h"
+#include "operator/kube/resource.h"
+#include "operator/kube/testing/fake_apiserver.h"
+#include "tests/integration/process_util.h"
+
+namespace fmq::op::controllers {
+namespace {
+
+using nlohmann::json;
+using testing_process::Child;
+
+constexpr const char* kNs = "mq";
+
+// The informer caches: objects by kind, namespace and name.
+class MemoryReader : public ObjectReader {
+ public:
+  void Put(const kube::ResourceKind& kind, json object) {
+    const std::string key = Key(kind, object["metadata"].value("namespace", ""), object["metadata"]["name"]);
+    objects_[key] = std::move(object);
+  }
+  void Erase(const kube::ResourceKind& kind, const std::string& ns, const std::string& name) {
+    objects_.erase(Key(kind, ns, name));
+  }
+  std::optional<json> Get(const kube::ResourceKind& kind, std::string_view ns, std::string_view name) const override {
+    auto it = objects_.find(Key(kind, std::string(ns), std::string(name)));
+    if (it == objects_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<json> List(const kube::ResourceKind& kind, std::string_view ns,
+                         const std::map<std::string, std::string>& labels) const override {
+    std::vector<json> out;
+    for (const auto& [k, o] : objects_) {
+      if (k.rfind(kind.plural + "/", 0) != 0) continue;
+      if (!ns.empty() && o["metadata"].value("namespace", "") != ns) continue;
+      bool match = true;
+      for (const auto& [lk, lv] : labels) {
+        match = match && o["metadata"].value("labels", json::object()).value(lk, "") == lv;
+      }
+      if (match) out.push_back(o);
+    }
+    return out;
+  }
+
+ private:
+  static std::string Key(const kube::ResourceKind& kind, const std::string& ns, const std::string& name) {
+    return kind.plural + "/" + ns + "/" + name;
+  }
+  std::map<std::string, json> objects_;
+};
+
+std::string Drain(Child c) {
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(c.out, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(c.out);
+  testing_process::WaitExit(c.pid);
+  return out;
+}
+
+class OperatorTopicTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/fmq-optopic-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    std::ofstream(dir_ + "/b0.conf") << testing_process::kHostDiskConf
+                                     << "brokerClusterName=prod\nbrokerName=prod-broker-0\n"
+                                        "mappedFileSizeCommitLog=16777216\nautoCreateTopicEnable=false\n";
+    standalone_ = testing_process::Spawn(FMQ_FERRYMQ_BIN, {"standalone", "-d", dir_ + "/s", "--namesrv-port", "0",
+                                                           "--broker-port", "0", "-c", dir_ + "/b0.conf"});
+    const std::string out = testing_process::ReadUntil(standalone_.out, "ferrymq standalone: name server");
+    int ns_port = 0, broker_port = 0;
+    ASSERT_TRUE(testing_process::ParseStandaloneBanner(out, &ns_port, &broker_port)) << out;
+    namesrv_ = "127.0.0.1:" + std::to_string(ns_port);
+    b0_ = "127.0.0.1:" + std::to_string(broker_port);
+    drains_.emplace_back([fd = standalone_.out] {
+      char buf[4096];
+      while (read(fd, buf, sizeof buf) > 0) {
+      }
+    });
+    StartBroker1();
+
+    reader_.Put(kube::kinds::kFerryCluster,
+                {{"apiVersion", "ferrymq.io/v1alpha1"},
+                 {"kind", "Cluster"},
+                 {"metadata", {{"name", "prod"}, {"namespace", kNs}, {"uid", "c1"}}},
+                 {"spec", {{"brokers", {{"groups", 2}}}}}});
+    auto kube = kube::Client::New(api_.config());
+    ASSERT_TRUE(kube.ok()) << kube.status().ToString();
+    kube_ = std::move(*kube);
+    // Status and finalizer writes succeed and are recorded; the test applies them to its caches itself.
+    for (const std::string name : {"orders", "orders-dup", "gone", "kept"}) {
+      const std::string path = "/apis/ferrymq.io/v1alpha1/namespaces/mq/topics/" + name;
+      api_.Reply("PATCH", path, 200, json::object());
+      api_.Reply("PATCH", path + "/status", 200, json::object());
+    }
+    admins_ = std::make_unique<AdminPool>(std::chrono::milliseconds(3000),
+                                          [this](const std::string&) { return namesrv_; });
+    reconciler_ = std::make_unique<TopicReconciler>(
+        Deps{.kube = kube_.get(), .events = nullptr, .reader = &reader_, .admins = admins_.get(),
+             .clock = &SystemClock(), .options = {}},
+        TopicOptions{});
+    admin_ = admins_->For("any").value();
+    ASSERT_TRUE(WaitForMasters(2)) << "both broker groups registered";
+  }
+
+  void TearDown() override {
+    reconciler_.reset();
+    admin_.reset();
+    admins_.reset();
+    for (pid_t pid : {standalone_.pid, broker1_.pid}) {
+      if (pid > 0) {
+        kill(pid, SIGKILL);
+        testing_process::WaitExit(pid);
+      }
+    }
+    for (auto& t : drains_) t.join();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void StartBroker1() {
+    std::ofstream(dir_ + "/b1.conf") << testing_process::kHostDiskConf
+                                     << "brokerClusterName=prod\nbrokerName=prod-broker-1\nlistenPort=0\n"
+                                        "brokerIP1=127.0.0.1\nmappedFileSizeCommitLog=16777216\n"
+                                        "autoCreateTopicEnable=false\nstorePathRootDir="
+                                     << dir_ << "/b1\nnamesrvAddr=" << namesrv_ << "\n";
+    broker1_ = testing_process::Spawn(FMQ_FERRYMQ_BIN, {"broker", "-c", dir_ + "/b1.conf"});
+    const std::string out = testing_process::ReadUntil(broker1_.out, "listening on");
+    auto at = out.find("listening on ");
+    ASSERT_NE(at, std::string::npos) << out;
+    b1_ = out.substr(at + 13, out.find(',', at) - at - 13);
+    drains_.emplace_back([fd = broker1_.out] {
+      char buf[4096];
+      while (read(fd, buf, sizeof buf) > 0) {
+      }
+    });
+  }
+
+  bool WaitForMasters(size_t n) {
+    for (int i = 0; i < 100; ++i) {
+      auto m = RegisteredMasters(*admin_, "prod");
+      if (m.ok() && m->size() == n) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  json Topic(const std::string& name, const std::string& topic_name, const std::string& created, json spec = {}) {
+    spec["clusterRef"] = {{"name", "prod"}};
+    spec["topicName"] = topic_name;
+    if (!spec.contains("queues")) spec["queues"] = {{"write", 8}, {"read", 8}};
+    return {{"apiVersion", "ferrymq.io/v1alpha1"},
+            {"kind", "Topic"},
+            {"metadata",
+             {{"name", name},
+              {"namespace", kNs},
+              {"uid", "uid-" + name},
+              {"generation", 1},
+              {"creationTimestamp", created},
+              {"finalizers", {"ferrymq.io/topic-cleanup"}}}},
+            {"spec", spec}};
+  }
+
+  // Runs one pass over `name`; applies the status it wrote to the cache (as the watch would) and returns that
+  // status (null when it wrote none).
+  json Pass(const std::string& name) {
+    api_.ClearRequests();
+    Outcome o = reconciler_->Reconcile(std::string(kNs) + "/" + name);
+    EXPECT_TRUE(o.status.ok()) << o.status.ToString();
+    json written;
+    for (const auto& r : api_.Requests()) {
+      if (r.method == "PATCH" && r.path.ends_with("/topics/" + name + "/status")) {
+        written = json::parse(r.body)["status"];
+      }
+    }
+    if (!written.is_null()) {
+      json obj = *reader_.Get(kube::kinds::kFerryTopic, kNs, name);
+      obj["status"] = written;
+      reader_.Put(kube::kinds::kFerryTopic, obj);
+    }
+    return written;
+  }
+  // The finalizer patch of the last pass, or null.
+  json FinalizerPatch(const std::string& name) {
+    json patch;
+    for (const auto& r : api_.Requests()) {
+      if (r.method == "PATCH" && r.path.ends_with("/topics/" + name)) patch = json::parse(r.body);
+    }
+    return patch;
+  }
+
+  static json Ready(const json& status) {
+    if (!status.is_object()) return json::object();
+    for (const auto& c : status.value("conditions", json::array())) {
+      if (c.value("type", "") == "Ready") return c;
+    }
+    return nullptr;
+  }
+
+  // {read, write} queues of `topic` on the broker at `addr`; nullopt when it does not have it.
+  std::optional<std::pair<int, int>> Queues(const std::string& addr, const std::string& topic) {
+    auto table = admin_->GetAllTopicConfig(addr);
+    EXPECT_TRUE(table.ok()) << table.status().ToString();
+    if (!table.ok()) return std::nullopt;
+    auto it = table->find(topic);
+    if (it == table->end()) return std::nullopt;
+    return std::pair{it->second.read_queue_nums, it->second.write_queue_nums};
+  }
+
+  kube::testing::FakeApiServer api_;
+  MemoryReader reader_;
+  std::unique_ptr<kube::Client> kube_;
+  std::unique_ptr<AdminPool> admins_;
+  std::shared_ptr<client::Admin> admin_;
+  std::unique_ptr<TopicReconciler> reconciler_;
+  std::string dir_, namesrv_, b0_, b1_;
+  Child standalone_, broker1_;
+  std::vector<std::thread> drains_;
+};
+
+TEST_F(OperatorTopicTest, CreatesRefusesAConflictAndASilentShrinkAndRemovesDroppedGroupsLevelBased) {
+  reader_.Put(kube::kinds::kFerryTopic, Topic("orders", "orders", "2026-12-01T00:00:00Z"));
+  json s = Pass("orders");
+  EXPECT_EQ(Ready(s)["status"], "True") << s.dump();
+  EXPECT_EQ(Ready(s)["reason"], "Synced");
+  EXPECT_EQ(Ready(s)["message"], "topic orders is on prod-broker-0, prod-broker-1 as specified");
+  EXPECT_EQ(s["brokerGroups"].size(), 2u) << s.dump();
+  EXPECT_EQ(Queues(b0_, "orders"), (std::pair{8, 8}));
+  EXPECT_EQ(Queues(b1_, "orders"), (std::pair{8, 8}));
+  EXPECT_TRUE(Pass("orders").is_null()) << "a converged pass writes nothing";
+
+  // A second Topic for the same broker-side name: the older one keeps it.
+  reader_.Put(kube::kinds::kFerryTopic, Topic("orders-dup", "orders", "2026-12-02T00:00:00Z",
+                                              {{"queues", {{"write", 2}, {"read", 2}}}}));
+  json dup = Pass("orders-dup");
+  EXPECT_EQ(Ready(dup)["reason"], "ResourceConflict") << dup.dump();
+  EXPECT_EQ(Ready(dup)["message"], "topic orders is managed by Topic mq/orders");
+  EXPECT_EQ(Queues(b0_, "orders"), (std::pair{8, 8})) << "the newer Topic changed nothing";
+
+  // Fewer queues: refused (messages in the removed queues would never be consumed), until annotated.
+  json orders = *reader_.Get(kube::kinds::kFerryTopic, kNs, "orders");
+  orders["spec"]["queues"] = {{"write", 4}, {"read", 4}};
+  reader_.Put(kube::kinds::kFerryTopic, orders);
+  json refused = Pass("orders");
+  EXPECT_EQ(Ready(refused)["reason"], "QueueShrinkRefused") << refused.dump();
+  EXPECT_NE(Ready(refused)["message"].get<std::string>().find("ferrymq.io/allow-queue-shrink"), std::string::npos)
+      << refused.dump();
+  EXPECT_EQ(Queues(b0_, "orders"), (std::pair{8, 8}));
+  orders = *reader_.Get(kube::kinds::kFerryTopic, kNs, "orders");
+  orders["metadata"]["annotations"] = {{"ferrymq.io/allow-queue-shrink", "true"}};
+  reader_.Put(kube::kinds::kFerryTopic, orders);
+  EXPECT_EQ(Ready(Pass("orders"))["reason"], "Synced");
+  EXPECT_EQ(Queues(b0_, "orders"), (std::pair{4, 4}));
+  EXPECT_EQ(Queues(b1_, "orders"), (std::pair{4, 4}));
+
+  // prod-broker-1 dropped from spec.brokerGroups: the topic leaves it.
+  orders = *reader_.Get(kube::kinds::kFerryTopic, kNs, "orders");
+  orders["spec"]["brokerGroups"] = {"prod-broker-0"};
+  reader_.Put(kube::kinds::kFerryTopic, orders);
+  json dropped = Pass("orders");
+  EXPECT_EQ(Ready(dropped)["reason"], "Synced") << dropped.dump();
+  EXPECT_EQ(dropped["brokerGroups"].size(), 1u) << dropped.dump();
+  EXPECT_EQ(Queues(b1_, "orders"), std::nullopt);
+
+  // Back on both, then dropped while prod-broker-1's master is down: it stays recorded, and every pass tries
+  // again (level-based) until the master is back.
+  orders = *reader_.Get(kube::kinds::kFerryTopic, kNs, "orders");
+  orders["spec"].erase("brokerGroups");
+  reader_.Put(kube::kinds::kFerryTopic, orders);
+  EXPECT_EQ(Ready(Pass("orders"))["reason"], "Synced");
+  ASSERT_EQ(Queues(b1_, "orders"), (std::pair{4, 4}));
+  kill(broker1_.pid, SIGKILL);
+  testing_process::WaitExit(broker1_.pid);
+  broker1_.pid = -1;
+  ASSERT_TRUE(WaitForMasters(1)) << "the name server drops the dead broker";
+  orders = *reader_.Get(kube::kinds::kFerryTopic, kNs, "orders");
+  orders["spec"]["brokerGroups"] = {"prod-broker-0"};
+  reader_.Put(kube::kinds::kFerryTopic, orders);
+  json pending = Pass("orders");
+  EXPECT_EQ(Ready(pending)["reason"], "BrokerError") << pending.dump();
+  EXPECT_NE(Ready(pending)["message"].get<std::string>().find("prod-broker-1: no master registered"),
+            std::string::npos)
+      << pending.dump();
+  EXPECT_EQ(pending["brokerGroups"].size(), 2u) << "the dropped group stays recorded: " << pending.dump();
+  StartBroker1();
+  ASSERT_TRUE(WaitForMasters(2));
+  ASSERT_EQ(Queues(b1_, "orders"), (std::pair{4, 4})) << "its store kept the topic";
+  json cleaned = Pass("orders");
+  EXPECT_EQ(Ready(cleaned)["reason"], "Synced") << cleaned.dump();
+  EXPECT_EQ(cleaned["brokerGroups"].size(), 1u) << cleaned.dump();
+  EXPECT_EQ(Queues(b1_, "orders"), std::nullopt);
+}
+
+TEST_F(OperatorTopicTest, DeletionWaitsForRecentWritesUnlessForcedAndRetainLeavesTheBrokersAlone) {
+  reader_.Put(kube::kinds::kFerryTopic, Topic("gone", "gone", "2026-12-01T00:00:00Z"));
+  reader_.Put(kube::kinds::kFerryTopic, Topic("kept", "kept", "2026-12-01T00:00:00Z", {{"deletionPolicy", "Retain"}}));
+  ASSERT_EQ(Ready(Pass("gone"))["reason"], "Synced");
+  // Retain carries no finalizer: the pass removes the one the fixture put there, and nothing else.
+  Pass("kept");
+  json unfinalized = FinalizerPatch("kept");
+  ASSERT_FALSE(unfinalized.is_null());
+  EXPECT_EQ(unfinalized["metadata"]["finalizers"], json::array()) << unfinalized.dump();
+  json kept = *reader_.Get(kube::kinds::kFerryTopic, kNs, "kept");
+  kept["metadata"]["finalizers"] = json::array();
+  reader_.Put(kube::kinds::kFerryTopic, kept);
+  ASSERT_EQ(Ready(Pass("kept"))["reason"], "Synced");
+
+  // A message written just now stands for an online producer: deletion waits.
+  std::string sent = Drain(testing_process::Spawn(FMQ_FERRYCTL_BIN, {"-n", namesrv_, "send", "gone", "hello"}));
+  ASSERT_NE(sent.find("status=SEND_OK"), std::string::npos) << sent;
+  json gone = *reader_.Get(kube::kinds::kFerryTopic, kNs, "gone");
+  gone["metadata"]["deletionTimestamp"] = "2026-12-05T10:00:00Z";
+  reader_.Put(kube::kinds::kFerryTopic, gone);
+  json blocked = Pass("gone");
+  EXPECT_EQ(Ready(blocked)["reason"], "DeletionBlocked") << blocked.dump();
+  EXPECT_NE(Ready(blocked)["message"].get<std::string>().find(
+                "topic gone is in use by producers (a message was written "),
+            std::string::npos)
+      << blocked.dump();
+  EXPECT_NE(Ready(blocked)["message"].get<std::string>().find(
+                "; stop them or set the annotation ferrymq.io/force-delete=\"true\""),
+            std::string::npos)
+      << blocked.dump();
+  EXPECT_TRUE(FinalizerPatch("gone").is_null()) << "the finalizer stays while blocked";
+  EXPECT_NE(Queues(b0_, "gone"), std::nullopt);
+
+  // Forced: removed from every broker, the finalizer goes.
+  gone = *reader_.Get(kube::kinds::kFerryTopic, kNs, "gone");
+  gone["metadata"]["annotations"] = {{"ferrymq.io/force-delete", "true"}};
+  reader_.Put(kube::kinds::kFerryTopic, gone);
+  Pass("gone");
+  json released = FinalizerPatch("gone");
+  ASSERT_FALSE(released.is_null());
+  EXPECT_EQ(released["metadata"]["finalizers"], json::array()) << released.dump();
+  EXPECT_EQ(Queues(b0_, "gone"), std::nullopt);
+  EXPECT_EQ(Queues(b1_, "gone"), std::nullopt);
+
+  // Retain: deleting the Topic releases nothing but the finalizer; the brokers keep the topic.
+  kept = *reader_.Get(kube::kinds::kFerryTopic, kNs, "kept");
+  kept["metadata"]["deletionTimestamp"] = "2026-12-05T10:00:00Z";
+  kept["metadata"]["finalizers"] = {"ferrymq.io/topic-cleanup"};  // a finalizer someone else left
+  reader_.Put(kube::kinds::kFerryTopic, kept);
+  Pass("kept");
+  ASSERT_FALSE(FinalizerPatch("kept").is_null());
+  EXPECT_EQ(Queues(b0_, "kept"), (std::pair{8, 8}));
+  EXPECT_EQ(Queues(b1_, "kept"), (std::pair{8, 8}));
+}
+
+}  // namespace
+}  // namespace fmq::op::controllers
