@@ -11,10 +11,12 @@ Thread safety: a KubeClient may be shared by threads; every request opens its ow
 local, so connection reuse buys little and per-request connections make watches and requests independent).
 """
 
+import atexit
 import base64
 import http.client
 import json
 import os
+import shutil
 import ssl
 import tempfile
 import threading
@@ -115,6 +117,8 @@ class KubeClient:
             if obj.get(data_key):
                 if tmp is None:
                     tmp = tempfile.mkdtemp(prefix="fmq-kubecfg-")
+                    # Key material: gone when the test process exits.
+                    atexit.register(shutil.rmtree, tmp, True)
                 p = os.path.join(tmp, data_key)
                 with open(p, "wb") as out:
                     out.write(base64.b64decode(obj[data_key]))
