@@ -1160,7 +1160,7 @@ class PodWorker:
         argv[0] = self.r.resolve_program(argv[0])
         return argv
 
-    def _mount_script(self, c):
+    def _mount_script(self, c, program=None):
         lines = ["set -e", f"hostname {shlex.quote(self.pod['spec'].get('hostname') or self.name)}"]
         mounts = []
         for m in c.spec.get("volumeMounts") or []:
@@ -1182,6 +1182,12 @@ class PodWorker:
             t = os.path.realpath(target).rstrip("/") + "/"
             return any(src.startswith(t) for src in sources)
         mounts.sort(key=lambda ms: shadows(ms[0]["mountPath"]))
+        # The program is a host path (the build tree); a mount over one of its parents (an emptyDir at /tmp with
+        # a checkout under /tmp) would hide it. Open it before mounting and execute it through that descriptor.
+        prog = os.path.realpath(program) if program else ""
+        hidden = prog and any(prog.startswith(os.path.realpath(m["mountPath"]).rstrip("/") + "/") for m, _ in mounts)
+        if hidden:
+            lines.append(f"exec 9<{shlex.quote(prog)}")
         for m, src in mounts:
             target = m["mountPath"]
             q = shlex.quote(target)
@@ -1194,7 +1200,7 @@ class PodWorker:
                 lines.append(f"mount -o remount,bind,ro {q}")
         wd = c.spec.get("workingDir")
         lines.append(f"mkdir -p {shlex.quote(wd)}; cd {shlex.quote(wd)}" if wd else "cd /")
-        lines.append('exec "$@"')
+        lines.append('shift; exec /proc/self/fd/9 "$@"' if hidden else 'exec "$@"')
         return "\n".join(lines)
 
     def _volume_read_only(self, name):
@@ -1207,7 +1213,7 @@ class PodWorker:
         try:
             env = self._env(c)
             argv = self._command(c, env)
-            script = self._mount_script(c)
+            script = self._mount_script(c, argv[0])
         except NotReadyYet as e:
             c.waiting_reason, c.waiting_message = "ContainerCreating", str(e)
             c.next_start = time.monotonic() + 1.0
