@@ -105,7 +105,7 @@ Status MessageStoreConfig::Validate() const {
                std::to_string(disk_max_used_space_ratio));
   }
   for (const auto& [key, value] : {std::pair{"diskSpaceCleanForciblyRatio", disk_space_clean_forcibly_ratio},
-                                    std::pair{"diskSpaceWarningLevelRatio", disk_space_warning_level_ratio}}) {
+                                   std::pair{"diskSpaceWarningLevelRatio", disk_space_warning_level_ratio}}) {
     if (!(value > 0 && value <= 1)) {
       std::ostringstream m;
       m << key << " must be a fraction of the disk in (0, 1], e.g. 0.9; got " << value;

@@ -170,8 +170,8 @@ FailoverDecision DecideFailover(const HaRecord& record, const std::vector<Member
     d.master = live_is_current ? live->pod : record.master;
     d.epoch = group_epoch;
     d.reason = "StaleMaster";
-    d.message = m.pod + " takes writes as master of epoch " + std::to_string(m.epoch) + ", below the group's epoch " +
-                std::to_string(group_epoch) + ": making it follow " + d.master;
+    d.message = m.pod + " takes writes as master of epoch " + std::to_string(m.epoch) +
+                ", below the group's epoch " + std::to_string(group_epoch) + ": making it follow " + d.master;
     return d;
   }
 
@@ -183,12 +183,12 @@ FailoverDecision DecideFailover(const HaRecord& record, const std::vector<Member
     d.master = live->pod;
     if (live->pod != record.master && !record.master.empty()) {
       d.reason = "MasterChanged";
-      d.message = live->pod + " is master of epoch " + std::to_string(live->epoch) + " (was " + record.master +
-                  " of epoch " + std::to_string(record.epoch) + ")";
+      d.message = live->pod + " is master of epoch " + std::to_string(live->epoch) + " (was " +
+                  record.master + " of epoch " + std::to_string(record.epoch) + ")";
     } else {
       d.reason = "MasterServing";
-      d.message = live->pod + " is master of epoch " + std::to_string(live->epoch) + "; in sync: " +
-                  Join(d.record.in_sync);
+      d.message = live->pod + " is master of epoch " + std::to_string(live->epoch) +
+                  "; in sync: " + Join(d.record.in_sync);
     }
     return d;
   }
@@ -215,8 +215,8 @@ FailoverDecision DecideFailover(const HaRecord& record, const std::vector<Member
       d.target = t->pod;
       d.epoch = record.pending_epoch;
       d.reason = "FailingOver";
-      d.message = "finishing the failover claimed at epoch " + std::to_string(record.pending_epoch) + ": promoting " +
-                  t->pod + " (log end " + std::to_string(t->log_end) + ")";
+      d.message = "finishing the failover claimed at epoch " + std::to_string(record.pending_epoch) +
+                  ": promoting " + t->pod + " (log end " + std::to_string(t->log_end) + ")";
       return d;
     }
   }
@@ -231,7 +231,8 @@ FailoverDecision DecideFailover(const HaRecord& record, const std::vector<Member
                   ", epoch " + std::to_string(master ? master->epoch : 0) + "): not a failure, no failover";
     } else {
       d.message = record.master + " has not answered " + std::to_string(probe.consecutive_failures) +
-                  " probe(s) over " + Seconds(now_ms - probe.first_failure_ms) + " (" + probe.last_error + "); ";
+                  " probe(s) over " + Seconds(now_ms - probe.first_failure_ms) + " (" + probe.last_error +
+                  "); ";
       d.message += master_ready ? "its pod is Ready, so it is not failed over"
                                 : "it fails over after " + std::to_string(policy.detection.failed_probes) +
                                       " probes over " + Seconds(policy.detection.window.count()) +
@@ -260,11 +261,13 @@ FailoverDecision DecideFailover(const HaRecord& record, const std::vector<Member
     for (const auto& p : record.in_sync) {
       if (p != record.master) others.push_back(p);
     }
-    d.message = "master " + record.master + " failed and no in-sync slave can be promoted (in sync at the last look: " +
-                Join(others) + "; unreachable: " + Join(unreachable_in_sync) +
-                "); the group takes no writes until its master returns or one of them does "
-                "(spec.brokers.replication.uncleanFailover: true promotes the longest log of any member and may "
-                "lose acknowledged messages)";
+    d.message =
+        "master " + record.master +
+        " failed and no in-sync slave can be promoted (in sync at the last look: " + Join(others) +
+        "; unreachable: " + Join(unreachable_in_sync) +
+        "); the group takes no writes until its master returns or one of them does "
+        "(spec.brokers.replication.uncleanFailover: true promotes the longest log of any member and may "
+        "lose acknowledged messages)";
     return d;
   }
   d.kind = Kind::kPromote;
@@ -278,7 +281,8 @@ FailoverDecision DecideFailover(const HaRecord& record, const std::vector<Member
   d.message = "master " + record.master + " failed (" + std::to_string(probe.consecutive_failures) +
               " failed probes over " + Seconds(now_ms - probe.first_failure_ms) + ": " + probe.last_error +
               "; pod not Ready): promoting " + best->pod + " (log end " + std::to_string(best->log_end) +
-              (in_sync ? ", in sync" : ", NOT in sync: unclean failover") + ") at epoch " + std::to_string(d.epoch);
+              (in_sync ? ", in sync" : ", NOT in sync: unclean failover") + ") at epoch " +
+              std::to_string(d.epoch);
   return d;
 }
 

@@ -1,15 +1,15 @@
 #pragma once
 
-// Pure decisions of broker-group failover (docs/architecture.md, "Failover"): the HA record the operator keeps
-// per broker group, when a master counts as failed, and what to do about a group's members.
+// Pure decisions of broker-group failover (docs/architecture.md, "Failover"): the HA record the operator
+// keeps per broker group, when a master counts as failed, and what to do about a group's members.
 //
 // The record lives in ConfigMap "<cluster>-broker-<g>-ha" (data key "record.json") and is written only by
 // compare-and-swap on the ConfigMap's resourceVersion: a failover is *claimed* in the record (pending_epoch,
-// pending_master) before any broker is touched, so two operator replicas, or a stale leader, can never promote
-// twice; whoever finds a claim without a master of that epoch finishes it (client::Failover fences at least
-// N - W + 1 members, so finishing twice promotes one broker). The record changes only when the group does
-// (a new master or epoch, the in-sync set, a claim), never with message traffic: a converged operator writes
-// nothing.
+// pending_master) before any broker is touched, so two operator replicas, or a stale leader, can never
+// promote twice; whoever finds a claim without a master of that epoch finishes it (client::Failover fences at
+// least N - W + 1 members, so finishing twice promotes one broker). The record changes only when the group
+// does (a new master or epoch, the in-sync set, a claim), never with message traffic: a converged operator
+// writes nothing.
 //
 // Detection has hysteresis: a master is failed only after `failed_probes` consecutive failed probes spanning
 // at least `window`, *and* its pod is not Ready. One slow probe, or an operator that cannot reach a broker
@@ -19,8 +19,8 @@
 // Only a slave the master last reported in sync is promoted (the longest log among them); with none
 // reachable the group stays unwritable and says so, unless unclean failover is allowed.
 
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -30,9 +30,9 @@
 namespace fmq::op::model {
 
 struct HaRecord {
-  int32_t epoch = 0;                 // the epoch `master` serves; 0: no master recorded yet
-  std::string master;                // pod name of the master
-  std::vector<std::string> in_sync;  // pods the master last reported in sync, itself included; sorted
+  int32_t epoch = 0;                        // the epoch `master` serves; 0: no master recorded yet
+  std::string master;                       // pod name of the master
+  std::vector<std::string> in_sync;         // pods the master last reported in sync, itself included; sorted
   std::map<std::string, int64_t> log_ends;  // pod -> log end when the master or epoch last changed
   std::string last_failover;                // RFC 3339, empty before the first
   int64_t failovers = 0;
@@ -47,8 +47,8 @@ std::string EncodeHaRecord(const HaRecord& record);
 Result<HaRecord> DecodeHaRecord(const std::string& json);
 
 struct Detection {
-  int failed_probes = 3;                          // consecutive failures needed
-  std::chrono::milliseconds window{10'000};       // and the time they must span
+  int failed_probes = 3;                     // consecutive failures needed
+  std::chrono::milliseconds window{10'000};  // and the time they must span
 };
 
 struct ProbeState {
@@ -61,17 +61,18 @@ struct ProbeState {
 ProbeState AfterProbe(ProbeState state, bool ok, int64_t now_ms, const std::string& error = "");
 
 // Enough consecutive failures, spanning the window, and the master's pod not Ready.
-bool MasterFailed(const ProbeState& probes, bool master_pod_ready, const Detection& detection, int64_t now_ms);
+bool MasterFailed(const ProbeState& probes, bool master_pod_ready, const Detection& detection,
+                  int64_t now_ms);
 
 // One member of the group as observed in this pass (its pod and, when it answered, its HA status).
 struct MemberView {
   std::string pod;
   bool pod_ready = false;
-  bool reachable = false;  // its HA status answered
-  std::string role;        // SYNC_MASTER | ASYNC_MASTER | SLAVE
-  int32_t epoch = 0;       // the epoch it is master of, or its master's
-  bool writable = false;   // a master taking sends
-  int64_t log_end = 0;     // end of its last whole record
+  bool reachable = false;                   // its HA status answered
+  std::string role;                         // SYNC_MASTER | ASYNC_MASTER | SLAVE
+  int32_t epoch = 0;                        // the epoch it is master of, or its master's
+  bool writable = false;                    // a master taking sends
+  int64_t log_end = 0;                      // end of its last whole record
   std::vector<std::string> in_sync_slaves;  // a master: the pods of the slaves it counts in sync
 };
 

@@ -78,9 +78,12 @@ TEST(FailoverTest, RecordRoundTripsAndRefusesWhatTheOperatorDidNotWrite) {
   EXPECT_EQ(refused("{\"master\": 3}"), "HA record: master must be a string, got 3");
   EXPECT_EQ(refused("{\"inSync\": \"a\"}"), "HA record: inSync must be a list of pod names");
   EXPECT_EQ(refused("{\"inSync\": [1]}"), "HA record: inSync must be a list of pod names, got 1");
-  EXPECT_EQ(refused("{\"logEnds\": {\"a\": -4}}"), "HA record: logEnds.a must be a non-negative offset, got -4");
-  EXPECT_EQ(refused("{\"pending\": {\"epoch\": 2}}"), "HA record: pending needs a positive epoch and a master pod");
-  EXPECT_EQ(refused("{\"failovers\": \"x\"}"), "HA record: failovers must be a non-negative count, got \"x\"");
+  EXPECT_EQ(refused("{\"logEnds\": {\"a\": -4}}"),
+            "HA record: logEnds.a must be a non-negative offset, got -4");
+  EXPECT_EQ(refused("{\"pending\": {\"epoch\": 2}}"),
+            "HA record: pending needs a positive epoch and a master pod");
+  EXPECT_EQ(refused("{\"failovers\": \"x\"}"),
+            "HA record: failovers must be a non-negative count, got \"x\"");
   EXPECT_EQ(refused("{\"epoch\": "), "HA record: not a JSON object");
 }
 
@@ -122,7 +125,8 @@ TEST(FailoverTest, ANewGroupWaitsThenRecordsItsFirstMasterThenWritesNothingWhile
   EXPECT_EQ(first.record.epoch, 1);
   EXPECT_EQ(first.record.master, "g-0");
   EXPECT_EQ(first.record.in_sync, (std::vector<std::string>{"g-0", "g-1"}));
-  EXPECT_EQ(first.record.log_ends, (std::map<std::string, int64_t>{{"g-0", 4096}, {"g-1", 4096}, {"g-2", 0}}));
+  EXPECT_EQ(first.record.log_ends,
+            (std::map<std::string, int64_t>{{"g-0", 4096}, {"g-1", 4096}, {"g-2", 0}}));
   EXPECT_EQ(first.record.failovers, 0);  // the first master is not a failover
   EXPECT_EQ(first.record.last_failover, "");
 
@@ -144,12 +148,14 @@ TEST(FailoverTest, AnUnansweredMasterIsOnlySuspectUntilDetectionSaysFailed) {
   FailoverPolicy policy;
   HaRecord r = Serving("g-0", 1, {"g-0", "g-1"});
   MemberView dead = Gone("g-0");
-  auto one = DecideFailover(r, {dead, Slave("g-1", 1, 100)}, AfterProbe({}, false, 0, "timeout"), policy, 0, kNow);
+  auto one =
+      DecideFailover(r, {dead, Slave("g-1", 1, 100)}, AfterProbe({}, false, 0, "timeout"), policy, 0, kNow);
   EXPECT_EQ(one.kind, Kind::kSuspect);
   EXPECT_FALSE(one.write_record);
-  EXPECT_EQ(one.message,
-            "g-0 has not answered 1 probe(s) over 0.0 s (timeout); it fails over after 3 probes over 10.0 s while "
-            "its pod is not Ready");
+  EXPECT_EQ(
+      one.message,
+      "g-0 has not answered 1 probe(s) over 0.0 s (timeout); it fails over after 3 probes over 10.0 s while "
+      "its pod is not Ready");
 
   // Failing for long, but its pod is Ready (the operator's path to it may be what is broken).
   MemberView unreachable_but_ready = Gone("g-0");
@@ -157,14 +163,16 @@ TEST(FailoverTest, AnUnansweredMasterIsOnlySuspectUntilDetectionSaysFailed) {
   auto ready = DecideFailover(r, {unreachable_but_ready, Slave("g-1", 1, 100)}, FailingSince(30'000), policy,
                               30'000, kNow);
   EXPECT_EQ(ready.kind, Kind::kSuspect);
-  EXPECT_NE(ready.message.find("its pod is Ready, so it is not failed over"), std::string::npos) << ready.message;
+  EXPECT_NE(ready.message.find("its pod is Ready, so it is not failed over"), std::string::npos)
+      << ready.message;
 
   // Answering but not writable (fenced, disk full): a probe that succeeds, so never a failover.
   MemberView fenced = Master("g-0", 1, 100, {});
   fenced.writable = false;
   auto f = DecideFailover(r, {fenced, Slave("g-1", 1, 100)}, {}, policy, 30'000, kNow);
   EXPECT_EQ(f.kind, Kind::kSuspect);
-  EXPECT_EQ(f.message, "g-0 answers but takes no writes (role SYNC_MASTER, epoch 1): not a failure, no failover");
+  EXPECT_EQ(f.message,
+            "g-0 answers but takes no writes (role SYNC_MASTER, epoch 1): not a failure, no failover");
 }
 
 TEST(FailoverTest, AFailedMasterIsReplacedByTheMostCaughtUpInSyncSlaveUnderAClaimedEpoch) {
@@ -237,11 +245,12 @@ TEST(FailoverTest, WithoutAnInSyncSlaveTheGroupStaysUnwritableUnlessUncleanFailo
   EXPECT_EQ(d.kind, Kind::kNoCandidate);
   EXPECT_EQ(d.reason, "NoInSyncSlave");
   EXPECT_FALSE(d.write_record);
-  EXPECT_EQ(d.message,
-            "master g-0 failed and no in-sync slave can be promoted (in sync at the last look: g-1; unreachable: "
-            "g-1); the group takes no writes until its master returns or one of them does "
-            "(spec.brokers.replication.uncleanFailover: true promotes the longest log of any member and may lose "
-            "acknowledged messages)");
+  EXPECT_EQ(
+      d.message,
+      "master g-0 failed and no in-sync slave can be promoted (in sync at the last look: g-1; unreachable: "
+      "g-1); the group takes no writes until its master returns or one of them does "
+      "(spec.brokers.replication.uncleanFailover: true promotes the longest log of any member and may lose "
+      "acknowledged messages)");
 
   policy.unclean = true;
   auto u = DecideFailover(r, members, FailingSince(20'000), policy, 20'000, kNow);
@@ -262,17 +271,19 @@ TEST(FailoverTest, AReturningOldMasterFollowsTheNewOneAndAHandPromotionIsAdopted
   EXPECT_EQ(d.master, "g-2");
   EXPECT_EQ(d.epoch, 4);
   EXPECT_EQ(d.reason, "StaleMaster");
-  EXPECT_EQ(d.message, "g-0 takes writes as master of epoch 3, below the group's epoch 4: making it follow g-2");
+  EXPECT_EQ(d.message,
+            "g-0 takes writes as master of epoch 3, below the group's epoch 4: making it follow g-2");
 
   // The new master is down too: the stale one still follows the recorded master, never serves epoch 3.
-  auto alone = DecideFailover(r, {Master("g-0", 3, 1200, {}), Slave("g-1", 4, 1000), Gone("g-2")}, {}, policy, 0,
-                              kNow);
+  auto alone = DecideFailover(r, {Master("g-0", 3, 1200, {}), Slave("g-1", 4, 1000), Gone("g-2")}, {}, policy,
+                              0, kNow);
   ASSERT_EQ(alone.kind, Kind::kDemote);
   EXPECT_EQ(alone.master, "g-2");
 
   // Someone ran `ferryctl ha switchover` to g-1 (epoch 5): the record follows.
-  auto hand = DecideFailover(r, {Slave("g-0", 5, 1000), Master("g-1", 5, 1000, {"g-0", "g-2"}), Slave("g-2", 5, 1000)},
-                             {}, policy, 0, kNow);
+  auto hand = DecideFailover(
+      r, {Slave("g-0", 5, 1000), Master("g-1", 5, 1000, {"g-0", "g-2"}), Slave("g-2", 5, 1000)}, {}, policy,
+      0, kNow);
   EXPECT_EQ(hand.kind, Kind::kHealthy);
   EXPECT_EQ(hand.reason, "MasterChanged");
   EXPECT_EQ(hand.message, "g-1 is master of epoch 5 (was g-2 of epoch 4)");

@@ -1,7 +1,8 @@
 // libFuzzer target for what the operator decodes from the apiserver and from its own ConfigMaps: the custom
-// resources users write (Cluster, Topic, ConsumerGroup: operator/api/types.h), their status blocks, and the HA
-// record of a broker group (operator/model/failover.h, which a person can edit by hand). Nothing may crash or
-// throw; a decoded status re-encodes to a fixed point; an HA record that decodes re-encodes to the same record.
+// resources users write (Cluster, Topic, ConsumerGroup: operator/api/types.h), their status blocks, and the
+// HA record of a broker group (operator/model/failover.h, which a person can edit by hand). Nothing may crash
+// or throw; a decoded status re-encodes to a fixed point; an HA record that decodes re-encodes to the same
+// record.
 
 #include <cstdint>
 #include <string>
@@ -25,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return 0;
   // Each reader gets the document as an object and, wrapped, as its spec and status.
-  for (const json& object : {j, json{{"metadata", {{"name", "f"}, {"namespace", "n"}}}, {"spec", j}, {"status", j}}}) {
+  for (const json& object :
+       {j, json{{"metadata", {{"name", "f"}, {"namespace", "n"}}}, {"spec", j}, {"status", j}}}) {
     (void)op::api::ClusterFromJson(object);
     (void)op::api::TopicFromJson(object);
     (void)op::api::ConsumerGroupFromJson(object);

@@ -33,13 +33,8 @@ struct Output {
 // Runs ferryctl to completion and returns its exit code and combined output.
 Output Ferryctl(const std::string& namesrv, std::vector<std::string> args) {
   args.insert(args.begin(), {"-n", namesrv});
-  Child c = testing_process::Spawn(FMQ_FERRYCTL_BIN, args);
   Output o;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(c.out, buf, sizeof buf)) > 0) o.text.append(buf, static_cast<size_t>(n));
-  close(c.out);
-  o.code = testing_process::WaitExit(c.pid);
+  o.code = testing_process::RunToEnd(testing_process::Spawn(FMQ_FERRYCTL_BIN, args), &o.text);
   return o;
 }
 

@@ -1,8 +1,8 @@
-// The Topic reconciler against real brokers: a `ferrymq standalone` (name server and group prod-broker-0) and a
-// second `ferrymq broker` (group prod-broker-1) as processes, a scripted apiserver that records the operator's
-// writes, and informer caches held in memory. Covers the paths the e2e test does not reach cheaply: conflict,
-// queue-shrink refusal and its annotation, a dropped group (also while its master is down), blocked deletion,
-// force-delete and Retain.
+// The Topic reconciler against real brokers: a `ferrymq standalone` (name server and group prod-broker-0) and
+// a second `ferrymq broker` (group prod-broker-1) as processes, a scripted apiserver that records the
+// operator's writes, and informer caches held in memory. Covers the paths the e2e test does not reach
+// cheaply: conflict, queue-shrink refusal and its annotation, a dropped group (also while its master is
+// down), blocked deletion, force-delete and Retain.
 
 #include <signal.h>
 #include <unistd.h>
@@ -46,7 +46,8 @@ class MemoryReader : public ObjectReader {
   void Erase(const kube::ResourceKind& kind, const std::string& ns, const std::string& name) {
     objects_.erase(Key(kind, ns, name));
   }
-  std::optional<json> Get(const kube::ResourceKind& kind, std::string_view ns, std::string_view name) const override {
+  std::optional<json> Get(const kube::ResourceKind& kind, std::string_view ns,
+                          std::string_view name) const override {
     auto it = objects_.find(Key(kind, std::string(ns), std::string(name)));
     if (it == objects_.end()) return std::nullopt;
     return it->second;
@@ -75,11 +76,7 @@ class MemoryReader : public ObjectReader {
 
 std::string Drain(Child c) {
   std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(c.out, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(c.out);
-  testing_process::WaitExit(c.pid);
+  testing_process::RunToEnd(c, &out);
   return out;
 }
 
@@ -92,8 +89,9 @@ class OperatorTopicTest : public ::testing::Test {
     std::ofstream(dir_ + "/b0.conf") << testing_process::kHostDiskConf
                                      << "brokerClusterName=prod\nbrokerName=prod-broker-0\n"
                                         "mappedFileSizeCommitLog=16777216\nautoCreateTopicEnable=false\n";
-    standalone_ = testing_process::Spawn(FMQ_FERRYMQ_BIN, {"standalone", "-d", dir_ + "/s", "--namesrv-port", "0",
-                                                           "--broker-port", "0", "-c", dir_ + "/b0.conf"});
+    standalone_ =
+        testing_process::Spawn(FMQ_FERRYMQ_BIN, {"standalone", "-d", dir_ + "/s", "--namesrv-port", "0",
+                                                 "--broker-port", "0", "-c", dir_ + "/b0.conf"});
     const std::string out = testing_process::ReadUntil(standalone_.out, "ferrymq standalone: name server");
     int ns_port = 0, broker_port = 0;
     ASSERT_TRUE(testing_process::ParseStandaloneBanner(out, &ns_port, &broker_port)) << out;
@@ -122,10 +120,13 @@ class OperatorTopicTest : public ::testing::Test {
     }
     admins_ = std::make_unique<AdminPool>(std::chrono::milliseconds(3000),
                                           [this](const std::string&) { return namesrv_; });
-    reconciler_ = std::make_unique<TopicReconciler>(
-        Deps{.kube = kube_.get(), .events = nullptr, .reader = &reader_, .admins = admins_.get(),
-             .clock = &SystemClock(), .options = {}},
-        TopicOptions{});
+    reconciler_ = std::make_unique<TopicReconciler>(Deps{.kube = kube_.get(),
+                                                         .events = nullptr,
+                                                         .reader = &reader_,
+                                                         .admins = admins_.get(),
+                                                         .clock = &SystemClock(),
+                                                         .options = {}},
+                                                    TopicOptions{});
     admin_ = admins_->For("any").value();
     ASSERT_TRUE(WaitForMasters(2)) << "both broker groups registered";
   }
@@ -171,7 +172,8 @@ class OperatorTopicTest : public ::testing::Test {
     return false;
   }
 
-  json Topic(const std::string& name, const std::string& topic_name, const std::string& created, json spec = {}) {
+  json Topic(const std::string& name, const std::string& topic_name, const std::string& created,
+             json spec = {}) {
     spec["clusterRef"] = {{"name", "prod"}};
     spec["topicName"] = topic_name;
     if (!spec.contains("queues")) spec["queues"] = {{"write", 8}, {"read", 8}};
@@ -269,7 +271,8 @@ TEST_F(OperatorTopicTest, CreatesRefusesAConflictAndASilentShrinkAndRemovesDropp
   reader_.Put(kube::kinds::kFerryTopic, orders);
   json refused = Pass("orders");
   EXPECT_EQ(Ready(refused)["reason"], "QueueShrinkRefused") << refused.dump();
-  EXPECT_NE(Ready(refused)["message"].get<std::string>().find("ferrymq.io/allow-queue-shrink"), std::string::npos)
+  EXPECT_NE(Ready(refused)["message"].get<std::string>().find("ferrymq.io/allow-queue-shrink"),
+            std::string::npos)
       << refused.dump();
   EXPECT_EQ(Queues(b0_, "orders"), (std::pair{8, 8}));
   orders = *reader_.Get(kube::kinds::kFerryTopic, kNs, "orders");
@@ -319,7 +322,8 @@ TEST_F(OperatorTopicTest, CreatesRefusesAConflictAndASilentShrinkAndRemovesDropp
 
 TEST_F(OperatorTopicTest, DeletionWaitsForRecentWritesUnlessForcedAndRetainLeavesTheBrokersAlone) {
   reader_.Put(kube::kinds::kFerryTopic, Topic("gone", "gone", "2026-12-01T00:00:00Z"));
-  reader_.Put(kube::kinds::kFerryTopic, Topic("kept", "kept", "2026-12-01T00:00:00Z", {{"deletionPolicy", "Retain"}}));
+  reader_.Put(kube::kinds::kFerryTopic,
+              Topic("kept", "kept", "2026-12-01T00:00:00Z", {{"deletionPolicy", "Retain"}}));
   ASSERT_EQ(Ready(Pass("gone"))["reason"], "Synced");
   // Retain carries no finalizer: the pass removes the one the fixture put there, and nothing else.
   Pass("kept");
@@ -332,7 +336,8 @@ TEST_F(OperatorTopicTest, DeletionWaitsForRecentWritesUnlessForcedAndRetainLeave
   ASSERT_EQ(Ready(Pass("kept"))["reason"], "Synced");
 
   // A message written just now stands for an online producer: deletion waits.
-  std::string sent = Drain(testing_process::Spawn(FMQ_FERRYCTL_BIN, {"-n", namesrv_, "send", "gone", "hello"}));
+  std::string sent =
+      Drain(testing_process::Spawn(FMQ_FERRYCTL_BIN, {"-n", namesrv_, "send", "gone", "hello"}));
   ASSERT_NE(sent.find("status=SEND_OK"), std::string::npos) << sent;
   json gone = *reader_.Get(kube::kinds::kFerryTopic, kNs, "gone");
   gone["metadata"]["deletionTimestamp"] = "2026-12-05T10:00:00Z";

@@ -24,10 +24,11 @@ namespace fmq::testing_process {
 // Broker settings every test broker gets. These tests are about messaging, replication and durability, not
 // retention: they share the build machine's disk, which may already be more than 85-90 % used (df's Use%)
 // before a test starts. Left at the defaults, the broker would then delete the oldest segments regardless of
-// age (cleanFileForciblyEnable) and refuse every write (diskSpaceWarningLevelRatio), as designed. Disk-pressure
-// behaviour has its own tests on the io::FileSystem seam (RetentionTest). tests/compat/lib.sh,
+// age (cleanFileForciblyEnable) and refuse every write (diskSpaceWarningLevelRatio), as designed.
+// Disk-pressure behaviour has its own tests on the io::FileSystem seam (RetentionTest). tests/compat/lib.sh,
 // tests/e2e/lib/broker_conf.py and bench/lib.sh carry the same two lines.
-inline constexpr const char* kHostDiskConf = "cleanFileForciblyEnable=false\ndiskSpaceWarningLevelRatio=0.999\n";
+inline constexpr const char* kHostDiskConf =
+    "cleanFileForciblyEnable=false\ndiskSpaceWarningLevelRatio=0.999\n";
 
 struct Child {
   pid_t pid = -1;
@@ -94,6 +95,15 @@ inline int WaitExit(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Reads the child's output until it closes it, then waits for its exit code.
+inline int RunToEnd(const Child& c, std::string* out) {
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(c.out, buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
+  close(c.out);
+  return WaitExit(c.pid);
 }
 
 // Whether the process is still running (not exited, not killed).

@@ -63,8 +63,8 @@ class StandaloneProcessTest : public ::testing::Test {
   // Starts standalone on free ports with `conf` as broker.conf.
   Child Start(const std::string& conf = "") {
     std::ofstream(dir_ + "/broker.conf") << testing_process::kHostDiskConf << conf;
-    std::vector<std::string> args = {"standalone", "-d",  dir_, "--namesrv-port", "0", "--broker-port", "0",
-                                     "-c",         dir_ + "/broker.conf"};
+    std::vector<std::string> args = {"standalone",    "-d", dir_, "--namesrv-port",     "0",
+                                     "--broker-port", "0",  "-c", dir_ + "/broker.conf"};
     Child c = Spawn(args);
     children_.push_back(c.pid);
     std::string out;
@@ -245,12 +245,13 @@ TEST_F(StandaloneProcessTest, StartUpErrorsSayWhatToDo) {
   EXPECT_NE(out.find("bad.conf"), std::string::npos) << out;
 
   // standalone's --set: a bad value and a malformed pair are refused before anything starts.
-  Child bad_set = Spawn({"standalone", "-d", dir_ + "/badset", "--namesrv-port", "0", "--broker-port", "0", "--set",
-                         "diskSpaceWarningLevelRatio=1.5"});
+  Child bad_set = Spawn({"standalone", "-d", dir_ + "/badset", "--namesrv-port", "0", "--broker-port", "0",
+                         "--set", "diskSpaceWarningLevelRatio=1.5"});
   out = testing_process::ReadUntil(bad_set.out, "\n\n");
   EXPECT_EQ(testing_process::WaitExit(bad_set.pid), 2);
-  EXPECT_NE(out.find("diskSpaceWarningLevelRatio must be a fraction of the disk in (0, 1], e.g. 0.9; got 1.5"),
-            std::string::npos)
+  EXPECT_NE(
+      out.find("diskSpaceWarningLevelRatio must be a fraction of the disk in (0, 1], e.g. 0.9; got 1.5"),
+      std::string::npos)
       << out;
   Child no_eq = Spawn({"standalone", "-d", dir_ + "/badset", "--set", "brokerIP1"});
   out = testing_process::ReadUntil(no_eq.out, "\n\n");
