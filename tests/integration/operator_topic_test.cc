@@ -339,6 +339,17 @@ TEST_F(OperatorTopicTest, DeletionWaitsForRecentWritesUnlessForcedAndRetainLeave
   std::string sent =
       Drain(testing_process::Spawn(FMQ_FERRYCTL_BIN, {"-n", namesrv_, "send", "gone", "hello"}));
   ASSERT_NE(sent.find("status=SEND_OK"), std::string::npos) << sent;
+  // The consume queue is built asynchronously: wait until the broker's stats show the write, as they would
+  // long before anyone deletes a Topic in practice.
+  bool seen = false;
+  for (int i = 0; i < 100 && !seen; ++i) {
+    auto stats = admin_->TopicStats("gone");
+    if (stats.ok()) {
+      for (const auto& [mq, offset] : *stats) seen = seen || offset.last_update_timestamp > 0;
+    }
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(seen) << "the broker's topic stats never showed the message";
   json gone = *reader_.Get(kube::kinds::kFerryTopic, kNs, "gone");
   gone["metadata"]["deletionTimestamp"] = "2026-12-05T10:00:00Z";
   reader_.Put(kube::kinds::kFerryTopic, gone);
