@@ -105,7 +105,11 @@ for preset in $PRESETS; do
     else
       p=$(sed -E 's/compat: ([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed/\1/' <<<"$line")
       passed=$((passed + p)); failed=$((failed + f))
-      ((f == 0)) || failures+=("compat: $f check(s) failed, see build/compat/compat.log")
+      if ((f != 0)); then
+        # The failing checks' own lines (at most three), so the closing summary says what failed.
+        first=$(grep -E '\[FAIL\]' build/compat/compat.log | head -3 | cut -c1-400 | paste -sd'|' || true)
+        failures+=("compat: $f check(s) failed, see build/compat/compat.log${first:+: $first}")
+      fi
     fi
     took compat
     continue

@@ -158,7 +158,10 @@ deadline=$(($(date +%s) + 150))
 until [[ -f "$work/rall.ready" ]] || (($(date +%s) > deadline)) || ! kill -0 "$ron_pid" 2>/dev/null; do sleep 0.1; done
 mqadmin_check "resetOffsetByTime (online group, to C's time)" 'rollback consumer offset' \
   resetOffsetByTime -g "${rt}_on" -t "$rt" -s "$(head -1 "$work/rc")"
-{ tail -n +2 "$work/rc"; tail -n +2 "$work/rd"; } >"$work/ragain"
+# Renamed into place: the consumer reads the file as soon as it exists (a plain redirect creates it empty first,
+# and a loaded machine once let the consumer read it then: "expected 0").
+{ tail -n +2 "$work/rc"; tail -n +2 "$work/rd"; } >"$work/ragain.tmp"
+mv "$work/ragain.tmp" "$work/ragain"
 wait "$ron_pid" || true
 verdict reset "$work/reset-online.log"
 
