@@ -35,8 +35,11 @@ struct HaMember {
 
 // The members of broker group `broker_name` the name servers know, plus `extra` addresses (members that
 // expired from the name servers), each with its HA status.
+// `known_unreachable`: members the caller just failed to reach; they are reported unreachable without
+// being asked again (an operator that saw a member's RPCs time out saves one more timeout).
 Result<std::vector<HaMember>> HaGroup(Admin& admin, const std::string& broker_name,
-                                      const std::vector<std::string>& extra = {});
+                                      const std::vector<std::string>& extra = {},
+                                      const std::vector<std::string>& known_unreachable = {});
 
 struct FailoverOptions {
   std::string target;                // address of the member to promote; empty: the longest log
@@ -44,6 +47,7 @@ struct FailoverOptions {
   bool unclean = false;              // promote without the quorum / a shorter log (may lose messages)
   std::string role;                  // SYNC_MASTER | ASYNC_MASTER; empty: the old master's
   std::vector<std::string> members;  // extra member addresses
+  std::vector<std::string> known_unreachable;  // members the caller could not reach just now (see HaGroup)
 };
 
 struct HaOperationReport {

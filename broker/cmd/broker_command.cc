@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -29,12 +30,16 @@ constexpr const char* kBrokerFooter =
   autoCreateTopicEnable=false        autoCreateSubscriptionGroup=false   (production)
   deleteWhen=04  fileReservedTime=72  diskMaxUsedSpaceRatio=75
 --set overrides one key of broker.conf (repeatable; the operator passes brokerIP1=$(POD_IP) this way).
+--member-index N|<pod>-N: member N of a broker group whose members share one broker.conf (a StatefulSet's
+pod ordinal, given as N or as the pod's name): member 0 starts as the group's master (brokerId 0, the master role broker.conf names), member N>0 as a
+SLAVE with brokerId N. Only the first start: afterwards <storePathRootDir>/ha.json records the role.
 Without -n and namesrvAddr, $NAMESRV_ADDR names the name servers.
 Unknown keys are reported and ignored; a bad value stops the start (exit 2).)";
 
 struct BrokerArgs {
   std::string conf, namesrv, port;
   std::vector<std::string> set;
+  std::string member_index;  // empty: not given
 };
 
 struct StandaloneArgs {
@@ -96,6 +101,38 @@ bool ApplySets(const std::vector<std::string>& sets, Configs* c, const char* pro
   return true;
 }
 
+// --member-index N or <pod>-N: the first-start role of member N of a group whose members share one
+// broker.conf.
+bool ApplyMemberIndex(const std::string& given, Configs* c, const char* program) {
+  if (given.empty()) return true;
+  const size_t dash = given.rfind('-');
+  const std::string digits = dash == std::string::npos ? given : given.substr(dash + 1);
+  int64_t index = -1;
+  if (!digits.empty() && digits.size() <= 4 &&
+      std::all_of(digits.begin(), digits.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+    index = std::stoll(digits);
+  }
+  if (index < 0 || index > 1024) {
+    std::cerr << program << ": --member-index expects a number (0-1024) or a StatefulSet pod name ending in "
+              << "-<ordinal>, got '" << given << "'\n";
+    return false;
+  }
+  ha::ReplicationConfig& r = c->broker.replication;
+  if (index == 0) {
+    if (r.is_slave()) {
+      std::cerr << program
+                << ": --member-index 0 starts the group's master, but broker.conf names brokerRole=SLAVE; "
+                   "name the master's role (SYNC_MASTER or ASYNC_MASTER)\n";
+      return false;
+    }
+    c->broker.broker_id = 0;
+  } else {
+    r.role = ha::BrokerRole::kSlave;
+    c->broker.broker_id = index;
+  }
+  return true;
+}
+
 sigset_t BlockStopSignals() {
   sigset_t stop;
   sigemptyset(&stop);
@@ -119,6 +156,7 @@ int RunBroker(const BrokerArgs& args) {
   if (!ApplySets(args.set, &c, kProgram)) return 2;
   if (!namesrv.empty() && !ApplyKey("-n", "namesrvAddr", namesrv, &c, kProgram)) return 2;
   if (!port.empty() && !ApplyKey("-p", "listenPort", port, &c, kProgram)) return 2;
+  if (!ApplyMemberIndex(args.member_index, &c, kProgram)) return 2;
   if (c.broker.namesrv_addr.empty()) {
     if (const char* env = std::getenv("NAMESRV_ADDR"); env && *env) c.broker.namesrv_addr = env;
   }
@@ -206,6 +244,9 @@ void AddBrokerCommand(CLI::App& app, std::function<int()>& action) {
   cmd->add_option("--set", a->set, "key=value overriding broker.conf (repeatable)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--member-index", a->member_index,
+                  "member N (or pod <name>-N) of a group sharing one broker.conf: 0 starts as master, N as "
+                  "SLAVE brokerId N (first start only)");
   cmd->callback([&action, a] { action = [a] { return RunBroker(*a); }; });
 }
 

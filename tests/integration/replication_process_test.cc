@@ -130,7 +130,8 @@ class ReplicationProcessTest : public ::testing::Test {
 
   // Writes the broker's config (once) and starts it; the process learns its master from the name server.
   Broker& StartBroker(const std::string& name, const std::string& ip, const std::string& role, int id,
-                      const std::string& extra = "", const std::string& broker_name = kBroker) {
+                      const std::string& extra = "", const std::string& broker_name = kBroker,
+                      const std::vector<std::string>& args = {}) {
     Broker& b = brokers_[name];
     if (b.conf.empty()) {
       b.ip = ip;
@@ -147,7 +148,9 @@ class ReplicationProcessTest : public ::testing::Test {
           << testing_process::kHostDiskConf << extra;
     }
     b.proc = std::make_unique<Proc>();
-    const std::string out = b.proc->Start({"broker", "-c", b.conf}, "listening on");
+    std::vector<std::string> argv = {"broker", "-c", b.conf};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const std::string out = b.proc->Start(argv, "listening on");
     auto at = out.find("listening on ");
     auto comma = out.find(", replication port ", at);
     EXPECT_TRUE(at != std::string::npos && comma != std::string::npos) << out;
@@ -384,6 +387,39 @@ TEST_F(ReplicationProcessTest,
   }
   EXPECT_LT(recovered, 400) << "the tail beyond the slaves' copies must be gone";
   std::cout << "recovered (send failed, read anyway): " << recovered << " of 400\n";
+}
+
+// The operator runs a group's members from one broker.conf (a master role) and tells each pod its ordinal.
+TEST_F(ReplicationProcessTest, MembersSharingOneConfTakeTheirFirstRoleFromTheMemberIndex) {
+  Broker& m = StartBroker("m", "127.0.0.2", "SYNC_MASTER", 0, "", kBroker, {"--member-index", "0"});
+  // As the operator passes it: the pod's name, whose ordinal is the index.
+  Broker& s2 =
+      StartBroker("s2", "127.0.0.4", "SYNC_MASTER", 0, "", kBroker, {"--member-index", "prod-broker-0-2"});
+  EXPECT_EQ(Status(m).role, "SYNC_MASTER");
+  EXPECT_EQ(Status(m).broker_id, 0);
+  EXPECT_EQ(Status(s2).role, "SLAVE");
+  EXPECT_EQ(Status(s2).broker_id, 2);
+  ASSERT_TRUE(WaitInSync(m, 2)) << "the member started as a slave copies the member started as master";
+
+  // Member 0 needs a master role to start from.
+  const std::string slave_conf = dir_ + "/slave.conf";
+  std::ofstream(slave_conf) << "brokerClusterName=" << kCluster << "\nbrokerName=" << kBroker
+                            << "\nbrokerRole=SLAVE\nbrokerId=1\nlistenPort=0\nstorePathRootDir=" << dir_
+                            << "/bad\n";
+  std::string out;
+  const int rc = testing_process::RunToEnd(
+      testing_process::Spawn(FMQ_FERRYMQ_BIN, {"broker", "-c", slave_conf, "--member-index", "0"}), &out);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("--member-index 0 starts the group's master, but broker.conf names brokerRole=SLAVE"),
+            std::string::npos)
+      << out;
+  const int bad = testing_process::RunToEnd(
+      testing_process::Spawn(FMQ_FERRYMQ_BIN, {"broker", "-c", slave_conf, "--member-index", "pod-x"}), &out);
+  EXPECT_EQ(bad, 2) << out;
+  EXPECT_NE(out.find("--member-index expects a number (0-1024) or a StatefulSet pod name ending in "
+                     "-<ordinal>, got 'pod-x'"),
+            std::string::npos)
+      << out;
 }
 
 TEST_F(ReplicationProcessTest, SwitchoverHandsTheGroupToASlaveWithoutLosingAnything) {
