@@ -101,8 +101,9 @@ Status ReadClusterRef(const json& spec, const ObjectMeta& meta, ClusterRef* ref)
 
 const std::vector<std::string>& OperatorOwnedBrokerKeys() {
   static const std::vector<std::string> keys = {
-      "brokerClusterName", "brokerName",       "brokerId",           "brokerRole", "namesrvAddr",
-      "listenPort",        "storePathRootDir", "storePathCommitLog", "brokerIP1",  "haListenPort"};
+      "brokerClusterName", "brokerName",   "brokerId",          "brokerRole",
+      "namesrvAddr",       "listenPort",   "storePathRootDir",  "storePathCommitLog",
+      "brokerIP1",         "haListenPort", "minInSyncReplicas", "whenBelowMinInSync"};
   return keys;
 }
 
@@ -181,8 +182,25 @@ Result<Cluster> ClusterFromJson(const json& object) {
   }
   if (const json* b = Child(spec, "brokers")) {
     FMQ_RETURN_IF_ERROR(ReadInt(*b, "groups", "spec.brokers.groups", 1, 64, &s.brokers.groups));
-    FMQ_RETURN_IF_ERROR(ReadInt(*b, "replicasPerGroup", "spec.brokers.replicasPerGroup", 1, 1,
+    FMQ_RETURN_IF_ERROR(ReadInt(*b, "replicasPerGroup", "spec.brokers.replicasPerGroup", 1, 3,
                                 &s.brokers.replicas_per_group));
+    if (const json* r = Child(*b, "replication")) {
+      auto& rep = s.brokers.replication;
+      FMQ_RETURN_IF_ERROR(
+          ReadEnum(*r, "mode", "spec.brokers.replication.mode", {"sync", "async"}, &rep.mode));
+      FMQ_RETURN_IF_ERROR(ReadInt(*r, "minInSyncReplicas", "spec.brokers.replication.minInSyncReplicas", 1, 3,
+                                  &rep.min_in_sync_replicas));
+      FMQ_RETURN_IF_ERROR(ReadEnum(*r, "whenBelowMinInSync", "spec.brokers.replication.whenBelowMinInSync",
+                                   {"reject", "degrade"}, &rep.when_below_min_in_sync));
+      FMQ_RETURN_IF_ERROR(
+          ReadBool(*r, "uncleanFailover", "spec.brokers.replication.uncleanFailover", &rep.unclean_failover));
+      if (rep.min_in_sync_replicas > s.brokers.replicas_per_group) {
+        return Status::InvalidArgument(
+            "spec.brokers.replication.minInSyncReplicas (" + std::to_string(rep.min_in_sync_replicas) +
+            ") cannot exceed spec.brokers.replicasPerGroup (" + std::to_string(s.brokers.replicas_per_group) +
+            "): no send could ever be acknowledged");
+      }
+    }
     FMQ_RETURN_IF_ERROR(ReadEnum(*b, "flushDiskType", "spec.brokers.flushDiskType",
                                  {"ASYNC_FLUSH", "SYNC_FLUSH"}, &s.brokers.flush_disk_type));
     if (const json* st = Child(*b, "storage")) {
@@ -216,11 +234,20 @@ Result<Cluster> ClusterFromJson(const json& object) {
 json ClusterStatusToJson(const ClusterStatus& s) {
   json groups = json::array();
   for (const BrokerGroupStatus& g : s.broker_groups) {
-    groups.push_back({{"name", g.name},
-                      {"master", g.master},
-                      {"address", g.address},
-                      {"ready", g.ready},
-                      {"writable", g.writable}});
+    json e = {{"name", g.name},
+              {"master", g.master},
+              {"address", g.address},
+              {"ready", g.ready},
+              {"writable", g.writable}};
+    if (g.epoch > 0 || !g.failover_state.empty()) {
+      e["epoch"] = g.epoch;
+      e["inSync"] = g.in_sync;
+      e["failovers"] = g.failovers;
+      e["failoverState"] = g.failover_state;
+      e["failoverMessage"] = g.failover_message;
+      if (!g.last_failover.empty()) e["lastFailover"] = g.last_failover;
+    }
+    groups.push_back(std::move(e));
   }
   return {{"observedGeneration", s.observed_generation},
           {"conditions", ConditionsToJson(s.conditions)},
@@ -245,6 +272,16 @@ ClusterStatus ClusterStatusFromJson(const json& j) {
       b.address = StringOr(e, "address");
       b.ready = e.is_object() && e.value("ready", false);
       b.writable = e.is_object() && e.value("writable", false);
+      b.epoch = static_cast<int32_t>(IntOr(e, "epoch", 0));
+      if (const json* in = Child(e, "inSync"); in != nullptr && in->is_array()) {
+        for (const json& p : *in) {
+          if (p.is_string()) b.in_sync.push_back(p.get<std::string>());
+        }
+      }
+      b.last_failover = StringOr(e, "lastFailover");
+      b.failovers = IntOr(e, "failovers", 0);
+      b.failover_state = StringOr(e, "failoverState");
+      b.failover_message = StringOr(e, "failoverMessage");
       s.broker_groups.push_back(std::move(b));
     }
   }

@@ -6,6 +6,7 @@
 // apiserver without CEL, a CRD installed by hand) becomes a clear InvalidArgument — a terminal spec error —
 // and never a crash or a half-applied cluster. Pure values; not thread-safe.
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -78,6 +79,18 @@ struct ClusterSpec {
     } storage;
     nlohmann::json resources = nlohmann::json::object();
     std::map<std::string, std::string> config;
+    // spec.brokers.replication: how a group's slaves copy its master (only with replicasPerGroup > 1).
+    struct Replication {
+      std::string mode = "sync";                      // sync: SYNC_MASTER; async: ASYNC_MASTER
+      int min_in_sync_replicas = 0;                   // 0: min(2, replicasPerGroup)
+      std::string when_below_min_in_sync = "reject";  // reject | degrade
+      bool unclean_failover = false;  // promote a slave that is not in sync (may lose messages)
+    } replication;
+    // The effective minInSyncReplicas.
+    int MinInSyncReplicas() const {
+      return replication.min_in_sync_replicas > 0 ? replication.min_in_sync_replicas
+                                                  : std::min(2, replicas_per_group);
+    }
   } brokers;
 };
 
@@ -87,6 +100,14 @@ struct BrokerGroupStatus {
   std::string address;  // what the broker registered with the name servers
   bool ready = false;
   bool writable = false;
+  // With replicas (from the group's HA record): the master's epoch, the pods in sync with it (itself
+  // included), the last failover (RFC 3339) and how many there were, and what the failover step last saw.
+  int32_t epoch = 0;
+  std::vector<std::string> in_sync;
+  std::string last_failover;
+  int64_t failovers = 0;
+  std::string failover_state;  // a CamelCase reason: MasterServing, MasterUnavailable, FailingOver, ...
+  std::string failover_message;
   bool operator==(const BrokerGroupStatus&) const = default;
 };
 

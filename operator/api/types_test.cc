@@ -44,6 +44,28 @@ TEST(ClusterTypesTest, ReadsAFullSpec) {
   EXPECT_EQ(c->spec.brokers.flush_disk_type, "SYNC_FLUSH");
   EXPECT_EQ(c->spec.brokers.storage.storage_class_name, "fast");
   EXPECT_EQ(c->spec.brokers.config.at("autoCreateTopicEnable"), "false");
+  EXPECT_EQ(c->spec.brokers.replication.mode, "sync");
+  EXPECT_EQ(c->spec.brokers.MinInSyncReplicas(), 1) << "one replica: nothing to wait for";
+}
+
+TEST(ClusterTypesTest, ReadsReplication) {
+  auto c = ClusterFromJson(ClusterJson({{"brokers", {{"replicasPerGroup", 3}}}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->spec.brokers.MinInSyncReplicas(), 2) << "the default: a message survives one lost copy";
+  EXPECT_EQ(c->spec.brokers.replication.when_below_min_in_sync, "reject");
+  EXPECT_FALSE(c->spec.brokers.replication.unclean_failover);
+  c = ClusterFromJson(ClusterJson({{"brokers",
+                                    {{"replicasPerGroup", 3},
+                                     {"replication",
+                                      {{"mode", "async"},
+                                       {"minInSyncReplicas", 3},
+                                       {"whenBelowMinInSync", "degrade"},
+                                       {"uncleanFailover", true}}}}}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->spec.brokers.replication.mode, "async");
+  EXPECT_EQ(c->spec.brokers.MinInSyncReplicas(), 3);
+  EXPECT_EQ(c->spec.brokers.replication.when_below_min_in_sync, "degrade");
+  EXPECT_TRUE(c->spec.brokers.replication.unclean_failover);
 }
 
 TEST(ClusterTypesTest, RejectsWhatTheOperatorCannotActOnNamingTheField) {
@@ -55,7 +77,16 @@ TEST(ClusterTypesTest, RejectsWhatTheOperatorCannotActOnNamingTheField) {
   };
   expect_error({{"brokers", {{"groups", 0}}}}, "spec.brokers.groups must be between 1 and 64, got 0");
   expect_error({{"brokers", {{"groups", "2"}}}}, "spec.brokers.groups must be an integer");
-  expect_error({{"brokers", {{"replicasPerGroup", 2}}}}, "spec.brokers.replicasPerGroup");
+  expect_error({{"brokers", {{"replicasPerGroup", 4}}}},
+               "spec.brokers.replicasPerGroup must be between 1 and 3");
+  expect_error(
+      {{"brokers", {{"replicasPerGroup", 2}, {"replication", {{"minInSyncReplicas", 3}}}}}},
+      "spec.brokers.replication.minInSyncReplicas (3) cannot exceed spec.brokers.replicasPerGroup (2)");
+  expect_error({{"brokers", {{"replicasPerGroup", 3}, {"replication", {{"mode", "semi"}}}}}},
+               "spec.brokers.replication.mode");
+  expect_error({{"brokers", {{"replicasPerGroup", 3}, {"replication", {{"whenBelowMinInSync", "drop"}}}}}},
+               "spec.brokers.replication.whenBelowMinInSync");
+  expect_error({{"brokers", {{"config", {{"minInSyncReplicas", "1"}}}}}}, "may not set minInSyncReplicas");
   expect_error({{"brokers", {{"flushDiskType", "SOMETIMES"}}}}, "one of ASYNC_FLUSH, SYNC_FLUSH");
   expect_error({{"brokers", {{"config", {{"brokerName", "x"}}}}}}, "may not set brokerName");
   expect_error({{"brokers", {{"config", {{"fileReservedTime", 48}}}}}}, "must be a string");
@@ -70,7 +101,18 @@ TEST(ClusterTypesTest, StatusRoundTrips) {
   s.observed_generation = 4;
   s.conditions = {{"Ready", "True", "Ready", "", "2026-11-22T08:20:00Z", 4}};
   s.name_servers = "a:9876;b:9876";
-  s.broker_groups = {{"prod-broker-0", "prod-broker-0-0", "10.0.0.2:10911", true, true}};
+  s.broker_groups = {{"prod-broker-0", "prod-broker-0-0", "10.0.0.2:10911", true, true, 0, {}, "", 0, "", ""},
+                     {"prod-broker-1",
+                      "prod-broker-1-2",
+                      "10.0.0.3:10911",
+                      true,
+                      true,
+                      3,
+                      {"prod-broker-1-1", "prod-broker-1-2"},
+                      "2026-12-05T10:00:00Z",
+                      2,
+                      "MasterServing",
+                      "prod-broker-1-2 is master of epoch 3"}};
   s.ready_replicas = 2;
   s.desired_replicas = 2;
   s.replicas_summary = "2/2";

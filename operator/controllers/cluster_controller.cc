@@ -54,7 +54,8 @@ void RecordTransitions(kube::EventRecorder* events, const json& involved, const 
 
 }  // namespace
 
-ClusterReconciler::ClusterReconciler(Deps deps) : d_(std::move(deps)) {}
+ClusterReconciler::ClusterReconciler(Deps deps, ClusterOptions options)
+    : d_(deps), failover_(deps, options.detection, options.metrics) {}
 
 Outcome ClusterReconciler::Reconcile(const std::string& key) {
   auto log = GetLogger("operator");
@@ -79,6 +80,7 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
                          {"kind", "Cluster"},
                          {"metadata", {{"name", name}, {"namespace", ns}, {"uid", cluster.metadata.uid}}}};
 
+  bool urgent = false;  // a group with replicas is not healthy: look again within the probe period
   if (observed.invalid_spec.empty()) {
     std::vector<json> desired = model::DesiredObjects(cluster, d_.options);
     // Broker StatefulSets roll one group at a time.
@@ -132,12 +134,22 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
         observed.name_servers_answered = true;
         observed.registered_masters = std::move(*masters);
         // The brokers' own answer: the name servers keep listing a dead master until it expires (2 minutes).
+        // Groups with replicas: the failover step below asks every member itself.
         for (const auto& [group, addr] : observed.registered_masters) {
+          if (cluster.spec.brokers.replicas_per_group > 1) continue;
           auto info = (*admin)->BrokerRuntimeInfo(addr);
           if (!info.ok()) observed.broker_errors[group] = std::string(info.status().message());
         }
       } else {
         observed.name_server_error = std::string(masters.status().message());
+      }
+      // Groups with replicas: the failover step (it talks to the members, not the name servers).
+      if (cluster.spec.brokers.replicas_per_group > 1) {
+        for (int g = 0; g < cluster.spec.brokers.groups; ++g) {
+          FailoverStep::Outcome ha = failover_.Run(cluster, g, observed.pods, **admin, involved);
+          urgent = urgent || ha.urgent;
+          observed.ha[model::BrokerGroupName(cluster, g)] = std::move(ha.ha);
+        }
       }
     }
   }
@@ -159,6 +171,10 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
   }
   if (!observed.invalid_spec.empty()) return {};  // terminal until the spec changes (a new generation)
   if (!observed.apply_error.empty()) return {Status::Unavailable(observed.apply_error), std::nullopt};
+  if (urgent) return {Status::Ok(), FailoverStep::kProbePeriod};
+  if (cluster.spec.brokers.replicas_per_group > 1 && observed.invalid_spec.empty()) {
+    return {Status::Ok(), FailoverStep::kHealthyProbePeriod};
+  }
   return {Status::Ok(), api::IsConditionTrue(after.conditions, "Ready") ? kRecheckHealthy : kRecheckNotReady};
 }
 

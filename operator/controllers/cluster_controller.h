@@ -9,22 +9,34 @@
 // record Events on transitions. Teardown is owner-reference garbage collection, so the Cluster carries no
 // finalizer.
 //
+// Groups with replicas (spec.brokers.replicasPerGroup > 1) also go through the failover step
+// (failover_step.h): the group's HA record, its master's health, promotion of an in-sync slave when the
+// master failed; status.brokerGroups[] shows the outcome.
+//
 // Thread-safety: Reconcile may run on several workers at once for different keys (the work queue never runs
-// one key twice at once); the reconciler keeps no per-cluster state.
+// one key twice at once); the only per-cluster state is the failover step's probe state, under its mutex.
 
 #include <string>
 
+#include "broker/base/metrics.h"
+#include "operator/controllers/failover_step.h"
 #include "operator/controllers/reconciler.h"
 
 namespace fmq::op::controllers {
 
+struct ClusterOptions {
+  model::Detection detection;         // when a master counts as failed
+  MetricRegistry* metrics = nullptr;  // may be null
+};
+
 class ClusterReconciler {
  public:
-  explicit ClusterReconciler(Deps deps);
+  explicit ClusterReconciler(Deps deps, ClusterOptions options = {});
   Outcome Reconcile(const std::string& key);
 
  private:
   Deps d_;
+  FailoverStep failover_;
 };
 
 }  // namespace fmq::op::controllers

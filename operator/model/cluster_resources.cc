@@ -114,7 +114,16 @@ std::string RenderBrokerConf(const api::Cluster& c, int group) {
   props["brokerClusterName"] = c.metadata.name;
   props["brokerName"] = BrokerGroupName(c, group);
   props["brokerId"] = "0";
-  props["brokerRole"] = "ASYNC_MASTER";
+  // Every member of the group reads this file; `--member-index` (the pod's ordinal) makes member 0 the first
+  // start's master and the others slaves. Afterwards each broker's ha.json and the group's HA record decide.
+  const auto& b = c.spec.brokers;
+  if (b.replicas_per_group > 1) {
+    props["brokerRole"] = b.replication.mode == "async" ? "ASYNC_MASTER" : "SYNC_MASTER";
+    props["minInSyncReplicas"] = std::to_string(b.MinInSyncReplicas());
+    props["whenBelowMinInSync"] = b.replication.when_below_min_in_sync;
+  } else {
+    props["brokerRole"] = "ASYNC_MASTER";
+  }
   props["namesrvAddr"] = NameServerAddresses(c);
   props["listenPort"] = std::to_string(kBrokerPort);
   props["storePathRootDir"] = std::string(kDataDir) + "/store";
@@ -238,14 +247,18 @@ json BrokerStatefulSet(const api::Cluster& c, int group, const Options& o) {
       {"imagePullPolicy", c.spec.image_pull_policy},
       {"command", json::array({kProgram})},
       // The broker announces its pod IP to the name servers; Kubernetes expands $(POD_IP) from the env below.
+      // --member-index: the pod's ordinal decides the first start's role (0: master, N: slave with brokerId
+      // N).
       {"args", json::array({"broker", "-c", std::string(kConfigDir) + "/broker.conf", "--set",
-                            "brokerIP1=$(POD_IP)"})},
+                            "brokerIP1=$(POD_IP)", "--member-index", "$(POD_NAME)"})},
       {"env", json::array({FieldEnv("POD_IP", "status.podIP"),
                            FieldEnv("POD_NAME", "metadata.name"),
                            FieldEnv("POD_NAMESPACE", "metadata.namespace"),
                            {{"name", "HOME"}, {"value", kDataDir}}})},
       {"ports", json::array({{{"name", "remoting"}, {"containerPort", kBrokerPort}}})},
-      {"readinessProbe", TcpProbe(kBrokerPort, 5, 3)},
+      // Unready after ~9 s without an answer: failover waits for that (model/failover.h), so it bounds how
+      // long a group whose master is cut off stays unwritable.
+      {"readinessProbe", TcpProbe(kBrokerPort, 3, 3)},
       {"livenessProbe", TcpProbe(kBrokerPort, 10, 6)},
       {"securityContext", ContainerSecurityContext()},
       {"volumeMounts", json::array({{{"name", "config"}, {"mountPath", kConfigDir}},
@@ -280,6 +293,19 @@ json BrokerStatefulSet(const api::Cluster& c, int group, const Options& o) {
                        {"kind", "PersistentVolumeClaim"},
                        {"metadata", {{"name", "data"}, {"labels", SelectorLabels(c, "broker", g)}}},
                        {"spec", pvc_spec}}})}}}};
+}
+
+std::string HaRecordName(const api::Cluster& c, int group) { return BrokerGroupName(c, group) + "-ha"; }
+
+json HaRecordConfigMap(const api::Cluster& c, int group, const std::string& record_json,
+                       const std::string& resource_version) {
+  const std::string g = BrokerGroupName(c, group);
+  json cm = {{"apiVersion", "v1"},
+             {"kind", "ConfigMap"},
+             {"metadata", Meta(c, HaRecordName(c, group), "broker", g)},
+             {"data", {{std::string(kHaRecordKey), record_json}}}};
+  if (!resource_version.empty()) cm["metadata"]["resourceVersion"] = resource_version;
+  return cm;
 }
 
 std::vector<json> DesiredObjects(const api::Cluster& c, const Options& o) {

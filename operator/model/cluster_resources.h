@@ -24,6 +24,7 @@ inline constexpr const char* kConfigDir = "/etc/ferrymq";
 inline constexpr const char* kDataDir = "/var/lib/ferrymq";
 inline constexpr const char* kProgram = "/usr/local/bin/ferrymq";
 inline constexpr const char* kConfigHashAnnotation = "ferrymq.io/config-hash";
+inline constexpr const char* kHaRecordKey = "record.json";
 
 struct Options {
   std::string default_image;  // used when spec.image is empty (--broker-image)
@@ -53,6 +54,13 @@ nlohmann::json BrokerClientService(const api::Cluster& c, int group);
 nlohmann::json BrokerConfigMap(const api::Cluster& c, int group);
 nlohmann::json BrokerStatefulSet(const api::Cluster& c, int group, const Options& o);
 nlohmann::json BrokerPdb(const api::Cluster& c, int group);
+
+// The HA record of a group with replicas (model/failover.h): ConfigMap "<cluster>-broker-<g>-ha", data key
+// record.json. Not among DesiredObjects: only the failover step writes it, by compare-and-swap on
+// `resource_version` (empty: create).
+std::string HaRecordName(const api::Cluster& c, int group);
+nlohmann::json HaRecordConfigMap(const api::Cluster& c, int group, const std::string& record_json,
+                                 const std::string& resource_version);
 
 // Everything the Cluster owns, in apply order: name-server objects first, then each group's ConfigMap and
 // Services before its StatefulSet and PDB.

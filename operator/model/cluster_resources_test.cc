@@ -39,6 +39,43 @@ TEST(ClusterResourcesTest, BrokerConfHasOwnedKeysThatUserConfigCannotOverride) {
   EXPECT_EQ(conf.rfind("# Rendered by ferrymq-operator from Cluster mq/prod", 0), 0u);
 }
 
+TEST(ClusterResourcesTest, ReplicasRenderTheMasterRoleAndTheReplicationPolicy) {
+  EXPECT_NE(RenderBrokerConf(MakeCluster(), 0).find("brokerRole=ASYNC_MASTER\n"), std::string::npos);
+  EXPECT_EQ(RenderBrokerConf(MakeCluster(), 0).find("minInSyncReplicas"), std::string::npos);
+
+  api::Cluster c = MakeCluster({{"brokers", {{"replicasPerGroup", 3}}}});
+  std::string conf = RenderBrokerConf(c, 0);
+  // Every member reads this file; --member-index turns members 1 and 2 into slaves at their first start.
+  EXPECT_NE(conf.find("brokerRole=SYNC_MASTER\n"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("brokerId=0\n"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("minInSyncReplicas=2\n"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("whenBelowMinInSync=reject\n"), std::string::npos) << conf;
+  EXPECT_EQ(BrokerStatefulSet(c, 0, kOptions)["spec"]["replicas"], 3);
+
+  c = MakeCluster({{"brokers",
+                    {{"replicasPerGroup", 2},
+                     {"replication",
+                      {{"mode", "async"}, {"minInSyncReplicas", 1}, {"whenBelowMinInSync", "degrade"}}}}}});
+  conf = RenderBrokerConf(c, 0);
+  EXPECT_NE(conf.find("brokerRole=ASYNC_MASTER\n"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("minInSyncReplicas=1\n"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("whenBelowMinInSync=degrade\n"), std::string::npos) << conf;
+}
+
+TEST(ClusterResourcesTest, HaRecordConfigMapIsOwnedAndCarriesTheResourceVersionForCompareAndSwap) {
+  api::Cluster c = MakeCluster({{"brokers", {{"replicasPerGroup", 3}}}});
+  json cm = HaRecordConfigMap(c, 1, "{}", "");
+  EXPECT_EQ(cm["metadata"]["name"], "prod-broker-1-ha");
+  EXPECT_EQ(cm["data"]["record.json"], "{}");
+  EXPECT_EQ(cm["metadata"]["ownerReferences"][0]["uid"], "uid-1");
+  EXPECT_EQ(cm["metadata"]["labels"]["app.kubernetes.io/managed-by"], "ferrymq-operator");
+  EXPECT_FALSE(cm["metadata"].contains("resourceVersion"));
+  EXPECT_EQ(HaRecordConfigMap(c, 1, "{}", "42")["metadata"]["resourceVersion"], "42");
+  for (const json& o : DesiredObjects(c, kOptions)) {
+    EXPECT_NE(o["metadata"]["name"], "prod-broker-1-ha") << "server-side apply would overwrite the record";
+  }
+}
+
 TEST(ClusterResourcesTest, EveryObjectIsOwnedByTheClusterAndLabelled) {
   api::Cluster c = MakeCluster({{"brokers", {{"groups", 2}}}});
   std::vector<json> objs = DesiredObjects(c, kOptions);
@@ -94,8 +131,8 @@ TEST(ClusterResourcesTest, BrokerStatefulSetRunsTheBrokerWithItsConfigAndVolume)
   const json& container = spec["template"]["spec"]["containers"][0];
   EXPECT_EQ(container["image"], "ferrymq:0.1.0");
   EXPECT_EQ(container["command"], json::array({"/usr/local/bin/ferrymq"}));
-  EXPECT_EQ(container["args"],
-            json::array({"broker", "-c", "/etc/ferrymq/broker.conf", "--set", "brokerIP1=$(POD_IP)"}));
+  EXPECT_EQ(container["args"], json::array({"broker", "-c", "/etc/ferrymq/broker.conf", "--set",
+                                            "brokerIP1=$(POD_IP)", "--member-index", "$(POD_NAME)"}));
   EXPECT_EQ(container["env"][0]["valueFrom"]["fieldRef"]["fieldPath"], "status.podIP");
   EXPECT_EQ(container["readinessProbe"]["tcpSocket"]["port"], 10911);
   EXPECT_EQ(container["resources"]["requests"]["cpu"], "500m");

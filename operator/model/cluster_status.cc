@@ -140,13 +140,23 @@ api::ClusterStatus ComputeClusterStatus(const api::Cluster& c, const ObservedClu
     api::BrokerGroupStatus bg;
     bg.name = group;
     bg.master = group + "-0";
-    bg.ready = pod_ready(bg.master);
+    if (auto h = o.ha.find(group); h != o.ha.end()) {
+      bg.master = h->second.master;
+      bg.epoch = h->second.epoch;
+      bg.in_sync = h->second.in_sync;
+      bg.last_failover = h->second.last_failover;
+      bg.failovers = h->second.failovers;
+      bg.failover_state = h->second.state;
+      bg.failover_message = h->second.message;
+    }
+    bg.ready = !bg.master.empty() && pod_ready(bg.master);
     if (auto m = o.registered_masters.find(group); m != o.registered_masters.end()) bg.address = m->second;
     auto broker_error = o.broker_errors.find(group);
     bg.writable = bg.ready && !bg.address.empty() && broker_error == o.broker_errors.end();
     if (!bg.writable) {
-      without_master.push_back(
-          broker_error == o.broker_errors.end() ? group : group + " (" + broker_error->second + ")");
+      std::string why = broker_error != o.broker_errors.end() ? broker_error->second : "";
+      if (why.empty() && bg.failover_state != "MasterServing") why = bg.failover_message;
+      without_master.push_back(why.empty() ? group : group + " (" + why + ")");
     }
     s.broker_groups.push_back(std::move(bg));
   }

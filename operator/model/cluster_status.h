@@ -41,6 +41,17 @@ struct ObservedCluster {
   std::map<std::string, std::string> registered_masters;
   // brokerName -> why its master did not answer an admin call.
   std::map<std::string, std::string> broker_errors;
+  // brokerName -> what the failover step saw and did (groups with replicas only; model/failover.h).
+  struct GroupHa {
+    std::string master;  // pod; empty: no master serves
+    int32_t epoch = 0;
+    std::vector<std::string> in_sync;
+    std::string last_failover;
+    int64_t failovers = 0;
+    std::string state;    // the decision's reason
+    std::string message;  // the decision's message, or what acting on it failed with
+  };
+  std::map<std::string, GroupHa> ha;
 };
 
 api::ClusterStatus ComputeClusterStatus(const api::Cluster& cluster, const ObservedCluster& observed,

@@ -105,6 +105,35 @@ TEST(ClusterStatusTest, AMasterThatDoesNotAnswerIsNotWritable) {
   EXPECT_TRUE(s.broker_groups[1].writable);
 }
 
+TEST(ClusterStatusTest, WithReplicasTheMasterAndEpochComeFromTheFailoverStep) {
+  ObservedCluster o = Healthy();
+  o.pods.push_back(Pod("prod-broker-0-2", true));
+  o.ha["prod-broker-0"] = {"prod-broker-0-2",
+                           3,
+                           {"prod-broker-0-1", "prod-broker-0-2"},
+                           "2026-12-05T10:00:00Z",
+                           1,
+                           "MasterServing",
+                           "prod-broker-0-2 is master of epoch 3"};
+  // Group 1 lost its master and has nobody to promote.
+  o.ha["prod-broker-1"] = {
+      "", 2, {}, "", 0, "NoInSyncSlave", "master prod-broker-1-0 failed and no in-sync slave"};
+  api::ClusterStatus s = ComputeClusterStatus(MakeCluster(), o, kNow);
+  EXPECT_EQ(s.broker_groups[0].master, "prod-broker-0-2");
+  EXPECT_EQ(s.broker_groups[0].epoch, 3);
+  EXPECT_EQ(s.broker_groups[0].failovers, 1);
+  EXPECT_EQ(s.broker_groups[0].last_failover, "2026-12-05T10:00:00Z");
+  EXPECT_TRUE(s.broker_groups[0].writable);
+  EXPECT_EQ(s.broker_groups[1].master, "");
+  EXPECT_FALSE(s.broker_groups[1].writable);
+  EXPECT_EQ(s.broker_groups[1].failover_state, "NoInSyncSlave");
+  EXPECT_EQ(Cond(s, "Available").status, "False");
+  EXPECT_NE(
+      Cond(s, "Available").message.find("prod-broker-1 (master prod-broker-1-0 failed and no in-sync slave)"),
+      std::string::npos)
+      << Cond(s, "Available").message;
+}
+
 TEST(ClusterStatusTest, CreationIsProgressingNotDegraded) {
   ObservedCluster o;
   o.name_servers_answered = false;

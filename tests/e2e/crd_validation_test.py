@@ -122,6 +122,11 @@ class ClusterTest(Case):
                         "config": {"fileReservedTime": "72", "maxMessageSize": "4194304"}}})
         spec = get("cluster", "full")["spec"]
         self.assertEqual(spec["nameServer"]["resources"], {"requests": {"cpu": "100m", "memory": "128Mi"}})
+        self.accepted("Cluster", "replicated", {"brokers": {"replicasPerGroup": 3,
+                                                            "replication": {"minInSyncReplicas": 2}}})
+        rep = get("cluster", "replicated")["spec"]["brokers"]["replication"]
+        self.assertEqual(rep, {"mode": "sync", "minInSyncReplicas": 2, "whenBelowMinInSync": "reject",
+                               "uncleanFailover": False})
         self.assertEqual(spec["brokers"]["config"]["fileReservedTime"], "72")
 
     def test_name_must_fit_in_service_names(self):
@@ -134,8 +139,15 @@ class ClusterTest(Case):
         self.refused("Cluster", "zero-ns", {"nameServer": {"replicas": 0}},
                      "spec.nameServer.replicas", "greater than or equal to 1")
         self.refused("Cluster", "many-ns", {"nameServer": {"replicas": 8}}, "less than or equal to 7")
-        self.refused("Cluster", "replicas", {"brokers": {"replicasPerGroup": 2}},
-                     "spec.brokers.replicasPerGroup", "less than or equal to 1")
+        self.refused("Cluster", "replicas", {"brokers": {"replicasPerGroup": 4}},
+                     "spec.brokers.replicasPerGroup", "less than or equal to 3")
+        self.refused("Cluster", "min-in-sync", {"brokers": {"replicasPerGroup": 2,
+                                                           "replication": {"minInSyncReplicas": 3}}},
+                     "spec.brokers.replication.minInSyncReplicas cannot exceed spec.brokers.replicasPerGroup")
+        self.refused("Cluster", "min-in-sync-1", {"brokers": {"replication": {"minInSyncReplicas": 2}}},
+                     "spec.brokers.replication.minInSyncReplicas cannot exceed spec.brokers.replicasPerGroup")
+        self.refused("Cluster", "mode", {"brokers": {"replicasPerGroup": 3, "replication": {"mode": "semi"}}},
+                     'Unsupported value: "semi"', '"sync", "async"')
         self.refused("Cluster", "groups", {"brokers": {"groups": 65}}, "less than or equal to 64")
         self.refused("Cluster", "flush", {"brokers": {"flushDiskType": "SOMETIMES"}},
                      'Unsupported value: "SOMETIMES"', '"ASYNC_FLUSH", "SYNC_FLUSH"')

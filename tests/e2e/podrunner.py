@@ -137,6 +137,11 @@ class Network:
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
 
+def host_if_name(net_index, uid):
+    """The host side of a pod's veth pair (at most 15 characters); taking it down cuts the pod off."""
+    return f"fv{net_index}x{uid.replace('-', '')[:8]}"[:15]
+
+
 def reserve_network(ident=None):
     """Reserves a free pod network for the calling process (or `ident`) and returns it."""
     os.makedirs(STATE_ROOT, exist_ok=True)
@@ -834,7 +839,7 @@ class PodWorker:
         os.makedirs(self.dir, exist_ok=True)
         os.makedirs(os.path.join(self.dir, "home"), exist_ok=True)
         self.ip = self.r.allocate_ip()
-        host_if = f"fv{self.r.net.index}x{self.uid.replace('-', '')[:8]}"[:15]  # at most 15 characters
+        host_if = host_if_name(self.r.net.index, self.uid)
         sh("ip", "netns", "del", self.netns, check=False)
         sh("ip", "netns", "add", self.netns)
         sh("ip", "link", "del", host_if, check=False)

@@ -205,6 +205,11 @@ class Cluster:
     def netns(self, ns, name):
         return self.net.netns_name(self.pod(ns, name)["metadata"]["uid"])
 
+    def host_veth(self, ns, name):
+        """The host end of the pod's network link: `ip link set <it> down` partitions the pod from everything
+        (its processes keep running), `up` heals it."""
+        return self._podrunner.host_if_name(self.net.index, self.pod(ns, name)["metadata"]["uid"])
+
     def in_pod(self, ns, name, cmd, **kw):
         """Runs a host command inside the pod's network namespace (and its /etc/hosts view)."""
         return subprocess.run(["ip", "netns", "exec", self.netns(ns, name), *cmd], capture_output=True, text=True,
