@@ -4,6 +4,7 @@
 
 #include "broker/base/logging.h"
 #include "operator/api/types.h"
+#include "operator/controllers/roll_step.h"
 #include "operator/model/cluster_status.h"
 
 namespace fmq::op::controllers {
@@ -146,9 +147,17 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
       // Groups with replicas: the failover step (it talks to the members, not the name servers).
       if (cluster.spec.brokers.replicas_per_group > 1) {
         for (int g = 0; g < cluster.spec.brokers.groups; ++g) {
+          const std::string group = model::BrokerGroupName(cluster, g);
           FailoverStep::Outcome ha = failover_.Run(cluster, g, observed.pods, **admin, involved);
           urgent = urgent || ha.urgent;
-          observed.ha[model::BrokerGroupName(cluster, g)] = std::move(ha.ha);
+          // A changed pod template rolls through slaves and a switchover, once the master serves.
+          auto sts = observed.statefulsets.find(group);
+          if (!ha.urgent) {
+            urgent = RollStep(d_, cluster, g, sts == observed.statefulsets.end() ? nullptr : &sts->second,
+                              observed.pods, ha.ha, **admin, involved) ||
+                     urgent;
+          }
+          observed.ha[group] = std::move(ha.ha);
         }
       }
     }

@@ -279,6 +279,9 @@ json BrokerStatefulSet(const api::Cluster& c, int group, const Options& o) {
        {{"serviceName", g},
         {"replicas", c.spec.brokers.replicas_per_group},
         {"podManagementPolicy", "Parallel"},
+        // With replicas the operator restarts the pods itself, slaves first and the master after a switchover
+        // (controllers/roll_step.h); the StatefulSet controller would restart the master in place.
+        {"updateStrategy", {{"type", c.spec.brokers.replicas_per_group > 1 ? "OnDelete" : "RollingUpdate"}}},
         {"selector", {{"matchLabels", SelectorLabels(c, "broker", g)}}},
         {"template",
          {{"metadata", pod_meta},

@@ -51,6 +51,9 @@ TEST(ClusterResourcesTest, ReplicasRenderTheMasterRoleAndTheReplicationPolicy) {
   EXPECT_NE(conf.find("minInSyncReplicas=2\n"), std::string::npos) << conf;
   EXPECT_NE(conf.find("whenBelowMinInSync=reject\n"), std::string::npos) << conf;
   EXPECT_EQ(BrokerStatefulSet(c, 0, kOptions)["spec"]["replicas"], 3);
+  // The operator restarts replicated pods itself (slaves, a switchover, then the old master).
+  EXPECT_EQ(BrokerStatefulSet(c, 0, kOptions)["spec"]["updateStrategy"]["type"], "OnDelete");
+  EXPECT_EQ(BrokerStatefulSet(MakeCluster(), 0, kOptions)["spec"]["updateStrategy"]["type"], "RollingUpdate");
 
   c = MakeCluster({{"brokers",
                     {{"replicasPerGroup", 2},

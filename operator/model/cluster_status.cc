@@ -36,10 +36,14 @@ bool StatefulSetUpdated(const json& sts) {
       sts.contains("/spec/replicas"_json_pointer) ? IntAt(sts, "/spec/replicas"_json_pointer) : 1;
   const std::string current = StrAt(sts, "/status/currentRevision"_json_pointer);
   const std::string update = StrAt(sts, "/status/updateRevision"_json_pointer);
+  // With OnDelete (groups with replicas, rolled by the operator) the StatefulSet controller never moves
+  // currentRevision; updatedReplicas alone says every pod runs the update revision.
+  const bool on_delete = StrAt(sts, "/spec/updateStrategy/type"_json_pointer) == "OnDelete";
   return IntAt(sts, "/status/observedGeneration"_json_pointer) >=
              IntAt(sts, "/metadata/generation"_json_pointer) &&
          IntAt(sts, "/status/updatedReplicas"_json_pointer) >= replicas && !update.empty() &&
-         (current.empty() || current == update) && IntAt(sts, "/status/replicas"_json_pointer) == replicas;
+         (on_delete || current.empty() || current == update) &&
+         IntAt(sts, "/status/replicas"_json_pointer) == replicas;
 }
 
 bool StatefulSetRolledOut(const json& sts) {

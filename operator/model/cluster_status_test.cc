@@ -205,6 +205,16 @@ TEST(ClusterStatusTest, RolloutGoesOneGroupAtATime) {
   EXPECT_EQ(recreate.apply.back(), "prod-broker-2");
 }
 
+TEST(ClusterStatusTest, AnOnDeleteStatefulSetIsUpdatedWhenEveryPodRunsTheUpdateRevision) {
+  json sts = Sts("prod-broker-0", 1, false);  // currentRevision r1, updateRevision r2, 0 updated
+  sts["spec"]["updateStrategy"] = {{"type", "OnDelete"}};
+  EXPECT_FALSE(StatefulSetUpdated(sts));
+  sts["status"]["updatedReplicas"] = 1;  // the operator restarted the pod; currentRevision stays r1
+  EXPECT_TRUE(StatefulSetUpdated(sts));
+  sts["spec"].erase("updateStrategy");
+  EXPECT_FALSE(StatefulSetUpdated(sts)) << "RollingUpdate: the controller moves currentRevision when done";
+}
+
 TEST(ClusterStatusTest, SubsetComparisonIgnoresServerDefaultsButNotDrift) {
   json desired = {{"spec", {{"ports", json::array({{{"port", 9876}}})}, {"replicas", 1}}}};
   json live = {

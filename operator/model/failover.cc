@@ -125,7 +125,9 @@ HaRecord Adopt(const HaRecord& record, const MemberView& live, const std::vector
   in_sync.erase(std::unique(in_sync.begin(), in_sync.end()), in_sync.end());
   r.in_sync = in_sync;
   if (live.pod != record.master || live.epoch != record.epoch) {
-    if (!record.master.empty() && live.pod != record.master) {
+    // A failover is a promotion this record claimed; a switchover (planned, or by hand) only moves the
+    // master.
+    if (!record.master.empty() && live.pod != record.master && record.pending_epoch != 0) {
       ++r.failovers;
       r.last_failover = now;
     }
