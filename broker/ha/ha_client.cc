@@ -7,6 +7,7 @@
 #include <boost/asio/redirect_error.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <future>
 
@@ -145,13 +146,22 @@ void HaClient::Impl::Start(std::string master_ha_address) {
 void HaClient::Impl::Stop() {
   if (!running_.load()) return;
   stop_ = true;
-  asio::post(io_, [this] {
-    if (socket_) {
-      error_code ec;
-      socket_->close(ec);
-    }
-    if (retry_timer_) retry_timer_->cancel();
-  });
+  // Both the copy loop and this closure must be done before Stop returns: the loop may end on its own (it
+  // checks stop_) before the closure runs, and the closure uses this object (ASan saw it run after
+  // ~HaClient once).
+  // A loop that already ended (it failed) needs no closing, and its io threads may be gone.
+  if (finished_future_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    std::promise<void> closed;
+    asio::post(io_, [this, &closed] {
+      if (socket_) {
+        error_code ec;
+        socket_->close(ec);
+      }
+      if (retry_timer_) retry_timer_->cancel();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+  }
   finished_future_.wait();
   running_ = false;
 }
