@@ -126,6 +126,10 @@ Status Admin::DeleteTopicInNameServers(const std::string& topic, const std::stri
                                      cluster.empty() ? std::nullopt : std::optional<std::string>(cluster));
 }
 
+Result<int> Admin::SetWritePermInNameServers(const std::string& broker_name, bool writable) {
+  return core_.namesrv().SetWritePerm(broker_name, writable);
+}
+
 Result<std::set<std::string>> Admin::TopicConsumerGroups(const std::string& broker_addr,
                                                          const std::string& topic) {
   protocol::TopicHeader h;

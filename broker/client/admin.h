@@ -73,6 +73,9 @@ class Admin {
   Status DeleteTopicAt(const std::string& broker_addr, const std::string& topic);
   // DELETE_TOPIC_IN_NAMESRV on every name server; `cluster` empty: the topic's routes of every cluster.
   Status DeleteTopicInNameServers(const std::string& topic, const std::string& cluster);
+  // Clears (writable false: mqadmin wipeWritePerm) or restores (mqadmin addWritePerm) the write permission
+  // of broker group `broker_name` on every name server; how many topics it serves.
+  Result<int> SetWritePermInNameServers(const std::string& broker_name, bool writable);
   // QUERY_TOPIC_CONSUME_BY_WHO: groups with offsets on, or consumers subscribed to, `topic` at one broker.
   Result<std::set<std::string>> TopicConsumerGroups(const std::string& broker_addr, const std::string& topic);
 

@@ -1,6 +1,7 @@
 #include "broker/client/name_server_client.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "broker/base/logging.h"
 #include "broker/client/internal/remoting_util.h"
@@ -81,6 +82,36 @@ Status NameServerClient::DeleteTopic(const std::string& topic, const std::option
     if (!s.ok() && first.ok()) first = s;
   }
   return first;
+}
+
+Result<int> NameServerClient::SetWritePerm(const std::string& broker_name, bool writable) {
+  protocol::BrokerNameHeader h;
+  h.broker_name = broker_name;
+  const int32_t code = writable ? rq::kAddWritePermOfBroker : rq::kWipeWritePermOfBroker;
+  const char* field = writable ? "addTopicCount" : "wipeTopicCount";
+  const std::string what = std::string(writable ? "add" : "wipe") + " write permission of " + broker_name;
+  Status first;
+  std::optional<int> count;
+  for (const auto& addr : addrs_) {
+    auto resp = remoting_->InvokeSync(addr, internal::MakeRequest(code, h), timeout_);
+    Status s = !resp.ok()                   ? resp.status().WithContext(what + " on name server " + addr)
+               : resp->code != rc::kSuccess ? internal::ResponseError(*resp, what + " on name server " + addr)
+                                            : Status::Ok();
+    if (s.ok() && !count) {
+      auto it = resp->ext_fields.find(field);
+      int n = 0;
+      const std::string v = it == resp->ext_fields.end() ? "" : it->second;
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (v.empty() || ec != std::errc() || ptr != v.data() + v.size()) {
+        s = Status::Corruption(what + " on name server " + addr + ": no " + field + " in the answer");
+      } else {
+        count = n;
+      }
+    }
+    if (!s.ok() && first.ok()) first = s;
+  }
+  if (!first.ok()) return first;
+  return count.value_or(0);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

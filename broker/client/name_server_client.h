@@ -42,6 +42,10 @@ class NameServerClient {
   // DELETE_TOPIC_IN_NAMESRV on every name server (each keeps its own tables); the first failure is returned
   // after all were tried.
   Status DeleteTopic(const std::string& topic, const std::optional<std::string>& cluster);
+  // WIPE_WRITE_PERM_OF_BROKER (writable false) or ADD_WRITE_PERM_OF_BROKER (true) on every name server;
+  // the number of topics the first name server that answered changed. The first failure is returned after
+  // all were tried.
+  Result<int> SetWritePerm(const std::string& broker_name, bool writable);
 
   // Sends `request` to one name server with failover (see above).
   Result<protocol::RemotingCommand> Invoke(const protocol::RemotingCommand& request);

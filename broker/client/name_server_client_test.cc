@@ -105,5 +105,43 @@ TEST_F(NameServerClientTest, ReadsJavaClusterInfoAndTopicLists) {
   EXPECT_EQ(*topics, (std::set<std::string>{"T1", "T2"}));
 }
 
+TEST_F(NameServerClientTest, WriteWipeAndAddReachEveryNameServer) {
+  ScriptedServer second;
+  for (ScriptedServer* s : {&namesrv_, &second}) {
+    s->On(rq::kWipeWritePermOfBroker, [](const RemotingCommand&) {
+      return Reply(rc::kSuccess, "", {{"wipeTopicCount", "3"}});
+    });
+    s->On(rq::kAddWritePermOfBroker, [](const RemotingCommand&) {
+      return Reply(rc::kSuccess, "", {{"addTopicCount", "3"}});
+    });
+  }
+  NameServerClient ns(&remoting_, {namesrv_.addr(), second.addr()}, std::chrono::seconds(3));
+  auto wiped = ns.SetWritePerm("broker-a", false);
+  ASSERT_TRUE(wiped.ok()) << wiped.status();
+  EXPECT_EQ(*wiped, 3);
+  EXPECT_EQ(namesrv_.Requests(rq::kWipeWritePermOfBroker).at(0).ext_fields.at("brokerName"), "broker-a");
+  EXPECT_EQ(second.Count(rq::kWipeWritePermOfBroker), 1u) << "each name server keeps its own routes";
+  ASSERT_TRUE(ns.SetWritePerm("broker-a", true).ok());
+  EXPECT_EQ(second.Count(rq::kAddWritePermOfBroker), 1u);
+}
+
+TEST_F(NameServerClientTest, WriteWipeReportsANameServerItCouldNotReachAfterTryingTheRest) {
+  namesrv_.On(rq::kWipeWritePermOfBroker, [](const RemotingCommand&) {
+    return Reply(rc::kSuccess, "", {{"wipeTopicCount", "1"}});
+  });
+  std::string dead;
+  {
+    ScriptedServer gone;
+    dead = gone.addr();
+  }
+  NameServerClient ns(&remoting_, {dead, namesrv_.addr()}, std::chrono::seconds(3));
+  auto wiped = ns.SetWritePerm("broker-a", false);
+  ASSERT_FALSE(wiped.ok());
+  EXPECT_NE(wiped.status().message().find("wipe write permission of broker-a on name server " + dead),
+            std::string_view::npos)
+      << wiped.status();
+  EXPECT_EQ(namesrv_.Count(rq::kWipeWritePermOfBroker), 1u);
+}
+
 }  // namespace
 }  // namespace fmq::client

@@ -172,13 +172,37 @@ TEST_F(NameServerTest, ClusterInfoAndTopicListsReflectRegistrations) {
 }
 
 TEST_F(NameServerTest, WipingWritePermissionDrainsABrokerAndAddingRestoresIt) {
-  Register("broker-a", "127.0.0.1:10911", 0, {{"T1", Topic("T1", 4)}, {"T2", Topic("T2", 4)}});
+  const int32_t rw = model::perm::kRead | model::perm::kWrite;
+  Register("broker-a", "127.0.0.1:10911", 0,
+           {{"T1", Topic("T1", 4)}, {"T2", Topic("T2", 4)}, {"RO", Topic("RO", 4, model::perm::kRead)}});
+  auto perm = [&](const std::string& topic) {
+    auto route = model::DecodeTopicRouteData(Call(rq::kGetRouteInfoByTopic, {{"topic", topic}}).body);
+    return route.ok() && route->queue_datas.size() == 1 ? route->queue_datas[0].perm : -1;
+  };
   auto wiped = Call(rq::kWipeWritePermOfBroker, {{"brokerName", "broker-a"}});
-  EXPECT_EQ(wiped.ext_fields.at("wipeTopicCount"), "2");
-  auto route = model::DecodeTopicRouteData(Call(rq::kGetRouteInfoByTopic, {{"topic", "T1"}}).body);
-  EXPECT_EQ(route->queue_datas[0].perm, model::perm::kRead);
+  EXPECT_EQ(wiped.ext_fields.at("wipeTopicCount"), "3");
+  EXPECT_EQ(perm("T1"), model::perm::kRead);
+  EXPECT_EQ(perm("RO"), model::perm::kRead);
+  // A heartbeat with unchanged data keeps the broker drained (an operator's wipe must outlast it).
+  Register("broker-a", "127.0.0.1:10911", 0,
+           {{"T1", Topic("T1", 4)}, {"T2", Topic("T2", 4)}, {"RO", Topic("RO", 4, model::perm::kRead)}});
+  EXPECT_EQ(perm("T1"), model::perm::kRead);
   EXPECT_EQ(Call(rq::kAddWritePermOfBroker, {{"brokerName", "broker-a"}}).ext_fields.at("addTopicCount"),
-            "2");
+            "3");
+  EXPECT_EQ(perm("T1"), rw);
+  EXPECT_EQ(perm("RO"), model::perm::kRead) << "a read-only topic stays read-only";
+  EXPECT_EQ(Call(rq::kAddWritePermOfBroker, {{"brokerName", "nobody"}}).ext_fields.at("addTopicCount"), "0");
+}
+
+TEST_F(NameServerTest, ANewMasterAddressRegisteringRestoresTheWipedPermission) {
+  Register("broker-a", "127.0.0.1:10911", 0, {{"T1", Topic("T1", 4)}});
+  Register("broker-a", "127.0.0.2:10911", 1, {{"T1", Topic("T1", 4)}});
+  Call(rq::kWipeWritePermOfBroker, {{"brokerName", "broker-a"}});
+  // The slave is promoted (a failover): it registers its address under id 0 and its queues are writable.
+  Register("broker-a", "127.0.0.2:10911", 0, {{"T1", Topic("T1", 4)}});
+  auto route = model::DecodeTopicRouteData(Call(rq::kGetRouteInfoByTopic, {{"topic", "T1"}}).body);
+  ASSERT_TRUE(route.ok());
+  EXPECT_EQ(route->queue_datas[0].perm, model::perm::kRead | model::perm::kWrite);
 }
 
 TEST_F(NameServerTest, DeletingATopicRemovesItsRoute) {

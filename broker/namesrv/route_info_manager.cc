@@ -65,6 +65,7 @@ RegisterBrokerResult RouteInfoManager::RegisterBroker(const RegisterBrokerReques
     for (const auto& [topic, cfg] : req.body.topic_config_table) {
       topic_queue_table_[topic][req.broker_name] = model::QueueData{
           req.broker_name, cfg.read_queue_nums, cfg.write_queue_nums, cfg.perm, cfg.topic_sys_flag};
+      registered_perm_[topic][req.broker_name] = cfg.perm;
     }
   }
   live.last_update_ms = clock_.NowMillis();
@@ -104,6 +105,10 @@ void RouteInfoManager::RemoveBrokerAddr(const std::string& addr) {
     for (auto tit = topic_queue_table_.begin(); tit != topic_queue_table_.end();) {
       tit->second.erase(name);
       tit = tit->second.empty() ? topic_queue_table_.erase(tit) : std::next(tit);
+    }
+    for (auto pit = registered_perm_.begin(); pit != registered_perm_.end();) {
+      pit->second.erase(name);
+      pit = pit->second.empty() ? registered_perm_.erase(pit) : std::next(pit);
     }
     bit = broker_addr_table_.erase(bit);
   }
@@ -179,11 +184,17 @@ void RouteInfoManager::DeleteTopic(const std::string& topic, const std::string& 
   if (it == topic_queue_table_.end()) return;
   if (cluster.empty()) {
     topic_queue_table_.erase(it);
+    registered_perm_.erase(topic);
     return;
   }
   auto c = cluster_addr_table_.find(cluster);
   if (c != cluster_addr_table_.end()) {
-    for (const auto& name : c->second) it->second.erase(name);
+    auto perms = registered_perm_.find(topic);
+    for (const auto& name : c->second) {
+      it->second.erase(name);
+      if (perms != registered_perm_.end()) perms->second.erase(name);
+    }
+    if (perms != registered_perm_.end() && perms->second.empty()) registered_perm_.erase(perms);
   }
   if (it->second.empty()) topic_queue_table_.erase(it);
 }
@@ -207,6 +218,9 @@ int RouteInfoManager::AddWritePerm(const std::string& broker_name) {
     auto q = queues.find(broker_name);
     if (q == queues.end()) continue;
     q->second.perm = model::perm::kRead | model::perm::kWrite;
+    if (auto t = registered_perm_.find(topic); t != registered_perm_.end()) {
+      if (auto r = t->second.find(broker_name); r != t->second.end()) q->second.perm = r->second;
+    }
     ++count;
   }
   return count;

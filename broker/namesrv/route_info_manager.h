@@ -68,8 +68,11 @@ class RouteInfoManager {
   std::set<std::string> GetTopicsByCluster(const std::string& cluster) const FMQ_EXCLUDES(mu_);
   // Removes the topic's queue data (of brokers of `cluster` only, when given).
   void DeleteTopic(const std::string& topic, const std::string& cluster = "") FMQ_EXCLUDES(mu_);
-  // Clears (wipe) or restores (add) the write permission of a broker's queues; returns how many topics
-  // changed.
+  // WIPE_WRITE_PERM_OF_BROKER / ADD_WRITE_PERM_OF_BROKER: clears the write permission of a broker's queues
+  // on every topic (clients stop routing sends to it; a re-registration with unchanged data keeps it
+  // cleared, as in Apache's name server), or restores it; returns how many topics the broker serves. Adding
+  // restores the permission the master last registered for the topic (Apache sets read+write on every
+  // topic, which makes a read-only topic writable); read+write where none was registered.
   int WipeWritePerm(const std::string& broker_name) FMQ_EXCLUDES(mu_);
   int AddWritePerm(const std::string& broker_name) FMQ_EXCLUDES(mu_);
   // QUERY_DATA_VERSION: whether the broker's data version differs from the stored one (refreshes liveness).
@@ -95,6 +98,8 @@ class RouteInfoManager {
   const std::chrono::milliseconds expiry_;
   mutable Mutex mu_;
   std::map<std::string, std::map<std::string, model::QueueData>> topic_queue_table_ FMQ_GUARDED_BY(mu_);
+  // Topic -> broker name -> the permission its master last registered (what AddWritePerm restores).
+  std::map<std::string, std::map<std::string, int32_t>> registered_perm_ FMQ_GUARDED_BY(mu_);
   std::map<std::string, model::BrokerData> broker_addr_table_ FMQ_GUARDED_BY(mu_);
   std::map<std::string, std::set<std::string>> cluster_addr_table_ FMQ_GUARDED_BY(mu_);
   std::map<std::string, LiveInfo> broker_live_table_ FMQ_GUARDED_BY(mu_);

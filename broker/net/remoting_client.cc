@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 
@@ -56,6 +57,27 @@ void RemotingClient::Stop() {
   }
   if (own_pool_) own_pool_->Stop();
   started_ = false;
+}
+
+Result<std::vector<std::string>> ResolveAddresses(const std::string& host_port) {
+  const auto colon = host_port.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::InvalidArgument("address '" + host_port + "' is not host:port");
+  }
+  const std::string host = host_port.substr(0, colon);
+  const std::string port = host_port.substr(colon + 1);
+  asio::io_context io;
+  asio::ip::tcp::resolver resolver(io);
+  boost::system::error_code ec;
+  auto endpoints = resolver.resolve(host, port, ec);
+  if (ec) return Status::Unavailable("cannot resolve " + host_port + ": " + ec.message());
+  std::vector<std::string> out;
+  for (const auto& e : endpoints) {
+    std::string a = e.endpoint().address().to_string() + ":" + port;
+    if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(std::move(a));
+  }
+  if (out.empty()) return Status::Unavailable("cannot resolve " + host_port + ": no address");
+  return out;
 }
 
 Result<std::shared_ptr<Connection>> RemotingClient::GetOrConnect(const std::string& addr) {

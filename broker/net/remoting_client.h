@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "broker/base/mutex.h"
 #include "broker/base/status.h"
@@ -33,6 +34,10 @@ struct ClientConfig {
   // be started before Start() and stopped only after this client's Stop().
   IoThreadPool* io_pool = nullptr;
 };
+
+// Every address `host_port` ("host:port") resolves to, as "ip:port", in the resolver's order without
+// repeats; an IP literal gives itself. Unavailable naming the address when it does not resolve.
+Result<std::vector<std::string>> ResolveAddresses(const std::string& host_port);
 
 class RemotingClient {
  public:

@@ -107,7 +107,7 @@ struct BrokerController::Parts {
   bool started = false;
 
   void TopicsChanged() {
-    if (registrar) registrar->Wakeup();
+    if (registrar) registrar->RegisterSoon();
   }
   // After a promotion or demotion: a new master makes sure every queue it holds messages for has a topic (its
   // copy of the old master's topics may be up to one metadata interval old), and the name servers learn the
@@ -411,7 +411,7 @@ Status BrokerController::Start() {
     log->warn("namesrvAddr is empty: clients cannot find this broker through a name server");
   } else if (Status s = p.registrar->RegisterNow(); !s.ok()) {
     log->warn("not registered with any name server yet ({}); retrying every {} ms", s.ToString(),
-              p.broker.register_name_server_period_ms);
+              rc.check_period.count());
   }
   FMQ_RETURN_IF_ERROR(p.registrar->Start());
   p.slave_sync = std::make_unique<SlaveSynchronizer>(

@@ -1,6 +1,9 @@
 #include "broker/server/broker_registrar.h"
 
 #include <algorithm>
+#include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "broker/base/crc32.h"
 #include "broker/base/logging.h"
@@ -13,6 +16,14 @@ namespace fmq::server {
 namespace rq = protocol::request_code;
 using protocol::RemotingCommand;
 
+namespace {
+std::string Joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+}  // namespace
+
 BrokerRegistrar::BrokerRegistrar(RegistrarConfig config, const BrokerConfig& broker,
                                  TopicConfigManager& topics, net::RemotingClient& client, ha::HaService* ha)
     : ServiceThread("fmq-register"),
@@ -24,7 +35,14 @@ BrokerRegistrar::BrokerRegistrar(RegistrarConfig config, const BrokerConfig& bro
 
 BrokerRegistrar::~BrokerRegistrar() { Stop(); }
 
-Status BrokerRegistrar::RegisterNow() {
+Status BrokerRegistrar::RegisterNow() { return RegisterWith(Resolve()); }
+
+void BrokerRegistrar::RegisterSoon() {
+  register_soon_.store(true);
+  Wakeup();
+}
+
+Status BrokerRegistrar::RegisterWith(const std::vector<std::string>& targets) {
   model::TopicConfigSerializeWrapper wrapper = topics_.Snapshot();
   if ((broker_.broker_permission & model::perm::kWrite) == 0 ||
       (broker_.broker_permission & model::perm::kRead) == 0) {
@@ -45,14 +63,22 @@ Status BrokerRegistrar::RegisterNow() {
   Status last = Status::Unavailable("no name server configured (namesrvAddr)");
   bool any = false;
   std::function<void()> refused;  // reported once every name server was tried
-  for (const auto& ns : config_.name_servers) {
+  for (const auto& ns : targets) {
     RemotingCommand req = RemotingCommand::Request(rq::kRegisterBroker, 0);
     protocol::RegisterBrokerRequestHeader::Spec().Encode(h, &req.ext_fields);
     req.body = body;
     auto r = client_.InvokeSync(ns, req, config_.timeout);
     if (!r.ok()) {
       last = r.status().WithContext("register with name server " + ns);
-      GetLogger("server")->warn("registration failed namesrv={} error={}", ns, last.ToString());
+      bool first_failure;
+      {
+        MutexLock lock(&mu_);
+        registered_.erase(ns);
+        first_failure = failing_.insert(ns).second;
+      }
+      // Retried every check (3 s): warn once per outage, not at every try.
+      GetLogger("server")->log(first_failure ? spdlog::level::warn : spdlog::level::debug,
+                               "registration failed namesrv={} error={}", ns, last.ToString());
       continue;
     }
     auto field = [&](const char* name) {
@@ -63,6 +89,11 @@ Status BrokerRegistrar::RegisterNow() {
       last =
           Status::Unavailable("name server " + ns + " refused the registration: " + r->remark.value_or(""));
       GetLogger("server")->warn("registration refused namesrv={} remark={}", ns, r->remark.value_or(""));
+      {
+        MutexLock lock(&mu_);
+        registered_.erase(ns);
+        refused_.insert(ns);
+      }
       if (const std::string epoch = field("masterEpoch"); ha_ && !epoch.empty()) {
         int64_t e = 0, id = 0;
         (void)ParsePropertyNumber("masterEpoch", epoch, &e);
@@ -74,6 +105,14 @@ Status BrokerRegistrar::RegisterNow() {
       continue;
     }
     any = true;
+    bool recovered;
+    {
+      MutexLock lock(&mu_);
+      registered_[ns] = wrapper.data_version;
+      refused_.erase(ns);
+      recovered = failing_.erase(ns) > 0;
+    }
+    if (recovered) GetLogger("server")->info("registered with name server {} again", ns);
     if (const std::string master = field("masterAddr"); !master.empty()) {
       {
         MutexLock lock(&mu_);
@@ -89,7 +128,7 @@ Status BrokerRegistrar::RegisterNow() {
 void BrokerRegistrar::UnregisterAll() {
   protocol::BrokerIdentityHeader h{broker_.broker_name, config_.broker_addr, broker_.cluster_name,
                                    ha_ ? ha_->broker_id() : broker_.broker_id};
-  for (const auto& ns : config_.name_servers) {
+  for (const auto& ns : name_server_addresses()) {
     RemotingCommand req = RemotingCommand::Request(rq::kUnregisterBroker, 0);
     protocol::BrokerIdentityHeader::Spec().Encode(h, &req.ext_fields);
     auto r = client_.InvokeSync(ns, req, config_.timeout);
@@ -103,12 +142,94 @@ std::string BrokerRegistrar::master_addr() const {
   return master_addr_;
 }
 
+std::vector<std::string> BrokerRegistrar::name_server_addresses() const {
+  MutexLock lock(&mu_);
+  return addresses_;
+}
+
+std::vector<std::string> BrokerRegistrar::Resolve() {
+  std::vector<std::string> out;
+  for (const auto& entry : config_.name_servers) {
+    auto r = config_.resolve ? config_.resolve(entry) : net::ResolveAddresses(entry);
+    std::vector<std::string> addrs;
+    {
+      MutexLock lock(&mu_);
+      if (r.ok()) {
+        auto& known = resolved_[entry];
+        if (known != *r && !known.empty()) {
+          GetLogger("server")->info("name servers of {} changed: {} (were {})", entry, Joined(*r),
+                                    Joined(known));
+        }
+        known = *r;
+      } else if (!resolved_.count(entry)) {
+        GetLogger("server")->warn("name server {} does not resolve ({}); registering with the name as given",
+                                  entry, r.status().message());
+      }
+      auto it = resolved_.find(entry);
+      addrs = it != resolved_.end() ? it->second : std::vector<std::string>{entry};
+    }
+    for (auto& a : addrs) {
+      if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(std::move(a));
+    }
+  }
+  MutexLock lock(&mu_);
+  addresses_ = out;
+  for (auto it = registered_.begin(); it != registered_.end();) {
+    it = std::find(out.begin(), out.end(), it->first) == out.end() ? registered_.erase(it) : std::next(it);
+  }
+  return out;
+}
+
+int BrokerRegistrar::CheckNow() {
+  const std::vector<std::string> targets = Resolve();
+  std::map<std::string, model::DataVersion> registered;
+  std::set<std::string> refused;
+  {
+    MutexLock lock(&mu_);
+    registered = registered_;
+    refused = refused_;
+  }
+  protocol::BrokerIdentityHeader h{broker_.broker_name, config_.broker_addr, broker_.cluster_name,
+                                   ha_ ? ha_->broker_id() : broker_.broker_id};
+  std::vector<std::string> stale;
+  for (const auto& ns : targets) {
+    if (refused.count(ns)) continue;  // asked again at the next full round, not every check
+    auto known = registered.find(ns);
+    if (known == registered.end()) {
+      stale.push_back(ns);
+      continue;
+    }
+    RemotingCommand req = RemotingCommand::Request(rq::kQueryDataVersion, 0);
+    protocol::BrokerIdentityHeader::Spec().Encode(h, &req.ext_fields);
+    req.body =
+        nlohmann::json{{"counter", known->second.counter}, {"timestamp", known->second.timestamp}}.dump();
+    auto r = client_.InvokeSync(ns, req, config_.timeout);
+    if (!r.ok() || r->code != protocol::response_code::kSuccess) continue;  // the full round reports it
+    if (auto c = r->ext_fields.find("changed"); c != r->ext_fields.end() && c->second == "true") {
+      stale.push_back(ns);
+    }
+  }
+  if (stale.empty()) return 0;
+  GetLogger("server")->info("name server(s) {} do not hold this broker's registration: registering",
+                            Joined(stale));
+  (void)RegisterWith(stale);
+  return static_cast<int>(stale.size());
+}
+
 void BrokerRegistrar::Run() {
   const auto period =
       std::clamp(config_.period, std::chrono::milliseconds(10'000), std::chrono::milliseconds(60'000));
+  auto last_full = std::chrono::steady_clock::now();
   while (!IsStopped()) {
-    WaitForRunning(period);
-    if (!IsStopped()) (void)RegisterNow();  // failures are logged; the next round retries
+    WaitForRunning(std::min(config_.check_period, period));
+    if (IsStopped()) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (register_soon_.exchange(false) || now - last_full >= period) {
+      (void)RegisterNow();  // failures are logged; the next round retries
+      last_full = now;
+    } else {
+      (void)CheckNow();
+    }
   }
 }
 

@@ -73,5 +73,68 @@ TEST_F(BrokerRegistrarTest, NoReachableNameServerIsAnErrorNamingIt) {
   EXPECT_NE(s.message().find("register with name server 127.0.0.1:1"), std::string_view::npos) << s;
 }
 
+TEST_F(BrokerRegistrarTest, ANameServerThatAppearsOrForgetsTheBrokerIsRegisteredWithAtTheNextCheck) {
+  // "names.test" stands for a headless Service: first one name server, then a second one.
+  auto second = std::make_unique<namesrv::NameServer>(
+      namesrv::NameServerConfig{.listen_host = "127.0.0.1", .listen_port = 0, .kv_config_path = ""}, mem_,
+      clock_);
+  ASSERT_TRUE(second->Start().ok());
+  const std::string second_addr = "127.0.0.1:" + std::to_string(second->port());
+  std::vector<std::string> names = {ns_addr_};
+  std::vector<std::string> asked;
+  BrokerRegistrar r({.name_servers = {"names.test:9876"},
+                     .broker_addr = "127.0.0.1:10911",
+                     .ha_server_addr = "127.0.0.1:10912",
+                     .resolve = [&](const std::string& entry) -> Result<std::vector<std::string>> {
+                       asked.push_back(entry);
+                       return names;
+                     }},
+                    broker_, topics_, client_);
+  ASSERT_TRUE(r.RegisterNow().ok());
+  EXPECT_EQ(asked, std::vector<std::string>{"names.test:9876"});
+  EXPECT_TRUE(ns_->routes().PickupTopicRouteData("Orders").has_value());
+  EXPECT_EQ(r.CheckNow(), 0) << "both sides agree: nothing to send";
+
+  names.push_back(second_addr);
+  EXPECT_EQ(r.CheckNow(), 1);
+  EXPECT_EQ(r.name_server_addresses(), (std::vector<std::string>{ns_addr_, second_addr}));
+  EXPECT_TRUE(second->routes().PickupTopicRouteData("Orders").has_value()) << "the new name server routes";
+  EXPECT_EQ(r.CheckNow(), 0);
+
+  // The first name server restarted and lost its tables: QUERY_DATA_VERSION says so, the broker registers.
+  ns_->routes().RemoveBroker("127.0.0.1:10911");
+  ASSERT_FALSE(ns_->routes().PickupTopicRouteData("Orders").has_value());
+  EXPECT_EQ(r.CheckNow(), 1);
+  EXPECT_TRUE(ns_->routes().PickupTopicRouteData("Orders").has_value());
+
+  // A resolution that fails keeps the last addresses.
+  BrokerRegistrar flaky({.name_servers = {"names.test:9876"},
+                         .broker_addr = "127.0.0.1:10913",
+                         .ha_server_addr = "",
+                         .resolve = [&](const std::string& entry) -> Result<std::vector<std::string>> {
+                           if (names.empty()) return Status::Unavailable("cannot resolve " + entry);
+                           return names;
+                         }},
+                        broker_, topics_, client_);
+  ASSERT_TRUE(flaky.RegisterNow().ok());
+  names.clear();
+  EXPECT_EQ(flaky.CheckNow(), 0);
+  EXPECT_EQ(flaky.name_server_addresses(), (std::vector<std::string>{ns_addr_, second_addr}));
+  second->Stop();
+}
+
+TEST(ResolveAddressesTest, NamesResolveToEveryAddressAndLiteralsToThemselves) {
+  auto literal = net::ResolveAddresses("127.0.0.1:9876");
+  ASSERT_TRUE(literal.ok()) << literal.status();
+  EXPECT_EQ(*literal, std::vector<std::string>{"127.0.0.1:9876"});
+  auto local = net::ResolveAddresses("localhost:9876");
+  ASSERT_TRUE(local.ok()) << local.status();
+  EXPECT_FALSE(local->empty());
+  EXPECT_EQ(net::ResolveAddresses("no-port").status().code(), StatusCode::kInvalidArgument);
+  auto bad = net::ResolveAddresses("name.invalid:9876");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("cannot resolve name.invalid:9876"), std::string_view::npos);
+}
+
 }  // namespace
 }  // namespace fmq::server
