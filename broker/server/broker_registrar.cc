@@ -191,6 +191,13 @@ int BrokerRegistrar::CheckNow() {
   }
   protocol::BrokerIdentityHeader h{broker_.broker_name, config_.broker_addr, broker_.cluster_name,
                                    ha_ ? ha_->broker_id() : broker_.broker_id};
+  // A slave that is not copying asks every name server where its master is: the master may have restarted on
+  // a new address (a recreated pod), and the registration's answer names it. Until then a SYNC_MASTER lacks
+  // its in-sync slaves.
+  if (ha_ != nullptr && !ha_->is_master() && ha_->StatusBody().copy_state != "copying") {
+    (void)RegisterWith(targets);
+    return static_cast<int>(targets.size());
+  }
   std::vector<std::string> stale;
   for (const auto& ns : targets) {
     if (refused.count(ns)) continue;  // asked again at the next full round, not every check

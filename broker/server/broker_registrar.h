@@ -10,7 +10,9 @@
 // server pod). Every `check_period` (3 s) the entries are resolved again; an address not registered with yet
 // gets a registration at once, and each known one is asked QUERY_DATA_VERSION, whose "changed" answer (a
 // name server that restarted and lost its tables) also brings an immediate registration. A name server
-// therefore routes to this broker within seconds of starting, not at the next 30 s round. A slave
+// therefore routes to this broker within seconds of starting, not at the next 30 s round. A slave that is not
+// copying from its master registers at every check: the answer names the master, which may have restarted on
+// a new address (a recreated pod). A slave
 // learns its master's address and HA address from the answers. The broker id, the epoch (ferrymqEpoch) and
 // the HA address come from the replication service at each registration; a name server that refuses a
 // master registration for a stale epoch is reported to it (it stops taking writes and follows the new

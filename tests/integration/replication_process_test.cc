@@ -448,6 +448,28 @@ TEST_F(ReplicationProcessTest, SwitchoverHandsTheGroupToASlaveWithoutLosingAnyth
   EXPECT_EQ(std::set<std::string>(read.begin(), read.end()), acked);
 }
 
+TEST_F(ReplicationProcessTest, ASlaveFindsItsMasterRestartedOnANewAddressWithinSeconds) {
+  // As a recreated pod does, the master comes back on another address. The slave, no longer copying, asks
+  // the name server at every 3 s check rather than at its next 60 s registration.
+  const std::string slow = "registerNameServerPeriod=60000\n";
+  Broker& m = StartBroker("m", "127.0.0.2", "SYNC_MASTER", 0, slow);
+  StartBroker("s1", "127.0.0.3", "SLAVE", 1, slow);
+  ASSERT_TRUE(WaitInSync(m, 2));
+  const std::string old = m.address;
+  m.proc->Kill(SIGKILL);                                  // waits for the exit
+  StartBroker("m", "127.0.0.2", "SYNC_MASTER", 0, slow);  // listenPort=0: another port
+  ASSERT_NE(m.address, old);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(PollUntil([&] { return Status(m).in_sync_copies == 2; }, std::chrono::seconds(15)))
+      << "the slave still follows " << old;
+  std::cerr
+      << "slave in sync with the restarted master after "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()
+      << " ms\n";
+  auto producer = NewProducer();
+  EXPECT_EQ(Send(*producer, "after", 20).size(), 20u);
+}
+
 TEST_F(ReplicationProcessTest, RejectRefusesAndDegradeAcknowledgesWhileTheSlaveIsAwayAndBothRecover) {
   for (const std::string policy : {"reject", "degrade"}) {
     SCOPED_TRACE(policy);
