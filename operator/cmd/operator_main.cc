@@ -167,7 +167,10 @@ int Run(const Options& o) {
                          .admins = &admins,
                          .clock = &SystemClock(),
                          .options = {.default_image = o.broker_image}};
-  controllers::ClusterReconciler cluster_reconciler(deps, {.detection = {}, .metrics = &registry});
+  controllers::ClusterReconciler cluster_reconciler(
+      deps, {.detection = {},
+             .metrics = &registry,
+             .exit_after_failover_claim = o.fault == "exit-after-failover-claim"});
   controllers::TopicReconciler topic_reconciler(deps, {.drift_check = o.topic_drift_check});
   controllers::ConsumerGroupReconciler group_reconciler(deps, {.status_refresh = o.group_status_refresh});
   auto adapt = [](controllers::Outcome out) {

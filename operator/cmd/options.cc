@@ -113,6 +113,12 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
       st = duration(&o.group_status_refresh);
     } else if (flag == "--identity") {
       o.identity = value;
+    } else if (flag == "--fault") {
+      if (value != "exit-after-failover-claim") {
+        st = Status::InvalidArgument("--fault: the only fault is exit-after-failover-claim, got '" + value +
+                                     "'");
+      }
+      o.fault = value;
     } else {
       return Status::InvalidArgument("unknown flag " + flag);
     }

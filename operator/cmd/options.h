@@ -30,6 +30,10 @@ struct Options {
   // Lease holder identity; empty: "<$POD_NAME or host name>_<random>", so a restarted process of the same pod
   // is a new candidate and never mistakes the Lease of its crashed predecessor for its own.
   std::string identity;
+  // Test fault injection (tests/e2e/failover_test.py), never set in production: "exit-after-failover-claim"
+  // makes the process exit right after it wrote a failover claim to an HA record, before any broker is
+  // touched (the standby must finish the failover, promoting once).
+  std::string fault;
 };
 
 inline constexpr const char* kUsage = R"(usage: ferrymq-operator [flags]
@@ -52,6 +56,8 @@ Runs the FerryMQ operator: reconciles Cluster and Topic resources (ferrymq.io/v1
   --topic-drift-check 5m            how often a synced Topic is compared with the brokers
   --group-status-refresh 30s        how often a ConsumerGroup is compared with the brokers and its clients
                                     and lag are re-read
+  --fault exit-after-failover-claim  test fault injection: exit right after claiming a failover in an HA
+                                    record (end-to-end tests of leader loss; never in production)
 )";
 
 // InvalidArgument naming the flag for a bad or unknown flag. `-h`/`--help` gives NotFound (print usage, exit

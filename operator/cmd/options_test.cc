@@ -50,6 +50,8 @@ TEST(OptionsTest, BadFlagsNameTheFlag) {
   expect({"--lease-duration=5s"}, "--renew-deadline must be shorter");
   expect({"--kubeconfig"}, "needs a value");
   expect({"stray"}, "unexpected argument");
+  expect({"--fault=crash"}, "--fault: the only fault is exit-after-failover-claim, got 'crash'");
+  EXPECT_EQ(ParseOptions({"--fault=exit-after-failover-claim"})->fault, "exit-after-failover-claim");
   EXPECT_TRUE(ParseOptions({"--help"}).status().IsNotFound());
 }
 

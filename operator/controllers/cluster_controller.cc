@@ -56,7 +56,7 @@ void RecordTransitions(kube::EventRecorder* events, const json& involved, const 
 }  // namespace
 
 ClusterReconciler::ClusterReconciler(Deps deps, ClusterOptions options)
-    : d_(deps), failover_(deps, options.detection, options.metrics) {}
+    : d_(deps), failover_(deps, options.detection, options.metrics, options.exit_after_failover_claim) {}
 
 Outcome ClusterReconciler::Reconcile(const std::string& key) {
   auto log = GetLogger("operator");

@@ -27,6 +27,9 @@ namespace fmq::op::controllers {
 struct ClusterOptions {
   model::Detection detection;         // when a master counts as failed
   MetricRegistry* metrics = nullptr;  // may be null
+  // Test fault injection (ferrymq-operator --fault exit-after-failover-claim): the process exits right after
+  // a failover claim is written to an HA record, before any broker is touched.
+  bool exit_after_failover_claim = false;
 };
 
 class ClusterReconciler {

@@ -1,6 +1,7 @@
 #include "operator/controllers/failover_step.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <future>
 #include <set>
 
@@ -38,8 +39,9 @@ int Ordinal(const std::string& pod, const std::string& set) {
 
 }  // namespace
 
-FailoverStep::FailoverStep(Deps deps, model::Detection detection, MetricRegistry* metrics)
-    : d_(std::move(deps)), detection_(detection) {
+FailoverStep::FailoverStep(Deps deps, model::Detection detection, MetricRegistry* metrics,
+                           bool exit_after_claim)
+    : d_(std::move(deps)), detection_(detection), exit_after_claim_(exit_after_claim) {
   if (metrics == nullptr) return;
   const std::vector<std::string> labels = {"namespace", "cluster", "group"};
   epoch_ = &metrics->AddGauge("ferrymq_operator_broker_group_epoch",
@@ -183,7 +185,18 @@ FailoverStep::Outcome FailoverStep::Run(const api::Cluster& c, int group, const 
   // Act.
   std::string act_error;
   bool stale = false;  // the record changed since the cache's copy: act on nothing, look again
-  if (d.write_record) {
+  if (d.restore_write_perm) {
+    // Before the record drops the claim: a failed restore is retried at the next pass.
+    auto restored = admin.SetWritePermInNameServers(broker_name, true);
+    if (!restored.ok()) {
+      act_error =
+          "restoring the write permission on the name servers: " + std::string(restored.status().message());
+    } else {
+      Event(involved, false, "FailoverAbandoned",
+            broker_name + ": " + d.message + " (" + std::to_string(*restored) + " topic(s))");
+    }
+  }
+  if (d.write_record && act_error.empty()) {
     Status st = WriteRecord(c, group, d.record, resource_version);
     if (kube::IsConflict(st) || kube::IsAlreadyExists(st)) {
       // Someone else wrote the record first, or the cache is behind our own last write.
@@ -197,6 +210,14 @@ FailoverStep::Outcome FailoverStep::Run(const api::Cluster& c, int group, const 
                 d.record.epoch, d.record.master, d.record.pending_epoch, d.record.pending_master,
                 d.record.in_sync.size());
       record = d.record;
+      if (exit_after_claim_ && d.kind == Kind::kPromote) {
+        log->error(
+            "fault injection (--fault exit-after-failover-claim): exiting after claiming epoch {} for {} "
+            "in group {}, before any broker is touched",
+            d.record.pending_epoch, d.record.pending_master, key);
+        log->flush();
+        std::_Exit(3);
+      }
     }
   }
   const std::string role = c.spec.brokers.replication.mode == "async" ? "ASYNC_MASTER" : "SYNC_MASTER";
@@ -212,8 +233,16 @@ FailoverStep::Outcome FailoverStep::Run(const api::Cluster& c, int group, const 
       fo.members.push_back(m.address);
       if (!m.view.reachable) fo.known_unreachable.push_back(m.address);
     }
-    log->warn("failover group={}: {}", key, d.message);
-    Event(involved, true, "FailingOver", broker_name + ": " + d.message);
+    // Producers stop routing to the group before anyone is fenced; the promoted master's registration (a
+    // new address under broker id 0) restores its queues' permission. A name server that does not answer
+    // does not hold the failover up: fencing, not routing, keeps the old master from acknowledging.
+    auto wiped = admin.SetWritePermInNameServers(broker_name, false);
+    const std::string wipe_note =
+        wiped.ok() ? "write permission wiped on the name servers (" + std::to_string(*wiped) + " topic(s))"
+                   : "wiping the write permission on the name servers failed (" +
+                         std::string(wiped.status().message()) + "), promoting anyway";
+    log->warn("failover group={}: {}; {}", key, d.message, wipe_note);
+    Event(involved, true, "FailingOver", broker_name + ": " + d.message + "; " + wipe_note);
     auto report = client::Failover(admin, broker_name, fo);
     if (!report.ok()) {
       act_error = "promoting " + d.target + ": " + std::string(report.status().message());

@@ -9,9 +9,12 @@
 //   decide   model::DecideFailover (pure; operator/model/failover.h);
 //   act      write the record by compare-and-swap on its resourceVersion when it changed (a failover is
 //            claimed there before any broker is touched, so two operators or a stale leader never promote
-//            twice), then promote (client::Failover: at least N - W + 1 members fenced at the new epoch, the
-//            target promoted, the others follow) or make a stale master follow the group's master
-//            (FERRYMQ_HA_BECOME_SLAVE);
+//            twice), then wipe the group's write permission on the name servers (producers stop routing to
+//            it; the promoted master's registration restores it) and promote (client::Failover: at least
+//            N - W + 1 members fenced at the new epoch, the target promoted, the others follow), or make a
+//            stale master follow the group's master (FERRYMQ_HA_BECOME_SLAVE), or, when a claim is dropped
+//            (its failover never touched a broker and the old master serves again), restore the write
+//            permission first;
 //   report   what status.brokerGroups[] shows (ObservedCluster::GroupHa), Events when the group's state
 //            changes or a broker is acted on, and metrics.
 //
@@ -41,8 +44,8 @@ namespace fmq::op::controllers {
 
 class FailoverStep {
  public:
-  // `metrics` may be null.
-  FailoverStep(Deps deps, model::Detection detection, MetricRegistry* metrics);
+  // `metrics` may be null. `exit_after_claim`: test fault injection (see ClusterOptions).
+  FailoverStep(Deps deps, model::Detection detection, MetricRegistry* metrics, bool exit_after_claim = false);
 
   struct Outcome {
     model::ObservedCluster::GroupHa ha;
@@ -74,6 +77,7 @@ class FailoverStep {
 
   const Deps d_;
   const model::Detection detection_;
+  const bool exit_after_claim_;
   GaugeFamily* epoch_ = nullptr;
   CounterFamily* promotions_ = nullptr;
   GaugeFamily* in_sync_ = nullptr;

@@ -1,8 +1,11 @@
 #include "operator/controllers/roll_step.h"
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "broker/base/logging.h"
+#include "broker/base/time_codec.h"
 #include "broker/client/ha_ops.h"
 #include "operator/model/cluster_resources.h"
 #include "operator/model/group_roll.h"
@@ -17,6 +20,27 @@ std::string StrAt(const json& j, const json::json_pointer& p) {
 }
 
 constexpr std::chrono::milliseconds kSwitchoverCatchUp{30'000};
+
+// How long every name server of the Cluster has been Ready (the shortest; -1 ms while one is missing or not
+// Ready), from the pods' Ready condition.
+std::chrono::milliseconds NameServersReadyFor(const api::Cluster& c, const std::vector<json>& pods,
+                                              int64_t now_ms) {
+  const std::string prefix = model::NameServerName(c) + "-";
+  int ready = 0;
+  int64_t shortest = std::numeric_limits<int64_t>::max();
+  for (const json& p : pods) {
+    if (StrAt(p, "/metadata/name"_json_pointer).rfind(prefix, 0) != 0) continue;
+    if (!model::PodReady(p)) return std::chrono::milliseconds(-1);
+    ++ready;
+    for (const json& cond : p.value("status", json::object()).value("conditions", json::array())) {
+      if (cond.value("type", "") != "Ready") continue;
+      auto since = ParseRfc3339Micros(cond.value("lastTransitionTime", ""));
+      if (since.ok()) shortest = std::min(shortest, now_ms - *since / 1000);
+    }
+  }
+  if (ready < c.spec.name_server.replicas) return std::chrono::milliseconds(-1);
+  return std::chrono::milliseconds(std::max<int64_t>(0, shortest));
+}
 
 }  // namespace
 
@@ -42,7 +66,8 @@ bool RollStep(const Deps& d, const api::Cluster& c, int group, const json* sts, 
     }
     members.push_back(std::move(m));
   }
-  const model::RollDecision decision = model::DecideGroupRoll(members, ha.master, ha.in_sync);
+  const model::RollDecision decision = model::DecideGroupRoll(
+      members, ha.master, ha.in_sync, NameServersReadyFor(c, pods, d.clock->NowMillis()));
   if (decision.kind == model::RollDecision::Kind::kDone) return false;
   if (decision.kind == model::RollDecision::Kind::kWait) return true;
 

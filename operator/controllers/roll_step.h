@@ -3,9 +3,9 @@
 // RollStep: the Cluster reconciler's step that rolls a broker group with replicas after its StatefulSet's pod
 // template changed (image, config, resources, flush mode), without a write outage: observe the members (pod,
 // Ready, revision) and the failover step's view of the master and the in-sync set; decide with
-// model::DecideGroupRoll (slaves first, each only while all are in sync; then a switchover; then the old
-// master); act (delete one pod, or client::Switchover); report with an Event per step. The StatefulSet uses
-// updateStrategy OnDelete, so nothing else restarts these pods.
+// model::DecideGroupRoll (slaves first, each only while all are in sync; then a switchover, once every name
+// server has been Ready for 30 s; then the old master); act (delete one pod, or client::Switchover); report
+// with an Event per step. The StatefulSet uses updateStrategy OnDelete, so nothing else restarts these pods.
 //
 // Thread-safety: a function; safe from any worker.
 

@@ -104,6 +104,10 @@ std::string NameServerAddresses(const api::Cluster& c) {
   return out;
 }
 
+std::string NameServerServiceAddress(const api::Cluster& c) {
+  return NameServerName(c) + "." + c.metadata.namespace_ + ".svc:" + std::to_string(kNameServerPort);
+}
+
 std::string RenderNamesrvConf(const api::Cluster& c) {
   return RenderProperties(Header(c), {{"listenPort", std::to_string(kNameServerPort)},
                                       {"kvConfigPath", std::string(kDataDir) + "/namesrv/kvConfig.json"}});
@@ -124,7 +128,7 @@ std::string RenderBrokerConf(const api::Cluster& c, int group) {
   } else {
     props["brokerRole"] = "ASYNC_MASTER";
   }
-  props["namesrvAddr"] = NameServerAddresses(c);
+  props["namesrvAddr"] = NameServerServiceAddress(c);
   props["listenPort"] = std::to_string(kBrokerPort);
   props["storePathRootDir"] = std::string(kDataDir) + "/store";
   props["flushDiskType"] = c.spec.brokers.flush_disk_type;

@@ -35,6 +35,9 @@ std::string BrokerGroupName(const api::Cluster& c, int group);  // "<cluster>-br
 // "<cluster>-namesrv-0.<cluster>-namesrv.<ns>.svc:9876;..." — stable DNS names, never pod IPs, so brokers
 // keep finding name servers that restart on new addresses.
 std::string NameServerAddresses(const api::Cluster& c);
+// The brokers' namesrvAddr: the name servers' headless Service, which a broker resolves to every name-server
+// pod again every few seconds, so scaling the name servers changes no broker.conf and restarts no broker.
+std::string NameServerServiceAddress(const api::Cluster& c);
 
 std::string RenderNamesrvConf(const api::Cluster& c);
 std::string RenderBrokerConf(const api::Cluster& c, int group);

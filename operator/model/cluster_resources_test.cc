@@ -31,7 +31,10 @@ TEST(ClusterResourcesTest, BrokerConfHasOwnedKeysThatUserConfigCannotOverride) {
   EXPECT_NE(conf.find("brokerName=prod-broker-1\n"), std::string::npos) << conf;
   EXPECT_EQ(conf.find("sneaky"), std::string::npos) << conf;
   EXPECT_NE(conf.find("brokerId=0\n"), std::string::npos);
-  EXPECT_NE(conf.find("namesrvAddr=prod-namesrv-0.prod-namesrv.mq.svc:9876\n"), std::string::npos);
+  EXPECT_NE(conf.find("namesrvAddr=prod-namesrv.mq.svc:9876\n"), std::string::npos) << conf;
+  api::Cluster more = c;
+  more.spec.name_server.replicas = 3;
+  EXPECT_EQ(RenderBrokerConf(more, 1), conf) << "scaling the name servers changes no broker.conf";
   EXPECT_NE(conf.find("listenPort=10911\n"), std::string::npos);
   EXPECT_NE(conf.find("storePathRootDir=/var/lib/ferrymq/store\n"), std::string::npos);
   EXPECT_NE(conf.find("flushDiskType=ASYNC_FLUSH\n"), std::string::npos);

@@ -177,13 +177,39 @@ FailoverDecision DecideFailover(const HaRecord& record, const std::vector<Member
     return d;
   }
 
+  // A claim above the master that serves: either the claimed failover had begun (a member is fenced above
+  // that master, which can then gather no acknowledgements from it) and is finished below, or it never
+  // touched a broker and the recorded master came back: the claim is dropped.
+  bool abandoned = false;
+  if (live != nullptr && record.pending_epoch != 0 && live->epoch < record.pending_epoch) {
+    bool begun = false;
+    for (const auto& m : members) begun = begun || (m.reachable && m.epoch > live->epoch);
+    if (begun) {
+      live = nullptr;
+    } else {
+      abandoned = true;
+    }
+  }
+
   if (live != nullptr) {
     d.record = Adopt(record, *live, members, now);
+    if (abandoned) {
+      d.record.pending_epoch = 0;
+      d.record.pending_master.clear();
+      d.restore_write_perm = true;
+    }
     d.write_record = !(d.record == record);
     d.kind = Kind::kHealthy;
     d.epoch = live->epoch;
     d.master = live->pod;
-    if (live->pod != record.master && !record.master.empty()) {
+    if (abandoned) {
+      d.reason = "FailoverAbandoned";
+      d.message = live->pod + " serves epoch " + std::to_string(live->epoch) + " again before the failover " +
+                  "claimed at epoch " + std::to_string(record.pending_epoch) + " (to " +
+                  record.pending_master +
+                  ") touched any broker: the claim is dropped and the group's write permission restored on " +
+                  "the name servers";
+    } else if (live->pod != record.master && !record.master.empty()) {
       d.reason = "MasterChanged";
       d.message = live->pod + " is master of epoch " + std::to_string(live->epoch) + " (was " +
                   record.master + " of epoch " + std::to_string(record.epoch) + ")";

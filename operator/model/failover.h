@@ -7,7 +7,9 @@
 // compare-and-swap on the ConfigMap's resourceVersion: a failover is *claimed* in the record (pending_epoch,
 // pending_master) before any broker is touched, so two operator replicas, or a stale leader, can never
 // promote twice; whoever finds a claim without a master of that epoch finishes it (client::Failover fences at
-// least N - W + 1 members, so finishing twice promotes one broker). The record changes only when the group
+// least N - W + 1 members, so finishing twice promotes one broker), unless the recorded master serves again
+// and no member was fenced above it (the claim is then dropped, and the write permission the claim wiped on
+// the name servers restored). The record changes only when the group
 // does (a new master or epoch, the in-sync set, a claim), never with message traffic: a converged operator
 // writes nothing.
 //
@@ -81,7 +83,8 @@ struct FailoverDecision {
     kWaiting,      // no master has served yet (a new group starting): nothing to do
     kHealthy,      // the recorded master serves its epoch
     kSuspect,      // the master does not answer, or answers not writable; not (yet) failed
-    kPromote,      // claim `epoch` for `target` in the record (CAS), then fail over to it
+    kPromote,      // claim `epoch` for `target` in the record (CAS), wipe the group's write permission on
+                   // the name servers, then fail over to it
     kNoCandidate,  // the master failed and no slave may be promoted: the group stays unwritable
     kDemote,       // `target` is a writable master of an epoch below the group's: make it follow `master`
   };
@@ -90,6 +93,9 @@ struct FailoverDecision {
   std::string master;  // kDemote: the pod to follow
   int32_t epoch = 0;
   bool write_record = false;  // `record` differs from the one read: write it (CAS) before acting
+  // kHealthy: a claim was dropped (its failover never touched a broker, the recorded master serves again);
+  // the claim may have wiped the group's write permission on the name servers: restore it.
+  bool restore_write_perm = false;
   HaRecord record;
   std::string reason;   // one CamelCase word for Events and conditions
   std::string message;  // what was seen and why this, for people

@@ -237,6 +237,44 @@ TEST(FailoverTest, AClaimIsFinishedNotRepeatedSoOnlyOnePromotionHappens) {
   EXPECT_EQ(moved.record.pending_epoch, 5);
 }
 
+TEST(FailoverTest, AClaimIsDroppedWhenTheOldMasterServesAgainBeforeAnyBrokerWasFenced) {
+  FailoverPolicy policy;
+  HaRecord claimed = Serving("g-0", 3, {"g-0", "g-1", "g-2"});
+  claimed.pending_epoch = 4;
+  claimed.pending_master = "g-2";
+  // The failover failed before fencing anyone (say, too few members answered), then g-0 came back.
+  std::vector<MemberView> members = {Master("g-0", 3, 1000, {"g-1", "g-2"}), Slave("g-1", 3, 1000),
+                                     Slave("g-2", 3, 1000)};
+  auto d = DecideFailover(claimed, members, {}, policy, 0, kNow);
+  ASSERT_EQ(d.kind, Kind::kHealthy);
+  EXPECT_EQ(d.reason, "FailoverAbandoned");
+  EXPECT_TRUE(d.restore_write_perm);
+  ASSERT_TRUE(d.write_record);
+  EXPECT_EQ(d.record.pending_epoch, 0);
+  EXPECT_EQ(d.record.pending_master, "");
+  EXPECT_EQ(d.record.master, "g-0");
+  EXPECT_EQ(d.record.epoch, 3);
+  EXPECT_EQ(d.record.failovers, 0) << "nothing was promoted";
+  EXPECT_EQ(
+      d.message,
+      "g-0 serves epoch 3 again before the failover claimed at epoch 4 (to g-2) touched any broker: the "
+      "claim is dropped and the group's write permission restored on the name servers");
+  auto next = DecideFailover(d.record, members, {}, policy, 0, kNow);
+  EXPECT_EQ(next.reason, "MasterServing");
+  EXPECT_FALSE(next.write_record);
+  EXPECT_FALSE(next.restore_write_perm);
+
+  // A member was fenced at the claimed epoch: the failover had begun, and the old master, although it says
+  // it is writable, can no longer gather acknowledgements. The claim is finished, not dropped.
+  members[2] = Slave("g-2", 4, 1000);
+  auto finish = DecideFailover(claimed, members, {}, policy, 0, kNow);
+  ASSERT_EQ(finish.kind, Kind::kPromote);
+  EXPECT_EQ(finish.target, "g-2");
+  EXPECT_EQ(finish.epoch, 4);
+  EXPECT_FALSE(finish.write_record);
+  EXPECT_FALSE(finish.restore_write_perm);
+}
+
 TEST(FailoverTest, WithoutAnInSyncSlaveTheGroupStaysUnwritableUnlessUncleanFailoverIsAllowed) {
   FailoverPolicy policy;
   HaRecord r = Serving("g-0", 2, {"g-0", "g-1"});

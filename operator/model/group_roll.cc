@@ -5,7 +5,8 @@
 namespace fmq::op::model {
 
 RollDecision DecideGroupRoll(const std::vector<RollMember>& members, const std::string& master,
-                             const std::vector<std::string>& in_sync) {
+                             const std::vector<std::string>& in_sync,
+                             std::chrono::milliseconds name_servers_ready_for) {
   using Kind = RollDecision::Kind;
   auto wait = [](std::string message) { return RollDecision{Kind::kWait, "", std::move(message)}; };
   if (std::all_of(members.begin(), members.end(),
@@ -31,7 +32,15 @@ RollDecision DecideGroupRoll(const std::vector<RollMember>& members, const std::
               "restarting the slave " + it->pod + " (every member in sync with the master " + master + ")"};
     }
   }
-  // Only the master is left: hand its role to an updated slave first.
+  // Only the master is left: hand its role to an updated slave first, once clients can ask every name server
+  // where it went.
+  if (name_servers_ready_for < kNameServerSettle) {
+    return wait(name_servers_ready_for.count() < 0
+                    ? std::string("waiting for every name server to be Ready before the switchover")
+                    : "waiting until every name server has been Ready for " +
+                          std::to_string(kNameServerSettle.count() / 1000) +
+                          " s before the switchover (clients cache a name server's address that long)");
+  }
   for (const RollMember& m : members) {
     if (m.pod != master && m.updated) {
       return {Kind::kSwitchover, m.pod,

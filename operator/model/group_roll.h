@@ -5,21 +5,27 @@
 // change; the operator does, one step per pass:
 //
 //   1. slaves first, one at a time, each only while every member is Ready and in sync with the master (a
-//   slave
-//      that restarts leaves the in-sync set and must be back before the next one goes);
+//      slave that restarts leaves the in-sync set and must be back before the next one goes);
 //   2. then a switchover hands the master role to an updated in-sync slave (planned: the master is fenced,
-//   the
-//      target catches up to its final log end, then takes over; nothing acknowledged is lost);
+//      the target catches up to its final log end, then takes over; nothing acknowledged is lost);
 //   3. then the old master, now a slave, restarts like the others.
 //
 // Nothing moves while a member is missing, not Ready, being deleted or out of sync, or while no master serves
-// (failover comes first). Groups roll one at a time (model::PlanBrokerRollout decides which StatefulSet is
-// applied). Image, config, resources and flush-mode changes all take this path: they change the pod template.
+// (failover comes first). The switchover also waits until every name server has been Ready for
+// kNameServerSettle: clients cache a name server's address (Java's networkaddress.cache.ttl, 30 s by
+// default), so right after a name server was replaced (an image change rolls it too) they cannot ask it for
+// routes, and a master that moved then would stay unknown to them until their cache expires. Groups roll one
+// at a time (model::PlanBrokerRollout decides which StatefulSet is applied). Image, config, resources and
+// flush-mode changes all take this path: they change the pod template.
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace fmq::op::model {
+
+inline constexpr std::chrono::milliseconds kNameServerSettle{30'000};
 
 struct RollMember {
   std::string pod;
@@ -42,8 +48,10 @@ struct RollDecision {
 };
 
 // `members` in ordinal order; `master` the serving master's pod (empty: none); `in_sync` the pods the master
-// counts in sync, itself included.
+// counts in sync, itself included; `name_servers_ready_for` how long every name server has been Ready (the
+// shortest; negative: one is not Ready).
 RollDecision DecideGroupRoll(const std::vector<RollMember>& members, const std::string& master,
-                             const std::vector<std::string>& in_sync);
+                             const std::vector<std::string>& in_sync,
+                             std::chrono::milliseconds name_servers_ready_for);
 
 }  // namespace fmq::op::model

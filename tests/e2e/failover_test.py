@@ -1,19 +1,30 @@
 #!/usr/bin/env python3
 """End-to-end test of automatic failover (issue "Operator v2", acceptance 1) on a real control plane with the pod
-runner: the Helm chart installs the operator; a Cluster with one broker group of 3 replicas (sync replication,
-minInSyncReplicas 2) becomes Ready with pod 0 as master and the other two in sync; then, each time with the real
-Java client (rocketmq-client 4.9.7, tests/compat ReplicationLossCheck) producing throughout and Jepsen's
-total-queue accounting afterwards (lost / recovered / duplicated / unexpected; lost and unexpected must be 0):
+runner: the Helm chart installs the operator (2 replicas, leader election); a Cluster with two broker groups of 3
+replicas each (sync replication, minInSyncReplicas 2) becomes Ready with pod 0 of each group as master and the
+other two in sync; then, each time with the real Java client (rocketmq-client 4.9.7, tests/compat
+ReplicationLossCheck) producing to a topic on both groups throughout and Jepsen's total-queue accounting
+afterwards (lost / recovered / duplicated / unexpected; lost and unexpected must be 0), and the longest time
+without an acknowledged send measured per broker group:
 
-  kill -9     the master's process is killed (the pod runner restarts it, as a kubelet does): writes resume
-              within 30 s (the longest gap without an acknowledgement is measured and printed);
-  partition   the master pod's network link is cut (its process keeps running): the operator fails the group
-              over to an in-sync slave (a claim in the HA record, a new epoch), writes resume within 30 s; after
-              the heal the old master acknowledged nothing of the new epoch and follows the new master; status,
-              Events and metrics show the failover;
-  roll        a config change: the operator restarts the slaves one at a time (each back in sync first), hands
-              the master role over by a switchover, then restarts the old master: the longest time without an
-              acknowledged send stays under 5 s.
+  kill -9     group 0's master process is killed (the pod runner restarts it, as a kubelet does): the group
+              takes writes again within 30 s;
+  pod delete  group 0's master pod is deleted (the StatefulSet recreates it): writes again within 30 s;
+  partition   group 0's master pod's network link is cut (its process keeps running): the operator claims the
+              failover in the HA record, wipes the group's write permission on the name servers and promotes an
+              in-sync slave at a new epoch; writes again within 30 s; after the heal the old master
+              acknowledged nothing of the new epoch and follows the new master; status, Events and metrics show
+              the failover;
+  image roll  spec.image changes: each group in turn restarts its slaves one at a time (each back in sync
+              first), hands the master role over by a switchover, then restarts the old master: each group's
+              longest time without an acknowledged send stays under 5 s;
+  config roll the same for a broker config change;
+  leader loss the operator runs with --fault exit-after-failover-claim (its process exits right after it
+              claims a failover in the HA record, before touching a broker); group 1's master is cut off: the
+              leader claims and exits, the standby takes the Lease and finishes the claim: exactly one
+              promotion (one MasterPromoted Event, failovers 1, the epoch up by one);
+
+and a converged operator with replicas writes nothing (audit log).
 
 Prints PASS/FAIL lines and `failover: N passed, N failed`; the exit code is the result.
 
@@ -39,7 +50,10 @@ from operator_test import SA_USER, condition, dump, event_time, java_classpath, 
 OP_NS = "ferrymq-system"
 NS = "mq"
 CLUSTER = "ha"
+GROUPS = 2
 GROUP = f"{CLUSTER}-broker-0"
+LEASE_SECONDS = 8
+CLIENT_POD = "loss-client"  # the Java clients run in its network namespace
 CHART = os.path.join(REPO, "charts", "ferrymq-operator")
 RESUME_BOUND = 30.0  # seconds without an acknowledged send, at most (acceptance)
 check = Checks()
@@ -60,14 +74,37 @@ def main():
     return check.summary("failover")
 
 
-def group_status(k):
+def group_status(k, g=0):
     obj = k.get(kube.path("clusters", NS, CLUSTER, group="ferrymq.io", version="v1alpha1"))
     groups = obj.get("status", {}).get("brokerGroups", [])
-    return (groups[0] if groups else {}), obj
+    return (groups[g] if len(groups) > g else {}), obj
+
+
+def gaps_by_group(sent_file, kill_ms):
+    """Per broker group, the longest time without an acknowledged send from the last acknowledgement before
+    `kill_ms` on (seconds; None: no acknowledgement after it), from ReplicationLossCheck's sent.tsv
+    (id, outcome, startMs, endMs, 'brokerName:queue@offset')."""
+    acks = {}
+    with open(sent_file) as f:
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) >= 5 and cols[1] == "SEND_OK":
+                acks.setdefault(cols[4].split(":")[0], []).append(int(cols[3]))
+    gaps = {}
+    for broker, times in acks.items():
+        times.sort()
+        before = [t for t in times if t <= kill_ms]
+        after = [t for t in times if t > kill_ms]
+        if not before or not after:
+            gaps[broker] = None
+            continue
+        seq = [before[-1]] + after
+        gaps[broker] = max(b - a for a, b in zip(seq, seq[1:])) / 1000.0
+    return gaps
 
 
 class Producer:
-    """ReplicationLossCheck produce in the name server pod's network namespace, until stop()."""
+    """ReplicationLossCheck produce in the client pod's network namespace (a pod no roll replaces), until stop()."""
 
     def __init__(self, c, topic, run_id):
         self.c, self.topic = c, topic
@@ -80,7 +117,7 @@ class Producer:
         self.proc = None
 
     def java(self, *args, **kw):
-        return ["ip", "netns", "exec", self.c.netns(NS, f"{CLUSTER}-namesrv-0"), "java", "-Xms64m", "-Xmx256m",
+        return ["ip", "netns", "exec", self.c.netns(NS, CLIENT_POD), "java", "-Xms64m", "-Xmx256m",
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dloss.threads=4",
                 f"-Drocketmq.client.logRoot={self.dir}/java-logs", "-cp", java_classpath(),
                 "io.ferrymq.compat.ReplicationLossCheck", *args]
@@ -102,7 +139,11 @@ class Producer:
 
     def finish(self, kill_ms):
         open(self.stop_file, "w").close()
-        self.proc.wait(timeout=120)
+        try:
+            self.proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError(f"the producers did not stop within 120 s: {open(self.log).read()[-1500:]}")
         r = subprocess.run(self.java("verify", self.namesrv, self.topic, self.sent, self.read, str(kill_ms)),
                            capture_output=True, text=True, timeout=300)
         out = r.stdout + r.stderr
@@ -112,11 +153,12 @@ class Producer:
         m = re.search(r"unavailable=([0-9.]+)s", result[-1])
         gap = float(m.group(1)) if m else None
         detail = [line for line in out.splitlines() if line.startswith(("kill at", "LOST", "UNEXPECTED"))]
-        return result[-1], gap, detail
+        return result[-1], gap, detail, gaps_by_group(self.sent, kill_ms)
 
 
-def produce_through(c, k, name, topic, event, settle, bound=RESUME_BOUND):
-    """Producers run, `event()` happens (returns a description), writes must resume; then the accounting."""
+def produce_through(c, k, name, topic, event, settle, groups, bound=RESUME_BOUND):
+    """Producers run, `event()` happens (returns a description), writes must resume; then the accounting. The
+    longest time without an acknowledged send is bounded for each broker group in `groups` (indexes)."""
     p = Producer(c, topic, name)
     if not check(f"{name}: the Java producers get acknowledgements", p.start):
         return None
@@ -126,8 +168,14 @@ def produce_through(c, k, name, topic, event, settle, bound=RESUME_BOUND):
     print(f"  {name}: {what}", flush=True)
     settle()
     time.sleep(8)  # acknowledgements after the recovery, so the gap is bounded on both sides
-    result, gap, detail = p.finish(kill_ms)
+    finished = check(f"{name}: the producers stop and the accounting runs", lambda: p.finish(kill_ms))
+    if not finished:
+        return None
+    result, gap, detail, gaps = finished
     print(f"  {name}: {result}", flush=True)
+    print(f"  {name}: longest time without an acknowledged send per group: " +
+          ", ".join(f"{b} {v if v is not None else 'none after the event'} s" for b, v in sorted(gaps.items())),
+          flush=True)
     for line in detail[:10]:
         print(f"  {name}: {line}", flush=True)
 
@@ -137,70 +185,106 @@ def produce_through(c, k, name, topic, event, settle, bound=RESUME_BOUND):
         return True
     check(f"{name}: lost 0, unexpected 0 (Jepsen total-queue accounting)", accounted)
 
-    def resumed():
-        if gap is None or gap >= bound:
-            raise AssertionError(f"longest time without an acknowledged send: {gap} s (bound {bound} s)")
-        return True
-    check(f"{name}: writes resume within {bound:.0f} s (measured {gap} s)", resumed)
+    for g in groups:
+        broker = f"{CLUSTER}-broker-{g}"
+        measured = gaps.get(broker)
+
+        def resumed():
+            if measured is None or measured >= bound:
+                raise AssertionError(f"{broker}: longest time without an acknowledged send: {measured} s "
+                                     f"(bound {bound} s)")
+            return True
+        check(f"{name}: {broker} takes writes again within {bound:.0f} s (measured {measured} s)", resumed)
     return result
 
 
 def run(c, k):
     c.helm("install", "ferrymq-operator", CHART, "-n", OP_NS, "--create-namespace", "--wait=false",
            "--set", "image.repository=ferrymq-operator", "--set", "image.tag=e2e", "--set", "brokerImage=ferrymq:e2e",
-           "--set", "replicaCount=1")
+           "--set", "replicaCount=2", "--set", f"leaderElection.leaseDuration={LEASE_SECONDS}s",
+           "--set", "leaderElection.renewDeadline=5s", "--set", "leaderElection.retryPeriod=1s")
     k.create(kube.path("namespaces"), {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
     config = dict(HOST_DISK)
     config.update({"autoCreateTopicEnable": "false", "haSlaveReportInterval": "200"})
+    cluster_path = kube.path("clusters", NS, CLUSTER, group="ferrymq.io", version="v1alpha1")
+    # The applications' pod: it only lends its network namespace to the Java clients.
+    k.create(kube.path("pods", NS), {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": CLIENT_POD},
+        "spec": {"terminationGracePeriodSeconds": 0,
+                 "containers": [{"name": "sleep", "image": "client:e2e", "command": ["/bin/sleep", "86400"]}]}})
     k.create(kube.path("clusters", NS, group="ferrymq.io", version="v1alpha1"), {
         "apiVersion": "ferrymq.io/v1alpha1", "kind": "Cluster", "metadata": {"name": CLUSTER},
         "spec": {"nameServer": {"replicas": 1},
-                 "brokers": {"groups": 1, "replicasPerGroup": 3, "storage": {"size": "1Gi"},
+                 "brokers": {"groups": GROUPS, "replicasPerGroup": 3, "storage": {"size": "1Gi"},
                              "replication": {"mode": "sync", "minInSyncReplicas": 2}, "config": config}}})
 
     def ready_in_sync():
-        g, obj = group_status(k)
-        return (condition(obj, "Ready").get("status") == "True" and len(g.get("inSync", [])) == 3
-                and g.get("failoverState") == "MasterServing" and g)
-    g = check("a Cluster of 1 group x 3 replicas becomes Ready, pod 0 master, 3 in sync",
-              lambda: kube.wait_for(ready_in_sync, 300, what="Ready with 3 in sync"))
-    if not g:
-        dump(c, k, kube.path("clusters", NS, CLUSTER, group="ferrymq.io", version="v1alpha1"))
+        obj = k.get(cluster_path)
+        gs = obj.get("status", {}).get("brokerGroups", [])
+        return (condition(obj, "Ready").get("status") == "True" and len(gs) == GROUPS and
+                all(len(g.get("inSync", [])) == 3 and g.get("failoverState") == "MasterServing" for g in gs) and gs)
+    check("the client pod runs", lambda: kube.wait_for(
+        lambda: c.is_ready(k.get(kube.path("pods", NS, CLIENT_POD))), 60, what="the client pod Ready"))
+    gs = check(f"a Cluster of {GROUPS} groups x 3 replicas becomes Ready, pod 0 masters, 3 in sync each",
+               lambda: kube.wait_for(ready_in_sync, 300, what="Ready with 3 in sync per group"))
+    if not gs:
+        dump(c, k, cluster_path)
         return
-    print(f"  status: master {g['master']} epoch {g['epoch']} inSync {g['inSync']}", flush=True)
-    check("the master is pod 0 at the first start", lambda: g["master"] == f"{GROUP}-0")
+    for g in gs:
+        print(f"  status: master {g['master']} epoch {g['epoch']} inSync {g['inSync']}", flush=True)
+    check("the masters are pod 0 of each group at the first start",
+          lambda: [g["master"] for g in gs] == [f"{CLUSTER}-broker-{i}-0" for i in range(GROUPS)])
 
-    def record():
-        cm = k.get(kube.path("configmaps", NS, f"{GROUP}-ha"))
+    def record(g=0):
+        cm = k.get(kube.path("configmaps", NS, f"{CLUSTER}-broker-{g}-ha"))
         return cm["data"]["record.json"]
     check("the HA record names the master (ConfigMap ha-broker-0-ha)",
           lambda: f'"master":"{GROUP}-0"' in record().replace(" ", ""))
 
-    for t in ("kill9", "partition"):
+    scenarios = ("kill9", "delete", "partition", "image", "config", "leader")
+    for t in scenarios:
         k.create(kube.path("topics", NS, group="ferrymq.io", version="v1alpha1"), {
             "apiVersion": "ferrymq.io/v1alpha1", "kind": "Topic", "metadata": {"name": f"loss-{t}"},
             "spec": {"clusterRef": {"name": CLUSTER}, "queues": {"write": 4, "read": 4}}})
-    check("the Topics become Ready", lambda: kube.wait_for(lambda: all(
+    check("the Topics become Ready on both groups", lambda: kube.wait_for(lambda: all(
         condition(k.get(kube.path("topics", NS, f"loss-{t}", group="ferrymq.io", version="v1alpha1")),
-                  "Ready").get("status") == "True" for t in ("kill9", "partition")), 120, what="Topics Ready"))
-
-    # 1. The master's process is killed; the pod runner restarts it in the same pod.
-    master = g["master"]
-
-    def kill9():
-        os.kill(c.container_pid(NS, master), 9)
-        return f"killed the process of {master} (SIGKILL)"
+                  "Ready").get("status") == "True" for t in scenarios), 120, what="Topics Ready"))
 
     def serving_again():
         kube.wait_for(lambda: group_status(k)[0].get("failoverState") == "MasterServing" and
                       group_status(k)[0].get("master"), 120, what="a master serving again")
-    produce_through(c, k, "kill9", "loss-kill9", kill9, serving_again)
+
+    # 1. The master's process is killed; the pod runner restarts it in the same pod.
+    master = gs[0]["master"]
+
+    def kill9():
+        os.kill(c.container_pid(NS, master), 9)
+        return f"killed the process of {master} (SIGKILL)"
+    produce_through(c, k, "kill9", "loss-kill9", kill9, serving_again, groups=[0])
     g, _ = group_status(k)
     print(f"  status after kill -9: master {g.get('master')} epoch {g.get('epoch')} failovers "
           f"{g.get('failovers')} inSync {g.get('inSync')}", flush=True)
 
-    # 2. The master's pod is cut off the network, its process keeps running.
-    old, old_epoch = g.get("master"), g.get("epoch", 0)
+    # 2. The master's pod is deleted; its StatefulSet creates it again (same name, same volume).
+    master = g.get("master")
+    old_uid = k.get(kube.path("pods", NS, master))["metadata"]["uid"]
+
+    def delete_pod():
+        k.delete(kube.path("pods", NS, master))
+        return f"deleted pod {master}"
+
+    def recreated_and_serving():
+        kube.wait_for(lambda: (k.get_or_none(kube.path("pods", NS, master)) or {}).get("metadata", {}).get("uid")
+                      not in (None, old_uid), 120, what=f"{master} recreated")
+        serving_again()
+        kube.wait_for(lambda: len(group_status(k)[0].get("inSync", [])) == 3, 120, what="3 in sync again")
+    produce_through(c, k, "delete", "loss-delete", delete_pod, recreated_and_serving, groups=[0])
+    g, _ = group_status(k)
+    print(f"  status after the pod deletion: master {g.get('master')} epoch {g.get('epoch')} failovers "
+          f"{g.get('failovers')} inSync {g.get('inSync')}", flush=True)
+
+    # 3. The master's pod is cut off the network, its process keeps running.
+    old, old_epoch, old_failovers = g.get("master"), g.get("epoch", 0), g.get("failovers", 0)
     veth = c.host_veth(NS, old)
     t_cut = time.time()
 
@@ -217,22 +301,27 @@ def run(c, k):
         s = kube.wait_for(new_master, 120, what="a new master")
         print(f"  partition: {s['master']} is master of epoch {s['epoch']} "
               f"{time.time() - t_cut:.1f}s after the cut", flush=True)
-    produce_through(c, k, "partition", "loss-partition", cut, promoted)
+    produce_through(c, k, "partition", "loss-partition", cut, promoted, groups=[0])
 
     g, _ = group_status(k)
 
     def failover_status():
-        if not (g.get("master") != old and g.get("epoch", 0) > old_epoch and g.get("failovers") == 1
-                and g.get("lastFailover")):
+        if not (g.get("master") != old and g.get("epoch", 0) > old_epoch and
+                g.get("failovers") == old_failovers + 1 and g.get("lastFailover")):
             raise AssertionError(str(g))
         return True
-    check("status.brokerGroups[0]: a new master, a higher epoch, failovers 1, lastFailover set", failover_status)
+    check("status.brokerGroups[0]: a new master, a higher epoch, one more failover, lastFailover set",
+          failover_status)
 
     def events():
         evs = k.list(kube.path("events", NS)).get("items", [])
-        reasons = {e.get("reason") for e in evs if event_time(e) >= t_cut - 1}
-        return {"FailingOver", "MasterPromoted"} <= reasons and reasons
-    check("Events: FailingOver, MasterPromoted", lambda: kube.wait_for(events, 30, what="failover Events"))
+        mine = [e for e in evs if event_time(e) >= t_cut - 1 and GROUP in e.get("message", "")]
+        reasons = {e.get("reason") for e in mine}
+        wiped = any(e.get("reason") == "FailingOver" and "write permission wiped on the name servers"
+                    in e.get("message", "") for e in mine)
+        return {"FailingOver", "MasterPromoted"} <= reasons and wiped and reasons
+    check("Events: FailingOver (write permission wiped on the name servers), MasterPromoted",
+          lambda: kube.wait_for(events, 30, what="failover Events"))
 
     subprocess.run(["ip", "link", "set", veth, "up"], check=True)
 
@@ -256,49 +345,54 @@ def run(c, k):
         return False
     check("metric ferrymq_operator_failovers_total counts the promotion", metrics)
 
-    # 3. A config change rolls the group: slaves one at a time, a switchover, then the old master.
-    k.create(kube.path("topics", NS, group="ferrymq.io", version="v1alpha1"), {
-        "apiVersion": "ferrymq.io/v1alpha1", "kind": "Topic", "metadata": {"name": "loss-roll"},
-        "spec": {"clusterRef": {"name": CLUSTER}, "queues": {"write": 4, "read": 4}}})
-    kube.wait_for(lambda: condition(k.get(kube.path("topics", NS, "loss-roll", group="ferrymq.io",
-                                                     version="v1alpha1")), "Ready").get("status") == "True",
-                  120, what="Topic loss-roll Ready")
-    cluster_path = kube.path("clusters", NS, CLUSTER, group="ferrymq.io", version="v1alpha1")
-    before, _ = group_status(k)
-    t_roll = time.time()
-    old_revision = k.get(kube.path("statefulsets", NS, GROUP, group="apps", version="v1"))["status"]["updateRevision"]
-
-    def change_config():
-        nonlocal t_roll
+    # 4. and 5. An image change, then a config change, roll both groups: one group at a time, slaves one at a
+    # time, a switchover, then the old master.
+    def roll(name, change, what):
+        before = [group_status(k, i)[0] for i in range(GROUPS)]
+        revisions = [k.get(kube.path("statefulsets", NS, f"{CLUSTER}-broker-{i}", group="apps", version="v1"))
+                     ["status"]["updateRevision"] for i in range(GROUPS)]
         t_roll = time.time()
-        k.merge_patch(cluster_path, {"spec": {"brokers": {"config": {"maxMessageSize": "4194305"}}}})
-        return "set spec.brokers.config.maxMessageSize (the pod template's config hash changes)"
 
-    def rolled():
-        def done():
-            obj = k.get(cluster_path)
-            sts = k.get(kube.path("statefulsets", NS, GROUP, group="apps", version="v1"))
-            st = sts.get("status", {})
-            return (condition(obj, "Ready").get("status") == "True"
-                    and st.get("updateRevision") not in (None, "", old_revision)
-                    and st.get("updatedReplicas") == 3
-                    and len(group_status(k)[0].get("inSync", [])) == 3)
-        kube.wait_for(done, 300, what="the group rolled with 3 in sync")
-        print(f"  roll: done {time.time() - t_roll:.1f}s after the change", flush=True)
-    RESUME = 5.0
-    result = produce_through(c, k, "roll", "loss-roll", change_config, rolled, bound=RESUME)
-    after, _ = group_status(k)
-    print(f"  roll: master {before.get('master')} -> {after.get('master')}, epoch {before.get('epoch')} -> "
-          f"{after.get('epoch')}", flush=True)
+        def apply():
+            nonlocal t_roll
+            t_roll = time.time()
+            k.merge_patch(cluster_path, {"spec": change})
+            return what
 
-    def roll_events():
-        evs = k.list(kube.path("events", NS)).get("items", [])
-        reasons = [e.get("reason") for e in evs if event_time(e) >= t_roll - 1]
-        return reasons.count("RollingRestart") >= 3 and "Switchover" in reasons and reasons
-    check("Events: a RollingRestart per pod and one Switchover",
-          lambda: result and kube.wait_for(roll_events, 30, what="rolling Events"))
-    check("the switchover moved the master without a failover",
-          lambda: after.get("master") != before.get("master") and after.get("failovers") == before.get("failovers"))
+        def rolled():
+            def done():
+                if condition(k.get(cluster_path), "Ready").get("status") != "True":
+                    return False
+                for i in range(GROUPS):
+                    st = k.get(kube.path("statefulsets", NS, f"{CLUSTER}-broker-{i}", group="apps",
+                                         version="v1")).get("status", {})
+                    if (st.get("updateRevision") in (None, "", revisions[i]) or st.get("updatedReplicas") != 3
+                            or len(group_status(k, i)[0].get("inSync", [])) != 3):
+                        return False
+                return True
+            kube.wait_for(done, 420, what="both groups rolled with 3 in sync")
+            print(f"  {name}: done {time.time() - t_roll:.1f}s after the change", flush=True)
+        result = produce_through(c, k, name, f"loss-{name}", apply, rolled, groups=range(GROUPS), bound=5.0)
+        after = [group_status(k, i)[0] for i in range(GROUPS)]
+        for i in range(GROUPS):
+            print(f"  {name}: group {i} master {before[i].get('master')} -> {after[i].get('master')}, epoch "
+                  f"{before[i].get('epoch')} -> {after[i].get('epoch')}", flush=True)
+
+        def roll_events():
+            evs = k.list(kube.path("events", NS)).get("items", [])
+            reasons = [e.get("reason") for e in evs if event_time(e) >= t_roll - 1]
+            return (reasons.count("RollingRestart") >= 3 * GROUPS and reasons.count("Switchover") >= GROUPS
+                    and reasons)
+        check(f"{name}: Events: a RollingRestart per pod and a Switchover per group",
+              lambda: result and kube.wait_for(roll_events, 30, what="rolling Events"))
+        check(f"{name}: the switchovers moved each master without a failover", lambda: all(
+            after[i].get("master") != before[i].get("master") and
+            after[i].get("failovers") == before[i].get("failovers") for i in range(GROUPS)))
+    roll("image", {"image": "ferrymq:e2e-rolled"}, "set spec.image to ferrymq:e2e-rolled")
+    roll("config", {"brokers": {"config": {"maxMessageSize": "4194305"}}},
+         "set spec.brokers.config.maxMessageSize (the pod template's config hash changes)")
+
+    scale_name_servers(c, k, cluster_path)
 
     # Idempotence with replicas: passes keep probing every group (every 3 s), yet write nothing.
     def idempotent():
@@ -312,7 +406,137 @@ def run(c, k):
             raise AssertionError("operator wrote after convergence: " + "; ".join(
                 f"{e['verb']} {e['objectRef'].get('resource')}/{e['objectRef'].get('name')}" for e in writes))
         return True
-    check("converged with 3 replicas, the operator's passes write nothing (audit log)", idempotent)
+    check(f"converged with {GROUPS} groups x 3 replicas, the operator's passes write nothing (audit log)",
+          idempotent)
+
+    leader_loss(c, k)
+
+
+def scale_name_servers(c, k, cluster_path):
+    """Name servers 1 -> 2: no broker restarts, and the new name server routes every group within seconds
+    (brokers resolve the name servers' headless Service again every 3 s)."""
+    broker_pods = lambda: {  # noqa: E731
+        p["metadata"]["name"]: (p["metadata"]["uid"],
+                                sum(s.get("restartCount", 0) for s in p["status"].get("containerStatuses", [])))
+        for p in k.list(kube.path("pods", NS), {"labelSelector": "app.kubernetes.io/component=broker"})["items"]}
+    before = broker_pods()
+    confs = {i: k.get(kube.path("configmaps", NS, f"{CLUSTER}-broker-{i}-config"))["data"] for i in range(GROUPS)}
+    k.merge_patch(cluster_path, {"spec": {"nameServer": {"replicas": 2}}})
+    new_pod = f"{CLUSTER}-namesrv-1"
+
+    def started():
+        p = k.get_or_none(kube.path("pods", NS, new_pod))
+        return p and c.is_ready(p) and p["status"].get("podIP")
+    ip = check(f"name servers scaled 1 -> 2: {new_pod} is Ready", lambda: kube.wait_for(started, 120,
+                                                                                        what=f"{new_pod} Ready"))
+    if not ip:
+        return
+    t_ready = time.time()
+
+    def routes():
+        r = subprocess.run([ferryctl_path(), "-n", f"{ip}:9876", "topic", "route", "loss-kill9"],
+                           capture_output=True, text=True, timeout=30)
+        return r.returncode == 0 and all(f"{CLUSTER}-broker-{i}" in r.stdout for i in range(GROUPS)) and r.stdout
+    if check(f"the new name server {new_pod} routes to every broker group within 15 s of being Ready",
+             lambda: kube.wait_for(routes, 15, what="routes on the new name server")):
+        print(f"  name servers: {new_pod} routes every group {time.time() - t_ready:.1f}s after it was Ready",
+              flush=True)
+    def untouched():
+        after = broker_pods()
+        if after != before:
+            raise AssertionError(f"broker pods (uid, restarts) before {before}, after {after}")
+        for i in range(GROUPS):
+            if k.get(kube.path("configmaps", NS, f"{CLUSTER}-broker-{i}-config"))["data"] != confs[i]:
+                raise AssertionError(f"{CLUSTER}-broker-{i}-config changed")
+        return len(before) == 3 * GROUPS
+    check("no broker pod was restarted or replaced, and no broker.conf changed", untouched)
+
+
+def ferryctl_path():
+    dirs = (os.environ.get("FMQ_BIN_DIR") or f"{REPO}/build/debug/broker/cli").split(":")
+    for d in dirs:
+        if os.access(os.path.join(d, "ferryctl"), os.X_OK):
+            return os.path.join(d, "ferryctl")
+    raise AssertionError(f"ferryctl not found in {dirs}")
+
+
+def lease_holder(k):
+    lease = k.get_or_none(kube.path("leases", OP_NS, "ferrymq-operator", group="coordination.k8s.io", version="v1"))
+    return (lease or {}).get("spec", {}).get("holderIdentity", "")
+
+
+def leader_loss(c, k):
+    """6. The leader exits right after claiming a failover: the standby finishes it, one promotion."""
+    op_pods = lambda: k.list(kube.path("pods", OP_NS),  # noqa: E731
+                             {"labelSelector": "app.kubernetes.io/name=ferrymq-operator"}).get("items", [])
+    old_pods = {p["metadata"]["name"] for p in op_pods()}
+    c.helm("upgrade", "ferrymq-operator", CHART, "-n", OP_NS, "--reuse-values", "--wait=false",
+           "--set", "extraArgs[0]=--fault=exit-after-failover-claim")
+
+    def upgraded():
+        pods = [p for p in op_pods() if not p["metadata"].get("deletionTimestamp")]
+        names = {p["metadata"]["name"] for p in pods}
+        holder = lease_holder(k)
+        return (len(pods) == 2 and not names & old_pods and all(c.is_ready(p) for p in pods) and
+                any(holder.startswith(n) for n in names) and pods)
+    if not check("the operator restarts with --fault exit-after-failover-claim: 2 new replicas, one leads",
+                 lambda: kube.wait_for(upgraded, 180, what="the upgraded operator")):
+        return
+    g1 = f"{CLUSTER}-broker-1"
+    g, _ = group_status(k, 1)
+    old, old_epoch, old_failovers = g.get("master"), g.get("epoch", 0), g.get("failovers", 0)
+    leader_before = lease_holder(k)
+    veth = c.host_veth(NS, old)
+    t_cut = time.time()
+
+    def cut():
+        nonlocal t_cut
+        t_cut = time.time()
+        subprocess.run(["ip", "link", "set", veth, "down"], check=True)
+        return f"cut {old} (group 1's master) off the network; the leader is {leader_before}"
+
+    def promoted():
+        def new_master():
+            s, _ = group_status(k, 1)
+            return s.get("master") not in ("", None, old) and s.get("epoch", 0) > old_epoch and s
+        s = kube.wait_for(new_master, 180, what="a new master of group 1")
+        print(f"  leader: {s['master']} is master of epoch {s['epoch']} {time.time() - t_cut:.1f}s after the cut; "
+              f"the Lease is now held by {lease_holder(k)}", flush=True)
+    produce_through(c, k, "leader", "loss-leader", cut, promoted, groups=[1], bound=90.0)
+    subprocess.run(["ip", "link", "set", veth, "up"], check=True)
+
+    def one_promotion():
+        s, _ = group_status(k, 1)
+        evs = [e for e in k.list(kube.path("events", NS)).get("items", [])
+               if event_time(e) >= t_cut - 1 and g1 in e.get("message", "")]
+        promoted = [e for e in evs if e.get("reason") == "MasterPromoted"]
+        count = sum(int(e.get("count", 1) or 1) for e in promoted)
+        finishing = [e for e in evs if e.get("reason") == "FailingOver" and "finishing the failover claimed"
+                     in e.get("message", "")]
+        if not (s.get("failovers") == old_failovers + 1 and s.get("epoch") == old_epoch + 1 and count == 1
+                and finishing):
+            raise AssertionError(f"status {s}; MasterPromoted x{count}; finishing Events {len(finishing)}")
+        print(f"  leader: MasterPromoted once: {promoted[0].get('message')}", flush=True)
+        return True
+    check("the leader exited after its claim, the standby finished it: exactly one promotion "
+          "(failovers +1, epoch +1, one MasterPromoted Event)", one_promotion)
+
+    def handed_over():
+        holder = lease_holder(k)
+        pod = k.get(kube.path("pods", OP_NS, leader_before.rsplit("_", 1)[0]))
+        restarts = sum(s.get("restartCount", 0) for s in pod["status"].get("containerStatuses", []))
+        if not (holder and holder != leader_before and restarts >= 1):
+            raise AssertionError(f"Lease holder {holder} (was {leader_before}); the old leader's restarts: {restarts}")
+        print(f"  leader: the old leader's process exited (restarts {restarts}); the Lease is held by {holder}",
+              flush=True)
+        return True
+    check("the old leader's process exited and the Lease is held by another process", handed_over)
+
+    def old_follows():
+        s, _ = group_status(k, 1)
+        return old in s.get("inSync", []) and s.get("master") != old and s
+    check(f"after the heal {old} follows the new master and is back in sync",
+          lambda: kube.wait_for(old_follows, 120, what="the old master in sync"))
 
 
 if __name__ == "__main__":
