@@ -128,6 +128,7 @@ Status HaService::Start() {
       store_.SetConfirmOffset(std::min(store_.ConfirmOffset(), store_.CompleteEnd()));
       StartCopyLocked();
     }
+    SealAppendsByRoleLocked();
     FMQ_RETURN_IF_ERROR(PersistLocked());
   }
   server_->Start();
@@ -251,6 +252,7 @@ void HaService::RaisePromiseLocked(int32_t epoch) {
   state_.promised_epoch = epoch;
   if (IsMasterRole(state_.role) && epoch > store_.epochs().LastEpoch().value() && !fenced_) {
     fenced_ = true;
+    SealAppendsByRoleLocked();
     GetLogger("ha")->error("fenced: epoch {} exists above this master's epoch {}; refusing writes", epoch,
                            store_.epochs().LastEpoch().value());
   }
@@ -265,18 +267,34 @@ void HaService::NotifyRoleChanged() {
 // ---------------------------------------------------------------------------------------------------------
 // The send path
 
-WriteGate HaService::CheckWrite(std::string* why) const {
-  MutexLock lock(&mu_);
+std::string HaService::RoleRefusesWritesLocked() const {
   if (!IsMasterRole(state_.role)) {
-    *why = "the broker[" + identity_.broker_name + ", " + identity_.address +
+    return "the broker[" + identity_.broker_name + ", " + identity_.address +
            "] is a slave: it takes no writes (send to the master, brokerId 0)";
-    return WriteGate::kSlave;
   }
   if (fenced_) {
-    *why = "the broker[" + identity_.broker_name + ", " + identity_.address + "] was master of epoch " +
+    return "the broker[" + identity_.broker_name + ", " + identity_.address + "] was master of epoch " +
            std::to_string(store_.epochs().LastEpoch().value()) + " but epoch " +
            std::to_string(state_.promised_epoch) + " exists: it is being replaced and takes no writes";
-    return WriteGate::kFenced;
+  }
+  return "";
+}
+
+void HaService::SealAppendsByRoleLocked() {
+  // A send checks the gate above before it appends, without holding mu_: sealing the store makes the log end
+  // a fence reports final, even for a send that passed the gate just before the fence.
+  if (std::string why = RoleRefusesWritesLocked(); !why.empty()) {
+    store_.SealAppends(std::move(why));
+  } else {
+    store_.UnsealAppends();
+  }
+}
+
+WriteGate HaService::CheckWrite(std::string* why) const {
+  MutexLock lock(&mu_);
+  if (std::string refused = RoleRefusesWritesLocked(); !refused.empty()) {
+    *why = std::move(refused);
+    return IsMasterRole(state_.role) ? WriteGate::kFenced : WriteGate::kSlave;
   }
   if (tracker_ && !tracker_->AcceptsWrites()) {
     const auto snap = tracker_->Snapshot();
@@ -502,6 +520,7 @@ void HaService::OnRegistrationRefused(int32_t ns_epoch, const std::string& maste
     RaisePromiseLocked(ns_epoch);
     if (!fenced_) {
       fenced_ = true;
+      SealAppendsByRoleLocked();
       GetLogger("ha")->error("fenced: a name server refused this master's registration at epoch {}",
                              store_.epochs().LastEpoch().value());
     }
@@ -650,6 +669,7 @@ Status HaService::Promote(int32_t epoch, std::optional<BrokerRole> role) {
     }
     fenced_ = false;
     BecomeMasterLocked(target);
+    SealAppendsByRoleLocked();
     state_.master_address.clear();
     state_.master_ha_address.clear();
     FMQ_RETURN_IF_ERROR(PersistLocked());
@@ -691,6 +711,7 @@ Status HaService::BecomeSlave(const std::string& master_address, const std::stri
     MutexLock lock(&mu_);
     state_.role = BrokerRole::kSlave;
     state_.broker_id = broker_id;
+    SealAppendsByRoleLocked();
     state_.master_address = master_address;
     state_.master_ha_address = master_ha_address;
     fenced_ = false;

@@ -164,6 +164,10 @@ class HaService : private HaServer::Delegate, private HaClient::Delegate {
   // Makes this broker the master of its log's last epoch: tracker, confirm bound.
   void BecomeMasterLocked(BrokerRole role) FMQ_REQUIRES(mu_);
   void StartCopyLocked() FMQ_REQUIRES(mu_);
+  // Why the role takes no writes (a slave, a fenced master); empty when it does.
+  std::string RoleRefusesWritesLocked() const FMQ_REQUIRES(mu_);
+  // Seals the store's appends while the role refuses writes, unseals them otherwise.
+  void SealAppendsByRoleLocked() FMQ_REQUIRES(mu_);
   // Raises the promise to `epoch` (persisted); a master then refuses writes.
   void RaisePromiseLocked(int32_t epoch) FMQ_REQUIRES(mu_);
   // Re-evaluates the tracker, publishes the confirm offset and answers the waiters it decides.

@@ -172,6 +172,47 @@ TEST_F(HaServiceTest, PromotionFencesTheOldMasterWhichRejoinsCutsItsTailAndCatch
   EXPECT_TRUE(store::VerifyStore(*master.store).ok());
 }
 
+// A send checks the write gate, then appends without holding the gate: a fence between the two must not let
+// the append land after the log end the fence reported. A switchover promotes a slave that caught up to that
+// end; a message appended after it, acknowledged by another slave, would be cut by every member later (an
+// acknowledged message lost: the CI failover e2e's config roll lost one this way).
+TEST_F(HaServiceTest, AFencedMastersLogEndIsFinalEvenForASendThatPassedTheWriteGateBeforeTheFence) {
+  Node master = Start("m", BrokerRole::kSyncMaster, 0);
+  Node s1 = Start("s1", BrokerRole::kSlave, 1, HaAddr(master));
+  Node s2 = Start("s2", BrokerRole::kSlave, 2, HaAddr(master));
+  ASSERT_TRUE(Eventually([&] { return master.ha->StatusBody().in_sync_copies == 3; }));
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(Send(master, "a" + std::to_string(i)), ReplicaWait::kReplicated);
+  std::string why;
+  ASSERT_EQ(master.ha->CheckWrite(&why), WriteGate::kOpen) << "the send passed the gate";
+  auto fenced = master.ha->Fence(2);  // the switchover's first step
+  ASSERT_TRUE(fenced.ok()) << fenced.status();
+  auto late = master.store->PutMessage(Message("T", 0, "late", "", "", "late"));
+  ASSERT_FALSE(late.ok()) << "appended at " << late->wrote_offset.value()
+                          << " after the fence reported the end " << fenced->complete_end;
+  EXPECT_EQ(late.status().code(), StatusCode::kUnavailable) << "SERVICE_NOT_AVAILABLE: the client retries";
+  EXPECT_NE(late.status().message().find("was master of epoch 1 but epoch 2 exists"), std::string_view::npos)
+      << late.status();
+  EXPECT_EQ(master.store->MaxPhyOffset().value(), fenced->complete_end);
+  // A slave's log takes only what it copies.
+  auto on_slave = s2.store->PutMessage(Message("T", 0, "x", "", "", "x"));
+  ASSERT_FALSE(on_slave.ok());
+  EXPECT_NE(on_slave.status().message().find("is a slave: it takes no writes"), std::string_view::npos)
+      << on_slave.status();
+  // The switchover timed out: the old master is made master of epoch 2 again and takes writes.
+  ASSERT_TRUE(master.ha->Promote(2, std::nullopt).ok());
+  ASSERT_TRUE(Eventually([&] { return master.ha->CheckWrite(&why) == WriteGate::kOpen; })) << why;
+  EXPECT_EQ(Send(master, "resumed"), ReplicaWait::kReplicated);
+  // Promoted instead, a slave takes writes; the old master, made its slave, refuses them.
+  ASSERT_TRUE(s1.ha->Fence(3).ok());
+  ASSERT_TRUE(master.ha->Fence(3).ok());
+  ASSERT_TRUE(s1.ha->Promote(3, std::nullopt).ok());
+  ASSERT_TRUE(master.ha->BecomeSlave("127.0.0.1:10001", HaAddr(s1), 3, 3).ok());
+  ASSERT_TRUE(s2.ha->BecomeSlave("127.0.0.1:10001", HaAddr(s1), 3, 2).ok());
+  ASSERT_TRUE(Eventually([&] { return s1.ha->CheckWrite(&why) == WriteGate::kOpen; })) << why;
+  EXPECT_EQ(Send(s1, "b"), ReplicaWait::kReplicated);
+  EXPECT_FALSE(master.store->PutMessage(Message("T", 0, "y", "", "", "y")).ok());
+}
+
 TEST_F(HaServiceTest, ASlaveOfAnotherClusterIsRefusedWithAMessageThatSaysWhatToDo) {
   Node master = Start("m", BrokerRole::kAsyncMaster, 0);
   Node stranger = Start("x", BrokerRole::kSlave, 1, HaAddr(master), "OtherCluster");

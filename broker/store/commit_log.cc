@@ -427,19 +427,14 @@ void CommitLog::AsyncPut(std::vector<model::StoredMessage> messages, bool wait_f
   // Encode outside the lock: every field but the three the lock assigns, CRC included.
   thread_local std::string buf;
   buf.clear();
-  struct Slot {
-    size_t pos;
-    size_t store_ts_pos;
-  };
-  std::vector<Slot> slots;
+  std::vector<EncodedSlot> slots;
   slots.reserve(messages.size());
   for (const auto& m : messages) {
     slots.push_back({buf.size(), buf.size() + m.StoreTimestampPos()});
     model::EncodeStoredMessage(m, /*compute_crc=*/true, &buf);
   }
-  const size_t total = buf.size();
-  if (total + model::kEndFileMinBlankLength > config_.mapped_file_size_commit_log) {
-    done(Status::InvalidArgument("message batch of " + std::to_string(total) +
+  if (buf.size() + model::kEndFileMinBlankLength > config_.mapped_file_size_commit_log) {
+    done(Status::InvalidArgument("message batch of " + std::to_string(buf.size()) +
                                  " bytes does not fit in a commit-log segment"));
     return;
   }
@@ -447,70 +442,14 @@ void CommitLog::AsyncPut(std::vector<model::StoredMessage> messages, bool wait_f
   const std::string key = QueueKey(messages.front().topic, messages.front().queue_id);
 
   PutMessageResult result;
+  Status appended;
   {
     MutexLock lock(&put_mu_);
-    auto file = queue_.LastOrCreate(max_offset_.load(std::memory_order_relaxed));
-    if (!file.ok()) {
-      done(file.status().WithContext("create commit-log segment"));
-      return;
-    }
-    std::shared_ptr<MappedFile> f = *file;
-    if (total + model::kEndFileMinBlankLength > f->Remaining()) {
-      // Does not fit: close this segment with a blank marker and continue in the next one.
-      const size_t wrote = f->WrotePosition();
-      uint8_t blank[8];
-      EncodeI32(blank, static_cast<int32_t>(f->size() - wrote));
-      EncodeI32(blank + 4, kBlankMagic);
-      Status ws = f->Write(wrote, blank);
-      if (!ws.ok()) {
-        done(ws.WithContext("write end-of-segment marker"));
-        return;
-      }
-      f->SetWrotePosition(f->size());
-      max_offset_.store(f->base_offset() + static_cast<int64_t>(f->size()), std::memory_order_release);
-      complete_end_.store(max_offset_.load(std::memory_order_relaxed), std::memory_order_release);
-      file = queue_.LastOrCreate(max_offset_.load(std::memory_order_relaxed));
-      if (!file.ok()) {
-        done(file.status().WithContext("create commit-log segment"));
-        return;
-      }
-      f = *file;
-    }
-    const int64_t store_ts = std::max(clock_.NowMillis(), last_store_ts_.load(std::memory_order_relaxed));
-    const size_t wrote = f->WrotePosition();
-    const int64_t phys = f->base_offset() + static_cast<int64_t>(wrote);
-    // PREPARED / ROLLBACK records take no queue offset (they are never dispatched).
-    int64_t* next_queue_offset = nullptr;
-    if (dispatchable) {
-      auto it = queue_offsets_.find(std::string_view(key));
-      if (it == queue_offsets_.end()) it = queue_offsets_.emplace(key, 0).first;
-      next_queue_offset = &it->second;
-    }
-    const int64_t first_queue_offset = dispatchable ? *next_queue_offset : 0;
-    uint8_t* b = reinterpret_cast<uint8_t*>(buf.data());
-    for (size_t i = 0; i < slots.size(); ++i) {
-      EncodeI64(b + slots[i].pos + model::kQueueOffsetPos,
-                dispatchable ? first_queue_offset + static_cast<int64_t>(i) : 0);
-      EncodeI64(b + slots[i].pos + model::kPhysicalOffsetPos, phys + static_cast<int64_t>(slots[i].pos));
-      EncodeI64(b + slots[i].store_ts_pos, store_ts);
-    }
-    Status ws = f->Write(wrote, {b, total});
-    if (!ws.ok()) {
-      // Nothing was published: the next append overwrites the same position.
-      done(ws.WithContext("append to commit log"));
-      return;
-    }
-    f->SetWrotePosition(wrote + total);
-    if (dispatchable) *next_queue_offset += static_cast<int64_t>(slots.size());
-    last_store_ts_.store(store_ts, std::memory_order_release);
-    max_offset_.store(phys + static_cast<int64_t>(total), std::memory_order_release);
-    complete_end_.store(phys + static_cast<int64_t>(total), std::memory_order_release);
-
-    result.wrote_offset = PhysicalOffset(phys);
-    result.wrote_bytes = static_cast<int32_t>(total);
-    result.queue_offset = QueueOffset(dispatchable ? first_queue_offset : 0);
-    result.message_count = static_cast<int32_t>(slots.size());
-    result.store_timestamp = store_ts;
+    appended = AppendLocked(buf, slots, dispatchable, key, &result);
+  }
+  if (!appended.ok()) {
+    done(std::move(appended));
+    return;
   }
   for (size_t i = 0; i < slots.size(); ++i) {
     if (i > 0) result.msg_id += ',';
@@ -525,6 +464,72 @@ void CommitLog::AsyncPut(std::vector<model::StoredMessage> messages, bool wait_f
   }
   if (group_commit_) group_commit_->Wakeup();
   done(std::move(result));
+}
+
+Status CommitLog::AppendLocked(std::string& buf, const std::vector<EncodedSlot>& slots, bool dispatchable,
+                               const std::string& key, PutMessageResult* result) {
+  if (!sealed_why_.empty()) return Status::Unavailable(sealed_why_);
+  const size_t total = buf.size();
+  auto file = queue_.LastOrCreate(max_offset_.load(std::memory_order_relaxed));
+  if (!file.ok()) return file.status().WithContext("create commit-log segment");
+  std::shared_ptr<MappedFile> f = *file;
+  if (total + model::kEndFileMinBlankLength > f->Remaining()) {
+    // Does not fit: close this segment with a blank marker and continue in the next one.
+    const size_t wrote = f->WrotePosition();
+    uint8_t blank[8];
+    EncodeI32(blank, static_cast<int32_t>(f->size() - wrote));
+    EncodeI32(blank + 4, kBlankMagic);
+    FMQ_RETURN_IF_ERROR(f->Write(wrote, blank).WithContext("write end-of-segment marker"));
+    f->SetWrotePosition(f->size());
+    max_offset_.store(f->base_offset() + static_cast<int64_t>(f->size()), std::memory_order_release);
+    complete_end_.store(max_offset_.load(std::memory_order_relaxed), std::memory_order_release);
+    file = queue_.LastOrCreate(max_offset_.load(std::memory_order_relaxed));
+    if (!file.ok()) return file.status().WithContext("create commit-log segment");
+    f = *file;
+  }
+  const int64_t store_ts = std::max(clock_.NowMillis(), last_store_ts_.load(std::memory_order_relaxed));
+  const size_t wrote = f->WrotePosition();
+  const int64_t phys = f->base_offset() + static_cast<int64_t>(wrote);
+  // PREPARED / ROLLBACK records take no queue offset (they are never dispatched).
+  int64_t* next_queue_offset = nullptr;
+  if (dispatchable) {
+    auto it = queue_offsets_.find(std::string_view(key));
+    if (it == queue_offsets_.end()) it = queue_offsets_.emplace(key, 0).first;
+    next_queue_offset = &it->second;
+  }
+  const int64_t first_queue_offset = dispatchable ? *next_queue_offset : 0;
+  uint8_t* b = reinterpret_cast<uint8_t*>(buf.data());
+  for (size_t i = 0; i < slots.size(); ++i) {
+    EncodeI64(b + slots[i].pos + model::kQueueOffsetPos,
+              dispatchable ? first_queue_offset + static_cast<int64_t>(i) : 0);
+    EncodeI64(b + slots[i].pos + model::kPhysicalOffsetPos, phys + static_cast<int64_t>(slots[i].pos));
+    EncodeI64(b + slots[i].store_ts_pos, store_ts);
+  }
+  // On failure nothing was published: the next append overwrites the same position.
+  FMQ_RETURN_IF_ERROR(f->Write(wrote, {b, total}).WithContext("append to commit log"));
+  f->SetWrotePosition(wrote + total);
+  if (dispatchable) *next_queue_offset += static_cast<int64_t>(slots.size());
+  last_store_ts_.store(store_ts, std::memory_order_release);
+  max_offset_.store(phys + static_cast<int64_t>(total), std::memory_order_release);
+  complete_end_.store(phys + static_cast<int64_t>(total), std::memory_order_release);
+
+  result->wrote_offset = PhysicalOffset(phys);
+  result->wrote_bytes = static_cast<int32_t>(total);
+  result->queue_offset = QueueOffset(dispatchable ? first_queue_offset : 0);
+  result->message_count = static_cast<int32_t>(slots.size());
+  result->store_timestamp = store_ts;
+  return Status::Ok();
+}
+
+void CommitLog::SealAppends(std::string why) {
+  FMQ_CHECK(!why.empty());
+  MutexLock lock(&put_mu_);
+  sealed_why_ = std::move(why);
+}
+
+void CommitLog::UnsealAppends() {
+  MutexLock lock(&put_mu_);
+  sealed_why_.clear();
 }
 
 Status CommitLog::AppendReplicated(PhysicalOffset offset, std::span<const uint8_t> bytes) {

@@ -105,6 +105,13 @@ class CommitLog {
   // (after group commit when SYNC_FLUSH and `wait_for_flush`). `done` may run on this thread or on the
   // group-commit thread. REQUIRES: each message passed model::ValidateForStore.
   void AsyncPut(std::vector<model::StoredMessage> messages, bool wait_for_flush, PutCallback done);
+  // Refuses every later AsyncPut with Unavailable(`why`) (not empty). Returns once no append is in progress,
+  // so MaxOffset() is then final: replication seals the log of a fenced master or a slave, so an append that
+  // passed the broker's write gate before the fence cannot land after the log end the fence reported
+  // (a switchover would promote a slave without it, and the old master and the other slaves would then cut
+  // it although it may have been acknowledged). AppendReplicated is not affected.
+  void SealAppends(std::string why) FMQ_EXCLUDES(put_mu_);
+  void UnsealAppends() FMQ_EXCLUDES(put_mu_);
 
   // Record at `offset` (kMessage) pinned in its segment. NotFound if the offset is outside the log or does
   // not start a record.
@@ -171,6 +178,13 @@ class CommitLog {
   // Records the newest store timestamp known durable in the checkpoint.
   void NoteFlushed(int64_t timestamp_before_flush, int64_t max_offset_before_flush);
 
+  struct EncodedSlot {
+    size_t pos;           // where the record starts in the encoded batch
+    size_t store_ts_pos;  // where its store timestamp is
+  };
+  // Assigns offsets and the store timestamp in `buf` and appends it (AsyncPut under the put lock).
+  Status AppendLocked(std::string& buf, const std::vector<EncodedSlot>& slots, bool dispatchable,
+                      const std::string& key, PutMessageResult* result) FMQ_REQUIRES(put_mu_);
   // Moves the record walker over whole records appended by AppendReplicated.
   void WalkReplicatedRecords() FMQ_REQUIRES(put_mu_);
 
@@ -187,6 +201,7 @@ class CommitLog {
   std::atomic<int64_t> complete_end_{0};
   std::atomic<int64_t> syncs_{0};
   bool walk_stopped_ FMQ_GUARDED_BY(put_mu_) = false;  // the walker met bytes that are not a record
+  std::string sealed_why_ FMQ_GUARDED_BY(put_mu_);     // not empty: AsyncPut refuses (SealAppends)
 
   std::unique_ptr<FlushService> flush_service_;
   std::unique_ptr<GroupCommitService> group_commit_;

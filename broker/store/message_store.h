@@ -236,6 +236,10 @@ class MessageStore {
   // yet (beyond the confirm offset), so a broker that becomes master continues every queue where the log
   // ends. REQUIRES: no concurrent appends.
   Status RebuildQueueOffsets() FMQ_EXCLUDES(dispatch_mu_);
+  // Refuses every later put with Unavailable(`why`) once the puts in progress ended (CommitLog::SealAppends):
+  // the log end is then final. Replication seals the log of a slave and of a fenced master.
+  void SealAppends(std::string why) { commit_log_->SealAppends(std::move(why)); }
+  void UnsealAppends() { commit_log_->UnsealAppends(); }
   // The master terms of this log (epochs.json).
   EpochHistory& epochs() { return *epochs_; }
 
