@@ -286,6 +286,7 @@ FailoverStep::Outcome FailoverStep::Run(const api::Cluster& c, int group, const 
   out.ha.epoch = serving ? d.epoch : record.epoch;
   out.ha.in_sync = serving ? d.record.in_sync : std::vector<std::string>{};
   out.ha.last_failover = record.last_failover;
+  out.ha.master_since = serving ? d.record.master_since : "";
   out.ha.failovers = record.failovers;
   out.ha.state = act_error.empty() ? d.reason : "FailoverFailed";
   out.ha.message = act_error.empty() ? d.message : act_error + " (" + d.message + ")";

@@ -66,8 +66,12 @@ bool RollStep(const Deps& d, const api::Cluster& c, int group, const json* sts, 
     }
     members.push_back(std::move(m));
   }
+  const int64_t now_ms = d.clock->NowMillis();
+  std::chrono::milliseconds master_serving_for(-1);
+  if (auto since = ParseRfc3339Micros(ha.master_since); since.ok())
+    master_serving_for = std::chrono::milliseconds(std::max<int64_t>(0, now_ms - *since / 1000));
   const model::RollDecision decision = model::DecideGroupRoll(
-      members, ha.master, ha.in_sync, NameServersReadyFor(c, pods, d.clock->NowMillis()));
+      members, ha.master, ha.in_sync, NameServersReadyFor(c, pods, now_ms), master_serving_for);
   if (decision.kind == model::RollDecision::Kind::kDone) return false;
   if (decision.kind == model::RollDecision::Kind::kWait) return true;
 

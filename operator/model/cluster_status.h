@@ -48,8 +48,9 @@ struct ObservedCluster {
     std::vector<std::string> in_sync;
     std::string last_failover;
     int64_t failovers = 0;
-    std::string state;    // the decision's reason
-    std::string message;  // the decision's message, or what acting on it failed with
+    std::string state;         // the decision's reason
+    std::string message;       // the decision's message, or what acting on it failed with
+    std::string master_since;  // RFC 3339, when the HA record first saw this master serve this epoch
   };
   std::map<std::string, GroupHa> ha;
 };

@@ -114,10 +114,11 @@ TEST(ClusterStatusTest, WithReplicasTheMasterAndEpochComeFromTheFailoverStep) {
                            "2026-12-05T10:00:00Z",
                            1,
                            "MasterServing",
-                           "prod-broker-0-2 is master of epoch 3"};
+                           "prod-broker-0-2 is master of epoch 3",
+                           "2026-12-05T10:00:00Z"};
   // Group 1 lost its master and has nobody to promote.
   o.ha["prod-broker-1"] = {
-      "", 2, {}, "", 0, "NoInSyncSlave", "master prod-broker-1-0 failed and no in-sync slave"};
+      "", 2, {}, "", 0, "NoInSyncSlave", "master prod-broker-1-0 failed and no in-sync slave", ""};
   api::ClusterStatus s = ComputeClusterStatus(MakeCluster(), o, kNow);
   EXPECT_EQ(s.broker_groups[0].master, "prod-broker-0-2");
   EXPECT_EQ(s.broker_groups[0].epoch, 3);

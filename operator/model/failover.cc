@@ -16,6 +16,7 @@ std::string EncodeHaRecord(const HaRecord& r) {
             {"logEnds", r.log_ends},
             {"lastFailover", r.last_failover},
             {"failovers", r.failovers}};
+  if (!r.master_since.empty()) j["masterSince"] = r.master_since;
   if (r.pending_epoch != 0) j["pending"] = {{"epoch", r.pending_epoch}, {"master", r.pending_master}};
   return j.dump();
 }
@@ -52,6 +53,7 @@ Result<HaRecord> DecodeHaRecord(const std::string& text) {
   FMQ_RETURN_IF_ERROR(ReadInt32(j, "epoch", &r.epoch));
   FMQ_RETURN_IF_ERROR(ReadString(j, "master", &r.master));
   FMQ_RETURN_IF_ERROR(ReadString(j, "lastFailover", &r.last_failover));
+  FMQ_RETURN_IF_ERROR(ReadString(j, "masterSince", &r.master_since));
   if (auto it = j.find("inSync"); it != j.end()) {
     if (!it->is_array()) return Bad("inSync", "must be a list of pod names");
     for (const auto& p : *it) {
@@ -133,6 +135,7 @@ HaRecord Adopt(const HaRecord& record, const MemberView& live, const std::vector
     }
     r.epoch = live.epoch;
     r.master = live.pod;
+    r.master_since = now;
     r.log_ends.clear();
     for (const auto& m : members) {
       if (m.reachable) r.log_ends[m.pod] = m.log_end;

@@ -37,7 +37,8 @@ struct HaRecord {
   std::vector<std::string> in_sync;         // pods the master last reported in sync, itself included; sorted
   std::map<std::string, int64_t> log_ends;  // pod -> log end when the master or epoch last changed
   std::string last_failover;                // RFC 3339, empty before the first
-  int64_t failovers = 0;                    // promotions claimed here (a switchover is not one)
+  std::string master_since;    // RFC 3339: when this record first saw `master` serve `epoch`; empty: unknown
+  int64_t failovers = 0;       // promotions claimed here (a switchover is not one)
   int32_t pending_epoch = 0;   // a claimed failover not yet seen finished: at least this epoch ...
   std::string pending_master;  // ... with this pod as master
   bool operator==(const HaRecord&) const = default;

@@ -57,6 +57,7 @@ TEST(FailoverTest, RecordRoundTripsAndRefusesWhatTheOperatorDidNotWrite) {
   HaRecord r = Serving("prod-broker-0-1", 4, {"prod-broker-0-1", "prod-broker-0-2"});
   r.log_ends = {{"prod-broker-0-1", 1 << 20}, {"prod-broker-0-2", 1 << 20}};
   r.last_failover = kNow;
+  r.master_since = kNow;
   r.failovers = 3;
   r.pending_epoch = 5;
   r.pending_master = "prod-broker-0-2";
@@ -129,6 +130,7 @@ TEST(FailoverTest, ANewGroupWaitsThenRecordsItsFirstMasterThenWritesNothingWhile
             (std::map<std::string, int64_t>{{"g-0", 4096}, {"g-1", 4096}, {"g-2", 0}}));
   EXPECT_EQ(first.record.failovers, 0);  // the first master is not a failover
   EXPECT_EQ(first.record.last_failover, "");
+  EXPECT_EQ(first.record.master_since, kNow);
 
   // Traffic moves the log ends; the record does not follow them (a converged operator writes nothing).
   up[0].log_end = up[1].log_end = 1 << 20;
@@ -328,6 +330,7 @@ TEST(FailoverTest, AReturningOldMasterFollowsTheNewOneAndAHandPromotionIsAdopted
   EXPECT_EQ(hand.record.master, "g-1");
   EXPECT_EQ(hand.record.failovers, 0) << "a switchover moves the master; it is not a failover";
   EXPECT_EQ(hand.record.last_failover, "");
+  EXPECT_EQ(hand.record.master_since, kNow) << "when the master moved: a rolling update waits on it";
 }
 
 }  // namespace

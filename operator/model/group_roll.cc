@@ -6,7 +6,8 @@ namespace fmq::op::model {
 
 RollDecision DecideGroupRoll(const std::vector<RollMember>& members, const std::string& master,
                              const std::vector<std::string>& in_sync,
-                             std::chrono::milliseconds name_servers_ready_for) {
+                             std::chrono::milliseconds name_servers_ready_for,
+                             std::chrono::milliseconds master_serving_for) {
   using Kind = RollDecision::Kind;
   auto wait = [](std::string message) { return RollDecision{Kind::kWait, "", std::move(message)}; };
   if (std::all_of(members.begin(), members.end(),
@@ -28,6 +29,11 @@ RollDecision DecideGroupRoll(const std::vector<RollMember>& members, const std::
   // Slaves first, the highest ordinal first (the order a StatefulSet rolls in).
   for (auto it = members.rbegin(); it != members.rend(); ++it) {
     if (it->pod != master && !it->updated) {
+      if (master_serving_for.count() >= 0 && master_serving_for < kRouteRefresh) {
+        return wait("waiting until the master " + master + " has served for " +
+                    std::to_string(kRouteRefresh.count() / 1000) + " s before restarting " + it->pod +
+                    " (producers send to the previous master until their next route refresh)");
+      }
       return {Kind::kRestart, it->pod,
               "restarting the slave " + it->pod + " (every member in sync with the master " + master + ")"};
     }

@@ -8,7 +8,11 @@
 //      slave that restarts leaves the in-sync set and must be back before the next one goes);
 //   2. then a switchover hands the master role to an updated in-sync slave (planned: the master is fenced,
 //      the target catches up to its final log end, then takes over; nothing acknowledged is lost);
-//   3. then the old master, now a slave, restarts like the others.
+//   3. then the old master, now a slave, restarts like the others, once the new master has served for
+//      kRouteRefresh: producers keep sending to the old master's address until their next route refresh
+//      (pollNameServerInterval, 30 s by default); until then it answers at once (SERVICE_NOT_AVAILABLE: the
+//      client retries on another broker), but once its pod is gone its address answers nothing and every send
+//      to it waits out the client's timeout (3 s), blocking the producer's threads meanwhile.
 //
 // Nothing moves while a member is missing, not Ready, being deleted or out of sync, or while no master serves
 // (failover comes first). The switchover also waits until every name server has been Ready for
@@ -26,6 +30,8 @@
 namespace fmq::op::model {
 
 inline constexpr std::chrono::milliseconds kNameServerSettle{30'000};
+// A client's route refresh (30 s) plus a margin for its scheduling.
+inline constexpr std::chrono::milliseconds kRouteRefresh{35'000};
 
 struct RollMember {
   std::string pod;
@@ -49,9 +55,11 @@ struct RollDecision {
 
 // `members` in ordinal order; `master` the serving master's pod (empty: none); `in_sync` the pods the master
 // counts in sync, itself included; `name_servers_ready_for` how long every name server has been Ready (the
-// shortest; negative: one is not Ready).
+// shortest; negative: one is not Ready); `master_serving_for` how long `master` has served its epoch
+// (negative: unknown, taken as long enough).
 RollDecision DecideGroupRoll(const std::vector<RollMember>& members, const std::string& master,
                              const std::vector<std::string>& in_sync,
-                             std::chrono::milliseconds name_servers_ready_for);
+                             std::chrono::milliseconds name_servers_ready_for,
+                             std::chrono::milliseconds master_serving_for);
 
 }  // namespace fmq::op::model
