@@ -252,6 +252,7 @@ Status MessageStore::Recover(const RecoveryPlan& plan) {
     MutexLock lock(&dispatch_mu_);
     reput_from_ = from;
     reput_progress_ = from;
+    cq_covered_ = from;
   }
   GetLogger("store")->info("rebuilding consume queues and index from={} to={}", from,
                            std::min<int64_t>(cl_max, confirm_offset_.load()));
@@ -261,7 +262,7 @@ Status MessageStore::Recover(const RecoveryPlan& plan) {
 
 Status MessageStore::RebuildQueueOffsets() {
   MutexLock lock(&dispatch_mu_);
-  FMQ_ASSIGN_OR_RETURN(auto table, QueueOffsetsFrom(reput_from_));
+  FMQ_ASSIGN_OR_RETURN(auto table, QueueOffsetsFrom(cq_covered_));
   commit_log_->SetQueueOffsetTable(std::move(table));
   return Status::Ok();
 }
@@ -567,6 +568,7 @@ Status MessageStore::DispatchAvailable() {
       }
     }
     reput_progress_.store(reput_from_, std::memory_order_release);
+    cq_covered_ = std::max(cq_covered_, reput_from_);
     if (!moved) break;
   }
   return Status::Ok();
@@ -657,6 +659,9 @@ Status MessageStore::TruncateLocked(PhysicalOffset offset) {
     redo_from = std::min(redo_from, rebuild);
   }
   FMQ_RETURN_IF_ERROR(epochs_->TruncateAfter(offset));
+  // The consume queues keep every entry below the cut; only the index may need an earlier start (it drops
+  // whole files), and dispatch skips the consume-queue entries that are still there.
+  cq_covered_ = std::clamp(std::min(cq_covered_, cut), commit_log_->MinOffset().value(), cut);
   reput_from_ = std::clamp(std::min(reput_from_, redo_from), commit_log_->MinOffset().value(), cut);
   reput_progress_.store(reput_from_, std::memory_order_release);
   if (confirm_offset_.load() != INT64_MAX) confirm_offset_ = std::min(confirm_offset_.load(), cut);
@@ -666,7 +671,7 @@ Status MessageStore::TruncateLocked(PhysicalOffset offset) {
   checkpoint_->set_logics_msg_timestamp(0);
   checkpoint_->set_index_msg_timestamp(0);
   FMQ_RETURN_IF_ERROR(checkpoint_->Flush());
-  FMQ_ASSIGN_OR_RETURN(auto table, QueueOffsetsFrom(reput_from_));
+  FMQ_ASSIGN_OR_RETURN(auto table, QueueOffsetsFrom(cq_covered_));
   commit_log_->SetQueueOffsetTable(std::move(table));
   FMQ_RETURN_IF_ERROR(fs_.Remove(TruncateIntentPath()));
   FMQ_RETURN_IF_ERROR(fs_.SyncDir(config_.store_path_root_dir));

@@ -321,6 +321,10 @@ class MessageStore {
 
   Mutex dispatch_mu_;
   int64_t reput_from_ FMQ_GUARDED_BY(dispatch_mu_) = 0;
+  // Every record below it has its consume-queue entry. Above reput_from_ after a truncation: the index lost a
+  // whole file and is rebuilt from its start, the consume queues were only cut (so the next queue offsets are
+  // computed from here, not by reading the log again from reput_from_).
+  int64_t cq_covered_ FMQ_GUARDED_BY(dispatch_mu_) = 0;
   std::atomic<int64_t> reput_progress_{0};  // mirror of reput_from_ for lock-free readers
   std::atomic<int64_t> confirm_offset_{INT64_MAX};
   std::atomic<int64_t> last_dispatched_ts_{0};

@@ -324,6 +324,37 @@ TEST(TruncateTest, CutsTheLogQueuesIndexAndEpochsAndTheQueuesContinueFromTheCut)
   EXPECT_TRUE(VerifyStore(store).ok());
 }
 
+// The next queue offsets after a cut come from the consume queues plus the records they do not hold yet, even
+// though the index lost its whole file and dispatch restarts from the log's start to rebuild it.
+TEST(TruncateTest, QueuesContinueAfterACutAboveWhatDispatchCoveredWhileTheIndexIsRebuilt) {
+  ManualClock clock;
+  io::MemoryFileSystem mem(&clock);
+  MessageStore store(SmallConfig(), mem, clock, StoreOptions{.background_services = false});
+  ASSERT_TRUE(store.Open().ok());
+  ASSERT_TRUE(store.epochs().Append(E(1, 0)).ok());
+  std::vector<PhysicalOffset> at;
+  auto put = [&](int i) {
+    auto r = store.PutMessage(Message("T", i % 2, std::string(500, 'q'), "", "K" + std::to_string(i)));
+    ASSERT_TRUE(r.ok()) << r.status();
+    at.push_back(r->wrote_offset);
+  };
+  for (int i = 0; i < 100; ++i) put(i);
+  ASSERT_TRUE(store.TEST_DispatchAll().ok());
+  for (int i = 100; i < 120; ++i) put(i);  // not dispatched yet (as beyond a slave's confirm offset)
+  ASSERT_TRUE(store.TruncateTo(at[110]).ok());
+  auto r = store.PutMessage(Message("T", 0, "after the cut", "", "K-after"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->queue_offset.value(), 55) << "50 dispatched + 5 undispatched below the cut in queue 0";
+  auto r1 = store.PutMessage(Message("T", 1, "after the cut", "", "K-after-1"));
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1->queue_offset.value(), 55);
+  ASSERT_TRUE(store.TEST_DispatchAll().ok());
+  EXPECT_EQ(store.MaxOffsetInQueue("T", QueueId(0)).value(), 56);
+  EXPECT_EQ(store.QueryMessage("T", "K30", 4, 0, INT64_MAX).messages.size(), 1u) << "the index was rebuilt";
+  EXPECT_EQ(store.QueryMessage("T", "K112", 4, 0, INT64_MAX).messages.size(), 0u);
+  EXPECT_TRUE(VerifyStore(store).ok());
+}
+
 TEST(TruncateTest, ACrashAnywhereInsideATruncationLeavesTheOldLogOrTheCutOne) {
   auto cfg = SmallConfig();
   constexpr int kMessages = 80;
