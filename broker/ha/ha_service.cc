@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/base/logging.h"
+#include "broker/model/internal/json_util.h"
 
 namespace fmq::ha {
 
@@ -43,7 +44,8 @@ Result<HaState> LoadHaState(io::FileSystem& fs, const std::string& path, const R
   };
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return corrupt("not a JSON object");
-  auto role_text = j.value("role", std::string());
+  // Read without exceptions: a field of the wrong type is as unreadable as a missing one.
+  const std::string role_text = model::internal::StrOf(j, "role");
   auto role = ParseBrokerRole(role_text);
   if (!role.ok()) return corrupt("role '" + role_text + "'");
   if (!j["brokerId"].is_number_integer() || !j["promisedEpoch"].is_number_integer())
@@ -53,8 +55,8 @@ Result<HaState> LoadHaState(io::FileSystem& fs, const std::string& path, const R
   const int64_t promised = j["promisedEpoch"].get<int64_t>();
   if (promised < 0 || promised > INT32_MAX) return corrupt("promisedEpoch out of range");
   st.promised_epoch = static_cast<int32_t>(promised);
-  st.master_address = j.value("masterAddress", std::string());
-  st.master_ha_address = j.value("masterHaAddress", std::string());
+  st.master_address = model::internal::StrOf(j, "masterAddress");
+  st.master_ha_address = model::internal::StrOf(j, "masterHaAddress");
   if (st.master_ha_address.empty()) st.master_ha_address = config.ha_master_address;
   if (Status s = ValidateRoleAndId(st.role, st.broker_id); !s.ok()) return corrupt(std::string(s.message()));
   if (st.role != config.role) {
@@ -288,6 +290,11 @@ void HaService::SealAppendsByRoleLocked() {
   } else {
     store_.UnsealAppends();
   }
+}
+
+bool HaService::copying() const {
+  MutexLock lock(&mu_);
+  return client_ != nullptr && client_->Snapshot().state == CopyState::kCopying;
 }
 
 WriteGate HaService::CheckWrite(std::string* why) const {

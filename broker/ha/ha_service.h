@@ -112,6 +112,8 @@ class HaService : private HaServer::Delegate, private HaClient::Delegate {
   // The epoch this broker is master of, or the epoch of the master it follows (0 when unknown).
   int32_t epoch() const FMQ_EXCLUDES(mu_);
   int ha_port() const { return server_ ? server_->port() : 0; }
+  // A slave that copies from its master now (connected, past the handshake).
+  bool copying() const FMQ_EXCLUDES(mu_);
   // A slave's master (remoting address), for metadata copies; empty when unknown or a master.
   std::string master_address() const FMQ_EXCLUDES(mu_);
 

@@ -213,6 +213,18 @@ TEST_F(HaServiceTest, AFencedMastersLogEndIsFinalEvenForASendThatPassedTheWriteG
   EXPECT_FALSE(master.store->PutMessage(Message("T", 0, "y", "", "", "y")).ok());
 }
 
+TEST_F(HaServiceTest, AnHaJsonWithFieldsOfTheWrongTypeIsReportedUnreadableNotThrown) {
+  ReplicationConfig rc = Config(BrokerRole::kSlave);
+  ASSERT_TRUE(io::WriteFileAtomically(mem_, "/bad-ha.json",
+                                      R"({"role":5,"brokerId":1,"promisedEpoch":2,"masterAddress":[]})")
+                  .ok());
+  auto state = LoadHaState(mem_, "/bad-ha.json", rc, 1);
+  ASSERT_FALSE(state.ok());
+  EXPECT_EQ(state.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(state.status().message().find("is unreadable (role '')"), std::string_view::npos)
+      << state.status();
+}
+
 TEST_F(HaServiceTest, ASlaveOfAnotherClusterIsRefusedWithAMessageThatSaysWhatToDo) {
   Node master = Start("m", BrokerRole::kAsyncMaster, 0);
   Node stranger = Start("x", BrokerRole::kSlave, 1, HaAddr(master), "OtherCluster");

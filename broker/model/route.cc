@@ -118,17 +118,22 @@ Result<ClusterInfo> DecodeClusterInfo(std::string_view text) {
 }
 
 namespace {
+json ToJson(const DataVersion& v) { return {{"counter", v.counter}, {"timestamp", v.timestamp}}; }
+
+DataVersion DataVersionOf(const json& j) {
+  return {IntOf<int64_t>(j, "counter", 0), IntOf<int64_t>(j, "timestamp", 0)};
+}
+
 json WrapperJson(const TopicConfigSerializeWrapper& w) {
   json table = json::object();
   for (const auto& [name, t] : w.topic_config_table) table[name] = ToJson(t);
-  return {{"dataVersion", {{"counter", w.data_version.counter}, {"timestamp", w.data_version.timestamp}}},
-          {"topicConfigTable", table}};
+  return {{"dataVersion", ToJson(w.data_version)}, {"topicConfigTable", table}};
 }
 
 TopicConfigSerializeWrapper WrapperOf(const json& wrapper) {
   TopicConfigSerializeWrapper body;
   if (auto dv = wrapper.find("dataVersion"); dv != wrapper.end() && dv->is_object()) {
-    body.data_version = {IntOf<int64_t>(*dv, "counter", 0), IntOf<int64_t>(*dv, "timestamp", 0)};
+    body.data_version = DataVersionOf(*dv);
   }
   if (auto table = wrapper.find("topicConfigTable"); table != wrapper.end() && table->is_object()) {
     for (const auto& [name, t] : table->items()) {
@@ -169,6 +174,13 @@ Result<RegisterBrokerBody> DecodeRegisterBrokerBody(std::string_view text) {
 }
 
 std::string EncodeTopicList(const std::set<std::string>& topics) { return Dump({{"topicList", topics}}); }
+
+std::string EncodeDataVersion(const DataVersion& version) { return ToJson(version).dump(); }
+
+Result<DataVersion> DecodeDataVersion(std::string_view text) {
+  FMQ_ASSIGN_OR_RETURN(json j, Parse("data version", text));
+  return DataVersionOf(j);
+}
 
 Result<std::set<std::string>> DecodeTopicList(std::string_view text) {
   FMQ_ASSIGN_OR_RETURN(json j, Parse("topic list", text));

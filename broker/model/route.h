@@ -86,6 +86,9 @@ Result<RegisterBrokerBody> DecodeRegisterBrokerBody(std::string_view json);
 // {"dataVersion":{...},"topicConfigTable":{...}} (topics.json).
 std::string EncodeTopicConfigWrapper(const TopicConfigSerializeWrapper& wrapper);
 Result<TopicConfigSerializeWrapper> DecodeTopicConfigWrapper(std::string_view json);
+// {"counter":N,"timestamp":T} (QUERY_DATA_VERSION's body).
+std::string EncodeDataVersion(const DataVersion& version);
+Result<DataVersion> DecodeDataVersion(std::string_view json);
 std::string EncodeTopicList(const std::set<std::string>& topics);
 Result<std::set<std::string>> DecodeTopicList(std::string_view json);
 

@@ -44,5 +44,14 @@ TEST(RouteTest, ClusterInfoAndTopicListRoundTrip) {
   EXPECT_EQ(*DecodeTopicList(EncodeTopicList({"x", "y"})), (std::set<std::string>{"x", "y"}));
 }
 
+TEST(RouteTest, DataVersionRoundTripsAndAWrongTypeReadsAsZeroNotAnException) {
+  EXPECT_EQ(EncodeDataVersion({7, 1764921600000}), R"({"counter":7,"timestamp":1764921600000})");
+  EXPECT_EQ(*DecodeDataVersion(EncodeDataVersion({7, 42})), (DataVersion{7, 42}));
+  // QUERY_DATA_VERSION bodies come off the network: a string where a number belongs must not throw.
+  EXPECT_EQ(*DecodeDataVersion(R"({"counter":"7","timestamp":[1]})"), (DataVersion{7, 0}))
+      << "a quoted number reads as fastjson reads it";
+  EXPECT_FALSE(DecodeDataVersion("not json").ok());
+}
+
 }  // namespace
 }  // namespace fmq::model

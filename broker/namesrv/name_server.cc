@@ -184,13 +184,11 @@ void NameServer::UnregisterBroker(const Cmd& req, Cmd* resp) {
 void NameServer::QueryDataVersion(const Cmd& req, Cmd* resp) {
   protocol::BrokerIdentityHeader h;
   if (!Decode(protocol::BrokerIdentityHeader::Spec(), req, resp, &h)) return;
-  model::DataVersion v;
-  auto j = nlohmann::json::parse(req.body, nullptr, false);
-  if (j.is_object()) {
-    v.counter = j.value("counter", int64_t{0});
-    v.timestamp = j.value("timestamp", int64_t{0});
-  }
-  resp->ext_fields["changed"] = routes_.IsBrokerTopicConfigChanged(h.broker_addr, v) ? "true" : "false";
+  // A body that is not a data version compares as version 0: "changed", so the broker registers in full.
+  auto v = model::DecodeDataVersion(req.body);
+  resp->ext_fields["changed"] =
+      routes_.IsBrokerTopicConfigChanged(h.broker_addr, v.ok() ? *v : model::DataVersion{}) ? "true"
+                                                                                            : "false";
 }
 
 void NameServer::GetRouteInfo(const Cmd& req, Cmd* resp) {

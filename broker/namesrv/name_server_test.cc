@@ -314,6 +314,15 @@ TEST_F(NameServerTest, MissingHeaderFieldsAndBadBodiesGetClearErrors) {
       << "a bad number is not silently 0";
   EXPECT_EQ(Call(rq::kPutKvConfig, {{"namespace", "n"}, {"key", "k"}}).remark,
             "the custom field <value> is null");
+  // A data version whose fields have the wrong types (it used to throw and end the process) or that is not
+  // JSON reads as version 0: "changed", so the broker registers in full.
+  const std::map<std::string, std::string> identity = {
+      {"brokerName", "b"}, {"brokerAddr", "a:1"}, {"clusterName", "c"}, {"brokerId", "0"}};
+  for (const char* body : {R"({"counter":"7","timestamp":{}})", "[1,2]", "\x00garbage"}) {
+    r = Call(rq::kQueryDataVersion, identity, body);
+    EXPECT_EQ(r.code, rc::kSuccess) << body;
+    EXPECT_EQ(r.ext_fields["changed"], "true") << body;
+  }
 }
 
 TEST_F(NameServerTest, KvConfigIsServedAndSurvivesARestart) {

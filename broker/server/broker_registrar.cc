@@ -194,7 +194,7 @@ int BrokerRegistrar::CheckNow() {
   // A slave that is not copying asks every name server where its master is: the master may have restarted on
   // a new address (a recreated pod), and the registration's answer names it. Until then a SYNC_MASTER lacks
   // its in-sync slaves.
-  if (ha_ != nullptr && !ha_->is_master() && ha_->StatusBody().copy_state != "copying") {
+  if (ha_ != nullptr && !ha_->is_master() && !ha_->copying()) {
     (void)RegisterWith(targets);
     return static_cast<int>(targets.size());
   }
@@ -208,8 +208,7 @@ int BrokerRegistrar::CheckNow() {
     }
     RemotingCommand req = RemotingCommand::Request(rq::kQueryDataVersion, 0);
     protocol::BrokerIdentityHeader::Spec().Encode(h, &req.ext_fields);
-    req.body =
-        nlohmann::json{{"counter", known->second.counter}, {"timestamp", known->second.timestamp}}.dump();
+    req.body = model::EncodeDataVersion(known->second);
     auto r = client_.InvokeSync(ns, req, config_.timeout);
     if (!r.ok() || r->code != protocol::response_code::kSuccess) continue;  // the full round reports it
     if (auto c = r->ext_fields.find("changed"); c != r->ext_fields.end() && c->second == "true") {

@@ -32,6 +32,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)DecodeRegisterBrokerBody(text);
   (void)DecodeTopicConfigWrapper(text);
   (void)DecodeTopicList(text);
+  if (auto version = DecodeDataVersion(text); version.ok()) {
+    auto again = DecodeDataVersion(EncodeDataVersion(*version));
+    FMQ_CHECK(again.ok());
+    FMQ_CHECK(*again == *version);
+  }
   if (auto n = NormalizeFastjson(text); n.ok()) {
     auto twice = NormalizeFastjson(*n);
     FMQ_CHECK(twice.ok());
