@@ -323,10 +323,11 @@ int main(int argc, char** argv) {
   auto options = fmq::op::cmd::ParseOptions(std::vector<std::string>(argv + 1, argv + argc));
   if (!options.ok()) {
     if (options.status().IsNotFound()) {
-      std::cout << fmq::op::cmd::kUsage;
+      std::cout << fmq::op::cmd::Usage();
       return 0;
     }
-    std::cerr << "ferrymq-operator: " << options.status().message() << "\n" << fmq::op::cmd::kUsage;
+    std::cerr << "ferrymq-operator: " << options.status().message()
+              << "\nRun `ferrymq-operator --help` for usage.\n";
     return 2;
   }
   return fmq::op::cmd::Run(*options);

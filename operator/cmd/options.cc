@@ -3,19 +3,22 @@
 #include <charconv>
 #include <cstdlib>
 
+#include <CLI/CLI.hpp>
+
+#include "broker/net/http_server.h"
+
 namespace fmq::op::cmd {
 namespace {
 
-Status ParseBool(const std::string& flag, const std::string& v, bool* out) {
-  if (v == "true" || v == "1") {
-    *out = true;
-  } else if (v == "false" || v == "0") {
-    *out = false;
-  } else {
-    return Status::InvalidArgument(flag + ": expected true or false, got '" + v + "'");
-  }
-  return Status::Ok();
-}
+// What the flags read before conversion (durations and lists are checked after the parse, naming the flag).
+struct RawFlags {
+  std::string namespaces;
+  std::string lease_duration = "15s";
+  std::string renew_deadline = "10s";
+  std::string retry_period = "2s";
+  std::string topic_drift_check = "5m";
+  std::string group_status_refresh = "30s";
+};
 
 std::vector<std::string> SplitList(const std::string& v) {
   std::vector<std::string> out;
@@ -29,6 +32,55 @@ std::vector<std::string> SplitList(const std::string& v) {
   }
   return out;
 }
+
+// Every flag of the program on `app`, reading into `o` and `raw` (the one definition the parse and the usage
+// text share).
+void AddFlags(CLI::App& app, Options& o, RawFlags& raw) {
+  app.set_help_flag("-h,--help", "print this help and exit");
+  // The chart appends extraArgs after its own flags: a flag given again overrides the earlier value.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--kubeconfig", o.kubeconfig,
+                 "kubeconfig file (default: $KUBECONFIG, else the in-cluster service account)");
+  app.add_option("--context", o.context, "kubeconfig context (default: current-context)");
+  app.add_option("--namespaces", raw.namespaces, "namespaces to watch, a,b (default: all)");
+  app.add_option("--leader-elect", o.leader_elect, "act only while holding the Lease (true|false)")
+      ->default_str("true");
+  app.add_option("--lease-name", o.lease_name, "Lease name")->default_str(o.lease_name);
+  app.add_option("--lease-namespace", o.lease_namespace, "Lease namespace (default $POD_NAMESPACE)");
+  app.add_option("--lease-duration", raw.lease_duration, "how long a Lease is valid without renewal")
+      ->default_str(raw.lease_duration);
+  app.add_option("--renew-deadline", raw.renew_deadline,
+                 "the leader gives up (and exits) if it cannot renew within this")
+      ->default_str(raw.renew_deadline);
+  app.add_option("--retry-period", raw.retry_period, "how often candidates try to acquire and leaders renew")
+      ->default_str(raw.retry_period);
+  app.add_option("--metrics-bind-address", o.metrics_bind_address, "/metrics, [host]:port")
+      ->default_str(o.metrics_bind_address);
+  app.add_option("--health-probe-bind-address", o.health_probe_bind_address,
+                 "/healthz and /readyz, [host]:port")
+      ->default_str(o.health_probe_bind_address);
+  app.add_option("--broker-image", o.broker_image,
+                 "image of name servers and brokers when a Cluster does not set spec.image")
+      ->default_str(o.broker_image);
+  app.add_option("--workers", o.workers, "reconcile workers per controller")
+      ->check(CLI::Range(1, 64))
+      ->default_str(std::to_string(o.workers));
+  app.add_option("--topic-drift-check", raw.topic_drift_check,
+                 "how often a synced Topic is compared with the brokers")
+      ->default_str(raw.topic_drift_check);
+  app.add_option("--group-status-refresh", raw.group_status_refresh,
+                 "how often a ConsumerGroup is compared with the brokers and its clients and lag are re-read")
+      ->default_str(raw.group_status_refresh);
+  app.add_option("--identity", o.identity, "Lease holder identity (default: <$POD_NAME or host>_<random>)");
+  app.add_option("--fault", o.fault,
+                 "test fault injection: exit right after claiming a failover in an HA record (end-to-end "
+                 "tests of leader loss; never in production)")
+      ->check(CLI::IsMember({"exit-after-failover-claim"}));
+}
+
+constexpr const char* kDescription =
+    "Runs the FerryMQ operator: reconciles Cluster, Topic and ConsumerGroup resources (ferrymq.io/v1alpha1). "
+    "Durations: 500ms, 15s, 5m, 1h.";
 
 }  // namespace
 
@@ -45,84 +97,43 @@ Result<std::chrono::milliseconds> ParseDuration(const std::string& text) {
   return Status::InvalidArgument("not a duration: '" + text + "' (units: ms, s, m, h)");
 }
 
-Result<std::pair<std::string, int>> ParseBindAddress(const std::string& text) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos) return Status::InvalidArgument("bind address '" + text + "' needs :port");
-  std::string host = text.substr(0, colon);
-  int port = -1;
-  auto [p, ec] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), port);
-  if (ec != std::errc() || p != text.data() + text.size() || port < 0 || port > 65535) {
-    return Status::InvalidArgument("bind address '" + text + "': bad port");
-  }
-  return std::make_pair(host.empty() ? std::string("0.0.0.0") : host, port);
+std::string Usage() {
+  Options o;
+  RawFlags raw;
+  CLI::App app(kDescription, "ferrymq-operator");
+  AddFlags(app, o, raw);
+  return app.help();
 }
 
 Result<Options> ParseOptions(const std::vector<std::string>& args) {
   Options o;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i], value;
-    if (flag == "-h" || flag == "--help") return Status::NotFound("help");
-    if (flag.rfind("--", 0) != 0) return Status::InvalidArgument("unexpected argument '" + flag + "'");
-    if (size_t eq = flag.find('='); eq != std::string::npos) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return Status::InvalidArgument(flag + " needs a value");
-    }
-    auto duration = [&](std::chrono::milliseconds* out) -> Status {
-      FMQ_ASSIGN_OR_RETURN(*out, ParseDuration(value));
-      return Status::Ok();
-    };
-    Status st;
-    if (flag == "--kubeconfig") {
-      o.kubeconfig = value;
-    } else if (flag == "--context") {
-      o.context = value;
-    } else if (flag == "--namespaces") {
-      o.namespaces = SplitList(value);
-    } else if (flag == "--leader-elect") {
-      st = ParseBool(flag, value, &o.leader_elect);
-    } else if (flag == "--lease-name") {
-      o.lease_name = value;
-    } else if (flag == "--lease-namespace") {
-      o.lease_namespace = value;
-    } else if (flag == "--lease-duration") {
-      st = duration(&o.lease_duration);
-    } else if (flag == "--renew-deadline") {
-      st = duration(&o.renew_deadline);
-    } else if (flag == "--retry-period") {
-      st = duration(&o.retry_period);
-    } else if (flag == "--metrics-bind-address") {
-      o.metrics_bind_address = value;
-      st = ParseBindAddress(value).status();
-    } else if (flag == "--health-probe-bind-address") {
-      o.health_probe_bind_address = value;
-      st = ParseBindAddress(value).status();
-    } else if (flag == "--broker-image") {
-      o.broker_image = value;
-    } else if (flag == "--workers") {
-      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), o.workers);
-      if (ec != std::errc() || p != value.data() + value.size() || o.workers < 1 || o.workers > 64) {
-        st = Status::InvalidArgument("--workers: expected 1..64, got '" + value + "'");
-      }
-    } else if (flag == "--topic-drift-check") {
-      st = duration(&o.topic_drift_check);
-    } else if (flag == "--group-status-refresh") {
-      st = duration(&o.group_status_refresh);
-    } else if (flag == "--identity") {
-      o.identity = value;
-    } else if (flag == "--fault") {
-      if (value != "exit-after-failover-claim") {
-        st = Status::InvalidArgument("--fault: the only fault is exit-after-failover-claim, got '" + value +
-                                     "'");
-      }
-      o.fault = value;
-    } else {
-      return Status::InvalidArgument("unknown flag " + flag);
-    }
-    if (!st.ok()) return st.message().find(flag) == 0 ? st : st.WithContext(flag);
+  RawFlags raw;
+  CLI::App app(kDescription, "ferrymq-operator");
+  AddFlags(app, o, raw);
+  try {
+    app.parse(std::vector<std::string>(args.rbegin(), args.rend()));  // CLI11 takes them last first
+  } catch (const CLI::CallForHelp&) {
+    return Status::NotFound("help");
+  } catch (const CLI::ParseError& e) {
+    return Status::InvalidArgument(e.what());
+  }
+  o.namespaces = SplitList(raw.namespaces);
+  const std::pair<const char*, std::pair<const std::string*, std::chrono::milliseconds*>> durations[] = {
+      {"--lease-duration", {&raw.lease_duration, &o.lease_duration}},
+      {"--renew-deadline", {&raw.renew_deadline, &o.renew_deadline}},
+      {"--retry-period", {&raw.retry_period, &o.retry_period}},
+      {"--topic-drift-check", {&raw.topic_drift_check, &o.topic_drift_check}},
+      {"--group-status-refresh", {&raw.group_status_refresh, &o.group_status_refresh}},
+  };
+  for (const auto& [flag, io] : durations) {
+    auto d = ParseDuration(*io.first);
+    if (!d.ok()) return d.status().WithContext(flag);
+    *io.second = *d;
+  }
+  for (const auto& [flag, value] :
+       {std::pair<const char*, const std::string*>{"--metrics-bind-address", &o.metrics_bind_address},
+        {"--health-probe-bind-address", &o.health_probe_bind_address}}) {
+    if (auto a = net::ParseBindAddress(*value); !a.ok()) return a.status().WithContext(flag);
   }
   if (o.renew_deadline >= o.lease_duration) {
     return Status::InvalidArgument("--renew-deadline must be shorter than --lease-duration");

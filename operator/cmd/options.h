@@ -1,7 +1,8 @@
 #pragma once
 
 // Command-line options of ferrymq-operator (the contract the Helm chart's Deployment uses; see
-// charts/ferrymq-operator/templates/deployment.yaml). Both `--flag=value` and `--flag value` are accepted.
+// charts/ferrymq-operator/templates/deployment.yaml), parsed with CLI11 like every FerryMQ program. Both
+// `--flag=value` and `--flag value` are accepted.
 
 #include <chrono>
 #include <string>
@@ -36,29 +37,8 @@ struct Options {
   std::string fault;
 };
 
-inline constexpr const char* kUsage = R"(usage: ferrymq-operator [flags]
-
-Runs the FerryMQ operator: reconciles Cluster and Topic resources (ferrymq.io/v1alpha1).
-
-  --kubeconfig PATH                 kubeconfig file (default: $KUBECONFIG, else the in-cluster service account)
-  --context NAME                    kubeconfig context (default: current-context)
-  --namespaces a,b                  namespaces to watch (default: all)
-  --leader-elect true|false         act only while holding the Lease (default true)
-  --lease-name NAME                 Lease name (default ferrymq-operator)
-  --lease-namespace NS              Lease namespace (default $POD_NAMESPACE)
-  --lease-duration 15s              how long a Lease is valid without renewal
-  --renew-deadline 10s              the leader gives up (and exits) if it cannot renew within this
-  --retry-period 2s                 how often candidates try to acquire and leaders renew
-  --metrics-bind-address :8080      /metrics
-  --health-probe-bind-address :8081 /healthz and /readyz
-  --broker-image IMAGE              image of name servers and brokers when a Cluster does not set spec.image
-  --workers N                       reconcile workers per controller (default 2)
-  --topic-drift-check 5m            how often a synced Topic is compared with the brokers
-  --group-status-refresh 30s        how often a ConsumerGroup is compared with the brokers and its clients
-                                    and lag are re-read
-  --fault exit-after-failover-claim  test fault injection: exit right after claiming a failover in an HA
-                                    record (end-to-end tests of leader loss; never in production)
-)";
+// The usage text (`--help`), from the same flag definitions the parse uses.
+std::string Usage();
 
 // InvalidArgument naming the flag for a bad or unknown flag. `-h`/`--help` gives NotFound (print usage, exit
 // 0).
@@ -66,7 +46,5 @@ Result<Options> ParseOptions(const std::vector<std::string>& args);
 
 // "15s", "500ms", "5m", "1h" (a bare number is seconds).
 Result<std::chrono::milliseconds> ParseDuration(const std::string& text);
-// ":8080" -> {"0.0.0.0", 8080}; "127.0.0.1:9000" -> {"127.0.0.1", 9000}.
-Result<std::pair<std::string, int>> ParseBindAddress(const std::string& text);
 
 }  // namespace fmq::op::cmd
