@@ -103,6 +103,40 @@ def gaps_by_group(sent_file, kill_ms):
     return gaps
 
 
+class MasterCut:
+    """A group's master cut off the network (its host veth down, its process keeps running): cut() for
+    produce_through's event, promoted() for its settle, heal() and old_follows() afterwards."""
+
+    def __init__(self, c, k, group):
+        self.k, self.group = k, group
+        g, _ = group_status(k, group)
+        self.old, self.old_epoch, self.old_failovers = g.get("master"), g.get("epoch", 0), g.get("failovers", 0)
+        self.veth = c.host_veth(NS, self.old)
+        self.t_cut = time.time()
+
+    def cut(self):
+        self.t_cut = time.time()
+        subprocess.run(["ip", "link", "set", self.veth, "down"], check=True)
+
+    def promoted(self, timeout):
+        """The group's status once another member is master of a higher epoch, and seconds since the cut."""
+        def new_master():
+            s, _ = group_status(self.k, self.group)
+            return s.get("master") not in ("", None, self.old) and s.get("epoch", 0) > self.old_epoch and s
+        s = kube.wait_for(new_master, timeout, what=f"a new master of group {self.group}")
+        return s, time.time() - self.t_cut
+
+    def heal(self):
+        subprocess.run(["ip", "link", "set", self.veth, "up"], check=True)
+
+    def old_follows(self):
+        """Waits until the old master is an in-sync slave of the new one; the group's status."""
+        def follows():
+            s, _ = group_status(self.k, self.group)
+            return self.old in s.get("inSync", []) and s.get("master") != self.old and s
+        return kube.wait_for(follows, 120, what="the old master in sync")
+
+
 class Producer:
     """ReplicationLossCheck produce in the client pod's network namespace (a pod no roll replaces), until stop()."""
 
@@ -284,23 +318,16 @@ def run(c, k):
           f"{g.get('failovers')} inSync {g.get('inSync')}", flush=True)
 
     # 3. The master's pod is cut off the network, its process keeps running.
-    old, old_epoch, old_failovers = g.get("master"), g.get("epoch", 0), g.get("failovers", 0)
-    veth = c.host_veth(NS, old)
-    t_cut = time.time()
+    part = MasterCut(c, k, 0)
+    old, old_epoch, old_failovers = part.old, part.old_epoch, part.old_failovers
 
     def cut():
-        nonlocal t_cut
-        t_cut = time.time()
-        subprocess.run(["ip", "link", "set", veth, "down"], check=True)
-        return f"cut {old} off the network (host veth {veth} down)"
+        part.cut()
+        return f"cut {old} off the network (host veth {part.veth} down)"
 
     def promoted():
-        def new_master():
-            s, _ = group_status(k)
-            return s.get("master") not in ("", None, old) and s.get("epoch", 0) > old_epoch and s
-        s = kube.wait_for(new_master, 120, what="a new master")
-        print(f"  partition: {s['master']} is master of epoch {s['epoch']} "
-              f"{time.time() - t_cut:.1f}s after the cut", flush=True)
+        s, after = part.promoted(120)
+        print(f"  partition: {s['master']} is master of epoch {s['epoch']} {after:.1f}s after the cut", flush=True)
     produce_through(c, k, "partition", "loss-partition", cut, promoted, groups=[0])
 
     g, _ = group_status(k)
@@ -315,7 +342,7 @@ def run(c, k):
 
     def events():
         evs = k.list(kube.path("events", NS)).get("items", [])
-        mine = [e for e in evs if event_time(e) >= t_cut - 1 and GROUP in e.get("message", "")]
+        mine = [e for e in evs if event_time(e) >= part.t_cut - 1 and GROUP in e.get("message", "")]
         reasons = {e.get("reason") for e in mine}
         wiped = any(e.get("reason") == "FailingOver" and "write permission wiped on the name servers"
                     in e.get("message", "") for e in mine)
@@ -323,13 +350,8 @@ def run(c, k):
     check("Events: FailingOver (write permission wiped on the name servers), MasterPromoted",
           lambda: kube.wait_for(events, 30, what="failover Events"))
 
-    subprocess.run(["ip", "link", "set", veth, "up"], check=True)
-
-    def old_follows():
-        s, _ = group_status(k)
-        return old in s.get("inSync", []) and s.get("master") != old and s
-    s = check(f"after the heal the old master {old} follows the new master and is back in sync",
-              lambda: kube.wait_for(old_follows, 120, what="the old master in sync"))
+    part.heal()
+    s = check(f"after the heal the old master {old} follows the new master and is back in sync", part.old_follows)
     if s:
         print(f"  healed: master {s['master']} epoch {s['epoch']} inSync {s['inSync']}", flush=True)
 
@@ -483,32 +505,25 @@ def leader_loss(c, k):
                  lambda: kube.wait_for(upgraded, 180, what="the upgraded operator")):
         return
     g1 = f"{CLUSTER}-broker-1"
-    g, _ = group_status(k, 1)
-    old, old_epoch, old_failovers = g.get("master"), g.get("epoch", 0), g.get("failovers", 0)
+    part = MasterCut(c, k, 1)
+    old, old_epoch, old_failovers = part.old, part.old_epoch, part.old_failovers
     leader_before = lease_holder(k)
-    veth = c.host_veth(NS, old)
-    t_cut = time.time()
 
     def cut():
-        nonlocal t_cut
-        t_cut = time.time()
-        subprocess.run(["ip", "link", "set", veth, "down"], check=True)
+        part.cut()
         return f"cut {old} (group 1's master) off the network; the leader is {leader_before}"
 
     def promoted():
-        def new_master():
-            s, _ = group_status(k, 1)
-            return s.get("master") not in ("", None, old) and s.get("epoch", 0) > old_epoch and s
-        s = kube.wait_for(new_master, 180, what="a new master of group 1")
-        print(f"  leader: {s['master']} is master of epoch {s['epoch']} {time.time() - t_cut:.1f}s after the cut; "
+        s, after = part.promoted(180)
+        print(f"  leader: {s['master']} is master of epoch {s['epoch']} {after:.1f}s after the cut; "
               f"the Lease is now held by {lease_holder(k)}", flush=True)
     produce_through(c, k, "leader", "loss-leader", cut, promoted, groups=[1], bound=90.0)
-    subprocess.run(["ip", "link", "set", veth, "up"], check=True)
+    part.heal()
 
     def one_promotion():
         s, _ = group_status(k, 1)
         evs = [e for e in k.list(kube.path("events", NS)).get("items", [])
-               if event_time(e) >= t_cut - 1 and g1 in e.get("message", "")]
+               if event_time(e) >= part.t_cut - 1 and g1 in e.get("message", "")]
         promoted = [e for e in evs if e.get("reason") == "MasterPromoted"]
         count = sum(int(e.get("count", 1) or 1) for e in promoted)
         finishing = [e for e in evs if e.get("reason") == "FailingOver" and "finishing the failover claimed"
@@ -532,11 +547,7 @@ def leader_loss(c, k):
         return True
     check("the old leader's process exited and the Lease is held by another process", handed_over)
 
-    def old_follows():
-        s, _ = group_status(k, 1)
-        return old in s.get("inSync", []) and s.get("master") != old and s
-    check(f"after the heal {old} follows the new master and is back in sync",
-          lambda: kube.wait_for(old_follows, 120, what="the old master in sync"))
+    check(f"after the heal {old} follows the new master and is back in sync", part.old_follows)
 
 
 if __name__ == "__main__":
