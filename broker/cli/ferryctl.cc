@@ -20,6 +20,7 @@
 
 #include "broker/base/logging.h"
 #include "broker/base/mutex.h"
+#include "broker/base/strings.h"
 #include "broker/base/time_codec.h"
 #include "broker/client/admin.h"
 #include "broker/client/ha_ops.h"
@@ -1151,9 +1152,7 @@ class Ferryctl {
   }
 
   static std::string Join(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
-    return out.empty() ? "-" : out;
+    return v.empty() ? "-" : JoinStrings(v, ", ");
   }
 
   int HaPromote(const std::string& broker_name) {

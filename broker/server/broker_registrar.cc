@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
 #include "broker/base/crc32.h"
 #include "broker/base/logging.h"
 #include "broker/base/properties.h"
+#include "broker/base/strings.h"
 #include "broker/protocol/codes.h"
 #include "broker/protocol/headers.h"
 
@@ -15,14 +14,6 @@ namespace fmq::server {
 
 namespace rq = protocol::request_code;
 using protocol::RemotingCommand;
-
-namespace {
-std::string Joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
-}  // namespace
 
 BrokerRegistrar::BrokerRegistrar(RegistrarConfig config, const BrokerConfig& broker,
                                  TopicConfigManager& topics, net::RemotingClient& client, ha::HaService* ha)
@@ -157,8 +148,8 @@ std::vector<std::string> BrokerRegistrar::Resolve() {
       if (r.ok()) {
         auto& known = resolved_[entry];
         if (known != *r && !known.empty()) {
-          GetLogger("server")->info("name servers of {} changed: {} (were {})", entry, Joined(*r),
-                                    Joined(known));
+          GetLogger("server")->info("name servers of {} changed: {} (were {})", entry, JoinStrings(*r, ","),
+                                    JoinStrings(known, ","));
         }
         known = *r;
       } else if (!resolved_.count(entry)) {
@@ -217,7 +208,7 @@ int BrokerRegistrar::CheckNow() {
   }
   if (stale.empty()) return 0;
   GetLogger("server")->info("name server(s) {} do not hold this broker's registration: registering",
-                            Joined(stale));
+                            JoinStrings(stale, ","));
   (void)RegisterWith(stale);
   return static_cast<int>(stale.size());
 }

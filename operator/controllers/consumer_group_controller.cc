@@ -5,6 +5,7 @@
 #include <set>
 
 #include "broker/base/logging.h"
+#include "broker/base/strings.h"
 #include "broker/base/time_codec.h"
 #include "operator/controllers/resource_steps.h"
 #include "operator/model/group_plan.h"
@@ -158,7 +159,8 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
     }
   }
   if (!missing.empty()) {
-    return fail("ClusterNotReady", "no master registered with the name servers for " + JoinNames(missing),
+    return fail("ClusterNotReady",
+                "no master registered with the name servers for " + JoinStrings(missing, ", "),
                 kRecheckNotReady);
   }
 
@@ -253,16 +255,16 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
         moved += static_cast<int64_t>(table->size());
       }
       if (reset_errors.empty()) {
-        const std::string msg =
-            "reset " + r.id + ": " + std::to_string(moved) + " queue(s) of " +
-            (topics.empty() ? std::string("no topic (the group has no offsets)") : JoinNames(topics)) +
-            " moved to " + r.to;
+        const std::string msg = "reset " + r.id + ": " + std::to_string(moved) + " queue(s) of " +
+                                (topics.empty() ? std::string("no topic (the group has no offsets)")
+                                                : JoinStrings(topics, ", ")) +
+                                " moved to " + r.to;
         status.last_reset = api::LastResetStatus{r.id, r.to, "Applied", msg, now, moved};
         log->info("group={}: {}", key, msg);
         RecordEvent(meta, true, "OffsetReset", msg);
         again = kRecheckNotReady;  // read the lag the reset made
       } else {
-        const std::string msg = "reset " + r.id + " failed: " + JoinNames(reset_errors, "; ");
+        const std::string msg = "reset " + r.id + " failed: " + JoinStrings(reset_errors, "; ");
         status.last_reset = api::LastResetStatus{r.id, r.to, "Failed", msg, now, moved};
         RecordEvent(meta, false, "ResetFailed", msg);
         errors.push_back(msg);
@@ -271,9 +273,10 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
   }
 
   // --- report
-  if (!errors.empty()) return fail("BrokerError", JoinNames(errors, "; "), kRecheckNotReady);
-  Status st = WriteStatus(*obj, status, true, "Synced",
-                          "consumer group " + group + " is on " + JoinNames(*targets) + " as specified");
+  if (!errors.empty()) return fail("BrokerError", JoinStrings(errors, "; "), kRecheckNotReady);
+  Status st =
+      WriteStatus(*obj, status, true, "Synced",
+                  "consumer group " + group + " is on " + JoinStrings(*targets, ", ") + " as specified");
   if (!st.ok()) return {st, std::nullopt};
   return {Status::Ok(), again};
 }
@@ -324,7 +327,7 @@ Outcome ConsumerGroupReconciler::Finalize(const json& obj, const api::ObjectMeta
     }
     if (!online.empty()) {
       return blocked("consumer group " + group + " has " + std::to_string(online.size()) +
-                     " consumer(s) online (" + JoinNames({online.begin(), online.end()}) +
+                     " consumer(s) online (" + JoinStrings({online.begin(), online.end()}, ", ") +
                      "); stop them or set the annotation " + std::string(api::kForceDeleteAnnotation) +
                      "=\"true\"");
     }
@@ -335,8 +338,9 @@ Outcome ConsumerGroupReconciler::Finalize(const json& obj, const api::ObjectMeta
     if (!st.ok()) return blocked("cannot delete " + group + " on " + g + ": " + std::string(st.message()));
     cleaned.push_back(g);
   }
-  log->info("group={}: deleted {} and its offsets from {}", meta.Key(), group, JoinNames(cleaned));
-  RecordEvent(meta, true, "GroupDeleted", "deleted " + group + " and its offsets from " + JoinNames(cleaned));
+  log->info("group={}: deleted {} and its offsets from {}", meta.Key(), group, JoinStrings(cleaned, ", "));
+  RecordEvent(meta, true, "GroupDeleted",
+              "deleted " + group + " and its offsets from " + JoinStrings(cleaned, ", "));
   return {SetFinalizer(obj, false), std::nullopt};
 }
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "broker/base/logging.h"
+#include "broker/base/strings.h"
 #include "broker/base/time_codec.h"
 #include "broker/client/ha_ops.h"
 #include "operator/controllers/resource_steps.h"
@@ -253,7 +254,7 @@ FailoverStep::Outcome FailoverStep::Run(const api::Cluster& c, int group, const 
                         std::to_string(report->epoch) + " from log offset " +
                         std::to_string(report->promoted_end) + "; " + std::to_string(report->fenced.size()) +
                         " member(s) fenced, " + std::to_string(report->followers.size()) + " following";
-      if (!report->unreachable.empty()) msg += ", unreachable: " + JoinNames(report->unreachable);
+      if (!report->unreachable.empty()) msg += ", unreachable: " + JoinStrings(report->unreachable, ", ");
       log->info("failover group={}: {} in {} ms", key, msg, report->millis);
       Event(involved, false, "MasterPromoted", msg);
       record.epoch = report->epoch;

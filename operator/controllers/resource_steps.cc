@@ -1,6 +1,7 @@
 #include "operator/controllers/resource_steps.h"
 
 #include "broker/base/logging.h"
+#include "broker/base/strings.h"
 #include "operator/model/cluster_resources.h"
 #include "operator/model/cluster_status.h"
 
@@ -12,12 +13,6 @@ json InvolvedObject(std::string_view kind, const api::ObjectMeta& meta) {
   return {{"apiVersion", std::string(api::kApiVersion)},
           {"kind", std::string(kind)},
           {"metadata", {{"name", meta.name}, {"namespace", meta.namespace_}, {"uid", meta.uid}}}};
-}
-
-std::string JoinNames(const std::vector<std::string>& names, const char* sep) {
-  std::string out;
-  for (const auto& s : names) out += (out.empty() ? "" : sep) + s;
-  return out;
 }
 
 std::vector<std::string> ClusterGroupNames(const api::Cluster& cluster) {

@@ -26,8 +26,6 @@ namespace fmq::op::controllers {
 // The involvedObject of an Event about a ferrymq.io resource of `kind`.
 nlohmann::json InvolvedObject(std::string_view kind, const api::ObjectMeta& meta);
 
-std::string JoinNames(const std::vector<std::string>& names, const char* sep = ", ");
-
 // The broker group names (brokerNames) of a Cluster, in order.
 std::vector<std::string> ClusterGroupNames(const api::Cluster& cluster);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "broker/base/logging.h"
+#include "broker/base/strings.h"
 #include "operator/controllers/resource_steps.h"
 #include "operator/model/cluster_status.h"
 #include "operator/model/topic_plan.h"
@@ -80,7 +81,8 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
     if (!masters->count(g)) missing.push_back(g);
   }
   if (!missing.empty()) {
-    return fail("ClusterNotReady", "no master registered with the name servers for " + JoinNames(missing),
+    return fail("ClusterNotReady",
+                "no master registered with the name servers for " + JoinStrings(missing, ", "),
                 kRecheckNotReady);
   }
 
@@ -150,11 +152,11 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
   }
   status.broker_groups = std::move(groups);
 
-  if (!errors.empty()) return fail("BrokerError", JoinNames(errors, "; "), kRecheckNotReady);
-  if (!refused.empty()) return fail("QueueShrinkRefused", JoinNames(refused, "; "), o_.drift_check);
-  Status st =
-      WriteStatus(*obj, status, true, "Synced",
-                  "topic " + topic.spec.topic_name + " is on " + JoinNames(*targets) + " as specified");
+  if (!errors.empty()) return fail("BrokerError", JoinStrings(errors, "; "), kRecheckNotReady);
+  if (!refused.empty()) return fail("QueueShrinkRefused", JoinStrings(refused, "; "), o_.drift_check);
+  Status st = WriteStatus(
+      *obj, status, true, "Synced",
+      "topic " + topic.spec.topic_name + " is on " + JoinStrings(*targets, ", ") + " as specified");
   if (!st.ok()) return {st, std::nullopt};
   return {Status::Ok(), o_.drift_check};
 }
@@ -215,7 +217,7 @@ Outcome TopicReconciler::Finalize(const json& obj, const api::ObjectMeta& meta) 
       }
     }
     if (!online.empty()) {
-      return blocked("topic " + name + " is in use by " + JoinNames(online) +
+      return blocked("topic " + name + " is in use by " + JoinStrings(online, ", ") +
                      "; stop them or set the annotation " + std::string(api::kForceDeleteAnnotation) +
                      "=\"true\"");
     }
@@ -229,10 +231,11 @@ Outcome TopicReconciler::Finalize(const json& obj, const api::ObjectMeta& meta) 
   Status st = admin->DeleteTopicInNameServers(name, cluster.cluster->metadata.name);
   if (!st.ok())
     return blocked("cannot delete " + name + " from the name servers: " + std::string(st.message()));
-  log->info("topic={}: deleted {} from {} and the name servers", meta.Key(), name, JoinNames(groups));
+  log->info("topic={}: deleted {} from {} and the name servers", meta.Key(), name, JoinStrings(groups, ", "));
   if (d_.events != nullptr) {
-    (void)d_.events->Record(InvolvedObject("Topic", meta), kube::EventType::kNormal, "TopicDeleted",
-                            "deleted " + name + " from " + JoinNames(groups) + " and the name servers");
+    (void)d_.events->Record(
+        InvolvedObject("Topic", meta), kube::EventType::kNormal, "TopicDeleted",
+        "deleted " + name + " from " + JoinStrings(groups, ", ") + " and the name servers");
   }
   return {SetFinalizer(obj, false), std::nullopt};
 }

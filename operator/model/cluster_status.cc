@@ -1,5 +1,6 @@
 #include "operator/model/cluster_status.h"
 
+#include "broker/base/strings.h"
 #include "operator/model/cluster_resources.h"
 
 namespace fmq::op::model {
@@ -13,12 +14,6 @@ int64_t IntAt(const json& j, const json::json_pointer& p) {
 
 std::string StrAt(const json& j, const json::json_pointer& p) {
   return j.contains(p) && j.at(p).is_string() ? j.at(p).get<std::string>() : std::string();
-}
-
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
 }
 
 }  // namespace
@@ -184,7 +179,8 @@ api::ClusterStatus ComputeClusterStatus(const api::Cluster& c, const ObservedClu
         "no name server answered" + (o.name_server_error.empty() ? "" : ": " + o.name_server_error));
   } else if (!without_master.empty()) {
     set("Available", false, "GroupWithoutMaster",
-        "broker groups without a ready master registered with the name servers: " + Join(without_master));
+        "broker groups without a ready master registered with the name servers: " +
+            JoinStrings(without_master, ", "));
   } else {
     available = true;
     set("Available", true, "Available", "every broker group has a writable master");
@@ -204,12 +200,12 @@ api::ClusterStatus ComputeClusterStatus(const api::Cluster& c, const ObservedClu
   }
   bool progressing = !missing.empty() || !rolling.empty() || !o.held_back.empty();
   if (!missing.empty()) {
-    set("Progressing", true, "Creating", "creating " + Join(missing));
+    set("Progressing", true, "Creating", "creating " + JoinStrings(missing, ", "));
   } else if (!rolling.empty()) {
-    set("Progressing", true, "RollingUpdate", "rolling out " + Join(rolling));
+    set("Progressing", true, "RollingUpdate", "rolling out " + JoinStrings(rolling, ", "));
   } else if (!o.held_back.empty()) {
     set("Progressing", true, "RollingUpdate",
-        "one broker group at a time: waiting to update " + Join(o.held_back));
+        "one broker group at a time: waiting to update " + JoinStrings(o.held_back, ", "));
   } else {
     set("Progressing", false, "Complete", "every StatefulSet runs its latest spec");
   }
@@ -217,7 +213,7 @@ api::ClusterStatus ComputeClusterStatus(const api::Cluster& c, const ObservedClu
   // Degraded: rolled out, yet pods are not ready.
   bool degraded = !progressing && !not_ready.empty();
   if (degraded) {
-    set("Degraded", true, "PodsNotReady", "pods not ready: " + Join(not_ready));
+    set("Degraded", true, "PodsNotReady", "pods not ready: " + JoinStrings(not_ready, ", "));
   } else {
     set("Degraded", false, "Healthy", not_ready.empty() ? "every pod is ready" : "pods are still starting");
   }

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/base/strings.h"
+
 namespace fmq::op::model {
 
 using nlohmann::json;
@@ -110,11 +112,7 @@ std::string Seconds(int64_t ms) {
   return s.str();
 }
 
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out.empty() ? "none" : out;
-}
+std::string Join(const std::vector<std::string>& v) { return v.empty() ? "none" : JoinStrings(v, ", "); }
 
 // Adopt `live` as the group's master: record its epoch, in-sync set and every reachable log end; a claim it
 // satisfies is finished; a change of master counts as a failover.
