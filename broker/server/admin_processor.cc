@@ -1,12 +1,17 @@
 #include "broker/server/admin_processor.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "broker/base/logging.h"
+#include "broker/base/properties.h"
+#include "broker/model/delay.h"
 #include "broker/model/message.h"
 #include "broker/model/names.h"
 #include "broker/protocol/codes.h"
 #include "broker/protocol/headers.h"
+#include "broker/server/transaction_service.h"
 
 namespace fmq::server {
 
@@ -192,10 +197,39 @@ RemotingCommand AdminProcessor::RuntimeInfo() {
   auto earliest = d_.store->EarliestMessageTime();
   kv["earliestMessageTimeStamp"] = std::to_string(earliest.ok() ? *earliest : 0);
   kv["diskFull"] = s.disk_full ? "true" : "false";
+  // FerryMQ: what nobody consumed yet (a leaving broker group drains to 0) and the live permission.
+  const Backlog backlog = CountBacklog();
+  kv["backlogMessages"] = std::to_string(backlog.total);
+  kv["backlogTopics"] = DescribeBacklog(backlog);
+  kv["brokerPermission"] = std::to_string(d_.broker->broker_permission.load());
   if (d_.extra_runtime_info) {
     for (auto& [k, v] : d_.extra_runtime_info()) kv[k] = v;
   }
   return Ok(model::EncodeKvTable(kv));
+}
+
+Backlog AdminProcessor::CountBacklog() {
+  BacklogInput in;
+  const BrokerConfig& b = *d_.broker;
+  in.ignored = {kAutoCreateTopicKey, "SELF_TEST_TOPIC",       "OFFSET_MOVED_EVENT",
+                b.cluster_name,      b.broker_name,           b.cluster_name + "_REPLY_TOPIC",
+                kTransOpHalfTopic,   kTransCheckMaxTimeTopic, b.msg_trace_topic_name};
+  for (const auto& [name, t] : d_.topics->Snapshot().topic_config_table) {
+    if (in.ignored.count(name)) continue;
+    std::vector<QueueRange>& queues = in.queues[name];
+    const int32_t n = std::max(t.read_queue_nums, t.write_queue_nums);
+    for (int32_t q = 0; q < n; ++q) {
+      queues.push_back({d_.store->MinOffsetInQueue(name, QueueId(q)).value(),
+                        d_.store->MaxOffsetInQueue(name, QueueId(q)).value()});
+    }
+  }
+  in.consumed = d_.offsets->ByTopic();
+  if (d_.schedule != nullptr) {
+    auto& levels = in.consumed[model::kScheduleTopic]["(delay levels)"];
+    for (const auto& [level, offset] : d_.schedule->OffsetTable()) levels[level - 1] = offset;
+  }
+  if (d_.timer_pending) in.timer_pending = d_.timer_pending();
+  return ComputeBacklog(in);
 }
 
 RemotingCommand AdminProcessor::TopicStats(const RemotingCommand& req) {
@@ -440,18 +474,35 @@ RemotingCommand AdminProcessor::UpdateBrokerConfig(const RemotingCommand& req) {
     kv.emplace_back(line.substr(0, eq), line.substr(eq + 1));
   }
   if (kv.empty()) return Error(rc::kSystemError, "no config key in the request");
+  std::optional<int32_t> permission;
   for (const auto& [k, v] : kv) {
-    if (k != "maxMessageSize" && k != "fileReservedTime") {
+    if (k == "brokerPermission") {
+      int32_t p = 0;
+      if (Status s = ParsePropertyNumberInRange(k, v, 0, 15, &p); !s.ok()) {
+        return Error(rc::kSystemError, std::string(s.message()) + ". Nothing was changed");
+      }
+      permission = p;
+    } else if (k != "maxMessageSize" && k != "fileReservedTime") {
       return Error(rc::kSystemError,
                    "config key " + k +
-                       " cannot be changed while the broker runs (live: maxMessageSize, "
+                       " cannot be changed while the broker runs (live: brokerPermission, maxMessageSize, "
                        "fileReservedTime); change broker.conf and restart. Nothing was changed");
     }
   }
   for (const auto& [k, v] : kv) {
+    if (k == "brokerPermission") continue;
     if (Status s = d_.store->UpdateLiveConfig(k, v); !s.ok()) {
       return Error(rc::kSystemError, std::string(s.message()));
     }
+  }
+  if (permission && *permission != d_.broker->broker_permission.load()) {
+    GetLogger("server")->warn("brokerPermission changed from {} to {} (UPDATE_BROKER_CONFIG)",
+                              d_.broker->broker_permission.load(), *permission);
+    d_.broker->broker_permission.store(*permission);
+    if (Status s = d_.topics->NextDataVersion(); !s.ok())
+      return Error(rc::kSystemError, std::string(s.message()));
+    // The name servers learn it now (a broker without write permission announces its topics read-only).
+    if (d_.on_topics_changed) d_.on_topics_changed();
   }
   return Ok();
 }

@@ -16,6 +16,7 @@
 
 #include "broker/ha/ha_service.h"
 #include "broker/net/connection.h"
+#include "broker/server/backlog.h"
 #include "broker/server/broker_config.h"
 #include "broker/server/broker_stats.h"
 #include "broker/server/client_registry.h"
@@ -41,7 +42,9 @@ class AdminProcessor {
     const ha::HaService* ha = nullptr;
     // Optional (tests run without it): delay-level progress (GET_ALL_DELAY_OFFSET).
     ScheduleMessageService* schedule = nullptr;
-    // Called after topics changed (the broker re-registers with its name servers).
+    // Optional: timer records not delivered yet (the backlog in runtime info).
+    std::function<int64_t()> timer_pending;
+    // Called after topics or the broker's permission changed (the broker re-registers with its name servers).
     std::function<void()> on_topics_changed;
     // Runtime-info entries only the composition root knows (thread-pool queues, boot time).
     std::function<std::map<std::string, std::string>()> extra_runtime_info;
@@ -60,6 +63,7 @@ class AdminProcessor {
   Cmd DeleteGroup(const Cmd& req);
   Cmd AllGroupConfig();
   Cmd RuntimeInfo();
+  Backlog CountBacklog();
   Cmd TopicStats(const Cmd& req);
   Cmd ConsumeStats(const Cmd& req);
   Cmd ConsumerConnections(const Cmd& req);

@@ -33,7 +33,13 @@ Status ApplyBrokerProperty(const std::string& key, const std::string& value, Bro
       {"autoCreateTopicEnable", boolean(&c->auto_create_topic_enable)},
       {"autoCreateSubscriptionGroup", boolean(&c->auto_create_subscription_group)},
       {"defaultTopicQueueNums", num(&c->default_topic_queue_nums, 1, 1024)},
-      {"brokerPermission", num(&c->broker_permission, 0, 15)},
+      {"brokerPermission",
+       [&]() -> Status {
+         int32_t v = 0;
+         FMQ_RETURN_IF_ERROR(ParsePropertyNumberInRange(key, value, 0, 15, &v));
+         c->broker_permission.store(v);
+         return Status::Ok();
+       }},
       {"regionId", str(&c->region_id)},
       {"traceOn", boolean(&c->trace_on)},
       {"longPollingEnable", boolean(&c->long_polling_enable)},
@@ -82,7 +88,7 @@ std::map<std::string, std::string> BrokerConfigProperties(const BrokerConfig& c)
           {"autoCreateTopicEnable", b(c.auto_create_topic_enable)},
           {"autoCreateSubscriptionGroup", b(c.auto_create_subscription_group)},
           {"defaultTopicQueueNums", n(c.default_topic_queue_nums)},
-          {"brokerPermission", n(c.broker_permission)},
+          {"brokerPermission", n(c.broker_permission.load())},
           {"regionId", c.region_id},
           {"traceOn", b(c.trace_on)},
           {"longPollingEnable", b(c.long_polling_enable)},

@@ -4,6 +4,7 @@
 // store::MessageStoreConfig; both load from the same broker.conf (ApplyBrokerProperty below, then the store's
 // ApplyProperty).
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -12,6 +13,25 @@
 #include "broker/ha/replication_config.h"
 
 namespace fmq::server {
+
+// brokerPermission: the one setting UPDATE_BROKER_CONFIG changes on a running broker (a broker group leaving
+// the cluster turns read-only while its consumers drain it). Copyable like the rest of the config; reads and
+// the store are atomic, so a const BrokerConfig shared by the processors still sees the change.
+class LivePermission {
+ public:
+  LivePermission(int32_t v = 6) : v_(v) {}  // NOLINT(google-explicit-constructor): a config value
+  LivePermission(const LivePermission& o) : v_(o.load()) {}
+  LivePermission& operator=(const LivePermission& o) {
+    store(o.load());
+    return *this;
+  }
+  operator int32_t() const { return load(); }  // NOLINT(google-explicit-constructor)
+  int32_t load() const { return v_.load(std::memory_order_acquire); }
+  void store(int32_t v) const { v_.store(v, std::memory_order_release); }
+
+ private:
+  mutable std::atomic<int32_t> v_;
+};
 
 struct BrokerConfig {
   std::string cluster_name = "DefaultCluster";  // brokerClusterName
@@ -36,7 +56,7 @@ struct BrokerConfig {
   // autoCreateSubscriptionGroup: an unknown consumer group is created on first use (same trade-off).
   bool auto_create_subscription_group = true;
   int32_t default_topic_queue_nums = 8;     // defaultTopicQueueNums: TBW102's queues
-  int32_t broker_permission = 6;            // brokerPermission: R|W
+  LivePermission broker_permission = 6;     // brokerPermission: R|W (changeable while the broker runs)
   std::string region_id = "DefaultRegion";  // regionId, echoed as MSG_REGION in send responses
   bool trace_on = true;                     // traceOn, echoed as TRACE_ON
   // longPollingEnable: a pull that finds nothing waits up to the client's suspendTimeoutMillis for a message

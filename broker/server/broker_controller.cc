@@ -318,6 +318,7 @@ Status BrokerController::Start() {
   deps.stats = p.stats.get();
   deps.ha = p.ha.get();
   deps.schedule = p.schedule.get();
+  deps.timer_pending = [&p] { return p.timers->pending(); };
   deps.on_topics_changed = [&p] { p.TopicsChanged(); };
   deps.extra_runtime_info = [&p] {
     std::map<std::string, std::string> kv;

@@ -425,6 +425,53 @@ TEST_F(BrokerControllerTest, BrokerConfigIsReadAndItsLiveKeysChangeAtOnce) {
   EXPECT_NE(Call(rq::kGetBrokerConfig, {}).body.find("maxMessageSize=1024\n"), std::string::npos);
 }
 
+TEST_F(BrokerControllerTest, AReadOnlyBrokerRefusesSendsButServesPullsAndReportsWhatIsNotConsumedYet) {
+  ASSERT_EQ(CreateTopic("T", 2).code, rc::kSuccess);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(Send("T", 0, "m" + std::to_string(i)).code, rc::kSuccess);
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(Send("T", 1, "n" + std::to_string(i)).code, rc::kSuccess);
+  auto runtime = [&] {
+    auto kv = model::DecodeKvTable(Call(rq::kGetBrokerRuntimeInfo, {}).body);
+    EXPECT_TRUE(kv.ok());
+    return kv.ok() ? *kv : std::map<std::string, std::string>{};
+  };
+  ASSERT_TRUE(WaitFor([&] { return runtime()["backlogMessages"] == "5"; }));  // once dispatched
+  EXPECT_EQ(runtime()["backlogTopics"], "T:5");
+  EXPECT_EQ(runtime()["brokerPermission"], "6");
+  // A group consumed 2 of queue 0 and nothing of queue 1: 1 + 2 left.
+  ASSERT_EQ(Call(rq::kUpdateConsumerOffset,
+                 {{"consumerGroup", "g"}, {"topic", "T"}, {"queueId", "0"}, {"commitOffset", "2"}})
+                .code,
+            rc::kSuccess);
+  EXPECT_EQ(runtime()["backlogMessages"], "3");
+
+  ASSERT_EQ(Call(rq::kUpdateBrokerConfig, {}, "brokerPermission=4\n").code, rc::kSuccess);
+  EXPECT_EQ(runtime()["brokerPermission"], "4");
+  auto refused = Send("T", 0, "late");
+  EXPECT_EQ(refused.code, rc::kNoPermission);
+  EXPECT_EQ(refused.remark.value_or(""), "the broker[b1] sending message is forbidden");
+  EXPECT_EQ(Call(rq::kGetMaxOffset, {{"topic", "T"}, {"queueId", "0"}}).ext_fields["offset"], "3");
+  // A consumer's send-back is refused too (the client then resends through a writable broker).
+  auto back = Call(
+      rq::kConsumerSendMsgBack,
+      {{"group", "g"}, {"offset", "0"}, {"delayLevel", "0"}, {"originMsgId", "x"}, {"originTopic", "T"}});
+  EXPECT_EQ(back.code, rc::kNoPermission);
+  // Pulls still serve the backlog, and the name servers route the topic read-only at once.
+  EXPECT_EQ(Call(rq::kPullMessage, PullExt("g", "T", 0, 2, psf::kSubscription)).code, rc::kSuccess);
+  ASSERT_TRUE(WaitFor([&] {
+    auto route = ns_->routes().PickupTopicRouteData("T");
+    return route && !route->queue_datas.empty() && route->queue_datas[0].perm == model::perm::kRead;
+  }));
+  // Refused values change nothing; the permission comes back.
+  EXPECT_EQ(Call(rq::kUpdateBrokerConfig, {}, "brokerPermission=99\n").code, rc::kSystemError);
+  EXPECT_EQ(runtime()["brokerPermission"], "4");
+  ASSERT_EQ(Call(rq::kUpdateBrokerConfig, {}, "brokerPermission=6\n").code, rc::kSuccess);
+  EXPECT_EQ(Send("T", 0, "again").code, rc::kSuccess);
+  ASSERT_TRUE(WaitFor([&] {
+    auto route = ns_->routes().PickupTopicRouteData("T");
+    return route && !route->queue_datas.empty() && route->queue_datas[0].perm == 6;
+  }));
+}
+
 TEST_F(BrokerControllerTest, ConsumeDirectlyAndRunningInfoAreForwardedToTheClient) {
   ASSERT_EQ(CreateTopic("T", 1).code, rc::kSuccess);
   auto sent = Send("T", 0, "again");

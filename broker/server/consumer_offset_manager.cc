@@ -127,6 +127,18 @@ std::set<std::string> ConsumerOffsetManager::GroupsOfTopic(const std::string& to
   return out;
 }
 
+std::map<std::string, std::map<std::string, std::map<int32_t, int64_t>>> ConsumerOffsetManager::ByTopic()
+    const {
+  MutexLock lock(&mu_);
+  std::map<std::string, std::map<std::string, std::map<int32_t, int64_t>>> out;
+  for (const auto& [key, offsets] : table_) {
+    const size_t at = key.find('@');  // names cannot hold '@' (model/names.h)
+    if (at == std::string::npos) continue;
+    out[key.substr(0, at)][key.substr(at + 1)] = offsets;
+  }
+  return out;
+}
+
 void ConsumerOffsetManager::RemoveGroup(const std::string& group) {
   MutexLock lock(&mu_);
   const std::string suffix = "@" + group;

@@ -38,6 +38,8 @@ class ConsumerOffsetManager {
   // Topics the group has offsets on; groups with offsets on the topic.
   std::set<std::string> TopicsOfGroup(const std::string& group) const FMQ_EXCLUDES(mu_);
   std::set<std::string> GroupsOfTopic(const std::string& topic) const FMQ_EXCLUDES(mu_);
+  // topic -> group -> queue id -> offset: every committed offset (the backlog count, backlog.h).
+  std::map<std::string, std::map<std::string, std::map<int32_t, int64_t>>> ByTopic() const FMQ_EXCLUDES(mu_);
   void RemoveGroup(const std::string& group) FMQ_EXCLUDES(mu_);
   // Overwrites offsets with those of a GET_ALL_CONSUMER_OFFSET body (a slave copying its master's offsets,
   // as RocketMQ's SlaveSynchronize does); offsets the body lacks stay.

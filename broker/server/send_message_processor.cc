@@ -84,6 +84,13 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
       }
     }
   }
+  // A broker without write permission (brokerPermission, e.g. a group leaving the cluster) refuses every
+  // send; the client retries on another broker (NO_PERMISSION is one of its retry codes). Apache refuses only
+  // order topics here and relies on the routes for the rest; a client with a stale route would still write.
+  if ((broker_.broker_permission & model::perm::kWrite) == 0) {
+    return responder.Send(RemotingCommand::Answer(
+        rc::kNoPermission, "the broker[" + broker_.broker_name + "] sending message is forbidden"));
+  }
   if (IsSendForbiddenTopic(topic)) {
     return responder.Send(
         RemotingCommand::Answer(rc::kNoPermission, "Sending message to topic[" + topic + "] is forbidden."));
@@ -262,6 +269,10 @@ void SendMessageProcessor::SendBack(RemotingCommand request, net::Responder resp
   auto sub = groups_.FindOrCreate(h->group);
   if (!sub.ok()) return answer(rc::kSystemError, sub.status().ToString());
   if (!*sub) return answer(rc::kSubscriptionGroupNotExist, "subscription group not exist, " + h->group);
+  if ((broker_.broker_permission & model::perm::kWrite) == 0) {
+    // The client then sends the message to %RETRY%<group> itself, through a writable broker.
+    return answer(rc::kNoPermission, "the broker[" + broker_.broker_name + "] sending message is forbidden");
+  }
   if ((*sub)->retry_queue_nums <= 0) return answer(rc::kSuccess, "");  // the group wants no retries
   const std::string retry_topic = std::string(model::kRetryTopicPrefix) + h->group;
   auto config = CreateSystemTopic(retry_topic, (*sub)->retry_queue_nums);

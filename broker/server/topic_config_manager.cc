@@ -73,6 +73,12 @@ Status TopicConfigManager::Upsert(const model::TopicConfig& config) {
   return PersistLocked();
 }
 
+Status TopicConfigManager::NextDataVersion() {
+  MutexLock lock(&mu_);
+  table_.data_version = {table_.data_version.counter + 1, clock_.NowMillis()};
+  return PersistLocked();
+}
+
 Result<bool> TopicConfigManager::CreateIfAbsent(const model::TopicConfig& config) {
   MutexLock lock(&mu_);
   if (table_.topic_config_table.count(config.topic_name)) return false;

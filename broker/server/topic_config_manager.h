@@ -41,6 +41,9 @@ class TopicConfigManager {
   // servers).
   Result<bool> CreateIfAbsent(const model::TopicConfig& config) FMQ_EXCLUDES(mu_);
   model::TopicConfigSerializeWrapper Snapshot() const FMQ_EXCLUDES(mu_);
+  // A new data version for the same table: the name servers take the next registration's topics (they skip
+  // an unchanged version), as after a brokerPermission change.
+  Status NextDataVersion() FMQ_EXCLUDES(mu_);
   // Replaces the table with a master's (a slave's metadata copy) unless the data versions are equal.
   // Returns whether anything changed.
   Result<bool> ReplaceAll(const model::TopicConfigSerializeWrapper& master) FMQ_EXCLUDES(mu_);
