@@ -208,6 +208,13 @@ Result<std::map<std::string, std::string>> Admin::BrokerRuntimeInfo(const std::s
   return model::DecodeKvTable(resp.body);
 }
 
+Status Admin::UpdateBrokerConfig(const std::string& broker_addr,
+                                 const std::map<std::string, std::string>& properties) {
+  RemotingCommand req = RemotingCommand::Request(rq::kUpdateBrokerConfig, 0);
+  for (const auto& [k, v] : properties) req.body += k + "=" + v + "\n";
+  return Call(broker_addr, std::move(req), "update broker config").status();
+}
+
 Result<model::ConsumerConnection> Admin::GetConsumerConnections(const std::string& group) {
   FMQ_ASSIGN_OR_RETURN(auto masters, MasterAddrs(""));
   protocol::ConsumerGroupHeader h;

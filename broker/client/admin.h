@@ -84,6 +84,10 @@ class Admin {
   // GET_CONSUME_STATS from every master, merged; `topic` empty: every topic of the group.
   Result<model::ConsumeStats> GetConsumeStats(const std::string& group, const std::string& topic);
   Result<std::map<std::string, std::string>> BrokerRuntimeInfo(const std::string& broker_addr);
+  // UPDATE_BROKER_CONFIG: settings the broker changes while it runs (brokerPermission, maxMessageSize,
+  // fileReservedTime); it refuses any other key and then changes nothing.
+  Status UpdateBrokerConfig(const std::string& broker_addr,
+                            const std::map<std::string, std::string>& properties);
   Result<model::ConsumerConnection> GetConsumerConnections(const std::string& group);
   // One broker's view of `group`: its connected consumers (none when the broker answers CONSUMER_NOT_ONLINE;
   // an error only when the broker cannot be asked) and its consume stats over every topic of the group.

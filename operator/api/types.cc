@@ -101,9 +101,9 @@ Status ReadClusterRef(const json& spec, const ObjectMeta& meta, ClusterRef* ref)
 
 const std::vector<std::string>& OperatorOwnedBrokerKeys() {
   static const std::vector<std::string> keys = {
-      "brokerClusterName", "brokerName",   "brokerId",          "brokerRole",
-      "namesrvAddr",       "listenPort",   "storePathRootDir",  "storePathCommitLog",
-      "brokerIP1",         "haListenPort", "minInSyncReplicas", "whenBelowMinInSync"};
+      "brokerClusterName", "brokerName",         "brokerId",           "brokerRole", "namesrvAddr",
+      "listenPort",        "storePathRootDir",   "storePathCommitLog", "brokerIP1",  "haListenPort",
+      "minInSyncReplicas", "whenBelowMinInSync", "brokerPermission"};
   return keys;
 }
 
@@ -201,6 +201,10 @@ Result<Cluster> ClusterFromJson(const json& object) {
             "): no send could ever be acknowledged");
       }
     }
+    if (const json* si = Child(*b, "scaleIn")) {
+      FMQ_RETURN_IF_ERROR(ReadEnum(*si, "policy", "spec.brokers.scaleIn.policy", {"Drain", "Expire"},
+                                   &s.brokers.scale_in_policy));
+    }
     FMQ_RETURN_IF_ERROR(ReadEnum(*b, "flushDiskType", "spec.brokers.flushDiskType",
                                  {"ASYNC_FLUSH", "SYNC_FLUSH"}, &s.brokers.flush_disk_type));
     if (const json* st = Child(*b, "storage")) {
@@ -247,6 +251,13 @@ json ClusterStatusToJson(const ClusterStatus& s) {
       e["failoverMessage"] = g.failover_message;
       if (!g.last_failover.empty()) e["lastFailover"] = g.last_failover;
     }
+    if (!g.scale_in.phase.empty()) {
+      e["scaleIn"] = {{"phase", g.scale_in.phase},
+                      {"since", g.scale_in.since},
+                      {"backlog", g.scale_in.backlog},
+                      {"backlogTopics", g.scale_in.backlog_topics},
+                      {"message", g.scale_in.message}};
+    }
     groups.push_back(std::move(e));
   }
   return {{"observedGeneration", s.observed_generation},
@@ -282,6 +293,13 @@ ClusterStatus ClusterStatusFromJson(const json& j) {
       b.failovers = IntOr(e, "failovers", 0);
       b.failover_state = StringOr(e, "failoverState");
       b.failover_message = StringOr(e, "failoverMessage");
+      if (const json* si = Child(e, "scaleIn"); si != nullptr && si->is_object()) {
+        b.scale_in.phase = StringOr(*si, "phase");
+        b.scale_in.since = StringOr(*si, "since");
+        b.scale_in.backlog = IntOr(*si, "backlog", -1);
+        b.scale_in.backlog_topics = StringOr(*si, "backlogTopics");
+        b.scale_in.message = StringOr(*si, "message");
+      }
       s.broker_groups.push_back(std::move(b));
     }
   }

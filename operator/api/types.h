@@ -27,6 +27,10 @@ inline constexpr std::string_view kApiVersion = "ferrymq.io/v1alpha1";
 // Annotations, labels and finalizers the operator reads or writes.
 inline constexpr std::string_view kForceDeleteAnnotation = "ferrymq.io/force-delete";
 inline constexpr std::string_view kAllowQueueShrinkAnnotation = "ferrymq.io/allow-queue-shrink";
+// On a Cluster: broker groups leaving it are removed at once, whatever they still hold.
+inline constexpr std::string_view kForceScaleInAnnotation = "ferrymq.io/force-scale-in";
+// On a leaving group's StatefulSet (the operator's): when it started leaving (RFC 3339).
+inline constexpr std::string_view kScaleInSinceAnnotation = "ferrymq.io/scale-in-since";
 inline constexpr std::string_view kTopicFinalizer = "ferrymq.io/topic-cleanup";
 inline constexpr std::string_view kGroupFinalizer = "ferrymq.io/group-cleanup";
 inline constexpr std::string_view kClusterLabel = "ferrymq.io/cluster";
@@ -79,6 +83,7 @@ struct ClusterSpec {
     } storage;
     nlohmann::json resources = nlohmann::json::object();
     std::map<std::string, std::string> config;
+    std::string scale_in_policy = "Drain";  // spec.brokers.scaleIn.policy: Drain | Expire
     // spec.brokers.replication: how a group's slaves copy its master (only with replicasPerGroup > 1).
     struct Replication {
       std::string mode = "sync";                      // sync: SYNC_MASTER; async: ASYNC_MASTER
@@ -108,6 +113,15 @@ struct BrokerGroupStatus {
   int64_t failovers = 0;
   std::string failover_state;  // a CamelCase reason: MasterServing, MasterUnavailable, FailingOver, ...
   std::string failover_message;
+  // Only for a group leaving the cluster (spec.brokers.groups decreased; model/scale_in.h).
+  struct ScaleIn {
+    std::string phase;  // empty: the group is not leaving
+    std::string since;
+    int64_t backlog = -1;
+    std::string backlog_topics;
+    std::string message;
+    bool operator==(const ScaleIn&) const = default;
+  } scale_in;
   bool operator==(const BrokerGroupStatus&) const = default;
 };
 

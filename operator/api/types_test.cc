@@ -90,6 +90,12 @@ TEST(ClusterTypesTest, RejectsWhatTheOperatorCannotActOnNamingTheField) {
   expect_error({{"brokers", {{"flushDiskType", "SOMETIMES"}}}}, "one of ASYNC_FLUSH, SYNC_FLUSH");
   expect_error({{"brokers", {{"config", {{"brokerName", "x"}}}}}}, "may not set brokerName");
   expect_error({{"brokers", {{"config", {{"fileReservedTime", 48}}}}}}, "must be a string");
+  expect_error({{"brokers", {{"config", {{"brokerPermission", "4"}}}}}}, "may not set brokerPermission");
+  expect_error({{"brokers", {{"scaleIn", {{"policy", "Now"}}}}}}, "spec.brokers.scaleIn.policy");
+  auto expire = ClusterFromJson(ClusterJson({{"brokers", {{"scaleIn", {{"policy", "Expire"}}}}}}));
+  ASSERT_TRUE(expire.ok());
+  EXPECT_EQ(expire->spec.brokers.scale_in_policy, "Expire");
+  EXPECT_EQ(ClusterFromJson(ClusterJson(json::object()))->spec.brokers.scale_in_policy, "Drain");
 
   json long_name = ClusterJson(json::object());
   long_name["metadata"]["name"] = std::string(43, 'a');
@@ -101,18 +107,25 @@ TEST(ClusterTypesTest, StatusRoundTrips) {
   s.observed_generation = 4;
   s.conditions = {{"Ready", "True", "Ready", "", "2026-11-22T08:20:00Z", 4}};
   s.name_servers = "a:9876;b:9876";
-  s.broker_groups = {{"prod-broker-0", "prod-broker-0-0", "10.0.0.2:10911", true, true, 0, {}, "", 0, "", ""},
-                     {"prod-broker-1",
-                      "prod-broker-1-2",
-                      "10.0.0.3:10911",
-                      true,
-                      true,
-                      3,
-                      {"prod-broker-1-1", "prod-broker-1-2"},
-                      "2026-12-05T10:00:00Z",
-                      2,
-                      "MasterServing",
-                      "prod-broker-1-2 is master of epoch 3"}};
+  s.broker_groups = {
+      {"prod-broker-0", "prod-broker-0-0", "10.0.0.2:10911", true, true, 0, {}, "", 0, "", "", {}},
+      {"prod-broker-1",
+       "prod-broker-1-2",
+       "10.0.0.3:10911",
+       true,
+       true,
+       3,
+       {"prod-broker-1-1", "prod-broker-1-2"},
+       "2026-12-05T10:00:00Z",
+       2,
+       "MasterServing",
+       "prod-broker-1-2 is master of epoch 3",
+       {}}};
+  api::BrokerGroupStatus leaving;
+  leaving.name = "prod-broker-2";
+  leaving.scale_in = {"Draining", "2026-12-05T11:00:00Z", 1234, "T:1000,U:234",
+                      "1234 messages not consumed yet"};
+  s.broker_groups.push_back(leaving);
   s.ready_replicas = 2;
   s.desired_replicas = 2;
   s.replicas_summary = "2/2";

@@ -5,7 +5,9 @@
 #include "broker/base/logging.h"
 #include "operator/api/types.h"
 #include "operator/controllers/roll_step.h"
+#include "operator/controllers/scale_in_step.h"
 #include "operator/model/cluster_status.h"
+#include "operator/model/scale_in.h"
 
 namespace fmq::op::controllers {
 namespace {
@@ -82,6 +84,8 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
                          {"metadata", {{"name", name}, {"namespace", ns}, {"uid", cluster.metadata.uid}}}};
 
   bool urgent = false;  // a group with replicas is not healthy: look again within the probe period
+  bool scaling_in = false;
+  std::vector<int> leaving;  // groups beyond spec.brokers.groups whose StatefulSet still exists
   if (observed.invalid_spec.empty()) {
     std::vector<json> desired = model::DesiredObjects(cluster, d_.options);
     // Broker StatefulSets roll one group at a time.
@@ -123,6 +127,15 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
       }
       if (kind == &kube::kinds::kStatefulSet) live_sets[n] = *applied;
     }
+    // Groups beyond spec.brokers.groups whose StatefulSet still exists are leaving the cluster (scale-in).
+    for (const json& s :
+         d_.reader->List(kube::kinds::kStatefulSet, ns, {{"app.kubernetes.io/instance", name}})) {
+      auto index = model::BrokerGroupIndex(name, Name(s));
+      if (!index || *index < cluster.spec.brokers.groups) continue;
+      leaving.push_back(*index);
+      live_sets[Name(s)] = s;
+    }
+    std::sort(leaving.begin(), leaving.end());
     observed.statefulsets = std::move(live_sets);
     observed.pods = d_.reader->List(kube::kinds::kPod, ns, {{"app.kubernetes.io/instance", name}});
 
@@ -144,15 +157,19 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
       } else {
         observed.name_server_error = std::string(masters.status().message());
       }
-      // Groups with replicas: the failover step (it talks to the members, not the name servers).
+      // Groups with replicas: the failover step (it talks to the members, not the name servers); leaving
+      // groups keep it until they are removed.
       if (cluster.spec.brokers.replicas_per_group > 1) {
-        for (int g = 0; g < cluster.spec.brokers.groups; ++g) {
+        std::vector<int> groups;
+        for (int g = 0; g < cluster.spec.brokers.groups; ++g) groups.push_back(g);
+        groups.insert(groups.end(), leaving.begin(), leaving.end());
+        for (int g : groups) {
           const std::string group = model::BrokerGroupName(cluster, g);
           FailoverStep::Outcome ha = failover_.Run(cluster, g, observed.pods, **admin, involved);
           urgent = urgent || ha.urgent;
           // A changed pod template rolls through slaves and a switchover, once the master serves.
           auto sts = observed.statefulsets.find(group);
-          if (!ha.urgent) {
+          if (!ha.urgent && g < cluster.spec.brokers.groups) {
             urgent = RollStep(d_, cluster, g, sts == observed.statefulsets.end() ? nullptr : &sts->second,
                               observed.pods, ha.ha, **admin, involved) ||
                      urgent;
@@ -161,6 +178,14 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
         }
       }
     }
+  }
+
+  if (observed.invalid_spec.empty()) {
+    auto admin = d_.admins->For(model::NameServerAddresses(cluster), key);
+    ScaleInOutcome scale_in = ScaleInStep(d_, cluster, leaving, observed.statefulsets, observed.pods,
+                                          observed.ha, admin.ok() ? admin->get() : nullptr, involved);
+    observed.leaving = std::move(scale_in.leaving);
+    scaling_in = scale_in.busy;
   }
 
   const api::ClusterStatus before = cluster.status;
@@ -181,6 +206,7 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
   if (!observed.invalid_spec.empty()) return {};  // terminal until the spec changes (a new generation)
   if (!observed.apply_error.empty()) return {Status::Unavailable(observed.apply_error), std::nullopt};
   if (urgent) return {Status::Ok(), FailoverStep::kProbePeriod};
+  if (scaling_in) return {Status::Ok(), kRecheckNotReady};
   if (cluster.spec.brokers.replicas_per_group > 1 && observed.invalid_spec.empty()) {
     return {Status::Ok(), FailoverStep::kHealthyProbePeriod};
   }

@@ -193,7 +193,8 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
     applied.push_back(g);
   }
   // Groups the ConsumerGroup no longer targets lose it; one that could not (yet) stays recorded.
-  for (const auto& dropped : model::DroppedNames(status.broker_groups, *targets)) {
+  for (const auto& dropped :
+       model::DroppedNames(status.broker_groups, *targets, ClusterGroupNames(*cluster.cluster))) {
     auto m = masters->find(dropped);
     Status st =
         m == masters->end()

@@ -86,12 +86,25 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
                 kRecheckNotReady);
   }
 
+  // Scaling out: the consumer groups of this cluster and where they are (ConsumerGroupsPendingOn).
+  std::vector<model::ConsumerGroupPlacement> placements;
+  for (const json& o : d_.reader->List(kube::kinds::kFerryConsumerGroup, "", {})) {
+    auto cg = api::ConsumerGroupFromJson(o);
+    if (!cg.ok() || cg->spec.cluster_ref.name != ref.name ||
+        cg->spec.cluster_ref.namespace_ != ref.namespace_)
+      continue;
+    auto cg_targets = model::TargetGroups(cg->spec.broker_groups, ClusterGroupNames(*cluster.cluster));
+    if (!cg_targets.ok()) continue;
+    placements.push_back({cg->spec.group_name, *cg_targets,
+                          api::ConsumerGroupStatusFromJson(o.value("status", json::object())).broker_groups});
+  }
+
   client::CreateTopicOptions create;
   create.read_queue_nums = topic.spec.read_queues;
   create.write_queue_nums = topic.spec.write_queues;
   create.perm = api::PermissionBits(topic.spec.permission);
   create.order = topic.spec.order;
-  std::vector<std::string> refused, errors;
+  std::vector<std::string> refused, errors, waiting;
   std::vector<api::TopicGroupStatus> groups;
   for (const auto& g : *targets) {
     const std::string& addr = masters->at(g);
@@ -114,6 +127,14 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
                                    it->second.order};
     }
     model::TopicDecision decision = model::DecideTopic(topic, g, current);
+    if (decision.kind == model::TopicDecision::Kind::kApply && !current) {
+      auto pending = model::ConsumerGroupsPendingOn(g, placements);
+      if (!pending.empty()) {
+        waiting.push_back(g + " (after consumer groups " + JoinStrings(pending, ", ") + ")");
+        keep_recorded();
+        continue;
+      }
+    }
     api::TopicGroupStatus gs{g, topic.spec.read_queues, topic.spec.write_queues, topic.spec.permission};
     if (decision.kind == model::TopicDecision::Kind::kApply) {
       Status st = admin->CreateTopicAt(addr, topic.spec.topic_name, create);
@@ -136,7 +157,8 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
   }
   // Groups the Topic no longer targets lose the topic; one that could not (yet) stays in status, so the next
   // pass tries again.
-  for (const auto& dropped : model::DroppedGroups(status.broker_groups, *targets)) {
+  for (const auto& dropped :
+       model::DroppedGroups(status.broker_groups, *targets, ClusterGroupNames(*cluster.cluster))) {
     auto m = masters->find(dropped.name);
     Status st = m == masters->end() ? Status::Unavailable("no master registered; " + topic.spec.topic_name +
                                                           " is removed from it once it has one")
@@ -153,6 +175,12 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
   status.broker_groups = std::move(groups);
 
   if (!errors.empty()) return fail("BrokerError", JoinStrings(errors, "; "), kRecheckNotReady);
+  if (!waiting.empty()) {
+    return fail("WaitingForConsumerGroups",
+                "topic " + topic.spec.topic_name + " is created on " + JoinStrings(waiting, "; ") +
+                    " have their config there",
+                kRecheckNotReady);
+  }
   if (!refused.empty()) return fail("QueueShrinkRefused", JoinStrings(refused, "; "), o_.drift_check);
   Status st = WriteStatus(
       *obj, status, true, "Synced",

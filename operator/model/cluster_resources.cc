@@ -113,7 +113,7 @@ std::string RenderNamesrvConf(const api::Cluster& c) {
                                       {"kvConfigPath", std::string(kDataDir) + "/namesrv/kvConfig.json"}});
 }
 
-std::string RenderBrokerConf(const api::Cluster& c, int group) {
+std::string RenderBrokerConf(const api::Cluster& c, int group, bool read_only) {
   std::map<std::string, std::string> props = c.spec.brokers.config;  // the user's keys; owned ones win below
   props["brokerClusterName"] = c.metadata.name;
   props["brokerName"] = BrokerGroupName(c, group);
@@ -132,6 +132,7 @@ std::string RenderBrokerConf(const api::Cluster& c, int group) {
   props["listenPort"] = std::to_string(kBrokerPort);
   props["storePathRootDir"] = std::string(kDataDir) + "/store";
   props["flushDiskType"] = c.spec.brokers.flush_disk_type;
+  if (read_only) props["brokerPermission"] = "4";  // leaving the cluster (model/scale_in.h)
   return RenderProperties(Header(c), props);
 }
 
@@ -230,12 +231,12 @@ json BrokerClientService(const api::Cluster& c, int group) {
                                     {"protocol", "TCP"}}})}}}};
 }
 
-json BrokerConfigMap(const api::Cluster& c, int group) {
+json BrokerConfigMap(const api::Cluster& c, int group, bool read_only) {
   const std::string g = BrokerGroupName(c, group);
   return {{"apiVersion", "v1"},
           {"kind", "ConfigMap"},
           {"metadata", Meta(c, g + "-config", "broker", g)},
-          {"data", {{"broker.conf", RenderBrokerConf(c, group)}}}};
+          {"data", {{"broker.conf", RenderBrokerConf(c, group, read_only)}}}};
 }
 
 json BrokerPdb(const api::Cluster& c, int group) {

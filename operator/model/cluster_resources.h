@@ -40,7 +40,8 @@ std::string NameServerAddresses(const api::Cluster& c);
 std::string NameServerServiceAddress(const api::Cluster& c);
 
 std::string RenderNamesrvConf(const api::Cluster& c);
-std::string RenderBrokerConf(const api::Cluster& c, int group);
+// `read_only`: a group leaving the cluster (brokerPermission=4, model/scale_in.h).
+std::string RenderBrokerConf(const api::Cluster& c, int group, bool read_only = false);
 
 // FNV-1a 64 of `text` in hex; the pod templates carry the hash of their config so a config change rolls them.
 std::string ConfigHash(const std::string& text);
@@ -54,7 +55,7 @@ nlohmann::json NameServerStatefulSet(const api::Cluster& c, const Options& o);
 nlohmann::json NameServerPdb(const api::Cluster& c);
 nlohmann::json BrokerHeadlessService(const api::Cluster& c, int group);
 nlohmann::json BrokerClientService(const api::Cluster& c, int group);
-nlohmann::json BrokerConfigMap(const api::Cluster& c, int group);
+nlohmann::json BrokerConfigMap(const api::Cluster& c, int group, bool read_only = false);
 nlohmann::json BrokerStatefulSet(const api::Cluster& c, int group, const Options& o);
 nlohmann::json BrokerPdb(const api::Cluster& c, int group);
 

@@ -160,6 +160,17 @@ api::ClusterStatus ComputeClusterStatus(const api::Cluster& c, const ObservedClu
     s.broker_groups.push_back(std::move(bg));
   }
   s.replicas_summary = std::to_string(s.ready_replicas) + "/" + std::to_string(s.desired_replicas);
+  for (const api::BrokerGroupStatus& g : o.leaving) s.broker_groups.push_back(g);
+
+  // ScalingIn: present once a group left; False again when none is leaving.
+  if (!o.leaving.empty()) {
+    std::vector<std::string> parts;
+    for (const api::BrokerGroupStatus& g : o.leaving) parts.push_back(g.name + ": " + g.scale_in.message);
+    const std::string& phase = o.leaving.back().scale_in.phase;  // the highest group goes first
+    set("ScalingIn", true, phase.empty() ? "Draining" : phase, JoinStrings(parts, "; "));
+  } else if (api::FindCondition(s.conditions, "ScalingIn") != nullptr) {
+    set("ScalingIn", false, "Complete", "no broker group is leaving the cluster");
+  }
 
   // ResourcesSynced.
   bool synced = o.invalid_spec.empty() && o.apply_error.empty();

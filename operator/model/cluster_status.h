@@ -53,6 +53,9 @@ struct ObservedCluster {
     std::string master_since;  // RFC 3339, when the HA record first saw this master serve this epoch
   };
   std::map<std::string, GroupHa> ha;
+  // Groups leaving the cluster (spec.brokers.groups decreased), as the scale-in step reports them
+  // (controllers/scale_in_step.h); appended to status.brokerGroups.
+  std::vector<api::BrokerGroupStatus> leaving;
 };
 
 api::ClusterStatus ComputeClusterStatus(const api::Cluster& cluster, const ObservedCluster& observed,

@@ -135,6 +135,33 @@ TEST(ClusterStatusTest, WithReplicasTheMasterAndEpochComeFromTheFailoverStep) {
       << Cond(s, "Available").message;
 }
 
+TEST(ClusterStatusTest, ALeavingGroupIsListedWithItsProgressAndDoesNotMakeTheClusterUnready) {
+  ObservedCluster o = Healthy();
+  api::BrokerGroupStatus leaving;
+  leaving.name = "prod-broker-2";
+  leaving.scale_in = {"Draining", "2026-12-05T11:00:00Z", 40, "T:40",
+                      "40 messages on prod-broker-2 not consumed yet"};
+  o.leaving = {leaving};
+  api::Cluster c = MakeCluster();
+  api::ClusterStatus s = ComputeClusterStatus(c, o, kNow);
+  ASSERT_EQ(s.broker_groups.size(), 3u);
+  EXPECT_EQ(s.broker_groups[2], leaving);
+  EXPECT_TRUE(api::IsConditionTrue(s.conditions, "Ready"));
+  const api::Condition* scaling = api::FindCondition(s.conditions, "ScalingIn");
+  ASSERT_NE(scaling, nullptr);
+  EXPECT_EQ(scaling->status, api::kTrue);
+  EXPECT_EQ(scaling->reason, "Draining");
+  EXPECT_EQ(scaling->message, "prod-broker-2: 40 messages on prod-broker-2 not consumed yet");
+  // Removed: the condition turns False, and a cluster that never scaled in has none.
+  c.status = s;
+  s = ComputeClusterStatus(c, Healthy(), kNow + seconds(60));
+  EXPECT_EQ(api::FindCondition(s.conditions, "ScalingIn")->status, api::kFalse);
+  EXPECT_EQ(api::FindCondition(s.conditions, "ScalingIn")->reason, "Complete");
+  EXPECT_EQ(s.broker_groups.size(), 2u);
+  EXPECT_EQ(api::FindCondition(ComputeClusterStatus(MakeCluster(), Healthy(), kNow).conditions, "ScalingIn"),
+            nullptr);
+}
+
 TEST(ClusterStatusTest, CreationIsProgressingNotDegraded) {
   ObservedCluster o;
   o.name_servers_answered = false;

@@ -49,10 +49,12 @@ GroupDecision DecideGroup(const api::ConsumerGroupSpec& spec, const std::string&
 }
 
 std::vector<std::string> DroppedNames(const std::vector<std::string>& last,
-                                      const std::vector<std::string>& targets) {
+                                      const std::vector<std::string>& targets,
+                                      const std::vector<std::string>& cluster_groups) {
   std::vector<std::string> out;
   for (const auto& g : last) {
     if (std::find(targets.begin(), targets.end(), g) != targets.end()) continue;
+    if (std::find(cluster_groups.begin(), cluster_groups.end(), g) == cluster_groups.end()) continue;
     if (std::find(out.begin(), out.end(), g) != out.end()) continue;
     out.push_back(g);
   }

@@ -44,8 +44,11 @@ GroupDecision DecideGroup(const api::ConsumerGroupSpec& spec, const std::string&
 
 // Names in `last` (the groups a previous pass recorded) that `targets` no longer has: the group is removed
 // there (level-based: a removal that failed stays recorded and is tried again).
+// Groups beyond spec.brokers.groups (not in `cluster_groups`) are leaving the cluster or gone: only
+// forgotten, like DroppedGroups (topic_plan.h).
 std::vector<std::string> DroppedNames(const std::vector<std::string>& last,
-                                      const std::vector<std::string>& targets);
+                                      const std::vector<std::string>& targets,
+                                      const std::vector<std::string>& cluster_groups);
 
 // One queue of the group's consume stats.
 struct QueueLag {

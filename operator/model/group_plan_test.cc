@@ -58,8 +58,10 @@ TEST(GroupPlanTest, CreatesAdoptsAndRevertsDriftFieldByField) {
 }
 
 TEST(GroupPlanTest, DroppedNamesAreThoseNoLongerTargeted) {
-  EXPECT_EQ(DroppedNames({"a", "b", "c", "b"}, {"a"}), (std::vector<std::string>{"b", "c"}));
-  EXPECT_TRUE(DroppedNames({"a"}, {"a", "b"}).empty());
+  EXPECT_EQ(DroppedNames({"a", "b", "c", "b"}, {"a"}, {"a", "b", "c"}), (std::vector<std::string>{"b", "c"}));
+  EXPECT_TRUE(DroppedNames({"a"}, {"a", "b"}, {"a", "b"}).empty());
+  // "c" is leaving the cluster (scale-in): its consumer group config stays for the consumers draining it.
+  EXPECT_EQ(DroppedNames({"a", "b", "c"}, {"a"}, {"a", "b"}), (std::vector<std::string>{"b"}));
 }
 
 TEST(GroupPlanTest, LagSumsPerTopicAndNeverGoesNegative) {

@@ -56,12 +56,27 @@ Result<std::vector<std::string>> TargetGroups(const std::vector<std::string>& wa
 }
 
 std::vector<api::TopicGroupStatus> DroppedGroups(const std::vector<api::TopicGroupStatus>& last_status,
-                                                 const std::vector<std::string>& targets) {
+                                                 const std::vector<std::string>& targets,
+                                                 const std::vector<std::string>& cluster_groups) {
   std::vector<api::TopicGroupStatus> out;
   for (const auto& g : last_status) {
     if (std::find(targets.begin(), targets.end(), g.name) != targets.end()) continue;
+    if (std::find(cluster_groups.begin(), cluster_groups.end(), g.name) == cluster_groups.end()) continue;
     if (std::any_of(out.begin(), out.end(), [&](const auto& o) { return o.name == g.name; })) continue;
     out.push_back(g);
+  }
+  return out;
+}
+
+std::vector<std::string> ConsumerGroupsPendingOn(const std::string& broker_group,
+                                                 const std::vector<ConsumerGroupPlacement>& groups) {
+  std::vector<std::string> out;
+  auto has = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  for (const auto& g : groups) {
+    if (has(g.targets, broker_group) && !g.applied.empty() && !has(g.applied, broker_group))
+      out.push_back(g.name);
   }
   return out;
 }

@@ -46,7 +46,24 @@ Result<std::vector<std::string>> TargetGroups(const std::vector<std::string>& wa
 // The groups a Topic's last status lists that it no longer targets: its topic is removed from them. A group
 // whose removal did not happen (no master registered, or the delete failed) stays in the status the pass
 // writes, so the next pass tries again: cleanup follows the recorded state, not one event.
+// Only groups the cluster still has (`cluster_groups`, by spec) count: a group beyond spec.brokers.groups
+// is leaving the cluster (its consumers drain it; the scale-in removes it with its topics, model/scale_in.h)
+// or gone, and is only forgotten.
 std::vector<api::TopicGroupStatus> DroppedGroups(const std::vector<api::TopicGroupStatus>& last_status,
-                                                 const std::vector<std::string>& targets);
+                                                 const std::vector<std::string>& targets,
+                                                 const std::vector<std::string>& cluster_groups);
+
+// Scaling out: a topic created on a broker group is what routes producers there, so it is created only once
+// the consumer groups that will consume it there have their config on that group (retry times, orderly,
+// broadcast...; a broker would otherwise auto-create them with defaults). Pending: the consumer groups that
+// target `broker_group` and are applied on another group of the cluster, but not on this one yet. A consumer
+// group applied nowhere (not reconciled yet, or invalid) holds nothing back.
+struct ConsumerGroupPlacement {
+  std::string name;
+  std::vector<std::string> targets;  // the broker groups its spec targets
+  std::vector<std::string> applied;  // where its status says it is
+};
+std::vector<std::string> ConsumerGroupsPendingOn(const std::string& broker_group,
+                                                 const std::vector<ConsumerGroupPlacement>& groups);
 
 }  // namespace fmq::op::model

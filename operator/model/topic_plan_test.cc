@@ -68,12 +68,41 @@ TEST(TopicPlanTest, DroppedGroupsAreTheRecordedOnesNoLongerTargeted) {
   std::vector<api::TopicGroupStatus> last = {{"prod-broker-0", 8, 8, "ReadWrite"},
                                              {"prod-broker-1", 8, 8, "ReadWrite"},
                                              {"prod-broker-2", 4, 4, "Read"}};
-  auto dropped = DroppedGroups(last, {"prod-broker-0"});
+  const std::vector<std::string> cluster = {"prod-broker-0", "prod-broker-1", "prod-broker-2"};
+  auto dropped = DroppedGroups(last, {"prod-broker-0"}, cluster);
   ASSERT_EQ(dropped.size(), 2u);
   EXPECT_EQ(dropped[0].name, "prod-broker-1");
   EXPECT_EQ(dropped[1], (api::TopicGroupStatus{"prod-broker-2", 4, 4, "Read"}));  // kept as recorded
-  EXPECT_TRUE(DroppedGroups(last, {"prod-broker-0", "prod-broker-1", "prod-broker-2"}).empty());
-  EXPECT_TRUE(DroppedGroups({}, {"prod-broker-0"}).empty());
+  EXPECT_TRUE(DroppedGroups(last, cluster, cluster).empty());
+  EXPECT_TRUE(DroppedGroups({}, {"prod-broker-0"}, cluster).empty());
+}
+
+TEST(TopicPlanTest, AGroupLeavingTheClusterKeepsItsTopicsForItsConsumersToDrain) {
+  // spec.brokers.groups went from 3 to 2: prod-broker-2 is not a target any more, but deleting the topic
+  // there would destroy its backlog; the scale-in removes the whole group once it is drained.
+  std::vector<api::TopicGroupStatus> last = {{"prod-broker-0", 8, 8, "ReadWrite"},
+                                             {"prod-broker-1", 8, 8, "ReadWrite"},
+                                             {"prod-broker-2", 8, 8, "ReadWrite"}};
+  const std::vector<std::string> cluster = {"prod-broker-0", "prod-broker-1"};
+  EXPECT_TRUE(DroppedGroups(last, cluster, cluster).empty());
+  // A group still in the cluster but dropped from spec.brokerGroups does lose the topic.
+  auto dropped = DroppedGroups(last, {"prod-broker-0"}, cluster);
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].name, "prod-broker-1");
+}
+
+TEST(TopicPlanTest, ANewGroupGetsATopicOnlyAfterTheConsumerGroupsThatConsumeThere) {
+  const std::vector<std::string> all = {"prod-broker-0", "prod-broker-1", "prod-broker-2"};
+  std::vector<ConsumerGroupPlacement> groups = {
+      {"orders-cg", all, {"prod-broker-0", "prod-broker-1"}},  // not on the new group yet: waits
+      {"audit-cg", all, all},                                  // already there
+      {"pinned-cg", {"prod-broker-0"}, {"prod-broker-0"}},     // never targets the new group
+      {"broken-cg", all, {}},                                  // applied nowhere: holds nothing back
+  };
+  EXPECT_EQ(ConsumerGroupsPendingOn("prod-broker-2", groups), std::vector<std::string>{"orders-cg"});
+  EXPECT_TRUE(ConsumerGroupsPendingOn("prod-broker-0", groups).empty());
+  groups[0].applied = all;
+  EXPECT_TRUE(ConsumerGroupsPendingOn("prod-broker-2", groups).empty());
 }
 
 }  // namespace

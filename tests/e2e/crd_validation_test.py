@@ -109,7 +109,7 @@ class ClusterTest(Case):
         self.assertEqual(spec["imagePullPolicy"], "IfNotPresent")
         self.assertEqual(spec["nameServer"], {"replicas": 1})
         self.assertEqual(spec["brokers"], {"groups": 1, "replicasPerGroup": 1, "flushDiskType": "ASYNC_FLUSH",
-                                           "storage": {"size": "10Gi"}})
+                                           "storage": {"size": "10Gi"}, "scaleIn": {"policy": "Drain"}})
         self.assertNotIn("image", spec)  # defaulted by the operator's --broker-image, not by the CRD
 
     def test_full_spec_is_accepted(self):
@@ -153,13 +153,13 @@ class ClusterTest(Case):
                      'Unsupported value: "SOMETIMES"', '"ASYNC_FLUSH", "SYNC_FLUSH"')
         self.refused("Cluster", "pull", {"imagePullPolicy": "Sometimes"}, 'Unsupported value: "Sometimes"')
 
-    def test_groups_cannot_decrease(self):
+    def test_groups_scale_both_ways_and_the_scale_in_policy_is_an_enum(self):
         self.accepted("Cluster", "scale", {"brokers": {"groups": 3}})
-        self.refused("Cluster", "scale", {"brokers": {"groups": 2}},
-                     "broker groups cannot be removed yet: scale-in drains a group first and arrives in a later "
-                     "version")
-        # Dropping the field defaults it to 1, which is a decrease as well.
-        self.refused("Cluster", "scale", {}, "broker groups cannot be removed yet")
+        self.assertEqual(get("cluster", "scale")["spec"]["brokers"]["scaleIn"], {"policy": "Drain"})
+        self.accepted("Cluster", "scale", {"brokers": {"groups": 2, "scaleIn": {"policy": "Expire"}}})
+        self.assertEqual(get("cluster", "scale")["spec"]["brokers"]["groups"], 2)
+        self.refused("Cluster", "scale", {"brokers": {"groups": 2, "scaleIn": {"policy": "Now"}}},
+                     'Unsupported value: "Now"', '"Drain", "Expire"')
         self.accepted("Cluster", "scale", {"brokers": {"groups": 4}})
         self.assertEqual(get("cluster", "scale")["spec"]["brokers"]["groups"], 4)
 

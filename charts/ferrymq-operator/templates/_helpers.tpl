@@ -67,11 +67,11 @@ app.kubernetes.io/component: operator
 - apiGroups: [""]
   resources: [pods]
   verbs: [get, list, watch, delete]
-# PVCs are created by the StatefulSets; the operator reads them and patches their size when spec.brokers.storage
-# grows (volume expansion).
+# PVCs are created by the StatefulSets; the operator reads them, patches their size when spec.brokers.storage
+# grows (volume expansion) and deletes those of a broker group removed by a scale-in.
 - apiGroups: [""]
   resources: [persistentvolumeclaims]
-  verbs: [get, list, watch, patch]
+  verbs: [get, list, watch, patch, delete]
 # User secret keys (read only).
 - apiGroups: [""]
   resources: [secrets]
