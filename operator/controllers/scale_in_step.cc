@@ -66,12 +66,46 @@ ScaleInOutcome ScaleInStep(const Deps& d, const api::Cluster& c, const std::vect
                            const std::map<std::string, model::ObservedCluster::GroupHa>& ha,
                            client::Admin* admin, const json& involved) {
   ScaleInOutcome out;
+  auto log = GetLogger("operator");
+  const std::string& ns = c.metadata.namespace_;
+  const std::string since_key(api::kScaleInSinceAnnotation);
+  auto since_of = [&](const json& sts) {
+    const json annotations = sts.value("metadata", json::object()).value("annotations", json::object());
+    auto a = annotations.find(since_key);
+    return a != annotations.end() && a->is_string() ? a->get<std::string>() : std::string();
+  };
+  // Called off: groups within spec.brokers.groups again that still carry the annotation.
+  for (int index = 0; index < c.spec.brokers.groups; ++index) {
+    const std::string name = model::BrokerGroupName(c, index);
+    auto sts = statefulsets.find(name);
+    if (sts == statefulsets.end() || since_of(sts->second).empty()) continue;
+    out.busy = true;
+    if (admin == nullptr) continue;  // nobody can be asked: the annotation stays until they can
+    std::vector<std::string> addresses = model::MembersToMakeWritable(ObserveMembers(name, pods, admin));
+    for (const std::string& addr : addresses) {
+      Status st = admin->UpdateBrokerConfig(
+          addr, {{"brokerPermission", std::to_string(model::kReadWritePermission)}});
+      if (!st.ok())
+        log->warn("scale-in of {}/{} called off: cannot make {} writable: {}", ns, name, addr, st.message());
+    }
+    if (!addresses.empty()) continue;  // the next pass checks they took it
+    json patch = {{"metadata", {{"annotations", {{since_key, nullptr}}}}}};
+    auto patched = d.kube->Patch(kube::kinds::kStatefulSet, ns, name, kube::PatchType::kMerge, patch);
+    if (!patched.ok()) {
+      log->warn("scale-in of {}/{} called off: cannot remove {}: {}", ns, name, since_key,
+                patched.status().message());
+      continue;
+    }
+    log->info("scale-in of {}/{} called off: it serves writes again", ns, name);
+    if (d.events != nullptr) {
+      (void)d.events->Record(involved, kube::EventType::kNormal, "ScaleInCancelled",
+                             name + " is part of the cluster again (spec.brokers.groups) and serves writes");
+    }
+  }
   if (leaving_in.empty()) return out;
   out.busy = true;
   std::vector<int> leaving = leaving_in;
   std::sort(leaving.rbegin(), leaving.rend());  // highest first
-  auto log = GetLogger("operator");
-  const std::string& ns = c.metadata.namespace_;
   const int64_t now_ms = d.clock->NowMillis();
   model::ScaleInPolicy policy;
   policy.policy = c.spec.brokers.scale_in_policy;
@@ -95,11 +129,7 @@ ScaleInOutcome ScaleInStep(const Deps& d, const api::Cluster& c, const std::vect
     higher_present = true;
     auto sts = statefulsets.find(g.name);
     if (sts == statefulsets.end()) continue;
-    const json annotations = sts->second["metadata"].value("annotations", json::object());
-    if (auto a = annotations.find(std::string(api::kScaleInSinceAnnotation));
-        a != annotations.end() && a->is_string()) {
-      g.since = a->get<std::string>();
-    }
+    g.since = since_of(sts->second);
     g.members = ObserveMembers(g.name, pods, admin);
     const model::ScaleInDecision decision = model::DecideScaleIn(g, policy, now_ms);
 
@@ -181,24 +211,27 @@ ScaleInOutcome ScaleInStep(const Deps& d, const api::Cluster& c, const std::vect
           if (!st.ok() && !kube::IsNotFound(st))
             failed.push_back(kind.kind + " " + name + ": " + std::string(st.message()));
         };
-        remove(kube::kinds::kStatefulSet, g.name);
-        remove(kube::kinds::kService, g.name);
-        remove(kube::kinds::kService, g.name + "-client");
-        remove(kube::kinds::kPodDisruptionBudget, g.name);
-        remove(kube::kinds::kConfigMap, g.name + "-config");
-        remove(kube::kinds::kConfigMap, model::HaRecordName(c, index));
-        kube::ListOptions selector;
-        for (auto& [k, v] : model::SelectorLabels(c, "broker", g.name).items()) {
-          if (!selector.label_selector.empty()) selector.label_selector += ",";
-          selector.label_selector += k + "=" + v.get<std::string>();
+        // The StatefulSet goes last: while it exists the group is still seen as leaving, so a removal that
+        // failed half way is finished by a later pass. Volumes in use stay until their pods are gone.
+        std::string selector;
+        const json labels = model::SelectorLabels(c, "broker", g.name);
+        for (auto it = labels.begin(); it != labels.end(); ++it) {
+          selector += (selector.empty() ? "" : ",") + it.key() + "=" + it.value().get<std::string>();
         }
-        auto pvcs = d.kube->List(kube::kinds::kPersistentVolumeClaim, ns, selector);
+        auto pvcs = d.kube->List(kube::kinds::kPersistentVolumeClaim, ns, {.label_selector = selector});
         if (!pvcs.ok()) {
           failed.push_back("volumes: " + std::string(pvcs.status().message()));
         } else {
-          for (const json& pvc : pvcs->items)
+          for (const json& pvc : pvcs->items) {
             remove(kube::kinds::kPersistentVolumeClaim, StrAt(pvc, "/metadata/name"_json_pointer));
+          }
         }
+        remove(kube::kinds::kPodDisruptionBudget, g.name);
+        remove(kube::kinds::kService, g.name);
+        remove(kube::kinds::kService, g.name + "-client");
+        remove(kube::kinds::kConfigMap, g.name + "-config");
+        remove(kube::kinds::kConfigMap, model::HaRecordName(c, index));
+        if (failed.empty()) remove(kube::kinds::kStatefulSet, g.name);
         if (!failed.empty()) {
           status.scale_in.message = "removing " + g.name + ": " + JoinStrings(failed, "; ");
           log->warn("scale-in group={}/{}: {}", ns, g.name, status.scale_in.message);

@@ -28,6 +28,8 @@ struct ScaleInOutcome {
   bool busy = false;                            // a group is leaving: look again soon
 };
 
+// Also calls a scale-in off: a group back within spec.brokers.groups whose StatefulSet still carries the
+// scale-in-since annotation gets its members writable again, then loses the annotation.
 // `leaving`: indexes of the groups beyond spec.brokers.groups whose StatefulSet exists (in `statefulsets`);
 // `admin` may be null (the name servers' client could not be made: backlogs stay unknown).
 ScaleInOutcome ScaleInStep(const Deps& deps, const api::Cluster& cluster, const std::vector<int>& leaving,

@@ -1,5 +1,6 @@
 #include "operator/model/scale_in.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "broker/base/time_codec.h"
@@ -79,6 +80,14 @@ ScaleInDecision DecideScaleIn(const LeavingGroup& g, const ScaleInPolicy& p, int
   return d;
 }
 
+std::vector<std::string> MembersToMakeWritable(const std::vector<LeavingMember>& members) {
+  std::vector<std::string> out;
+  for (const LeavingMember& m : members) {
+    if (m.answered && (m.permission & 2) == 0 && !m.address.empty()) out.push_back(m.address);
+  }
+  return out;
+}
+
 std::optional<int> BrokerGroupIndex(const std::string& cluster, const std::string& name) {
   const std::string prefix = cluster + "-broker-";
   if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
@@ -96,7 +105,7 @@ int64_t FileReservedMillis(const std::string& configured_hours) {
   const char* e = b + configured_hours.size();
   auto [ptr, ec] = std::from_chars(b, e, h);
   if (configured_hours.empty() || ec != std::errc() || ptr != e || h <= 0) h = 72;
-  return h * 3600 * 1000;
+  return std::min<int64_t>(h, 1'000'000) * 3600 * 1000;  // the broker's own limit is far below
 }
 
 }  // namespace fmq::op::model

@@ -31,7 +31,8 @@
 namespace fmq::op::model {
 
 inline constexpr std::chrono::milliseconds kScaleInSettle{10'000};
-inline constexpr int32_t kReadOnlyPermission = 4;  // PERM_READ
+inline constexpr int32_t kReadOnlyPermission = 4;   // PERM_READ
+inline constexpr int32_t kReadWritePermission = 6;  // PERM_READ | PERM_WRITE
 
 struct LeavingMember {
   std::string pod;
@@ -75,6 +76,12 @@ struct ScaleInDecision {
 };
 
 ScaleInDecision DecideScaleIn(const LeavingGroup& g, const ScaleInPolicy& p, int64_t now_ms);
+
+// A group whose scale-in was called off (spec.brokers.groups grew again before it was removed) serves
+// writes again: the members that answer without write permission get brokerPermission=6 (its ConfigMap is
+// re-rendered writable with the other objects). Returns their addresses; empty once every member that
+// answers is writable, and the StatefulSet's scale-in-since annotation can go.
+std::vector<std::string> MembersToMakeWritable(const std::vector<LeavingMember>& members);
 
 // The group index of a broker StatefulSet named "<cluster>-broker-<i>"; nullopt for any other name.
 std::optional<int> BrokerGroupIndex(const std::string& cluster, const std::string& name);

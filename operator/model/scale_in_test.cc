@@ -108,6 +108,13 @@ TEST(ScaleInTest, GroupsAreRemovedHighestFirst) {
   EXPECT_EQ(DecideScaleIn(g, {.forced = true}, kStart + 60'000).action, Action::kWait);
 }
 
+TEST(ScaleInTest, ACalledOffScaleInMakesTheMembersThatAnswerWritableAgain) {
+  LeavingMember down = Member("c-broker-2-2", "10.0.0.4:10911", false, 0);
+  EXPECT_EQ(MembersToMakeWritable({Master(5), Member("c-broker-2-1", "10.0.0.3:10911", true, 6), down}),
+            std::vector<std::string>{"10.0.0.2:10911"});
+  EXPECT_TRUE(MembersToMakeWritable({Master(5, 6), down}).empty());
+}
+
 TEST(ScaleInTest, GroupIndexAndRetentionAreReadStrictly) {
   EXPECT_EQ(BrokerGroupIndex("c", "c-broker-12"), 12);
   EXPECT_EQ(BrokerGroupIndex("c", "c-broker-0"), 0);
@@ -119,6 +126,7 @@ TEST(ScaleInTest, GroupIndexAndRetentionAreReadStrictly) {
   EXPECT_EQ(FileReservedMillis("48"), 48LL * 3600 * 1000);
   EXPECT_EQ(FileReservedMillis(""), 72LL * 3600 * 1000);
   EXPECT_EQ(FileReservedMillis("2d"), 72LL * 3600 * 1000);
+  EXPECT_EQ(FileReservedMillis("9223372036854775807"), 1'000'000LL * 3600 * 1000);
 }
 
 }  // namespace

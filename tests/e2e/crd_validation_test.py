@@ -163,6 +163,12 @@ class ClusterTest(Case):
         self.accepted("Cluster", "scale", {"brokers": {"groups": 4}})
         self.assertEqual(get("cluster", "scale")["spec"]["brokers"]["groups"], 4)
 
+    def test_replicas_per_group_is_fixed_once_the_cluster_exists(self):
+        self.accepted("Cluster", "fixed-replicas", {"brokers": {"replicasPerGroup": 3}})
+        self.refused("Cluster", "fixed-replicas", {"brokers": {"replicasPerGroup": 1}},
+                     "replicasPerGroup cannot change on an existing Cluster")
+        self.accepted("Cluster", "fixed-replicas", {"brokers": {"replicasPerGroup": 3, "groups": 2}})
+
     def test_storage_size_grows_only(self):
         self.accepted("Cluster", "grow", {"brokers": {"storage": {"size": "20Gi"}}})
         self.refused("Cluster", "grow", {"brokers": {"storage": {"size": "10Gi"}}},

@@ -24,7 +24,13 @@ without an acknowledged send measured per broker group:
               leader claims and exits, the standby takes the Lease and finishes the claim: exactly one
               promotion (one MasterPromoted Event, failovers 1, the epoch up by one);
 
-and a converged operator with replicas writes nothing (audit log).
+  scale       broker groups 2 -> 3 -> 2 with the producers and a consumer group (ConsumerGroup scale-cg)
+              running: the new group gets the ConsumerGroup before the Topic and then takes writes; with the
+              consumer stopped the group leaving turns read-only, is kept while it holds unconsumed messages
+              and stores nothing new; once the consumer runs again it is drained and removed with its HA record
+              and volumes; every acknowledged message is consumed (lost 0, unexpected 0);
+
+and a converged operator with replicas and a ConsumerGroup writes nothing (audit log).
 
 Prints PASS/FAIL lines and `failover: N passed, N failed`; the exit code is the result.
 
@@ -170,6 +176,26 @@ class Producer:
     def acked_since(self, t):
         """Whether the producer's progress lines show acknowledgements after time t (epoch seconds)."""
         return self.proc.poll() is None and os.path.getmtime(self.log) > t
+
+    def finish_producing(self):
+        open(self.stop_file, "w").close()
+        try:
+            self.proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError(f"the producers did not stop within 120 s: {open(self.log).read()[-1500:]}")
+        if self.proc.returncode != 0:
+            raise AssertionError(f"producers exited {self.proc.returncode}: {open(self.log).read()[-1500:]}")
+        return True
+
+    def check(self, kill_ms):
+        """The accounting over what a consumer wrote to the read file; the RESULT line."""
+        r = subprocess.run(self.java("check", self.sent, self.read, str(kill_ms)), capture_output=True, text=True,
+                           timeout=300)
+        result = [line for line in (r.stdout + r.stderr).splitlines() if line.startswith("RESULT ")]
+        if not result:
+            raise AssertionError(f"check printed no RESULT: {(r.stdout + r.stderr)[-3000:]}")
+        return result[-1]
 
     def finish(self, kill_ms):
         open(self.stop_file, "w").close()
@@ -415,8 +441,10 @@ def run(c, k):
          "set spec.brokers.config.maxMessageSize (the pod template's config hash changes)")
 
     scale_name_servers(c, k, cluster_path)
+    scale_groups(c, k, cluster_path)
 
-    # Idempotence with replicas: passes keep probing every group (every 3 s), yet write nothing.
+    # Idempotence with replicas and a ConsumerGroup: passes keep probing every group (every 3 s), yet write
+    # nothing.
     def idempotent():
         t0 = len(c.audit_events())
         base = reconcile_count(c, k, "cluster")
@@ -428,8 +456,8 @@ def run(c, k):
             raise AssertionError("operator wrote after convergence: " + "; ".join(
                 f"{e['verb']} {e['objectRef'].get('resource')}/{e['objectRef'].get('name')}" for e in writes))
         return True
-    check(f"converged with {GROUPS} groups x 3 replicas, the operator's passes write nothing (audit log)",
-          idempotent)
+    check(f"converged with {GROUPS} groups x 3 replicas and a ConsumerGroup, the operator's passes write nothing "
+          "(audit log)", idempotent)
 
     leader_loss(c, k)
 
@@ -472,6 +500,183 @@ def scale_name_servers(c, k, cluster_path):
                 raise AssertionError(f"{CLUSTER}-broker-{i}-config changed")
         return len(before) == 3 * GROUPS
     check("no broker pod was restarted or replaced, and no broker.conf changed", untouched)
+
+
+class Consumer:
+    """ReplicationLossCheck consume: a push consumer of consumer group `group` in the client pod's network
+    namespace, appending the ids it consumes to the producer's read file, until stop()."""
+
+    def __init__(self, producer, group):
+        self.p, self.group, self.runs = producer, group, 0
+        self.proc = None
+
+    def start(self):
+        self.runs += 1
+        stop = os.path.join(self.p.dir, f"stop-consumer-{self.runs}")
+        self.stop_file, self.log = stop, os.path.join(self.p.dir, f"consumer-{self.runs}.log")
+        with open(self.log, "w") as out:
+            self.proc = subprocess.Popen(self.p.java("consume", self.p.namesrv, self.p.topic, self.group, self.p.read,
+                                                     stop), stdout=out, stderr=subprocess.STDOUT)
+        return kube.wait_for(lambda: "consuming: started" in open(self.log).read(), 60, what="the consumer started")
+
+    def stop(self):
+        open(self.stop_file, "w").close()
+        self.proc.wait(timeout=60)
+        return open(self.log).read().strip().splitlines()[-1]
+
+
+def topic_stats(k, topic):
+    """{broker: (messages stored, queues)} of a topic from `ferryctl topic stats` against the name server."""
+    ip = k.get(kube.path("pods", NS, f"{CLUSTER}-namesrv-0"))["status"]["podIP"]
+    r = subprocess.run([ferryctl_path(), "-n", f"{ip}:9876", "topic", "stats", topic], capture_output=True,
+                       text=True, timeout=30)
+    out = {}
+    for line in r.stdout.splitlines():
+        f = line.split()
+        if len(f) >= 4 and f[0].startswith(f"{CLUSTER}-broker-") and f[2].isdigit() and f[3].isdigit():
+            n, q = out.get(f[0], (0, 0))
+            out[f[0]] = (n + int(f[3]) - int(f[2]), q + 1)
+    return out
+
+
+def scale_groups(c, k, cluster_path):
+    """7. Broker groups 2 -> 3 -> 2 with producers and a consumer group throughout, and a backlog on the group
+    that leaves: the new group gets the ConsumerGroup before the Topic; the leaving group turns read-only, is kept
+    while it holds messages nobody consumed, and is removed once its consumers drained it; then every
+    acknowledged message was consumed (Jepsen accounting over the consumer group's reads)."""
+    cg_path = kube.path("consumergroups", NS, group="ferrymq.io", version="v1alpha1")
+    topic_path = kube.path("topics", NS, "loss-scale", group="ferrymq.io", version="v1alpha1")
+    k.create(cg_path, {"apiVersion": "ferrymq.io/v1alpha1", "kind": "ConsumerGroup",
+                       "metadata": {"name": "scale-cg"}, "spec": {"clusterRef": {"name": CLUSTER}}})
+    k.create(kube.path("topics", NS, group="ferrymq.io", version="v1alpha1"), {
+        "apiVersion": "ferrymq.io/v1alpha1", "kind": "Topic", "metadata": {"name": "loss-scale"},
+        "spec": {"clusterRef": {"name": CLUSTER}, "queues": {"write": 4, "read": 4}}})
+    cg = lambda: k.get(kube.path("consumergroups", NS, "scale-cg", group="ferrymq.io", version="v1alpha1"))  # noqa
+    on = lambda obj: [g if isinstance(g, str) else g.get("name") for g in  # noqa: E731
+                      obj.get("status", {}).get("brokerGroups", [])]
+    if not check("scale: the Topic loss-scale and the ConsumerGroup scale-cg are Ready on both groups",
+                 lambda: kube.wait_for(lambda: condition(k.get(topic_path), "Ready").get("status") == "True" and
+                                       condition(cg(), "Ready").get("status") == "True", 120, what="Ready")):
+        return
+    new = f"{CLUSTER}-broker-{GROUPS}"
+    p = Producer(c, "loss-scale", "scale")
+    consumer = Consumer(p, "scale-cg")
+    if not check("scale: the Java producers and the consumer group run", lambda: p.start() and consumer.start()):
+        return
+
+    # Scale out: the new group receives the ConsumerGroup, then the Topic; producers then write to it.
+    k.merge_patch(cluster_path, {"spec": {"brokers": {"groups": GROUPS + 1}}})
+    t_out = time.time()
+    order = []
+
+    def scaled_out():
+        topic_on, cg_on = new in on(k.get(topic_path)), new in on(cg())
+        if topic_on and not cg_on:
+            order.append("the Topic was on the new group before the ConsumerGroup")
+        g, _ = group_status(k, GROUPS)
+        return (topic_on and cg_on and g.get("failoverState") == "MasterServing" and len(g.get("inSync", [])) == 3
+                and topic_stats(k, "loss-scale").get(new, (0, 0))[0] > 0)
+    if check(f"scale out {GROUPS} -> {GROUPS + 1}: {new} serves with 3 in sync, has scale-cg and loss-scale, and "
+             "producers write to it", lambda: kube.wait_for(scaled_out, 300, interval=1, what="scaled out")):
+        print(f"  scale: {new} took writes {time.time() - t_out:.1f}s after the change", flush=True)
+    def ordered():
+        if order:
+            raise AssertionError(order[0])
+        return True
+    check("scale: the ConsumerGroup reached the new group before the Topic (no topic without its consumer group "
+          "config)", ordered)
+
+    # A backlog: the consumer stops while producers go on writing to every group.
+    print(f"  scale: consumer stopped: {consumer.stop()}", flush=True)
+    time.sleep(10)
+    k.merge_patch(cluster_path, {"spec": {"brokers": {"groups": GROUPS}}})
+    t_in = time.time()
+    kill_ms = int(t_in * 1000)
+    sts = kube.path("statefulsets", NS, new, group="apps", version="v1")
+
+    def draining():
+        g, obj = group_status(k, GROUPS)
+        si = g.get("scaleIn", {})
+        return (g.get("name") == new and si.get("phase") == "Draining" and si.get("backlog", 0) > 0 and
+                condition(obj, "ScalingIn").get("status") == "True" and si)
+    si = check(f"scale in {GROUPS + 1} -> {GROUPS}: {new} turns read-only and reports its backlog (Draining)",
+               lambda: kube.wait_for(draining, 60, interval=1, what="Draining with a backlog"))
+    if si:
+        print(f"  scale: {new}: {si.get('message')}", flush=True)
+    stored = topic_stats(k, "loss-scale").get(new, (0, 0))[0]
+    time.sleep(15)
+
+    def kept():
+        g, _ = group_status(k, GROUPS)
+        after = topic_stats(k, "loss-scale").get(new, (0, 0))[0]
+        if k.get_or_none(sts) is None or g.get("scaleIn", {}).get("phase") != "Draining":
+            raise AssertionError(f"{new} was not kept while it held a backlog: {g}")
+        if after != stored:
+            raise AssertionError(f"{new} stored {after - stored} messages after it turned read-only")
+        if not p.acked_since(time.time() - 3):
+            raise AssertionError("producers stopped getting acknowledgements")
+        return True
+    check(f"scale: {new} is kept while it holds unconsumed messages, stores nothing new, and producers go on",
+          kept)
+
+    # The consumer drains it; the operator removes the group.
+    check("scale: the consumer group consumes again", consumer.start)
+
+    def removed():
+        obj = k.get(cluster_path)
+        groups = obj.get("status", {}).get("brokerGroups", [])
+        return (k.get_or_none(sts) is None and len(groups) == GROUPS and
+                condition(obj, "ScalingIn").get("status") == "False" and
+                not k.get_or_none(kube.path("configmaps", NS, f"{new}-ha")) and
+                not k.list(kube.path("persistentvolumeclaims", NS),
+                           {"labelSelector": f"app.kubernetes.io/instance={CLUSTER},ferrymq.io/broker-group={new}"}
+                           ).get("items") and obj)
+    if check(f"scale: once drained, {new} is removed with its HA record and volumes",
+             lambda: kube.wait_for(removed, 300, interval=1, what=f"{new} removed")):
+        print(f"  scale: {new} removed {time.time() - t_in:.1f}s after the scale-in", flush=True)
+
+    def removal_event():
+        evs = [e for e in k.list(kube.path("events", NS)).get("items", []) if event_time(e) >= t_in - 1]
+        return [e.get("message") for e in evs if e.get("reason") == "BrokerGroupRemoved" and new in
+                e.get("message", "")]
+    check("scale: Events ScaleInStarted, ScaleInReadOnly and BrokerGroupRemoved (drained, nothing discarded)",
+          lambda: kube.wait_for(removal_event, 30, what="BrokerGroupRemoved"))
+
+    time.sleep(5)
+    finished = check("scale: the producers stop", lambda: p.finish_producing())
+    if not finished:
+        return
+    acked = set()
+    on_new = 0
+    with open(p.sent) as f:
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) >= 5 and cols[1] == "SEND_OK":
+                acked.add(cols[0])
+                on_new += cols[4].startswith(new + ":")
+
+    def all_consumed():
+        with open(p.read) as f:
+            read = set(f.read().split())
+        return acked <= read
+    check("scale: the consumer group consumed every acknowledged message",
+          lambda: kube.wait_for(all_consumed, 180, interval=1, what="every acknowledged id consumed"))
+    print(f"  scale: consumer stopped: {consumer.stop()}", flush=True)
+
+    def cg_settled():
+        st = cg().get("status", {})
+        return st.get("onlineClients") == 0 and st.get("totalLag") == 0 and st
+    check("scale: the ConsumerGroup's status settles (no client online, lag 0)",
+          lambda: kube.wait_for(cg_settled, 120, interval=1, what="scale-cg settled"))
+    result = check("scale: accounting over the consumer group's reads", lambda: p.check(kill_ms))
+    if result:
+        print(f"  scale: {result}; {on_new} of them acknowledged by {new}", flush=True)
+
+        def passed():
+            if not result.startswith("RESULT PASS") or on_new == 0:
+                raise AssertionError(f"{result}; acknowledged by {new}: {on_new}")
+            return True
+        check(f"scale: lost 0, unexpected 0, and {new} had taken writes", passed)
 
 
 def ferryctl_path():

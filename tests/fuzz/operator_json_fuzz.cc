@@ -1,6 +1,7 @@
 // libFuzzer target for what the operator decodes from the apiserver and from its own ConfigMaps: the custom
 // resources users write (Cluster, Topic, ConsumerGroup: operator/api/types.h), their status blocks, and the
-// HA record of a broker group (operator/model/failover.h, which a person can edit by hand). Nothing may crash
+// HA record of a broker group (operator/model/failover.h, which a person can edit by hand), and the names and
+// values the scale-in reads (operator/model/scale_in.h). Nothing may crash
 // or throw; a decoded status re-encodes to a fixed point; an HA record that decodes re-encodes to the same
 // record.
 
@@ -12,12 +13,16 @@
 #include "broker/base/check.h"
 #include "operator/api/types.h"
 #include "operator/model/failover.h"
+#include "operator/model/scale_in.h"
 
 using namespace fmq;
 using nlohmann::json;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
+  // Names of StatefulSets and spec.brokers.config.fileReservedTime (scale-in, operator/model/scale_in.h).
+  if (auto index = op::model::BrokerGroupIndex("c", text)) FMQ_CHECK(text == "c-broker-" + std::to_string(*index));
+  FMQ_CHECK(op::model::FileReservedMillis(text) > 0);
   if (auto r = op::model::DecodeHaRecord(text); r.ok()) {
     auto again = op::model::DecodeHaRecord(op::model::EncodeHaRecord(*r));
     FMQ_CHECK(again.ok());

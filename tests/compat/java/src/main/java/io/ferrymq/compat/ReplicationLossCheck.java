@@ -16,6 +16,9 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.rocketmq.client.consumer.DefaultMQPullConsumer;
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.consumer.PullResult;
 import org.apache.rocketmq.client.consumer.PullStatus;
 import org.apache.rocketmq.client.exception.MQBrokerException;
@@ -23,6 +26,7 @@ import org.apache.rocketmq.client.exception.MQClientException;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.client.producer.SendStatus;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
@@ -45,6 +49,11 @@ import org.apache.rocketmq.common.message.MessageQueue;
  *   <li>{@code drain <namesrvAddr> <topic> <readFile>}: a fresh DefaultMQPullConsumer group reads every queue of the
  *       topic from its min to its max offset (from whichever broker the route and the broker's pull suggestion
  *       name) and writes the ids read, one a line, to {@code readFile}.
+ *   <li>{@code consume <namesrvAddr> <topic> <group> <readFile> <stopFile>}: a DefaultMQPushConsumer of consumer
+ *       group {@code group} (clustering, from the first offset, offsets committed every second) appends the id of
+ *       every message it consumes to {@code readFile} until {@code stopFile} exists; then it shuts down, which
+ *       commits its last offsets. Prints {@code consuming: started} and a progress line every second. Run it
+ *       again to go on where the group stopped (the scale-in test stops it to leave a backlog).
  *   <li>{@code check <sentFile> <readFile> <killMs>}: the accounting, see below.
  *   <li>{@code verify <namesrvAddr> <topic> <sentFile> <readFile> <killMs>}: drain, then check, in one JVM.
  * </ul>
@@ -84,6 +93,9 @@ public final class ReplicationLossCheck {
     if (mode.equals("drain") && args.length == 4) {
       return drain(args[1], args[2], Paths.get(args[3])) ? 0 : 1;
     }
+    if (mode.equals("consume") && args.length == 6) {
+      return consume(args[1], args[2], args[3], Paths.get(args[4]), Paths.get(args[5]));
+    }
     if (mode.equals("check") && args.length == 4) {
       return check(Paths.get(args[1]), Paths.get(args[2]), Long.parseLong(args[3]), true);
     }
@@ -93,6 +105,7 @@ public final class ReplicationLossCheck {
     }
     System.err.println("usage: ReplicationLossCheck produce <namesrvAddr> <topic> <runId> <sentFile> <stopFile>\n"
         + "       ReplicationLossCheck drain <namesrvAddr> <topic> <readFile>\n"
+        + "       ReplicationLossCheck consume <namesrvAddr> <topic> <group> <readFile> <stopFile>\n"
         + "       ReplicationLossCheck check <sentFile> <readFile> <killMs>\n"
         + "       ReplicationLossCheck verify <namesrvAddr> <topic> <sentFile> <readFile> <killMs>");
     return 2;
@@ -364,6 +377,55 @@ public final class ReplicationLossCheck {
       return key;
     }
     return "CORRUPT key=" + key + " offset=" + m.getQueueOffset() + " queue=" + m.getQueueId();
+  }
+
+  // ---------------------------------------------------------------- consume
+
+  private static int consume(String namesrv, String topic, String group, Path readFile, Path stopFile)
+      throws Exception {
+    AtomicLong consumed = new AtomicLong();
+    BufferedWriter out = Files.newBufferedWriter(readFile, StandardCharsets.UTF_8,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+    DefaultMQPushConsumer c = new DefaultMQPushConsumer(group);
+    c.setNamesrvAddr(namesrv);
+    c.setInstanceName("loss-consumer-" + group + "-" + System.nanoTime());
+    c.setPollNameServerInterval(1000);
+    c.setPersistConsumerOffsetInterval(1000);
+    c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+    c.subscribe(topic, "*");
+    c.registerMessageListener((MessageListenerConcurrently) (msgs, context) -> {
+      try {
+        synchronized (out) {
+          for (MessageExt m : msgs) {
+            out.write(idOf(m));
+            out.write('\n');
+          }
+          out.flush();
+        }
+      } catch (IOException e) {
+        return ConsumeConcurrentlyStatus.RECONSUME_LATER;
+      }
+      consumed.addAndGet(msgs.size());
+      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    c.start();
+    System.out.println("consuming: started");
+    long next = System.currentTimeMillis() + 1000;
+    while (!Files.exists(stopFile)) {
+      Thread.sleep(50);
+      long now = System.currentTimeMillis();
+      if (now >= next) {
+        System.out.printf("progress %d: consumed %d%n", now, consumed.get());
+        System.out.flush();
+        next += 1000;
+      }
+    }
+    c.shutdown();
+    synchronized (out) {
+      out.close();
+    }
+    System.out.printf("stopped: consumed %d%n", consumed.get());
+    return 0;
   }
 
   // ---------------------------------------------------------------- check
