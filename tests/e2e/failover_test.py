@@ -615,6 +615,7 @@ def scale_groups(c, k, cluster_path):
             raise AssertionError(f"{new} stored {after - stored} messages after it turned read-only")
         if not p.acked_since(time.time() - 3):
             raise AssertionError("producers stopped getting acknowledgements")
+        print(f"  scale: {new}: backlog {g['scaleIn'].get('backlog')}: {g['scaleIn'].get('message')}", flush=True)
         return True
     check(f"scale: {new} is kept while it holds unconsumed messages, stores nothing new, and producers go on",
           kept)
@@ -637,8 +638,8 @@ def scale_groups(c, k, cluster_path):
 
     def removal_event():
         evs = [e for e in k.list(kube.path("events", NS)).get("items", []) if event_time(e) >= t_in - 1]
-        return [e.get("message") for e in evs if e.get("reason") == "BrokerGroupRemoved" and new in
-                e.get("message", "")]
+        reasons = {e.get("reason") for e in evs if new in e.get("message", "")}
+        return {"ScaleInStarted", "ScaleInReadOnly", "BrokerGroupRemoved"} <= reasons and reasons
     check("scale: Events ScaleInStarted, ScaleInReadOnly and BrokerGroupRemoved (drained, nothing discarded)",
           lambda: kube.wait_for(removal_event, 30, what="BrokerGroupRemoved"))
 

@@ -2,7 +2,8 @@
 // a second `ferrymq broker` (group prod-broker-1) as processes, a scripted apiserver that records the
 // operator's writes, and informer caches held in memory. Covers the paths the e2e test does not reach
 // cheaply: conflict, queue-shrink refusal and its annotation, a dropped group (also while its master is
-// down), blocked deletion, force-delete and Retain.
+// down), a group leaving the cluster (scale-in), a topic waiting for its consumer groups on a new group
+// (scale out), blocked deletion, force-delete and Retain.
 
 #include <signal.h>
 #include <unistd.h>
@@ -113,7 +114,7 @@ class OperatorTopicTest : public ::testing::Test {
     ASSERT_TRUE(kube.ok()) << kube.status().ToString();
     kube_ = std::move(*kube);
     // Status and finalizer writes succeed and are recorded; the test applies them to its caches itself.
-    for (const std::string name : {"orders", "orders-dup", "gone", "kept"}) {
+    for (const std::string name : {"orders", "orders-dup", "gone", "kept", "payments"}) {
       const std::string path = "/apis/ferrymq.io/v1alpha1/namespaces/mq/topics/" + name;
       api_.Reply("PATCH", path, 200, json::object());
       api_.Reply("PATCH", path + "/status", 200, json::object());
@@ -318,6 +319,47 @@ TEST_F(OperatorTopicTest, CreatesRefusesAConflictAndASilentShrinkAndRemovesDropp
   EXPECT_EQ(Ready(cleaned)["reason"], "Synced") << cleaned.dump();
   EXPECT_EQ(cleaned["brokerGroups"].size(), 1u) << cleaned.dump();
   EXPECT_EQ(Queues(b1_, "orders"), std::nullopt);
+}
+
+TEST_F(OperatorTopicTest, AGroupLeavingTheClusterKeepsItsTopicAndANewGroupGetsTopicsAfterTheConsumerGroups) {
+  reader_.Put(kube::kinds::kFerryTopic, Topic("orders", "orders", "2026-12-01T00:00:00Z"));
+  ASSERT_EQ(Ready(Pass("orders"))["reason"], "Synced");
+  auto set_groups = [&](int n) {
+    json cluster = *reader_.Get(kube::kinds::kFerryCluster, kNs, "prod");
+    cluster["spec"]["brokers"]["groups"] = n;
+    reader_.Put(kube::kinds::kFerryCluster, cluster);
+  };
+  // spec.brokers.groups 2 -> 1: prod-broker-1 is leaving; its consumers drain the topic there, so it is only
+  // forgotten in status, never deleted (the scale-in removes the whole group once drained).
+  set_groups(1);
+  json leaving = Pass("orders");
+  EXPECT_EQ(Ready(leaving)["reason"], "Synced") << leaving.dump();
+  EXPECT_EQ(leaving["brokerGroups"].size(), 1u) << leaving.dump();
+  EXPECT_EQ(Queues(b1_, "orders"), (std::pair{8, 8})) << "the leaving group kept the topic";
+
+  // Back to 2 groups with a ConsumerGroup applied on prod-broker-0 only (as right after a scale out): a new
+  // topic lands on prod-broker-1 only once the consumer group is there too.
+  set_groups(2);
+  json cg = {{"apiVersion", "ferrymq.io/v1alpha1"},
+             {"kind", "ConsumerGroup"},
+             {"metadata", {{"name", "billing"}, {"namespace", kNs}, {"uid", "cg1"}}},
+             {"spec", {{"clusterRef", {{"name", "prod"}}}}},
+             {"status", {{"groupName", "billing"}, {"brokerGroups", {"prod-broker-0"}}}}};
+  reader_.Put(kube::kinds::kFerryConsumerGroup, cg);
+  reader_.Put(kube::kinds::kFerryTopic, Topic("payments", "payments", "2026-12-01T00:00:00Z"));
+  json waiting = Pass("payments");
+  EXPECT_EQ(Ready(waiting)["reason"], "WaitingForConsumerGroups") << waiting.dump();
+  EXPECT_EQ(
+      Ready(waiting)["message"],
+      "topic payments is created on prod-broker-1 (after consumer groups billing) have their config there");
+  EXPECT_EQ(Queues(b0_, "payments"), (std::pair{8, 8}));
+  EXPECT_EQ(Queues(b1_, "payments"), std::nullopt);
+  cg["status"]["brokerGroups"] = {"prod-broker-0", "prod-broker-1"};
+  reader_.Put(kube::kinds::kFerryConsumerGroup, cg);
+  EXPECT_EQ(Ready(Pass("payments"))["reason"], "Synced");
+  EXPECT_EQ(Queues(b1_, "payments"), (std::pair{8, 8}));
+  // The topic that already was on prod-broker-1 needs no wait: it is there.
+  EXPECT_EQ(Ready(Pass("orders"))["reason"], "Synced");
 }
 
 TEST_F(OperatorTopicTest, DeletionWaitsForRecentWritesUnlessForcedAndRetainLeavesTheBrokersAlone) {
