@@ -177,13 +177,16 @@ class Producer:
         """Whether the producer's progress lines show acknowledgements after time t (epoch seconds)."""
         return self.proc.poll() is None and os.path.getmtime(self.log) > t
 
-    def finish_producing(self):
+    def stop(self):
         open(self.stop_file, "w").close()
         try:
             self.proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             raise AssertionError(f"the producers did not stop within 120 s: {open(self.log).read()[-1500:]}")
+
+    def finish_producing(self):
+        self.stop()
         if self.proc.returncode != 0:
             raise AssertionError(f"producers exited {self.proc.returncode}: {open(self.log).read()[-1500:]}")
         return True
@@ -198,12 +201,7 @@ class Producer:
         return result[-1]
 
     def finish(self, kill_ms):
-        open(self.stop_file, "w").close()
-        try:
-            self.proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise AssertionError(f"the producers did not stop within 120 s: {open(self.log).read()[-1500:]}")
+        self.stop()
         r = subprocess.run(self.java("verify", self.namesrv, self.topic, self.sent, self.read, str(kill_ms)),
                            capture_output=True, text=True, timeout=300)
         out = r.stdout + r.stderr
