@@ -3,7 +3,9 @@
 control plane with the pod runner: the Helm chart installs the operator (2 replicas, leader election, the chart's
 RBAC), a Cluster with 1 name server and 2 broker groups becomes Ready, a Topic appears on both groups (ferryctl and
 mqadmin), the real Java client (rocketmq-client 4.9.7) produces and consumes through the name server Service, a
-converged reconcile pass writes nothing, deleting the Topic removes it from brokers and name servers, a killed
+ConsumerGroup adopts its group (mqadmin sees the config), reverts drift, resets offsets of the offline group to
+earliest and to an RFC 3339 time and refuses a reset while a consumer is online, a converged reconcile pass writes
+nothing, deleting the Topic removes it from brokers and name servers, a killed
 broker degrades the Cluster until it is back, a deleted StatefulSet is recreated, and killing the leader hands the
 Lease to the other replica within the lease time.
 
@@ -407,6 +409,23 @@ def consumer_group_checks(c, k, ferryctl, namesrv):
                                     == 200 and s)(get_status()), 60, what="lag 200 after the reset")
         return True
     check("a reset to earliest on an offline group: Applied, 8 queues, lag back to 200", reset_offline)
+
+    def reset_by_time():
+        # Every message was stored before this time: a reset to it leaves nothing to consume.
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 1))
+        k.merge_patch(path, {"spec": {"resetOffset": {"id": "r1t", "to": at, "topics": ["orders"]}}})
+        st = kube.wait_for(lambda: (lambda s: s.get("lastReset", {}).get("id") == "r1t" and
+                                    s["lastReset"].get("result") != "Refused" and s)(get_status()), 60,
+                           what="lastReset r1t")
+        if st["lastReset"]["result"] != "Applied" or st["lastReset"]["queues"] != 8:
+            raise AssertionError(f"lastReset: {st['lastReset']}")
+        kube.wait_for(lambda: {x["topic"]: x["messages"] for x in get_status().get("lag", [])}.get("orders") == 0,
+                      60, what="lag 0 after the reset by time")
+        return at
+    at = check("a reset by RFC 3339 time on an offline group: Applied, 8 queues, lag 0 (every message is older)",
+               reset_by_time)
+    if at:
+        print(f"  reset by time to {at}", flush=True)
 
     def reset_refused_online():
         consumer = subprocess.Popen([ferryctl, "-n", namesrv, "consume", "orders", "-g", "e2e_consumers",
