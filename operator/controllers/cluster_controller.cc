@@ -178,10 +178,7 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
         }
       }
     }
-  }
-
-  if (observed.invalid_spec.empty()) {
-    auto admin = d_.admins->For(model::NameServerAddresses(cluster), key);
+    // Leaving groups (and a scale-in called off): after failover, with the same admin client.
     ScaleInOutcome scale_in = ScaleInStep(d_, cluster, leaving, observed.statefulsets, observed.pods,
                                           observed.ha, admin.ok() ? admin->get() : nullptr, involved);
     observed.leaving = std::move(scale_in.leaving);

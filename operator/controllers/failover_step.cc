@@ -19,10 +19,6 @@ namespace {
 using nlohmann::json;
 using Kind = model::FailoverDecision::Kind;
 
-std::string StrAt(const json& j, const json::json_pointer& p) {
-  return j.contains(p) && j.at(p).is_string() ? j.at(p).get<std::string>() : std::string();
-}
-
 std::string HostOf(const std::string& address) {
   const size_t colon = address.rfind(':');
   return colon == std::string::npos ? address : address.substr(0, colon);
@@ -61,7 +57,7 @@ std::vector<FailoverStep::Member> FailoverStep::ObserveMembers(const api::Cluste
   const std::string set = model::BrokerGroupName(c, group);
   std::map<int, const json*> by_ordinal;
   for (const json& p : pods) {
-    const int n = Ordinal(StrAt(p, "/metadata/name"_json_pointer), set);
+    const int n = Ordinal(model::StrAt(p, "/metadata/name"_json_pointer), set);
     if (n >= 0) by_ordinal[n] = &p;
   }
   // Every member the spec asks for, plus any pod still running beyond it.
@@ -75,7 +71,7 @@ std::vector<FailoverStep::Member> FailoverStep::ObserveMembers(const api::Cluste
     auto it = by_ordinal.find(i);
     if (it == by_ordinal.end()) continue;
     m.view.pod_ready = model::PodReady(*it->second);
-    const std::string ip = StrAt(*it->second, "/status/podIP"_json_pointer);
+    const std::string ip = model::StrAt(*it->second, "/status/podIP"_json_pointer);
     if (ip.empty()) continue;
     m.address = ip + ":" + std::to_string(model::kBrokerPort);
     pod_of_host[ip] = m.view.pod;
@@ -137,8 +133,9 @@ FailoverStep::Outcome FailoverStep::Run(const api::Cluster& c, int group, const 
   std::string resource_version;
   if (auto cm =
           d_.reader->Get(kube::kinds::kConfigMap, c.metadata.namespace_, model::HaRecordName(c, group))) {
-    resource_version = StrAt(*cm, "/metadata/resourceVersion"_json_pointer);
-    const std::string text = StrAt(*cm, json::json_pointer("/data/" + std::string(model::kHaRecordKey)));
+    resource_version = model::StrAt(*cm, "/metadata/resourceVersion"_json_pointer);
+    const std::string text =
+        model::StrAt(*cm, json::json_pointer("/data/" + std::string(model::kHaRecordKey)));
     auto decoded = model::DecodeHaRecord(text);
     if (!decoded.ok()) {
       // A record the operator did not write: never act on it (docs/troubleshooting.md).

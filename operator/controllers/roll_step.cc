@@ -15,10 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string StrAt(const json& j, const json::json_pointer& p) {
-  return j.contains(p) && j.at(p).is_string() ? j.at(p).get<std::string>() : std::string();
-}
-
 constexpr std::chrono::milliseconds kSwitchoverCatchUp{30'000};
 
 // How long every name server of the Cluster has been Ready (the shortest; -1 ms while one is missing or not
@@ -29,7 +25,7 @@ std::chrono::milliseconds NameServersReadyFor(const api::Cluster& c, const std::
   int ready = 0;
   int64_t shortest = std::numeric_limits<int64_t>::max();
   for (const json& p : pods) {
-    if (StrAt(p, "/metadata/name"_json_pointer).rfind(prefix, 0) != 0) continue;
+    if (model::StrAt(p, "/metadata/name"_json_pointer).rfind(prefix, 0) != 0) continue;
     if (!model::PodReady(p)) return std::chrono::milliseconds(-1);
     ++ready;
     for (const json& cond : p.value("status", json::object()).value("conditions", json::array())) {
@@ -47,7 +43,7 @@ std::chrono::milliseconds NameServersReadyFor(const api::Cluster& c, const std::
 bool RollStep(const Deps& d, const api::Cluster& c, int group, const json* sts, const std::vector<json>& pods,
               const model::ObservedCluster::GroupHa& ha, client::Admin& admin, const json& involved) {
   if (sts == nullptr) return false;
-  const std::string revision = StrAt(*sts, "/status/updateRevision"_json_pointer);
+  const std::string revision = model::StrAt(*sts, "/status/updateRevision"_json_pointer);
   if (revision.empty()) return true;  // the StatefulSet controller has not looked at it yet
   const std::string set = model::BrokerGroupName(c, group);
   std::vector<model::RollMember> members;
@@ -56,12 +52,12 @@ bool RollStep(const Deps& d, const api::Cluster& c, int group, const json* sts, 
     model::RollMember m;
     m.pod = set + "-" + std::to_string(i);
     for (const json& p : pods) {
-      if (StrAt(p, "/metadata/name"_json_pointer) != m.pod) continue;
+      if (model::StrAt(p, "/metadata/name"_json_pointer) != m.pod) continue;
       m.exists = true;
       m.ready = model::PodReady(p);
-      m.deleting = !StrAt(p, "/metadata/deletionTimestamp"_json_pointer).empty();
-      m.updated = StrAt(p, "/metadata/labels/controller-revision-hash"_json_pointer) == revision;
-      const std::string ip = StrAt(p, "/status/podIP"_json_pointer);
+      m.deleting = !model::StrAt(p, "/metadata/deletionTimestamp"_json_pointer).empty();
+      m.updated = model::StrAt(p, "/metadata/labels/controller-revision-hash"_json_pointer) == revision;
+      const std::string ip = model::StrAt(p, "/status/podIP"_json_pointer);
       if (!ip.empty()) address[m.pod] = ip + ":" + std::to_string(model::kBrokerPort);
     }
     members.push_back(std::move(m));

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "broker/base/logging.h"
+#include "broker/base/properties.h"
 #include "broker/base/strings.h"
 #include "broker/base/time_codec.h"
 #include "operator/kube/errors.h"
@@ -14,20 +15,10 @@ namespace {
 
 using nlohmann::json;
 
-std::string StrAt(const json& j, const json::json_pointer& p) {
-  return j.contains(p) && j.at(p).is_string() ? j.at(p).get<std::string>() : std::string();
-}
-
 int64_t NumberOr(const std::map<std::string, std::string>& kv, const char* key, int64_t fallback) {
   auto it = kv.find(key);
-  if (it == kv.end()) return fallback;
-  try {
-    size_t used = 0;
-    int64_t v = std::stoll(it->second, &used);
-    return used == it->second.size() ? v : fallback;
-  } catch (const std::exception&) {
-    return fallback;
-  }
+  int64_t v = 0;
+  return it != kv.end() && ParsePropertyNumber(key, it->second, &v).ok() ? v : fallback;
 }
 
 // The members' view: one entry per pod of the group, with its runtime info where it answered.
@@ -36,11 +27,11 @@ std::vector<model::LeavingMember> ObserveMembers(const std::string& group, const
   std::vector<model::LeavingMember> members;
   const std::string prefix = group + "-";
   for (const json& p : pods) {
-    const std::string pod = StrAt(p, "/metadata/name"_json_pointer);
+    const std::string pod = model::StrAt(p, "/metadata/name"_json_pointer);
     if (pod.rfind(prefix, 0) != 0 || pod.find('-', prefix.size()) != std::string::npos) continue;
     model::LeavingMember m;
     m.pod = pod;
-    const std::string ip = StrAt(p, "/status/podIP"_json_pointer);
+    const std::string ip = model::StrAt(p, "/status/podIP"_json_pointer);
     if (!ip.empty()) m.address = ip + ":" + std::to_string(model::kBrokerPort);
     if (admin != nullptr && !m.address.empty() && model::PodReady(p)) {
       auto kv = admin->BrokerRuntimeInfo(m.address);
@@ -144,7 +135,7 @@ ScaleInOutcome ScaleInStep(const Deps& d, const api::Cluster& c, const std::vect
       status.failover_message = h->second.message;
     }
     for (const json& p : pods) {
-      if (StrAt(p, "/metadata/name"_json_pointer) == status.master) status.ready = model::PodReady(p);
+      if (model::StrAt(p, "/metadata/name"_json_pointer) == status.master) status.ready = model::PodReady(p);
     }
     status.scale_in = {decision.phase, g.since.empty() ? FormatRfc3339(now_ms) : g.since, decision.backlog,
                        decision.backlog_topics, decision.message};
@@ -223,7 +214,7 @@ ScaleInOutcome ScaleInStep(const Deps& d, const api::Cluster& c, const std::vect
           failed.push_back("volumes: " + std::string(pvcs.status().message()));
         } else {
           for (const json& pvc : pvcs->items) {
-            remove(kube::kinds::kPersistentVolumeClaim, StrAt(pvc, "/metadata/name"_json_pointer));
+            remove(kube::kinds::kPersistentVolumeClaim, model::StrAt(pvc, "/metadata/name"_json_pointer));
           }
         }
         remove(kube::kinds::kPodDisruptionBudget, g.name);

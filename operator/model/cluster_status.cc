@@ -12,11 +12,11 @@ int64_t IntAt(const json& j, const json::json_pointer& p) {
   return j.contains(p) && j.at(p).is_number_integer() ? j.at(p).get<int64_t>() : 0;
 }
 
+}  // namespace
+
 std::string StrAt(const json& j, const json::json_pointer& p) {
   return j.contains(p) && j.at(p).is_string() ? j.at(p).get<std::string>() : std::string();
 }
-
-}  // namespace
 
 bool PodReady(const json& pod) {
   if (!pod.contains("/status/conditions"_json_pointer)) return false;

@@ -66,6 +66,8 @@ bool StatefulSetRolledOut(const nlohmann::json& sts);
 // True when the StatefulSet's latest spec is on every replica (readiness aside).
 bool StatefulSetUpdated(const nlohmann::json& sts);
 bool PodReady(const nlohmann::json& pod);
+// The string at `p` in an apiserver object; empty when it is missing or not a string.
+std::string StrAt(const nlohmann::json& j, const nlohmann::json::json_pointer& p);
 
 // Broker groups roll one at a time: a group's StatefulSet whose spec changed is applied only while every
 // earlier group has rolled out (and no earlier group is being updated in this pass); the others are held back

@@ -21,7 +21,8 @@ using nlohmann::json;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   // Names of StatefulSets and spec.brokers.config.fileReservedTime (scale-in, operator/model/scale_in.h).
-  if (auto index = op::model::BrokerGroupIndex("c", text)) FMQ_CHECK(text == "c-broker-" + std::to_string(*index));
+  if (auto index = op::model::BrokerGroupIndex("c", text))
+    FMQ_CHECK(text == "c-broker-" + std::to_string(*index));
   FMQ_CHECK(op::model::FileReservedMillis(text) > 0);
   if (auto r = op::model::DecodeHaRecord(text); r.ok()) {
     auto again = op::model::DecodeHaRecord(op::model::EncodeHaRecord(*r));
