@@ -14,20 +14,23 @@ ALLOWED = {
     "broker/base": {"broker/base"},
     "broker/model": {"broker/base", "broker/model"},
     "broker/filter": {"broker/base", "broker/model", "broker/filter"},
+    "broker/acl": {"broker/base", "broker/model", "broker/protocol", "broker/io", "broker/acl"},
     "broker/io": {"broker/base", "broker/io"},
     "broker/protocol": {"broker/base", "broker/model", "broker/protocol"},
     "broker/net": {"broker/base", "broker/model", "broker/protocol", "broker/net"},
     "broker/store": {"broker/base", "broker/io", "broker/model", "broker/store"},
     "broker/ha": {"broker/base", "broker/io", "broker/model", "broker/store", "broker/protocol", "broker/net",
                   "broker/ha"},
-    "broker/namesrv": {"broker/base", "broker/io", "broker/model", "broker/protocol", "broker/net", "broker/namesrv"},
+    "broker/namesrv": {"broker/base", "broker/io", "broker/model", "broker/protocol", "broker/net", "broker/acl",
+                       "broker/namesrv"},
     "broker/server": {"broker/" + m for m in ("base", "model", "io", "protocol", "net", "store", "ha", "filter",
-                                              "server")},
-    "broker/client": {"broker/base", "broker/model", "broker/protocol", "broker/net", "broker/client"},
-    "broker/cli": {"broker/base", "broker/model", "broker/protocol", "broker/net", "broker/client", "broker/cli"},
+                                              "acl", "server")},
+    "broker/client": {"broker/base", "broker/model", "broker/protocol", "broker/net", "broker/acl", "broker/client"},
+    "broker/cli": {"broker/base", "broker/model", "broker/protocol", "broker/net", "broker/acl", "broker/client",
+                   "broker/cli"},
     "broker/cmd": None,  # composition roots may use everything in broker/
 }
-OPERATOR_BROKER = {"broker/base", "broker/model", "broker/protocol", "broker/net", "broker/client"}
+OPERATOR_BROKER = {"broker/base", "broker/model", "broker/protocol", "broker/net", "broker/acl", "broker/client"}
 # Inside the operator: api and model are pure (no I/O), kube is the only place that talks HTTP to Kubernetes,
 # runtime builds informers and controllers on kube, controllers use all of them plus the broker's admin client,
 # cmd composes everything.

@@ -66,6 +66,16 @@ std::string_view RequestCodeName(int32_t code) {
       return "GET_ALL_DELAY_OFFSET";
     case 46:
       return "CHECK_CLIENT_CONFIG";
+    case 50:
+      return "UPDATE_AND_CREATE_ACL_CONFIG";
+    case 51:
+      return "DELETE_ACL_CONFIG";
+    case 52:
+      return "GET_BROKER_CLUSTER_ACL_INFO";
+    case 53:
+      return "UPDATE_GLOBAL_WHITE_ADDRS_CONFIG";
+    case 54:
+      return "GET_BROKER_CLUSTER_ACL_CONFIG";
     case 100:
       return "PUT_KV_CONFIG";
     case 101:
@@ -237,6 +247,12 @@ std::string_view ResponseCodeName(int32_t code) {
       return "CONSUME_MSG_TIMEOUT";
     case 208:
       return "NO_MESSAGE";
+    case 209:
+      return "UPDATE_AND_CREATE_ACL_CONFIG_FAILED";
+    case 210:
+      return "DELETE_ACL_CONFIG_FAILED";
+    case 211:
+      return "UPDATE_GLOBAL_WHITE_ADDRS_CONFIG_FAILED";
     case 215:
       return "FLOW_CONTROL";
     default:
