@@ -45,6 +45,7 @@ struct UsageError {
 
 struct Opts {
   std::string namesrv, output = "text";
+  std::string access_key, secret_key;  // ACL credentials (RocketMQ ACL 1.0)
   std::string name;  // the first positional: topic, group, message id, broker name or address
   std::string body;
   std::string cluster, tag, key, group, broker, member, role, to, master, topic, id, to_topic;
@@ -135,6 +136,8 @@ class Ferryctl {
     if (ns.empty()) ns = env_namesrv;
     if (ns.empty()) ns = "127.0.0.1:9876";
     options_.namesrv_addrs = client::ClientOptions::ParseNamesrvAddrs(ns);
+    options_.access_key = o_.access_key;
+    options_.secret_key = o_.secret_key;
     json_ = o_.output == "json";
   }
 
@@ -1241,6 +1244,11 @@ void BuildApp(CLI::App& app, Opts& o, Action& action) {
   app.fallthrough();
   app.add_option("-n,--namesrv", o.namesrv, "name server(s), host:port[;host:port] (default $NAMESRV_ADDR)");
   app.add_option("-o,--output", o.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--access-key", o.access_key, "ACL access key to sign requests with")
+      ->envname("FERRYMQ_ACCESS_KEY");
+  app.add_option("--secret-key", o.secret_key,
+                 "ACL secret key (prefer $FERRYMQ_SECRET_KEY: a flag shows in the process list)")
+      ->envname("FERRYMQ_SECRET_KEY");
   auto set = [&action](CLI::App* cmd, Action a) { cmd->callback([&action, a] { action = a; }); };
   auto positive = CLI::PositiveNumber;
 

@@ -1,5 +1,7 @@
 #include "broker/client/client_core.h"
 
+#include "broker/acl/signature.h"
+
 #include "broker/net/local_address.h"
 
 #include <unistd.h>
@@ -28,6 +30,11 @@ net::RemotingClient* PickRemoting(const ClientOptions& o, std::unique_ptr<net::R
   if (o.shared_remoting != nullptr) return o.shared_remoting;
   net::ClientConfig config;
   config.io_pool = o.io_pool;
+  if (!o.access_key.empty()) {
+    config.request_signer = [ak = o.access_key, sk = o.secret_key](protocol::RemotingCommand& req) {
+      acl::SignRequest(req.ext_fields, req.body, ak, sk);
+    };
+  }
   *own = std::make_unique<net::RemotingClient>(config);
   return own->get();
 }

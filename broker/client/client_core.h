@@ -46,6 +46,10 @@ struct ClientOptions {
   // connections; a process with many producers needs a few I/O threads, not one each). nullptr: the remoting
   // client starts its own thread. Not owned; must be started before and stopped after the client object.
   net::IoThreadPool* io_pool = nullptr;
+  // ACL credentials (RocketMQ ACL 1.0): with an access key, every request this client's own remoting client
+  // sends is signed as the Java AclClientRPCHook signs (a shared remoting client signs with its own).
+  std::string access_key;
+  std::string secret_key;
 
   // "a:1;b:2" (also ',' or spaces) → {"a:1", "b:2"}.
   static std::vector<std::string> ParseNamesrvAddrs(std::string_view text);

@@ -200,6 +200,21 @@ int RunStandalone(const StandaloneArgs& args) {
   if (!conf.empty() && !LoadConfFile(conf, &c, kProgram)) return 2;
   if (!ApplySets(args.set, &c, kProgram)) return 2;
   c.broker.namesrv_addr = "127.0.0.1:" + std::to_string(ns.listen_port);
+  if (c.broker.acl_enable) {
+    // One plain_acl.yml for both: the name server checks the broker's registration with it, so the broker
+    // needs an admin account of that file to sign with.
+    ns.acl_enable = true;
+    ns.acl_config_file = c.broker.acl_config_file.empty()
+                             ? c.store.store_path_root_dir + "/conf/plain_acl.yml"
+                             : c.broker.acl_config_file;
+    if (c.broker.inner_access_key.empty()) {
+      std::cerr << kProgram
+                << ": aclEnable=true: set innerAccessKey and innerSecretKey to an admin account of "
+                << ns.acl_config_file
+                << " (the broker signs its registration with the name server with it)\n";
+      return 2;
+    }
+  }
   if (Status s = c.store.Validate(); !s.ok()) {
     std::cerr << kProgram << ": " << s.message() << "\n";
     return 2;

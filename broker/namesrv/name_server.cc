@@ -103,6 +103,19 @@ void NameServer::Route(int32_t code, void (NameServer::*handler)(const Cmd&, Cmd
 
 Status NameServer::Start() {
   FMQ_RETURN_IF_ERROR(LoadKv());
+  if (config_.acl_enable) {
+    if (config_.acl_config_file.empty()) {
+      return Status::InvalidArgument(
+          "aclEnable=true needs aclConfigFile, the plain_acl.yml to check writes with");
+    }
+    acl_ = std::make_unique<acl::AclGuard>(
+        fs_, clock_,
+        acl::AclGuard::Options{.endpoint = acl::Endpoint::kNameServer, .path = config_.acl_config_file});
+    if (Status s = acl_->Start(); !s.ok()) return s.WithContext("aclEnable=true");
+    server_.SetRequestFilter([guard = acl_.get()](const std::string& remote, const Cmd& req) {
+      return guard->Filter(remote, req);
+    });
+  }
   FMQ_RETURN_IF_ERROR(executor_.Start());
   FMQ_RETURN_IF_ERROR(server_.Start());
   housekeeping_ = std::make_unique<Housekeeping>(this);
@@ -113,6 +126,7 @@ void NameServer::Stop() {
   if (housekeeping_) housekeeping_->Stop();
   server_.Stop();
   executor_.Stop();
+  if (acl_) acl_->Stop();
 }
 
 void NameServer::OnConnectionClosed(net::Connection* connection) {

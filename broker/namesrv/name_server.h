@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "broker/acl/acl_guard.h"
 #include "broker/base/clock.h"
 #include "broker/base/mutex.h"
 #include "broker/base/service_thread.h"
@@ -34,6 +35,10 @@ struct NameServerConfig {
   std::chrono::milliseconds broker_expiry{120'000};
   int worker_threads = 4;
   size_t worker_queue_capacity = 10'000;
+  // aclEnable: writes (register/unregister broker, delete topic, KV config, write permission) need a request
+  // signed by an admin account of aclConfigFile; reads stay open (RocketMQ 4.x name servers check nothing).
+  bool acl_enable = false;
+  std::string acl_config_file{};  // aclConfigFile; required with aclEnable
 };
 
 class NameServer {
@@ -73,6 +78,7 @@ class NameServer {
   Status PersistKv() FMQ_REQUIRES(kv_mu_);
 
   const NameServerConfig config_;
+  std::unique_ptr<acl::AclGuard> acl_;  // aclEnable only
   io::FileSystem& fs_;
   const Clock& clock_;
   RouteInfoManager routes_;

@@ -142,6 +142,7 @@ void RemotingClient::InvokeAsync(const std::string& addr, RemotingCommand reques
     done(conn.status());
     return;
   }
+  if (config_.request_signer) config_.request_signer(request);
   (*conn)->Invoke(std::move(request), timeout, std::move(done));
 }
 
@@ -188,6 +189,7 @@ Result<RemotingCommand> RemotingClient::InvokeSync(const std::string& addr, Remo
 Status RemotingClient::InvokeOneway(const std::string& addr, RemotingCommand request) {
   FMQ_ASSIGN_OR_RETURN(auto conn, GetOrConnect(addr));
   request.flag |= protocol::kFlagOneway;
+  if (config_.request_signer) config_.request_signer(request);
   conn->Send(std::move(request));
   return Status::Ok();
 }

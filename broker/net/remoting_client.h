@@ -15,6 +15,7 @@
 #include <boost/asio.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,6 +34,9 @@ struct ClientConfig {
   // I/O threads shared with other clients; nullptr: the client starts a thread of its own. Not owned; must
   // be started before Start() and stopped only after this client's Stop().
   IoThreadPool* io_pool = nullptr;
+  // Runs on every request this client sends, last, before it is encoded: ACL signing (acl::SignRequest with
+  // the caller's access and secret key). Empty: requests leave as built.
+  std::function<void(protocol::RemotingCommand&)> request_signer{};
 };
 
 // Every address `host_port` ("host:port") resolves to, as "ip:port", in the resolver's order without

@@ -95,7 +95,16 @@ void RemotingServer::OnRequest(const std::shared_ptr<Connection>& conn, Remoting
   Responder responder(conn, cmd);
   auto it = routes_.find(cmd.code);
   const Route* route = it != routes_.end() ? &it->second : (default_route_ ? &*default_route_ : nullptr);
+  // The filter's verdict, sent instead of the handler's answer when it refuses.
+  auto refused = [this, remote = conn->remote_address()](const RemotingCommand& c, const Responder& r) {
+    if (!filter_) return false;
+    std::optional<RemotingCommand> answer = filter_(remote, c);
+    if (!answer) return false;
+    r.Send(std::move(*answer));
+    return true;
+  };
   if (route == nullptr) {
+    if (refused(cmd, responder)) return;
     responder.Send(
         RemotingCommand::ResponseTo(cmd, protocol::response_code::kRequestCodeNotSupported,
                                     " request type " + std::to_string(cmd.code) + " not supported"));
@@ -103,10 +112,12 @@ void RemotingServer::OnRequest(const std::shared_ptr<Connection>& conn, Remoting
   }
   const int32_t code = cmd.code;
   if (route->executor == nullptr) {  // registered to run inline on the I/O thread
+    if (refused(cmd, responder)) return;
     route->handler(std::move(cmd), responder);
     return;
   }
-  auto task = [handler = route->handler, cmd = std::move(cmd), responder]() mutable {
+  auto task = [handler = route->handler, cmd = std::move(cmd), responder, refused]() mutable {
+    if (refused(cmd, responder)) return;
     handler(std::move(cmd), responder);
   };
   if (!route->executor->TrySubmit(std::move(task))) {

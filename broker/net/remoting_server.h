@@ -17,6 +17,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -51,6 +52,14 @@ class RemotingServer {
   // Handles every code without a registration (instead of answering code 3).
   void SetDefaultHandler(Handler handler, BoundedExecutor* executor);
 
+  // Checks every request before its handler (or the code-3 answer) sees it: a filter that returns an answer
+  // refuses the request with it (ACL: NO_PERMISSION), nullopt lets it through. It runs where the handler runs
+  // (the executor's thread, or the I/O thread for inline handlers and unknown codes) and gets the peer's
+  // "ip:port". REQUIRES: before Start().
+  using RequestFilter = std::function<std::optional<protocol::RemotingCommand>(
+      const std::string& remote_address, const protocol::RemotingCommand& request)>;
+  void SetRequestFilter(RequestFilter filter) { filter_ = std::move(filter); }
+
   // Called (on an I/O thread) when a connection closes, before it is forgotten: client registries drop the
   // channel's producers and consumers at once. REQUIRES: before Start().
   void SetCloseListener(std::function<void(Connection*)> listener) { close_listener_ = std::move(listener); }
@@ -83,6 +92,7 @@ class RemotingServer {
   std::map<int32_t, Route> routes_;
   std::optional<Route> default_route_;
   std::function<void(Connection*)> close_listener_;
+  RequestFilter filter_;
   mutable Mutex mu_;
   CondVar closed_cv_{&mu_};
   std::set<std::shared_ptr<Connection>> connections_ FMQ_GUARDED_BY(mu_);

@@ -223,6 +223,43 @@ const HeaderSpec<DeleteSubscriptionGroupHeader>& DeleteSubscriptionGroupHeader::
   return spec;
 }
 
+const HeaderSpec<CreateAccessConfigHeader>& CreateAccessConfigHeader::Spec() {
+  using H = CreateAccessConfigHeader;
+  static const HeaderSpec<H> spec = {
+      {"accessKey", &H::access_key, true},
+      {"secretKey", &H::secret_key, false},
+      {"whiteRemoteAddress", &H::white_remote_address, false},
+      {"admin", &H::admin, false},
+      {"defaultTopicPerm", &H::default_topic_perm, false},
+      {"defaultGroupPerm", &H::default_group_perm, false},
+      {"topicPerms", &H::topic_perms, false},
+      {"groupPerms", &H::group_perms, false},
+  };
+  return spec;
+}
+
+const HeaderSpec<AccessKeyHeader>& AccessKeyHeader::Spec() {
+  static const HeaderSpec<AccessKeyHeader> spec = {{"accessKey", &AccessKeyHeader::access_key, true}};
+  return spec;
+}
+
+const HeaderSpec<GlobalWhiteAddrsHeader>& GlobalWhiteAddrsHeader::Spec() {
+  using H = GlobalWhiteAddrsHeader;
+  static const HeaderSpec<H> spec = {{"globalWhiteAddrs", &H::global_white_addrs, true},
+                                     {"aclFileFullPath", &H::acl_file_full_path, false}};
+  return spec;
+}
+
+const HeaderSpec<AclInfoResponseHeader>& AclInfoResponseHeader::Spec() {
+  using H = AclInfoResponseHeader;
+  static const HeaderSpec<H> spec = {
+      {"version", &H::version, true},          {"allAclFileVersion", &H::all_acl_file_version, true},
+      {"brokerName", &H::broker_name, true},   {"brokerAddr", &H::broker_addr, true},
+      {"clusterName", &H::cluster_name, true},
+  };
+  return spec;
+}
+
 const HeaderSpec<ViewMessageHeader>& ViewMessageHeader::Spec() {
   static const HeaderSpec<ViewMessageHeader> spec = {{"offset", &ViewMessageHeader::offset, true}};
   return spec;

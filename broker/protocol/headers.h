@@ -217,6 +217,38 @@ struct DeleteSubscriptionGroupHeader {  // DELETE_SUBSCRIPTIONGROUP
   static const HeaderSpec<DeleteSubscriptionGroupHeader>& Spec();
 };
 
+struct CreateAccessConfigHeader {  // UPDATE_AND_CREATE_ACL_CONFIG (50): an account; perms are comma lists
+  std::string access_key;
+  std::optional<std::string> secret_key;
+  std::optional<std::string> white_remote_address;
+  std::optional<bool> admin;
+  std::optional<std::string> default_topic_perm;
+  std::optional<std::string> default_group_perm;
+  std::optional<std::string> topic_perms;
+  std::optional<std::string> group_perms;
+  static const HeaderSpec<CreateAccessConfigHeader>& Spec();
+};
+
+struct AccessKeyHeader {  // DELETE_ACL_CONFIG (51)
+  std::string access_key;
+  static const HeaderSpec<AccessKeyHeader>& Spec();
+};
+
+struct GlobalWhiteAddrsHeader {    // UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (53)
+  std::string global_white_addrs;  // comma list
+  std::optional<std::string> acl_file_full_path;
+  static const HeaderSpec<GlobalWhiteAddrsHeader>& Spec();
+};
+
+struct AclInfoResponseHeader {       // GET_BROKER_CLUSTER_ACL_INFO (52) response
+  std::string version;               // DataVersion JSON of the ACL file
+  std::string all_acl_file_version;  // {"<path>": DataVersion}
+  std::string broker_name;
+  std::string broker_addr;
+  std::string cluster_name;
+  static const HeaderSpec<AclInfoResponseHeader>& Spec();
+};
+
 struct ViewMessageHeader {  // VIEW_MESSAGE_BY_ID
   int64_t offset = 0;
   static const HeaderSpec<ViewMessageHeader>& Spec();

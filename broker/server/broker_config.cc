@@ -62,6 +62,10 @@ Status ApplyBrokerProperty(const std::string& key, const std::string& value, Bro
       {"sendThreadPoolQueueCapacity", num(&c->send_queue_capacity, 1, 10'000'000)},
       {"pullThreadPoolQueueCapacity", num(&c->pull_queue_capacity, 1, 10'000'000)},
       {"serverSelectorThreads", num(&c->io_threads, 1, 64)},
+      {"aclEnable", boolean(&c->acl_enable)},
+      {"aclConfigFile", str(&c->acl_config_file)},
+      {"innerAccessKey", str(&c->inner_access_key)},
+      {"innerSecretKey", str(&c->inner_secret_key)},
       {"serverChannelMaxIdleTimeSeconds",
        [&]() -> Status {
          int64_t v = 0;
@@ -103,7 +107,10 @@ std::map<std::string, std::string> BrokerConfigProperties(const BrokerConfig& c)
           {"enablePropertyFilter", b(c.enable_property_filter)},
           {"traceTopicEnable", b(c.trace_topic_enable)},
           {"msgTraceTopicName", c.msg_trace_topic_name},
-          {"registerNameServerPeriod", n(c.register_name_server_period_ms)}};
+          {"registerNameServerPeriod", n(c.register_name_server_period_ms)},
+          {"aclEnable", b(c.acl_enable)},
+          {"aclConfigFile", c.acl_config_file},
+          {"innerAccessKey", c.inner_access_key}};  // never innerSecretKey
 }
 
 }  // namespace fmq::server

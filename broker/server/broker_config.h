@@ -99,6 +99,18 @@ struct BrokerConfig {
   int io_threads = 2;                            // FerryMQ: Asio threads for the remoting port
   int64_t server_channel_max_idle_ms = 120'000;  // serverChannelMaxIdleTimeSeconds (in ms)
 
+  // aclEnable: every request must be signed by an account of aclConfigFile (RocketMQ ACL 1.0;
+  // docs/security.md). Off, anyone who reaches the port may do anything, admin requests included.
+  bool acl_enable = false;
+  // aclConfigFile: plain_acl.yml, watched and reloaded when it changes. Empty:
+  // <storePathRootDir>/conf/plain_acl.yml.
+  std::string acl_config_file;
+  // innerAccessKey / innerSecretKey: the account this broker signs its own requests with (registration with
+  // name servers that have aclEnable, a slave's metadata sync from its master). It needs admin: true where
+  // name servers check ACL. The secret is never logged nor returned by GET_BROKER_CONFIG.
+  std::string inner_access_key;
+  std::string inner_secret_key;
+
   // brokerRole, haListenPort, haMasterAddress, minInSyncReplicas, ... (ha/replication_config.h).
   ha::ReplicationConfig replication;
 };

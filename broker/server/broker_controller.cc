@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "broker/acl/acl_guard.h"
+#include "broker/acl/signature.h"
 #include "broker/base/logging.h"
 #include "broker/base/service_thread.h"
 #include "broker/model/names.h"
@@ -10,6 +12,7 @@
 #include "broker/net/remoting_client.h"
 #include "broker/net/remoting_server.h"
 #include "broker/protocol/codes.h"
+#include "broker/server/acl_admin_processor.h"
 #include "broker/server/admin_processor.h"
 #include "broker/server/broker_registrar.h"
 #include "broker/server/broker_stats.h"
@@ -97,6 +100,8 @@ struct BrokerController::Parts {
   std::unique_ptr<ConsumerManageProcessor> consumer_manage;
   std::unique_ptr<ClientManageProcessor> client_manage;
   std::unique_ptr<AdminProcessor> admin;
+  std::unique_ptr<acl::AclGuard> acl;  // aclEnable only
+  std::unique_ptr<AclAdminProcessor> acl_admin;
   std::unique_ptr<net::RemotingServer> server;
   // The VIP ("fast") channel on listenPort - 2: the same requests as the main port. RocketMQ's slaves fetch
   // their master's topics there, and Java clients up to 4.4 send there by default (protocol reference 1.9).
@@ -183,6 +188,9 @@ Status BrokerController::Start() {
   auto log = GetLogger("server");
   p.boot_ms = p.clock.NowMillis();
   const std::string config_dir = p.store_config.store_path_root_dir + "/config";
+  if (p.broker.inner_access_key.empty() != p.broker.inner_secret_key.empty()) {
+    return Status::InvalidArgument("innerAccessKey and innerSecretKey go together: set both or neither");
+  }
 
   // Bind first: a port in use fails before a long store recovery, and message ids need the real port.
   net::ServerConfig sc;
@@ -360,8 +368,25 @@ Status BrokerController::Start() {
       processor->Handle(std::move(req), std::move(r));
     };
   };
+  if (p.broker.acl_enable) {
+    acl::AclGuard::Options ao;
+    ao.endpoint = acl::Endpoint::kBroker;
+    ao.path = p.broker.acl_config_file.empty() ? p.store_config.store_path_root_dir + "/conf/plain_acl.yml"
+                                               : p.broker.acl_config_file;
+    p.acl = std::make_unique<acl::AclGuard>(p.fs, p.clock, ao);
+    if (Status s = p.acl->Start(); !s.ok()) return s.WithContext("aclEnable=true");
+  }
+  p.acl_admin = std::make_unique<AclAdminProcessor>(p.broker, p.address, p.acl ? &p.acl->store() : nullptr);
   for (net::RemotingServer* server : {p.server.get(), p.fast_server.get()}) {
     if (!server) continue;
+    if (p.acl) {
+      server->SetRequestFilter([guard = p.acl.get()](const std::string& remote, const RemotingCommand& req) {
+        return guard->Filter(remote, req);
+      });
+    }
+    for (int32_t c : {code::kUpdateAndCreateAclConfig, code::kDeleteAclConfig, code::kGetBrokerClusterAclInfo,
+                      code::kUpdateGlobalWhiteAddrsConfig, code::kGetBrokerClusterAclConfig})
+      server->Register(c, on(p.acl_admin.get()), p.admin_exec.get());
     for (int32_t c :
          {code::kSendMessage, code::kSendMessageV2, code::kSendBatchMessage, code::kConsumerSendMsgBack})
       server->Register(c, on(p.send.get()), p.broker.send_threads > 0 ? p.send_exec.get() : nullptr);
@@ -397,7 +422,14 @@ Status BrokerController::Start() {
   }
   FMQ_RETURN_IF_ERROR(p.hold->Start());
 
-  p.outbound = std::make_unique<net::RemotingClient>();
+  net::ClientConfig outbound_config;
+  if (!p.broker.inner_access_key.empty()) {
+    outbound_config.request_signer = [ak = p.broker.inner_access_key,
+                                      sk = p.broker.inner_secret_key](RemotingCommand& req) {
+      acl::SignRequest(req.ext_fields, req.body, ak, sk);
+    };
+  }
+  p.outbound = std::make_unique<net::RemotingClient>(outbound_config);
   FMQ_RETURN_IF_ERROR(p.outbound->Start());
   RegistrarConfig rc;
   rc.name_servers = SplitAddrs(p.broker.namesrv_addr);
@@ -450,6 +482,7 @@ void BrokerController::Stop() {
     if (e) e->Stop();
   }
   if (p.ha) p.ha->Stop();
+  if (p.acl) p.acl->Stop();
   if (p.outbound) p.outbound->Stop();
   if (p.store) p.store->SetMessageArrivingListener(nullptr);
   if (p.offsets) {
