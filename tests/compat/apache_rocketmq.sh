@@ -317,7 +317,8 @@ cmd_status() {
 run_mqadmin() {
   local ns=$1 sub=$2; shift 2
   mkdir -p "$CLIENT_LOG_DIR"
-  java "${CLIENT_JVM[@]}" -Drocketmq.home.dir="$APACHE_DIR" -Dfmq.log.dir="$CLIENT_LOG_DIR" \
+  # FMQ_MQADMIN_HOME: another ROCKETMQ_HOME, e.g. one whose conf/tools.yml holds ACL keys mqadmin signs with.
+  java "${CLIENT_JVM[@]}" -Drocketmq.home.dir="${FMQ_MQADMIN_HOME:-$APACHE_DIR}" -Dfmq.log.dir="$CLIENT_LOG_DIR" \
     -Drocketmq.client.logRoot="$CLIENT_LOG_DIR" -cp "$(cat "$CLASSPATH_FILE")" \
     org.apache.rocketmq.tools.command.MQAdminStartup "$sub" -n "$ns" "$@"
 }

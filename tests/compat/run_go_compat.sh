@@ -4,7 +4,7 @@
 #   tests/compat/run_go_compat.sh <namesrvAddr> [gocompat flags...]
 #
 # Each run uses a fresh topic ${FMQ_COMPAT_TOPIC_PREFIX:-fmq_compat_go}_<timestamp>_<pid>, created explicitly on
-# every master broker with the Go admin API. Flags after the address go to the program (see `-h`), e.g. `-n 1000`.
+# every master broker with the Go admin API (FMQ_COMPAT_TOPIC names an existing one instead, for -acl). Flags after the address go to the program (see `-h`), e.g. `-n 1000`.
 #
 # Caches (so a second run works offline): $FMQ_CACHE_DIR (default ~/.cache/ferrymq)/go/mod (GOMODCACHE),
 # .../go/build (GOCACHE) and .../go/bin/gocompat-<source hash> (the built program).
@@ -46,7 +46,7 @@ if [[ ! -x $bin ]]; then
   mv -f "$bin.tmp.$$" "$bin"
 fi
 
-topic="${FMQ_COMPAT_TOPIC_PREFIX:-fmq_compat_go}_$(date +%Y%m%d%H%M%S)_$$"
+topic="${FMQ_COMPAT_TOPIC:-${FMQ_COMPAT_TOPIC_PREFIX:-fmq_compat_go}_$(date +%Y%m%d%H%M%S)_$$}"
 # ROCKETMQ_GO_LOG_LEVEL quiets the client from its first line (its logger reads it at init); the program then
 # applies -client-log-level (default error).
 export ROCKETMQ_GO_LOG_LEVEL="${ROCKETMQ_GO_LOG_LEVEL:-error}"

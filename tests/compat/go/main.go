@@ -70,6 +70,12 @@ func main() {
 	flag.DurationVar(&cfg.grace, "grace", 3*time.Second, "how long to keep consuming after everything arrived, to catch late duplicates")
 	flag.IntVar(&cfg.bodySize, "body-size", 200, "approximate body size in bytes")
 	flag.IntVar(&cfg.maxSendFails, "max-send-failures", 0, "send failures tolerated before the check fails")
+	var acl aclConfig
+	aclMode := flag.Bool("acl", false, "check ACL credentials instead (acl.go): -access-key, -secret-key, -acl-group, -acl-denied-topic")
+	flag.StringVar(&acl.accessKey, "access-key", "", "ACL access key (-acl)")
+	flag.StringVar(&acl.secretKey, "secret-key", "", "ACL secret key (-acl)")
+	flag.StringVar(&acl.group, "acl-group", "", "consumer group the account may use (-acl)")
+	flag.StringVar(&acl.deniedTopic, "acl-denied-topic", "", "a topic the account may not use (-acl)")
 	semantics := flag.Bool("semantics", false, "check SQL92 subscriptions, delay levels and timer messages instead (semantics.go)")
 	flag.StringVar(&cfg.logLevel, "client-log-level", "error", "log level of the Go client's own logger (debug, info, warn, error, fatal)")
 	flag.Usage = func() {
@@ -93,6 +99,9 @@ func main() {
 	run := run
 	if *semantics {
 		run = runSemantics
+	}
+	if *aclMode {
+		run = func(c config) (bool, string) { return runACL(c, acl) }
 	}
 	ok, summary := run(cfg)
 	if ok {
