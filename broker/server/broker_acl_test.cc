@@ -245,5 +245,18 @@ TEST_F(BrokerAclTest, AnEditedFileIsReloadedWithoutARestart) {
   late.Stop();
 }
 
+TEST(BrokerAclConfigTest, AnInnerKeyWithoutItsSecretIsRefusedAtStart) {
+  io::MemoryFileSystem fs;
+  BrokerConfig bc;
+  bc.listen_host = "127.0.0.1";
+  bc.listen_port = 0;
+  bc.inner_access_key = "broker-inner";
+  BrokerController broker(bc, testing::TestStoreConfig("C1", "b1"), fs, SystemClock());
+  Status s = broker.Start();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "innerAccessKey and innerSecretKey go together: set both or neither");
+  broker.Stop();
+}
+
 }  // namespace
 }  // namespace fmq::server

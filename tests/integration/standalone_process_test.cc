@@ -258,6 +258,27 @@ TEST_F(StandaloneProcessTest, StartUpErrorsSayWhatToDo) {
   EXPECT_EQ(testing_process::WaitExit(no_eq.pid), 2);
   EXPECT_NE(out.find("--set expects key=value, got 'brokerIP1'"), std::string::npos) << out;
 
+  // ACL: standalone needs the broker's own admin account; an invalid plain_acl.yml stops the start.
+  Child no_inner = Spawn({"standalone", "-d", dir_ + "/acl", "--namesrv-port", "0", "--broker-port", "0",
+                          "--set", "aclEnable=true"});
+  out = testing_process::ReadUntil(no_inner.out, "\n\n");
+  EXPECT_EQ(testing_process::WaitExit(no_inner.pid), 2);
+  EXPECT_NE(out.find("aclEnable=true: set innerAccessKey and innerSecretKey to an admin account of " + dir_ +
+                     "/acl/store/conf/plain_acl.yml"),
+            std::string::npos)
+      << out;
+  std::filesystem::create_directories(dir_ + "/acl2/store/conf");
+  std::ofstream(dir_ + "/acl2/store/conf/plain_acl.yml")
+      << "accounts: [{accessKey: inner, secretKey: inner-secret}]\n";
+  Child bad_acl =
+      Spawn({"standalone", "-d", dir_ + "/acl2", "--namesrv-port", "0", "--broker-port", "0", "--set",
+             "aclEnable=true", "--set", "innerAccessKey=inner", "--set", "innerSecretKey=inner-secret"});
+  out = testing_process::ReadUntil(bad_acl.out, "\n\n");
+  EXPECT_EQ(testing_process::WaitExit(bad_acl.pid), 1);
+  EXPECT_NE(out.find("aclEnable=true: " + dir_ +
+                     "/acl2/store/conf/plain_acl.yml: accessKey \"inner\" is too short"),
+            std::string::npos)
+      << out;
   // An unreadable config file.
   Child missing = Spawn({"broker", "-c", dir_ + "/does-not-exist.conf"});
   out = testing_process::ReadUntil(missing.out, "\n\n");
