@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "broker/base/strings.h"
 #include "broker/model/names.h"
 
 namespace fmq::acl {
@@ -69,6 +70,14 @@ Status CheckEntries(const std::vector<std::string>& entries, bool strict, std::s
 }
 
 Status CheckAccount(const PlainAccessConfig& a, bool strict) {
+  // What an admin request sends is written into the YAML file, which must stay UTF-8 to load again.
+  std::vector<const std::string*> texts = {&a.access_key, &a.secret_key, &a.white_remote_address,
+                                           &a.default_topic_perm, &a.default_group_perm};
+  for (const auto& p : a.topic_perms) texts.push_back(&p);
+  for (const auto& p : a.group_perms) texts.push_back(&p);
+  for (const std::string* t : texts) {
+    if (!IsValidUtf8(*t)) return Status::InvalidArgument("an account field is not UTF-8 text");
+  }
   if (a.access_key.size() < kMinKeyLength) {
     return Status::InvalidArgument("accessKey \"" + a.access_key + "\" is too short: it needs " +
                                    std::to_string(kMinKeyLength) + " characters or more");
@@ -114,6 +123,9 @@ Status ValidateAccount(const PlainAccessConfig& account) { return CheckAccount(a
 
 Result<PlainAclFile> ParsePlainAcl(std::string_view yaml) {
   PlainAclFile file;
+  if (size_t bad = 0; !IsValidUtf8(yaml, &bad)) {
+    return Status::InvalidArgument("plain_acl.yml is not UTF-8 text (byte " + std::to_string(bad) + ")");
+  }
   try {
     const YAML::Node root = YAML::Load(std::string(yaml));
     if (!root || root.IsNull()) return file;

@@ -131,6 +131,8 @@ TEST(PlainAclTest, ValidateAccountIsStrictAboutPermissionNames) {
   EXPECT_FALSE(ValidateAccount(a).ok());
   a.default_group_perm = "SUB";
   EXPECT_TRUE(ValidateAccount(a).ok());
+  a.secret_key = "bad\xfe\xffsecret";
+  EXPECT_FALSE(ValidateAccount(a).ok()) << "the file it is written to must stay UTF-8";
 }
 
 TEST(PlainAclTest, ARepeatedKeyKeepsItsFirstAccount) {
