@@ -34,11 +34,48 @@ Connection::Connection(asio::ip::tcp::socket socket, Options options, RequestCal
   auto ep = socket_.remote_endpoint(ec);
   remote_ = ec ? "unknown" : ep.address().to_string() + ":" + std::to_string(ep.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (options_.tls_client && options_.tls) {
+    transport_ = Transport::kTls;
+  } else if (!options_.tls_client && options_.tls && options_.tls_mode != TlsMode::kDisabled) {
+    transport_ = Transport::kUndecided;
+  }
+}
+
+bool LogLimiter::Allow(uint64_t* suppressed) {
+  const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+  int64_t last = last_ns_.load(std::memory_order_relaxed);
+  if (now - last >= 1'000'000'000 && last_ns_.compare_exchange_strong(last, now)) {
+    *suppressed = held_.exchange(0);
+    return true;
+  }
+  held_.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+void Connection::LogLimited(const std::string& line) {
+  uint64_t suppressed = 0;
+  if (options_.log_limiter != nullptr && !options_.log_limiter->Allow(&suppressed)) return;
+  if (suppressed > 0) {
+    GetLogger("net")->warn("{} (+{} more like it since the last line)", line, suppressed);
+  } else {
+    GetLogger("net")->warn("{}", line);
+  }
 }
 
 Connection::~Connection() = default;
 
 void Connection::Start() {
+  if (transport_ == Transport::kTls) {  // a client: send the ClientHello before anything else
+    MutexLock lock(&tls_mu_);
+    tls_ = std::make_unique<TlsSession>(options_.tls);
+    std::string hello;
+    if (Status s = tls_->Start(&hello); !s.ok()) {
+      GetLogger("net")->warn("TLS handshake not started remote={} reason=\"{}\"", remote_, s.message());
+      Close();
+      return;
+    }
+    Write({std::move(hello)});
+  }
   asio::post(strand_, [self = shared_from_this()] {
     self->TouchIdle();
     self->ArmIdleTimer(self->options_.idle_timeout);
@@ -111,7 +148,19 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
     return;
   }
   TouchIdle();
-  decoder_.Append({read_buf_.data(), n});
+  std::span<const uint8_t> bytes(read_buf_.data(), n);
+  if (transport_.load(std::memory_order_acquire) == Transport::kUndecided && !DecideTransport(bytes)) return;
+  if (transport_.load(std::memory_order_acquire) == Transport::kTls) {
+    std::string plain;
+    if (!Decrypt(bytes, &plain)) return;
+    if (plain.empty()) {  // handshake bytes only
+      ReadMore();
+      return;
+    }
+    decoder_.Append({reinterpret_cast<const uint8_t*>(plain.data()), plain.size()});
+  } else {
+    decoder_.Append(bytes);
+  }
   in_read_ = true;
   while (!closed_) {
     auto next = decoder_.Next();
@@ -156,7 +205,79 @@ void Connection::FlushReadAnswers() {
   std::vector<std::string> frames;
   frames.swap(read_answers_);
   read_answer_bytes_ = 0;
-  Write(std::move(frames));
+  WritePlain(std::move(frames));
+}
+
+bool Connection::DecideTransport(std::span<const uint8_t> first) {
+  if (first[0] != 0x16 && options_.tls_mode == TlsMode::kEnforcing) {
+    LogLimited("plaintext connection refused remote=" + remote_ +
+               " reason=\"this port accepts TLS only (tls.server.mode=enforcing)\"");
+    CloseOnStrand("");
+    return false;
+  }
+  MutexLock lock(&tls_mu_);
+  if (first[0] == 0x16) {  // a TLS record of type handshake: the ClientHello
+    tls_ = std::make_unique<TlsSession>(options_.tls);
+    transport_.store(Transport::kTls, std::memory_order_release);
+    return true;
+  }
+  transport_.store(Transport::kPlain, std::memory_order_release);
+  std::vector<std::string> held;
+  held.swap(tls_held_);
+  if (!held.empty()) Write(std::move(held));
+  return true;
+}
+
+bool Connection::Decrypt(std::span<const uint8_t> in, std::string* plain) {
+  Status s;
+  {
+    MutexLock lock(&tls_mu_);
+    const bool was_done = tls_->handshake_done();
+    std::string out;
+    s = tls_->Feed(in, plain, &out);
+    if (!out.empty()) Write({std::move(out)});
+    if (s.ok() && !was_done && tls_->handshake_done() && !tls_held_.empty()) {
+      std::vector<std::string> held;
+      held.swap(tls_held_);
+      EncryptAndWrite(std::move(held));
+    }
+  }
+  if (s.ok()) return true;
+  if (s.code() == StatusCode::kUnavailable) {  // close_notify: an orderly end
+    CloseOnStrand("");
+  } else {
+    LogLimited("TLS connection closed remote=" + remote_ + " reason=\"" + std::string(s.message()) + "\"");
+    CloseOnStrand("");
+  }
+  return false;
+}
+
+void Connection::WritePlain(std::vector<std::string> frames) {
+  if (transport_.load(std::memory_order_acquire) == Transport::kPlain) {
+    Write(std::move(frames));
+    return;
+  }
+  MutexLock lock(&tls_mu_);
+  const Transport t = transport_.load(std::memory_order_acquire);
+  if (t == Transport::kPlain) {  // decided meanwhile; what was held went out first
+    Write(std::move(frames));
+  } else if (t == Transport::kUndecided || tls_ == nullptr || !tls_->handshake_done()) {
+    for (auto& f : frames) tls_held_.push_back(std::move(f));
+  } else {
+    EncryptAndWrite(std::move(frames));
+  }
+}
+
+void Connection::EncryptAndWrite(std::vector<std::string> frames) {
+  std::string cipher;
+  for (const std::string& f : frames) {
+    if (Status s = tls_->Encrypt(f, &cipher); !s.ok()) {
+      GetLogger("net")->warn("closing connection remote={} reason=\"{}\"", remote_, s.message());
+      Close();
+      return;
+    }
+  }
+  Write({std::move(cipher)});
 }
 
 void Connection::Send(RemotingCommand cmd) {
@@ -169,7 +290,7 @@ void Connection::Send(RemotingCommand cmd) {
   }
   std::vector<std::string> frames;
   frames.push_back(std::move(frame));
-  Write(std::move(frames));
+  WritePlain(std::move(frames));
 }
 
 void Connection::Write(std::vector<std::string> frames) {
@@ -332,7 +453,7 @@ void Connection::Invoke(RemotingCommand request, std::chrono::milliseconds timeo
     });
   }
   if (arm) asio::post(strand_, [self = shared_from_this()] { self->ArmResponseTimer(); });
-  Write(std::move(frames));
+  WritePlain(std::move(frames));
 }
 
 void Connection::Close(std::function<void()> closed) {

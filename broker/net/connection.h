@@ -29,15 +29,29 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "broker/base/mutex.h"
 #include "broker/base/status.h"
+#include "broker/net/tls.h"
 #include "broker/protocol/remoting_command.h"
 
 namespace fmq::net {
+
+// Lets at most one log line a second through and counts the others; a server shares one among its connections
+// so a flood of bad peers cannot flood the log. Thread-safe.
+class LogLimiter {
+ public:
+  // True when a line may be logged now; `suppressed` is then how many were held back since the last one.
+  bool Allow(uint64_t* suppressed);
+
+ private:
+  std::atomic<int64_t> last_ns_{-1'000'000'000'000};
+  std::atomic<uint64_t> held_{0};
+};
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -48,6 +62,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct Options {
     std::chrono::milliseconds idle_timeout{120'000};
     size_t max_frame_length = protocol::kMaxFrameLength;
+    // TLS. A client connection with `tls` starts a handshake at once. A server connection follows `tls_mode`:
+    // kPermissive takes TLS when the peer's first byte is 0x16 (a handshake) and plaintext otherwise,
+    // kEnforcing closes a plaintext peer, kDisabled never looks.
+    std::shared_ptr<const TlsContext> tls{};
+    TlsMode tls_mode = TlsMode::kDisabled;
+    bool tls_client = false;
+    LogLimiter* log_limiter = nullptr;  // for refusals and failed handshakes; null logs each one
   };
 
   Connection(boost::asio::ip::tcp::socket socket, Options options, RequestCallback on_request,
@@ -78,8 +99,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Who writes to the socket: nobody, a sending thread (directly), or the strand (async_write).
   enum class Writer : uint8_t { kNone, kDirect, kAsync };
 
+  enum class Transport : uint8_t { kUndecided, kPlain, kTls };
   void ReadMore();
   void OnRead(const boost::system::error_code& ec, size_t n);
+  // Decides plaintext or TLS from the first bytes of a server connection; false when the connection closes.
+  bool DecideTransport(std::span<const uint8_t> first) FMQ_EXCLUDES(tls_mu_);
+  // Decrypts what was read into `plain`; false when the connection closes (a failed handshake, a corrupt
+  // stream).
+  bool Decrypt(std::span<const uint8_t> in, std::string* plain) FMQ_EXCLUDES(tls_mu_);
+  // Frames of plaintext to send: written as they are, or encrypted, or held until the handshake ends.
+  void WritePlain(std::vector<std::string> frames) FMQ_EXCLUDES(tls_mu_);
+  void EncryptAndWrite(std::vector<std::string> frames) FMQ_REQUIRES(tls_mu_);
+  void LogLimited(const std::string& line);
   void FlushReadAnswers();  // strand
   // Queues `frames` for writing; when no write is under way the calling thread writes them at once.
   void Write(std::vector<std::string> frames) FMQ_EXCLUDES(write_mu_);
@@ -134,6 +165,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::atomic<bool> closed_{false};
   std::atomic<int32_t> next_opaque_{1};
+
+  // TLS (lock order: tls_mu_, then write_mu_: ciphertext must reach the socket in the order it was made).
+  std::atomic<Transport> transport_{Transport::kPlain};
+  Mutex tls_mu_;
+  std::unique_ptr<TlsSession> tls_ FMQ_GUARDED_BY(tls_mu_);
+  std::vector<std::string> tls_held_ FMQ_GUARDED_BY(tls_mu_);  // sent before the transport was decided or the
+                                                               // handshake ended
 };
 
 // Where a request handler sends its answer: the response gets the request's opaque and serialize type, the

@@ -111,6 +111,10 @@ Result<std::shared_ptr<Connection>> RemotingClient::GetOrConnect(const std::stri
   if (auto e = result.get()) return Status::Unavailable("connect to " + addr + " failed: " + e.message());
   Connection::Options opts;
   opts.idle_timeout = config_.idle_timeout;
+  if (config_.tls) {
+    opts.tls = config_.tls->Current();
+    opts.tls_client = true;
+  }
   auto conn = std::make_shared<Connection>(
       std::move(socket), opts,
       [this](std::shared_ptr<Connection> c, RemotingCommand cmd) {

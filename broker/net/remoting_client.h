@@ -37,6 +37,9 @@ struct ClientConfig {
   // Runs on every request this client sends, last, before it is encoded: ACL signing (acl::SignRequest with
   // the caller's access and secret key). Empty: requests leave as built.
   std::function<void(protocol::RemotingCommand&)> request_signer{};
+  // TLS for every connection this client opens (a client context: verifies the server only with a trust
+  // bundle; presents a certificate for mutual TLS). Null: plaintext.
+  std::shared_ptr<TlsContextSource> tls{};
 };
 
 // Every address `host_port` ("host:port") resolves to, as "ip:port", in the resolver's order without

@@ -54,7 +54,8 @@ Status RemotingServer::Start() {
   for (int i = 0; i < std::max(1, config_.io_threads); ++i) {
     threads_.emplace_back([this] { io_.run(); });
   }
-  GetLogger("net")->info("listening address={}:{}", config_.host, bound_port_.load());
+  GetLogger("net")->info("listening address={}:{} tls={}", config_.host, bound_port_.load(),
+                         config_.tls ? TlsModeName(config_.tls_mode) : "disabled");
   return Status::Ok();
 }
 
@@ -65,6 +66,11 @@ void RemotingServer::Accept() {
         if (!running_) return;
         if (!ec) {
           Connection::Options opts{config_.idle_timeout, config_.max_frame_length};
+          if (config_.tls && config_.tls_mode != TlsMode::kDisabled) {
+            opts.tls = config_.tls->Current();
+            opts.tls_mode = config_.tls_mode;
+          }
+          opts.log_limiter = &log_limiter_;
           auto conn = std::make_shared<Connection>(
               std::move(s), opts,
               [this](std::shared_ptr<Connection> c, RemotingCommand cmd) { OnRequest(c, std::move(cmd)); },

@@ -36,6 +36,10 @@ struct ServerConfig {
   int io_threads = 1;
   std::chrono::milliseconds idle_timeout{120'000};
   size_t max_frame_length = protocol::kMaxFrameLength;
+  // TLS (RocketMQ's tls.server.mode): kPermissive serves TLS and plaintext on the port, kEnforcing TLS only;
+  // `tls` then supplies the certificate for each new connection (reloaded when its files change).
+  TlsMode tls_mode = TlsMode::kDisabled;
+  std::shared_ptr<TlsContextSource> tls{};
 };
 
 class RemotingServer {
@@ -97,6 +101,7 @@ class RemotingServer {
   CondVar closed_cv_{&mu_};
   std::set<std::shared_ptr<Connection>> connections_ FMQ_GUARDED_BY(mu_);
   std::atomic<int> bound_port_{0};
+  LogLimiter log_limiter_;  // refused plaintext peers and failed handshakes
   std::atomic<bool> running_{false};
 };
 

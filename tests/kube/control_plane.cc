@@ -16,14 +16,11 @@
 #include <sstream>
 #include <thread>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <nlohmann/json.hpp>
 
 #include "operator/kube/client.h"
 #include "operator/kube/errors.h"
+#include "tests/testing/test_pki.h"
 
 namespace fmq::kubetest {
 
@@ -31,96 +28,6 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
 namespace {
-
-// ---- PKI with OpenSSL ----
-
-struct KeyDeleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct CertDeleter {
-  void operator()(X509* c) const { X509_free(c); }
-};
-using Key = std::unique_ptr<EVP_PKEY, KeyDeleter>;
-using Cert = std::unique_ptr<X509, CertDeleter>;
-
-std::string BioString(BIO* bio) {
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  std::string out(data, static_cast<size_t>(n));
-  BIO_free(bio);
-  return out;
-}
-
-std::string KeyPem(EVP_PKEY* key) {
-  BIO* b = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr);
-  return BioString(b);
-}
-
-std::string PublicKeyPem(EVP_PKEY* key) {
-  BIO* b = BIO_new(BIO_s_mem());
-  PEM_write_bio_PUBKEY(b, key);
-  return BioString(b);
-}
-
-std::string CertPem(X509* cert) {
-  BIO* b = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(b, cert);
-  return BioString(b);
-}
-
-bool AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
-  if (ext == nullptr) return false;
-  X509_add_ext(cert, ext, -1);
-  X509_EXTENSION_free(ext);
-  return true;
-}
-
-struct CertSpec {
-  std::string cn{};
-  std::vector<std::string> orgs{};
-  bool ca = false;
-  bool server = false;
-  std::string sans{};  // "IP:127.0.0.1,DNS:localhost"
-};
-
-// Issues a certificate for `key`, signed by issuer/issuer_key (self-signed when issuer is null).
-Cert Issue(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key, long serial) {
-  Cert cert(X509_new());
-  X509* x = cert.get();
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
-  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(x), 30L * 24 * 3600);
-  X509_set_pubkey(x, key);
-  X509_NAME* name = X509_get_subject_name(x);
-  for (const auto& o : spec.orgs) {
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(o.c_str()), -1,
-                               -1, 0);
-  }
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(spec.cn.c_str()), -1, -1, 0);
-  X509* signer = issuer != nullptr ? issuer : x;
-  X509_set_issuer_name(x, X509_get_subject_name(signer));
-  bool ok = true;
-  if (spec.ca) {
-    ok &= AddExt(x, signer, NID_basic_constraints, "critical,CA:TRUE");
-    ok &= AddExt(x, signer, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
-    ok &= AddExt(x, signer, NID_subject_key_identifier, "hash");
-  } else {
-    ok &= AddExt(x, signer, NID_basic_constraints, "critical,CA:FALSE");
-    ok &= AddExt(x, signer, NID_key_usage, "critical,digitalSignature,keyEncipherment");
-    ok &= AddExt(x, signer, NID_ext_key_usage, spec.server ? "serverAuth,clientAuth" : "clientAuth");
-    ok &= AddExt(x, signer, NID_authority_key_identifier, "keyid");
-    if (!spec.sans.empty()) ok &= AddExt(x, signer, NID_subject_alt_name, spec.sans);
-  }
-  if (!ok || X509_sign(x, issuer_key != nullptr ? issuer_key : key, EVP_sha256()) == 0) return nullptr;
-  return cert;
-}
 
 // ---- files and processes ----
 
@@ -258,26 +165,19 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Start() {
 
   // PKI.
   const std::string pki = cp->workdir_ + "/pki/";
-  Key ca_key(EVP_EC_gen("P-256"));
-  Key server_key(EVP_EC_gen("P-256"));
-  Key admin_key(EVP_EC_gen("P-256"));
-  Key sa_key(EVP_RSA_gen(2048));
-  if (!ca_key || !server_key || !admin_key || !sa_key)
-    return Status::Internal("OpenSSL key generation failed");
-  Cert ca = Issue({.cn = "ferrymq-kube-test-ca", .ca = true}, ca_key.get(), nullptr, nullptr, 1);
-  Cert server = Issue({.cn = "kube-apiserver", .server = true, .sans = "IP:127.0.0.1,DNS:localhost"},
-                      server_key.get(), ca.get(), ca_key.get(), 2);
-  Cert admin = Issue({.cn = "ferrymq-test-admin", .orgs = {"system:masters"}}, admin_key.get(), ca.get(),
-                     ca_key.get(), 3);
-  if (!ca || !server || !admin) return Status::Internal("OpenSSL certificate signing failed");
-  cp->ca_pem_ = CertPem(ca.get());
-  cp->admin_cert_pem_ = CertPem(admin.get());
-  cp->admin_key_pem_ = KeyPem(admin_key.get());
+  testing_pki::TestCa ca("ferrymq-kube-test-ca");
+  testing_pki::KeyPair server =
+      ca.Issue({.cn = "kube-apiserver", .server = true, .sans = "IP:127.0.0.1,DNS:localhost"});
+  testing_pki::KeyPair admin = ca.Issue({.cn = "ferrymq-test-admin", .orgs = {"system:masters"}});
+  testing_pki::KeyPair sa = testing_pki::RsaKeyWithPublicPem(2048);
+  cp->ca_pem_ = ca.cert_pem();
+  cp->admin_cert_pem_ = admin.cert_pem;
+  cp->admin_key_pem_ = admin.key_pem;
   FMQ_RETURN_IF_ERROR(WriteFile(pki + "ca.crt", cp->ca_pem_));
-  FMQ_RETURN_IF_ERROR(WriteFile(pki + "apiserver.crt", CertPem(server.get())));
-  FMQ_RETURN_IF_ERROR(WriteFile(pki + "apiserver.key", KeyPem(server_key.get())));
-  FMQ_RETURN_IF_ERROR(WriteFile(pki + "sa.key", KeyPem(sa_key.get())));
-  FMQ_RETURN_IF_ERROR(WriteFile(pki + "sa.pub", PublicKeyPem(sa_key.get())));
+  FMQ_RETURN_IF_ERROR(WriteFile(pki + "apiserver.crt", server.cert_pem));
+  FMQ_RETURN_IF_ERROR(WriteFile(pki + "apiserver.key", server.key_pem));
+  FMQ_RETURN_IF_ERROR(WriteFile(pki + "sa.key", sa.key_pem));
+  FMQ_RETURN_IF_ERROR(WriteFile(pki + "sa.pub", sa.cert_pem));
   FMQ_RETURN_IF_ERROR(WriteFile(pki + "tokens.csv", std::string(kAdminToken) +
                                                         ",fmq-test-admin,uid-admin,\"system:masters\"\n" +
                                                         kNobodyToken + ",nobody,uid-nobody\n"));
