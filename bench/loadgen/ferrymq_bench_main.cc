@@ -39,6 +39,7 @@
 #include "broker/base/logging.h"
 #include "broker/client/producer.h"
 #include "broker/client/push_consumer.h"
+#include "broker/client/security_flags.h"
 
 namespace {
 
@@ -72,6 +73,8 @@ struct Config {
   std::map<std::string, std::string> properties;  // --property, on every produced message
   std::string group = "benchmark_consumer";
   fmq::protocol::SerializeType serialize = fmq::protocol::SerializeType::kRocketMq;
+  fmq::client::SecurityFlags security;  // ACL credentials and TLS
+  fmq::client::ClientOptions base;      // the security flags applied (ParseArgs)
 };
 
 // Returns the exit code when the program should stop here (help: 0, usage error: 2).
@@ -86,6 +89,7 @@ std::optional<int> ParseArgs(int argc, char** argv, Config* c) {
   c->namesrv = env && *env ? env : "127.0.0.1:9876";
   auto positive = CLI::PositiveNumber;
   app.add_option("-n,--namesrv", c->namesrv, "name servers host:port[;host:port] (default $NAMESRV_ADDR)");
+  fmq::client::AddSecurityFlags(app, &c->security);
   app.add_option("-t,--topic", c->topic, "topic")->capture_default_str();
   app.add_option("-d,--duration", c->duration, "seconds")->check(positive)->capture_default_str();
   app.add_option("--threads", c->threads,
@@ -142,6 +146,10 @@ std::optional<int> ParseArgs(int argc, char** argv, Config* c) {
   c->serialize =
       serialize == "json" ? fmq::protocol::SerializeType::kJson : fmq::protocol::SerializeType::kRocketMq;
   if (c->concurrency < 0) c->concurrency = c->mode == "produce" ? 64 : 1;
+  if (fmq::Status s = fmq::client::ApplySecurityFlags(c->security, &c->base); !s.ok()) {
+    std::cerr << "ferrymq-bench: " << s.message() << "\n";
+    return 2;
+  }
   return std::nullopt;
 }
 
@@ -242,7 +250,7 @@ class Window {
 };
 
 fmq::client::ClientOptions Options(const Config& c, fmq::net::IoThreadPool* io) {
-  fmq::client::ClientOptions o;
+  fmq::client::ClientOptions o = c.base;
   o.namesrv_addrs = fmq::client::ClientOptions::ParseNamesrvAddrs(c.namesrv);
   o.request_serialize_type = c.serialize;
   o.io_pool = io;

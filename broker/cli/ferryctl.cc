@@ -27,6 +27,7 @@
 #include "broker/client/producer.h"
 #include "broker/client/pull_consumer.h"
 #include "broker/client/push_consumer.h"
+#include "broker/client/security_flags.h"
 #include "broker/model/message_format.h"
 #include "broker/model/names.h"
 #include "broker/model/route.h"
@@ -45,8 +46,8 @@ struct UsageError {
 
 struct Opts {
   std::string namesrv, output = "text";
-  std::string access_key, secret_key;  // ACL credentials (RocketMQ ACL 1.0)
-  std::string name;  // the first positional: topic, group, message id, broker name or address
+  client::SecurityFlags security;  // ACL credentials and TLS
+  std::string name;                // the first positional: topic, group, message id, broker name or address
   std::string body;
   std::string cluster, tag, key, group, broker, member, role, to, master, topic, id, to_topic;
   std::string trace_topic = model::kDefaultTraceTopic;
@@ -136,8 +137,7 @@ class Ferryctl {
     if (ns.empty()) ns = env_namesrv;
     if (ns.empty()) ns = "127.0.0.1:9876";
     options_.namesrv_addrs = client::ClientOptions::ParseNamesrvAddrs(ns);
-    options_.access_key = o_.access_key;
-    options_.secret_key = o_.secret_key;
+    security_ = client::ApplySecurityFlags(o_.security, &options_);
     json_ = o_.output == "json";
   }
 
@@ -145,6 +145,8 @@ class Ferryctl {
     err_ << "ferryctl: " << s.message() << "\n";
     return kExitFailed;
   }
+
+  const Status& security() const { return security_; }
 
   Result<std::unique_ptr<client::Admin>> StartAdmin() {
     auto admin = std::make_unique<client::Admin>(options_);
@@ -1223,6 +1225,7 @@ class Ferryctl {
   const std::atomic<bool>* stop_;
   client::ClientOptions options_;
   bool json_ = false;
+  Status security_;  // credentials and TLS that cannot be used: a usage error before anything connects
   Mutex print_mu_;
   int64_t printed_ FMQ_GUARDED_BY(print_mu_) = 0;
 };
@@ -1244,11 +1247,7 @@ void BuildApp(CLI::App& app, Opts& o, Action& action) {
   app.fallthrough();
   app.add_option("-n,--namesrv", o.namesrv, "name server(s), host:port[;host:port] (default $NAMESRV_ADDR)");
   app.add_option("-o,--output", o.output, "text or json")->check(CLI::IsMember({"text", "json"}));
-  app.add_option("--access-key", o.access_key, "ACL access key to sign requests with")
-      ->envname("FERRYMQ_ACCESS_KEY");
-  app.add_option("--secret-key", o.secret_key,
-                 "ACL secret key (prefer $FERRYMQ_SECRET_KEY: a flag shows in the process list)")
-      ->envname("FERRYMQ_SECRET_KEY");
+  client::AddSecurityFlags(app, &o.security);
   auto set = [&action](CLI::App* cmd, Action a) { cmd->callback([&action, a] { action = a; }); };
   auto positive = CLI::PositiveNumber;
 
@@ -1463,6 +1462,10 @@ int RunFerryctl(const std::vector<std::string>& args, const std::string& env_nam
   }
   try {
     Ferryctl ctl(o, env_namesrv, out, err, stop);
+    if (!ctl.security().ok()) {
+      err << "ferryctl: " << ctl.security().message() << "\n";
+      return kExitUsage;
+    }
     return action(ctl, o);
   } catch (const UsageError& e) {
     err << "ferryctl: " << e.message << "\nRun `ferryctl --help` or `ferryctl <command> --help` for usage.\n";

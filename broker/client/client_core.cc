@@ -30,6 +30,7 @@ net::RemotingClient* PickRemoting(const ClientOptions& o, std::unique_ptr<net::R
   if (o.shared_remoting != nullptr) return o.shared_remoting;
   net::ClientConfig config;
   config.io_pool = o.io_pool;
+  config.tls = o.tls;
   if (!o.access_key.empty()) {
     config.request_signer = [ak = o.access_key, sk = o.secret_key](protocol::RemotingCommand& req) {
       acl::SignRequest(req.ext_fields, req.body, ak, sk);

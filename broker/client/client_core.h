@@ -50,6 +50,9 @@ struct ClientOptions {
   // sends is signed as the Java AclClientRPCHook signs (a shared remoting client signs with its own).
   std::string access_key;
   std::string secret_key;
+  // TLS for the own remoting client's connections (net::TlsContextSource::Create(files, client=true)); null:
+  // plaintext. A shared remoting client uses its own.
+  std::shared_ptr<net::TlsContextSource> tls;
 
   // "a:1;b:2" (also ',' or spaces) → {"a:1", "b:2"}.
   static std::vector<std::string> ParseNamesrvAddrs(std::string_view text);

@@ -200,6 +200,8 @@ int RunStandalone(const StandaloneArgs& args) {
   if (!conf.empty() && !LoadConfFile(conf, &c, kProgram)) return 2;
   if (!ApplySets(args.set, &c, kProgram)) return 2;
   c.broker.namesrv_addr = "127.0.0.1:" + std::to_string(ns.listen_port);
+  ns.tls = c.broker.tls;  // one port policy for both; the broker reaches its name server as a TLS client then
+  if (c.broker.tls.server_mode == net::TlsMode::kEnforcing) c.broker.tls.client_enable = true;
   if (c.broker.acl_enable) {
     // One plain_acl.yml for both: the name server checks the broker's registration with it, so the broker
     // needs an admin account of that file to sign with.

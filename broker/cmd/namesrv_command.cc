@@ -37,6 +37,8 @@ Status ApplyNamesrvProperty(const std::string& key, const std::string& value, na
     c->listen_port = static_cast<int>(n);
   } else if (key == "listenAddress") {
     c->listen_host = value;
+  } else if (key.starts_with("tls.")) {
+    return net::ApplyTlsProperty(key, value, &c->tls);
   } else if (key == "aclEnable") {
     FMQ_RETURN_IF_ERROR(ParsePropertyBool(key, value, &c->acl_enable));
   } else if (key == "aclConfigFile") {

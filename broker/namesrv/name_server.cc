@@ -103,6 +103,14 @@ void NameServer::Route(int32_t code, void (NameServer::*handler)(const Cmd&, Cmd
 
 Status NameServer::Start() {
   FMQ_RETURN_IF_ERROR(LoadKv());
+  if (config_.tls.server_mode != net::TlsMode::kDisabled) {
+    auto source = net::TlsContextSource::Create(config_.tls.server, /*client=*/false);
+    if (!source.ok()) {
+      return source.status().WithContext("tls.server.mode=" +
+                                         std::string(net::TlsModeName(config_.tls.server_mode)));
+    }
+    server_.SetTls(config_.tls.server_mode, *source);
+  }
   if (config_.acl_enable) {
     if (config_.acl_config_file.empty()) {
       return Status::InvalidArgument(

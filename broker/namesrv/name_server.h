@@ -22,6 +22,7 @@
 #include "broker/io/file_system.h"
 #include "broker/namesrv/route_info_manager.h"
 #include "broker/net/remoting_server.h"
+#include "broker/net/tls.h"
 
 namespace fmq::namesrv {
 
@@ -39,6 +40,9 @@ struct NameServerConfig {
   // signed by an admin account of aclConfigFile; reads stay open (RocketMQ 4.x name servers check nothing).
   bool acl_enable = false;
   std::string acl_config_file{};  // aclConfigFile; required with aclEnable
+  // TLS (tls.server.mode and friends, net/tls.h); the tls.client keys are unused (a name server connects to
+  // nothing).
+  net::TlsSettings tls{};
 };
 
 class NameServer {

@@ -11,7 +11,11 @@ namespace asio = boost::asio;
 using protocol::RemotingCommand;
 
 RemotingServer::RemotingServer(ServerConfig config)
-    : config_(std::move(config)), accept_strand_(boost::asio::make_strand(io_)), acceptor_(io_) {}
+    : config_(std::move(config)),
+      accept_strand_(boost::asio::make_strand(io_)),
+      acceptor_(io_),
+      tls_mode_(config_.tls_mode),
+      tls_(config_.tls) {}
 
 RemotingServer::~RemotingServer() { Stop(); }
 
@@ -55,7 +59,7 @@ Status RemotingServer::Start() {
     threads_.emplace_back([this] { io_.run(); });
   }
   GetLogger("net")->info("listening address={}:{} tls={}", config_.host, bound_port_.load(),
-                         config_.tls ? TlsModeName(config_.tls_mode) : "disabled");
+                         tls_ ? TlsModeName(tls_mode_) : "disabled");
   return Status::Ok();
 }
 
@@ -66,9 +70,9 @@ void RemotingServer::Accept() {
         if (!running_) return;
         if (!ec) {
           Connection::Options opts{config_.idle_timeout, config_.max_frame_length};
-          if (config_.tls && config_.tls_mode != TlsMode::kDisabled) {
-            opts.tls = config_.tls->Current();
-            opts.tls_mode = config_.tls_mode;
+          if (tls_ && tls_mode_ != TlsMode::kDisabled) {
+            opts.tls = tls_->Current();
+            opts.tls_mode = tls_mode_;
           }
           opts.log_limiter = &log_limiter_;
           auto conn = std::make_shared<Connection>(

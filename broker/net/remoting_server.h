@@ -56,6 +56,13 @@ class RemotingServer {
   // Handles every code without a registration (instead of answering code 3).
   void SetDefaultHandler(Handler handler, BoundedExecutor* executor);
 
+  // TLS for the connections accepted from now on (the composition root's choice after it read its config).
+  // REQUIRES: before Start().
+  void SetTls(TlsMode mode, std::shared_ptr<TlsContextSource> source) {
+    tls_mode_ = mode;
+    tls_ = std::move(source);
+  }
+
   // Checks every request before its handler (or the code-3 answer) sees it: a filter that returns an answer
   // refuses the request with it (ACL: NO_PERMISSION), nullopt lets it through. It runs where the handler runs
   // (the executor's thread, or the I/O thread for inline handlers and unknown codes) and gets the peer's
@@ -102,6 +109,8 @@ class RemotingServer {
   std::set<std::shared_ptr<Connection>> connections_ FMQ_GUARDED_BY(mu_);
   std::atomic<int> bound_port_{0};
   LogLimiter log_limiter_;  // refused plaintext peers and failed handshakes
+  TlsMode tls_mode_;
+  std::shared_ptr<TlsContextSource> tls_;
   std::atomic<bool> running_{false};
 };
 

@@ -76,6 +76,41 @@ std::optional<TlsClientAuth> ParseTlsClientAuth(std::string_view text) {
   return std::nullopt;
 }
 
+Status ApplyTlsProperty(const std::string& key, const std::string& value, TlsSettings* t) {
+  if (key == "tls.server.mode") {
+    auto m = ParseTlsMode(value);
+    if (!m)
+      return Status::InvalidArgument("config key tls.server.mode: '" + value +
+                                     "' is not disabled, permissive or enforcing");
+    t->server_mode = *m;
+  } else if (key == "tls.server.need.client.auth") {
+    auto a = ParseTlsClientAuth(value);
+    if (!a)
+      return Status::InvalidArgument("config key tls.server.need.client.auth: '" + value +
+                                     "' is not none, optional or require");
+    t->server.client_auth = *a;
+  } else if (key == "tls.server.certPath") {
+    t->server.cert_path = value;
+  } else if (key == "tls.server.keyPath") {
+    t->server.key_path = value;
+  } else if (key == "tls.server.trustCertPath") {
+    t->server.trust_cert_path = value;
+  } else if (key == "tls.enable") {
+    if (value != "true" && value != "false")
+      return Status::InvalidArgument("config key tls.enable: '" + value + "' is not true or false");
+    t->client_enable = value == "true";
+  } else if (key == "tls.client.certPath") {
+    t->client.cert_path = value;
+  } else if (key == "tls.client.keyPath") {
+    t->client.key_path = value;
+  } else if (key == "tls.client.trustCertPath") {
+    t->client.trust_cert_path = value;
+  } else {
+    return Status::NotFound(key);
+  }
+  return Status::Ok();
+}
+
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
 
 Result<std::shared_ptr<const TlsContext>> TlsContext::ForServer(const TlsFiles& f) {

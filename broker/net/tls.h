@@ -53,6 +53,25 @@ struct TlsFiles {
   TlsClientAuth client_auth = TlsClientAuth::kNone;  // server only
 };
 
+// The TLS settings of a program, from RocketMQ's keys (broker.conf, namesrv.conf; Apache reads the same keys
+// as system properties or from tls.properties):
+//   tls.server.mode                  disabled | permissive | enforcing (FerryMQ's default: disabled)
+//   tls.server.certPath, tls.server.keyPath, tls.server.trustCertPath
+//   tls.server.need.client.auth      none | optional | require
+//   tls.enable                       this program's own connections (a broker's to name servers and its
+//                                    master; a client's to everything) use TLS
+//   tls.client.certPath, tls.client.keyPath   a certificate for mutual TLS
+//   tls.client.trustCertPath         verify servers against this bundle (without it, as Apache's default
+//                                    tls.client.authServer=false, any server certificate is accepted)
+struct TlsSettings {
+  TlsMode server_mode = TlsMode::kDisabled;
+  TlsFiles server{};
+  bool client_enable = false;
+  TlsFiles client{};
+};
+// Applies one tls.* key; NotFound for any other key, InvalidArgument for a bad value.
+Status ApplyTlsProperty(const std::string& key, const std::string& value, TlsSettings* settings);
+
 class TlsContext {
  public:
   ~TlsContext();

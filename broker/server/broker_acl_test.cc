@@ -5,6 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "broker/acl/signature.h"
 #include "broker/base/coding.h"
 #include "broker/base/poll.h"
@@ -16,6 +20,7 @@
 #include "broker/protocol/headers.h"
 #include "broker/server/broker_controller.h"
 #include "broker/server/server_test_util.h"
+#include "tests/testing/test_pki.h"
 
 namespace fmq::server {
 namespace {
@@ -243,6 +248,76 @@ TEST_F(BrokerAclTest, AnEditedFileIsReloadedWithoutARestart) {
   EXPECT_TRUE(PollUntil([&] { return Send(late, "orders", "after").code == rc::kSuccess; },
                         std::chrono::seconds(10)));
   late.Stop();
+}
+
+// TLS: a name server and a broker in enforcing mode; the broker registers over TLS (tls.enable), a TLS client
+// with ACL credentials produces, a plaintext client is refused on both ports.
+TEST(BrokerTlsTest, EnforcingPortsServeTlsClientsAndRefusePlaintext) {
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("fmq-broker-tls-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  testing_pki::TestCa ca("broker-tls-test-ca");
+  auto server = ca.Issue({.cn = "broker", .server = true, .sans = "IP:127.0.0.1"});
+  ASSERT_TRUE(testing_pki::WriteSecretFile(dir + "/ca.pem", ca.cert_pem()));
+  ASSERT_TRUE(testing_pki::WriteSecretFile(dir + "/server.pem", server.cert_pem));
+  ASSERT_TRUE(testing_pki::WriteSecretFile(dir + "/server.key", server.key_pem));
+  net::TlsSettings tls;
+  tls.server_mode = net::TlsMode::kEnforcing;
+  tls.server = net::TlsFiles{.cert_path = dir + "/server.pem", .key_path = dir + "/server.key"};
+  tls.client_enable = true;
+  tls.client = net::TlsFiles{.trust_cert_path = dir + "/ca.pem"};
+
+  io::MemoryFileSystem fs;
+  namesrv::NameServerConfig nc;
+  nc.listen_host = "127.0.0.1";
+  nc.listen_port = 0;
+  nc.tls = tls;
+  namesrv::NameServer ns(nc, fs, SystemClock());
+  ASSERT_TRUE(ns.Start().ok());
+  const std::string ns_addr = "127.0.0.1:" + std::to_string(ns.port());
+  BrokerConfig bc;
+  bc.broker_ip1 = "127.0.0.1";
+  bc.listen_host = "127.0.0.1";
+  bc.listen_port = 0;
+  bc.namesrv_addr = ns_addr;
+  bc.cluster_name = "C1";
+  bc.broker_name = "b1";
+  bc.tls = tls;
+  BrokerController broker(bc, testing::TestStoreConfig("C1", "b1"), fs, SystemClock());
+  ASSERT_TRUE(broker.Start().ok());
+
+  net::ClientConfig tls_config;
+  auto source = net::TlsContextSource::Create(tls.client, /*client=*/true);
+  ASSERT_TRUE(source.ok()) << source.status();
+  tls_config.tls = *source;
+  net::RemotingClient tls_client(tls_config), plain_client;
+  ASSERT_TRUE(tls_client.Start().ok());
+  ASSERT_TRUE(plain_client.Start().ok());
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        RemotingCommand info = testing::Call(tls_client, ns_addr, rq::kGetBrokerClusterInfo, {});
+        return info.body.find("b1") != std::string::npos;
+      },
+      std::chrono::seconds(10)))
+      << "the broker registered over TLS";
+  std::map<std::string, std::string> ext;
+  protocol::SendMessageRequestHeader::V1().Encode(testing::SendHeader("tls_topic", 0, {}), &ext);
+  RemotingCommand req = RemotingCommand::Request(rq::kSendMessage, 0);
+  req.ext_fields = ext;
+  req.body = "over TLS";
+  auto sent = tls_client.InvokeSync(broker.address(), req, std::chrono::seconds(10));
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_EQ(sent->code, rc::kSuccess);
+  for (const std::string& addr : {ns_addr, broker.address()}) {
+    auto refused = plain_client.InvokeSync(addr, RemotingCommand::Request(rq::kGetBrokerClusterInfo, 0),
+                                           std::chrono::seconds(10));
+    EXPECT_FALSE(refused.ok()) << addr << " answered a plaintext client";
+  }
+  tls_client.Stop();
+  plain_client.Stop();
+  broker.Stop();
+  ns.Stop();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(BrokerAclConfigTest, AnInnerKeyWithoutItsSecretIsRefusedAtStart) {

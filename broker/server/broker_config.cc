@@ -76,6 +76,7 @@ Status ApplyBrokerProperty(const std::string& key, const std::string& value, Bro
        }},
   };
   auto it = setters.find(key);
+  if (it == setters.end() && key.starts_with("tls.")) return net::ApplyTlsProperty(key, value, &c->tls);
   if (it == setters.end()) return ha::ApplyReplicationProperty(key, value, &c->replication);
   return it->second();
 }
@@ -110,7 +111,9 @@ std::map<std::string, std::string> BrokerConfigProperties(const BrokerConfig& c)
           {"registerNameServerPeriod", n(c.register_name_server_period_ms)},
           {"aclEnable", b(c.acl_enable)},
           {"aclConfigFile", c.acl_config_file},
-          {"innerAccessKey", c.inner_access_key}};  // never innerSecretKey
+          {"innerAccessKey", c.inner_access_key},  // never innerSecretKey
+          {"tls.server.mode", std::string(net::TlsModeName(c.tls.server_mode))},
+          {"tls.enable", b(c.tls.client_enable)}};
 }
 
 }  // namespace fmq::server

@@ -11,6 +11,7 @@
 
 #include "broker/base/status.h"
 #include "broker/ha/replication_config.h"
+#include "broker/net/tls.h"
 
 namespace fmq::server {
 
@@ -110,6 +111,10 @@ struct BrokerConfig {
   // name servers check ACL. The secret is never logged nor returned by GET_BROKER_CONFIG.
   std::string inner_access_key;
   std::string inner_secret_key;
+
+  // TLS (RocketMQ's tls.* keys, net/tls.h): tls.server.mode for the client and VIP ports, tls.enable for what
+  // the broker itself connects to (name servers, its master's metadata).
+  net::TlsSettings tls;
 
   // brokerRole, haListenPort, haMasterAddress, minInSyncReplicas, ... (ha/replication_config.h).
   ha::ReplicationConfig replication;

@@ -198,6 +198,15 @@ Status BrokerController::Start() {
   sc.port = p.broker.listen_port;
   sc.io_threads = p.broker.io_threads;
   sc.idle_timeout = std::chrono::milliseconds(p.broker.server_channel_max_idle_ms);
+  if (p.broker.tls.server_mode != net::TlsMode::kDisabled) {
+    auto source = net::TlsContextSource::Create(p.broker.tls.server, /*client=*/false);
+    if (!source.ok()) {
+      return source.status().WithContext("tls.server.mode=" +
+                                         std::string(net::TlsModeName(p.broker.tls.server_mode)));
+    }
+    sc.tls_mode = p.broker.tls.server_mode;
+    sc.tls = *source;
+  }
   p.server = std::make_unique<net::RemotingServer>(sc);
   FMQ_RETURN_IF_ERROR(p.server->Bind());
   if (p.broker.fast_listen_port > 0 || (p.broker.fast_listen_port < 0 && p.broker.listen_port > 2)) {
@@ -428,6 +437,11 @@ Status BrokerController::Start() {
                                       sk = p.broker.inner_secret_key](RemotingCommand& req) {
       acl::SignRequest(req.ext_fields, req.body, ak, sk);
     };
+  }
+  if (p.broker.tls.client_enable) {
+    auto source = net::TlsContextSource::Create(p.broker.tls.client, /*client=*/true);
+    if (!source.ok()) return source.status().WithContext("tls.enable=true");
+    outbound_config.tls = *source;
   }
   p.outbound = std::make_unique<net::RemotingClient>(outbound_config);
   FMQ_RETURN_IF_ERROR(p.outbound->Start());

@@ -18,6 +18,7 @@ compat_port_open "$host" "$port" || die "nothing listens on name server $host:$p
 
 cp=$(compat_java_classpath)
 # shellcheck disable=SC2046
-exec java $(compat_client_jvm_opts) \
+# FMQ_COMPAT_JAVA_OPTS: extra JVM options, e.g. the client's TLS system properties (run_tls_check.sh).
+exec java $(compat_client_jvm_opts) ${FMQ_COMPAT_JAVA_OPTS:-} \
   -Dcompat.phaseTimeoutSec="${FMQ_COMPAT_PHASE_TIMEOUT:-120}" -Dcompat.quietMs="${FMQ_COMPAT_QUIET_MS:-3000}" \
   -cp "$cp" io.ferrymq.compat.CompatCheck "$namesrv" "$prefix"
