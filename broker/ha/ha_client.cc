@@ -1,5 +1,7 @@
 #include "broker/ha/ha_client.h"
 
+#include "broker/ha/ha_stream.h"
+
 #include <utility>  // Boost 1.74's Asio misses this include (ARCHITECTURE.md, section 7)
 
 #include <boost/asio.hpp>
@@ -101,8 +103,9 @@ struct HaClient::Impl {
 
 // One connection's state shared by the reading loop and the reporter.
 struct HaClient::Impl::Conn {
-  explicit Conn(asio::io_context& io) : socket(io), report_timer(io) {}
+  explicit Conn(asio::io_context& io) : socket(io), stream(socket), report_timer(io) {}
   tcp::socket socket;
+  HaStream stream;  // the socket, or TLS over it
   asio::steady_timer report_timer;
   bool report_due = false;
   bool ferry = false;
@@ -227,6 +230,17 @@ awaitable<milliseconds> HaClient::Impl::Session(const std::string& address) {
     co_return kRetryAfterFailure;
   }
   conn->socket.set_option(tcp::no_delay(true), ec);
+  if (config_.tls) {
+    conn->stream.UseTls(config_.tls->Current());
+    arm(kGreetingTimeout);
+    co_await conn->stream.async_handshake(/*server=*/false, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || stop_.load()) {
+      watchdog.cancel();
+      SetState(CopyState::kConnecting,
+               "TLS handshake with " + address + " failed: " + (ec ? ec.message() : "stopped"));
+      co_return kRetryAfterFailure;
+    }
+  }
   conn->ferry = ferry_allowed_;
   int64_t first_report = store_.MaxPhyOffset().value();
   pending_epochs_.clear();
@@ -245,11 +259,11 @@ awaitable<milliseconds> HaClient::Impl::Session(const std::string& address) {
     uint8_t magic[kReportSize];
     EncodeReport(kFerryHelloMagic, magic);
     arm(kGreetingTimeout);
-    co_await asio::async_write(conn->socket, asio::buffer(magic),
+    co_await asio::async_write(conn->stream, asio::buffer(magic),
                                asio::redirect_error(asio::use_awaitable, ec));
     uint8_t head[kClassicHeaderSize];
     if (!ec) {
-      co_await asio::async_read(conn->socket, asio::buffer(head),
+      co_await asio::async_read(conn->stream, asio::buffer(head),
                                 asio::redirect_error(asio::use_awaitable, ec));
     }
     if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
@@ -283,15 +297,15 @@ awaitable<milliseconds> HaClient::Impl::Session(const std::string& address) {
     }
     std::string greeting(static_cast<size_t>(len), '\0');
     arm(kHandshakeTimeout);
-    co_await asio::async_read(conn->socket, asio::buffer(greeting),
+    co_await asio::async_read(conn->stream, asio::buffer(greeting),
                               asio::redirect_error(asio::use_awaitable, ec));
     const std::string request = EncodeHelloRequest(hello);
     if (!ec) {
-      co_await asio::async_write(conn->socket, asio::buffer(request),
+      co_await asio::async_write(conn->stream, asio::buffer(request),
                                  asio::redirect_error(asio::use_awaitable, ec));
     }
     if (!ec) {
-      co_await asio::async_read(conn->socket, asio::buffer(head),
+      co_await asio::async_read(conn->stream, asio::buffer(head),
                                 asio::redirect_error(asio::use_awaitable, ec));
     }
     if (ec) {
@@ -309,7 +323,7 @@ awaitable<milliseconds> HaClient::Impl::Session(const std::string& address) {
       co_return kRetryAfterRefusal;
     }
     std::string text(static_cast<size_t>(len), '\0');
-    co_await asio::async_read(conn->socket, asio::buffer(text),
+    co_await asio::async_read(conn->stream, asio::buffer(text),
                               asio::redirect_error(asio::use_awaitable, ec));
     watchdog.cancel();
     if (ec) {
@@ -365,7 +379,7 @@ awaitable<milliseconds> HaClient::Impl::Session(const std::string& address) {
   }
   uint8_t report[kReportSize];
   EncodeReport(first_report, report);
-  co_await asio::async_write(conn->socket, asio::buffer(report),
+  co_await asio::async_write(conn->stream, asio::buffer(report),
                              asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     SetState(CopyState::kConnecting, "report to " + address + ": " + ec.message());
@@ -383,7 +397,7 @@ awaitable<milliseconds> HaClient::Impl::Session(const std::string& address) {
   int64_t expected = conn->ferry ? first_report : -1;
   milliseconds result = kRetryAfterFailure;
   while (!stop_.load()) {
-    co_await asio::async_read(conn->socket, asio::buffer(head, header_size),
+    co_await asio::async_read(conn->stream, asio::buffer(head, header_size),
                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
     auto frame = DecodeFrameHeader(head, conn->ferry, config_.max_frame_bytes);
@@ -395,7 +409,7 @@ awaitable<milliseconds> HaClient::Impl::Session(const std::string& address) {
     }
     body.resize(static_cast<size_t>(frame->size));
     if (frame->size > 0) {
-      co_await asio::async_read(conn->socket, asio::buffer(body),
+      co_await asio::async_read(conn->stream, asio::buffer(body),
                                 asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
     }
@@ -468,7 +482,7 @@ awaitable<void> HaClient::Impl::Reporter(std::shared_ptr<Conn> conn) {
       }
       EncodeReport(holds, report);
       error_code ec;
-      co_await asio::async_write(*socket, asio::buffer(report),
+      co_await asio::async_write(conn->stream, asio::buffer(report),
                                  asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
       conn->last_report_ms = now;

@@ -26,6 +26,7 @@
 #include "broker/base/status.h"
 #include "broker/ha/ha_protocol.h"
 #include "broker/net/io_thread_pool.h"
+#include "broker/net/tls.h"
 #include "broker/store/message_store.h"
 
 namespace fmq::ha {
@@ -40,6 +41,8 @@ struct HaClientConfig {
   int64_t housekeeping_ms = 20'000;            // a master silent this long is dropped
   int max_frame_bytes = 64 * 1024 * 1024;
   bool sync_flush = false;  // SYNC_FLUSH: report only what is flushed
+  // TLS to the master's replication port (tls.enable and tls.client.*); null: plaintext.
+  std::shared_ptr<net::TlsContextSource> tls{};
 };
 
 enum class CopyState { kStopped, kConnecting, kHandshake, kCopying, kRefused, kDiverged };

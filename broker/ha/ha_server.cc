@@ -1,5 +1,7 @@
 #include "broker/ha/ha_server.h"
 
+#include "broker/ha/ha_stream.h"
+
 #include <utility>  // Boost 1.74's Asio misses this include (ARCHITECTURE.md, section 7)
 
 #include <boost/asio.hpp>
@@ -50,8 +52,9 @@ struct HaServer::Impl {
 
 struct HaServer::Impl::Session {
   Session(tcp::socket sock, uint64_t session_id, asio::io_context& io)
-      : socket(std::move(sock)), id(session_id), wake_timer(io) {}
+      : socket(std::move(sock)), stream(socket), id(session_id), wake_timer(io) {}
   tcp::socket socket;
+  HaStream stream;  // the socket, or TLS over it
   const uint64_t id;
   std::string peer;
   bool ferry = false;
@@ -201,22 +204,36 @@ awaitable<void> HaServer::Impl::ReadLoop(std::shared_ptr<Session> s) {
   auto log = GetLogger("ha");
   uint8_t buf[kReportSize];
   error_code ec;
-  co_await asio::async_read(s->socket, asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+  if (config_.tls && config_.tls_mode != net::TlsMode::kDisabled) {
+    // As on the remoting ports: a first byte 0x16 starts a TLS handshake; enforcing refuses anything else.
+    uint8_t first_byte = 0;
+    co_await s->socket.async_receive(asio::buffer(&first_byte, 1), tcp::socket::message_peek,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return Close(s, "closed before its first report");
+    if (first_byte == 0x16) {
+      s->stream.UseTls(config_.tls->Current());
+      co_await s->stream.async_handshake(/*server=*/true, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return Close(s, "TLS handshake failed: " + ec.message());
+    } else if (config_.tls_mode == net::TlsMode::kEnforcing) {
+      co_return Close(s, "plaintext replication connection refused (tls.server.mode=enforcing)");
+    }
+  }
+  co_await asio::async_read(s->stream, asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return Close(s, "closed before its first report");
   int64_t first = DecodeI64(buf);
   if (first == kFerryHelloMagic) {
     const std::string greeting = EncodeGreeting();
-    co_await asio::async_write(s->socket, asio::buffer(greeting),
+    co_await asio::async_write(s->stream, asio::buffer(greeting),
                                asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return Close(s, "closed before its hello");
     uint8_t len_buf[4];
-    co_await asio::async_read(s->socket, asio::buffer(len_buf),
+    co_await asio::async_read(s->stream, asio::buffer(len_buf),
                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return Close(s, "closed inside its hello");
     const int32_t len = DecodeI32(len_buf);
     if (len <= 0 || static_cast<uint32_t>(len) > kMaxHelloBytes) co_return Close(s, "hello of a bad length");
     std::string text(static_cast<size_t>(len), '\0');
-    co_await asio::async_read(s->socket, asio::buffer(text), asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_read(s->stream, asio::buffer(text), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return Close(s, "closed inside its hello");
     MasterHello answer;
     auto hello = DecodeSlaveHello(text);
@@ -227,7 +244,7 @@ awaitable<void> HaServer::Impl::ReadLoop(std::shared_ptr<Session> s) {
       answer = delegate_.OnHello(*hello, s->peer);
     }
     const std::string wire = EncodeHelloResponse(answer);
-    co_await asio::async_write(s->socket, asio::buffer(wire), asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(s->stream, asio::buffer(wire), asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !answer.ok) {
       if (!answer.ok)
         log->warn("refused slave peer={} code={} reason=\"{}\"", s->peer, answer.error_code, answer.error);
@@ -235,7 +252,7 @@ awaitable<void> HaServer::Impl::ReadLoop(std::shared_ptr<Session> s) {
     }
     s->ferry = true;
     s->last_write_ms = clock_.NowMillis();
-    co_await asio::async_read(s->socket, asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_read(s->stream, asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return Close(s, "closed before its first report");
     first = DecodeI64(buf);
     delegate_.OnSlaveConnected(s->id, hello->address.empty() ? s->peer : hello->address, hello->broker_id,
@@ -258,7 +275,7 @@ awaitable<void> HaServer::Impl::ReadLoop(std::shared_ptr<Session> s) {
   log->info("slave connected id={} peer={} protocol={} start={}", s->id, s->peer,
             s->ferry ? "ferrymq" : "rocketmq", s->next);
   while (!s->closed) {
-    co_await asio::async_read(s->socket, asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_read(s->stream, asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return Close(s, ec == asio::error::eof ? "the slave closed the connection" : ec.message());
     const int64_t ack = DecodeI64(buf);
     if (ack < 0 || ack > store_.MaxPhyOffset().value()) {
@@ -302,7 +319,7 @@ awaitable<void> HaServer::Impl::WriteLoop(std::shared_ptr<Session> s) {
         }
         std::array<asio::const_buffer, 2> bufs{asio::buffer(header), asio::buffer(data.data, data.size)};
         error_code ec;
-        co_await asio::async_write(s->socket, bufs, asio::redirect_error(asio::use_awaitable, ec));
+        co_await asio::async_write(s->stream, bufs, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) co_return Close(s, "write failed: " + ec.message());
         s->next += static_cast<int64_t>(data.size);
         s->last_write_ms = now;

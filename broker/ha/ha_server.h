@@ -23,6 +23,7 @@
 #include "broker/base/status.h"
 #include "broker/ha/ha_protocol.h"
 #include "broker/net/io_thread_pool.h"
+#include "broker/net/tls.h"
 #include "broker/store/message_store.h"
 
 namespace fmq::ha {
@@ -36,6 +37,9 @@ struct HaServerConfig {
   // FerryMQ slaves also get an empty frame whenever the confirm offset moved, at most this often when idle.
   int64_t ferry_heartbeat_ms = 1'000;
   int64_t housekeeping_ms = 20'000;
+  // TLS on the replication port, as on the remoting ports (tls.server.mode and its files).
+  net::TlsMode tls_mode = net::TlsMode::kDisabled;
+  std::shared_ptr<net::TlsContextSource> tls{};
 };
 
 class HaServer {

@@ -108,6 +108,8 @@ Status HaService::Start() {
   sc.classic_heartbeat_ms = config_.ha_send_heartbeat_interval_ms;
   sc.ferry_heartbeat_ms = config_.ha_slave_report_interval_ms;
   sc.housekeeping_ms = config_.ha_housekeeping_interval_ms;
+  sc.tls_mode = tls_mode_;
+  sc.tls = tls_server_;
   server_ = std::make_unique<HaServer>(sc, io_, store_, static_cast<HaServer::Delegate&>(*this), clock_);
   FMQ_RETURN_IF_ERROR(server_->Bind());
   {
@@ -236,6 +238,7 @@ void HaService::StartCopyLocked() {
   cc.housekeeping_ms = config_.ha_housekeeping_interval_ms;
   cc.max_frame_bytes = std::max(config_.ha_ferry_transfer_batch_size, 4 * 1024 * 1024);
   cc.sync_flush = store_.config().flush_disk_type == store::FlushDiskType::kSync;
+  cc.tls = tls_client_;
   client_ = std::make_unique<HaClient>(cc, io_, store_, static_cast<HaClient::Delegate&>(*this), clock_);
   client_->Start(state_.master_ha_address);
 }

@@ -42,6 +42,7 @@
 #include "broker/io/file_system.h"
 #include "broker/model/ha_body.h"
 #include "broker/net/io_thread_pool.h"
+#include "broker/net/tls.h"
 #include "broker/store/message_store.h"
 
 namespace fmq::ha {
@@ -102,6 +103,15 @@ class HaService : private HaServer::Delegate, private HaClient::Delegate {
 
   // Binds the replication port (an error says which port and what to do), records epoch 1 for a master
   // whose log has no epoch yet, and starts serving slaves or copying from the master.
+  // TLS of the replication port (as the remoting ports: tls.server.mode and its files) and of a slave's
+  // connection to its master (tls.enable). REQUIRES: before Start(). Null sources: plaintext.
+  void SetTls(net::TlsMode server_mode, std::shared_ptr<net::TlsContextSource> server,
+              std::shared_ptr<net::TlsContextSource> client) {
+    tls_mode_ = server_mode;
+    tls_server_ = std::move(server);
+    tls_client_ = std::move(client);
+  }
+
   Status Start();
   void Stop();
   void SetRoleListener(RoleListener listener) { role_listener_ = std::move(listener); }
@@ -180,6 +190,9 @@ class HaService : private HaServer::Delegate, private HaClient::Delegate {
 
   const ReplicationConfig config_;
   const HaIdentity identity_;
+  net::TlsMode tls_mode_ = net::TlsMode::kDisabled;
+  std::shared_ptr<net::TlsContextSource> tls_server_;
+  std::shared_ptr<net::TlsContextSource> tls_client_;
   store::MessageStore& store_;
   io::FileSystem& fs_;
   const std::string state_path_;

@@ -106,7 +106,8 @@ struct BrokerController::Parts {
   // The VIP ("fast") channel on listenPort - 2: the same requests as the main port. RocketMQ's slaves fetch
   // their master's topics there, and Java clients up to 4.4 send there by default (protocol reference 1.9).
   std::unique_ptr<net::RemotingServer> fast_server;
-  std::unique_ptr<net::RemotingClient> outbound;  // to name servers
+  std::unique_ptr<net::RemotingClient> outbound;      // to name servers
+  std::shared_ptr<net::TlsContextSource> tls_client;  // tls.enable: this broker's own connections
   std::unique_ptr<BrokerRegistrar> registrar;
   std::unique_ptr<Housekeeping> housekeeping;
   bool started = false;
@@ -248,6 +249,12 @@ Status BrokerController::Start() {
                                                                      : 0;
   p.ha = std::make_unique<ha::HaService>(p.broker.replication, identity, ha_state, *p.store, p.fs,
                                          ha_state_path, p.clock);
+  if (p.broker.tls.client_enable) {
+    auto source = net::TlsContextSource::Create(p.broker.tls.client, /*client=*/true);
+    if (!source.ok()) return source.status().WithContext("tls.enable=true");
+    p.tls_client = *source;
+  }
+  p.ha->SetTls(sc.tls_mode, sc.tls, p.tls_client);
   FMQ_RETURN_IF_ERROR(p.ha->Start());
   p.topics = std::make_unique<TopicConfigManager>(p.fs, config_dir + "/topics.json", p.broker, p.clock);
   FMQ_RETURN_IF_ERROR(p.topics->Load());
@@ -438,11 +445,7 @@ Status BrokerController::Start() {
       acl::SignRequest(req.ext_fields, req.body, ak, sk);
     };
   }
-  if (p.broker.tls.client_enable) {
-    auto source = net::TlsContextSource::Create(p.broker.tls.client, /*client=*/true);
-    if (!source.ok()) return source.status().WithContext("tls.enable=true");
-    outbound_config.tls = *source;
-  }
+  outbound_config.tls = p.tls_client;
   p.outbound = std::make_unique<net::RemotingClient>(outbound_config);
   FMQ_RETURN_IF_ERROR(p.outbound->Start());
   RegistrarConfig rc;

@@ -1,4 +1,4 @@
-// ACL on a broker and its name server as clients see them: both processes in this test (in-memory files, real
+// ACL and TLS on a broker and its name server as clients see them: both in this test (in-memory files, real
 // sockets), one plain_acl.yml, requests signed as the Java AclClientRPCHook signs them (or not at all).
 
 #include <gtest/gtest.h>
@@ -251,7 +251,7 @@ TEST_F(BrokerAclTest, AnEditedFileIsReloadedWithoutARestart) {
 }
 
 // TLS: a name server and a broker in enforcing mode; the broker registers over TLS (tls.enable), a TLS client
-// with ACL credentials produces, a plaintext client is refused on both ports.
+// produces, a plaintext client is refused on both ports; a slave replicates over TLS, a plaintext one cannot.
 TEST(BrokerTlsTest, EnforcingPortsServeTlsClientsAndRefusePlaintext) {
   const std::string dir =
       std::filesystem::temp_directory_path() / ("fmq-broker-tls-" + std::to_string(getpid()));
@@ -313,6 +313,34 @@ TEST(BrokerTlsTest, EnforcingPortsServeTlsClientsAndRefusePlaintext) {
                                            std::chrono::seconds(10));
     EXPECT_FALSE(refused.ok()) << addr << " answered a plaintext client";
   }
+
+  // Replication over TLS: a slave with tls.enable copies the message; one without it copies nothing.
+  auto start_slave = [&](io::MemoryFileSystem& slave_fs, bool tls_enable) {
+    BrokerConfig sc = bc;
+    sc.broker_id = 1;
+    sc.replication.role = ha::BrokerRole::kSlave;
+    sc.replication.ha_master_address = "127.0.0.1:" + std::to_string(broker.ha_port());
+    sc.tls.client_enable = tls_enable;
+    auto slave =
+        std::make_unique<BrokerController>(sc, testing::TestStoreConfig("C1", "b1"), slave_fs, SystemClock());
+    EXPECT_TRUE(slave->Start().ok());
+    return slave;
+  };
+  auto max_offset = [&](const std::string& addr) {
+    RemotingCommand req = RemotingCommand::Request(rq::kGetMaxOffset, 0);
+    req.ext_fields = {{"topic", "tls_topic"}, {"queueId", "0"}};
+    auto r = tls_client.InvokeSync(addr, req, std::chrono::seconds(10));
+    return r.ok() && r->code == rc::kSuccess ? std::stoll(r->ext_fields["offset"]) : -1;
+  };
+  io::MemoryFileSystem tls_slave_fs, plain_slave_fs;
+  auto tls_slave = start_slave(tls_slave_fs, true);
+  auto plain_slave = start_slave(plain_slave_fs, false);
+  EXPECT_TRUE(PollUntil([&] { return max_offset(tls_slave->address()) == 1; }, std::chrono::seconds(20)))
+      << "the TLS slave copies the master";
+  EXPECT_NE(max_offset(plain_slave->address()), 1)
+      << "the master's enforcing HA port refuses a plaintext slave";
+  tls_slave->Stop();
+  plain_slave->Stop();
   tls_client.Stop();
   plain_client.Stop();
   broker.Stop();
