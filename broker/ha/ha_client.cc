@@ -1,6 +1,6 @@
 #include "broker/ha/ha_client.h"
 
-#include "broker/ha/ha_stream.h"
+#include "broker/net/tls_stream.h"
 
 #include <utility>  // Boost 1.74's Asio misses this include (ARCHITECTURE.md, section 7)
 
@@ -105,7 +105,7 @@ struct HaClient::Impl {
 struct HaClient::Impl::Conn {
   explicit Conn(asio::io_context& io) : socket(io), stream(socket), report_timer(io) {}
   tcp::socket socket;
-  HaStream stream;  // the socket, or TLS over it
+  net::TlsStream stream;  // the socket, or TLS over it
   asio::steady_timer report_timer;
   bool report_due = false;
   bool ferry = false;

@@ -1,6 +1,6 @@
 #include "broker/ha/ha_server.h"
 
-#include "broker/ha/ha_stream.h"
+#include "broker/net/tls_stream.h"
 
 #include <utility>  // Boost 1.74's Asio misses this include (ARCHITECTURE.md, section 7)
 
@@ -54,7 +54,7 @@ struct HaServer::Impl::Session {
   Session(tcp::socket sock, uint64_t session_id, asio::io_context& io)
       : socket(std::move(sock)), stream(socket), id(session_id), wake_timer(io) {}
   tcp::socket socket;
-  HaStream stream;  // the socket, or TLS over it
+  net::TlsStream stream;  // the socket, or TLS over it
   const uint64_t id;
   std::string peer;
   bool ferry = false;

@@ -1,11 +1,10 @@
 #pragma once
 
-// HaStream: the byte stream of one replication connection, plaintext or TLS, as one Asio AsyncStream, so the
-// replication coroutines read and write it with asio::async_read / async_write either way. TLS runs on the
-// context of net::TlsContext (the same certificates and modes as the remoting ports: tls.server.* on the
-// master's HA port, tls.enable / tls.client.* on a slave).
+// TlsStream: a TCP connection's byte stream, plaintext or TLS, as one Asio AsyncStream, so coroutines read
+// and write it with asio::async_read / async_write either way (the replication port and a slave's copy use
+// it; the remoting connections use TlsSession directly). TLS runs on a net::TlsContext's SSL_CTX (the same
+// certificates and modes as the remoting ports).
 //
-// Private to broker/ha (only its .cc files include it: it brings in Boost.Asio and its OpenSSL layer).
 // Thread-safety: the connection's I/O thread only. The socket outlives the stream.
 
 #include <utility>  // Boost 1.74's Asio misses this include
@@ -18,16 +17,16 @@
 
 #include "broker/net/tls.h"
 
-namespace fmq::ha {
+namespace fmq::net {
 
-class HaStream {
+class TlsStream {
  public:
   using executor_type = boost::asio::ip::tcp::socket::executor_type;
 
-  explicit HaStream(boost::asio::ip::tcp::socket& socket) : socket_(socket) {}
+  explicit TlsStream(boost::asio::ip::tcp::socket& socket) : socket_(socket) {}
 
   // Wraps the socket in TLS with `context` (its SSL_CTX is shared, not copied).
-  void UseTls(const std::shared_ptr<const net::TlsContext>& context) {
+  void UseTls(const std::shared_ptr<const TlsContext>& context) {
     context_ = context;
     SSL_CTX_up_ref(context->native());  // asio::ssl::context frees the handle it is given
     asio_context_ = std::make_unique<boost::asio::ssl::context>(context->native());
@@ -72,9 +71,9 @@ class HaStream {
 
  private:
   boost::asio::ip::tcp::socket& socket_;
-  std::shared_ptr<const net::TlsContext> context_;
+  std::shared_ptr<const TlsContext> context_;
   std::unique_ptr<boost::asio::ssl::context> asio_context_;
   std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> ssl_;
 };
 
-}  // namespace fmq::ha
+}  // namespace fmq::net
