@@ -252,6 +252,21 @@ TEST_F(TlsTest, ARenewedCertificateServesNewConnectionsWithoutARestart) {
       PollUntil([&] { return Echo(NewClient(&trust_other), addr, "after").ok(); }, std::chrono::seconds(10)));
 }
 
+TEST_F(TlsTest, AFailedReloadKeepsThePreviousCertificate) {
+  auto source = TlsContextSource::Create(ServerFiles(), /*client=*/false);
+  ASSERT_TRUE(source.ok());
+  auto before = (*source)->Current();
+  Write("server.pem", "-----BEGIN CERTIFICATE-----\nhalf written\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // Current() looks at the files once a second
+  EXPECT_EQ((*source)->Current(), before) << "a certificate that does not load is not taken";
+  EXPECT_EQ((*source)->reloads(), 0);
+  auto renewed = ca_.Issue({.cn = "broker", .server = true, .sans = "IP:127.0.0.1"});
+  Write("server.key", renewed.key_pem);
+  Write("server.pem", renewed.cert_pem);
+  EXPECT_TRUE(PollUntil([&] { return (*source)->Current() != before; }, std::chrono::seconds(5)));
+  EXPECT_EQ((*source)->reloads(), 1);
+}
+
 TEST_F(TlsTest, BadFilesAreClearErrors) {
   auto missing =
       TlsContext::ForServer(TlsFiles{.cert_path = Path("nope.pem"), .key_path = Path("server.key")});

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# TLS with the real Java client 4.9.7 against `ferrymq standalone` (its own processes and certificates, made here
-# with the openssl command):
+# TLS with the real Java client 4.9.7 against `ferrymq standalone` (its own processes and certificates, made by
+# scripts/make_test_pki.sh with the openssl command):
 #   mtls       tls.server.mode=enforcing with tls.server.need.client.auth=require: the Java client with
 #              -Dtls.enable=true and its certificate runs CompatCheck (send modes, push and pull consumers,
 #              admin) and TlsProbe (send then consume); without a certificate it is refused;
@@ -19,7 +19,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ $# -eq 1 ]] || { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 ferrymq=$(realpath "$1")
-command -v openssl >/dev/null || die "the openssl command is needed (Debian package openssl)"
 cp=$(compat_java_classpath)
 jvm=($(compat_client_jvm_opts) -XX:+UseSerialGC -XX:TieredStopAtLevel=1)
 work=$(mktemp -d /tmp/fmq-tls-XXXXXX)
@@ -37,20 +36,8 @@ verdict() {  # verdict <0|1> <name> <detail>
 }
 
 # A CA, a server certificate for 127.0.0.1 (also the broker's client certificate), an app's client certificate.
-pki="$work/pki"; mkdir -p "$pki"
-(
-  cd "$pki"
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key
-  openssl req -x509 -new -key ca.key -subj "/CN=ferrymq-compat-ca" -days 2 -out ca.pem \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
-  for who in server client; do
-    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$who.key"
-    openssl req -new -key "$who.key" -subj "/CN=ferrymq-$who" -out "$who.csr"
-    printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1\n' >"$who.ext"
-    openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile "$who.ext" \
-      -out "$who.pem"
-  done
-) >"$work/pki.log" 2>&1 || { cat "$work/pki.log"; die "openssl could not make the test certificates"; }
+pki="$work/pki"
+bash "$COMPAT_DIR/../../scripts/make_test_pki.sh" "$pki"
 
 start() {  # start <name> <conf lines...>: a standalone on free ports; sets ns_<name>, log_<name>
   local name=$1; shift
