@@ -18,6 +18,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "broker/acl/plain_acl.h"
 #include "broker/base/logging.h"
 #include "broker/base/mutex.h"
 #include "broker/base/strings.h"
@@ -55,6 +56,7 @@ struct Opts {
   bool from_beginning = false, unclean = false, force = false, remove_offsets = false, all = false;
   std::vector<std::string> msg_ids;
   model::SubscriptionGroupConfig group_config;
+  acl::PlainAccessConfig account;  // acl set
 };
 
 std::string TimeText(int64_t millis) {
@@ -152,6 +154,113 @@ class Ferryctl {
     auto admin = std::make_unique<client::Admin>(options_);
     FMQ_RETURN_IF_ERROR(admin->Start());
     return admin;
+  }
+
+  // Every broker of the cluster, masters and slaves (each keeps its own plain_acl.yml): (brokerName/id,
+  // address).
+  Result<std::vector<std::pair<std::string, std::string>>> AllBrokers(client::Admin& admin) {
+    FMQ_ASSIGN_OR_RETURN(auto info, admin.GetClusterInfo());
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [cluster, names] : info.cluster_addr_table) {
+      if (!o_.cluster.empty() && cluster != o_.cluster) continue;
+      for (const auto& name : names) {
+        auto b = info.broker_addr_table.find(name);
+        if (b == info.broker_addr_table.end()) continue;
+        for (const auto& [id, addr] : b->second.broker_addrs)
+          out.emplace_back(name + "/" + std::to_string(id), addr);
+      }
+    }
+    if (out.empty())
+      return Status::NotFound("no broker is registered" +
+                              (o_.cluster.empty() ? "" : " in cluster " + o_.cluster));
+    return out;
+  }
+
+  // ACL accounts of every broker; never the secrets.
+  int AclList() {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    auto brokers = AllBrokers(**admin);
+    if (!brokers.ok()) return Fail(brokers.status());
+    json arr = json::array();
+    std::vector<std::vector<std::string>> rows;
+    int failed = 0;
+    for (const auto& [name, addr] : *brokers) {
+      auto config = (*admin)->GetAclConfig(addr);
+      if (!config.ok()) {
+        err_ << "ferryctl: " << config.status().message() << "\n";
+        ++failed;
+        continue;
+      }
+      for (const acl::PlainAccessConfig& a : config->accounts) {
+        rows.push_back({name, addr, a.access_key, a.admin ? "true" : "false", JoinStrings(a.topic_perms, ","),
+                        JoinStrings(a.group_perms, ","), a.default_topic_perm + "/" + a.default_group_perm});
+        arr.push_back({{"broker", name},
+                       {"address", addr},
+                       {"accessKey", a.access_key},
+                       {"admin", a.admin},
+                       {"topicPerms", a.topic_perms},
+                       {"groupPerms", a.group_perms},
+                       {"defaultTopicPerm", a.default_topic_perm},
+                       {"defaultGroupPerm", a.default_group_perm},
+                       {"whiteRemoteAddress", a.white_remote_address}});
+      }
+    }
+    if (json_) {
+      out_ << arr.dump() << "\n";
+    } else {
+      PrintTable(out_, {"BROKER", "ADDRESS", "ACCESS_KEY", "ADMIN", "TOPIC_PERMS", "GROUP_PERMS", "DEFAULTS"},
+                 rows);
+    }
+    return failed == 0 ? kExitOk : kExitFailed;
+  }
+
+  // Creates or replaces an account on every broker.
+  int AclSet(const std::string& access_key) {
+    acl::PlainAccessConfig a = o_.account;
+    a.access_key = access_key;
+    if (const char* secret = std::getenv("FERRYMQ_ACL_SECRET_KEY");
+        a.secret_key.empty() && secret && *secret) {
+      a.secret_key = secret;
+    }
+    if (Status s = acl::ValidateAccount(a); !s.ok()) {
+      err_ << "ferryctl: " << s.message() << "\n";
+      return kExitUsage;
+    }
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    auto brokers = AllBrokers(**admin);
+    if (!brokers.ok()) return Fail(brokers.status());
+    int failed = 0;
+    for (const auto& [name, addr] : *brokers) {
+      if (Status s = (*admin)->UpdateAclAccount(addr, a); !s.ok()) {
+        err_ << "ferryctl: " << s.message() << "\n";
+        ++failed;
+      } else {
+        out_ << "account " << access_key << " set on " << name << " (" << addr << ")\n";
+      }
+    }
+    return failed == 0 ? kExitOk : kExitFailed;
+  }
+
+  // Removes an account from every broker (a broker without it is fine).
+  int AclDelete(const std::string& access_key) {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    auto brokers = AllBrokers(**admin);
+    if (!brokers.ok()) return Fail(brokers.status());
+    int failed = 0;
+    for (const auto& [name, addr] : *brokers) {
+      Status s = (*admin)->DeleteAclAccount(addr, access_key);
+      if (s.ok() || s.code() == StatusCode::kNotFound) {
+        out_ << "account " << access_key << (s.ok() ? " deleted on " : " was not on ") << name << " (" << addr
+             << ")\n";
+      } else {
+        err_ << "ferryctl: " << s.message() << "\n";
+        ++failed;
+      }
+    }
+    return failed == 0 ? kExitOk : kExitFailed;
   }
 
   int ClusterList() {
@@ -1397,6 +1506,35 @@ void BuildApp(CLI::App& app, Opts& o, Action& action) {
   dr->add_option("--to-topic", o.to_topic,
                  "send to this topic instead (every group subscribed to it reads it)");
   set(dr, [](Ferryctl& c, const Opts& x) { return c.DlqResend(x.name); });
+
+  auto* aclc = app.add_subcommand("acl", "ACL accounts on every broker (RocketMQ ACL 1.0; sign as an admin)")
+                   ->require_subcommand(1);
+  auto* al = aclc->add_subcommand("list", "accounts of every broker, without their secrets");
+  al->add_option("-c,--cluster", o.cluster, "cluster (default: every cluster)");
+  set(al, [](Ferryctl& c, const Opts&) { return c.AclList(); });
+  auto* as = aclc->add_subcommand("set", "create or replace an account on every broker");
+  as->add_option("accessKey", o.name, "access key (7 characters or more)")->required();
+  as->add_option("--account-secret", o.account.secret_key,
+                 "its secret key (prefer $FERRYMQ_ACL_SECRET_KEY: a flag shows in the process list)");
+  as->add_flag("--admin", o.account.admin, "an administrator (every topic, group and admin request)");
+  as->add_option("--topic-perm", o.account.topic_perms, "topic=PUB|SUB|PUB|SUB|DENY, repeatable")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  as->add_option("--group-perm", o.account.group_perms, "group=SUB|DENY, repeatable")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  as->add_option("--default-topic-perm", o.account.default_topic_perm,
+                 "for topics not listed (default DENY)");
+  as->add_option("--default-group-perm", o.account.default_group_perm,
+                 "for groups not listed (default DENY)");
+  as->add_option("--white-address", o.account.white_remote_address,
+                 "peers that skip the signature check (avoid: prefer signing)");
+  as->add_option("-c,--cluster", o.cluster, "cluster (default: every cluster)");
+  set(as, [](Ferryctl& c, const Opts& x) { return c.AclSet(x.name); });
+  auto* ad = aclc->add_subcommand("delete", "remove an account from every broker");
+  ad->add_option("accessKey", o.name, "access key")->required();
+  ad->add_option("-c,--cluster", o.cluster, "cluster (default: every cluster)");
+  set(ad, [](Ferryctl& c, const Opts& x) { return c.AclDelete(x.name); });
 
   auto* ha = app.add_subcommand("ha", "replication: status, failover, switchover")->require_subcommand(1);
   auto* hs = ha->add_subcommand("status",

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/base/strings.h"
 #include "broker/base/time_codec.h"
 #include "broker/client/internal/remoting_util.h"
 #include "broker/model/message.h"
@@ -213,6 +214,77 @@ Status Admin::UpdateBrokerConfig(const std::string& broker_addr,
   RemotingCommand req = RemotingCommand::Request(rq::kUpdateBrokerConfig, 0);
   for (const auto& [k, v] : properties) req.body += k + "=" + v + "\n";
   return Call(broker_addr, std::move(req), "update broker config").status();
+}
+
+Status Admin::UpdateAclAccount(const std::string& broker_addr, const acl::PlainAccessConfig& a) {
+  protocol::CreateAccessConfigHeader h;
+  h.access_key = a.access_key;
+  h.secret_key = a.secret_key;
+  h.white_remote_address = a.white_remote_address;
+  h.admin = a.admin;
+  h.default_topic_perm = a.default_topic_perm.empty() ? "DENY" : a.default_topic_perm;
+  h.default_group_perm = a.default_group_perm.empty() ? "DENY" : a.default_group_perm;
+  h.topic_perms = JoinStrings(a.topic_perms, ",");
+  h.group_perms = JoinStrings(a.group_perms, ",");
+  return Call(broker_addr, internal::MakeRequest(rq::kUpdateAndCreateAclConfig, h),
+              "update ACL account " + a.access_key)
+      .status();
+}
+
+Status Admin::DeleteAclAccount(const std::string& broker_addr, const std::string& access_key) {
+  protocol::AccessKeyHeader h;
+  h.access_key = access_key;
+  auto resp = core_.remoting()->InvokeSync(broker_addr, internal::MakeRequest(rq::kDeleteAclConfig, h),
+                                           core_.options().rpc_timeout);
+  const std::string what = "delete ACL account " + access_key + " at " + broker_addr;
+  if (!resp.ok()) return resp.status().WithContext(what);
+  if (resp->code == rc::kSuccess) return Status::Ok();
+  // FerryMQ and Apache both answer DELETE_ACL_CONFIG_FAILED for an unknown key; FerryMQ says which.
+  if (resp->code == rc::kDeleteAclConfigFailed &&
+      resp->remark.value_or("").find("no account has accessKey") != std::string::npos) {
+    return Status::NotFound(what + ": no such account");
+  }
+  return internal::ResponseError(*resp, what);
+}
+
+Result<acl::PlainAclFile> Admin::GetAclConfig(const std::string& broker_addr) {
+  FMQ_ASSIGN_OR_RETURN(
+      RemotingCommand resp,
+      Call(broker_addr, RemotingCommand::Request(rq::kGetBrokerClusterAclConfig, 0), "ACL accounts"));
+  acl::PlainAclFile out;
+  try {
+    const auto j = nlohmann::json::parse(resp.body);
+    auto text = [](const nlohmann::json& o, const char* k) {
+      return o.contains(k) && o[k].is_string() ? o[k].get<std::string>() : std::string();
+    };
+    auto list = [](const nlohmann::json& o, const char* k) {
+      std::vector<std::string> v;
+      if (o.contains(k) && o[k].is_array()) {
+        for (const auto& e : o[k]) {
+          if (e.is_string()) v.push_back(e.get<std::string>());
+        }
+      }
+      return v;
+    };
+    out.global_white_remote_addresses = list(j, "globalWhiteAddrs");
+    if (j.contains("plainAccessConfigs") && j["plainAccessConfigs"].is_array()) {
+      for (const auto& a : j["plainAccessConfigs"]) {
+        acl::PlainAccessConfig c;
+        c.access_key = text(a, "accessKey");
+        c.secret_key = text(a, "secretKey");
+        c.white_remote_address = text(a, "whiteRemoteAddress");
+        c.admin = a.contains("admin") && a["admin"].is_boolean() && a["admin"].get<bool>();
+        c.default_topic_perm = text(a, "defaultTopicPerm");
+        c.default_group_perm = text(a, "defaultGroupPerm");
+        c.topic_perms = list(a, "topicPerms");
+        c.group_perms = list(a, "groupPerms");
+        out.accounts.push_back(std::move(c));
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument("ACL accounts at " + broker_addr + ": not JSON (" + e.what() + ")");
+  }
+  return out;
 }
 
 Result<model::ConsumerConnection> Admin::GetConsumerConnections(const std::string& group) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/acl/plain_acl.h"
 #include "broker/base/status.h"
 #include "broker/client/client_core.h"
 #include "broker/client/types.h"
@@ -132,6 +133,15 @@ class Admin {
   Status HaPromote(const std::string& broker_addr, int32_t epoch, const std::string& role);
   Status HaBecomeSlave(const std::string& broker_addr, const std::string& master_addr,
                        const std::string& master_ha_addr, int32_t epoch, int64_t broker_id);
+
+  // ACL accounts of one broker (RocketMQ ACL 1.0 admin requests, as `mqadmin updateAclConfig` and friends
+  // send them; each broker keeps its own plain_acl.yml, so a cluster-wide change goes to every broker, slaves
+  // too). UPDATE_AND_CREATE_ACL_CONFIG with every field of `account` (creates or replaces it).
+  Status UpdateAclAccount(const std::string& broker_addr, const acl::PlainAccessConfig& account);
+  // DELETE_ACL_CONFIG; NotFound when the broker has no such account (so a revoke can be repeated).
+  Status DeleteAclAccount(const std::string& broker_addr, const std::string& access_key);
+  // GET_BROKER_CLUSTER_ACL_CONFIG: every account with its secret, and the global white list.
+  Result<acl::PlainAclFile> GetAclConfig(const std::string& broker_addr);
 
   ClientCore& core() { return core_; }
 

@@ -265,5 +265,82 @@ TEST_F(FerryctlProcessTest, ReportsFailuresWithExitCodes) {
   EXPECT_EQ(unreachable.code, 1) << unreachable.text;
 }
 
+// ACL: a standalone with aclEnable; ferryctl manages accounts signed as an admin, never shows secrets, and
+// the accounts it sets and deletes take effect at once.
+TEST(FerryctlAclTest, ManagesAccountsOnEveryBrokerSignedAsAnAdmin) {
+  char tmpl[] = "/tmp/fmq-ferryctl-acl-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::filesystem::create_directories(dir + "/store/conf");
+  std::ofstream(dir + "/store/conf/plain_acl.yml")
+      << "accounts:\n"
+      << "  - {accessKey: broker-inner, secretKey: inner-secret, admin: true}\n"
+      << "  - {accessKey: ops-admin, secretKey: ops-admin-secret, admin: true}\n";
+  std::ofstream(dir + "/broker.conf")
+      << testing_process::kHostDiskConf << "mappedFileSizeCommitLog=67108864\n"
+      << "aclEnable=true\ninnerAccessKey=broker-inner\ninnerSecretKey=inner-secret\n";
+  Child broker = testing_process::Spawn(FMQ_FERRYMQ_BIN, {"standalone", "-d", dir, "--namesrv-port", "0",
+                                                          "--broker-port", "0", "-c", dir + "/broker.conf"});
+  const std::string banner = testing_process::ReadUntil(broker.out, "ferrymq standalone: name server");
+  int ns_port = 0, broker_port = 0;
+  ASSERT_TRUE(testing_process::ParseStandaloneBanner(banner, &ns_port, &broker_port)) << banner;
+  std::thread drain([fd = broker.out] {
+    char buf[4096];
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
+  });
+  const std::string ns = "127.0.0.1:" + std::to_string(ns_port);
+  const std::vector<std::string> as_admin = {"--access-key", "ops-admin", "--secret-key", "ops-admin-secret"};
+  auto admin = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), as_admin.begin(), as_admin.end());
+    return Ferryctl(ns, args);
+  };
+
+  Output o = Ferryctl(ns, {"acl", "list"});
+  EXPECT_EQ(o.code, 1) << o.text;
+  EXPECT_NE(o.text.find("No accessKey is configured"), std::string::npos) << o.text;
+
+  o = admin({"acl", "set", "app-billing", "--account-secret", "billing-secret", "--topic-perm", "orders=PUB",
+             "--group-perm", "billing=SUB"});
+  EXPECT_EQ(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find("account app-billing set on broker-a/0"), std::string::npos) << o.text;
+  o = admin({"acl", "list"});
+  EXPECT_EQ(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find("app-billing"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("orders=PUB"), std::string::npos) << o.text;
+  EXPECT_EQ(o.text.find("billing-secret"), std::string::npos) << "secrets are never printed: " << o.text;
+  EXPECT_EQ(o.text.find("ops-admin-secret"), std::string::npos) << o.text;
+
+  const std::vector<std::string> as_app = {"--access-key", "app-billing", "--secret-key", "billing-secret"};
+  auto app = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), as_app.begin(), as_app.end());
+    return Ferryctl(ns, args);
+  };
+  o = app({"send", "orders", "hello"});
+  EXPECT_EQ(o.code, 0) << "the new account sends at once: " << o.text;
+  o = app({"acl", "list"});
+  EXPECT_EQ(o.code, 1) << o.text;
+  EXPECT_NE(o.text.find("Need admin permission for request code=54"), std::string::npos) << o.text;
+
+  o = admin({"acl", "set", "app-other", "--account-secret", "other-secret", "--topic-perm", "orders=WRITE"});
+  EXPECT_EQ(o.code, 2) << o.text;
+  EXPECT_NE(o.text.find("orders=WRITE"), std::string::npos) << o.text;
+
+  o = admin({"acl", "delete", "app-billing"});
+  EXPECT_EQ(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find("account app-billing deleted on broker-a/0"), std::string::npos) << o.text;
+  o = admin({"acl", "delete", "app-billing"});
+  EXPECT_EQ(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find("account app-billing was not on broker-a/0"), std::string::npos) << o.text;
+  o = app({"send", "orders", "revoked"});
+  EXPECT_EQ(o.code, 1) << o.text;
+  EXPECT_NE(o.text.find("No acl config for app-billing"), std::string::npos) << o.text;
+
+  kill(broker.pid, SIGKILL);
+  waitpid(broker.pid, nullptr, 0);
+  drain.join();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace fmq
