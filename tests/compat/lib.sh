@@ -98,3 +98,37 @@ compat_client_jvm_opts() {
   mkdir -p "$log_dir"
   echo "-Xms128m -Xmx512m -Drocketmq.client.logRoot=$log_dir"
 }
+
+# compat_node_deps <dir with package.json and package-lock.json>: installs them (npm ci, cached by their hash under
+# $FMQ_CACHE_DIR/node) once and prints the node_modules path. Installs nodejs and npm from Debian when missing
+# (root only).
+compat_node_deps() {
+  local src=$1
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+      note "installing nodejs and npm from Debian"
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; } ||
+        die "apt-get install nodejs npm failed"
+    else
+      die "node (14+) and npm are not on PATH"
+    fi
+  fi
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  ((major >= 14)) || die "node 14+ required (found $(node --version))"
+  local hash deps
+  hash=$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -c1-16)
+  deps="$FMQ_CACHE_DIR/node/compat-$hash"
+  if [[ ! -f $deps/.installed ]]; then
+    note "installing $(basename "$src")'s npm packages into $deps"
+    rm -rf "$deps" && mkdir -p "$deps" "$FMQ_CACHE_DIR/npm"
+    cp "$src/package.json" "$src/package-lock.json" "$deps/"
+    if ! (cd "$deps" && nice npm ci --cache "$FMQ_CACHE_DIR/npm" --prefer-offline --no-audit --no-fund \
+          --loglevel=warn) >"$deps/npm-ci.log" 2>&1; then
+      cat "$deps/npm-ci.log" >&2
+      die "npm ci failed (first run needs the npm registry; later runs use $FMQ_CACHE_DIR/npm)"
+    fi
+    touch "$deps/.installed"
+  fi
+  echo "$deps/node_modules"
+}

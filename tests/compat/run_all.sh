@@ -9,10 +9,11 @@
 #   tests/compat/run_all.sh <path to ferrymq>
 #
 # Prints "compat: N passed, M failed" last; exit status 0 only when all passed. FMQ_COMPAT_CHECKS picks a subset
-# (default "java mqadmin go node semantics sql92-golden acl tls replication apache-replication"; `acl` is
+# (default "java mqadmin go node semantics sql92-golden acl tls samples replication apache-replication"; `acl` is
 # run_acl_matrix.sh: its own standalone with aclEnable, the Java ACL matrix, the Go client with credentials and
 # mqadmin with keys; `tls` is run_tls_check.sh: the Java client over TLS (mutual, enforcing, permissive) and
-# plaintext refused; `apache-replication` is
+# plaintext refused; `samples` is run_client_samples.sh: docs/clients.md's Java, Go and Node samples with ACL
+# credentials read from files as a mounted Secret; `apache-replication` is
 # run_apache_replication.sh: Apache RocketMQ 4.9.7 slaves of a FerryMQ master and the other way round;
 # `semantics` is run_semantics.sh: retry, dead letters and delay levels with the Java client, its own broker;
 # `sql92-golden` is run_sql92_golden.sh --check: the SQL92 filter's golden answers are still rocketmq-filter's;
@@ -22,7 +23,7 @@ cd "$(dirname "$0")/../.."
 # shellcheck source=tests/compat/lib.sh
 source tests/compat/lib.sh
 ferrymq=${1:?usage: tests/compat/run_all.sh <path to ferrymq>}
-checks="${FMQ_COMPAT_CHECKS:-java mqadmin go node semantics sql92-golden acl tls replication apache-replication}"
+checks="${FMQ_COMPAT_CHECKS:-java mqadmin go node semantics sql92-golden acl tls samples replication apache-replication}"
 ferryctl="${FMQ_FERRYCTL:-$(dirname "$ferrymq")/../cli/ferryctl}"
 work=$(mktemp -d /tmp/fmq-compat-XXXXXX)
 log="$work/standalone.log"
@@ -72,6 +73,7 @@ for c in $checks; do
     semantics) run_check semantics bash tests/compat/run_semantics.sh "$ferrymq" ;;
     acl) run_check acl bash tests/compat/run_acl_matrix.sh "$ferrymq" ;;
     tls) run_check tls bash tests/compat/run_tls_check.sh "$ferrymq" ;;
+    samples) run_check samples bash tests/compat/run_client_samples.sh "$ferrymq" ;;
     replication) run_check replication bash tests/compat/run_replication_loss.sh "$ferrymq" "$ferryctl" \
       "${FMQ_LOSS_REPETITIONS:-5}" ;;
     apache-replication) run_check apache-replication bash tests/compat/run_apache_replication.sh "$ferrymq" "$ferryctl" ;;
