@@ -1,18 +1,11 @@
 #include "broker/acl/permission.h"
 
+#include "broker/base/strings.h"
+
 namespace fmq::acl {
-namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
 
 std::optional<Perm> StrictParsePerm(std::string_view text) {
-  text = Trim(text);
+  text = TrimBlanks(text);
   if (text == "PUB") return kPub;
   if (text == "SUB") return kSub;
   if (text == "PUB|SUB" || text == "SUB|PUB") return static_cast<Perm>(kPub | kSub);

@@ -8,12 +8,6 @@
 namespace fmq::acl {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Apache's StringUtils.split(entry, "="): tokens between '=' runs, empty ones dropped.
 std::vector<std::string_view> SplitEquals(std::string_view entry) {
   std::vector<std::string_view> out;
@@ -40,7 +34,7 @@ std::vector<std::string> ScalarList(const YAML::Node& node, std::string_view key
   const YAML::Node v = node[std::string(key)];
   if (!v || v.IsNull()) return out;
   if (v.IsScalar()) {  // a single entry written without a list
-    if (!Trim(v.Scalar()).empty()) out.push_back(v.Scalar());
+    if (!TrimBlanks(v.Scalar()).empty()) out.push_back(v.Scalar());
     return out;
   }
   if (!v.IsSequence()) throw YAML::Exception(v.Mark(), std::string(key) + " must be a list");
@@ -112,7 +106,7 @@ std::vector<std::string> SplitList(std::string_view text) {
   while (start <= text.size()) {
     size_t pos = text.find(',', start);
     if (pos == std::string_view::npos) pos = text.size();
-    std::string_view item = Trim(text.substr(start, pos - start));
+    std::string_view item = TrimBlanks(text.substr(start, pos - start));
     if (!item.empty()) out.emplace_back(item);
     start = pos + 1;
   }
@@ -219,12 +213,12 @@ Result<AclRules> AclRules::Compile(const PlainAclFile& file, std::vector<std::st
     a.default_group_perm = ParsePerm(c.default_group_perm);
     for (const std::string& e : c.group_perms) {
       const auto items = SplitEquals(e);
-      a.resource_perms[std::string(model::kRetryTopicPrefix) + std::string(Trim(items[0]))] =
+      a.resource_perms[std::string(model::kRetryTopicPrefix) + std::string(TrimBlanks(items[0]))] =
           ParsePerm(items[1]);
     }
     for (const std::string& e : c.topic_perms) {
       const auto items = SplitEquals(e);
-      a.resource_perms[std::string(Trim(items[0]))] = ParsePerm(items[1]);
+      a.resource_perms[std::string(TrimBlanks(items[0]))] = ParsePerm(items[1]);
     }
     rules.accounts_.emplace(a.access_key, std::move(a));
   }

@@ -19,6 +19,13 @@ inline std::string JoinStrings(const std::vector<std::string>& parts, std::strin
   return out;
 }
 
+// `s` without leading and trailing spaces and tabs.
+inline std::string_view TrimBlanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 // Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF). Returns the
 // offset of the first bad byte in `bad_at` when it is not.
 inline bool IsValidUtf8(std::string_view s, size_t* bad_at = nullptr) {

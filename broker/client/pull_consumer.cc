@@ -149,14 +149,22 @@ void PullConsumer::PullAsync(const MessageQueue& mq, const Subscription& sub, in
   core_.remoting()->InvokeAsync(
       *addr, MakePullRequest(config_.group, mq, sub, offset, max_nums, hold, 0), hold + config_.pull_timeout,
       [this, mq, sub, callback = std::move(callback)](Result<RemotingCommand> resp) {
-        if (!resp.ok()) {
-          callback(resp.status());
-        } else {
-          auto result = ProcessPullResponse(*resp, mq, sub);
-          NoteSuggestion(mq, result);
-          callback(std::move(result));
-        }
+        HandlePullResponse(std::move(resp), mq, sub, callback);
       });
+}
+
+// Out of line: inlined into the callback's std::function, GCC 12 -O3 warns that the error Status copied out
+// of `resp` may be uninitialized (-Wmaybe-uninitialized, a false positive: it is read only when !resp.ok()).
+[[gnu::noinline]] void PullConsumer::HandlePullResponse(Result<RemotingCommand> resp, const MessageQueue& mq,
+                                                        const Subscription& sub,
+                                                        const PullCallback& callback) {
+  if (!resp.ok()) {
+    callback(resp.status());
+    return;
+  }
+  auto result = ProcessPullResponse(*resp, mq, sub);
+  NoteSuggestion(mq, result);
+  callback(std::move(result));
 }
 
 Result<int64_t> PullConsumer::QueueOffsetCommand(int32_t code, const MessageQueue& mq,

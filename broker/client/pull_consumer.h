@@ -81,6 +81,8 @@ class PullConsumer {
   // commits and queries go to the same place, as Java's do when the master is gone.
   Result<std::string> BrokerOf(const MessageQueue& mq) FMQ_EXCLUDES(mu_);
   void NoteSuggestion(const MessageQueue& mq, const Result<PullResult>& r) FMQ_EXCLUDES(mu_);
+  void HandlePullResponse(Result<protocol::RemotingCommand> resp, const MessageQueue& mq,
+                          const Subscription& sub, const PullCallback& callback);
   Result<int64_t> QueueOffsetCommand(int32_t code, const MessageQueue& mq, std::optional<int64_t> timestamp);
 
   const PullConsumerConfig config_;

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "broker/base/coding.h"
+#include "broker/net/net_test_util.h"
 #include "broker/net/remoting_client.h"
 #include "broker/net/remoting_server.h"
 #include "broker/protocol/codes.h"
@@ -98,17 +99,7 @@ class NetTest : public ::testing::Test {
 
   // A raw TCP connection to the server for sending arbitrary bytes.
   int RawConnect() { return RawConnect(server_.port()); }
-  static int RawConnect(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(port));
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
-    timeval tv{10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    return fd;
-  }
+  static int RawConnect(int port) { return testing::RawConnect(port); }
   // Reads until the server closes the connection; returns what it sent before closing.
   static std::string ReadUntilClosed(int fd) {
     std::string got;

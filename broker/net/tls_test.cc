@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "broker/base/poll.h"
+#include "broker/net/net_test_util.h"
 #include "broker/net/remoting_client.h"
 #include "broker/net/remoting_server.h"
 #include "broker/protocol/codes.h"
@@ -110,16 +111,7 @@ class TlsTest : public ::testing::Test {
   }
 
   static int RawConnect(const std::string& addr) {
-    const int port = std::stoi(addr.substr(addr.rfind(':') + 1));
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(port));
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
-    timeval tv{10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    return fd;
+    return testing::RawConnect(std::stoi(addr.substr(addr.rfind(':') + 1)));
   }
   // Sends `bytes`, then reads until the server closes; true when it closed (rather than timing out).
   static bool ServerCloses(const std::string& addr, const std::string& bytes) {

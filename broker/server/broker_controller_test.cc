@@ -76,13 +76,7 @@ class BrokerControllerTest : public ::testing::Test {
   }
 
   void StartBroker() {
-    BrokerConfig bc;
-    bc.broker_ip1 = "127.0.0.1";
-    bc.listen_host = "127.0.0.1";
-    bc.listen_port = 0;
-    bc.namesrv_addr = ns_addr_;
-    bc.cluster_name = "C1";
-    bc.broker_name = "b1";
+    BrokerConfig bc = testing::TestBrokerConfig(ns_addr_);
     bc.enable_property_filter = enable_property_filter_;
     store::MessageStoreConfig sc = testing::TestStoreConfig("C1", "b1");
     broker_ = std::make_unique<BrokerController>(bc, sc, fs_, SystemClock());

@@ -7,6 +7,7 @@
 #include "broker/model/message.h"
 #include "broker/net/remoting_client.h"
 #include "broker/protocol/headers.h"
+#include "broker/server/broker_config.h"
 #include "broker/store/store_config.h"
 
 namespace fmq::server::testing {
@@ -22,6 +23,18 @@ inline store::MessageStoreConfig TestStoreConfig(const std::string& cluster, con
   sc.max_hash_slot_num = 100;
   sc.max_index_num = 400;
   return sc;
+}
+
+// A broker on 127.0.0.1 (any free port) of cluster C1 named b1, registering with `namesrv_addr`.
+inline BrokerConfig TestBrokerConfig(const std::string& namesrv_addr) {
+  BrokerConfig bc;
+  bc.broker_ip1 = "127.0.0.1";
+  bc.listen_host = "127.0.0.1";
+  bc.listen_port = 0;
+  bc.namesrv_addr = namesrv_addr;
+  bc.cluster_name = "C1";
+  bc.broker_name = "b1";
+  return bc;
 }
 
 // A SEND_MESSAGE header as the Java client fills it: producer group "pg", TBW102 as the template topic.
