@@ -46,6 +46,7 @@ struct PlainAccessConfig {
   std::string default_group_perm;
   std::vector<std::string> topic_perms;  // "topic=PERM"
   std::vector<std::string> group_perms;  // "group=PERM"
+  bool operator==(const PlainAccessConfig&) const = default;
 };
 
 struct AclDataVersion {

@@ -91,6 +91,25 @@ Status PlainAclStore::UpdateGlobalWhiteAddresses(std::vector<std::string> patter
   return WriteAndApply(std::move(next));
 }
 
+Status PlainAclStore::Seed(const PlainAclFile& seed) {
+  MutexLock lock(&mu_);
+  PlainAclFile next = file_;
+  bool changed = false;
+  for (const PlainAccessConfig& account : seed.accounts) {
+    FMQ_RETURN_IF_ERROR(ValidateAccount(account));
+    auto it = std::find_if(next.accounts.begin(), next.accounts.end(),
+                           [&](const PlainAccessConfig& a) { return a.access_key == account.access_key; });
+    if (it == next.accounts.end()) {
+      next.accounts.push_back(account);
+      changed = true;
+    } else if (!(*it == account)) {
+      *it = account;
+      changed = true;
+    }
+  }
+  return changed ? WriteAndApply(std::move(next)) : Status::Ok();
+}
+
 std::shared_ptr<const AclRules> PlainAclStore::rules() const {
   MutexLock lock(&mu_);
   return rules_;

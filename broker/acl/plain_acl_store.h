@@ -54,6 +54,10 @@ class PlainAclStore {
   // NotFound when no account has `access_key`.
   Status DeleteAccount(const std::string& access_key) FMQ_EXCLUDES(mu_);
   Status UpdateGlobalWhiteAddresses(std::vector<std::string> patterns) FMQ_EXCLUDES(mu_);
+  // Writes `seed`'s accounts into the file (aclSeedFile): an account with the same accessKey is replaced,
+  // the others stay, as do the global white addresses. Nothing is written when every seed account is already
+  // there as it is. InvalidArgument for an invalid seed account.
+  Status Seed(const PlainAclFile& seed) FMQ_EXCLUDES(mu_);
 
   std::shared_ptr<const AclRules> rules() const FMQ_EXCLUDES(mu_);
   PlainAclFile file() const FMQ_EXCLUDES(mu_);

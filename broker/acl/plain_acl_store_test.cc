@@ -51,6 +51,38 @@ TEST(PlainAclStoreTest, CreatesAMissingFileEmptyAndPersistsEveryEdit) {
   EXPECT_EQ(store.DeleteAccount("app-orders").code(), StatusCode::kNotFound);
 }
 
+TEST(PlainAclStoreTest, SeedReplacesItsAccountsKeepsTheOthersAndWritesOnlyOnChange) {
+  io::MemoryFileSystem fs;
+  ManualClock clock(1'733'450'000'000);
+  PlainAclStore store(fs, clock, kPath);
+  ASSERT_TRUE(store.Load().ok());
+  ASSERT_TRUE(store.UpdateAccount(App()).ok());  // an application's account, made by the admin codes
+  PlainAclFile seed;
+  PlainAccessConfig admin;
+  admin.access_key = "ferrymq-operator";
+  admin.secret_key = "operator-secret-1";
+  admin.admin = true;
+  seed.accounts.push_back(admin);
+  ASSERT_TRUE(store.Seed(seed).ok());
+  EXPECT_EQ(store.file().data_version.counter, 2);
+  ASSERT_NE(store.rules()->Find("app-orders"), nullptr);
+  ASSERT_NE(store.rules()->Find("ferrymq-operator"), nullptr);
+  EXPECT_TRUE(store.rules()->Find("ferrymq-operator")->admin);
+
+  ASSERT_TRUE(store.Seed(seed).ok());  // the same seed at the next start: nothing written
+  EXPECT_EQ(store.file().data_version.counter, 2);
+
+  seed.accounts[0].secret_key = "operator-secret-2";
+  ASSERT_TRUE(store.Seed(seed).ok());
+  EXPECT_EQ(store.rules()->Find("ferrymq-operator")->secret_key, "operator-secret-2");
+  EXPECT_EQ(store.file().accounts.size(), 2u);
+
+  seed.accounts[0].secret_key = "short";
+  const std::string before = *io::ReadFileToString(fs, kPath);
+  EXPECT_EQ(store.Seed(seed).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(*io::ReadFileToString(fs, kPath), before);
+}
+
 TEST(PlainAclStoreTest, RefusesInvalidEditsAndChangesNothing) {
   io::MemoryFileSystem fs;
   PlainAclStore store(fs, SystemClock(), kPath);

@@ -66,6 +66,7 @@ Status ApplyBrokerProperty(const std::string& key, const std::string& value, Bro
       {"aclConfigFile", str(&c->acl_config_file)},
       {"innerAccessKey", str(&c->inner_access_key)},
       {"innerSecretKey", str(&c->inner_secret_key)},
+      {"aclSeedFile", str(&c->acl_seed_file)},
       {"serverChannelMaxIdleTimeSeconds",
        [&]() -> Status {
          int64_t v = 0;
@@ -112,6 +113,7 @@ std::map<std::string, std::string> BrokerConfigProperties(const BrokerConfig& c)
           {"aclEnable", b(c.acl_enable)},
           {"aclConfigFile", c.acl_config_file},
           {"innerAccessKey", c.inner_access_key},  // never innerSecretKey
+          {"aclSeedFile", c.acl_seed_file},
           {"tls.server.mode", std::string(net::TlsModeName(c.tls.server_mode))},
           {"tls.enable", b(c.tls.client_enable)}};
 }

@@ -111,6 +111,11 @@ struct BrokerConfig {
   // name servers check ACL. The secret is never logged nor returned by GET_BROKER_CONFIG.
   std::string inner_access_key;
   std::string inner_secret_key;
+  // aclSeedFile (FerryMQ): a plain_acl.yml (a Kubernetes Secret's file) whose accounts are written into
+  // aclConfigFile at start, replacing accounts with the same accessKey and keeping the others. With
+  // innerAccessKey set and innerSecretKey empty, the secret is the seed's account of that key: no secret in a
+  // config file. The operator seeds its admin and the brokers' inner account this way.
+  std::string acl_seed_file;
 
   // TLS (RocketMQ's tls.* keys, net/tls.h): tls.server.mode for the client and VIP ports, tls.enable for what
   // the broker itself connects to (name servers, its master's metadata).

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "broker/acl/acl_guard.h"
+#include "broker/acl/plain_acl.h"
 #include "broker/acl/signature.h"
 #include "broker/base/logging.h"
 #include "broker/base/service_thread.h"
@@ -189,6 +190,28 @@ Status BrokerController::Start() {
   auto log = GetLogger("server");
   p.boot_ms = p.clock.NowMillis();
   const std::string config_dir = p.store_config.store_path_root_dir + "/config";
+  // aclSeedFile: its accounts go into the ACL file below; the inner account's secret may come from it.
+  std::optional<acl::PlainAclFile> seed;
+  if (!p.broker.acl_seed_file.empty()) {
+    auto text = io::ReadFileToString(p.fs, p.broker.acl_seed_file);
+    if (!text.ok()) return text.status().WithContext("aclSeedFile");
+    auto parsed = acl::ParsePlainAcl(*text);
+    if (!parsed.ok()) {
+      return Status::InvalidArgument("aclSeedFile " + p.broker.acl_seed_file + ": " +
+                                     std::string(parsed.status().message()));
+    }
+    seed = std::move(*parsed);
+    if (!p.broker.inner_access_key.empty() && p.broker.inner_secret_key.empty()) {
+      for (const acl::PlainAccessConfig& a : seed->accounts) {
+        if (a.access_key == p.broker.inner_access_key) p.broker.inner_secret_key = a.secret_key;
+      }
+      if (p.broker.inner_secret_key.empty()) {
+        return Status::InvalidArgument("aclSeedFile " + p.broker.acl_seed_file +
+                                       " has no account with accessKey " + p.broker.inner_access_key +
+                                       " (innerAccessKey) to take innerSecretKey from");
+      }
+    }
+  }
   if (p.broker.inner_access_key.empty() != p.broker.inner_secret_key.empty()) {
     return Status::InvalidArgument("innerAccessKey and innerSecretKey go together: set both or neither");
   }
@@ -391,6 +414,10 @@ Status BrokerController::Start() {
                                                : p.broker.acl_config_file;
     p.acl = std::make_unique<acl::AclGuard>(p.fs, p.clock, ao);
     if (Status s = p.acl->Start(); !s.ok()) return s.WithContext("aclEnable=true");
+    if (seed) {
+      if (Status s = p.acl->store().Seed(*seed); !s.ok()) return s.WithContext("aclSeedFile");
+      log->info("acl: seeded {} account(s) from {}", seed->accounts.size(), p.broker.acl_seed_file);
+    }
   }
   p.acl_admin = std::make_unique<AclAdminProcessor>(p.broker, p.address, p.acl ? &p.acl->store() : nullptr);
   for (net::RemotingServer* server : {p.server.get(), p.fast_server.get()}) {

@@ -349,5 +349,71 @@ TEST(BrokerAclConfigTest, AnInnerKeyWithoutItsSecretIsRefusedAtStart) {
   broker.Stop();
 }
 
+// The operator's way (docs/security.md): the name server reads the seed file itself; the broker writes its
+// accounts into its own ACL file (keeping the application accounts there) and signs with the inner account's
+// secret from it, so no config file holds a secret.
+TEST(BrokerAclConfigTest, ASeedFileAddsItsAccountsAndGivesTheInnerAccountItsSecret) {
+  io::MemoryFileSystem fs;
+  ASSERT_TRUE(fs.CreateDirs("/seed").ok());
+  ASSERT_TRUE(io::WriteFileAtomically(fs, "/seed/plain_acl.yml", R"(accounts:
+- accessKey: ferrymq-operator
+  secretKey: operator-secret-0123
+  admin: true
+- accessKey: ferrymq-broker
+  secretKey: broker-secret-0123
+  admin: true
+)")
+                  .ok());
+  ASSERT_TRUE(fs.CreateDirs("/store/conf").ok());
+  ASSERT_TRUE(io::WriteFileAtomically(fs, kAclPath, kAclFile).ok());  // accounts made earlier by admins
+  namesrv::NameServerConfig nc;
+  nc.listen_host = "127.0.0.1";
+  nc.listen_port = 0;
+  nc.acl_enable = true;
+  nc.acl_config_file = "/seed/plain_acl.yml";
+  namesrv::NameServer ns(nc, fs, SystemClock());
+  ASSERT_TRUE(ns.Start().ok());
+  const std::string ns_addr = "127.0.0.1:" + std::to_string(ns.port());
+
+  BrokerConfig bc = testing::TestBrokerConfig(ns_addr);
+  bc.acl_enable = true;
+  bc.acl_seed_file = "/seed/plain_acl.yml";
+  bc.inner_access_key = "ferrymq-broker";
+  BrokerController broker(bc, testing::TestStoreConfig("C1", "b1"), fs, SystemClock());
+  ASSERT_TRUE(broker.Start().ok());
+  const std::string acl = *io::ReadFileToString(fs, kAclPath);
+  for (const char* key : {"ferrymq-operator", "ferrymq-broker", "app-orders", "ops-admin"}) {
+    EXPECT_NE(acl.find(key), std::string::npos) << key << "\n" << acl;
+  }
+  // Registered: the name server took the broker's signature made with the seeded secret.
+  net::RemotingClient operator_client(Signing("ferrymq-operator", "operator-secret-0123"));
+  ASSERT_TRUE(operator_client.Start().ok());
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        RemotingCommand info = testing::Call(operator_client, ns_addr, rq::kGetBrokerClusterInfo, {});
+        return info.code == rc::kSuccess && info.body.find("b1") != std::string::npos;
+      },
+      std::chrono::seconds(10)));
+  // The operator's seeded account is an admin on the broker.
+  RemotingCommand conf = testing::Call(operator_client, broker.address(), rq::kGetBrokerClusterAclConfig, {});
+  EXPECT_EQ(conf.code, rc::kSuccess) << conf.remark.value_or("");
+  EXPECT_EQ(broker.config().inner_secret_key, "broker-secret-0123");
+  operator_client.Stop();
+  broker.Stop();
+  ns.Stop();
+
+  BrokerConfig missing = testing::TestBrokerConfig(ns_addr);
+  missing.acl_enable = true;
+  missing.acl_seed_file = "/seed/plain_acl.yml";
+  missing.inner_access_key = "someone-else";
+  BrokerController refused(missing, testing::TestStoreConfig("C1", "b2"), fs, SystemClock());
+  Status s = refused.Start();
+  EXPECT_EQ(
+      s.message(),
+      "aclSeedFile /seed/plain_acl.yml has no account with accessKey someone-else (innerAccessKey) to take "
+      "innerSecretKey from");
+  refused.Stop();
+}
+
 }  // namespace
 }  // namespace fmq::server

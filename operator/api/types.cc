@@ -103,7 +103,8 @@ const std::vector<std::string>& OperatorOwnedBrokerKeys() {
   static const std::vector<std::string> keys = {
       "brokerClusterName", "brokerName",         "brokerId",           "brokerRole", "namesrvAddr",
       "listenPort",        "storePathRootDir",   "storePathCommitLog", "brokerIP1",  "haListenPort",
-      "minInSyncReplicas", "whenBelowMinInSync", "brokerPermission"};
+      "minInSyncReplicas", "whenBelowMinInSync", "brokerPermission",   "aclEnable",  "aclConfigFile",
+      "aclSeedFile",       "innerAccessKey",     "innerSecretKey"};
   return keys;
 }
 
@@ -227,7 +228,29 @@ Result<Cluster> ClusterFromJson(const json& object) {
           return Status::InvalidArgument("spec.brokers.config may not set " + it.key() +
                                          ": the operator renders it from the Cluster");
         }
+        if (it.key().starts_with("tls.")) {
+          return Status::InvalidArgument("spec.brokers.config may not set " + it.key() +
+                                         ": set spec.security.tls instead");
+        }
         s.brokers.config[it.key()] = it.value().get<std::string>();
+      }
+    }
+  }
+  if (const json* sec = Child(spec, "security")) {
+    if (const json* acl = Child(*sec, "acl")) {
+      FMQ_RETURN_IF_ERROR(ReadBool(*acl, "enabled", "spec.security.acl.enabled", &s.security.acl_enabled));
+    }
+    if (const json* tls = Child(*sec, "tls")) {
+      auto& t = s.security.tls;
+      FMQ_RETURN_IF_ERROR(
+          ReadEnum(*tls, "mode", "spec.security.tls.mode", {"Disabled", "Permissive", "Enforcing"}, &t.mode));
+      FMQ_RETURN_IF_ERROR(ReadString(*tls, "secretName", "spec.security.tls.secretName", &t.secret_name));
+      FMQ_RETURN_IF_ERROR(ReadEnum(*tls, "clientAuth", "spec.security.tls.clientAuth",
+                                   {"None", "Optional", "Require"}, &t.client_auth));
+      if (t.enabled() && t.secret_name.empty()) {
+        return Status::InvalidArgument(
+            "spec.security.tls.secretName is required with spec.security.tls.mode " + t.mode +
+            " (a kubernetes.io/tls Secret with tls.crt, tls.key, ca.crt)");
       }
     }
   }

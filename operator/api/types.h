@@ -97,6 +97,18 @@ struct ClusterSpec {
                                                   : std::min(2, replicas_per_group);
     }
   } brokers;
+  // spec.security (docs/security.md).
+  struct Security {
+    // acl.enabled: every request must be signed (RocketMQ ACL 1.0); applications get accounts from User
+    // objects, the operator and the brokers use accounts of the operator's credentials Secret.
+    bool acl_enabled = false;
+    struct Tls {
+      std::string mode = "Disabled";     // Disabled | Permissive | Enforcing (tls.server.mode)
+      std::string secret_name;           // a kubernetes.io/tls Secret: tls.crt, tls.key, ca.crt
+      std::string client_auth = "None";  // None | Optional | Require (mutual TLS)
+      bool enabled() const { return mode != "Disabled"; }
+    } tls;
+  } security;
 };
 
 struct BrokerGroupStatus {

@@ -102,6 +102,33 @@ TEST(ClusterTypesTest, RejectsWhatTheOperatorCannotActOnNamingTheField) {
   EXPECT_FALSE(ClusterFromJson(long_name).ok());
 }
 
+TEST(ClusterTypesTest, ReadsSecurityAndRefusesTlsWithoutASecretOrTlsKeysInConfig) {
+  json obj = {{"metadata", {{"name", "prod"}, {"namespace", "mq"}}},
+              {"spec",
+               {{"security",
+                 {{"acl", {{"enabled", true}}}, {"tls", {{"mode", "Permissive"}, {"secretName", "s"}}}}}}}};
+  auto c = ClusterFromJson(obj);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->spec.security.acl_enabled);
+  EXPECT_TRUE(c->spec.security.tls.enabled());
+  EXPECT_EQ(c->spec.security.tls.client_auth, "None");
+  auto d = ClusterFromJson({{"metadata", {{"name", "prod"}}}});
+  ASSERT_TRUE(d.ok());
+  EXPECT_FALSE(d->spec.security.acl_enabled);
+  EXPECT_FALSE(d->spec.security.tls.enabled());
+
+  obj["spec"]["security"]["tls"].erase("secretName");
+  EXPECT_NE(ClusterFromJson(obj).status().message().find("spec.security.tls.secretName is required"),
+            std::string::npos);
+  obj["spec"]["security"]["tls"] = {{"mode", "Strict"}};
+  EXPECT_NE(ClusterFromJson(obj).status().message().find("spec.security.tls.mode must be one of"),
+            std::string::npos);
+  for (const char* key : {"tls.server.mode", "aclEnable", "innerSecretKey"}) {
+    json bad = {{"metadata", {{"name", "prod"}}}, {"spec", {{"brokers", {{"config", {{key, "x"}}}}}}}};
+    EXPECT_EQ(ClusterFromJson(bad).status().code(), StatusCode::kInvalidArgument) << key;
+  }
+}
+
 TEST(ClusterTypesTest, StatusRoundTrips) {
   ClusterStatus s;
   s.observed_generation = 4;

@@ -17,8 +17,8 @@ AdminPool::~AdminPool() {
 }
 
 Result<std::shared_ptr<client::Admin>> AdminPool::For(const std::string& namesrv_addrs,
-                                                      const std::string& owner) {
-  std::shared_ptr<client::Admin> dropped;  // declared first: released after the lock
+                                                      const std::string& owner, const Security& security) {
+  std::shared_ptr<client::Admin> dropped, replaced;  // declared first: released after the lock
   MutexLock lock(&mu_);
   if (!owner.empty()) {
     auto [it, inserted] = owners_.try_emplace(owner, namesrv_addrs);
@@ -27,14 +27,22 @@ Result<std::shared_ptr<client::Admin>> AdminPool::For(const std::string& namesrv
       dropped = ForgetUnownedLocked(old);
     }
   }
-  if (auto it = admins_.find(namesrv_addrs); it != admins_.end()) return it->second;
+  if (auto it = admins_.find(namesrv_addrs); it != admins_.end()) {
+    if (fingerprints_[namesrv_addrs] == security.fingerprint) return it->second;
+    replaced = std::move(it->second);  // the Cluster's security changed: a new client signs and connects anew
+    admins_.erase(it);
+  }
   client::ClientOptions o;
   o.namesrv_addrs = client::ClientOptions::ParseNamesrvAddrs(dial_ ? dial_(namesrv_addrs) : namesrv_addrs);
   o.instance_name = "ferrymq-operator";
   o.rpc_timeout = rpc_timeout_;
+  o.access_key = security.access_key;
+  o.secret_key = security.secret_key;
+  o.tls = security.tls;
   auto admin = std::make_shared<client::Admin>(o);
   FMQ_RETURN_IF_ERROR(admin->Start());
   admins_[namesrv_addrs] = admin;
+  fingerprints_[namesrv_addrs] = security.fingerprint;
   return admin;
 }
 
@@ -57,6 +65,7 @@ std::shared_ptr<client::Admin> AdminPool::ForgetUnownedLocked(const std::string&
   // Admin's destructor stops it once the last holder (the caller, or a reconcile in flight) lets go.
   std::shared_ptr<client::Admin> admin = std::move(it->second);
   admins_.erase(it);
+  fingerprints_.erase(namesrv_addrs);
   return admin;
 }
 

@@ -24,6 +24,15 @@
 
 namespace fmq::op::controllers {
 
+// How a client signs and connects (a Cluster's spec.security; controllers/cluster_security.h). A client
+// built with another `fingerprint` for the same name servers is replaced.
+struct AdminSecurity {
+  std::string access_key{};
+  std::string secret_key{};
+  std::shared_ptr<net::TlsContextSource> tls{};
+  std::string fingerprint{};  // empty: no security
+};
+
 class AdminPool {
  public:
   // `dial` (tests only) maps a Cluster's name-server list, stable DNS names in the cluster, to the addresses
@@ -34,10 +43,12 @@ class AdminPool {
   AdminPool(const AdminPool&) = delete;
   AdminPool& operator=(const AdminPool&) = delete;
 
+  using Security = AdminSecurity;
+
   // The admin client for `namesrv_addrs` ("a:9876;b:9876"), started on first use. `owner` (a Cluster's key)
   // records that it uses these name servers; the client it used before, if different and nobody else's, goes.
-  Result<std::shared_ptr<client::Admin>> For(const std::string& namesrv_addrs, const std::string& owner = "")
-      FMQ_EXCLUDES(mu_);
+  Result<std::shared_ptr<client::Admin>> For(const std::string& namesrv_addrs, const std::string& owner = "",
+                                             const Security& security = {}) FMQ_EXCLUDES(mu_);
   // `owner` is gone (a deleted Cluster): its client goes unless another owner uses the same name servers.
   void Release(const std::string& owner) FMQ_EXCLUDES(mu_);
   // Clients held (for tests and the operator's metrics).
@@ -52,7 +63,8 @@ class AdminPool {
   const Dial dial_;
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<client::Admin>> admins_ FMQ_GUARDED_BY(mu_);
-  std::map<std::string, std::string> owners_ FMQ_GUARDED_BY(mu_);  // owner -> name-server list
+  std::map<std::string, std::string> fingerprints_ FMQ_GUARDED_BY(mu_);  // name-server list -> its security
+  std::map<std::string, std::string> owners_ FMQ_GUARDED_BY(mu_);        // owner -> name-server list
 };
 
 // brokerName -> master address of every broker group of `cluster` registered with the name servers.

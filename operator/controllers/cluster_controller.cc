@@ -4,6 +4,7 @@
 
 #include "broker/base/logging.h"
 #include "operator/api/types.h"
+#include "operator/controllers/cluster_security.h"
 #include "operator/controllers/roll_step.h"
 #include "operator/controllers/scale_in_step.h"
 #include "operator/model/cluster_status.h"
@@ -87,6 +88,15 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
   bool scaling_in = false;
   std::vector<int> leaving;  // groups beyond spec.brokers.groups whose StatefulSet still exists
   if (observed.invalid_spec.empty()) {
+    // spec.security: the credentials Secret the pods mount exists before they are applied; a TLS Secret that
+    // is missing or incomplete is reported (the pods wait for it to mount).
+    if (cluster.spec.security.acl_enabled) {
+      auto creds = EnsureCredentials(*d_.kube, cluster);
+      if (!creds.ok()) observed.apply_error = std::string(creds.status().message());
+    }
+    if (cluster.spec.security.tls.enabled()) {
+      if (Status st = CheckTlsSecret(*d_.kube, cluster); !st.ok()) observed.security_error = st.message();
+    }
     std::vector<json> desired = model::DesiredObjects(cluster, d_.options);
     // Broker StatefulSets roll one group at a time.
     std::vector<json> broker_sets;
@@ -139,7 +149,7 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
     observed.statefulsets = std::move(live_sets);
     observed.pods = d_.reader->List(kube::kinds::kPod, ns, {{"app.kubernetes.io/instance", name}});
 
-    auto admin = d_.admins->For(model::NameServerAddresses(cluster), key);
+    auto admin = ClusterAdmin(d_, cluster, key);
     if (!admin.ok()) {
       observed.name_server_error = std::string(admin.status().message());
     } else {
@@ -202,6 +212,7 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
   }
   if (!observed.invalid_spec.empty()) return {};  // terminal until the spec changes (a new generation)
   if (!observed.apply_error.empty()) return {Status::Unavailable(observed.apply_error), std::nullopt};
+  if (!observed.security_error.empty()) return {Status::Ok(), kRecheckNotReady};
   if (urgent) return {Status::Ok(), FailoverStep::kProbePeriod};
   if (scaling_in) return {Status::Ok(), kRecheckNotReady};
   if (cluster.spec.brokers.replicas_per_group > 1 && observed.invalid_spec.empty()) {

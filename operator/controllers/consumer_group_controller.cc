@@ -145,7 +145,7 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
   }
   auto targets = model::TargetGroups(cg.spec.broker_groups, ClusterGroupNames(*cluster.cluster));
   if (!targets.ok()) return fail("InvalidSpec", std::string(targets.status().message()), std::nullopt);
-  MastersView view = ConnectMasters(*d_.admins, *cluster.cluster);
+  MastersView view = ConnectMasters(d_, *cluster.cluster);
   if (!view.reason.empty()) return fail(view.reason, view.message, kRecheckNotReady);
   client::Admin* admin = view.admin.get();
   const std::map<std::string, std::string>* masters = &view.masters;
@@ -301,7 +301,7 @@ Outcome ConsumerGroupReconciler::Finalize(const json& obj, const api::ObjectMeta
     Status st = WriteStatus(obj, status, false, "DeletionBlocked", message);
     return Outcome{st, st.ok() ? std::optional<milliseconds>(kRecheckNotReady) : std::nullopt};
   };
-  MastersView view = ConnectMasters(*d_.admins, *cluster.cluster);
+  MastersView view = ConnectMasters(d_, *cluster.cluster);
   if (!view.reason.empty()) return blocked("cannot reach the name servers: " + view.message);
   client::Admin* admin = view.admin.get();
   const std::map<std::string, std::string>* masters = &view.masters;

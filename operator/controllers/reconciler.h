@@ -33,6 +33,9 @@ struct Deps {
   AdminPool* admins = nullptr;
   const Clock* clock = nullptr;
   model::Options options;
+  // Where the operator writes files it needs on disk (TLS material for its admin clients); the chart mounts
+  // an emptyDir at /tmp.
+  std::string work_dir = "/tmp/ferrymq-operator";
 };
 
 }  // namespace fmq::op::controllers

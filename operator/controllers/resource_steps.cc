@@ -2,6 +2,7 @@
 
 #include "broker/base/logging.h"
 #include "broker/base/strings.h"
+#include "operator/controllers/cluster_security.h"
 #include "operator/model/cluster_resources.h"
 #include "operator/model/cluster_status.h"
 
@@ -70,9 +71,9 @@ ClusterLookup LookupCluster(const ObjectReader& reader, const api::ClusterRef& r
   return out;
 }
 
-MastersView ConnectMasters(AdminPool& admins, const api::Cluster& cluster) {
+MastersView ConnectMasters(const Deps& d, const api::Cluster& cluster) {
   MastersView out;
-  auto admin = admins.For(model::NameServerAddresses(cluster));
+  auto admin = ClusterAdmin(d, cluster);
   if (!admin.ok()) {
     out.reason = "ClusterNotReady";
     out.message = std::string(admin.status().message());

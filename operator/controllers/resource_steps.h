@@ -61,7 +61,7 @@ struct MastersView {
   std::string reason;
   std::string message;
 };
-MastersView ConnectMasters(AdminPool& admins, const api::Cluster& cluster);
+MastersView ConnectMasters(const Deps& d, const api::Cluster& cluster);
 
 // Writes `status` (the kind's status JSON) with Ready set from (ready, reason, message) and
 // observedGeneration, through /status, only when it differs from what the object has; records an Event when

@@ -80,6 +80,53 @@ std::string RenderProperties(const std::string& header, const std::map<std::stri
   return out;
 }
 
+// The tls.* keys of a program's conf (net/tls.h): the port policy, and for a broker its own connections.
+void AddTlsKeys(const api::Cluster& c, bool broker, std::map<std::string, std::string>* props) {
+  const auto& t = c.spec.security.tls;
+  if (!t.enabled()) return;
+  const std::string dir = kTlsDir;
+  auto& p = *props;
+  p["tls.server.mode"] = t.mode == "Enforcing" ? "enforcing" : "permissive";
+  p["tls.server.certPath"] = dir + "/tls.crt";
+  p["tls.server.keyPath"] = dir + "/tls.key";
+  p["tls.server.trustCertPath"] = dir + "/ca.crt";
+  p["tls.server.need.client.auth"] = t.client_auth == "Require"    ? "require"
+                                     : t.client_auth == "Optional" ? "optional"
+                                                                   : "none";
+  if (!broker) return;
+  // A broker's registrations and a slave's copy go over TLS, verifying the peer against the same CA and
+  // presenting the pod certificate where client certificates are asked for.
+  p["tls.enable"] = "true";
+  p["tls.client.trustCertPath"] = dir + "/ca.crt";
+  if (t.client_auth != "None") {
+    p["tls.client.certPath"] = dir + "/tls.crt";
+    p["tls.client.keyPath"] = dir + "/tls.key";
+  }
+}
+
+// The Secret volumes and mounts spec.security needs (none without it).
+void AddSecurityVolumes(const api::Cluster& c, json* mounts, json* volumes) {
+  constexpr int kReadOnlyForGroup = 0440;  // pods run with fsGroup 65532
+  if (c.spec.security.acl_enabled) {
+    mounts->push_back({{"name", "credentials"}, {"mountPath", kCredentialsDir}, {"readOnly", true}});
+    volumes->push_back({{"name", "credentials"},
+                        {"secret",
+                         {{"secretName", CredentialsSecretName(c)},
+                          {"defaultMode", kReadOnlyForGroup},
+                          {"items", json::array({{{"key", kSeedAclKey}, {"path", kSeedAclKey}}})}}}});
+  }
+  if (c.spec.security.tls.enabled()) {
+    mounts->push_back({{"name", "tls"}, {"mountPath", kTlsDir}, {"readOnly", true}});
+    json items = json::array();
+    for (const char* k : {"tls.crt", "tls.key", "ca.crt"}) items.push_back({{"key", k}, {"path", k}});
+    volumes->push_back({{"name", "tls"},
+                        {"secret",
+                         {{"secretName", c.spec.security.tls.secret_name},
+                          {"defaultMode", kReadOnlyForGroup},
+                          {"items", items}}}});
+  }
+}
+
 std::string Header(const api::Cluster& c) {
   return "# Rendered by ferrymq-operator from Cluster " + c.metadata.Key() +
          ". Edit the Cluster (spec.brokers.config), not this file.\n";
@@ -108,9 +155,42 @@ std::string NameServerServiceAddress(const api::Cluster& c) {
   return NameServerName(c) + "." + c.metadata.namespace_ + ".svc:" + std::to_string(kNameServerPort);
 }
 
+std::string CredentialsSecretName(const api::Cluster& c) { return c.metadata.name + "-credentials"; }
+
+std::string RenderSeedAcl(const ClusterCredentials& creds) {
+  // Secrets are letters and digits (controllers generate them), so plain YAML scalars need no quoting.
+  std::string out = "# Seeded by ferrymq-operator: its admin account and the brokers' own.\naccounts:\n";
+  for (const auto& [ak, sk] : {std::pair{std::string(kOperatorAccessKey), creds.operator_secret},
+                               std::pair{std::string(kBrokerAccessKey), creds.broker_secret}}) {
+    out += "- accessKey: " + ak + "\n  secretKey: " + sk + "\n  admin: true\n";
+  }
+  return out;
+}
+
+json CredentialsSecret(const api::Cluster& c, const ClusterCredentials& creds) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"metadata", Meta(c, CredentialsSecretName(c), "credentials", "")},
+          {"type", "Opaque"},
+          {"stringData",
+           {{"accessKey", kOperatorAccessKey},
+            {"secretKey", creds.operator_secret},
+            {"brokerAccessKey", kBrokerAccessKey},
+            {"brokerSecretKey", creds.broker_secret},
+            {kSeedAclKey, RenderSeedAcl(creds)}}}};
+}
+
 std::string RenderNamesrvConf(const api::Cluster& c) {
-  return RenderProperties(Header(c), {{"listenPort", std::to_string(kNameServerPort)},
-                                      {"kvConfigPath", std::string(kDataDir) + "/namesrv/kvConfig.json"}});
+  std::map<std::string, std::string> props = {
+      {"listenPort", std::to_string(kNameServerPort)},
+      {"kvConfigPath", std::string(kDataDir) + "/namesrv/kvConfig.json"}};
+  if (c.spec.security.acl_enabled) {
+    // Writes (broker registration, topic deletion, KV config) need an admin of the seed file.
+    props["aclEnable"] = "true";
+    props["aclConfigFile"] = std::string(kCredentialsDir) + "/" + kSeedAclKey;
+  }
+  AddTlsKeys(c, /*broker=*/false, &props);
+  return RenderProperties(Header(c), props);
 }
 
 std::string RenderBrokerConf(const api::Cluster& c, int group, bool read_only) {
@@ -133,6 +213,14 @@ std::string RenderBrokerConf(const api::Cluster& c, int group, bool read_only) {
   props["storePathRootDir"] = std::string(kDataDir) + "/store";
   props["flushDiskType"] = c.spec.brokers.flush_disk_type;
   if (read_only) props["brokerPermission"] = "4";  // leaving the cluster (model/scale_in.h)
+  if (c.spec.security.acl_enabled) {
+    // The ACL file stays on the data volume (aclConfigFile's default), where User accounts persist; the
+    // seed's accounts are written into it at every start, and the broker signs with its seed account.
+    props["aclEnable"] = "true";
+    props["aclSeedFile"] = std::string(kCredentialsDir) + "/" + kSeedAclKey;
+    props["innerAccessKey"] = kBrokerAccessKey;
+  }
+  AddTlsKeys(c, /*broker=*/true, &props);
   return RenderProperties(Header(c), props);
 }
 
@@ -192,6 +280,9 @@ json NameServerStatefulSet(const api::Cluster& c, const Options& o) {
                     {"volumeMounts", json::array({{{"name", "config"}, {"mountPath", kConfigDir}},
                                                   {{"name", "data"}, {"mountPath", kDataDir}}})}};
   if (!c.spec.name_server.resources.empty()) container["resources"] = c.spec.name_server.resources;
+  json volumes = json::array({{{"name", "config"}, {"configMap", {{"name", name + "-config"}}}},
+                              {{"name", "data"}, {"emptyDir", json::object()}}});
+  AddSecurityVolumes(c, &container["volumeMounts"], &volumes);
   json pod_meta = {{"labels", Labels(c, "namesrv", "")},
                    {"annotations", {{kConfigHashAnnotation, ConfigHash(RenderNamesrvConf(c))}}}};
   return {{"apiVersion", "apps/v1"},
@@ -208,8 +299,7 @@ json NameServerStatefulSet(const api::Cluster& c, const Options& o) {
                {{"securityContext", PodSecurityContext()},
                 {"terminationGracePeriodSeconds", 30},
                 {"containers", json::array({container})},
-                {"volumes", json::array({{{"name", "config"}, {"configMap", {{"name", name + "-config"}}}},
-                                         {{"name", "data"}, {"emptyDir", json::object()}}})}}}}}}}};
+                {"volumes", volumes}}}}}}}};
 }
 
 json BrokerHeadlessService(const api::Cluster& c, int group) {
@@ -269,6 +359,8 @@ json BrokerStatefulSet(const api::Cluster& c, int group, const Options& o) {
       {"volumeMounts", json::array({{{"name", "config"}, {"mountPath", kConfigDir}},
                                     {{"name", "data"}, {"mountPath", kDataDir}}})}};
   if (!c.spec.brokers.resources.empty()) container["resources"] = c.spec.brokers.resources;
+  json volumes = json::array({{{"name", "config"}, {"configMap", {{"name", g + "-config"}}}}});
+  AddSecurityVolumes(c, &container["volumeMounts"], &volumes);
   json pvc_spec = {{"accessModes", json::array({"ReadWriteOnce"})},
                    {"resources", {{"requests", {{"storage", c.spec.brokers.storage.size}}}}}};
   if (!c.spec.brokers.storage.storage_class_name.empty()) {
@@ -295,7 +387,7 @@ json BrokerStatefulSet(const api::Cluster& c, int group, const Options& o) {
             // Time for the broker to flush and unregister before it is killed.
             {"terminationGracePeriodSeconds", 60},
             {"containers", json::array({container})},
-            {"volumes", json::array({{{"name", "config"}, {"configMap", {{"name", g + "-config"}}}}})}}}}},
+            {"volumes", volumes}}}}},
         {"volumeClaimTemplates",
          json::array({{{"apiVersion", "v1"},
                        {"kind", "PersistentVolumeClaim"},

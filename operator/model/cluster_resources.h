@@ -26,6 +26,16 @@ inline constexpr const char* kProgram = "/usr/local/bin/ferrymq";
 inline constexpr const char* kConfigHashAnnotation = "ferrymq.io/config-hash";
 inline constexpr const char* kHaRecordKey = "record.json";
 
+// spec.security (docs/security.md). The credentials Secret "<cluster>-credentials" is generated once by the
+// controller (random secrets) and never rewritten: accessKey/secretKey are the operator's admin account,
+// brokerAccessKey/brokerSecretKey the account brokers sign their own requests with, and plain_acl.yml holds
+// both (admin: true), mounted read-only into every pod: the name servers' ACL file, the brokers' aclSeedFile.
+inline constexpr const char* kCredentialsDir = "/etc/ferrymq/credentials";
+inline constexpr const char* kTlsDir = "/etc/ferrymq/tls";  // the spec.security.tls.secretName Secret
+inline constexpr const char* kSeedAclKey = "plain_acl.yml";
+inline constexpr const char* kOperatorAccessKey = "ferrymq-operator";
+inline constexpr const char* kBrokerAccessKey = "ferrymq-broker";
+
 struct Options {
   std::string default_image;  // used when spec.image is empty (--broker-image)
 };
@@ -38,6 +48,16 @@ std::string NameServerAddresses(const api::Cluster& c);
 // The brokers' namesrvAddr: the name servers' headless Service, which a broker resolves to every name-server
 // pod again every few seconds, so scaling the name servers changes no broker.conf and restarts no broker.
 std::string NameServerServiceAddress(const api::Cluster& c);
+
+struct ClusterCredentials {
+  std::string operator_secret;  // of kOperatorAccessKey
+  std::string broker_secret;    // of kBrokerAccessKey
+};
+std::string CredentialsSecretName(const api::Cluster& c);  // "<cluster>-credentials"
+// The seed ACL file: both accounts, admin: true.
+std::string RenderSeedAcl(const ClusterCredentials& creds);
+// The credentials Secret (stringData; owned by the Cluster, so it goes with it).
+nlohmann::json CredentialsSecret(const api::Cluster& c, const ClusterCredentials& creds);
 
 std::string RenderNamesrvConf(const api::Cluster& c);
 // `read_only`: a group leaving the cluster (brokerPermission=4, model/scale_in.h).

@@ -174,6 +174,77 @@ TEST(ClusterResourcesTest, SpecImageOverridesTheDefaultAndEmptyResourcesAreOmitt
             std::string::npos);
 }
 
+TEST(ClusterResourcesTest, SecurityOffRendersNothingOfIt) {
+  api::Cluster c = MakeCluster();
+  for (const std::string& text : {RenderBrokerConf(c, 0), RenderNamesrvConf(c)}) {
+    EXPECT_EQ(text.find("acl"), std::string::npos) << text;
+    EXPECT_EQ(text.find("tls."), std::string::npos) << text;
+  }
+  EXPECT_EQ(BrokerStatefulSet(c, 0, kOptions).dump().find("credentials"), std::string::npos);
+}
+
+TEST(ClusterResourcesTest, AclSeedsEveryPodFromTheCredentialsSecretWithoutASecretInAConfigMap) {
+  api::Cluster c = MakeCluster({{"security", {{"acl", {{"enabled", true}}}}}});
+  const std::string broker = RenderBrokerConf(c, 0);
+  EXPECT_NE(broker.find("aclEnable=true\n"), std::string::npos) << broker;
+  EXPECT_NE(broker.find("aclSeedFile=/etc/ferrymq/credentials/plain_acl.yml\n"), std::string::npos);
+  EXPECT_NE(broker.find("innerAccessKey=ferrymq-broker\n"), std::string::npos);
+  EXPECT_EQ(broker.find("innerSecretKey"), std::string::npos);
+  EXPECT_EQ(broker.find("aclConfigFile"), std::string::npos) << "User accounts live on the data volume";
+  const std::string ns = RenderNamesrvConf(c);
+  EXPECT_NE(ns.find("aclConfigFile=/etc/ferrymq/credentials/plain_acl.yml\n"), std::string::npos) << ns;
+
+  for (const json& sts : {BrokerStatefulSet(c, 0, kOptions), NameServerStatefulSet(c, kOptions)}) {
+    const json& pod = sts["spec"]["template"]["spec"];
+    const json& vol = pod["volumes"].back();
+    EXPECT_EQ(vol["name"], "credentials");
+    EXPECT_EQ(vol["secret"]["secretName"], "prod-credentials");
+    EXPECT_EQ(vol["secret"]["items"], json::array({{{"key", "plain_acl.yml"}, {"path", "plain_acl.yml"}}}));
+    EXPECT_EQ(pod["containers"][0]["volumeMounts"].back()["mountPath"], "/etc/ferrymq/credentials");
+  }
+  // Turning ACL on changes the pod template hash: the pods roll onto it.
+  EXPECT_NE(BrokerStatefulSet(c, 0, kOptions)["spec"]["template"]["metadata"],
+            BrokerStatefulSet(MakeCluster(), 0, kOptions)["spec"]["template"]["metadata"]);
+
+  const json secret = CredentialsSecret(c, {"op-secret-0123456789", "broker-secret-0123456789"});
+  EXPECT_EQ(secret["metadata"]["ownerReferences"][0]["uid"], "uid-1");
+  EXPECT_EQ(secret["stringData"]["accessKey"], "ferrymq-operator");
+  EXPECT_EQ(secret["stringData"]["secretKey"], "op-secret-0123456789");
+  EXPECT_EQ(secret["stringData"]["plain_acl.yml"],
+            "# Seeded by ferrymq-operator: its admin account and the brokers' own.\naccounts:\n"
+            "- accessKey: ferrymq-operator\n  secretKey: op-secret-0123456789\n  admin: true\n"
+            "- accessKey: ferrymq-broker\n  secretKey: broker-secret-0123456789\n  admin: true\n");
+}
+
+TEST(ClusterResourcesTest, TlsMountsTheSecretAndSetsRocketMqKeys) {
+  api::Cluster c = MakeCluster(
+      {{"security",
+        {{"tls", {{"mode", "Enforcing"}, {"secretName", "prod-tls"}, {"clientAuth", "Require"}}}}}});
+  const std::string broker = RenderBrokerConf(c, 0);
+  for (const char* line :
+       {"tls.server.mode=enforcing\n", "tls.server.certPath=/etc/ferrymq/tls/tls.crt\n",
+        "tls.server.keyPath=/etc/ferrymq/tls/tls.key\n", "tls.server.trustCertPath=/etc/ferrymq/tls/ca.crt\n",
+        "tls.server.need.client.auth=require\n", "tls.enable=true\n",
+        "tls.client.trustCertPath=/etc/ferrymq/tls/ca.crt\n",
+        "tls.client.certPath=/etc/ferrymq/tls/tls.crt\n"}) {
+    EXPECT_NE(broker.find(line), std::string::npos) << line << broker;
+  }
+  const std::string ns = RenderNamesrvConf(c);
+  EXPECT_NE(ns.find("tls.server.mode=enforcing\n"), std::string::npos) << ns;
+  EXPECT_EQ(ns.find("tls.enable"), std::string::npos) << "a name server dials nobody";
+  const json sts = BrokerStatefulSet(c, 0, kOptions);
+  const json& vol = sts["spec"]["template"]["spec"]["volumes"].back();
+  EXPECT_EQ(vol["secret"]["secretName"], "prod-tls");
+  EXPECT_EQ(vol["secret"]["items"].size(), 3u);
+
+  api::Cluster permissive =
+      MakeCluster({{"security", {{"tls", {{"mode", "Permissive"}, {"secretName", "t"}}}}}});
+  const std::string p = RenderBrokerConf(permissive, 0);
+  EXPECT_NE(p.find("tls.server.mode=permissive\n"), std::string::npos);
+  EXPECT_NE(p.find("tls.server.need.client.auth=none\n"), std::string::npos);
+  EXPECT_EQ(p.find("tls.client.certPath"), std::string::npos);
+}
+
 TEST(ClusterResourcesTest, ServicesAndPdbs) {
   api::Cluster c = MakeCluster();
   json headless = BrokerHeadlessService(c, 0);

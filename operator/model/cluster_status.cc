@@ -173,11 +173,13 @@ api::ClusterStatus ComputeClusterStatus(const api::Cluster& c, const ObservedClu
   }
 
   // ResourcesSynced.
-  bool synced = o.invalid_spec.empty() && o.apply_error.empty();
+  bool synced = o.invalid_spec.empty() && o.apply_error.empty() && o.security_error.empty();
   if (!o.invalid_spec.empty()) {
     set("ResourcesSynced", false, "InvalidSpec", o.invalid_spec);
   } else if (!o.apply_error.empty()) {
     set("ResourcesSynced", false, "ApplyFailed", o.apply_error);
+  } else if (!o.security_error.empty()) {
+    set("ResourcesSynced", false, "TlsSecretInvalid", o.security_error);
   } else {
     set("ResourcesSynced", true, "Synced",
         "every owned object is applied for generation " + std::to_string(gen));

@@ -29,6 +29,8 @@ struct ObservedCluster {
   std::string invalid_spec;
   // Non-empty: applying an owned object failed this pass.
   std::string apply_error;
+  // Non-empty: a Secret spec.security names is missing or incomplete (the pods cannot start).
+  std::string security_error;
   // Owned StatefulSets by name, as the apiserver has them.
   std::map<std::string, nlohmann::json> statefulsets;
   // Pods of this cluster.
