@@ -503,4 +503,123 @@ ConsumerGroupStatus ConsumerGroupStatusFromJson(const json& j) {
   return s;
 }
 
+// --- User
+
+bool IsReservedAccessKey(std::string_view access_key) {
+  return access_key == "ferrymq-operator" || access_key == "ferrymq-broker";
+}
+
+namespace {
+
+Status ReadPermissions(const json& spec, std::string_view key, const std::string& path,
+                       std::vector<UserPermission>* out) {
+  const json* v = Child(spec, key);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_array()) return Status::InvalidArgument(path + " must be a list of {name, perm}");
+  for (size_t i = 0; i < v->size(); ++i) {
+    const std::string at = path + "[" + std::to_string(i) + "]";
+    UserPermission p;
+    FMQ_RETURN_IF_ERROR(ReadString((*v)[i], "name", at + ".name", &p.name));
+    if (!IsValidResourceName(p.name)) {
+      return Status::InvalidArgument(at + ".name '" + p.name +
+                                     "' must be 1 to 127 letters, digits, '_' or '-'");
+    }
+    p.perm = "DENY";
+    FMQ_RETURN_IF_ERROR(ReadEnum((*v)[i], "perm", at + ".perm", {"DENY", "PUB", "SUB", "PUB|SUB"}, &p.perm));
+    for (const UserPermission& q : *out) {
+      if (q.name == p.name) return Status::InvalidArgument(path + " names " + p.name + " twice");
+    }
+    out->push_back(std::move(p));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<User> UserFromJson(const json& object) {
+  User u;
+  u.metadata = MetaFromJson(object);
+  if (u.metadata.name.empty()) return Status::InvalidArgument("metadata.name is required");
+  const json* specp = Child(object, "spec");
+  if (specp == nullptr || !specp->is_object()) return Status::InvalidArgument("spec is required");
+  const json& spec = *specp;
+  UserSpec& s = u.spec;
+  FMQ_RETURN_IF_ERROR(ReadClusterRef(spec, u.metadata, &s.cluster_ref));
+  FMQ_RETURN_IF_ERROR(ReadString(spec, "accessKey", "spec.accessKey", &s.access_key));
+  if (s.access_key.empty()) s.access_key = u.metadata.name;
+  const bool valid_key = s.access_key.size() >= 7 && s.access_key.size() <= 64 &&
+                         std::all_of(s.access_key.begin(), s.access_key.end(), [](char c) {
+                           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                  (c >= '0' && c <= '9') || c == '_' || c == '-';
+                         });
+  if (!valid_key) {
+    return Status::InvalidArgument(
+        "access key '" + s.access_key +
+        "' must be 7 to 64 letters, digits, '_' or '-' (RocketMQ needs more than 6; "
+        "set spec.accessKey)");
+  }
+  if (IsReservedAccessKey(s.access_key)) {
+    return Status::InvalidArgument("access key '" + s.access_key + "' is the operator's own: choose another");
+  }
+  if (const json* r = Child(spec, "secretRef")) {
+    FMQ_RETURN_IF_ERROR(ReadString(*r, "name", "spec.secretRef.name", &s.secret_ref_name));
+    FMQ_RETURN_IF_ERROR(ReadString(*r, "key", "spec.secretRef.key", &s.secret_ref_key));
+    if (s.secret_ref_name.empty()) return Status::InvalidArgument("spec.secretRef.name is required");
+  }
+  FMQ_RETURN_IF_ERROR(ReadString(spec, "secretName", "spec.secretName", &s.secret_name));
+  if (s.secret_name.empty()) s.secret_name = u.metadata.name + "-ferrymq";
+  if (!s.secret_ref_name.empty() && s.secret_ref_name == s.secret_name) {
+    return Status::InvalidArgument(
+        "spec.secretName must differ from spec.secretRef.name: the operator writes it");
+  }
+  FMQ_RETURN_IF_ERROR(ReadBool(spec, "admin", "spec.admin", &s.admin));
+  FMQ_RETURN_IF_ERROR(ReadEnum(spec, "defaultTopicPerm", "spec.defaultTopicPerm",
+                               {"DENY", "PUB", "SUB", "PUB|SUB"}, &s.default_topic_perm));
+  FMQ_RETURN_IF_ERROR(ReadEnum(spec, "defaultGroupPerm", "spec.defaultGroupPerm",
+                               {"DENY", "PUB", "SUB", "PUB|SUB"}, &s.default_group_perm));
+  FMQ_RETURN_IF_ERROR(ReadPermissions(spec, "topics", "spec.topics", &s.topics));
+  FMQ_RETURN_IF_ERROR(ReadPermissions(spec, "groups", "spec.groups", &s.groups));
+  FMQ_RETURN_IF_ERROR(ReadString(spec, "allowedAddresses", "spec.allowedAddresses", &s.allowed_addresses));
+  if (const json* r = Child(spec, "rotation")) {
+    int grace = static_cast<int>(s.rotation_grace_seconds);
+    FMQ_RETURN_IF_ERROR(
+        ReadInt(*r, "gracePeriodSeconds", "spec.rotation.gracePeriodSeconds", 0, 30 * 86400, &grace));
+    s.rotation_grace_seconds = grace;
+  }
+  if (const json* st = Child(object, "status")) u.status = UserStatusFromJson(*st);
+  return u;
+}
+
+json UserStatusToJson(const UserStatus& s) {
+  json out = {{"observedGeneration", s.observed_generation},
+              {"accessKey", s.access_key},
+              {"secretName", s.secret_name},
+              {"rotations", s.rotations},
+              {"brokers", s.brokers},
+              {"conditions", ConditionsToJson(s.conditions)}};
+  if (!s.last_rotate_request.empty()) out["lastRotateRequest"] = s.last_rotate_request;
+  // Cleared by an apply of the whole status: absent fields are dropped (the status is applied by one
+  // manager).
+  if (!s.retiring_access_key.empty()) {
+    out["retiring"] = {{"accessKey", s.retiring_access_key}, {"until", s.retiring_until}};
+  }
+  return out;
+}
+
+UserStatus UserStatusFromJson(const json& j) {
+  UserStatus s;
+  s.observed_generation = IntOr(j, "observedGeneration", 0);
+  s.access_key = StringOr(j, "accessKey");
+  s.secret_name = StringOr(j, "secretName");
+  s.rotations = IntOr(j, "rotations", 0);
+  s.brokers = IntOr(j, "brokers", 0);
+  s.last_rotate_request = StringOr(j, "lastRotateRequest");
+  if (const json* r = Child(j, "retiring")) {
+    s.retiring_access_key = StringOr(*r, "accessKey");
+    s.retiring_until = StringOr(*r, "until");
+  }
+  if (const json* c = Child(j, "conditions")) s.conditions = ConditionsFromJson(*c);
+  return s;
+}
+
 }  // namespace fmq::op::api

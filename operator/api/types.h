@@ -33,6 +33,10 @@ inline constexpr std::string_view kForceScaleInAnnotation = "ferrymq.io/force-sc
 inline constexpr std::string_view kScaleInSinceAnnotation = "ferrymq.io/scale-in-since";
 inline constexpr std::string_view kTopicFinalizer = "ferrymq.io/topic-cleanup";
 inline constexpr std::string_view kGroupFinalizer = "ferrymq.io/group-cleanup";
+inline constexpr std::string_view kUserFinalizer = "ferrymq.io/user-revoke";
+// On a User with generated credentials: a new value (any text) asks for a new key pair; the old one keeps
+// working for spec.rotation.gracePeriodSeconds.
+inline constexpr std::string_view kRotateAnnotation = "ferrymq.io/rotate";
 inline constexpr std::string_view kClusterLabel = "ferrymq.io/cluster";
 inline constexpr std::string_view kBrokerGroupLabel = "ferrymq.io/broker-group";
 
@@ -276,6 +280,56 @@ struct ConsumerGroup {
 Result<ConsumerGroup> ConsumerGroupFromJson(const nlohmann::json& object);
 nlohmann::json ConsumerGroupStatusToJson(const ConsumerGroupStatus& status);
 ConsumerGroupStatus ConsumerGroupStatusFromJson(const nlohmann::json& status);
+
+// --- User
+// ----------------------------------------------------------------------------------------------------
+
+struct UserPermission {
+  std::string name;
+  std::string perm;  // DENY | PUB | SUB | PUB|SUB (RocketMQ's plain_acl.yml names)
+  bool operator==(const UserPermission&) const = default;
+};
+
+struct UserSpec {
+  ClusterRef cluster_ref;
+  std::string access_key;  // filled with metadata.name when omitted; 7..64 letters, digits, '_', '-'
+  // spec.secretRef: take the secret key from this Secret (adopting an account made elsewhere); empty name:
+  // the operator generates it.
+  std::string secret_ref_name;
+  std::string secret_ref_key = "secretKey";
+  std::string secret_name;  // the Secret the operator writes; default "<name>-ferrymq"
+  bool admin = false;
+  std::string default_topic_perm = "DENY";
+  std::string default_group_perm = "SUB";
+  std::vector<UserPermission> topics;
+  std::vector<UserPermission> groups;
+  std::string allowed_addresses;          // whiteRemoteAddress
+  int64_t rotation_grace_seconds = 3600;  // spec.rotation.gracePeriodSeconds
+};
+
+struct UserStatus {
+  int64_t observed_generation = 0;
+  std::string access_key;  // the current key (spec.accessKey, "-r<N>" after N rotations)
+  std::string secret_name;
+  int64_t rotations = 0;
+  std::string last_rotate_request;  // the ferrymq.io/rotate value last acted on
+  std::string retiring_access_key;  // the previous key, valid until retiring_until (RFC 3339)
+  std::string retiring_until;
+  int64_t brokers = 0;  // brokers that have the current account as specified
+  std::vector<Condition> conditions;
+};
+
+struct User {
+  ObjectMeta metadata;
+  UserSpec spec;
+  UserStatus status;
+};
+
+// Access keys the operator keeps for itself (model/cluster_resources.h).
+bool IsReservedAccessKey(std::string_view access_key);
+Result<User> UserFromJson(const nlohmann::json& object);
+nlohmann::json UserStatusToJson(const UserStatus& status);
+UserStatus UserStatusFromJson(const nlohmann::json& status);
 
 // RocketMQ permission bits (PermName): 2 = write, 4 = read.
 int PermissionBits(std::string_view permission);

@@ -25,6 +25,7 @@
 #include "operator/controllers/consumer_group_controller.h"
 #include "operator/controllers/object_reader.h"
 #include "operator/controllers/topic_controller.h"
+#include "operator/controllers/user_controller.h"
 #include "operator/kube/client.h"
 #include "operator/kube/config.h"
 #include "operator/kube/events.h"
@@ -149,17 +150,19 @@ int Run(const Options& o) {
   runtime::Informer clusters(kube, kinds::kFerryCluster, all);
   runtime::Informer topics(kube, kinds::kFerryTopic, all);
   runtime::Informer groups(kube, kinds::kFerryConsumerGroup, all);
+  runtime::Informer users(kube, kinds::kFerryUser, all);
   runtime::Informer statefulsets(kube, kinds::kStatefulSet, owned);
   runtime::Informer services(kube, kinds::kService, owned);
   runtime::Informer configmaps(kube, kinds::kConfigMap, owned);
   runtime::Informer pdbs(kube, kinds::kPodDisruptionBudget, owned);
   runtime::Informer pod_cache(kube, kinds::kPod, pods);
-  std::vector<runtime::Informer*> informers = {&clusters, &topics,     &groups, &statefulsets,
+  std::vector<runtime::Informer*> informers = {&clusters, &topics,     &groups, &users,    &statefulsets,
                                                &services, &configmaps, &pdbs,   &pod_cache};
   InformerReader reader;
   for (runtime::Informer* inf : informers) reader.Add(inf);
   topics.AddIndex("clusterRef", runtime::IndexByClusterRef);
   groups.AddIndex("clusterRef", runtime::IndexByClusterRef);
+  users.AddIndex("clusterRef", runtime::IndexByClusterRef);
 
   controllers::Deps deps{.kube = kube,
                          .events = &events,
@@ -173,6 +176,7 @@ int Run(const Options& o) {
              .exit_after_failover_claim = o.fault == "exit-after-failover-claim"});
   controllers::TopicReconciler topic_reconciler(deps, {.drift_check = o.topic_drift_check});
   controllers::ConsumerGroupReconciler group_reconciler(deps, {.status_refresh = o.group_status_refresh});
+  controllers::UserReconciler user_reconciler(deps, {});
   auto adapt = [](controllers::Outcome out) {
     return runtime::ReconcileResult{out.status, out.requeue_after};
   };
@@ -185,6 +189,9 @@ int Run(const Options& o) {
   runtime::Controller group_controller(
       {.name = "consumergroup", .workers = o.workers, .metrics = &registry},
       [&](const std::string& key) { return adapt(group_reconciler.Reconcile(key)); });
+  runtime::Controller user_controller(
+      {.name = "user", .workers = o.workers, .metrics = &registry},
+      [&](const std::string& key) { return adapt(user_reconciler.Reconcile(key)); });
 
   clusters.AddEventHandler(cluster_controller.EnqueueObjectHandler());
   for (runtime::Informer* inf : {&statefulsets, &services, &configmaps, &pdbs}) {
@@ -207,6 +214,13 @@ int Run(const Options& o) {
     return keys;
   }));
   groups.AddEventHandler(group_controller.EnqueueObjectHandler());
+  users.AddEventHandler(user_controller.EnqueueObjectHandler());
+  clusters.AddEventHandler(user_controller.EnqueueMappedHandler([&](const json& cluster) {
+    std::vector<std::string> keys;
+    for (const auto& u : users.ByIndex("clusterRef", controllers::KeyOf(cluster)))
+      keys.push_back(controllers::KeyOf(*u));
+    return keys;
+  }));
   clusters.AddEventHandler(group_controller.EnqueueMappedHandler([&](const json& cluster) {
     std::vector<std::string> keys;
     for (const auto& g : groups.ByIndex("clusterRef", controllers::KeyOf(cluster)))
@@ -281,6 +295,7 @@ int Run(const Options& o) {
     (void)cluster_controller.Start();
     (void)topic_controller.Start();
     (void)group_controller.Start();
+    (void)user_controller.Start();
     do {
       sig = WaitForSignal();
     } while (sig == kLeadingSignal);
@@ -297,6 +312,7 @@ int Run(const Options& o) {
   cluster_controller.Stop();
   topic_controller.Stop();
   group_controller.Stop();
+  user_controller.Stop();
   if (elector) elector->Stop();
   for (runtime::Informer* inf : informers) inf->Stop();
   probe_server.Stop();

@@ -88,4 +88,18 @@ Result<std::map<std::string, std::string>> RegisteredMasters(client::Admin& admi
   return out;
 }
 
+Result<std::map<std::string, std::string>> RegisteredBrokers(client::Admin& admin,
+                                                             const std::string& cluster) {
+  FMQ_ASSIGN_OR_RETURN(auto info, admin.GetClusterInfo());
+  std::map<std::string, std::string> out;
+  auto names = info.cluster_addr_table.find(cluster);
+  if (names == info.cluster_addr_table.end()) return out;
+  for (const std::string& name : names->second) {
+    auto b = info.broker_addr_table.find(name);
+    if (b == info.broker_addr_table.end()) continue;
+    for (const auto& [id, addr] : b->second.broker_addrs) out[name + "/" + std::to_string(id)] = addr;
+  }
+  return out;
+}
+
 }  // namespace fmq::op::controllers

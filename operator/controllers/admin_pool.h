@@ -71,4 +71,8 @@ class AdminPool {
 Result<std::map<std::string, std::string>> RegisteredMasters(client::Admin& admin,
                                                              const std::string& cluster);
 
+// Every broker of `cluster` registered with the name servers, slaves too: "brokerName/brokerId" -> address.
+Result<std::map<std::string, std::string>> RegisteredBrokers(client::Admin& admin,
+                                                             const std::string& cluster);
+
 }  // namespace fmq::op::controllers

@@ -197,6 +197,19 @@ class ClusterTest(Case):
                     "storePathCommitLog", "brokerIP1", "haListenPort"]:
             self.refused("Cluster", "conf", {"brokers": {"config": {key: "1"}}}, f"config may not set {key}")
         self.accepted("Cluster", "conf", {"brokers": {"config": {"fileReservedTime": "48", "deleteWhen": "04"}}})
+        for key in ["tls.server.mode", "aclEnable", "innerSecretKey"]:
+            self.refused("Cluster", "conf", {"brokers": {"config": {key: "1"}}}, "set spec.security instead")
+
+    def test_security(self):
+        self.refused("Cluster", "sec", {"security": {"tls": {"mode": "Enforcing"}}},
+                     "secretName is required when mode is Permissive or Enforcing")
+        self.refused("Cluster", "sec", {"security": {"tls": {"mode": "Strict", "secretName": "t"}}},
+                     'Unsupported value: "Strict"')
+        self.accepted("Cluster", "sec", {"security": {"acl": {"enabled": True},
+                                                      "tls": {"mode": "Permissive", "secretName": "demo-tls"}}})
+        self.assertEqual(get("cluster", "sec")["spec"]["security"],
+                         {"acl": {"enabled": True},
+                          "tls": {"mode": "Permissive", "secretName": "demo-tls", "clientAuth": "None"}})
 
     def test_status_and_printer_columns(self):
         self.accepted("Cluster", "printed", {"brokers": {"groups": 2}})
@@ -352,46 +365,51 @@ class UserTest(Case):
     SECRET = {"name": "app-acl"}
 
     def test_defaults_are_filled_in(self):
-        self.accepted("User", "defaults", {"clusterRef": self.REF, "secretRef": self.SECRET})
+        self.accepted("User", "defaults", {"clusterRef": self.REF})
         spec = get("user", "defaults")["spec"]
-        self.assertEqual(spec, {"clusterRef": {"name": "demo"}, "secretRef": {"name": "app-acl", "key": "secretKey"},
-                                "admin": False, "defaultTopicPermission": "DENY", "defaultGroupPermission": "SUB"})
+        self.assertEqual(spec, {"clusterRef": {"name": "demo"}, "admin": False, "defaultTopicPerm": "DENY",
+                                "defaultGroupPerm": "SUB"})
+        self.accepted("User", "withref", {"clusterRef": self.REF, "secretRef": self.SECRET})
+        self.assertEqual(get("user", "withref")["spec"]["secretRef"], {"name": "app-acl", "key": "secretKey"})
 
     def test_validation(self):
-        self.refused("User", "nosecret", {"clusterRef": self.REF}, "spec.secretRef: Required value")
-        self.refused("User", "short", {"clusterRef": self.REF, "secretRef": self.SECRET, "accessKey": "ab"},
-                     "spec.accessKey", "at least 3 chars long")
-        self.refused("User", "space", {"clusterRef": self.REF, "secretRef": self.SECRET, "accessKey": "a b"},
-                     'accessKey "a b" is not a valid access key')
-        self.refused("User", "topicname", {"clusterRef": self.REF, "secretRef": self.SECRET,
-                                           "topics": [{"name": "a.b", "permission": "PUB"}]},
-                     'name "a.b" is not a valid topic name')
-        self.refused("User", "u.v", {"clusterRef": self.REF, "secretRef": self.SECRET},
-                     'the User name "u.v" cannot be used as the access key', "set spec.accessKey")
-        self.refused("User", "perm", {"clusterRef": self.REF, "secretRef": self.SECRET,
-                                      "topics": [{"name": "Orders", "permission": "ALL"}]},
+        self.refused("User", "short", {"clusterRef": self.REF, "accessKey": "abcdef"},
+                     "spec.accessKey", "at least 7 chars long")
+        self.refused("User", "space", {"clusterRef": self.REF, "accessKey": "a b c d e"},
+                     'accessKey "a b c d e" is not a valid access key')
+        self.refused("User", "reserved", {"clusterRef": self.REF, "accessKey": "ferrymq-operator"},
+                     "the operator's own")
+        self.refused("User", "topicname", {"clusterRef": self.REF, "topics": [{"name": "a.b", "perm": "PUB"}]},
+                     "spec.topics[0].name")
+        self.refused("User", "app", {"clusterRef": self.REF},
+                     'the User name "app" cannot be used as the access key', "set spec.accessKey")
+        self.refused("User", "perm-test", {"clusterRef": self.REF, "topics": [{"name": "Orders", "perm": "ALL"}]},
                      'Unsupported value: "ALL"')
-        self.refused("User", "dup", {"clusterRef": self.REF, "secretRef": self.SECRET,
-                                     "topics": [{"name": "Orders", "permission": "PUB"},
-                                                {"name": "Orders", "permission": "SUB"}]},
+        self.refused("User", "dup-test", {"clusterRef": self.REF,
+                                          "topics": [{"name": "Orders", "perm": "PUB"},
+                                                     {"name": "Orders", "perm": "SUB"}]},
                      'duplicate entries for key [name="Orders"]')
-        self.refused("User", "addr", {"clusterRef": self.REF, "secretRef": self.SECRET,
-                                      "allowedAddresses": "10.0.0.1; rm -rf"}, "spec.allowedAddresses")
-        self.accepted("User", "full", {"clusterRef": self.REF, "secretRef": {"name": "app-acl", "key": "sk"},
-                                       "accessKey": "APP_1", "admin": True, "defaultTopicPermission": "PUB_SUB",
-                                       "topics": [{"name": "Orders", "permission": "PUB"}],
-                                       "groups": [{"name": "order-processor", "permission": "SUB"}],
-                                       "allowedAddresses": "192.168.1.*,10.0.0.{1,2},10.1.1.1-100"})
+        self.refused("User", "addr-test", {"clusterRef": self.REF, "allowedAddresses": "10.0.0.1; rm -rf"},
+                     "spec.allowedAddresses")
+        self.refused("User", "grace-test", {"clusterRef": self.REF, "rotation": {"gracePeriodSeconds": -1}},
+                     "spec.rotation.gracePeriodSeconds")
+        self.accepted("User", "full-user", {"clusterRef": self.REF, "secretRef": {"name": "app-acl", "key": "sk"},
+                                            "accessKey": "APP_0001", "admin": True, "defaultTopicPerm": "PUB|SUB",
+                                            "secretName": "app-keys",
+                                            "topics": [{"name": "Orders", "perm": "PUB"}],
+                                            "groups": [{"name": "order-processor", "perm": "SUB"}],
+                                            "allowedAddresses": "192.168.1.*,10.0.0.{1,2},10.1.1.1-100",
+                                            "rotation": {"gracePeriodSeconds": 60}})
 
     def test_access_key_is_immutable(self):
-        self.accepted("User", "key", {"clusterRef": self.REF, "secretRef": self.SECRET, "accessKey": "AK_1"})
-        self.refused("User", "key", {"clusterRef": self.REF, "secretRef": self.SECRET, "accessKey": "AK_2"},
+        self.accepted("User", "key-user", {"clusterRef": self.REF, "accessKey": "AK_00001"})
+        self.refused("User", "key-user", {"clusterRef": self.REF, "accessKey": "AK_00002"},
                      "accessKey is immutable: create a new User instead")
-        self.refused("User", "key", {"clusterRef": {"name": "x"}, "secretRef": self.SECRET, "accessKey": "AK_1"},
+        self.refused("User", "key-user", {"clusterRef": {"name": "x"}, "accessKey": "AK_00001"},
                      "clusterRef is immutable")
 
     def test_printer_columns(self):
-        self.accepted("User", "printed", {"clusterRef": self.REF, "secretRef": self.SECRET, "admin": True})
+        self.accepted("User", "printed", {"clusterRef": self.REF, "admin": True})
         set_status("user", "printed", {"accessKey": "printed", "conditions": [READY_TRUE]})
         out = kubectl("get", "fmqu", "printed", "-n", NS).stdout.splitlines()
         self.assertEqual(out[0].split(), ["NAME", "CLUSTER", "ACCESSKEY", "ADMIN", "READY", "AGE"])
@@ -404,7 +422,7 @@ class DiscoveryTest(Case):
         kubectl("create", "namespace", ns)
         for kind, name, spec in [("Cluster", "cat", {}), ("Topic", "cat-topic", {"clusterRef": {"name": "cat"}}),
                                  ("ConsumerGroup", "cat-group", {"clusterRef": {"name": "cat"}}),
-                                 ("User", "cat-user", {"clusterRef": {"name": "cat"}, "secretRef": {"name": "s"}})]:
+                                 ("User", "cat-user", {"clusterRef": {"name": "cat"}})]:
             obj = json.loads(manifest(kind, name, spec))
             obj["metadata"]["namespace"] = ns
             kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(obj))

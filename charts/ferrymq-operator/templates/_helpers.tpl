@@ -72,10 +72,11 @@ app.kubernetes.io/component: operator
 - apiGroups: [""]
   resources: [persistentvolumeclaims]
   verbs: [get, list, watch, patch, delete]
-# User secret keys (read only).
+# Secrets: a Cluster's generated credentials and its TLS Secret (read), a User's Secret for applications
+# (written) and the Secret spec.secretRef names (read). Read with GETs, never cached.
 - apiGroups: [""]
   resources: [secrets]
-  verbs: [get, list, watch]
+  verbs: [get, create, update, patch]
 - apiGroups: [""]
   resources: [events]
   verbs: [create, patch]
