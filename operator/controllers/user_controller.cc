@@ -38,11 +38,23 @@ acl::PlainAccessConfig ToBroker(const model::UserAccount& a) {
 // A Secret's data, decoded (values that are not base64 are left out).
 std::map<std::string, std::string> SecretData(const json& secret) {
   std::map<std::string, std::string> out;
-  for (const auto& [k, v] : secret.value("data", json::object()).items()) {
+  const json data = secret.value("data", json::object());
+  for (const auto& [k, v] : data.items()) {
     if (!v.is_string()) continue;
     if (auto d = kube::Base64Decode(v.get<std::string>()); d.ok()) out[k] = *d;
   }
   return out;
+}
+
+// Brokers the Cluster runs: a broker that is down (not registered) still has its plain_acl.yml and answers
+// with it when it is back, so a change is complete only when this many brokers confirmed it.
+size_t ExpectedBrokers(const api::Cluster& c) {
+  return static_cast<size_t>(c.spec.brokers.groups) * static_cast<size_t>(c.spec.brokers.replicas_per_group);
+}
+
+std::string MissingBrokers(size_t registered, size_t expected) {
+  return "only " + std::to_string(registered) + " of " + std::to_string(expected) +
+         " brokers are registered with the name servers";
 }
 
 std::string Get(const std::map<std::string, std::string>& m, const std::string& k) {
@@ -243,6 +255,10 @@ Outcome UserReconciler::Reconcile(const std::string& key) {
     }
     if (ok) ++synced;
   }
+  if (brokers->size() < ExpectedBrokers(c)) {
+    errors.push_back(MissingBrokers(brokers->size(), ExpectedBrokers(c)));
+    retired_everywhere = false;
+  }
   if (retiring == model::Retiring::kExpired && retired_everywhere) {
     RecordEvent(
         meta, true, "KeyRetired",
@@ -301,12 +317,18 @@ Outcome UserReconciler::Finalize(const json& obj, const api::ObjectMeta& meta) {
   for (const auto& [who, addr] : *brokers) {
     for (const std::string& ak : keys) {
       Status st = (*admin)->DeleteAclAccount(addr, ak);
-      if (!st.ok() && st.code() != StatusCode::kNotFound)
+      if (!st.ok() && st.code() != StatusCode::kNotFound) {
         errors.push_back(who + " (" + addr + "): " + std::string(st.message()));
+      }
     }
   }
-  if (!errors.empty())
+  if (brokers->size() < ExpectedBrokers(*cluster.cluster)) {
+    errors.push_back(MissingBrokers(brokers->size(), ExpectedBrokers(*cluster.cluster)) +
+                     " (a broker that is down keeps the account until it is revoked there)");
+  }
+  if (!errors.empty()) {
     return blocked("cannot revoke " + JoinStrings(keys, ", ") + ": " + JoinStrings(errors, "; "));
+  }
   log->info("user={}: revoked {} on {} broker(s)", meta.Key(), JoinStrings(keys, ", "), brokers->size());
   RecordEvent(meta, true, "Revoked",
               "access key " + JoinStrings(keys, ", ") + " deleted on " + std::to_string(brokers->size()) +

@@ -17,10 +17,14 @@
 // A synced User is compared with the brokers every `drift_check`, which also brings the account to a broker
 // that joined (scale-out, a slave on a new volume).
 //
+// Every broker means every broker the Cluster runs (groups x replicasPerGroup): a broker that is down is not
+// registered, yet keeps its plain_acl.yml, so a pass with fewer registered brokers is not Ready, and a
+// deletion waits for it.
+//
 // Deletion sits behind the finalizer ferrymq.io/user-revoke: the account (and a retiring one) is deleted on
-// every registered broker; while a broker cannot be asked, deletion waits (Ready=False, reason
-// RevokePending) unless the User carries ferrymq.io/force-delete="true". A Cluster that is gone, or has ACL
-// off, releases the finalizer at once.
+// every registered broker; while a broker cannot be asked or is not registered, deletion waits (Ready=False,
+// reason RevokePending) unless the User carries ferrymq.io/force-delete="true" (the account then stays on a
+// broker that was down). A Cluster that is gone, or has ACL off, releases the finalizer at once.
 //
 // Thread-safety: as ClusterReconciler.
 

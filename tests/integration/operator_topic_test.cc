@@ -27,6 +27,7 @@
 #include "operator/kube/client.h"
 #include "operator/kube/resource.h"
 #include "operator/kube/testing/fake_apiserver.h"
+#include "tests/integration/memory_reader.h"
 #include "tests/integration/process_util.h"
 
 namespace fmq::op::controllers {
@@ -36,44 +37,6 @@ using nlohmann::json;
 using testing_process::Child;
 
 constexpr const char* kNs = "mq";
-
-// The informer caches: objects by kind, namespace and name.
-class MemoryReader : public ObjectReader {
- public:
-  void Put(const kube::ResourceKind& kind, json object) {
-    const std::string key = Key(kind, object["metadata"].value("namespace", ""), object["metadata"]["name"]);
-    objects_[key] = std::move(object);
-  }
-  void Erase(const kube::ResourceKind& kind, const std::string& ns, const std::string& name) {
-    objects_.erase(Key(kind, ns, name));
-  }
-  std::optional<json> Get(const kube::ResourceKind& kind, std::string_view ns,
-                          std::string_view name) const override {
-    auto it = objects_.find(Key(kind, std::string(ns), std::string(name)));
-    if (it == objects_.end()) return std::nullopt;
-    return it->second;
-  }
-  std::vector<json> List(const kube::ResourceKind& kind, std::string_view ns,
-                         const std::map<std::string, std::string>& labels) const override {
-    std::vector<json> out;
-    for (const auto& [k, o] : objects_) {
-      if (k.rfind(kind.plural + "/", 0) != 0) continue;
-      if (!ns.empty() && o["metadata"].value("namespace", "") != ns) continue;
-      bool match = true;
-      for (const auto& [lk, lv] : labels) {
-        match = match && o["metadata"].value("labels", json::object()).value(lk, "") == lv;
-      }
-      if (match) out.push_back(o);
-    }
-    return out;
-  }
-
- private:
-  static std::string Key(const kube::ResourceKind& kind, const std::string& ns, const std::string& name) {
-    return kind.plural + "/" + ns + "/" + name;
-  }
-  std::map<std::string, json> objects_;
-};
 
 std::string Drain(Child c) {
   std::string out;
