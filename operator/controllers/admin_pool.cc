@@ -74,20 +74,6 @@ size_t AdminPool::size() const {
   return admins_.size();
 }
 
-Result<std::map<std::string, std::string>> RegisteredMasters(client::Admin& admin,
-                                                             const std::string& cluster) {
-  FMQ_ASSIGN_OR_RETURN(auto info, admin.GetClusterInfo());
-  std::map<std::string, std::string> out;
-  auto names = info.cluster_addr_table.find(cluster);
-  if (names == info.cluster_addr_table.end()) return out;
-  for (const std::string& name : names->second) {
-    auto b = info.broker_addr_table.find(name);
-    if (b == info.broker_addr_table.end()) continue;
-    if (auto m = b->second.broker_addrs.find(0); m != b->second.broker_addrs.end()) out[name] = m->second;
-  }
-  return out;
-}
-
 Result<std::map<std::string, std::string>> RegisteredBrokers(client::Admin& admin,
                                                              const std::string& cluster) {
   FMQ_ASSIGN_OR_RETURN(auto info, admin.GetClusterInfo());
@@ -98,6 +84,16 @@ Result<std::map<std::string, std::string>> RegisteredBrokers(client::Admin& admi
     auto b = info.broker_addr_table.find(name);
     if (b == info.broker_addr_table.end()) continue;
     for (const auto& [id, addr] : b->second.broker_addrs) out[name + "/" + std::to_string(id)] = addr;
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::string>> RegisteredMasters(client::Admin& admin,
+                                                             const std::string& cluster) {
+  FMQ_ASSIGN_OR_RETURN(auto brokers, RegisteredBrokers(admin, cluster));
+  std::map<std::string, std::string> out;
+  for (const auto& [member, addr] : brokers) {
+    if (member.ends_with("/0")) out[member.substr(0, member.size() - 2)] = addr;  // brokerId 0: the master
   }
   return out;
 }

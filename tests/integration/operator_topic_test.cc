@@ -27,18 +27,16 @@
 #include "operator/kube/client.h"
 #include "operator/kube/resource.h"
 #include "operator/kube/testing/fake_apiserver.h"
-#include "tests/integration/memory_reader.h"
-#include "tests/integration/process_util.h"
+#include "tests/integration/operator_test_util.h"
 
 namespace fmq::op::controllers {
 namespace {
 
 using nlohmann::json;
-using testing_process::Child;
 
 constexpr const char* kNs = "mq";
 
-std::string Drain(Child c) {
+std::string RunToEnd(testing_process::Child c) {
   std::string out;
   testing_process::RunToEnd(c, &out);
   return out;
@@ -47,26 +45,8 @@ std::string Drain(Child c) {
 class OperatorTopicTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/fmq-optopic-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    std::ofstream(dir_ + "/b0.conf") << testing_process::kHostDiskConf
-                                     << "brokerClusterName=prod\nbrokerName=prod-broker-0\n"
-                                        "mappedFileSizeCommitLog=16777216\nautoCreateTopicEnable=false\n";
-    standalone_ =
-        testing_process::Spawn(FMQ_FERRYMQ_BIN, {"standalone", "-d", dir_ + "/s", "--namesrv-port", "0",
-                                                 "--broker-port", "0", "-c", dir_ + "/b0.conf"});
-    const std::string out = testing_process::ReadUntil(standalone_.out, "ferrymq standalone: name server");
-    int ns_port = 0, broker_port = 0;
-    ASSERT_TRUE(testing_process::ParseStandaloneBanner(out, &ns_port, &broker_port)) << out;
-    namesrv_ = "127.0.0.1:" + std::to_string(ns_port);
-    b0_ = "127.0.0.1:" + std::to_string(broker_port);
-    drains_.emplace_back([fd = standalone_.out] {
-      char buf[4096];
-      while (read(fd, buf, sizeof buf) > 0) {
-      }
-    });
-    StartBroker1();
+    ASSERT_NO_FATAL_FAILURE(groups_.Start(""));
+    namesrv_ = groups_.namesrv;
 
     reader_.Put(kube::kinds::kFerryCluster,
                 {{"apiVersion", "ferrymq.io/v1alpha1"},
@@ -99,32 +79,7 @@ class OperatorTopicTest : public ::testing::Test {
     reconciler_.reset();
     admin_.reset();
     admins_.reset();
-    for (pid_t pid : {standalone_.pid, broker1_.pid}) {
-      if (pid > 0) {
-        kill(pid, SIGKILL);
-        testing_process::WaitExit(pid);
-      }
-    }
-    for (auto& t : drains_) t.join();
-    std::filesystem::remove_all(dir_);
-  }
-
-  void StartBroker1() {
-    std::ofstream(dir_ + "/b1.conf") << testing_process::kHostDiskConf
-                                     << "brokerClusterName=prod\nbrokerName=prod-broker-1\nlistenPort=0\n"
-                                        "brokerIP1=127.0.0.1\nmappedFileSizeCommitLog=16777216\n"
-                                        "autoCreateTopicEnable=false\nstorePathRootDir="
-                                     << dir_ << "/b1\nnamesrvAddr=" << namesrv_ << "\n";
-    broker1_ = testing_process::Spawn(FMQ_FERRYMQ_BIN, {"broker", "-c", dir_ + "/b1.conf"});
-    const std::string out = testing_process::ReadUntil(broker1_.out, "listening on");
-    auto at = out.find("listening on ");
-    ASSERT_NE(at, std::string::npos) << out;
-    b1_ = out.substr(at + 13, out.find(',', at) - at - 13);
-    drains_.emplace_back([fd = broker1_.out] {
-      char buf[4096];
-      while (read(fd, buf, sizeof buf) > 0) {
-      }
-    });
+    groups_.Stop();
   }
 
   bool WaitForMasters(size_t n) {
@@ -181,13 +136,7 @@ class OperatorTopicTest : public ::testing::Test {
     return patch;
   }
 
-  static json Ready(const json& status) {
-    if (!status.is_object()) return json::object();
-    for (const auto& c : status.value("conditions", json::array())) {
-      if (c.value("type", "") == "Ready") return c;
-    }
-    return nullptr;
-  }
+  static json Ready(const json& status) { return ReadyCondition(status); }
 
   // {read, write} queues of `topic` on the broker at `addr`; nullopt when it does not have it.
   std::optional<std::pair<int, int>> Queues(const std::string& addr, const std::string& topic) {
@@ -205,9 +154,8 @@ class OperatorTopicTest : public ::testing::Test {
   std::unique_ptr<AdminPool> admins_;
   std::shared_ptr<client::Admin> admin_;
   std::unique_ptr<TopicReconciler> reconciler_;
-  std::string dir_, namesrv_, b0_, b1_;
-  Child standalone_, broker1_;
-  std::vector<std::thread> drains_;
+  TwoBrokerGroups groups_;
+  std::string namesrv_;
 };
 
 TEST_F(OperatorTopicTest, CreatesRefusesAConflictAndASilentShrinkAndRemovesDroppedGroupsLevelBased) {
@@ -217,8 +165,8 @@ TEST_F(OperatorTopicTest, CreatesRefusesAConflictAndASilentShrinkAndRemovesDropp
   EXPECT_EQ(Ready(s)["reason"], "Synced");
   EXPECT_EQ(Ready(s)["message"], "topic orders is on prod-broker-0, prod-broker-1 as specified");
   EXPECT_EQ(s["brokerGroups"].size(), 2u) << s.dump();
-  EXPECT_EQ(Queues(b0_, "orders"), (std::pair{8, 8}));
-  EXPECT_EQ(Queues(b1_, "orders"), (std::pair{8, 8}));
+  EXPECT_EQ(Queues(groups_.b0, "orders"), (std::pair{8, 8}));
+  EXPECT_EQ(Queues(groups_.b1, "orders"), (std::pair{8, 8}));
   EXPECT_TRUE(Pass("orders").is_null()) << "a converged pass writes nothing";
 
   // A second Topic for the same broker-side name: the older one keeps it.
@@ -227,7 +175,7 @@ TEST_F(OperatorTopicTest, CreatesRefusesAConflictAndASilentShrinkAndRemovesDropp
   json dup = Pass("orders-dup");
   EXPECT_EQ(Ready(dup)["reason"], "ResourceConflict") << dup.dump();
   EXPECT_EQ(Ready(dup)["message"], "topic orders is managed by Topic mq/orders");
-  EXPECT_EQ(Queues(b0_, "orders"), (std::pair{8, 8})) << "the newer Topic changed nothing";
+  EXPECT_EQ(Queues(groups_.b0, "orders"), (std::pair{8, 8})) << "the newer Topic changed nothing";
 
   // Fewer queues: refused (messages in the removed queues would never be consumed), until annotated.
   json orders = *reader_.Get(kube::kinds::kFerryTopic, kNs, "orders");
@@ -238,13 +186,13 @@ TEST_F(OperatorTopicTest, CreatesRefusesAConflictAndASilentShrinkAndRemovesDropp
   EXPECT_NE(Ready(refused)["message"].get<std::string>().find("ferrymq.io/allow-queue-shrink"),
             std::string::npos)
       << refused.dump();
-  EXPECT_EQ(Queues(b0_, "orders"), (std::pair{8, 8}));
+  EXPECT_EQ(Queues(groups_.b0, "orders"), (std::pair{8, 8}));
   orders = *reader_.Get(kube::kinds::kFerryTopic, kNs, "orders");
   orders["metadata"]["annotations"] = {{"ferrymq.io/allow-queue-shrink", "true"}};
   reader_.Put(kube::kinds::kFerryTopic, orders);
   EXPECT_EQ(Ready(Pass("orders"))["reason"], "Synced");
-  EXPECT_EQ(Queues(b0_, "orders"), (std::pair{4, 4}));
-  EXPECT_EQ(Queues(b1_, "orders"), (std::pair{4, 4}));
+  EXPECT_EQ(Queues(groups_.b0, "orders"), (std::pair{4, 4}));
+  EXPECT_EQ(Queues(groups_.b1, "orders"), (std::pair{4, 4}));
 
   // prod-broker-1 dropped from spec.brokerGroups: the topic leaves it.
   orders = *reader_.Get(kube::kinds::kFerryTopic, kNs, "orders");
@@ -253,7 +201,7 @@ TEST_F(OperatorTopicTest, CreatesRefusesAConflictAndASilentShrinkAndRemovesDropp
   json dropped = Pass("orders");
   EXPECT_EQ(Ready(dropped)["reason"], "Synced") << dropped.dump();
   EXPECT_EQ(dropped["brokerGroups"].size(), 1u) << dropped.dump();
-  EXPECT_EQ(Queues(b1_, "orders"), std::nullopt);
+  EXPECT_EQ(Queues(groups_.b1, "orders"), std::nullopt);
 
   // Back on both, then dropped while prod-broker-1's master is down: it stays recorded, and every pass tries
   // again (level-based) until the master is back.
@@ -261,10 +209,8 @@ TEST_F(OperatorTopicTest, CreatesRefusesAConflictAndASilentShrinkAndRemovesDropp
   orders["spec"].erase("brokerGroups");
   reader_.Put(kube::kinds::kFerryTopic, orders);
   EXPECT_EQ(Ready(Pass("orders"))["reason"], "Synced");
-  ASSERT_EQ(Queues(b1_, "orders"), (std::pair{4, 4}));
-  kill(broker1_.pid, SIGKILL);
-  testing_process::WaitExit(broker1_.pid);
-  broker1_.pid = -1;
+  ASSERT_EQ(Queues(groups_.b1, "orders"), (std::pair{4, 4}));
+  groups_.KillBroker1();
   ASSERT_TRUE(WaitForMasters(1)) << "the name server drops the dead broker";
   orders = *reader_.Get(kube::kinds::kFerryTopic, kNs, "orders");
   orders["spec"]["brokerGroups"] = {"prod-broker-0"};
@@ -275,13 +221,13 @@ TEST_F(OperatorTopicTest, CreatesRefusesAConflictAndASilentShrinkAndRemovesDropp
             std::string::npos)
       << pending.dump();
   EXPECT_EQ(pending["brokerGroups"].size(), 2u) << "the dropped group stays recorded: " << pending.dump();
-  StartBroker1();
+  ASSERT_NO_FATAL_FAILURE(groups_.StartBroker1());
   ASSERT_TRUE(WaitForMasters(2));
-  ASSERT_EQ(Queues(b1_, "orders"), (std::pair{4, 4})) << "its store kept the topic";
+  ASSERT_EQ(Queues(groups_.b1, "orders"), (std::pair{4, 4})) << "its store kept the topic";
   json cleaned = Pass("orders");
   EXPECT_EQ(Ready(cleaned)["reason"], "Synced") << cleaned.dump();
   EXPECT_EQ(cleaned["brokerGroups"].size(), 1u) << cleaned.dump();
-  EXPECT_EQ(Queues(b1_, "orders"), std::nullopt);
+  EXPECT_EQ(Queues(groups_.b1, "orders"), std::nullopt);
 }
 
 TEST_F(OperatorTopicTest, AGroupLeavingTheClusterKeepsItsTopicAndANewGroupGetsTopicsAfterTheConsumerGroups) {
@@ -298,7 +244,7 @@ TEST_F(OperatorTopicTest, AGroupLeavingTheClusterKeepsItsTopicAndANewGroupGetsTo
   json leaving = Pass("orders");
   EXPECT_EQ(Ready(leaving)["reason"], "Synced") << leaving.dump();
   EXPECT_EQ(leaving["brokerGroups"].size(), 1u) << leaving.dump();
-  EXPECT_EQ(Queues(b1_, "orders"), (std::pair{8, 8})) << "the leaving group kept the topic";
+  EXPECT_EQ(Queues(groups_.b1, "orders"), (std::pair{8, 8})) << "the leaving group kept the topic";
 
   // Back to 2 groups with a ConsumerGroup applied on prod-broker-0 only (as right after a scale out): a new
   // topic lands on prod-broker-1 only once the consumer group is there too.
@@ -315,12 +261,12 @@ TEST_F(OperatorTopicTest, AGroupLeavingTheClusterKeepsItsTopicAndANewGroupGetsTo
   EXPECT_EQ(
       Ready(waiting)["message"],
       "topic payments is created on prod-broker-1 (after consumer groups billing) have their config there");
-  EXPECT_EQ(Queues(b0_, "payments"), (std::pair{8, 8}));
-  EXPECT_EQ(Queues(b1_, "payments"), std::nullopt);
+  EXPECT_EQ(Queues(groups_.b0, "payments"), (std::pair{8, 8}));
+  EXPECT_EQ(Queues(groups_.b1, "payments"), std::nullopt);
   cg["status"]["brokerGroups"] = {"prod-broker-0", "prod-broker-1"};
   reader_.Put(kube::kinds::kFerryConsumerGroup, cg);
   EXPECT_EQ(Ready(Pass("payments"))["reason"], "Synced");
-  EXPECT_EQ(Queues(b1_, "payments"), (std::pair{8, 8}));
+  EXPECT_EQ(Queues(groups_.b1, "payments"), (std::pair{8, 8}));
   // The topic that already was on prod-broker-1 needs no wait: it is there.
   EXPECT_EQ(Ready(Pass("orders"))["reason"], "Synced");
 }
@@ -342,7 +288,7 @@ TEST_F(OperatorTopicTest, DeletionWaitsForRecentWritesUnlessForcedAndRetainLeave
 
   // A message written just now stands for an online producer: deletion waits.
   std::string sent =
-      Drain(testing_process::Spawn(FMQ_FERRYCTL_BIN, {"-n", namesrv_, "send", "gone", "hello"}));
+      RunToEnd(testing_process::Spawn(FMQ_FERRYCTL_BIN, {"-n", namesrv_, "send", "gone", "hello"}));
   ASSERT_NE(sent.find("status=SEND_OK"), std::string::npos) << sent;
   // The consume queue is built asynchronously: wait until the broker's stats show the write, as they would
   // long before anyone deletes a Topic in practice.
@@ -369,7 +315,7 @@ TEST_F(OperatorTopicTest, DeletionWaitsForRecentWritesUnlessForcedAndRetainLeave
             std::string::npos)
       << blocked.dump();
   EXPECT_TRUE(FinalizerPatch("gone").is_null()) << "the finalizer stays while blocked";
-  EXPECT_NE(Queues(b0_, "gone"), std::nullopt);
+  EXPECT_NE(Queues(groups_.b0, "gone"), std::nullopt);
 
   // Forced: removed from every broker, the finalizer goes.
   gone = *reader_.Get(kube::kinds::kFerryTopic, kNs, "gone");
@@ -379,8 +325,8 @@ TEST_F(OperatorTopicTest, DeletionWaitsForRecentWritesUnlessForcedAndRetainLeave
   json released = FinalizerPatch("gone");
   ASSERT_FALSE(released.is_null());
   EXPECT_EQ(released["metadata"]["finalizers"], json::array()) << released.dump();
-  EXPECT_EQ(Queues(b0_, "gone"), std::nullopt);
-  EXPECT_EQ(Queues(b1_, "gone"), std::nullopt);
+  EXPECT_EQ(Queues(groups_.b0, "gone"), std::nullopt);
+  EXPECT_EQ(Queues(groups_.b1, "gone"), std::nullopt);
 
   // Retain: deleting the Topic releases nothing but the finalizer; the brokers keep the topic.
   kept = *reader_.Get(kube::kinds::kFerryTopic, kNs, "kept");
@@ -389,8 +335,8 @@ TEST_F(OperatorTopicTest, DeletionWaitsForRecentWritesUnlessForcedAndRetainLeave
   reader_.Put(kube::kinds::kFerryTopic, kept);
   Pass("kept");
   ASSERT_FALSE(FinalizerPatch("kept").is_null());
-  EXPECT_EQ(Queues(b0_, "kept"), (std::pair{8, 8}));
-  EXPECT_EQ(Queues(b1_, "kept"), (std::pair{8, 8}));
+  EXPECT_EQ(Queues(groups_.b0, "kept"), (std::pair{8, 8}));
+  EXPECT_EQ(Queues(groups_.b1, "kept"), (std::pair{8, 8}));
 }
 
 }  // namespace

@@ -29,14 +29,12 @@
 #include "operator/kube/config.h"
 #include "operator/kube/resource.h"
 #include "operator/kube/testing/fake_apiserver.h"
-#include "tests/integration/memory_reader.h"
-#include "tests/integration/process_util.h"
+#include "tests/integration/operator_test_util.h"
 
 namespace fmq::op::controllers {
 namespace {
 
 using nlohmann::json;
-using testing_process::Child;
 
 constexpr const char* kNs = "mq";
 constexpr const char* kOperatorSecret = "operator-secret-0123456789";
@@ -46,28 +44,17 @@ constexpr const char* kSecretsPath = "/api/v1/namespaces/mq/secrets/";
 class OperatorUserTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/fmq-opuser-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    std::ofstream(dir_ + "/seed.yml")
-        << "accounts:\n- accessKey: ferrymq-operator\n  secretKey: " << kOperatorSecret
-        << "\n  admin: true\n- accessKey: ferrymq-broker\n  secretKey: " << kBrokerSecret
-        << "\n  admin: true\n";
-    const std::string acl = "aclEnable=true\naclSeedFile=" + dir_ +
-                            "/seed.yml\ninnerAccessKey=ferrymq-broker\n" +
-                            "registerNameServerPeriod=1000\nmappedFileSizeCommitLog=16777216\n" +
-                            "autoCreateTopicEnable=false\n" + testing_process::kHostDiskConf;
-    std::ofstream(dir_ + "/b0.conf") << acl << "brokerClusterName=prod\nbrokerName=prod-broker-0\n";
-    standalone_ =
-        testing_process::Spawn(FMQ_FERRYMQ_BIN, {"standalone", "-d", dir_ + "/s", "--namesrv-port", "0",
-                                                 "--broker-port", "0", "-c", dir_ + "/b0.conf"});
-    const std::string out = testing_process::ReadUntil(standalone_.out, "ferrymq standalone: name server");
-    int ns_port = 0, broker_port = 0;
-    ASSERT_TRUE(testing_process::ParseStandaloneBanner(out, &ns_port, &broker_port)) << out;
-    namesrv_ = "127.0.0.1:" + std::to_string(ns_port);
-    Drain(standalone_.out);
-    acl_ = acl;
-    StartBroker1();
+    seed_dir_ = std::filesystem::temp_directory_path() / ("fmq-opuser-seed-" + std::to_string(getpid()));
+    std::filesystem::create_directories(seed_dir_);
+    const std::string seed = (seed_dir_ / "seed.yml").string();
+    std::ofstream(seed) << "accounts:\n- accessKey: ferrymq-operator\n  secretKey: " << kOperatorSecret
+                        << "\n  admin: true\n- accessKey: ferrymq-broker\n  secretKey: " << kBrokerSecret
+                        << "\n  admin: true\n";
+    // As a Cluster's pods: ACL on, the seed's accounts written into each broker's file at start.
+    ASSERT_NO_FATAL_FAILURE(
+        groups_.Start("aclEnable=true\naclSeedFile=" + seed +
+                      "\ninnerAccessKey=ferrymq-broker\nregisterNameServerPeriod=1000\n"));
+    namesrv_ = groups_.namesrv;
 
     reader_.Put(kube::kinds::kFerryCluster,
                 {{"apiVersion", "ferrymq.io/v1alpha1"},
@@ -113,7 +100,7 @@ class OperatorUserTest : public ::testing::Test {
                                                         .admins = admins_.get(),
                                                         .clock = &clock_,
                                                         .options = {},
-                                                        .work_dir = dir_ + "/work"},
+                                                        .work_dir = (seed_dir_ / "work").string()},
                                                    UserOptions{});
     admin_ =
         admins_
@@ -130,26 +117,10 @@ class OperatorUserTest : public ::testing::Test {
     reconciler_.reset();
     admin_.reset();
     admins_.reset();
-    for (pid_t pid : {standalone_.pid, broker1_.pid}) {
-      if (pid > 0) {
-        kill(pid, SIGKILL);
-        testing_process::WaitExit(pid);
-      }
-    }
-    for (auto& t : drains_) t.join();
-    std::filesystem::remove_all(dir_);
+    groups_.Stop();
+    std::filesystem::remove_all(seed_dir_);
   }
 
-  void StartBroker1() {
-    std::ofstream(dir_ + "/b1.conf") << acl_
-                                     << "brokerClusterName=prod\nbrokerName=prod-broker-1\nlistenPort=0\n"
-                                     << "brokerIP1=127.0.0.1\nstorePathRootDir=" << dir_
-                                     << "/b1\nnamesrvAddr=" << namesrv_ << "\n";
-    broker1_ = testing_process::Spawn(FMQ_FERRYMQ_BIN, {"broker", "-c", dir_ + "/b1.conf"});
-    ASSERT_NE(testing_process::ReadUntil(broker1_.out, "listening on").find("listening on"),
-              std::string::npos);
-    Drain(broker1_.out);
-  }
   bool WaitForBrokers(size_t n) {
     return PollUntil(
         [&] {
@@ -157,14 +128,6 @@ class OperatorUserTest : public ::testing::Test {
           return b.ok() && b->size() == n;
         },
         std::chrono::seconds(20));
-  }
-
-  void Drain(int fd) {
-    drains_.emplace_back([fd] {
-      char buf[4096];
-      while (read(fd, buf, sizeof buf) > 0) {
-      }
-    });
   }
 
   void PutSecret(const std::string& name, const std::map<std::string, std::string>& data) {
@@ -222,12 +185,7 @@ class OperatorUserTest : public ::testing::Test {
     for (const auto& r : api_.Requests()) n += r.method != "GET";
     return n;
   }
-  static json Ready(const json& status) {
-    for (const auto& c : status.value("conditions", json::array())) {
-      if (c.value("type", "") == "Ready") return c;
-    }
-    return nullptr;
-  }
+  static json Ready(const json& status) { return ReadyCondition(status); }
 
   // The account `access_key` on the broker at `addr`, or nullopt.
   std::optional<acl::PlainAccessConfig> Account(const std::string& addr, const std::string& access_key) {
@@ -276,9 +234,9 @@ class OperatorUserTest : public ::testing::Test {
   std::unique_ptr<AdminPool> admins_;
   std::shared_ptr<client::Admin> admin_;
   std::unique_ptr<UserReconciler> reconciler_;
-  std::string dir_, namesrv_, acl_;
-  Child standalone_, broker1_;
-  std::vector<std::thread> drains_;
+  TwoBrokerGroups groups_;
+  std::filesystem::path seed_dir_;
+  std::string namesrv_;
 };
 
 TEST_F(OperatorUserTest, WritesTheSecretPutsTheAccountOnEveryBrokerAndRevertsDrift) {
@@ -363,9 +321,7 @@ TEST_F(OperatorUserTest, DeletionWaitsForABrokerThatIsDownAndRevokesThereWhenItI
   const std::string secret = SecretData("orders-app-ferrymq")["secretKey"];
 
   // prod-broker-1 is down: the name server forgets it, but its plain_acl.yml still has the account.
-  kill(broker1_.pid, SIGKILL);
-  testing_process::WaitExit(broker1_.pid);
-  broker1_.pid = -1;
+  groups_.KillBroker1();
   ASSERT_TRUE(WaitForBrokers(1));
   json obj = *reader_.Get(kube::kinds::kFerryUser, kNs, "orders-app");
   obj["metadata"]["deletionTimestamp"] = "2026-12-06T01:00:00Z";
@@ -387,7 +343,7 @@ TEST_F(OperatorUserTest, DeletionWaitsForABrokerThatIsDownAndRevokesThereWhenItI
   EXPECT_FALSE(released()) << "the finalizer stays while a broker may still take the key";
   EXPECT_FALSE(Account(Brokers()[0], "orders-app")) << "the live broker revoked it already";
 
-  StartBroker1();
+  ASSERT_NO_FATAL_FAILURE(groups_.StartBroker1());
   ASSERT_TRUE(WaitForBrokers(2));
   int still = 0;
   for (const std::string& addr : Brokers()) still += Account(addr, "orders-app").has_value();

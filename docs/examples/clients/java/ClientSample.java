@@ -31,7 +31,10 @@ public class ClientSample {
     try {
       run(args);
     } catch (Exception e) {
-      System.out.println("failed: " + e);  // the client's threads would keep the JVM alive
+      // The reason is in the cause: "CODE: 16 DESC: No default permission for topic:<t>" for a refusal.
+      StringBuilder why = new StringBuilder("failed: " + e);
+      for (Throwable c = e.getCause(); c != null; c = c.getCause()) why.append(" caused by: ").append(c);
+      System.out.println(why);  // the client's threads would keep the JVM alive
       System.exit(1);
     }
   }
