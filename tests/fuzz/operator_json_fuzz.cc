@@ -1,5 +1,6 @@
 // libFuzzer target for what the operator decodes from the apiserver and from its own ConfigMaps: the custom
-// resources users write (Cluster, Topic, ConsumerGroup: operator/api/types.h), their status blocks, and the
+// resources users write (Cluster, Topic, ConsumerGroup, User: operator/api/types.h, with what a User's
+// spec turns into: operator/model/user_plan.h), their status blocks, and the
 // HA record of a broker group (operator/model/failover.h, which a person can edit by hand), and the names and
 // values the scale-in reads (operator/model/scale_in.h). Nothing may crash
 // or throw; a decoded status re-encodes to a fixed point; an HA record that decodes re-encodes to the same
@@ -14,6 +15,7 @@
 #include "operator/api/types.h"
 #include "operator/model/failover.h"
 #include "operator/model/scale_in.h"
+#include "operator/model/user_plan.h"
 
 using namespace fmq;
 using nlohmann::json;
@@ -37,6 +39,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)op::api::ClusterFromJson(object);
     (void)op::api::TopicFromJson(object);
     (void)op::api::ConsumerGroupFromJson(object);
+    if (auto u = op::api::UserFromJson(object); u.ok()) {
+      const op::model::UserAccount a = op::model::DesiredAccount(*u, u->spec.access_key, "secret-0123456");
+      FMQ_CHECK(a.topic_perms.size() == u->spec.topics.size());
+      (void)op::model::UserSecret(*u, {a.access_key, a.secret_key, "", ""}, "ns:9876").dump();
+      (void)op::model::RetiringState(u->status, 1'765'000'000'000);
+      if (op::model::RotationRequested(*u)) (void)op::model::StartRotation(*u, 1'765'000'000'000);
+    }
   }
   const json c1 = op::api::ClusterStatusToJson(op::api::ClusterStatusFromJson(j));
   FMQ_CHECK(op::api::ClusterStatusToJson(op::api::ClusterStatusFromJson(c1)) == c1);
@@ -44,5 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FMQ_CHECK(op::api::TopicStatusToJson(op::api::TopicStatusFromJson(t1)) == t1);
   const json g1 = op::api::ConsumerGroupStatusToJson(op::api::ConsumerGroupStatusFromJson(j));
   FMQ_CHECK(op::api::ConsumerGroupStatusToJson(op::api::ConsumerGroupStatusFromJson(g1)) == g1);
+  const json u1 = op::api::UserStatusToJson(op::api::UserStatusFromJson(j));
+  FMQ_CHECK(op::api::UserStatusToJson(op::api::UserStatusFromJson(u1)) == u1);
   return 0;
 }
