@@ -30,7 +30,7 @@ from lib import kube  # noqa: E402
 from lib.broker_conf import HOST_DISK  # noqa: E402
 from lib.checks import Checks  # noqa: E402
 from lib.cluster import Cluster  # noqa: E402
-from operator_test import CHART, condition, java_classpath  # noqa: E402
+from operator_test import CHART, SA_USER, condition, java_classpath, reconcile_count  # noqa: E402
 
 OP_NS = "ferrymq-system"
 NS = "mq"
@@ -219,6 +219,27 @@ def run(c, k, ferryctl, work):
             raise AssertionError(f"orders-app is on {holders('orders-app')}")
         return True
     check("the account is on the master and the slave", on_both)
+
+    def converged_writes_nothing():
+        """A pass over the Cluster (with its Secrets) and the User writes nothing to the apiserver (audit log)."""
+        base = {ctl: reconcile_count(c, k, ctl) for ctl in ("cluster", "user")}
+        t0 = len(c.audit_events())
+        for p in (cluster_path, user_path):
+            k.merge_patch(p, {"metadata": {"annotations": {"e2e.ferrymq.io/poke": str(time.time())}}})
+        kube.wait_for(lambda: all(reconcile_count(c, k, ctl) > n for ctl, n in base.items()), 30,
+                      what="a reconcile pass of each")
+        events = c.audit_events()
+        if not any(e.get("user", {}).get("username") == SA_USER and e.get("objectRef", {}).get("resource") == "secrets"
+                   and e.get("verb") in ("create", "patch") for e in events[:t0]):
+            raise AssertionError(f"no Secret write by {SA_USER} in the audit log: wrong identity filter?")
+        writes = [e for e in events[t0:] if e.get("user", {}).get("username") == SA_USER and
+                  e.get("verb") not in ("get", "list", "watch") and
+                  e.get("objectRef", {}).get("resource") not in ("leases", "events")]
+        if writes:
+            raise AssertionError("operator wrote after convergence: " + "; ".join(
+                f"{e['verb']} {e['objectRef'].get('resource')}/{e['objectRef'].get('name')}" for e in writes))
+        return True
+    check("a converged pass over the secured Cluster and the User writes nothing (audit log)", converged_writes_nothing)
 
     # Rotation while an application runs with the keys it read at start.
     sender = subprocess.Popen(["ip", "netns", "exec", c.netns(NS, "prod-namesrv-0"), *java, "-cp", cp,
