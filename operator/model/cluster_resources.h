@@ -30,9 +30,11 @@ inline constexpr const char* kHaRecordKey = "record.json";
 // controller (random secrets) and never rewritten: accessKey/secretKey are the operator's admin account,
 // brokerAccessKey/brokerSecretKey the account brokers sign their own requests with, and plain_acl.yml holds
 // both (admin: true), mounted read-only into every pod: the name servers' ACL file, the brokers' aclSeedFile.
-// Secrets are mounted outside kConfigDir: a mount point inside the read-only ConfigMap volume cannot be created.
+// Secrets are mounted outside kConfigDir: a mount point inside the read-only ConfigMap volume cannot be
+// created.
 inline constexpr const char* kCredentialsDir = "/var/run/secrets/ferrymq/credentials";
-inline constexpr const char* kTlsDir = "/var/run/secrets/ferrymq/tls";  // the spec.security.tls.secretName Secret
+inline constexpr const char* kTlsDir =
+    "/var/run/secrets/ferrymq/tls";  // the spec.security.tls.secretName Secret
 inline constexpr const char* kSeedAclKey = "plain_acl.yml";
 inline constexpr const char* kOperatorAccessKey = "ferrymq-operator";
 inline constexpr const char* kBrokerAccessKey = "ferrymq-broker";

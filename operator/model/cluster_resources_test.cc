@@ -187,12 +187,14 @@ TEST(ClusterResourcesTest, AclSeedsEveryPodFromTheCredentialsSecretWithoutASecre
   api::Cluster c = MakeCluster({{"security", {{"acl", {{"enabled", true}}}}}});
   const std::string broker = RenderBrokerConf(c, 0);
   EXPECT_NE(broker.find("aclEnable=true\n"), std::string::npos) << broker;
-  EXPECT_NE(broker.find("aclSeedFile=/var/run/secrets/ferrymq/credentials/plain_acl.yml\n"), std::string::npos);
+  EXPECT_NE(broker.find("aclSeedFile=/var/run/secrets/ferrymq/credentials/plain_acl.yml\n"),
+            std::string::npos);
   EXPECT_NE(broker.find("innerAccessKey=ferrymq-broker\n"), std::string::npos);
   EXPECT_EQ(broker.find("innerSecretKey"), std::string::npos);
   EXPECT_EQ(broker.find("aclConfigFile"), std::string::npos) << "User accounts live on the data volume";
   const std::string ns = RenderNamesrvConf(c);
-  EXPECT_NE(ns.find("aclConfigFile=/var/run/secrets/ferrymq/credentials/plain_acl.yml\n"), std::string::npos) << ns;
+  EXPECT_NE(ns.find("aclConfigFile=/var/run/secrets/ferrymq/credentials/plain_acl.yml\n"), std::string::npos)
+      << ns;
 
   for (const json& sts : {BrokerStatefulSet(c, 0, kOptions), NameServerStatefulSet(c, kOptions)}) {
     const json& pod = sts["spec"]["template"]["spec"];
@@ -200,7 +202,8 @@ TEST(ClusterResourcesTest, AclSeedsEveryPodFromTheCredentialsSecretWithoutASecre
     EXPECT_EQ(vol["name"], "credentials");
     EXPECT_EQ(vol["secret"]["secretName"], "prod-credentials");
     EXPECT_EQ(vol["secret"]["items"], json::array({{{"key", "plain_acl.yml"}, {"path", "plain_acl.yml"}}}));
-    EXPECT_EQ(pod["containers"][0]["volumeMounts"].back()["mountPath"], "/var/run/secrets/ferrymq/credentials");
+    EXPECT_EQ(pod["containers"][0]["volumeMounts"].back()["mountPath"],
+              "/var/run/secrets/ferrymq/credentials");
   }
   // Turning ACL on changes the pod template hash: the pods roll onto it.
   EXPECT_NE(BrokerStatefulSet(c, 0, kOptions)["spec"]["template"]["metadata"],
@@ -223,7 +226,8 @@ TEST(ClusterResourcesTest, TlsMountsTheSecretAndSetsRocketMqKeys) {
   const std::string broker = RenderBrokerConf(c, 0);
   for (const char* line :
        {"tls.server.mode=enforcing\n", "tls.server.certPath=/var/run/secrets/ferrymq/tls/tls.crt\n",
-        "tls.server.keyPath=/var/run/secrets/ferrymq/tls/tls.key\n", "tls.server.trustCertPath=/var/run/secrets/ferrymq/tls/ca.crt\n",
+        "tls.server.keyPath=/var/run/secrets/ferrymq/tls/tls.key\n",
+        "tls.server.trustCertPath=/var/run/secrets/ferrymq/tls/ca.crt\n",
         "tls.server.need.client.auth=require\n", "tls.enable=true\n",
         "tls.client.trustCertPath=/var/run/secrets/ferrymq/tls/ca.crt\n",
         "tls.client.certPath=/var/run/secrets/ferrymq/tls/tls.crt\n"}) {

@@ -289,6 +289,15 @@ def run(c, k, ferryctl, work):
     check("the key is revoked on every broker", lambda: not holders("orders-app-r1") and
           not holders("orders-app") and len(json.loads(ctl(*admin, "-o", "json", "acl", "list"))) >= 4)
 
+    def events():
+        evs = k.list(kube.path("events", NS), {"fieldSelector": "involvedObject.name=orders-app"}).get("items", [])
+        reasons = {e.get("reason") for e in evs}
+        missing = {"UserSynced", "Rotating", "KeyRetired", "Revoked"} - reasons
+        if missing:
+            raise AssertionError(f"missing Events {sorted(missing)}; have {sorted(reasons)}")
+        return True
+    check("the User's Events tell its story: UserSynced, Rotating, KeyRetired, Revoked", events)
+
     def deleted_refused():
         r = client_sample(write_user_dir(work, "second", second), "orders")
         if r.returncode == 0:
