@@ -147,7 +147,8 @@ class LintAndRenderTest(unittest.TestCase):
             self.assertEqual(rules_for(cr, "ferrymq.io", kind + "/status"), {"get", "update", "patch"})
             self.assertEqual(rules_for(cr, "ferrymq.io", kind + "/finalizers"), {"update"})
         self.assertEqual(rules_for(cr, "", "pods"), {"get", "list", "watch", "delete"})
-        self.assertEqual(rules_for(cr, "", "secrets"), {"get", "list", "watch"})
+        # Secrets: read by name and written (a Cluster's credentials, a User's Secret), never listed or deleted.
+        self.assertEqual(rules_for(cr, "", "secrets"), {"get", "create", "update", "patch"})
         self.assertEqual(rules_for(cr, "", "persistentvolumeclaims"), {"get", "list", "watch", "patch", "delete"})
         self.assertEqual(rules_for(cr, "", "events"), {"create", "patch"})
         self.assertEqual(rules_for(cr, "events.k8s.io", "events"), {"create", "patch"})
@@ -250,12 +251,14 @@ class InstallTest(unittest.TestCase):
         for verb, res in [("list", "clusters.ferrymq.io"), ("watch", "topics.ferrymq.io"),
                           ("patch", "users.ferrymq.io/status"), ("update", "topics.ferrymq.io/finalizers"),
                           ("create", "statefulsets.apps"), ("delete", "pods"), ("get", "secrets"),
+                          ("create", "secrets"), ("patch", "secrets"),
                           ("patch", "persistentvolumeclaims"), ("delete", "persistentvolumeclaims"),
                           ("create", "events"),
                           ("create", "events.events.k8s.io"), ("create", "poddisruptionbudgets.policy")]:
             self.assertTrue(self.can(verb, res, "team-x"), f"operator cannot {verb} {res}")
         for verb, res in [("create", "clusters.ferrymq.io"), ("delete", "topics.ferrymq.io"),
-                          ("create", "secrets"), ("create", "persistentvolumeclaims"), ("create", "pods"),
+                          ("list", "secrets"), ("delete", "secrets"), ("create", "persistentvolumeclaims"),
+                          ("create", "pods"),
                           ("create", "leases.coordination.k8s.io")]:
             self.assertFalse(self.can(verb, res, "team-x"), f"operator may {verb} {res}")
         self.assertTrue(self.can("update", "leases.coordination.k8s.io", "ferrymq-system"))
