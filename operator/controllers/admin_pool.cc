@@ -38,7 +38,9 @@ Result<std::shared_ptr<client::Admin>> AdminPool::For(const std::string& namesrv
   o.rpc_timeout = rpc_timeout_;
   o.access_key = security.access_key;
   o.secret_key = security.secret_key;
-  o.tls = security.tls;
+  if (security.tls_files) {
+    FMQ_ASSIGN_OR_RETURN(o.tls, net::TlsContextSource::Create(*security.tls_files, /*client=*/true));
+  }
   auto admin = std::make_shared<client::Admin>(o);
   FMQ_RETURN_IF_ERROR(admin->Start());
   admins_[namesrv_addrs] = admin;

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "broker/base/mutex.h"
@@ -29,7 +30,8 @@ namespace fmq::op::controllers {
 struct AdminSecurity {
   std::string access_key{};
   std::string secret_key{};
-  std::shared_ptr<net::TlsContextSource> tls{};
+  // TLS: the files the client's context loads (and reloads when they change); built only with a new client.
+  std::optional<net::TlsFiles> tls_files{};
   std::string fingerprint{};  // empty: no security
 };
 

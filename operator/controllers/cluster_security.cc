@@ -137,8 +137,8 @@ Result<std::shared_ptr<client::Admin>> ClusterAdmin(const Deps& d, const api::Cl
       FMQ_ASSIGN_OR_RETURN(std::string value, SecretValue(*secret, key, SecretWhat(c, sec.tls.secret_name)));
       FMQ_RETURN_IF_ERROR(WritePrivateFile(path, value));
     }
-    // The source reloads the files when they change; the client needs rebuilding only when the mode does.
-    FMQ_ASSIGN_OR_RETURN(security.tls, net::TlsContextSource::Create(files, /*client=*/true));
+    // The client's context reloads the files when they change; it is rebuilt only when the mode does.
+    security.tls_files = std::move(files);
     security.fingerprint += " tls:" + sec.tls.client_auth;
   }
   return d.admins->For(model::NameServerAddresses(c), owner, security);
