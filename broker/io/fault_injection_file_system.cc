@@ -176,6 +176,10 @@ class FaultFile final : public File {
     FMQ_ASSIGN_OR_RETURN(std::unique_ptr<Mapping> mapping, base_->Map(size));
     return std::unique_ptr<Mapping>(new FaultMapping(injector_, std::move(mapping), path()));
   }
+  Result<std::vector<ByteRange>> DataRanges(uint64_t from, uint64_t to) override {
+    FMQ_RETURN_IF_ERROR(injector_->Check(FsOp::kRead));
+    return base_->DataRanges(from, to);
+  }
 
  private:
   const std::shared_ptr<Injector> injector_;

@@ -332,6 +332,29 @@ class MemoryFile final : public File {
     return std::unique_ptr<Mapping>(new MemoryMapping(state_, node_, path_, node.buf.get(), size));
   }
 
+  // Runs of whole pages holding a non-zero byte (the precision of SEEK_DATA on a real file system), so code
+  // that skips the rest is exercised by the crash-point sweeps too.
+  Result<std::vector<ByteRange>> DataRanges(uint64_t from, uint64_t to) override {
+    MutexLock lock(&state_->mu);
+    const FileNode& node = *node_;
+    to = std::min<uint64_t>(to, node.size);
+    std::vector<ByteRange> ranges;
+    for (uint64_t page = from / kPageSize * kPageSize; page < to; page += kPageSize) {
+      const uint64_t begin = std::max(page, from);
+      const uint64_t end = std::min<uint64_t>(page + kPageSize, to);
+      const uint8_t* p = node.buf.get();
+      const bool data = std::any_of(p + page, p + std::min<uint64_t>(page + kPageSize, node.size),
+                                    [](uint8_t b) { return b != 0; });
+      if (!data) continue;
+      if (!ranges.empty() && ranges.back().end == begin) {
+        ranges.back().end = end;
+      } else {
+        ranges.push_back({begin, end});
+      }
+    }
+    return ranges;
+  }
+
  private:
   const std::shared_ptr<State> state_;
   const std::shared_ptr<FileNode> node_;

@@ -62,6 +62,22 @@ TEST_F(MemoryFileSystemTest, WrittenBytesAreReadBackAndReadsStopAtEndOfFile) {
   EXPECT_EQ(file->path(), "/d/f");
 }
 
+TEST_F(MemoryFileSystemTest, DataRangesAreTheRunsOfPagesHoldingANonZeroByte) {
+  auto file = Open("/d/f");
+  ASSERT_TRUE(file->Allocate(10 * kPageSize).ok());
+  EXPECT_EQ(*file->DataRanges(0, 10 * kPageSize), std::vector<ByteRange>{});
+  WritePage(*file, 2, 'a');
+  WritePage(*file, 3, 'b');
+  ASSERT_TRUE(file->WriteAt(7 * kPageSize + 100, AsBytes("x")).ok());
+  EXPECT_EQ(*file->DataRanges(0, 10 * kPageSize),
+            (std::vector<ByteRange>{{2 * kPageSize, 4 * kPageSize}, {7 * kPageSize, 8 * kPageSize}}));
+  // Clipped to the asked range (and to the file).
+  EXPECT_EQ(
+      *file->DataRanges(3 * kPageSize + 5, 7 * kPageSize + 50),
+      (std::vector<ByteRange>{{3 * kPageSize + 5, 4 * kPageSize}, {7 * kPageSize, 7 * kPageSize + 50}}));
+  EXPECT_EQ(*file->DataRanges(8 * kPageSize, 100 * kPageSize), std::vector<ByteRange>{});
+}
+
 TEST_F(MemoryFileSystemTest, OpenInAMissingDirectoryFailsWithNotFound) {
   auto file = fs_.Open("/missing/f", OpenMode::kCreateReadWrite);
   ASSERT_FALSE(file.ok());

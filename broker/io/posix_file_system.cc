@@ -184,6 +184,28 @@ class PosixFile final : public File {
     return std::unique_ptr<Mapping>(new PosixMapping(path_, static_cast<uint8_t*>(p), size));
   }
 
+  Result<std::vector<ByteRange>> DataRanges(uint64_t from, uint64_t to) override {
+    std::vector<ByteRange> ranges;
+    uint64_t pos = from;
+    while (pos < to) {
+      // lseek moves the descriptor's offset, which nothing else uses (reads and writes are positional).
+      const off_t data = ::lseek(fd_, static_cast<off_t>(pos), SEEK_DATA);
+      if (data < 0) {
+        if (errno == ENXIO) break;  // no data at or after pos
+        if (errno == EINVAL || errno == EOPNOTSUPP) return File::DataRanges(pos, to);  // cannot tell
+        return ErrnoStatus("lseek(SEEK_DATA)", path_, errno);
+      }
+      if (static_cast<uint64_t>(data) >= to) break;
+      const off_t hole = ::lseek(fd_, data, SEEK_HOLE);
+      if (hole < 0) return ErrnoStatus("lseek(SEEK_HOLE)", path_, errno);
+      const uint64_t end = std::min<uint64_t>(static_cast<uint64_t>(hole), to);
+      if (end <= static_cast<uint64_t>(data)) break;  // the file shrank under us: nothing more to report
+      ranges.push_back({static_cast<uint64_t>(data), end});
+      pos = end;
+    }
+    return ranges;
+  }
+
  private:
   const std::string path_;
   const int fd_;

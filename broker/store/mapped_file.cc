@@ -106,16 +106,22 @@ Status MappedFile::ZeroFrom(size_t pos) {
   uint8_t* p = data();
   static constexpr uint8_t kZeros[io::kPageSize] = {};
   size_t first_dirty = size_, last_dirty = 0;
-  size_t page_start = pos;
-  while (page_start < size_) {
-    size_t page_end = std::min(size_, (page_start / io::kPageSize + 1) * io::kPageSize);
-    size_t len = page_end - page_start;
-    if (std::memcmp(p + page_start, kZeros, len) != 0) {
-      std::memset(p + page_start, 0, len);
-      first_dirty = std::min(first_dirty, page_start);
-      last_dirty = page_end;
+  // Only what was ever written can be non-zero: holes and unwritten extents are skipped without touching
+  // (and faulting in) their pages.
+  FMQ_ASSIGN_OR_RETURN(auto ranges, file_->DataRanges(pos, size_));
+  for (const io::ByteRange& r : ranges) {
+    size_t page_start = static_cast<size_t>(r.begin);
+    const size_t range_end = static_cast<size_t>(std::min<uint64_t>(r.end, size_));
+    while (page_start < range_end) {
+      size_t page_end = std::min(range_end, (page_start / io::kPageSize + 1) * io::kPageSize);
+      size_t len = page_end - page_start;
+      if (std::memcmp(p + page_start, kZeros, len) != 0) {
+        std::memset(p + page_start, 0, len);
+        first_dirty = std::min(first_dirty, page_start);
+        last_dirty = page_end;
+      }
+      page_start = page_end;
     }
-    page_start = page_end;
   }
   if (first_dirty < last_dirty) {
     FMQ_RETURN_IF_ERROR(
