@@ -86,9 +86,10 @@ def group_status(k, g=0):
     return (groups[g] if len(groups) > g else {}), obj
 
 
-def gaps_by_group(sent_file, kill_ms):
+def gaps_by_group(sent_file, kill_ms, end_ms):
     """Per broker group, the longest time without an acknowledged send from the last acknowledgement before
-    `kill_ms` on (seconds; None: no acknowledgement after it), from ReplicationLossCheck's sent.tsv
+    `kill_ms` until the producers stopped at `end_ms` (seconds; a group that acknowledged nothing after the kill
+    counts the whole time; None: nothing before it either), from ReplicationLossCheck's sent.tsv
     (id, outcome, startMs, endMs, 'brokerName:queue@offset')."""
     acks = {}
     with open(sent_file) as f:
@@ -101,10 +102,10 @@ def gaps_by_group(sent_file, kill_ms):
         times.sort()
         before = [t for t in times if t <= kill_ms]
         after = [t for t in times if t > kill_ms]
-        if not before or not after:
+        if not before:
             gaps[broker] = None
             continue
-        seq = [before[-1]] + after
+        seq = [before[-1]] + after + [max(end_ms, times[-1])]  # the time after the last one counts too
         gaps[broker] = max(b - a for a, b in zip(seq, seq[1:])) / 1000.0
     return gaps
 
@@ -177,6 +178,31 @@ class Producer:
         """Whether the producer's progress lines show acknowledgements after time t (epoch seconds)."""
         return self.proc.poll() is None and os.path.getmtime(self.log) > t
 
+    def acks_by_broker(self):
+        """[(progress time ms, {brokerName: SEND_OK count so far})] from the progress lines."""
+        out = []
+        for line in open(self.log).read().splitlines():
+            m = re.match(r"progress (\d+): .*SEND_OK by broker:(.*)$", line)
+            if m:
+                out.append((int(m.group(1)), {b: int(n) for b, n in re.findall(r"(\S+)=(\d+)", m.group(2))}))
+        return out
+
+    def wait_acks_after(self, brokers, t_ms, timeout):
+        """Waits until each broker group in `brokers` acknowledged sends after t_ms (by the progress lines: its
+        count grew between the first line at or after t_ms and a later one); the seconds it took."""
+        def grown():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the producers exited {self.proc.returncode}")
+            lines = [(ts, counts) for ts, counts in self.acks_by_broker() if ts >= t_ms]
+            return len(lines) >= 2 and all(lines[-1][1].get(b, 0) > lines[0][1].get(b, 0) for b in brokers)
+        t0 = time.time()
+        kube.wait_for(grown, timeout, what=f"acknowledged sends on {', '.join(brokers)}")
+        return (time.time() - t0,)
+
+    def stopped_ms(self):
+        m = re.search(r"^stopped at (\d+):", open(self.log).read(), re.M)
+        return int(m.group(1)) if m else int(time.time() * 1000)
+
     def stop(self):
         open(self.stop_file, "w").close()
         try:
@@ -210,8 +236,8 @@ class Producer:
             raise AssertionError(f"verify printed no RESULT: {out[-3000:]}")
         m = re.search(r"unavailable=([0-9.]+)s", result[-1])
         gap = float(m.group(1)) if m else None
-        detail = [line for line in out.splitlines() if line.startswith(("kill at", "LOST", "UNEXPECTED"))]
-        return result[-1], gap, detail, gaps_by_group(self.sent, kill_ms)
+        detail = [line for line in out.splitlines() if line.startswith(("kill at", "LOST", "UNEXPECTED", "drain: "))]
+        return result[-1], gap, detail, gaps_by_group(self.sent, kill_ms, self.stopped_ms())
 
 
 def produce_through(c, k, name, topic, event, settle, groups, bound=RESUME_BOUND):
@@ -225,7 +251,15 @@ def produce_through(c, k, name, topic, event, settle, groups, bound=RESUME_BOUND
     what = event()
     print(f"  {name}: {what}", flush=True)
     settle()
-    time.sleep(8)  # acknowledgements after the recovery, so the gap is bounded on both sides
+    # Writes resumed as the clients see it (the operator's status can lag behind what happened), then more
+    # acknowledgements after the recovery, so each group's gap is bounded on both sides.
+    settled_ms = int(time.time() * 1000)
+    brokers = [f"{CLUSTER}-broker-{g}" for g in groups]
+    took = check(f"{name}: after the recovery, {', '.join(brokers)} acknowledge sends again",
+                 lambda: p.wait_acks_after(brokers, settled_ms, 60))
+    if took:
+        print(f"  {name}: acknowledgements on every group {took[0]:.1f}s after the recovery", flush=True)
+    time.sleep(8)
     finished = check(f"{name}: the producers stop and the accounting runs", lambda: p.finish(kill_ms))
     if not finished:
         return None
@@ -234,7 +268,7 @@ def produce_through(c, k, name, topic, event, settle, groups, bound=RESUME_BOUND
     print(f"  {name}: longest time without an acknowledged send per group: " +
           ", ".join(f"{b} {v if v is not None else 'none after the event'} s" for b, v in sorted(gaps.items())),
           flush=True)
-    for line in detail[:10]:
+    for line in detail[:14]:
         print(f"  {name}: {line}", flush=True)
 
     def accounted():
@@ -312,19 +346,44 @@ def run(c, k):
         kube.wait_for(lambda: group_status(k)[0].get("failoverState") == "MasterServing" and
                       group_status(k)[0].get("master"), 120, what="a master serving again")
 
+    def restarts(pod):
+        return sum(s.get("restartCount", 0) for s in k.get(kube.path("pods", NS, pod))["status"]
+                   .get("containerStatuses", []))
+
+    def settled_group():
+        """Group 0's status once it names a serving master and all 3 members in sync."""
+        def ok():
+            g, _ = group_status(k)
+            return (g.get("master") and g.get("failoverState") == "MasterServing" and len(g.get("inSync", [])) == 3
+                    and g)
+        return kube.wait_for(ok, 120, what="group 0 serving with 3 in sync")
+
     # 1. The master's process is killed; the pod runner restarts it in the same pod.
     master = gs[0]["master"]
+    restarts_before = restarts(master)
 
     def kill9():
-        os.kill(c.container_pid(NS, master), 9)
-        return f"killed the process of {master} (SIGKILL)"
-    produce_through(c, k, "kill9", "loss-kill9", kill9, serving_again, groups=[0])
-    g, _ = group_status(k)
+        pid = c.container_pid(NS, master)
+        os.kill(pid, 9)
+        kube.wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 30, what=f"pid {pid} gone")
+        return f"killed the process of {master} (SIGKILL, pid {pid})"
+
+    def restarted_and_serving():
+        t0 = time.time()
+        kube.wait_for(lambda: restarts(master) > restarts_before and
+                      c.is_ready(k.get(kube.path("pods", NS, master))), 120, what=f"{master} restarted and Ready")
+        print(f"  kill9: {master} restarted and Ready {time.time() - t0:.1f}s after the process was gone",
+              flush=True)
+        serving_again()
+    produce_through(c, k, "kill9", "loss-kill9", kill9, restarted_and_serving, groups=[0])
+    g = check("kill9: group 0 serves with 3 in sync again", settled_group) or group_status(k)[0]
     print(f"  status after kill -9: master {g.get('master')} epoch {g.get('epoch')} failovers "
           f"{g.get('failovers')} inSync {g.get('inSync')}", flush=True)
 
     # 2. The master's pod is deleted; its StatefulSet creates it again (same name, same volume).
     master = g.get("master")
+    if not master:
+        return
     old_uid = k.get(kube.path("pods", NS, master))["metadata"]["uid"]
 
     def delete_pod():

@@ -42,7 +42,8 @@ import org.apache.rocketmq.common.message.MessageQueue;
  *       a failover, {@code sendMsgTimeout} 3000 ms, the client's default retries), send synchronously and
  *       continuously until {@code stopFile} exists (or {@code -Dloss.maxSeconds}, 300, passed). Every message
  *       carries a unique id ({@code <runId>-<thread>-<seq>}) as key and at the start of its body. Prints
- *       {@code producing: first SEND_OK} once the first send was acknowledged and a progress line every second;
+ *       {@code producing: first SEND_OK} once the first send was acknowledged and a progress line every second
+ *       (with the SEND_OK count so far of each broker name);
  *       at the end writes one line per message to {@code sentFile}:
  *       {@code id TAB outcome TAB startMs TAB endMs TAB detail}, outcome {@code SEND_OK}, another send status
  *       (FLUSH_SLAVE_TIMEOUT, SLAVE_NOT_AVAILABLE, ...) or {@code EXCEPTION}.
@@ -55,7 +56,10 @@ import org.apache.rocketmq.common.message.MessageQueue;
  *       commits its last offsets. Prints {@code consuming: started} and a progress line every second. Run it
  *       again to go on where the group stopped (the scale-in test stops it to leave a backlog).
  *   <li>{@code check <sentFile> <readFile> <killMs>}: the accounting, see below.
- *   <li>{@code verify <namesrvAddr> <topic> <sentFile> <readFile> <killMs>}: drain, then check, in one JVM.
+ *   <li>{@code verify <namesrvAddr> <topic> <sentFile> <readFile> <killMs>}: drain, then check, in one JVM. The
+ *       drain reads each queue at least to just after the highest queue offset an acknowledgement named for it,
+ *       waiting (up to {@code -Dloss.drainTimeoutSec}, 120) while the broker's max offset is still below it: a
+ *       restarted master shows what its replicas have not confirmed again only once they reconnect.
  * </ul>
  *
  * <p>Accounting (Jepsen's total-queue checker): <b>lost</b> = acknowledged (SEND_OK) and never read;
@@ -91,7 +95,7 @@ public final class ReplicationLossCheck {
       return produce(args[1], args[2], args[3], Paths.get(args[4]), Paths.get(args[5]));
     }
     if (mode.equals("drain") && args.length == 4) {
-      return drain(args[1], args[2], Paths.get(args[3])) ? 0 : 1;
+      return drain(args[1], args[2], Paths.get(args[3]), Map.of()) ? 0 : 1;
     }
     if (mode.equals("consume") && args.length == 6) {
       return consume(args[1], args[2], args[3], Paths.get(args[4]), Paths.get(args[5]));
@@ -100,7 +104,7 @@ public final class ReplicationLossCheck {
       return check(Paths.get(args[1]), Paths.get(args[2]), Long.parseLong(args[3]), true);
     }
     if (mode.equals("verify") && args.length == 6) {
-      boolean complete = drain(args[1], args[2], Paths.get(args[4]));
+      boolean complete = drain(args[1], args[2], Paths.get(args[4]), ackedEnds(Paths.get(args[3])));
       return check(Paths.get(args[3]), Paths.get(args[4]), Long.parseLong(args[5]), complete);
     }
     System.err.println("usage: ReplicationLossCheck produce <namesrvAddr> <topic> <runId> <sentFile> <stopFile>\n"
@@ -122,6 +126,7 @@ public final class ReplicationLossCheck {
     AtomicLong sent = new AtomicLong();
     AtomicLong ok = new AtomicLong();
     AtomicLong firstOk = new AtomicLong();
+    Map<String, AtomicLong> okByBroker = new java.util.concurrent.ConcurrentSkipListMap<>();
     List<List<String>> records = new ArrayList<>();
     List<DefaultMQProducer> producers = new ArrayList<>();
     List<Thread> workers = new ArrayList<>();
@@ -175,6 +180,7 @@ public final class ReplicationLossCheck {
           if (outcome.equals("SEND_OK")) {
             ok.incrementAndGet();
             firstOk.compareAndSet(0, end);
+            okByBroker.computeIfAbsent(detail.split(":", 2)[0], b -> new AtomicLong()).incrementAndGet();
           }
           synchronized (mine) {
             mine.add(id + "\t" + outcome + "\t" + start + "\t" + end + "\t" + detail);
@@ -201,7 +207,10 @@ public final class ReplicationLossCheck {
       if (now >= nextProgress) {
         long s = sent.get();
         long k = ok.get();
-        System.out.printf("progress %d: sent %d (+%d), SEND_OK %d (+%d)%n", now, s, s - lastSent, k, k - lastOk);
+        StringBuilder byBroker = new StringBuilder();
+        okByBroker.forEach((b, n) -> byBroker.append(' ').append(b).append('=').append(n.get()));
+        System.out.printf("progress %d: sent %d (+%d), SEND_OK %d (+%d); SEND_OK by broker:%s%n", now, s,
+            s - lastSent, k, k - lastOk, byBroker);
         lastSent = s;
         lastOk = k;
         nextProgress += 1000;
@@ -277,9 +286,33 @@ public final class ReplicationLossCheck {
 
   // ---------------------------------------------------------------- drain
 
-  /** Reads every queue from min to max offset; true when every queue was read to its end. */
+  /**
+   * Per {@code brokerName:queueId}, one past the highest queue offset a SEND_OK named (the sent file's detail is
+   * {@code brokerName:queueId@queueOffset}).
+   */
+  private static Map<String, Long> ackedEnds(Path sentFile) throws IOException {
+    Map<String, Long> ends = new HashMap<>();
+    for (String line : Files.readAllLines(sentFile, StandardCharsets.UTF_8)) {
+      String[] f = line.split("\t", 5);
+      if (f.length < 5 || !f[1].equals("SEND_OK")) {
+        continue;
+      }
+      int at = f[4].lastIndexOf('@');
+      if (at < 0) {
+        continue;
+      }
+      ends.merge(f[4].substring(0, at), Long.parseLong(f[4].substring(at + 1)) + 1, Math::max);
+    }
+    return ends;
+  }
+
+  /**
+   * Reads every queue from min to max offset, and on to {@code ackedEnds} of the queue when that is further;
+   * true when every queue was read to its end.
+   */
   @SuppressWarnings("deprecation") // DefaultMQPullConsumer: the plain offset-addressed pull of the 4.x client
-  private static boolean drain(String namesrv, String topic, Path readFile) throws Exception {
+  private static boolean drain(String namesrv, String topic, Path readFile, Map<String, Long> ackedEnds)
+      throws Exception {
     long t0 = System.currentTimeMillis();
     long deadline = t0 + Long.getLong("loss.drainTimeoutSec", 120) * 1000L;
     String group = "loss_drain_" + t0;
@@ -289,7 +322,7 @@ public final class ReplicationLossCheck {
     c.start();
     boolean complete = true;
     long read = 0;
-    Map<Integer, String> perQueue = new TreeMap<>();
+    Map<String, String> perQueue = new TreeMap<>();
     try (BufferedWriter out = Files.newBufferedWriter(readFile, StandardCharsets.UTF_8)) {
       List<MessageQueue> queues = null;
       while (queues == null) {
@@ -306,12 +339,30 @@ public final class ReplicationLossCheck {
       for (MessageQueue mq : queues) {
         long min = retry(() -> c.minOffset(mq), deadline);
         long max = retry(() -> c.maxOffset(mq), deadline);
+        final long target = Math.max(max, ackedEnds.getOrDefault(mq.getBrokerName() + ":" + mq.getQueueId(), 0L));
         long offset = min;
         long n = 0;
         int misses = 0;
-        while (offset < max) {
+        long waitingSince = 0;
+        while (offset < target) {
           if (System.currentTimeMillis() > deadline) {
             break;
+          }
+          if (offset >= max) {
+            // Acknowledged messages the broker does not show yet: ask again until they appear.
+            if (waitingSince == 0) {
+              waitingSince = System.currentTimeMillis();
+              System.out.printf("drain: %s shows max offset %d, below the acknowledged %d: waiting%n", mq, max,
+                  target);
+            }
+            Thread.sleep(200);
+            max = retry(() -> c.maxOffset(mq), deadline);
+            continue;
+          }
+          if (waitingSince != 0) {
+            System.out.printf("drain: %s shows max offset %d after %.1f s%n", mq, max,
+                (System.currentTimeMillis() - waitingSince) / 1000.0);
+            waitingSince = 0;
           }
           PullResult r;
           try {
@@ -338,11 +389,12 @@ public final class ReplicationLossCheck {
             Thread.sleep(200);
           }
         }
-        if (offset < max) {
+        if (offset < target) {
           complete = false;
         }
         read += n;
-        perQueue.put(mq.getQueueId(), n + " of [" + min + "," + max + ")" + (offset < max ? " INCOMPLETE" : ""));
+        perQueue.put(mq.getBrokerName() + ":" + mq.getQueueId(),
+            n + " of [" + min + "," + target + ")" + (offset < target ? " INCOMPLETE" : ""));
       }
       System.out.printf("drain: group %s read %d messages from %d queues in %.1f s: %s%n", group, read,
           queues.size(), (System.currentTimeMillis() - t0) / 1000.0, perQueue);
