@@ -67,6 +67,24 @@ Status ApplyBrokerProperty(const std::string& key, const std::string& value, Bro
       {"innerAccessKey", str(&c->inner_access_key)},
       {"innerSecretKey", str(&c->inner_secret_key)},
       {"aclSeedFile", str(&c->acl_seed_file)},
+      {"metricsExporterType",
+       [&]() -> Status {
+         if (value != "PROM" && value != "DISABLE") {
+           return Status::InvalidArgument(
+               "config key metricsExporterType: FerryMQ serves PROM (Prometheus pulls "
+               "/metrics on metricsPromExporterPort) or DISABLE, got '" +
+               value + "'");
+         }
+         c->metrics.prometheus = value == "PROM";
+         return Status::Ok();
+       }},
+      {"metricsPromExporterHost", str(&c->metrics.host)},
+      {"metricsPromExporterPort", num(&c->metrics.port, 0, 65535)},
+      {"metricsLabel",
+       [&]() -> Status {
+         FMQ_ASSIGN_OR_RETURN(c->metrics.labels, ParseMetricsLabel(value));
+         return Status::Ok();
+       }},
       {"serverChannelMaxIdleTimeSeconds",
        [&]() -> Status {
          int64_t v = 0;
@@ -114,6 +132,8 @@ std::map<std::string, std::string> BrokerConfigProperties(const BrokerConfig& c)
           {"aclConfigFile", c.acl_config_file},
           {"innerAccessKey", c.inner_access_key},  // never innerSecretKey
           {"aclSeedFile", c.acl_seed_file},
+          {"metricsExporterType", c.metrics.prometheus ? "PROM" : "DISABLE"},
+          {"metricsPromExporterPort", n(c.metrics.port)},
           {"tls.server.mode", std::string(net::TlsModeName(c.tls.server_mode))},
           {"tls.enable", b(c.tls.client_enable)}};
 }

@@ -12,6 +12,7 @@
 #include "broker/base/status.h"
 #include "broker/ha/replication_config.h"
 #include "broker/net/tls.h"
+#include "broker/server/broker_metrics.h"
 
 namespace fmq::server {
 
@@ -116,6 +117,10 @@ struct BrokerConfig {
   // innerAccessKey set and innerSecretKey empty, the secret is the seed's account of that key: no secret in a
   // config file. The operator seeds its admin and the brokers' inner account this way.
   std::string acl_seed_file;
+
+  // Prometheus metrics (broker_metrics.h): metricsExporterType, metricsPromExporterHost/Port, metricsLabel.
+  // Off by default, as in Apache RocketMQ; the operator turns it on in its pods.
+  MetricsConfig metrics;
 
   // TLS (RocketMQ's tls.* keys, net/tls.h): tls.server.mode for the client and VIP ports, tls.enable for what
   // the broker itself connects to (name servers, its master's metadata).

@@ -9,6 +9,7 @@
 #include "broker/base/service_thread.h"
 #include "broker/model/names.h"
 #include "broker/net/executor.h"
+#include "broker/net/http_server.h"
 #include "broker/net/local_address.h"
 #include "broker/net/remoting_client.h"
 #include "broker/net/remoting_server.h"
@@ -93,6 +94,8 @@ struct BrokerController::Parts {
   std::unique_ptr<ClientRegistry> clients;
   std::unique_ptr<RebalanceLockManager> locks;
   std::unique_ptr<BrokerStats> stats;
+  std::unique_ptr<BrokerMetrics> metrics;         // metricsExporterType=PROM only
+  std::unique_ptr<net::HttpServer> metrics_http;  // its /metrics
 
   std::unique_ptr<net::BoundedExecutor> send_exec, pull_exec, admin_exec, client_exec;
   std::unique_ptr<SendMessageProcessor> send;
@@ -127,7 +130,36 @@ struct BrokerController::Parts {
     TopicsChanged();
   }
   void EnsureTopicsOfStoredQueues();
+  // The gauges' values now, and everything rendered (GET /metrics).
+  std::string ScrapeMetrics();
 };
+
+std::string BrokerController::Parts::ScrapeMetrics() {
+  MetricsSnapshot s;
+  const store::StoreStats st = store->Stats();
+  const int64_t now = clock.NowMillis();
+  s.storage_size_bytes = st.commit_log_max.value() - st.commit_log_min.value();
+  s.flush_behind_bytes = std::max<int64_t>(0, st.commit_log_max.value() - st.commit_log_flushed.value());
+  s.dispatch_behind_bytes = st.dispatch_behind_bytes;
+  if (auto earliest = store->EarliestMessageTime(); earliest.ok() && *earliest > 0) {
+    s.reserve_time_ms = std::max<int64_t>(0, now - *earliest);
+  }
+  s.permission = broker.broker_permission.load();
+  s.topics = static_cast<int64_t>(topics->Snapshot().topic_config_table.size());
+  s.groups = static_cast<int64_t>(groups->Snapshot().subscription_group_table.size());
+  LagInput in;
+  in.consumed = offsets->ByTopic();
+  in.max_offset = [this](const std::string& t, int32_t q) {
+    return store->MaxOffsetInQueue(t, QueueId(q)).value();
+  };
+  in.store_time = [this](const std::string& t, int32_t q, int64_t o) -> std::optional<int64_t> {
+    auto ts = store->MessageStoreTimestamp(t, QueueId(q), QueueOffset(o));
+    return ts.ok() ? std::optional<int64_t>(*ts) : std::nullopt;
+  };
+  in.now_ms = now;
+  s.lag = ComputeLag(in);
+  return metrics->Collect(s);
+}
 
 void BrokerController::Parts::EnsureTopicsOfStoredQueues() {
   std::map<std::string, int32_t> queues;
@@ -183,6 +215,7 @@ BrokerController::~BrokerController() { Stop(); }
 int BrokerController::port() const { return p_->server ? p_->server->port() : 0; }
 std::string BrokerController::address() const { return p_->address; }
 int BrokerController::ha_port() const { return p_->ha ? p_->ha->ha_port() : 0; }
+int BrokerController::metrics_port() const { return p_->metrics_http ? p_->metrics_http->port() : 0; }
 const BrokerConfig& BrokerController::config() const { return p_->broker; }
 
 Status BrokerController::Start() {
@@ -347,6 +380,12 @@ Status BrokerController::Start() {
   p.pull->set_hold_service(p.hold.get());
   p.pull->set_ha(p.ha.get());
   p.pull->set_stats(p.stats.get());
+  if (p.broker.metrics.prometheus) {
+    p.metrics =
+        std::make_unique<BrokerMetrics>(p.broker.cluster_name, p.broker.broker_name, p.broker.metrics.labels);
+    p.send->set_metrics(p.metrics.get());
+    p.pull->set_metrics(p.metrics.get());
+  }
   p.store->SetMessageArrivingListener(
       [&p](std::string_view topic, QueueId queue, QueueOffset next, int64_t tags_code) {
         p.hold->NotifyMessageArriving(topic, queue.value(), next.value(), tags_code);
@@ -464,6 +503,20 @@ Status BrokerController::Start() {
     FMQ_RETURN_IF_ERROR(server->Start());
   }
   FMQ_RETURN_IF_ERROR(p.hold->Start());
+  if (p.metrics) {
+    net::HttpServerConfig hc;
+    hc.host = p.broker.metrics.host.empty() ? p.broker.listen_host : p.broker.metrics.host;
+    hc.port = p.broker.metrics.port;
+    hc.io_threads = 1;
+    p.metrics_http = std::make_unique<net::HttpServer>(hc);
+    p.metrics_http->Handle("/metrics", [&p](const net::HttpRequest&, std::shared_ptr<net::HttpResponder> r) {
+      r->Send(200, std::string(MetricRegistry::kContentType), p.ScrapeMetrics());
+    });
+    if (Status s = p.metrics_http->Start(); !s.ok()) {
+      return s.WithContext("metricsPromExporterPort=" + std::to_string(hc.port));
+    }
+    log->info("metrics: Prometheus /metrics on {}:{}", hc.host, p.metrics_http->port());
+  }
 
   net::ClientConfig outbound_config;
   if (!p.broker.inner_access_key.empty()) {
@@ -519,6 +572,7 @@ void BrokerController::Stop() {
     p.registrar->Stop();
     if (p.started && !p.registrar->config_name_servers_empty()) p.registrar->UnregisterAll();
   }
+  if (p.metrics_http) p.metrics_http->Stop();
   if (p.hold) p.hold->Stop();  // answers parked pulls through the pull executor
   if (p.server) p.server->Stop();
   if (p.fast_server) p.fast_server->Stop();

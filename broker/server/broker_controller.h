@@ -39,6 +39,8 @@ class BrokerController {
   std::string address() const;
   // The replication port (haListenPort, or the port picked for it); 0 before Start().
   int ha_port() const;
+  // The Prometheus /metrics port (metricsExporterType=PROM), 0 when off.
+  int metrics_port() const;
   const BrokerConfig& config() const;
 
   struct Parts;  // defined in the .cc: everything the broker is made of

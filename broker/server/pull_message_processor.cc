@@ -305,6 +305,10 @@ void PullMessageProcessor::Process(RemotingCommand request, net::Responder respo
       stats_->AddGot(static_cast<int64_t>(got->messages.size()));
       stats_->AddGroupGet(h->topic, h->consumer_group, static_cast<int64_t>(got->messages.size()));
     }
+    if (metrics_) {
+      metrics_->OnMessagesOut(h->topic, h->consumer_group, static_cast<int64_t>(got->messages.size()),
+                              static_cast<int64_t>(got->total_bytes));
+    }
     resp.body.reserve(got->total_bytes);
     for (const auto& buf : got->messages) resp.body.append(reinterpret_cast<const char*>(buf.data), buf.size);
   } else if (resp.code == rc::kPullNotFound && allow_suspend && (h->sys_flag & psf::kSuspend) && hold_) {

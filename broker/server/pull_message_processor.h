@@ -26,6 +26,7 @@
 #include "broker/model/heartbeat.h"
 #include "broker/net/connection.h"
 #include "broker/server/broker_config.h"
+#include "broker/server/broker_metrics.h"
 #include "broker/server/broker_stats.h"
 #include "broker/server/client_registry.h"
 #include "broker/server/consumer_offset_manager.h"
@@ -108,6 +109,7 @@ class PullMessageProcessor {
   void set_ha(const ha::HaService* ha) { ha_ = ha; }
   // Optional: counts the messages pulls return (msgGetTotal*, getTransferedTps).
   void set_stats(BrokerStats* stats) { stats_ = stats; }
+  void set_metrics(BrokerMetrics* metrics) { metrics_ = metrics; }
 
   void Handle(protocol::RemotingCommand request, net::Responder responder) {
     Process(std::move(request), std::move(responder), /*allow_suspend=*/true);
@@ -131,6 +133,7 @@ class PullMessageProcessor {
   PullRequestHoldService* hold_ = nullptr;
   const ha::HaService* ha_ = nullptr;
   BrokerStats* stats_ = nullptr;
+  BrokerMetrics* metrics_ = nullptr;  // metricsExporterType=PROM only
   Sql92Cache sql92_;
 };
 

@@ -20,6 +20,7 @@
 #include "broker/net/connection.h"
 #include "broker/protocol/remoting_command.h"
 #include "broker/server/broker_config.h"
+#include "broker/server/broker_metrics.h"
 #include "broker/server/broker_stats.h"
 #include "broker/server/subscription_group_manager.h"
 #include "broker/server/topic_config_manager.h"
@@ -42,6 +43,7 @@ class SendMessageProcessor {
   void set_clock(const Clock* clock) { clock_ = clock; }
   // Optional: per-topic put counts (statsAll). Outlives this.
   void set_stats(BrokerStats* stats) { stats_ = stats; }
+  void set_metrics(BrokerMetrics* metrics) { metrics_ = metrics; }
 
  private:
   using StoreDone =
@@ -60,6 +62,7 @@ class SendMessageProcessor {
   const BrokerConfig& broker_;
   const Clock* clock_ = &SystemClock();
   BrokerStats* stats_ = nullptr;
+  BrokerMetrics* metrics_ = nullptr;  // metricsExporterType=PROM only
   store::MessageStore& store_;
   TopicConfigManager& topics_;
   SubscriptionGroupManager& groups_;

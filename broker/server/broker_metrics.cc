@@ -1,0 +1,187 @@
+#include "broker/server/broker_metrics.h"
+
+#include <algorithm>
+
+#include "broker/base/strings.h"
+#include "broker/model/names.h"
+#include "broker/server/topic_config_manager.h"
+
+namespace fmq::server {
+namespace {
+
+bool IsLabelName(std::string_view name) {
+  if (name.empty() || name.starts_with("__")) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> Names(const std::vector<std::pair<std::string, std::string>>& extra,
+                               std::initializer_list<std::string> own) {
+  std::vector<std::string> out = {"cluster", "node_type", "node_id"};
+  for (const auto& [k, v] : extra) out.push_back(k);
+  out.insert(out.end(), own);
+  return out;
+}
+
+const char* Bool(bool b) { return b ? "true" : "false"; }
+
+}  // namespace
+
+Result<std::vector<std::pair<std::string, std::string>>> ParseMetricsLabel(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    const std::string item(TrimBlanks(text.substr(0, comma)));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    if (item.empty()) continue;
+    const size_t colon = item.find(':');
+    if (colon == std::string::npos) {
+      return Status::InvalidArgument("metricsLabel: '" + item + "' is not name:value");
+    }
+    std::string name(TrimBlanks(std::string_view(item).substr(0, colon)));
+    if (!IsLabelName(name)) {
+      return Status::InvalidArgument("metricsLabel: '" + name +
+                                     "' is not a Prometheus label name (letters, digits and '_')");
+    }
+    static const std::set<std::string> kReserved = {"cluster",   "node_type",      "node_id",
+                                                    "topic",     "consumer_group", "message_type",
+                                                    "is_system", "is_retry"};
+    if (kReserved.count(name))
+      return Status::InvalidArgument("metricsLabel: '" + name + "' is set by the broker");
+    out.emplace_back(std::move(name), std::string(TrimBlanks(std::string_view(item).substr(colon + 1))));
+  }
+  return out;
+}
+
+std::vector<LagRow> ComputeLag(const LagInput& in) {
+  std::vector<LagRow> out;
+  for (const auto& [topic, groups] : in.consumed) {
+    for (const auto& [group, queues] : groups) {
+      LagRow row{topic, group, 0, 0};
+      for (const auto& [queue, committed] : queues) {
+        const int64_t max = in.max_offset(topic, queue);
+        const int64_t next = std::max<int64_t>(committed, 0);
+        if (max <= next) continue;
+        row.messages += max - next;
+        // The oldest unconsumed message is the one at the committed offset.
+        if (auto t = in.store_time(topic, queue, next)) {
+          row.latency_ms = std::max(row.latency_ms, std::max<int64_t>(0, in.now_ms - *t));
+        }
+      }
+      out.push_back(std::move(row));
+    }
+  }
+  return out;
+}
+
+BrokerMetrics::BrokerMetrics(std::string cluster, std::string node_id,
+                             std::vector<std::pair<std::string, std::string>> labels)
+    : cluster_(std::move(cluster)), node_id_(std::move(node_id)), labels_(std::move(labels)) {
+  const auto in = Names(labels_, {"topic", "message_type", "is_system"});
+  const auto out = Names(labels_, {"topic", "consumer_group", "is_system"});
+  const auto lag = Names(labels_, {"topic", "consumer_group", "is_retry", "is_system"});
+  const auto node = Names(labels_, {});
+  const auto store = Names(labels_, {"storage_type", "storage_medium"});
+  in_messages_ = &registry_.AddCounter("rocketmq_messages_in_total", "Messages stored by sends.", in);
+  in_bytes_ =
+      &registry_.AddCounter("rocketmq_throughput_in_total", "Bytes of message bodies stored by sends.", in);
+  out_messages_ =
+      &registry_.AddCounter("rocketmq_messages_out_total", "Messages delivered to consumers.", out);
+  out_bytes_ = &registry_.AddCounter("rocketmq_throughput_out_total", "Bytes delivered to consumers.", out);
+  dlq_ = &registry_.AddCounter("rocketmq_send_to_dlq_messages_total",
+                               "Messages moved to a dead-letter queue after their last retry.", out);
+  lag_messages_ = &registry_.AddGauge("rocketmq_consumer_lag_messages",
+                                      "Messages stored but not consumed (committed) by the group.", lag);
+  lag_latency_ = &registry_.AddGauge("rocketmq_consumer_lag_latency_milliseconds",
+                                     "Age of the oldest message the group has not consumed.", lag);
+  storage_size_ = &registry_.AddGauge("rocketmq_storage_size_bytes", "Bytes the commit log holds.", store);
+  flush_behind_ = &registry_.AddGauge("rocketmq_storage_flush_behind_bytes",
+                                      "Bytes written to the commit log but not yet flushed to disk.", store);
+  dispatch_behind_ = &registry_.AddGauge("rocketmq_storage_dispatch_behind_bytes",
+                                         "Bytes of the commit log not yet in consume queues.", store);
+  reserve_time_ = &registry_.AddGauge("rocketmq_storage_message_reserve_time_milliseconds",
+                                      "Age of the oldest stored message.", store);
+  permission_ =
+      &registry_.AddGauge("rocketmq_broker_permission", "6 read and write, 4 read only, 2 write only.", node);
+  topic_number_ = &registry_.AddGauge("rocketmq_topic_number", "Topics on this broker.", node);
+  group_number_ =
+      &registry_.AddGauge("rocketmq_consumer_group_number", "Consumer groups on this broker.", node);
+}
+
+std::vector<std::string> BrokerMetrics::With(std::initializer_list<std::string> values) const {
+  std::vector<std::string> out = {cluster_, "broker", node_id_};
+  for (const auto& [k, v] : labels_) out.push_back(v);
+  out.insert(out.end(), values);
+  return out;
+}
+
+bool BrokerMetrics::IsSystemTopic(std::string_view topic) const {
+  return IsSendForbiddenTopic(std::string(topic)) || topic == kAutoCreateTopicKey ||
+         topic.starts_with("RMQ_SYS_") || topic.starts_with("rmq_sys_") || topic == cluster_ ||
+         topic == node_id_ || topic == cluster_ + "_REPLY_TOPIC";
+}
+
+bool BrokerMetrics::IsSystemGroup(std::string_view group) {
+  static const std::set<std::string_view> kGroups = {
+      "TOOLS_CONSUMER",    "FILTERSRV_CONSUMER", "__MONITOR_CONSUMER", "CLIENT_INNER_PRODUCER",
+      "SELF_TEST_P_GROUP", "SELF_TEST_C_GROUP",  "CID_ONS-HTTP-PROXY", "CID_ONSAPI_PERMISSION",
+      "CID_ONSAPI_OWNER",  "CID_ONSAPI_PULL"};
+  return group.starts_with("CID_RMQ_SYS_") || kGroups.count(group) > 0;
+}
+
+void BrokerMetrics::OnMessagesIn(const std::string& topic, std::string_view message_type, int64_t messages,
+                                 int64_t bytes) {
+  if (model::IsRetryTopic(topic) || model::IsDlqTopic(topic)) return;  // as Apache: sends by consumers
+  const auto values = With({topic, std::string(message_type), Bool(IsSystemTopic(topic))});
+  in_messages_->WithLabels(values).Inc(static_cast<double>(messages));
+  in_bytes_->WithLabels(values).Inc(static_cast<double>(bytes));
+}
+
+void BrokerMetrics::OnMessagesOut(const std::string& topic, const std::string& group, int64_t messages,
+                                  int64_t bytes) {
+  if (model::IsRetryTopic(topic) || model::IsDlqTopic(topic)) return;
+  const auto values = With({topic, group, Bool(IsSystemTopic(topic) || IsSystemGroup(group))});
+  out_messages_->WithLabels(values).Inc(static_cast<double>(messages));
+  out_bytes_->WithLabels(values).Inc(static_cast<double>(bytes));
+}
+
+void BrokerMetrics::OnSendToDlq(const std::string& topic, const std::string& group) {
+  dlq_->WithLabels(With({topic, group, Bool(IsSystemTopic(topic) || IsSystemGroup(group))})).Inc();
+}
+
+std::string BrokerMetrics::Collect(const MetricsSnapshot& s) {
+  const auto store = With({"local", "disk"});
+  storage_size_->WithLabels(store).Set(static_cast<double>(s.storage_size_bytes));
+  flush_behind_->WithLabels(store).Set(static_cast<double>(s.flush_behind_bytes));
+  dispatch_behind_->WithLabels(store).Set(static_cast<double>(s.dispatch_behind_bytes));
+  if (s.reserve_time_ms) {
+    reserve_time_->WithLabels(store).Set(static_cast<double>(*s.reserve_time_ms));
+  } else {
+    reserve_time_->Remove(store);
+  }
+  permission_->WithLabels(With({})).Set(s.permission);
+  topic_number_->WithLabels(With({})).Set(static_cast<double>(s.topics));
+  group_number_->WithLabels(With({})).Set(static_cast<double>(s.groups));
+
+  std::set<std::vector<std::string>> present;
+  for (const LagRow& row : s.lag) {
+    const bool retry = model::IsRetryTopic(row.topic);
+    auto values =
+        With({row.topic, row.group, Bool(retry), Bool(IsSystemTopic(row.topic) || IsSystemGroup(row.group))});
+    lag_messages_->WithLabels(values).Set(static_cast<double>(row.messages));
+    lag_latency_->WithLabels(values).Set(static_cast<double>(row.latency_ms));
+    present.insert(std::move(values));
+  }
+  for (GaugeFamily* f : {lag_messages_, lag_latency_}) {
+    for (const auto& series : f->Series()) {
+      if (!present.count(series)) f->Remove(series);
+    }
+  }
+  return registry_.Render();
+}
+
+}  // namespace fmq::server

@@ -1,0 +1,175 @@
+#include "broker/server/broker_metrics.h"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "broker/io/memory_file_system.h"
+#include "broker/net/net_test_util.h"
+#include "broker/net/remoting_client.h"
+#include "broker/protocol/codes.h"
+#include "broker/server/broker_controller.h"
+#include "broker/server/server_test_util.h"
+
+namespace fmq::server {
+namespace {
+
+namespace rq = protocol::request_code;
+namespace rc = protocol::response_code;
+using protocol::RemotingCommand;
+
+constexpr char kCommon[] = R"(cluster="C1",node_type="broker",node_id="b1")";
+
+TEST(BrokerMetricsTest, MetricsLabelIsNameValuePairsOfPrometheusNames) {
+  auto labels = ParseMetricsLabel(" env:prod , team:orders,");
+  ASSERT_TRUE(labels.ok()) << labels.status();
+  EXPECT_EQ(*labels, (std::vector<std::pair<std::string, std::string>>{{"env", "prod"}, {"team", "orders"}}));
+  EXPECT_EQ(ParseMetricsLabel("env").status().message(), "metricsLabel: 'env' is not name:value");
+  EXPECT_NE(ParseMetricsLabel("1x:y").status().message().find("not a Prometheus label name"),
+            std::string::npos);
+  EXPECT_EQ(ParseMetricsLabel("topic:x").status().message(), "metricsLabel: 'topic' is set by the broker");
+}
+
+TEST(BrokerMetricsTest, LagCountsFromTheCommittedOffsetAndAgesTheOldestUnconsumedMessage) {
+  LagInput in;
+  in.consumed["orders"]["g1"] = {{0, 5}, {1, 10}};  // queue 1 caught up
+  in.consumed["orders"]["g2"] = {{0, -1}};          // no offset yet: from the start
+  in.max_offset = [](const std::string&, int32_t q) -> int64_t { return q == 0 ? 8 : 10; };
+  in.store_time = [](const std::string&, int32_t, int64_t offset) -> std::optional<int64_t> {
+    return 1'000 + offset * 100;  // message N stored at 1000 + 100 N
+  };
+  in.now_ms = 2'000;
+  auto rows = ComputeLag(in);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].group, "g1");
+  EXPECT_EQ(rows[0].messages, 3);
+  EXPECT_EQ(rows[0].latency_ms, 2'000 - 1'500);
+  EXPECT_EQ(rows[1].group, "g2");
+  EXPECT_EQ(rows[1].messages, 8);
+  EXPECT_EQ(rows[1].latency_ms, 1'000);
+}
+
+TEST(BrokerMetricsTest, RendersRocketMq5NamesWithCommonLabelsAndDropsGoneSeries) {
+  BrokerMetrics m("C1", "b1", {{"env", "prod"}});
+  m.OnMessagesIn("orders", "normal", 3, 300);
+  m.OnMessagesIn("%RETRY%g1", "normal", 1, 10);  // consumers' resends are not sends
+  m.OnMessagesOut("orders", "g1", 2, 250);
+  m.OnSendToDlq("orders", "g1");
+  MetricsSnapshot s;
+  s.storage_size_bytes = 4096;
+  s.permission = 4;
+  s.lag = {
+      {"orders", "g1", 1, 700}, {"%RETRY%g1", "g1", 2, 0}, {"SCHEDULE_TOPIC_XXXX", "CID_RMQ_SYS_X", 1, 0}};
+  std::string text = m.Collect(s);
+  const std::string common = R"(cluster="C1",node_type="broker",node_id="b1",env="prod")";
+  for (
+      const std::string& line : {
+          "rocketmq_messages_in_total{" + common +
+              R"(,topic="orders",message_type="normal",is_system="false"} 3)",
+          "rocketmq_throughput_in_total{" + common +
+              R"(,topic="orders",message_type="normal",is_system="false"} 300)",
+          "rocketmq_messages_out_total{" + common +
+              R"(,topic="orders",consumer_group="g1",is_system="false"} 2)",
+          "rocketmq_send_to_dlq_messages_total{" + common +
+              R"(,topic="orders",consumer_group="g1",is_system="false"} 1)",
+          "rocketmq_consumer_lag_messages{" + common +
+              R"(,topic="orders",consumer_group="g1",is_retry="false",is_system="false"} 1)",
+          "rocketmq_consumer_lag_latency_milliseconds{" + common +
+              R"(,topic="orders",consumer_group="g1",is_retry="false",is_system="false"} 700)",
+          "rocketmq_consumer_lag_messages{" + common +
+              R"(,topic="%RETRY%g1",consumer_group="g1",is_retry="true",is_system="false"} 2)",
+          "rocketmq_consumer_lag_messages{" + common +
+              R"(,topic="SCHEDULE_TOPIC_XXXX",consumer_group="CID_RMQ_SYS_X",is_retry="false",is_system="true"} 1)",
+          "rocketmq_storage_size_bytes{" + common + R"(,storage_type="local",storage_medium="disk"} 4096)",
+          "rocketmq_broker_permission{" + common + "} 4",
+          "# TYPE rocketmq_messages_in_total counter",
+          "# TYPE rocketmq_consumer_lag_messages gauge",
+      }) {
+    EXPECT_NE(text.find(line + "\n"), std::string::npos) << line << "\n" << text;
+  }
+  EXPECT_EQ(text.find("topic=\"%RETRY%g1\",message_type"), std::string::npos) << text;
+  EXPECT_EQ(text.find("rocketmq_storage_message_reserve_time_milliseconds{"), std::string::npos)
+      << "an empty store has no oldest message";
+
+  s.lag = {{"orders", "g1", 0, 0}};  // g1 consumed its retries and the system group is gone
+  text = m.Collect(s);
+  EXPECT_EQ(text.find("%RETRY%g1"), std::string::npos) << text;
+  EXPECT_EQ(text.find("CID_RMQ_SYS_X"), std::string::npos) << text;
+}
+
+// GET /metrics of a broker with metricsExporterType=PROM after sends, a pull and a committed offset.
+TEST(BrokerMetricsTest, TheBrokerServesMetricsThatMatchWhatClientsDid) {
+  io::MemoryFileSystem fs;
+  BrokerConfig bc = testing::TestBrokerConfig("");
+  bc.metrics.prometheus = true;
+  bc.metrics.host = "127.0.0.1";
+  bc.metrics.port = 0;
+  BrokerController broker(bc, testing::TestStoreConfig("C1", "b1"), fs, SystemClock());
+  ASSERT_TRUE(broker.Start().ok());
+  ASSERT_GT(broker.metrics_port(), 0);
+  net::RemotingClient client{net::ClientConfig{}};
+  ASSERT_TRUE(client.Start().ok());
+  for (int i = 0; i < 5; ++i) {
+    std::map<std::string, std::string> ext;
+    protocol::SendMessageRequestHeader::V1().Encode(testing::SendHeader("orders", 0, {}), &ext);
+    ASSERT_EQ(testing::Call(client, broker.address(), rq::kSendMessage, ext, "0123456789").code,
+              rc::kSuccess);
+  }
+  RemotingCommand pulled = testing::Call(client, broker.address(), rq::kPullMessage,
+                                         {{"consumerGroup", "g1"},
+                                          {"topic", "orders"},
+                                          {"queueId", "0"},
+                                          {"queueOffset", "0"},
+                                          {"maxMsgNums", "2"},
+                                          {"sysFlag", std::to_string(protocol::pull_sys_flag::kSubscription)},
+                                          {"subscription", "*"},
+                                          {"commitOffset", "0"},
+                                          {"suspendTimeoutMillis", "0"},
+                                          {"subVersion", "0"}});
+  ASSERT_EQ(pulled.code, rc::kSuccess) << pulled.remark.value_or("");
+  ASSERT_EQ(
+      testing::Call(client, broker.address(), rq::kUpdateConsumerOffset,
+                    {{"consumerGroup", "g1"}, {"topic", "orders"}, {"queueId", "0"}, {"commitOffset", "2"}})
+          .code,
+      rc::kSuccess);
+
+  int fd = net::testing::RawConnect(broker.metrics_port());
+  const std::string request = "GET /metrics HTTP/1.1\r\nHost: broker\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  std::string response;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) response.append(buf, static_cast<size_t>(n));
+  close(fd);
+  ASSERT_TRUE(response.starts_with("HTTP/1.1 200")) << response;
+  const std::string c = kCommon;
+  for (const std::string& line : {
+           "rocketmq_messages_in_total{" + c +
+               R"(,topic="orders",message_type="normal",is_system="false"} 5)",
+           "rocketmq_throughput_in_total{" + c +
+               R"(,topic="orders",message_type="normal",is_system="false"} 50)",
+           "rocketmq_messages_out_total{" + c + R"(,topic="orders",consumer_group="g1",is_system="false"} 2)",
+           "rocketmq_consumer_lag_messages{" + c +
+               R"(,topic="orders",consumer_group="g1",is_retry="false",is_system="false"} 3)",
+           "rocketmq_broker_permission{" + c + "} 6",
+       }) {
+    EXPECT_NE(response.find(line + "\n"), std::string::npos) << line << "\n" << response;
+  }
+  EXPECT_NE(response.find("rocketmq_storage_message_reserve_time_milliseconds{"), std::string::npos);
+  client.Stop();
+  broker.Stop();
+}
+
+TEST(BrokerMetricsTest, OnlyPromAndDisableAreExporterTypes) {
+  BrokerConfig c;
+  EXPECT_FALSE(c.metrics.prometheus) << "off by default, as in Apache RocketMQ";
+  ASSERT_TRUE(ApplyBrokerProperty("metricsExporterType", "PROM", &c).ok());
+  EXPECT_TRUE(c.metrics.prometheus);
+  ASSERT_TRUE(ApplyBrokerProperty("metricsPromExporterPort", "15557", &c).ok());
+  EXPECT_EQ(c.metrics.port, 15557);
+  EXPECT_NE(ApplyBrokerProperty("metricsExporterType", "OTLP_GRPC", &c).message().find("FerryMQ serves PROM"),
+            std::string::npos);
+  EXPECT_FALSE(ApplyBrokerProperty("metricsLabel", "novalue", &c).ok());
+}
+
+}  // namespace
+}  // namespace fmq::server
