@@ -82,8 +82,8 @@ TEST(BrokerMetricsTest, RendersRocketMq5NamesWithCommonLabelsAndDropsGoneSeries)
               R"(,topic="SCHEDULE_TOPIC_XXXX",consumer_group="CID_RMQ_SYS_X",is_retry="false",is_system="true"} 1)",
           "rocketmq_storage_size_bytes{" + common + R"(,storage_type="local",storage_medium="disk"} 4096)",
           "rocketmq_broker_permission{" + common + "} 4",
-          "# TYPE rocketmq_messages_in_total counter",
-          "# TYPE rocketmq_consumer_lag_messages gauge",
+          std::string("# TYPE rocketmq_messages_in_total counter"),
+          std::string("# TYPE rocketmq_consumer_lag_messages gauge"),
       }) {
     EXPECT_NE(text.find(line + "\n"), std::string::npos) << line << "\n" << text;
   }
