@@ -498,6 +498,11 @@ void Connection::CloseOnStrand(const std::string& why) {
 void Responder::Send(RemotingCommand response) const {
   if (oneway_) return;
   auto conn = conn_.lock();
+  if (timing_) {
+    timing_->observer->OnAnswered(timing_->request_code, response.code,
+                                  timing_->long_polling.load(std::memory_order_relaxed), conn != nullptr,
+                                  std::chrono::steady_clock::now() - timing_->received);
+  }
   if (!conn) return;
   response.opaque = opaque_;
   response.flag |= protocol::kFlagResponse;

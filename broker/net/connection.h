@@ -36,6 +36,7 @@
 
 #include "broker/base/mutex.h"
 #include "broker/base/status.h"
+#include "broker/net/rpc_observer.h"
 #include "broker/net/tls.h"
 #include "broker/protocol/remoting_command.h"
 
@@ -176,16 +177,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 // Where a request handler sends its answer: the response gets the request's opaque and serialize type, the
 // response flag and FerryMQ's version. Nothing is sent for a oneway request or once the connection closed.
-// Copyable and thread-safe; holds the connection weakly.
+// Copyable and thread-safe; holds the connection weakly. With `timing`, the answer is reported to its
+// observer.
 class Responder {
  public:
   Responder() = default;  // sends nothing
-  Responder(std::weak_ptr<Connection> conn, const protocol::RemotingCommand& request)
+  Responder(std::weak_ptr<Connection> conn, const protocol::RemotingCommand& request,
+            std::shared_ptr<RpcTiming> timing = nullptr)
       : conn_(std::move(conn)),
         opaque_(request.opaque),
         oneway_(request.IsOneway()),
-        serialize_type_(request.serialize_type) {}
+        serialize_type_(request.serialize_type),
+        timing_(std::move(timing)) {}
   void Send(protocol::RemotingCommand response) const;
+  // The request waits for data (a parked pull): its latency is reported as long polling.
+  void MarkLongPolling() const {
+    if (timing_) timing_->long_polling.store(true, std::memory_order_relaxed);
+  }
   bool oneway() const { return oneway_; }
   std::shared_ptr<Connection> connection() const { return conn_.lock(); }
   // The peer's "ip:port", or empty once the connection is gone.
@@ -199,6 +207,7 @@ class Responder {
   int32_t opaque_ = 0;
   bool oneway_ = true;
   protocol::SerializeType serialize_type_ = protocol::SerializeType::kJson;
+  std::shared_ptr<RpcTiming> timing_;
 };
 
 using Handler = std::function<void(protocol::RemotingCommand request, Responder responder)>;

@@ -102,7 +102,14 @@ void RemotingServer::Accept() {
 }
 
 void RemotingServer::OnRequest(const std::shared_ptr<Connection>& conn, RemotingCommand cmd) {
-  Responder responder(conn, cmd);
+  std::shared_ptr<RpcTiming> timing;
+  if (rpc_observer_ != nullptr && !cmd.IsOneway()) {
+    timing = std::make_shared<RpcTiming>();
+    timing->observer = rpc_observer_;
+    timing->request_code = cmd.code;
+    timing->received = std::chrono::steady_clock::now();
+  }
+  Responder responder(conn, cmd, std::move(timing));
   auto it = routes_.find(cmd.code);
   const Route* route = it != routes_.end() ? &it->second : (default_route_ ? &*default_route_ : nullptr);
   // The filter's verdict, sent instead of the handler's answer when it refuses.

@@ -71,6 +71,9 @@ class RemotingServer {
       const std::string& remote_address, const protocol::RemotingCommand& request)>;
   void SetRequestFilter(RequestFilter filter) { filter_ = std::move(filter); }
 
+  // Reports every answered request to `observer` (not owned; outlives the server). REQUIRES: before Start().
+  void SetRpcObserver(RpcObserver* observer) { rpc_observer_ = observer; }
+
   // Called (on an I/O thread) when a connection closes, before it is forgotten: client registries drop the
   // channel's producers and consumers at once. REQUIRES: before Start().
   void SetCloseListener(std::function<void(Connection*)> listener) { close_listener_ = std::move(listener); }
@@ -104,6 +107,7 @@ class RemotingServer {
   std::optional<Route> default_route_;
   std::function<void(Connection*)> close_listener_;
   RequestFilter filter_;
+  RpcObserver* rpc_observer_ = nullptr;
   mutable Mutex mu_;
   CondVar closed_cv_{&mu_};
   std::set<std::shared_ptr<Connection>> connections_ FMQ_GUARDED_BY(mu_);

@@ -500,6 +500,7 @@ Status BrokerController::Start() {
         },
         p.client_exec.get());
     server->SetCloseListener([&p](net::Connection* c) { p.clients->OnConnectionClosed(c); });
+    if (p.metrics) server->SetRpcObserver(p.metrics.get());
     FMQ_RETURN_IF_ERROR(server->Start());
   }
   FMQ_RETURN_IF_ERROR(p.hold->Start());

@@ -1,9 +1,11 @@
 #include "broker/server/broker_metrics.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "broker/base/strings.h"
 #include "broker/model/names.h"
+#include "broker/protocol/codes.h"
 #include "broker/server/topic_config_manager.h"
 
 namespace fmq::server {
@@ -110,6 +112,40 @@ BrokerMetrics::BrokerMetrics(std::string cluster, std::string node_id,
   topic_number_ = &registry_.AddGauge("rocketmq_topic_number", "Topics on this broker.", node);
   group_number_ =
       &registry_.AddGauge("rocketmq_consumer_group_number", "Consumer groups on this broker.", node);
+  rpc_latency_ = &registry_.AddHistogram(
+      "rocketmq_rpc_latency_milliseconds", "Time from a request's arrival to its answer.",
+      Names(labels_, {"protocol_type", "request_code", "response_code", "is_long_polling", "result"}),
+      {1, 3, 5, 7, 10, 100, 1000, 2000, 3000});
+}
+
+void BrokerMetrics::OnAnswered(int32_t request_code, int32_t response_code, bool long_polling, bool written,
+                               std::chrono::nanoseconds elapsed) {
+  // Unknown codes share one series each way.
+  const std::string_view request = protocol::RequestCodeName(request_code);
+  const std::string_view response = protocol::ResponseCodeName(response_code);
+  if (request.empty()) request_code = -1;
+  if (response.empty()) response_code = -1;
+  const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(request_code)) << 32) |
+                       (static_cast<uint64_t>(static_cast<uint32_t>(response_code) & 0x3fffffffu) << 2) |
+                       (long_polling ? 2u : 0u) | (written ? 1u : 0u);
+  Histogram* h = nullptr;
+  {
+    MutexLock lock(&cache_mu_);
+    if (auto it = rpc_cache_.find(key); it != rpc_cache_.end()) h = it->second;
+  }
+  if (h == nullptr) {
+    auto lower = [](std::string_view name) {
+      if (name.empty()) return std::string("unknown");
+      std::string out(name);
+      for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return out;
+    };
+    h = &rpc_latency_->WithLabels(With({"remoting", lower(request), lower(response), Bool(long_polling),
+                                        written ? "success" : "write_channel_failed"}));
+    MutexLock lock(&cache_mu_);
+    rpc_cache_.emplace(key, h);
+  }
+  h->Observe(std::chrono::duration<double, std::milli>(elapsed).count());
 }
 
 std::vector<std::string> BrokerMetrics::With(std::initializer_list<std::string> values) const {
@@ -133,20 +169,41 @@ bool BrokerMetrics::IsSystemGroup(std::string_view group) {
   return group.starts_with("CID_RMQ_SYS_") || kGroups.count(group) > 0;
 }
 
+template <typename IsSystem>
+BrokerMetrics::CounterPair BrokerMetrics::Cached(PairCache& cache, std::string_view a, std::string_view b,
+                                                 CounterFamily* messages, CounterFamily* bytes,
+                                                 IsSystem is_system) {
+  thread_local std::string key;  // no allocation per call once it has grown
+  key.assign(a);
+  key.push_back('\0');
+  key.append(b);
+  {
+    MutexLock lock(&cache_mu_);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+  }
+  const auto values = With({std::string(a), std::string(b), Bool(is_system())});
+  CounterPair pair{&messages->WithLabels(values), &bytes->WithLabels(values)};
+  MutexLock lock(&cache_mu_);
+  cache.emplace(key, pair);
+  return pair;
+}
+
 void BrokerMetrics::OnMessagesIn(const std::string& topic, std::string_view message_type, int64_t messages,
                                  int64_t bytes) {
   if (model::IsRetryTopic(topic) || model::IsDlqTopic(topic)) return;  // as Apache: sends by consumers
-  const auto values = With({topic, std::string(message_type), Bool(IsSystemTopic(topic))});
-  in_messages_->WithLabels(values).Inc(static_cast<double>(messages));
-  in_bytes_->WithLabels(values).Inc(static_cast<double>(bytes));
+  const CounterPair c =
+      Cached(in_cache_, topic, message_type, in_messages_, in_bytes_, [&] { return IsSystemTopic(topic); });
+  c.messages->Inc(static_cast<double>(messages));
+  c.bytes->Inc(static_cast<double>(bytes));
 }
 
 void BrokerMetrics::OnMessagesOut(const std::string& topic, const std::string& group, int64_t messages,
                                   int64_t bytes) {
   if (model::IsRetryTopic(topic) || model::IsDlqTopic(topic)) return;
-  const auto values = With({topic, group, Bool(IsSystemTopic(topic) || IsSystemGroup(group))});
-  out_messages_->WithLabels(values).Inc(static_cast<double>(messages));
-  out_bytes_->WithLabels(values).Inc(static_cast<double>(bytes));
+  const CounterPair c = Cached(out_cache_, topic, group, out_messages_, out_bytes_,
+                               [&] { return IsSystemTopic(topic) || IsSystemGroup(group); });
+  c.messages->Inc(static_cast<double>(messages));
+  c.bytes->Inc(static_cast<double>(bytes));
 }
 
 void BrokerMetrics::OnSendToDlq(const std::string& topic, const std::string& group) {

@@ -27,11 +27,14 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "broker/base/metrics.h"
+#include "broker/base/mutex.h"
 #include "broker/base/status.h"
+#include "broker/net/rpc_observer.h"
 
 namespace fmq::server {
 
@@ -76,10 +79,17 @@ struct MetricsSnapshot {
   std::vector<LagRow> lag;
 };
 
-class BrokerMetrics {
+class BrokerMetrics final : public net::RpcObserver {
  public:
   BrokerMetrics(std::string cluster, std::string node_id,
                 std::vector<std::pair<std::string, std::string>> labels);
+
+  // rocketmq_rpc_latency_milliseconds {protocol_type="remoting", request_code, response_code,
+  // is_long_polling, result}: codes as RocketMQ's lower-case constant names ("send_message", "success"), an
+  // unknown code as "unknown" (so random codes cannot grow the series); result "success", or
+  // "write_channel_failed" when the connection was gone.
+  void OnAnswered(int32_t request_code, int32_t response_code, bool long_polling, bool written,
+                  std::chrono::nanoseconds elapsed) override FMQ_EXCLUDES(cache_mu_);
 
   // `message_type`: normal, fifo, delay or transaction.
   void OnMessagesIn(const std::string& topic, std::string_view message_type, int64_t messages, int64_t bytes);
@@ -94,6 +104,19 @@ class BrokerMetrics {
   static bool IsSystemGroup(std::string_view group);
 
  private:
+  // The messages and bytes counters of one (topic, message type) or (topic, group): the send and pull paths
+  // find them with one hash lookup instead of building the label vector and searching two families.
+  // Counters are never removed, so the pointers stay valid.
+  struct CounterPair {
+    Counter* messages;
+    Counter* bytes;
+  };
+  using PairCache = std::unordered_map<std::string, CounterPair>;
+  // `is_system()` is asked only when the pair is not cached yet.
+  template <typename IsSystem>
+  CounterPair Cached(PairCache& cache, std::string_view a, std::string_view b, CounterFamily* messages,
+                     CounterFamily* bytes, IsSystem is_system) FMQ_EXCLUDES(cache_mu_);
+
   std::vector<std::string> With(std::initializer_list<std::string> values) const;
 
   const std::string cluster_;
@@ -114,6 +137,11 @@ class BrokerMetrics {
   GaugeFamily* permission_;
   GaugeFamily* topic_number_;
   GaugeFamily* group_number_;
+  HistogramFamily* rpc_latency_;
+  Mutex cache_mu_;
+  std::unordered_map<uint64_t, Histogram*> rpc_cache_ FMQ_GUARDED_BY(cache_mu_);
+  PairCache in_cache_ FMQ_GUARDED_BY(cache_mu_);   // topic '\0' message_type
+  PairCache out_cache_ FMQ_GUARDED_BY(cache_mu_);  // topic '\0' consumer_group
 };
 
 }  // namespace fmq::server

@@ -97,6 +97,46 @@ TEST(BrokerMetricsTest, RendersRocketMq5NamesWithCommonLabelsAndDropsGoneSeries)
   EXPECT_EQ(text.find("CID_RMQ_SYS_X"), std::string::npos) << text;
 }
 
+TEST(BrokerMetricsTest, RpcLatencyIsAHistogramInMillisecondsByCodeNameAndUnknownCodesShareOneSeries) {
+  using std::chrono::milliseconds;
+  BrokerMetrics m("C1", "b1", {});
+  m.OnAnswered(rq::kSendMessage, rc::kSuccess, false, true, milliseconds(2));
+  m.OnAnswered(rq::kSendMessage, rc::kSuccess, false, true, milliseconds(50));
+  m.OnAnswered(rq::kPullMessage, rc::kPullNotFound, true, false, milliseconds(1500));
+  for (int code = 40000; code < 40100; ++code) m.OnAnswered(code, 0, false, true, milliseconds(1));
+  m.OnAnswered(rq::kSendMessage, 31999, false, true, milliseconds(1));
+  const std::string text = m.Collect({});
+  const std::string send = std::string(kCommon) +
+                           R"(,protocol_type="remoting",request_code="send_message",response_code="success",)"
+                           R"(is_long_polling="false",result="success")";
+  const std::string pull =
+      std::string(kCommon) +
+      R"(,protocol_type="remoting",request_code="pull_message",response_code="pull_not_found",)"
+      R"(is_long_polling="true",result="write_channel_failed")";
+  const std::string unknown = std::string(kCommon) +
+                              R"(,protocol_type="remoting",request_code="unknown",response_code="success",)"
+                              R"(is_long_polling="false",result="success")";
+  for (const std::string& line : {
+           std::string("# TYPE rocketmq_rpc_latency_milliseconds histogram"),
+           "rocketmq_rpc_latency_milliseconds_bucket{" + send + R"(,le="1"} 0)",
+           "rocketmq_rpc_latency_milliseconds_bucket{" + send + R"(,le="3"} 1)",
+           "rocketmq_rpc_latency_milliseconds_bucket{" + send + R"(,le="100"} 2)",
+           "rocketmq_rpc_latency_milliseconds_sum{" + send + "} 52",
+           "rocketmq_rpc_latency_milliseconds_count{" + send + "} 2",
+           "rocketmq_rpc_latency_milliseconds_bucket{" + pull + R"(,le="1000"} 0)",
+           "rocketmq_rpc_latency_milliseconds_bucket{" + pull + R"(,le="2000"} 1)",
+           "rocketmq_rpc_latency_milliseconds_count{" + unknown + "} 100",
+       }) {
+    EXPECT_NE(text.find(line + "\n"), std::string::npos) << line << "\n" << text;
+  }
+  EXPECT_NE(text.find(R"(request_code="send_message",response_code="unknown")"), std::string::npos) << text;
+  size_t series = 0;
+  for (size_t at = 0; (at = text.find("rocketmq_rpc_latency_milliseconds_count{", at)) != std::string::npos;
+       ++at)
+    ++series;
+  EXPECT_EQ(series, 4u) << "100 random request codes must not make 100 series";
+}
+
 // GET /metrics of a broker with metricsExporterType=PROM after sends, a pull and a committed offset.
 TEST(BrokerMetricsTest, TheBrokerServesMetricsThatMatchWhatClientsDid) {
   io::MemoryFileSystem fs;
@@ -127,6 +167,20 @@ TEST(BrokerMetricsTest, TheBrokerServesMetricsThatMatchWhatClientsDid) {
                                           {"suspendTimeoutMillis", "0"},
                                           {"subVersion", "0"}});
   ASSERT_EQ(pulled.code, rc::kSuccess) << pulled.remark.value_or("");
+  // A long poll on an empty queue: parked, then answered PULL_NOT_FOUND when the hold ends.
+  RemotingCommand parked = testing::Call(client, broker.address(), rq::kPullMessage,
+                                         {{"consumerGroup", "g1"},
+                                          {"topic", "orders"},
+                                          {"queueId", "1"},
+                                          {"queueOffset", "0"},
+                                          {"maxMsgNums", "2"},
+                                          {"sysFlag", std::to_string(protocol::pull_sys_flag::kSubscription |
+                                                                     protocol::pull_sys_flag::kSuspend)},
+                                          {"subscription", "*"},
+                                          {"commitOffset", "0"},
+                                          {"suspendTimeoutMillis", "300"},
+                                          {"subVersion", "0"}});
+  ASSERT_EQ(parked.code, rc::kPullNotFound) << parked.remark.value_or("");
   ASSERT_EQ(
       testing::Call(client, broker.address(), rq::kUpdateConsumerOffset,
                     {{"consumerGroup", "g1"}, {"topic", "orders"}, {"queueId", "0"}, {"commitOffset", "2"}})
@@ -151,6 +205,12 @@ TEST(BrokerMetricsTest, TheBrokerServesMetricsThatMatchWhatClientsDid) {
            "rocketmq_consumer_lag_messages{" + c +
                R"(,topic="orders",consumer_group="g1",is_retry="false",is_system="false"} 3)",
            "rocketmq_broker_permission{" + c + "} 6",
+           "rocketmq_rpc_latency_milliseconds_count{" + c +
+               R"(,protocol_type="remoting",request_code="send_message",response_code="success",)"
+               R"(is_long_polling="false",result="success"} 5)",
+           "rocketmq_rpc_latency_milliseconds_count{" + c +
+               R"(,protocol_type="remoting",request_code="pull_message",response_code="pull_not_found",)"
+               R"(is_long_polling="true",result="success"} 1)",
        }) {
     EXPECT_NE(response.find(line + "\n"), std::string::npos) << line << "\n" << response;
   }

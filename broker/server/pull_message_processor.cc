@@ -320,6 +320,7 @@ void PullMessageProcessor::Process(RemotingCommand request, net::Responder respo
     parked.filter = std::move(filter);
     parked.request = std::move(request);
     parked.responder = responder;
+    responder.MarkLongPolling();
     hold_->Suspend(h->topic, h->queue_id, std::move(parked));
     return;  // answered when a message arrives or the hold ends
   }

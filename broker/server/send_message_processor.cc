@@ -216,26 +216,31 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
   auto wait = model::FindProperty(props, model::prop::kWaitStoreMsgOk);
   const bool wait_for_replicas = !(wait && *wait == "false");
   // What the metrics count: RocketMQ 5's message types, the bodies' bytes, a move to a dead-letter queue.
+  // (Worked out only when metrics are served.)
   int64_t body_bytes = 0;
-  for (const auto& m : messages) body_bytes += static_cast<int64_t>(m.body.size());
-  const bool delayed =
-      !messages.empty() &&
-      (messages.front().topic != store_topic ||
-       model::FindProperty(messages.front().properties, model::prop::kDelayTimeLevel).value_or("0") != "0");
-  const std::string_view message_type = half            ? "transaction"
-                                        : delayed       ? "delay"
-                                        : config->order ? "fifo"
-                                                        : "normal";
-  const bool to_dlq = model::IsDlqTopic(store_topic);
-  std::string dlq_origin;
-  if (to_dlq) dlq_origin = model::FindProperty(props, model::prop::kRetryTopic).value_or(topic);
+  std::string_view message_type;
+  bool to_dlq = false;
+  std::string dlq_origin, dlq_group;
+  if (metrics_) {
+    for (const auto& m : messages) body_bytes += static_cast<int64_t>(m.body.size());
+    const bool delayed =
+        !messages.empty() &&
+        (messages.front().topic != store_topic ||
+         model::FindProperty(messages.front().properties, model::prop::kDelayTimeLevel).value_or("0") != "0");
+    message_type = half ? "transaction" : delayed ? "delay" : config->order ? "fifo" : "normal";
+    to_dlq = model::IsDlqTopic(store_topic);
+    if (to_dlq) {
+      dlq_origin = model::FindProperty(props, model::prop::kRetryTopic).value_or(topic);
+      dlq_group = store_topic.substr(model::kDlqTopicPrefix.size());
+    }
+  }
   Store(std::move(messages), wait_for_replicas,
-        [this, responder, queue_id, topic, store_topic, message_type, body_bytes, to_dlq, dlq_origin](
+        [this, responder, queue_id, topic, message_type, body_bytes, to_dlq, dlq_origin, dlq_group](
             Result<store::PutMessageResult> r, int32_t code_if_stored, const std::string& remark) {
           if (r.ok() && stats_) stats_->AddTopicPut(topic, r->message_count);
           if (r.ok() && metrics_) {
             if (to_dlq) {
-              metrics_->OnSendToDlq(dlq_origin, store_topic.substr(model::kDlqTopicPrefix.size()));
+              metrics_->OnSendToDlq(dlq_origin, dlq_group);
             } else {
               metrics_->OnMessagesIn(topic, message_type, r->message_count, body_bytes);
             }
@@ -343,9 +348,9 @@ void SendMessageProcessor::SendBack(RemotingCommand request, net::Responder resp
     return answer(rc::kSystemError, std::string(s.message()));
   if (Status s = ApplyTimer(store_.config(), clock_->NowMillis(), &m); !s.ok())
     return answer(rc::kSystemError, std::string(s.message()));
-  const bool to_dlq = model::IsDlqTopic(m.topic);
+  const bool to_dlq = metrics_ && model::IsDlqTopic(m.topic);
   const std::string origin(
-      model::FindProperty(m.properties, model::prop::kRetryTopic).value_or(original->topic));
+      to_dlq ? model::FindProperty(m.properties, model::prop::kRetryTopic).value_or(original->topic) : "");
   std::vector<model::StoredMessage> batch;
   batch.push_back(std::move(m));
   // Waits for the replicas even though the copy carries WAIT=false: the consumer acknowledges the original
