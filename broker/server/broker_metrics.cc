@@ -170,8 +170,7 @@ bool BrokerMetrics::IsSystemGroup(std::string_view group) {
 }
 
 template <typename IsSystem>
-BrokerMetrics::CounterPair BrokerMetrics::Cached(PairCache& cache, std::string_view a, std::string_view b,
-                                                 CounterFamily* messages, CounterFamily* bytes,
+BrokerMetrics::CounterPair BrokerMetrics::Cached(bool in, std::string_view a, std::string_view b,
                                                  IsSystem is_system) {
   thread_local std::string key;  // no allocation per call once it has grown
   key.assign(a);
@@ -179,20 +178,22 @@ BrokerMetrics::CounterPair BrokerMetrics::Cached(PairCache& cache, std::string_v
   key.append(b);
   {
     MutexLock lock(&cache_mu_);
+    const PairCache& cache = in ? in_cache_ : out_cache_;
     if (auto it = cache.find(key); it != cache.end()) return it->second;
   }
   const auto values = With({std::string(a), std::string(b), Bool(is_system())});
-  CounterPair pair{&messages->WithLabels(values), &bytes->WithLabels(values)};
+  const CounterPair pair =
+      in ? CounterPair{&in_messages_->WithLabels(values), &in_bytes_->WithLabels(values)}
+         : CounterPair{&out_messages_->WithLabels(values), &out_bytes_->WithLabels(values)};
   MutexLock lock(&cache_mu_);
-  cache.emplace(key, pair);
+  (in ? in_cache_ : out_cache_).emplace(key, pair);
   return pair;
 }
 
 void BrokerMetrics::OnMessagesIn(const std::string& topic, std::string_view message_type, int64_t messages,
                                  int64_t bytes) {
   if (model::IsRetryTopic(topic) || model::IsDlqTopic(topic)) return;  // as Apache: sends by consumers
-  const CounterPair c =
-      Cached(in_cache_, topic, message_type, in_messages_, in_bytes_, [&] { return IsSystemTopic(topic); });
+  const CounterPair c = Cached(/*in=*/true, topic, message_type, [&] { return IsSystemTopic(topic); });
   c.messages->Inc(static_cast<double>(messages));
   c.bytes->Inc(static_cast<double>(bytes));
 }
@@ -200,8 +201,8 @@ void BrokerMetrics::OnMessagesIn(const std::string& topic, std::string_view mess
 void BrokerMetrics::OnMessagesOut(const std::string& topic, const std::string& group, int64_t messages,
                                   int64_t bytes) {
   if (model::IsRetryTopic(topic) || model::IsDlqTopic(topic)) return;
-  const CounterPair c = Cached(out_cache_, topic, group, out_messages_, out_bytes_,
-                               [&] { return IsSystemTopic(topic) || IsSystemGroup(group); });
+  const CounterPair c =
+      Cached(/*in=*/false, topic, group, [&] { return IsSystemTopic(topic) || IsSystemGroup(group); });
   c.messages->Inc(static_cast<double>(messages));
   c.bytes->Inc(static_cast<double>(bytes));
 }

@@ -112,10 +112,11 @@ class BrokerMetrics final : public net::RpcObserver {
     Counter* bytes;
   };
   using PairCache = std::unordered_map<std::string, CounterPair>;
-  // `is_system()` is asked only when the pair is not cached yet.
+  // The pair of the in (`in` true) or out counters of (a, b); `is_system()` is asked only when the pair is
+  // not cached yet.
   template <typename IsSystem>
-  CounterPair Cached(PairCache& cache, std::string_view a, std::string_view b, CounterFamily* messages,
-                     CounterFamily* bytes, IsSystem is_system) FMQ_EXCLUDES(cache_mu_);
+  CounterPair Cached(bool in, std::string_view a, std::string_view b, IsSystem is_system)
+      FMQ_EXCLUDES(cache_mu_);
 
   std::vector<std::string> With(std::initializer_list<std::string> values) const;
 
