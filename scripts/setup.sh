@@ -18,8 +18,9 @@ BUILD=(
 DEV=(
   # tools of the developer and test tiers
   git python3 python3-yaml clang clang-format libclang-rt-14-dev
-  # tests and benchmarks (openssl: the test certificates of scripts/make_test_pki.sh)
-  libgtest-dev libgmock-dev libbenchmark-dev valgrind openssl
+  # tests and benchmarks (openssl: the test certificates of scripts/make_test_pki.sh; prometheus: promtool for
+  # the chart's alert-rule tests)
+  libgtest-dev libgmock-dev libbenchmark-dev valgrind openssl prometheus
 )
 
 case "${1:-}" in
