@@ -100,11 +100,26 @@ Status ReadClusterRef(const json& spec, const ObjectMeta& meta, ClusterRef* ref)
 }  // namespace
 
 const std::vector<std::string>& OperatorOwnedBrokerKeys() {
-  static const std::vector<std::string> keys = {
-      "brokerClusterName", "brokerName",         "brokerId",           "brokerRole", "namesrvAddr",
-      "listenPort",        "storePathRootDir",   "storePathCommitLog", "brokerIP1",  "haListenPort",
-      "minInSyncReplicas", "whenBelowMinInSync", "brokerPermission",   "aclEnable",  "aclConfigFile",
-      "aclSeedFile",       "innerAccessKey",     "innerSecretKey"};
+  static const std::vector<std::string> keys = {"brokerClusterName",
+                                                "brokerName",
+                                                "brokerId",
+                                                "brokerRole",
+                                                "namesrvAddr",
+                                                "listenPort",
+                                                "storePathRootDir",
+                                                "storePathCommitLog",
+                                                "brokerIP1",
+                                                "haListenPort",
+                                                "minInSyncReplicas",
+                                                "whenBelowMinInSync",
+                                                "brokerPermission",
+                                                "aclEnable",
+                                                "aclConfigFile",
+                                                "aclSeedFile",
+                                                "innerAccessKey",
+                                                "innerSecretKey",
+                                                "metricsExporterType",
+                                                "metricsPromExporterPort"};
   return keys;
 }
 

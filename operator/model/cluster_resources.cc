@@ -210,6 +210,9 @@ std::string RenderBrokerConf(const api::Cluster& c, int group, bool read_only) {
   }
   props["namesrvAddr"] = NameServerServiceAddress(c);
   props["listenPort"] = std::to_string(kBrokerPort);
+  // Every broker serves its metrics (the container port "metrics"; the chart's PodMonitor scrapes it).
+  props["metricsExporterType"] = "PROM";
+  props["metricsPromExporterPort"] = std::to_string(kBrokerMetricsPort);
   props["storePathRootDir"] = std::string(kDataDir) + "/store";
   props["flushDiskType"] = c.spec.brokers.flush_disk_type;
   if (read_only) props["brokerPermission"] = "4";  // leaving the cluster (model/scale_in.h)
@@ -350,7 +353,8 @@ json BrokerStatefulSet(const api::Cluster& c, int group, const Options& o) {
                            FieldEnv("POD_NAME", "metadata.name"),
                            FieldEnv("POD_NAMESPACE", "metadata.namespace"),
                            {{"name", "HOME"}, {"value", kDataDir}}})},
-      {"ports", json::array({{{"name", "remoting"}, {"containerPort", kBrokerPort}}})},
+      {"ports", json::array({{{"name", "remoting"}, {"containerPort", kBrokerPort}},
+                             {{"name", "metrics"}, {"containerPort", kBrokerMetricsPort}}})},
       // Unready after ~9 s without an answer: failover waits for that (model/failover.h), so it bounds how
       // long a group whose master is cut off stays unwritable.
       {"readinessProbe", TcpProbe(kBrokerPort, 3, 3)},

@@ -20,6 +20,9 @@ namespace fmq::op::model {
 
 inline constexpr int kNameServerPort = 9876;
 inline constexpr int kBrokerPort = 10911;
+// The brokers' Prometheus /metrics (metricsExporterType=PROM, docs/metrics.md); the container port named
+// "metrics".
+inline constexpr int kBrokerMetricsPort = 5557;
 inline constexpr const char* kConfigDir = "/etc/ferrymq";
 inline constexpr const char* kDataDir = "/var/lib/ferrymq";
 inline constexpr const char* kProgram = "/usr/local/bin/ferrymq";

@@ -36,6 +36,8 @@ TEST(ClusterResourcesTest, BrokerConfHasOwnedKeysThatUserConfigCannotOverride) {
   more.spec.name_server.replicas = 3;
   EXPECT_EQ(RenderBrokerConf(more, 1), conf) << "scaling the name servers changes no broker.conf";
   EXPECT_NE(conf.find("listenPort=10911\n"), std::string::npos);
+  EXPECT_NE(conf.find("metricsExporterType=PROM\n"), std::string::npos) << "every broker serves /metrics";
+  EXPECT_NE(conf.find("metricsPromExporterPort=5557\n"), std::string::npos);
   EXPECT_NE(conf.find("storePathRootDir=/var/lib/ferrymq/store\n"), std::string::npos);
   EXPECT_NE(conf.find("flushDiskType=ASYNC_FLUSH\n"), std::string::npos);
   EXPECT_NE(conf.find("fileReservedTime=24\n"), std::string::npos);
@@ -141,6 +143,8 @@ TEST(ClusterResourcesTest, BrokerStatefulSetRunsTheBrokerWithItsConfigAndVolume)
                                             "brokerIP1=$(POD_IP)", "--member-index", "$(POD_NAME)"}));
   EXPECT_EQ(container["env"][0]["valueFrom"]["fieldRef"]["fieldPath"], "status.podIP");
   EXPECT_EQ(container["readinessProbe"]["tcpSocket"]["port"], 10911);
+  EXPECT_EQ(container["ports"], json::parse(R"([{"name":"remoting","containerPort":10911},
+                                               {"name":"metrics","containerPort":5557}])"));
   EXPECT_EQ(container["resources"]["requests"]["cpu"], "500m");
   EXPECT_EQ(spec["template"]["spec"]["volumes"][0]["configMap"]["name"], "prod-broker-0-config");
   const json& pvc = spec["volumeClaimTemplates"][0];

@@ -199,6 +199,10 @@ class ClusterTest(Case):
         self.accepted("Cluster", "conf", {"brokers": {"config": {"fileReservedTime": "48", "deleteWhen": "04"}}})
         for key in ["tls.server.mode", "aclEnable", "innerSecretKey"]:
             self.refused("Cluster", "conf", {"brokers": {"config": {key: "1"}}}, "set spec.security instead")
+        for key in ["metricsExporterType", "metricsPromExporterPort"]:
+            self.refused("Cluster", "conf", {"brokers": {"config": {key: "1"}}},
+                         "every broker serves Prometheus metrics on its port 5557")
+        self.accepted("Cluster", "conf", {"brokers": {"config": {"metricsLabel": "env:prod"}}})
 
     def test_security(self):
         self.refused("Cluster", "sec", {"security": {"tls": {"mode": "Enforcing"}}},
