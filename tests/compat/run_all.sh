@@ -9,7 +9,8 @@
 #   tests/compat/run_all.sh <path to ferrymq>
 #
 # Prints "compat: N passed, M failed" last; exit status 0 only when all passed. FMQ_COMPAT_CHECKS picks a subset
-# (default "java mqadmin go node semantics sql92-golden acl tls samples replication apache-replication"; `acl` is
+# (default "java mqadmin go node semantics sql92-golden acl tls samples prometheus replication apache-replication";
+# `prometheus` is run_prometheus_check.sh: a real Prometheus scrapes a standalone with metrics on; `acl` is
 # run_acl_matrix.sh: its own standalone with aclEnable, the Java ACL matrix, the Go client with credentials and
 # mqadmin with keys; `tls` is run_tls_check.sh: the Java client over TLS (mutual, enforcing, permissive) and
 # plaintext refused; `samples` is run_client_samples.sh: docs/clients.md's Java, Go and Node samples with ACL
@@ -23,7 +24,7 @@ cd "$(dirname "$0")/../.."
 # shellcheck source=tests/compat/lib.sh
 source tests/compat/lib.sh
 ferrymq=${1:?usage: tests/compat/run_all.sh <path to ferrymq>}
-checks="${FMQ_COMPAT_CHECKS:-java mqadmin go node semantics sql92-golden acl tls samples replication apache-replication}"
+checks="${FMQ_COMPAT_CHECKS:-java mqadmin go node semantics sql92-golden acl tls samples prometheus replication apache-replication}"
 ferryctl="${FMQ_FERRYCTL:-$(dirname "$ferrymq")/../cli/ferryctl}"
 work=$(mktemp -d /tmp/fmq-compat-XXXXXX)
 log="$work/standalone.log"
@@ -74,6 +75,7 @@ for c in $checks; do
     acl) run_check acl bash tests/compat/run_acl_matrix.sh "$ferrymq" ;;
     tls) run_check tls bash tests/compat/run_tls_check.sh "$ferrymq" ;;
     samples) run_check samples bash tests/compat/run_client_samples.sh "$ferrymq" ;;
+    prometheus) run_check prometheus bash tests/compat/run_prometheus_check.sh "$ferrymq" ;;
     replication) run_check replication bash tests/compat/run_replication_loss.sh "$ferrymq" "$ferryctl" \
       "${FMQ_LOSS_REPETITIONS:-5}" ;;
     apache-replication) run_check apache-replication bash tests/compat/run_apache_replication.sh "$ferrymq" "$ferryctl" ;;
