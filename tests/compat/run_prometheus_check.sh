@@ -25,7 +25,8 @@ trap cleanup EXIT
 
 printf 'metricsExporterType=PROM\nmetricsPromExporterHost=127.0.0.1\nmetricsPromExporterPort=0\n%s\n' \
   "${FMQ_HOST_DISK_CONF:-}" >"$work/broker.conf"
-"$ferrymq" standalone -d "$work/data" -c "$work/broker.conf" --namesrv-port 0 --broker-port 0 \
+# Info level whatever the caller's FMQ_LOG_LEVEL (scripts/test.sh exports warn): the metrics address is an info line.
+FMQ_LOG_LEVEL=info "$ferrymq" standalone -d "$work/data" -c "$work/broker.conf" --namesrv-port 0 --broker-port 0 \
   >"$work/standalone.log" 2>&1 &
 pids+=($!)
 compat_wait_for_line "$work/standalone.log" "ferrymq standalone: name server" "${pids[0]}" 60 ||
