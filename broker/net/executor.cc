@@ -40,7 +40,7 @@ void BoundedExecutor::Stop() {
 bool BoundedExecutor::TrySubmit(std::function<void()> task) {
   MutexLock lock(&mu_);
   if (stopping_ || tasks_.size() >= capacity_) return false;
-  tasks_.push_back(std::move(task));
+  tasks_.push_back({std::move(task), std::chrono::steady_clock::now()});
   cv_.Signal();
   return true;
 }
@@ -50,6 +50,14 @@ size_t BoundedExecutor::queued() const {
   return tasks_.size();
 }
 
+int64_t BoundedExecutor::head_wait_ms() const {
+  MutexLock lock(&mu_);
+  if (tasks_.empty()) return 0;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               tasks_.front().queued_at)
+      .count();
+}
+
 void BoundedExecutor::Loop() {
   while (true) {
     std::function<void()> task;
@@ -57,7 +65,7 @@ void BoundedExecutor::Loop() {
       MutexLock lock(&mu_);
       while (tasks_.empty() && !stopping_) cv_.Wait();
       if (tasks_.empty()) return;  // stopping and drained
-      task = std::move(tasks_.front());
+      task = std::move(tasks_.front().fn);
       tasks_.pop_front();
     }
     task();

@@ -8,6 +8,8 @@
 // Created and started by the composition root, stopped before the server that submits to it is destroyed.
 // Thread-safety: TrySubmit from any thread.
 
+#include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <string>
@@ -32,6 +34,10 @@ class BoundedExecutor {
   // Queues `task`; false when the queue is full or the executor stopped.
   bool TrySubmit(std::function<void()> task) FMQ_EXCLUDES(mu_);
   size_t queued() const FMQ_EXCLUDES(mu_);
+  size_t capacity() const { return capacity_; }
+  // How long the oldest queued task has waited (RocketMQ's ...ThreadPoolQueueHeadWaitTimeMills); 0 when
+  // empty.
+  int64_t head_wait_ms() const FMQ_EXCLUDES(mu_);
   const std::string& name() const { return name_; }
 
  private:
@@ -42,7 +48,11 @@ class BoundedExecutor {
   const size_t capacity_;
   mutable Mutex mu_;
   CondVar cv_{&mu_};
-  std::deque<std::function<void()>> tasks_ FMQ_GUARDED_BY(mu_);
+  struct Task {
+    std::function<void()> fn;
+    std::chrono::steady_clock::time_point queued_at;
+  };
+  std::deque<Task> tasks_ FMQ_GUARDED_BY(mu_);
   bool stopping_ FMQ_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };

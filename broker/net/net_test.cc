@@ -8,6 +8,7 @@
 #include <atomic>
 #include <future>
 #include <random>
+#include <thread>
 
 #include "broker/base/coding.h"
 #include "broker/net/net_test_util.h"
@@ -390,6 +391,28 @@ TEST(NetStartTest, ConnectingToNothingFailsWithUnavailable) {
                              std::chrono::seconds(1));
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status();
   client.Stop();
+}
+
+TEST(BoundedExecutorTest, HeadWaitIsTheAgeOfTheOldestQueuedTask) {
+  BoundedExecutor ex("headwait", 1, 8);
+  ASSERT_TRUE(ex.Start().ok());
+  EXPECT_EQ(ex.head_wait_ms(), 0);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> running;
+  ASSERT_TRUE(ex.TrySubmit([&running, released] {
+    running.set_value();
+    released.wait();
+  }));
+  running.get_future().wait();  // the only thread is busy: what comes next waits in the queue
+  ASSERT_TRUE(ex.TrySubmit([] {}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  EXPECT_GE(ex.head_wait_ms(), 50);
+  EXPECT_EQ(ex.queued(), 1u);
+  EXPECT_EQ(ex.capacity(), 8u);
+  release.set_value();
+  ex.Stop();
+  EXPECT_EQ(ex.head_wait_ms(), 0);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "broker/server/admin_processor.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include <nlohmann/json.hpp>
 
@@ -179,7 +180,25 @@ RemotingCommand AdminProcessor::AllGroupConfig() {
   return Ok(model::EncodeSubscriptionGroupWrapper(d_.groups->Snapshot()));
 }
 
-RemotingCommand AdminProcessor::RuntimeInfo() {
+namespace {
+// RocketMQ's MixAll.humanReadableByteCount(bytes, false): "512 B", "10.0 GiB" (what the exporter parses).
+std::string HumanBytes(int64_t bytes) {
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  int exp = 0;
+  double v = static_cast<double>(bytes);
+  while (v >= 1024 && exp < 6) {
+    v /= 1024;
+    ++exp;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f %ciB", v, "KMGTPE"[exp - 1]);
+  return buf;
+}
+}  // namespace
+
+RemotingCommand AdminProcessor::RuntimeInfo() { return Ok(model::EncodeKvTable(RuntimeTable())); }
+
+std::map<std::string, std::string> AdminProcessor::RuntimeTable() {
   const store::StoreStats s = d_.store->Stats();
   std::map<std::string, std::string> kv = d_.stats->RuntimeInfo(s.puts_total);
   kv["brokerVersion"] = std::to_string(protocol::kCurrentVersion);
@@ -202,10 +221,17 @@ RemotingCommand AdminProcessor::RuntimeInfo() {
   kv["backlogMessages"] = std::to_string(backlog.total);
   kv["backlogTopics"] = DescribeBacklog(backlog);
   kv["brokerPermission"] = std::to_string(d_.broker->broker_permission.load());
+  // The rest of what rocketmq-exporter reads (it fails on a broker whose table lacks one of them).
+  kv["commitLogDirCapacity"] =
+      "Total : " + HumanBytes(s.disk_capacity_bytes) + ", Free : " + HumanBytes(s.disk_available_bytes) + ".";
+  kv["remainHowManyDataToFlush"] =
+      HumanBytes(std::max<int64_t>(0, s.commit_log_max.value() - s.commit_log_flushed.value()));
+  kv["dispatchMaxBuffer"] = "0";
+  kv["remainTransientStoreBufferNumbs"] = "2147483647";  // Apache's answer without a transient store pool
   if (d_.extra_runtime_info) {
     for (auto& [k, v] : d_.extra_runtime_info()) kv[k] = v;
   }
-  return Ok(model::EncodeKvTable(kv));
+  return kv;
 }
 
 Backlog AdminProcessor::CountBacklog() {
@@ -426,14 +452,17 @@ RemotingCommand AdminProcessor::ResetOffset(const RemotingCommand& req) {
   return Ok(model::EncodeResetOffsetBody(table));
 }
 
-// VIEW_BROKER_STATS_DATA (mqadmin statsAll): TOPIC_PUT_NUMS of a topic, GROUP_GET_NUMS of topic@group.
+// VIEW_BROKER_STATS_DATA (mqadmin statsAll): TOPIC_PUT_NUMS/_SIZE of a topic, GROUP_GET_NUMS/_SIZE and
+// SNDBCK_PUT_NUMS of topic@group.
 RemotingCommand AdminProcessor::BrokerStatsData(const RemotingCommand& req) {
   auto field = [&](const char* k) {
     auto it = req.ext_fields.find(k);
     return it == req.ext_fields.end() ? std::string() : it->second;
   };
   const std::string name = field("statsName"), key = field("statsKey");
-  if (name != BrokerStats::kTopicPutNums && name != BrokerStats::kGroupGetNums) {
+  if (name != BrokerStats::kTopicPutNums && name != BrokerStats::kTopicPutSize &&
+      name != BrokerStats::kGroupGetNums && name != BrokerStats::kGroupGetSize &&
+      name != BrokerStats::kSendBackNums) {
     return Error(rc::kSystemError, "The stats <" + name + "> not exist");
   }
   auto w = d_.stats ? d_.stats->Stats(name, key) : std::nullopt;

@@ -53,6 +53,8 @@ class AdminProcessor {
   explicit AdminProcessor(Deps deps);
 
   void Handle(protocol::RemotingCommand request, net::Responder responder);
+  // GET_BROKER_RUNTIME_INFO's table (also rendered by the rocketmq-exporter family).
+  std::map<std::string, std::string> RuntimeTable();
 
  private:
   using Cmd = protocol::RemotingCommand;

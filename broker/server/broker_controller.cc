@@ -22,6 +22,7 @@
 #include "broker/server/client_registry.h"
 #include "broker/server/consumer_manage_processor.h"
 #include "broker/server/consumer_offset_manager.h"
+#include "broker/server/exporter_metrics.h"
 #include "broker/server/ha_admin_processor.h"
 #include "broker/server/pull_message_processor.h"
 #include "broker/server/schedule_message_service.h"
@@ -132,7 +133,105 @@ struct BrokerController::Parts {
   void EnsureTopicsOfStoredQueues();
   // The gauges' values now, and everything rendered (GET /metrics).
   std::string ScrapeMetrics();
+  // The rocketmq-exporter family (GET /metrics/exporter).
+  std::string ScrapeExporter();
 };
+
+std::string BrokerController::Parts::ScrapeExporter() {
+  ExporterSnapshot s;
+  s.cluster = broker.cluster_name;
+  s.broker_name = broker.broker_name;
+  s.broker_addr = address;
+  s.runtime = admin->RuntimeTable();
+  const store::StoreStats st = store->Stats();
+  s.disk_capacity_bytes = st.disk_capacity_bytes;
+  s.disk_free_bytes = st.disk_available_bytes;
+  s.flush_behind_bytes = std::max<int64_t>(0, st.commit_log_max.value() - st.commit_log_flushed.value());
+  std::tie(s.put_tps, s.get_tps) = stats->MinuteRates();
+
+  std::map<std::string, ExporterSnapshot::Topic> topic_rows;
+  for (const auto& [name, t] : topics->Snapshot().topic_config_table) {
+    auto& row = topic_rows[name];
+    row.topic = name;
+    const int32_t n = std::max(t.read_queue_nums, t.write_queue_nums);
+    for (int32_t q = 0; q < n; ++q)
+      row.offset += std::max<int64_t>(0, store->MaxOffsetInQueue(name, QueueId(q)).value());
+  }
+  for (const auto& [topic, w] : stats->All(BrokerStats::kTopicPutNums)) {
+    if (auto it = topic_rows.find(topic); it != topic_rows.end()) it->second.put_tps = w.minute.tps;
+  }
+  for (const auto& [topic, w] : stats->All(BrokerStats::kTopicPutSize)) {
+    if (auto it = topic_rows.find(topic); it != topic_rows.end())
+      it->second.put_bytes_per_second = w.minute.tps;
+  }
+  for (auto& [name, row] : topic_rows) s.topics.push_back(std::move(row));
+
+  // (topic, group): committed offsets, and what the broker counted of the group on the topic.
+  std::map<std::pair<std::string, std::string>, ExporterSnapshot::Group> group_rows;
+  auto row = [&group_rows](const std::string& topic, const std::string& group) -> ExporterSnapshot::Group& {
+    auto& g = group_rows[{topic, group}];
+    g.topic = topic;
+    g.group = group;
+    return g;
+  };
+  LagInput lag;
+  lag.consumed = offsets->ByTopic();
+  for (const auto& [topic, groups] : lag.consumed) {
+    for (const auto& [group, queues] : groups) {
+      auto& g = row(topic, group);
+      for (const auto& [q, offset] : queues) g.consumer_offset += std::max<int64_t>(0, offset);
+    }
+  }
+  lag.max_offset = [this](const std::string& t, int32_t q) {
+    return store->MaxOffsetInQueue(t, QueueId(q)).value();
+  };
+  lag.store_time = [this](const std::string& t, int32_t q, int64_t o) -> std::optional<int64_t> {
+    auto ts = store->MessageStoreTimestamp(t, QueueId(q), QueueOffset(o));
+    return ts.ok() ? std::optional<int64_t>(*ts) : std::nullopt;
+  };
+  lag.now_ms = clock.NowMillis();
+  for (const LagRow& l : ComputeLag(lag)) {
+    auto& g = row(l.topic, l.group);
+    g.diff = l.messages;
+    g.latency_ms = l.latency_ms;
+  }
+  auto split = [](const std::string& key) -> std::optional<std::pair<std::string, std::string>> {
+    const size_t at = key.rfind('@');
+    if (at == std::string::npos) return std::nullopt;
+    return std::make_pair(key.substr(0, at), key.substr(at + 1));
+  };
+  for (const auto& [key, w] : stats->All(BrokerStats::kGroupGetNums)) {
+    if (auto tg = split(key)) row(tg->first, tg->second).get_tps = w.minute.tps;
+  }
+  for (const auto& [key, w] : stats->All(BrokerStats::kGroupGetSize)) {
+    if (auto tg = split(key)) row(tg->first, tg->second).get_bytes_per_second = w.minute.tps;
+  }
+  for (const auto& [key, w] : stats->All(BrokerStats::kSendBackNums)) {
+    if (auto tg = split(key)) row(tg->first, tg->second).send_back = w.minute.sum;
+  }
+  // Dead letters: what waits in a group's %DLQ% topic beyond what anybody committed there.
+  for (const auto& t : s.topics) {
+    if (!model::IsDlqTopic(t.topic)) continue;
+    const std::string group = t.topic.substr(model::kDlqTopicPrefix.size());
+    if (group_rows.count({t.topic, group})) continue;
+    auto& g = row(t.topic, group);
+    for (int32_t q = 0; q < 64; ++q) {
+      const int64_t max = store->MaxOffsetInQueue(t.topic, QueueId(q)).value();
+      if (max <= 0 && q > 0) break;
+      g.diff += std::max<int64_t>(
+          0, max - std::max<int64_t>(0, store->MinOffsetInQueue(t.topic, QueueId(q)).value()));
+    }
+  }
+  for (auto& [key, g] : group_rows) {
+    if (auto c = clients->Consumer(g.group)) {
+      g.online_consumers = static_cast<int>(c->channels.size());
+      g.clustering = c->message_model == model::MessageModel::kClustering;
+    }
+    s.groups.push_back(std::move(g));
+  }
+  s.producers = clients->ProducerCounts();
+  return RenderExporterFamily(s);
+}
 
 std::string BrokerController::Parts::ScrapeMetrics() {
   MetricsSnapshot s;
@@ -413,10 +512,10 @@ Status BrokerController::Start() {
     kv["pullThreadPoolQueueSize"] = std::to_string(p.pull_exec->queued());
     kv["pullThreadPoolQueueCapacity"] = std::to_string(p.broker.pull_queue_capacity);
     kv["queryThreadPoolQueueSize"] = std::to_string(p.admin_exec->queued());
-    kv["queryThreadPoolQueueCapacity"] = "10000";
-    kv["sendThreadPoolQueueHeadWaitTimeMills"] = "0";
-    kv["pullThreadPoolQueueHeadWaitTimeMills"] = "0";
-    kv["queryThreadPoolQueueHeadWaitTimeMills"] = "0";
+    kv["queryThreadPoolQueueCapacity"] = std::to_string(p.admin_exec->capacity());
+    kv["sendThreadPoolQueueHeadWaitTimeMills"] = std::to_string(p.send_exec->head_wait_ms());
+    kv["pullThreadPoolQueueHeadWaitTimeMills"] = std::to_string(p.pull_exec->head_wait_ms());
+    kv["queryThreadPoolQueueHeadWaitTimeMills"] = std::to_string(p.admin_exec->head_wait_ms());
     kv["bootTimestamp"] = std::to_string(p.boot_ms);
     const int64_t up = (p.clock.NowMillis() - p.boot_ms) / 1000;
     kv["runtime"] = "[ " + std::to_string(up / 86400) + " days, " + std::to_string(up / 3600 % 24) +
@@ -513,6 +612,10 @@ Status BrokerController::Start() {
     p.metrics_http->Handle("/metrics", [&p](const net::HttpRequest&, std::shared_ptr<net::HttpResponder> r) {
       r->Send(200, std::string(MetricRegistry::kContentType), p.ScrapeMetrics());
     });
+    p.metrics_http->Handle("/metrics/exporter",
+                           [&p](const net::HttpRequest&, std::shared_ptr<net::HttpResponder> r) {
+                             r->Send(200, std::string(MetricRegistry::kContentType), p.ScrapeExporter());
+                           });
     if (Status s = p.metrics_http->Start(); !s.ok()) {
       return s.WithContext("metricsPromExporterPort=" + std::to_string(hc.port));
     }

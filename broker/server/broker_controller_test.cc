@@ -8,7 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "broker/base/coding.h"
@@ -657,6 +660,66 @@ TEST_F(BrokerControllerTest, StatsRuntimeInfoAndMessageQueries) {
     EXPECT_TRUE(kv->count(key)) << key;
   }
   EXPECT_EQ(kv->at("msgPutTotalTodayNow"), "1");
+  // Every key apache/rocketmq-exporter's BrokerRuntimeStats parses (it fails on a table without one), in the
+  // shape it parses: numbers, "<10s> <60s> <600s>" triples, "Total : X, Free : Y." and "[bucket]:count"
+  // lists.
+  auto number = [](const std::string& v) {
+    char* end = nullptr;
+    std::strtod(v.c_str(), &end);
+    return !v.empty() && *end == '\0';
+  };
+  for (const char* key : {"msgPutTotalTodayNow",
+                          "msgGetTotalTodayNow",
+                          "msgPutTotalTodayMorning",
+                          "msgGetTotalTodayMorning",
+                          "msgPutTotalYesterdayMorning",
+                          "msgGetTotalYesterdayMorning",
+                          "sendThreadPoolQueueHeadWaitTimeMills",
+                          "queryThreadPoolQueueHeadWaitTimeMills",
+                          "pullThreadPoolQueueHeadWaitTimeMills",
+                          "queryThreadPoolQueueSize",
+                          "pullThreadPoolQueueSize",
+                          "sendThreadPoolQueueSize",
+                          "sendThreadPoolQueueCapacity",
+                          "pullThreadPoolQueueCapacity",
+                          "queryThreadPoolQueueCapacity",
+                          "bootTimestamp",
+                          "commitLogMinOffset",
+                          "commitLogMaxOffset",
+                          "dispatchMaxBuffer",
+                          "brokerVersion",
+                          "consumeQueueDiskRatio",
+                          "commitLogDiskRatio",
+                          "pageCacheLockTimeMills",
+                          "getMessageEntireTimeMax",
+                          "putMessageTimesTotal",
+                          "putMessageEntireTimeMax",
+                          "startAcceptSendRequestTimeStamp",
+                          "earliestMessageTimeStamp",
+                          "remainTransientStoreBufferNumbs",
+                          "putMessageAverageSize",
+                          "dispatchBehindBytes",
+                          "putMessageSizeTotal",
+                          "putLatency99",
+                          "putLatency999"}) {
+    ASSERT_TRUE(kv->count(key)) << key;
+    EXPECT_TRUE(number(kv->at(key))) << key << "=" << kv->at(key);
+  }
+  for (const char* key : {"putTps", "getMissTps", "getTransferedTps", "getTotalTps", "getFoundTps"}) {
+    ASSERT_TRUE(kv->count(key)) << key;
+    std::istringstream in(kv->at(key));
+    std::string a, b, c;
+    in >> a >> b >> c;
+    EXPECT_TRUE(number(a) && number(b) && number(c)) << key << "=" << kv->at(key);
+  }
+  EXPECT_TRUE(std::regex_match(kv->at("commitLogDirCapacity"),
+                               std::regex(R"(Total : [0-9.]+ [KMGTPE]?i?B, Free : [0-9.]+ [KMGTPE]?i?B\.)")))
+      << kv->at("commitLogDirCapacity");
+  EXPECT_TRUE(std::regex_match(kv->at("remainHowManyDataToFlush"), std::regex(R"([0-9.]+ [KMGTPE]?i?B)")))
+      << kv->at("remainHowManyDataToFlush");
+  EXPECT_TRUE(
+      std::regex_search(kv->at("putMessageDistributeTime"), std::regex(R"(^\[<=0ms\]:\d+ \[0~10ms\]:\d+ )")))
+      << kv->at("putMessageDistributeTime");
   EXPECT_EQ(Call(rq::kPullMessage, PullExt("g", "T", 1, 0, psf::kSubscription)).code, rc::kSuccess);
   kv = model::DecodeKvTable(Call(rq::kGetBrokerRuntimeInfo, {}).body);
   EXPECT_EQ(kv->at("msgGetTotalTodayNow"), "1");

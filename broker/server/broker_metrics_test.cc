@@ -187,13 +187,17 @@ TEST(BrokerMetricsTest, TheBrokerServesMetricsThatMatchWhatClientsDid) {
           .code,
       rc::kSuccess);
 
-  int fd = net::testing::RawConnect(broker.metrics_port());
-  const std::string request = "GET /metrics HTTP/1.1\r\nHost: broker\r\nConnection: close\r\n\r\n";
-  ASSERT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
-  std::string response;
-  char buf[4096];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) response.append(buf, static_cast<size_t>(n));
-  close(fd);
+  auto get = [&broker](const std::string& path) {
+    int fd = net::testing::RawConnect(broker.metrics_port());
+    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: broker\r\nConnection: close\r\n\r\n";
+    EXPECT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+    std::string response;
+    char buf[4096];
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) response.append(buf, static_cast<size_t>(n));
+    close(fd);
+    return response;
+  };
+  const std::string response = get("/metrics");
   ASSERT_TRUE(response.starts_with("HTTP/1.1 200")) << response;
   const std::string c = kCommon;
   for (const std::string& line : {
@@ -215,6 +219,35 @@ TEST(BrokerMetricsTest, TheBrokerServesMetricsThatMatchWhatClientsDid) {
     EXPECT_NE(response.find(line + "\n"), std::string::npos) << line << "\n" << response;
   }
   EXPECT_NE(response.find("rocketmq_storage_message_reserve_time_milliseconds{"), std::string::npos);
+
+  // The rocketmq-exporter family on its own path, from the same broker.
+  const std::string exporter = get("/metrics/exporter");
+  ASSERT_TRUE(exporter.starts_with("HTTP/1.1 200")) << exporter;
+  for (const std::string& line : {
+           std::string(R"(rocketmq_producer_offset{cluster="C1",broker="b1",topic="orders"} 5)"),
+           std::string(R"(rocketmq_consumer_offset{cluster="C1",broker="b1",topic="orders",group="g1"} 2)"),
+           std::string(
+               R"(rocketmq_group_diff{group="g1",topic="orders",countOfOnlineConsumers="0",msgModel="1"} 3)"),
+           std::string(R"(rocketmq_consumer_tps{cluster="C1",broker="b1",topic="orders",group="g1"} )") +
+               FormatMetricValue(2.0 / 120),
+           std::string(R"(rocketmq_producer_tps{cluster="C1",broker="b1",topic="orders"} )") +
+               FormatMetricValue(5.0 / 120),
+       }) {
+    EXPECT_NE(exporter.find(line + "\n"), std::string::npos) << line << "\n" << exporter;
+  }
+  const std::string runtime_labels =
+      R"({cluster="C1",brokerIP=")" + broker.address() + R"(",brokerHost="",des="V4_9_7",boottime=")";
+  for (const char* name : {"msg_put_total_today_now", "putmessage_times_total"}) {
+    const size_t at = exporter.find(std::string("rocketmq_brokeruntime_") + name + runtime_labels);
+    ASSERT_NE(at, std::string::npos) << name << "\n" << exporter;
+    EXPECT_EQ(exporter.substr(exporter.find(' ', at), 3), " 5\n") << name;
+  }
+  // Every put landed in one of the put-time buckets of the last minute.
+  double bucketed = 0;
+  for (size_t at = 0; (at = exporter.find("\nrocketmq_brokeruntime_pmdt_", at)) != std::string::npos; ++at) {
+    bucketed += std::stod(exporter.substr(exporter.find(' ', at) + 1));
+  }
+  EXPECT_EQ(bucketed, 5);
   client.Stop();
   broker.Stop();
 }

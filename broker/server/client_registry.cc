@@ -201,6 +201,15 @@ std::vector<ClientChannel> ClientRegistry::Producers(const std::string& group) c
   return out;
 }
 
+std::map<std::string, size_t> ClientRegistry::ProducerCounts() const {
+  MutexLock lock(&mu_);
+  std::map<std::string, size_t> out;
+  for (const auto& [name, channels] : producers_) {
+    if (!channels.empty()) out[name] = channels.size();
+  }
+  return out;
+}
+
 std::set<std::string> ClientRegistry::ConsumerGroups() const {
   MutexLock lock(&mu_);
   std::set<std::string> out;

@@ -68,6 +68,8 @@ class ClientRegistry {
                                                           const std::string& topic) const FMQ_EXCLUDES(mu_);
   std::vector<ClientChannel> Producers(const std::string& group) const FMQ_EXCLUDES(mu_);
   std::set<std::string> ConsumerGroups() const FMQ_EXCLUDES(mu_);
+  // Every producer group with its number of connected producers.
+  std::map<std::string, size_t> ProducerCounts() const FMQ_EXCLUDES(mu_);
   // Consumer groups with a live member subscribed to `topic`.
   std::set<std::string> GroupsSubscribedTo(const std::string& topic) const FMQ_EXCLUDES(mu_);
   // A channel of `group` whose client id is `client_id` (to call a client back), if connected.

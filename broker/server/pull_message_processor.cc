@@ -1,8 +1,9 @@
 #include "broker/server/pull_message_processor.h"
 
-#include <algorithm>
-
 #include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 
 #include "broker/base/logging.h"
 #include "broker/protocol/codes.h"
@@ -263,9 +264,15 @@ void PullMessageProcessor::Process(RemotingCommand request, net::Responder respo
   auto filter = selector ? std::make_shared<const SubscriptionFilter>(std::move(selector))
                          : std::make_shared<const SubscriptionFilter>(sub);
 
+  const auto get_started = std::chrono::steady_clock::now();
   store_.CatchUpForRead(h->topic, QueueId(h->queue_id), QueueOffset(h->queue_offset), h->max_msg_nums);
   auto got = store_.GetMessage(h->topic, QueueId(h->queue_id), QueueOffset(h->queue_offset), h->max_msg_nums,
                                filter.get());
+  if (stats_) {
+    stats_->AddGetTime(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - get_started)
+            .count());
+  }
   if (!got.ok()) return answer(rc::kSystemError, got.status().ToString());
 
   RemotingCommand resp;
@@ -303,7 +310,8 @@ void PullMessageProcessor::Process(RemotingCommand request, net::Responder respo
   if (resp.code == rc::kSuccess) {
     if (stats_) {
       stats_->AddGot(static_cast<int64_t>(got->messages.size()));
-      stats_->AddGroupGet(h->topic, h->consumer_group, static_cast<int64_t>(got->messages.size()));
+      stats_->AddGroupGet(h->topic, h->consumer_group, static_cast<int64_t>(got->messages.size()),
+                          static_cast<int64_t>(got->total_bytes));
     }
     if (metrics_) {
       metrics_->OnMessagesOut(h->topic, h->consumer_group, static_cast<int64_t>(got->messages.size()),

@@ -1,5 +1,6 @@
 #include "broker/server/send_message_processor.h"
 
+#include <chrono>
 #include <random>
 
 #include "broker/base/coding.h"
@@ -237,7 +238,7 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
   Store(std::move(messages), wait_for_replicas,
         [this, responder, queue_id, topic, message_type, body_bytes, to_dlq, dlq_origin, dlq_group](
             Result<store::PutMessageResult> r, int32_t code_if_stored, const std::string& remark) {
-          if (r.ok() && stats_) stats_->AddTopicPut(topic, r->message_count);
+          if (r.ok() && stats_) stats_->AddTopicPut(topic, r->message_count, r->wrote_bytes);
           if (r.ok() && metrics_) {
             if (to_dlq) {
               metrics_->OnSendToDlq(dlq_origin, dlq_group);
@@ -252,8 +253,16 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
 void SendMessageProcessor::Store(std::vector<model::StoredMessage> messages, bool wait_for_replicas,
                                  StoreDone done) {
   wait_for_replicas = wait_for_replicas && ha_ && ha_->WaitsForReplicas();
-  store_.AsyncPutMessages(std::move(messages), [this, wait_for_replicas,
+  const auto started = std::chrono::steady_clock::now();
+  store_.AsyncPutMessages(std::move(messages), [this, wait_for_replicas, started,
                                                 done = std::move(done)](Result<store::PutMessageResult> r) {
+    if (stats_) {
+      // RocketMQ's putMessageEntireTime: the store's part (queueing for the commit log, appending, flushing
+      // when flushDiskType=SYNC_FLUSH), not the wait for replicas.
+      stats_->AddPutTime(
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+              .count());
+    }
     if (ha_ && (r.ok() || r.status().code() == StatusCode::kDeadlineExceeded)) ha_->NotifyAppended();
     if (!r.ok() || !wait_for_replicas) return done(std::move(r), rc::kSuccess, "");
     const int64_t end = r->wrote_offset.value() + r->wrote_bytes;
@@ -309,6 +318,11 @@ void SendMessageProcessor::SendBack(RemotingCommand request, net::Responder resp
   auto original = store_.LookMessageByOffset(PhysicalOffset(h->offset));
   if (!original.ok())
     return answer(rc::kSystemError, "look message by offset failed, " + std::to_string(h->offset));
+  if (stats_) {
+    // SNDBCK_PUT_NUMS counts by the topic the consumer read (a retried message's original topic).
+    auto retried_from = model::FindProperty(original->properties, model::prop::kRetryTopic);
+    stats_->AddSendBack(retried_from ? std::string(*retried_from) : original->topic, h->group);
+  }
 
   model::StoredMessage m;
   m.topic = retry_topic;

@@ -714,6 +714,10 @@ void MessageStore::RunRetention() {
   if (!space.ok())
     log->warn("cannot read disk space dir={} error={}", config_.CommitLogDir(), space.status().ToString());
   disk_used_ratio_ = ratio;
+  if (space.ok()) {
+    disk_capacity_ = static_cast<int64_t>(space->capacity);
+    disk_available_ = static_cast<int64_t>(space->available);
+  }
   const bool full = ratio > config_.disk_space_warning_level_ratio;
   if (full != disk_full_.exchange(full)) {
     if (full) {
@@ -1000,6 +1004,8 @@ StoreStats MessageStore::Stats() const {
   s.consume_queues = AllConsumeQueues().size();
   s.index_files = index_ ? index_->FileCount() : 0;
   s.disk_used_ratio = disk_used_ratio_.load();
+  s.disk_capacity_bytes = disk_capacity_.load();
+  s.disk_available_bytes = disk_available_.load();
   s.disk_full = disk_full_.load();
   s.last_store_timestamp = commit_log_->last_store_timestamp();
   s.puts_total = puts_total_.load();

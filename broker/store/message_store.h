@@ -110,6 +110,8 @@ struct StoreStats {
   size_t consume_queues = 0;
   size_t index_files = 0;
   double disk_used_ratio = 0;
+  int64_t disk_capacity_bytes = 0;   // the commit log's file system, as of the last retention check
+  int64_t disk_available_bytes = 0;  // (every 10 s; 0 before the first)
   bool disk_full = false;
   int64_t last_store_timestamp = 0;
   int64_t puts_total = 0;
@@ -337,6 +339,7 @@ class MessageStore {
   std::atomic<bool> open_{false};
   std::atomic<bool> disk_full_{false};
   std::atomic<double> disk_used_ratio_{0};
+  std::atomic<int64_t> disk_capacity_{0}, disk_available_{0};  // of the commit log's file system
   std::atomic<int> manual_delete_rounds_{0};
   std::atomic<int64_t> puts_total_{0};
   std::atomic<int64_t> put_bytes_total_{0};

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
@@ -154,6 +155,9 @@ public final class SemanticsCheck {
           break;
         case "verify-delayed":
           c.verifyDelayed(args[2], Long.parseLong(args[3]), args[4], Boolean.parseBoolean(args[5]));
+          break;
+        case "dead-letters":
+          c.deadLetters(args[2], args[3], Integer.parseInt(args[4]));
           break;
         default:
           System.err.println("unknown mode " + args[0]);
@@ -571,6 +575,34 @@ public final class SemanticsCheck {
     retryToDlq(producer, run + "_retry", run + "_cg");
     orderlyToDlq(producer, run + "_order", run + "_og");
     delayLevels(producer, run + "_delay", run + "_dg");
+  }
+
+  /**
+   * {@code dead-letters <namesrv> <topic> <group> <count>}: sends {@code count} messages to {@code topic}; a push
+   * consumer of {@code group} with maxReconsumeTimes 1 fails every delivery, so each message is delivered twice
+   * (the second time from %RETRY%group) and then lands in %DLQ%group. Passes when all {@code count} are there.
+   */
+  private void deadLetters(String topic, String group, int count) throws Exception {
+    log("== dead letters: topic %s group %s, %d messages", topic, group, count);
+    DefaultMQProducer producer = producer(group);
+    DefaultMQPushConsumer consumer = pushConsumer(group, topic);
+    consumer.setMaxReconsumeTimes(1);
+    AtomicInteger deliveries = new AtomicInteger();
+    consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+      deliveries.addAndGet(msgs.size());
+      return ConsumeConcurrentlyStatus.RECONSUME_LATER;
+    });
+    consumer.start();
+    closers.add(consumer::shutdown);
+    for (int i = 0; i < count; i++) {
+      SendResult sent =
+          producer.send(new Message(topic, "", "dead-" + i, ("dead " + i).getBytes(StandardCharsets.UTF_8)));
+      check(sent.getSendStatus() == SendStatus.SEND_OK, "dead letters: send " + i, sent.toString());
+    }
+    List<MessageExt> dlq = readAll("%DLQ%" + group, count, 90_000);
+    check(dlq.size() == count, "dead letters: all in %DLQ%" + group,
+        dlq.size() + " of " + count + " after " + deliveries.get() + " failed deliveries");
+    consumer.shutdown();
   }
 
   /** One delivery seen by a consumer. */
