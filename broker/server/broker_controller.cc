@@ -243,6 +243,20 @@ std::string BrokerController::Parts::ScrapeMetrics() {
   if (auto earliest = store->EarliestMessageTime(); earliest.ok() && *earliest > 0) {
     s.reserve_time_ms = std::max<int64_t>(0, now - *earliest);
   }
+  s.disk_used_ratio = st.disk_used_ratio;
+  s.disk_clean_ratio = store_config.disk_space_clean_forcibly_ratio;
+  s.disk_full_ratio = store_config.disk_space_warning_level_ratio;
+  if (ha) {
+    const model::HaStatusBody h = ha->StatusBody();
+    ReplicationSnapshot r;
+    r.is_master = ha->is_master();
+    r.epoch = h.epoch;
+    r.in_sync_copies = h.in_sync_copies;
+    if (h.confirm_offset != INT64_MAX)
+      r.unconfirmed_bytes = std::max<int64_t>(0, h.max_offset - h.confirm_offset);
+    s.replication = r;
+  }
+  if (registrar) s.name_servers = registrar->name_server_states();
   s.permission = broker.broker_permission.load();
   s.topics = static_cast<int64_t>(topics->Snapshot().topic_config_table.size());
   s.groups = static_cast<int64_t>(groups->Snapshot().subscription_group_table.size());

@@ -107,6 +107,30 @@ BrokerMetrics::BrokerMetrics(std::string cluster, std::string node_id,
                                          "Bytes of the commit log not yet in consume queues.", store);
   reserve_time_ = &registry_.AddGauge("rocketmq_storage_message_reserve_time_milliseconds",
                                       "Age of the oldest stored message.", store);
+  disk_used_ = &registry_.AddGauge("rocketmq_storage_disk_used_ratio",
+                                   "Fraction of the store's file system in use (FerryMQ).", store);
+  disk_clean_ = &registry_.AddGauge("rocketmq_storage_disk_clean_ratio",
+                                    "Above this fraction the broker deletes its oldest files whatever their "
+                                    "age (diskSpaceCleanForciblyRatio; "
+                                    "FerryMQ).",
+                                    store);
+  disk_full_ = &registry_.AddGauge(
+      "rocketmq_storage_disk_full_ratio",
+      "Above this fraction the broker refuses writes (diskSpaceWarningLevelRatio; FerryMQ).", store);
+  repl_master_ = &registry_.AddGauge("rocketmq_replication_is_master",
+                                     "1 on the group's master, 0 on a slave (FerryMQ).", node);
+  repl_epoch_ =
+      &registry_.AddGauge("rocketmq_replication_epoch",
+                          "The epoch the broker is master of, or of the master it follows (FerryMQ).", node);
+  repl_in_sync_ = &registry_.AddGauge("rocketmq_replication_in_sync_replicas",
+                                      "Copies in sync on a master, itself included (FerryMQ).", node);
+  repl_unconfirmed_ = &registry_.AddGauge(
+      "rocketmq_replication_unconfirmed_bytes",
+      "Bytes a master wrote that its in-sync replicas have not confirmed yet (FerryMQ).", node);
+  nameserver_registered_ = &registry_.AddGauge(
+      "rocketmq_broker_nameserver_registered",
+      "1 if the name server holds this broker's registration, 0 if it did not take the last one (FerryMQ).",
+      Names(labels_, {"nameserver"}));
   permission_ =
       &registry_.AddGauge("rocketmq_broker_permission", "6 read and write, 4 read only, 2 write only.", node);
   topic_number_ = &registry_.AddGauge("rocketmq_topic_number", "Topics on this broker.", node);
@@ -220,6 +244,30 @@ std::string BrokerMetrics::Collect(const MetricsSnapshot& s) {
     reserve_time_->WithLabels(store).Set(static_cast<double>(*s.reserve_time_ms));
   } else {
     reserve_time_->Remove(store);
+  }
+  disk_used_->WithLabels(store).Set(s.disk_used_ratio);
+  disk_clean_->WithLabels(store).Set(s.disk_clean_ratio);
+  disk_full_->WithLabels(store).Set(s.disk_full_ratio);
+  if (s.replication) {
+    const ReplicationSnapshot& r = *s.replication;
+    repl_master_->WithLabels(With({})).Set(r.is_master ? 1 : 0);
+    repl_epoch_->WithLabels(With({})).Set(r.epoch);
+    if (r.is_master) {
+      repl_in_sync_->WithLabels(With({})).Set(r.in_sync_copies);
+      repl_unconfirmed_->WithLabels(With({})).Set(static_cast<double>(r.unconfirmed_bytes));
+    } else {
+      repl_in_sync_->Remove(With({}));
+      repl_unconfirmed_->Remove(With({}));
+    }
+  }
+  std::set<std::vector<std::string>> name_servers;
+  for (const auto& [address, registered] : s.name_servers) {
+    auto labels = With({address});
+    nameserver_registered_->WithLabels(labels).Set(registered ? 1 : 0);
+    name_servers.insert(std::move(labels));
+  }
+  for (const auto& labels : nameserver_registered_->Series()) {
+    if (!name_servers.count(labels)) nameserver_registered_->Remove(labels);
   }
   permission_->WithLabels(With({})).Set(s.permission);
   topic_number_->WithLabels(With({})).Set(static_cast<double>(s.topics));

@@ -13,7 +13,8 @@
 //  * Gauges, computed when scraped (Collect) from the store and the broker's tables, so an idle broker pays
 //    nothing: consumer lag per {topic, consumer_group, is_retry, is_system} in messages and milliseconds,
 //    storage size and flush/dispatch backlog, the oldest message's age, the broker's permission, topic and
-//    consumer-group counts.
+//    consumer-group counts; FerryMQ's own (documented as such): disk use and its cleaning and refusing
+//    thresholds, replication role, epoch, in-sync copies and unconfirmed bytes, registration per name server.
 //
 // Labels stay bounded: topics and groups come from the broker's own tables (a series of a deleted topic or
 // group disappears at the next scrape), never client ids, addresses, queue ids or message keys.
@@ -67,12 +68,25 @@ struct LagInput {
 };
 std::vector<LagRow> ComputeLag(const LagInput& in);
 
+// A broker's replication state (ha::HaService's status).
+struct ReplicationSnapshot {
+  bool is_master = true;
+  int32_t epoch = 0;
+  int32_t in_sync_copies = 0;     // master: copies in sync, itself included
+  int64_t unconfirmed_bytes = 0;  // master: written but not confirmed by the in-sync replicas
+};
+
 // What the gauges show, gathered by the broker when scraped.
 struct MetricsSnapshot {
   int64_t storage_size_bytes = 0;
   int64_t flush_behind_bytes = 0;
   int64_t dispatch_behind_bytes = 0;
   std::optional<int64_t> reserve_time_ms;  // now - the oldest message's store time; none when empty
+  double disk_used_ratio = 0;              // of the store's file system
+  double disk_clean_ratio = 0;             // diskSpaceCleanForciblyRatio
+  double disk_full_ratio = 0;              // diskSpaceWarningLevelRatio
+  std::optional<ReplicationSnapshot> replication;
+  std::map<std::string, bool> name_servers;  // address -> holds this broker's registration
   int32_t permission = 6;
   int64_t topics = 0;
   int64_t groups = 0;
@@ -135,6 +149,14 @@ class BrokerMetrics final : public net::RpcObserver {
   GaugeFamily* flush_behind_;
   GaugeFamily* dispatch_behind_;
   GaugeFamily* reserve_time_;
+  GaugeFamily* disk_used_;
+  GaugeFamily* disk_clean_;
+  GaugeFamily* disk_full_;
+  GaugeFamily* repl_master_;
+  GaugeFamily* repl_epoch_;
+  GaugeFamily* repl_in_sync_;
+  GaugeFamily* repl_unconfirmed_;
+  GaugeFamily* nameserver_registered_;
   GaugeFamily* permission_;
   GaugeFamily* topic_number_;
   GaugeFamily* group_number_;

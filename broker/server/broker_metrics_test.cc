@@ -58,6 +58,11 @@ TEST(BrokerMetricsTest, RendersRocketMq5NamesWithCommonLabelsAndDropsGoneSeries)
   MetricsSnapshot s;
   s.storage_size_bytes = 4096;
   s.permission = 4;
+  s.disk_used_ratio = 0.5;
+  s.disk_clean_ratio = 0.85;
+  s.disk_full_ratio = 0.9;
+  s.replication = ReplicationSnapshot{true, 3, 2, 512};
+  s.name_servers = {{"10.0.0.1:9876", true}, {"10.0.0.2:9876", false}};
   s.lag = {
       {"orders", "g1", 1, 700}, {"%RETRY%g1", "g1", 2, 0}, {"SCHEDULE_TOPIC_XXXX", "CID_RMQ_SYS_X", 1, 0}};
   std::string text = m.Collect(s);
@@ -82,6 +87,18 @@ TEST(BrokerMetricsTest, RendersRocketMq5NamesWithCommonLabelsAndDropsGoneSeries)
               R"(,topic="SCHEDULE_TOPIC_XXXX",consumer_group="CID_RMQ_SYS_X",is_retry="false",is_system="true"} 1)",
           "rocketmq_storage_size_bytes{" + common + R"(,storage_type="local",storage_medium="disk"} 4096)",
           "rocketmq_broker_permission{" + common + "} 4",
+          "rocketmq_storage_disk_used_ratio{" + common +
+              R"(,storage_type="local",storage_medium="disk"} 0.5)",
+          "rocketmq_storage_disk_clean_ratio{" + common +
+              R"(,storage_type="local",storage_medium="disk"} 0.85)",
+          "rocketmq_storage_disk_full_ratio{" + common +
+              R"(,storage_type="local",storage_medium="disk"} 0.9)",
+          "rocketmq_replication_is_master{" + common + "} 1",
+          "rocketmq_replication_epoch{" + common + "} 3",
+          "rocketmq_replication_in_sync_replicas{" + common + "} 2",
+          "rocketmq_replication_unconfirmed_bytes{" + common + "} 512",
+          "rocketmq_broker_nameserver_registered{" + common + R"(,nameserver="10.0.0.1:9876"} 1)",
+          "rocketmq_broker_nameserver_registered{" + common + R"(,nameserver="10.0.0.2:9876"} 0)",
           std::string("# TYPE rocketmq_messages_in_total counter"),
           std::string("# TYPE rocketmq_consumer_lag_messages gauge"),
       }) {
@@ -92,7 +109,12 @@ TEST(BrokerMetricsTest, RendersRocketMq5NamesWithCommonLabelsAndDropsGoneSeries)
       << "an empty store has no oldest message";
 
   s.lag = {{"orders", "g1", 0, 0}};  // g1 consumed its retries and the system group is gone
+  s.replication = ReplicationSnapshot{false, 4, 0, 0};  // demoted: a slave has no in-sync copies of its own
+  s.name_servers = {{"10.0.0.1:9876", true}};           // the second one's pod is gone
   text = m.Collect(s);
+  EXPECT_NE(text.find("rocketmq_replication_is_master{" + common + "} 0\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("rocketmq_replication_in_sync_replicas{"), std::string::npos) << text;
+  EXPECT_EQ(text.find("10.0.0.2:9876"), std::string::npos) << text;
   EXPECT_EQ(text.find("%RETRY%g1"), std::string::npos) << text;
   EXPECT_EQ(text.find("CID_RMQ_SYS_X"), std::string::npos) << text;
 }
@@ -209,6 +231,7 @@ TEST(BrokerMetricsTest, TheBrokerServesMetricsThatMatchWhatClientsDid) {
            "rocketmq_consumer_lag_messages{" + c +
                R"(,topic="orders",consumer_group="g1",is_retry="false",is_system="false"} 3)",
            "rocketmq_broker_permission{" + c + "} 6",
+           "rocketmq_replication_is_master{" + c + "} 1",
            "rocketmq_rpc_latency_milliseconds_count{" + c +
                R"(,protocol_type="remoting",request_code="send_message",response_code="success",)"
                R"(is_long_polling="false",result="success"} 5)",

@@ -133,6 +133,13 @@ std::string BrokerRegistrar::master_addr() const {
   return master_addr_;
 }
 
+std::map<std::string, bool> BrokerRegistrar::name_server_states() const {
+  MutexLock lock(&mu_);
+  std::map<std::string, bool> out;
+  for (const auto& a : addresses_) out[a] = registered_.count(a) > 0;
+  return out;
+}
+
 std::vector<std::string> BrokerRegistrar::name_server_addresses() const {
   MutexLock lock(&mu_);
   return addresses_;

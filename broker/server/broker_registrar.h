@@ -67,6 +67,9 @@ class BrokerRegistrar : public ServiceThread {
   int CheckNow() FMQ_EXCLUDES(mu_);
   // The name-server addresses of the last resolution.
   std::vector<std::string> name_server_addresses() const FMQ_EXCLUDES(mu_);
+  // Each of them, true if it holds this broker's registration (it answered the last registration; an
+  // unreachable one is found out at the next full round at the latest).
+  std::map<std::string, bool> name_server_states() const FMQ_EXCLUDES(mu_);
   // Sends UNREGISTER_BROKER to every name server (best effort).
   void UnregisterAll();
   // The master's address as the name servers last reported it (slaves only; empty otherwise).

@@ -49,6 +49,9 @@ FailoverStep::FailoverStep(Deps deps, model::Detection detection, MetricRegistry
                                 "Members in sync with the group's master, the master included.", labels);
   writable_ = &metrics->AddGauge("ferrymq_operator_broker_group_writable",
                                  "1 while a master of the group's epoch takes writes.", labels);
+  replicas_ = &metrics->AddGauge("ferrymq_operator_broker_group_replicas",
+                                 "Members the Cluster asks for in the group (spec.brokers.replicasPerGroup).",
+                                 labels);
 }
 
 std::vector<FailoverStep::Member> FailoverStep::ObserveMembers(const api::Cluster& c, int group,
@@ -294,6 +297,7 @@ FailoverStep::Outcome FailoverStep::Run(const api::Cluster& c, int group, const 
     epoch_->WithLabels(labels).Set(out.ha.epoch);
     in_sync_->WithLabels(labels).Set(static_cast<double>(out.ha.in_sync.size()));
     writable_->WithLabels(labels).Set(serving ? 1 : 0);
+    replicas_->WithLabels(labels).Set(c.spec.brokers.replicas_per_group);
   }
   // Events for transitions of the group's state (acting on brokers recorded its own above). A fresh operator
   // finding its groups serving records nothing.

@@ -82,6 +82,7 @@ class FailoverStep {
   CounterFamily* promotions_ = nullptr;
   GaugeFamily* in_sync_ = nullptr;
   GaugeFamily* writable_ = nullptr;
+  GaugeFamily* replicas_ = nullptr;
   Mutex mu_;
   std::map<std::string, model::ProbeState> probes_ FMQ_GUARDED_BY(mu_);  // "<ns>/<brokerName>"
   std::map<std::string, std::string> last_reason_ FMQ_GUARDED_BY(mu_);   // likewise: the last decision
