@@ -25,6 +25,7 @@
 #include "broker/base/time_codec.h"
 #include "broker/client/admin.h"
 #include "broker/client/ha_ops.h"
+#include "broker/client/probe.h"
 #include "broker/client/producer.h"
 #include "broker/client/pull_consumer.h"
 #include "broker/client/push_consumer.h"
@@ -53,7 +54,9 @@ struct Opts {
   std::string cluster, tag, key, group, broker, member, role, to, master, topic, id, to_topic;
   std::string trace_topic = model::kDefaultTraceTopic;
   int64_t queues = 8, count = 0, timeout = 0, group_size = 0, broker_id = 0, queue = -1, offset = -1;
+  int64_t size = 128;
   bool from_beginning = false, unclean = false, force = false, remove_offsets = false, all = false;
+  bool orderly = false;
   std::vector<std::string> msg_ids;
   model::SubscriptionGroupConfig group_config;
   acl::PlainAccessConfig account;  // acl set
@@ -506,6 +509,57 @@ class Ferryctl {
       // Stored, perhaps, but not acknowledged as RocketMQ defines it (flush or slaves did not confirm).
       err_ << "ferryctl: " << not_acknowledged << " of " << count
            << " message(s) were not acknowledged SEND_OK\n";
+      return kExitFailed;
+    }
+    return kExitOk;
+  }
+
+  int Probe(const std::string& topic) {
+    client::ProbeOptions po;
+    po.topic = topic;
+    po.count = static_cast<int>(o_.count > 0 ? o_.count : 10);
+    po.size = static_cast<int>(o_.size);
+    po.orderly = o_.orderly;
+    po.timeout = std::chrono::seconds(o_.timeout > 0 ? o_.timeout : 10);
+    auto r = client::RunProbe(options_, po);
+    if (!r.ok()) return Fail(r.status());
+    auto ms = [](double v) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.1f", v);
+      return std::string(buf);
+    };
+    std::vector<std::vector<std::string>> rows;
+    json arr = json::array();
+    for (const auto& g : r->groups) {
+      const std::string problem = g.Problem();
+      arr.push_back(json{{"brokerName", g.group},
+                         {"sent", g.sent},
+                         {"received", g.received},
+                         {"lost", g.sent - g.received},
+                         {"duplicated", g.duplicated},
+                         {"sendMsP50", client::Quantile(g.send_ms, 0.5)},
+                         {"sendMsP99", client::Quantile(g.send_ms, 0.99)},
+                         {"e2eMsP50", client::Quantile(g.e2e_ms, 0.5)},
+                         {"e2eMsP99", client::Quantile(g.e2e_ms, 0.99)},
+                         {"e2eMsMax", client::Quantile(g.e2e_ms, 1.0)},
+                         {"ok", problem.empty()},
+                         {"problem", problem}});
+      rows.push_back({g.group, std::to_string(g.sent), std::to_string(g.received),
+                      std::to_string(g.sent - g.received), std::to_string(g.duplicated),
+                      ms(client::Quantile(g.send_ms, 0.5)), ms(client::Quantile(g.send_ms, 0.99)),
+                      ms(client::Quantile(g.e2e_ms, 0.5)), ms(client::Quantile(g.e2e_ms, 0.99)),
+                      problem.empty() ? "ok" : problem});
+    }
+    if (json_) {
+      out_ << json{{"topic", topic}, {"ok", r->ok()}, {"groups", arr}}.dump() << "\n";
+    } else {
+      PrintTable(out_,
+                 {"BROKER", "SENT", "RECEIVED", "LOST", "DUP", "SEND_P50_MS", "SEND_P99_MS", "E2E_P50_MS",
+                  "E2E_P99_MS", "RESULT"},
+                 rows);
+    }
+    if (!r->ok()) {
+      err_ << "ferryctl: probe of " << topic << " failed\n";
       return kExitFailed;
     }
     return kExitOk;
@@ -1463,6 +1517,18 @@ void BuildApp(CLI::App& app, Opts& o, Action& action) {
   consume->add_flag("--from-beginning", o.from_beginning, "start at the first offset (a new group only)");
   consume->add_option("--tag", o.tag, "tag expression (TagA || TagB)");
   set(consume, [](Ferryctl& c, const Opts& x) { return c.Consume(x.name); });
+
+  auto* probe = app.add_subcommand(
+      "probe",
+      "dial test: send N messages of S bytes to every broker group of a topic and read them back; prints "
+      "send and end-to-end latency per group; exit 1 if any group failed");
+  probe->add_option("topic", o.name, "topic (must exist)")->required();
+  probe->add_option("--count", o.count, "messages per broker group (default 10)")->check(positive);
+  probe->add_option("--size", o.size, "body bytes (default 128)")
+      ->check(CLI::Range(int64_t{0}, int64_t{4} << 20));
+  probe->add_flag("--orderly", o.orderly, "one queue per group; the messages must come back in order");
+  probe->add_option("--timeout", o.timeout, "seconds for the whole probe (default 10)")->check(positive);
+  set(probe, [](Ferryctl& c, const Opts& x) { return c.Probe(x.name); });
 
   auto* message = app.add_subcommand("message", "look messages up")->require_subcommand(1);
   auto* mg = message->add_subcommand("get", "one message by its offset message id");

@@ -198,6 +198,9 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
   const api::ClusterStatus before = cluster.status;
   api::ClusterStatus after = model::ComputeClusterStatus(
       cluster, observed, std::chrono::system_clock::time_point(milliseconds(d_.clock->NowMillis())));
+  if (cluster.spec.brokers.replicas_per_group <= 1) {
+    for (const auto& bg : after.broker_groups) failover_.ReportUnreplicated(cluster, bg.name, bg.writable);
+  }
   json status = api::ClusterStatusToJson(after);
   const json live_status = obj->value("status", json::object());
   if (!model::IsSubset(status, live_status)) {

@@ -41,8 +41,9 @@ FailoverStep::FailoverStep(Deps deps, model::Detection detection, MetricRegistry
     : d_(std::move(deps)), detection_(detection), exit_after_claim_(exit_after_claim) {
   if (metrics == nullptr) return;
   const std::vector<std::string> labels = {"namespace", "cluster", "group"};
-  epoch_ = &metrics->AddGauge("ferrymq_operator_broker_group_epoch",
-                              "The epoch the broker group's master serves (0: no master yet).", labels);
+  epoch_ = &metrics->AddGauge(
+      "ferrymq_operator_broker_group_epoch",
+      "The epoch the broker group's master serves (0: no master yet, or no replicas).", labels);
   promotions_ = &metrics->AddCounter("ferrymq_operator_failovers_total",
                                      "Slaves the operator promoted after their master failed.", labels);
   in_sync_ = &metrics->AddGauge("ferrymq_operator_broker_group_in_sync_replicas",
@@ -52,6 +53,15 @@ FailoverStep::FailoverStep(Deps deps, model::Detection detection, MetricRegistry
   replicas_ = &metrics->AddGauge("ferrymq_operator_broker_group_replicas",
                                  "Members the Cluster asks for in the group (spec.brokers.replicasPerGroup).",
                                  labels);
+}
+
+void FailoverStep::ReportUnreplicated(const api::Cluster& c, const std::string& group, bool writable) {
+  if (writable_ == nullptr) return;
+  const std::vector<std::string> labels = {c.metadata.namespace_, c.metadata.name, group};
+  writable_->WithLabels(labels).Set(writable ? 1 : 0);
+  in_sync_->WithLabels(labels).Set(writable ? 1 : 0);
+  replicas_->WithLabels(labels).Set(1);
+  epoch_->WithLabels(labels).Set(0);
 }
 
 std::vector<FailoverStep::Member> FailoverStep::ObserveMembers(const api::Cluster& c, int group,

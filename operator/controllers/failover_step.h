@@ -57,6 +57,10 @@ class FailoverStep {
 
   // How often a group that is not healthy is looked at again.
   static constexpr std::chrono::milliseconds kProbePeriod{2000};
+  // The broker-group gauges of a group without replicas (the failover step does not run for it): writable as
+  // the Cluster's status says, in sync 1 while writable, replicas 1, epoch 0.
+  void ReportUnreplicated(const api::Cluster& cluster, const std::string& group, bool writable);
+
   // How often a healthy group's master is probed: a failure is noticed within this, not at the next 30 s
   // level check (nothing in Kubernetes changes when a master stops answering until its pod turns unready).
   static constexpr std::chrono::milliseconds kHealthyProbePeriod{3000};

@@ -8,7 +8,8 @@
 # rocketmq_rpc_latency_milliseconds_count of send_message_v2 35 (every send), rocketmq_broker_permission 6,
 # rocketmq_send_to_dlq_messages_total 5 (= dead letters); exporter family: producer offset 30, consumer offset
 # 12, group diff 18, DLQ offset and dlqdiff 5, and every rocketmq-exporter name Grafana dashboard 10477 queries
-# (but rocketmq_client_*, docs/metrics.md) has a series.
+# (but rocketmq_client_*, docs/metrics.md) has a series; and every query of the chart's cluster, broker, topic and
+# consumer-group dashboards returns a series (tests/prometheus/check_dashboards.py).
 #
 #   tests/compat/run_prometheus_check.sh <path to ferrymq>
 #
@@ -126,5 +127,12 @@ for name in rocketmq_broker_tps rocketmq_broker_qps rocketmq_producer_tps rocket
   rocketmq_brokeruntime_send_threadpoolqueue_headwait_timemills; do
   expect "exporter name present" "count($name) > bool 0" 1
 done
+# Every query of the broker dashboards (the chart's Grafana JSON) returns series from this Prometheus.
+if python3 tests/prometheus/check_dashboards.py --prometheus "http://127.0.0.1:$prom_port" --uid ferrymq-cluster \
+  --uid ferrymq-broker --uid ferrymq-topic --uid ferrymq-consumer-group >"$work/dashboards.log" 2>&1; then
+  passed=$((passed + 1)); echo "PASS dashboards: $(tail -1 "$work/dashboards.log")"
+else
+  failed=$((failed + 1)); grep FAIL "$work/dashboards.log" || true; echo "FAIL dashboards: $(tail -1 "$work/dashboards.log")"
+fi
 echo "prometheus: $passed passed, $failed failed"
 ((failed == 0))

@@ -215,6 +215,32 @@ class LintAndRenderTest(unittest.TestCase):
         sm = one(docs, "ServiceMonitor")
         self.assertEqual(sm["spec"]["endpoints"][0]["port"], "metrics")
 
+    def test_monitoring_options(self):
+        """The broker PodMonitor (with the exporter family), the PrometheusRule and the Grafana dashboards."""
+        docs = render()
+        self.assertEqual(by_kind(docs, "PodMonitor") + by_kind(docs, "PrometheusRule"), [])
+        self.assertEqual([d for d in by_kind(docs, "ConfigMap") if "dashboard" in d["metadata"]["name"]], [])
+        docs = render("metrics.brokerPodMonitor.enabled=true", "metrics.brokerPodMonitor.exporterFamily=true",
+                      "metrics.prometheusRule.enabled=true", "metrics.grafanaDashboards.enabled=true",
+                      "metrics.grafanaDashboards.namespace=monitoring",
+                      "metrics.grafanaDashboards.folderAnnotation=grafana_folder")
+        pm = one(docs, "PodMonitor")
+        self.assertEqual([(e["port"], e["path"]) for e in pm["spec"]["podMetricsEndpoints"]],
+                         [("metrics", "/metrics"), ("metrics", "/metrics/exporter")])
+        self.assertEqual(pm["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"], "broker")
+        rules = [r["alert"] for g in one(docs, "PrometheusRule")["spec"]["groups"] for r in g["rules"]]
+        self.assertIn("FerryMQReplicaOutOfSync", rules)
+        self.assertIn("FerryMQConsumerBacklog", rules)
+        boards = {d["metadata"]["name"]: d for d in by_kind(docs, "ConfigMap") if "dashboard" in d["metadata"]["name"]}
+        self.assertEqual(sorted(boards), ["fmq-ferrymq-operator-dashboard-" + n for n in
+                                          ("broker", "cluster", "consumer-group", "operator", "topic")])
+        for name, cm in boards.items():
+            self.assertEqual(cm["metadata"]["namespace"], "monitoring")
+            self.assertEqual(cm["metadata"]["labels"]["grafana_dashboard"], "1")
+            self.assertEqual(cm["metadata"]["annotations"]["grafana_folder"], "FerryMQ")
+            (file, text), = cm["data"].items()
+            self.assertEqual(json.loads(text)["uid"], file[: -len(".json")], name)
+
 
 class InstallTest(unittest.TestCase):
     """helm install / upgrade / uninstall against a real API server with RBAC authorization."""

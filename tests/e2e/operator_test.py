@@ -7,7 +7,9 @@ ConsumerGroup adopts its group (mqadmin sees the config), reverts drift, resets 
 earliest and to an RFC 3339 time and refuses a reset while a consumer is online, a converged reconcile pass writes
 nothing, deleting the Topic removes it from brokers and name servers, a killed
 broker degrades the Cluster until it is back, a deleted StatefulSet is recreated, and killing the leader hands the
-Lease to the other replica within the lease time.
+Lease to the other replica within the lease time. A real Prometheus scrapes the operator and the brokers (both
+metric families): the series match what the Java client did, and the operator's Grafana dashboard's queries all
+return series.
 
 Prints PASS/FAIL lines and `operator: N passed, N failed`; the exit code is the result.
 
@@ -25,7 +27,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from lib import kube  # noqa: E402
+from lib import kube, prometheus  # noqa: E402
 from lib.broker_conf import HOST_DISK  # noqa: E402
 from lib.checks import Checks  # noqa: E402
 from lib.cluster import Cluster  # noqa: E402
@@ -169,6 +171,8 @@ def run(c, k, ferryctl):
             raise AssertionError(f"SeedGroup exit {r.returncode}: {r.stdout[-2000:]} {r.stderr[-2000:]}")
         return True
     check("Java client 4.9.7 sends and consumes 200 messages through the name server Service", java_client)
+
+    prometheus_checks(c, k, op_pods)
 
     group_path = consumer_group_checks(c, k, ferryctl, namesrv)
 
@@ -455,6 +459,59 @@ def delete_consumer_group(k, namesrv, path):
     if re.search(r"retryMaxTimes", out):
         raise AssertionError(f"mqadmin still sees the group: {out[-2000:]}")
     return True
+
+
+def prometheus_checks(c, k, op_pods):
+    """A real Prometheus scrapes the operator's replicas and both brokers (both metric families): the series show
+    what the Java client did, and every query of the operator's Grafana dashboard returns series."""
+    if not prometheus.available():
+        check("prometheus is installed (scripts/setup.sh)", lambda: False)
+        return
+    brokers = [f"{c.pod_ip(NS, f'prod-broker-{g}-0')}:5557" for g in (0, 1)]
+    operators = [f"{p['status']['podIP']}:8080" for p in
+                 k.list(kube.path("pods", OP_NS), {"labelSelector": "app.kubernetes.io/name=ferrymq-operator"})["items"]]
+    prom = prometheus.Prometheus(c.workdir, {"ferrymq": brokers, "ferrymq-exporter": (brokers, "/metrics/exporter"),
+                                             "ferrymq-operator": operators})
+    def scraping():
+        prom.start()
+        want = len(operators) + 2 * len(brokers)
+        got = prom.wait_value("count(up == 1)", float(want))
+        if got != want:
+            raise AssertionError(f"{got} of {want} targets up: {prom.query('up')}")
+        return True
+    if not check("Prometheus starts and scrapes the operator's replicas and both brokers, both families", scraping):
+        prom.stop()
+        return
+    try:
+        for what, expr, want in [
+                ("messages in = the Java client's 200 sends", 'sum(rocketmq_messages_in_total{topic="orders"})', 200),
+                ("messages out to the group: all 200",
+                 'sum(rocketmq_messages_out_total{topic="orders",consumer_group="e2e_consumers"})', 200),
+                ("lag 0: the group committed everything",
+                 'sum(rocketmq_consumer_lag_messages{topic="orders",consumer_group="e2e_consumers"})', 0),
+                ("exporter family: producer offsets sum to 200", 'sum(rocketmq_producer_offset{topic="orders"})', 200),
+                ("exporter family: the group's committed offsets sum to 200",
+                 'sum(rocketmq_consumer_offset{topic="orders",group="e2e_consumers"})', 200),
+                ("operator: both broker groups writable", 'sum(ferrymq_operator_broker_group_writable{cluster="prod"})',
+                 2),
+                ("operator: one leader", "sum(ferrymq_operator_leader)", 1)]:
+            def equal(expr=expr, want=want):
+                got = prom.wait_value(expr, float(want), timeout=60)
+                if got != want:
+                    raise AssertionError(f"{expr} = {got}, expected {want}")
+                return True
+            check(f"Prometheus: {what}", equal)
+
+        def dashboard():
+            r = subprocess.run([sys.executable, os.path.join(REPO, "tests", "prometheus", "check_dashboards.py"),
+                                "--prometheus", prom.url, "--uid", "ferrymq-operator"],
+                               capture_output=True, text=True, timeout=120)
+            if r.returncode != 0:
+                raise AssertionError(r.stdout[-3000:])
+            return r.stdout.strip().splitlines()[-1]
+        check("every query of the operator's Grafana dashboard returns series", dashboard)
+    finally:
+        prom.stop()
 
 
 def event_time(e):

@@ -252,6 +252,38 @@ TEST_F(FerryctlProcessTest, GroupsDeadLettersQueriesAndResets) {
   EXPECT_EQ(Ferryctl(namesrv_, {"topic", "route", "Jobs"}).code, 1);
 }
 
+// The dial test: every message sent to the broker group comes back, in order with --orderly; a topic without
+// a route, or a broker that stopped, fails with exit 1.
+TEST_F(FerryctlProcessTest, ProbeSendsAndReadsBackEveryMessage) {
+  ASSERT_EQ(Ferryctl(namesrv_, {"topic", "create", "Probe", "-q", "4"}).code, 0);
+  ASSERT_EQ(Ferryctl(namesrv_, {"send", "Probe", "other traffic", "--count", "3"}).code, 0);
+  for (bool orderly : {false, true}) {
+    std::vector<std::string> args = {"-o", "json", "probe", "Probe", "--count", "20", "--size", "300"};
+    if (orderly) args.push_back("--orderly");
+    auto probe = Ferryctl(namesrv_, args);
+    ASSERT_EQ(probe.code, 0) << probe.text;
+    const auto j = nlohmann::json::parse(probe.text.substr(0, probe.text.find('\n')));
+    ASSERT_EQ(j["groups"].size(), 1u) << probe.text;
+    const auto& g = j["groups"][0];
+    EXPECT_TRUE(j["ok"].get<bool>()) << probe.text;
+    EXPECT_EQ(g["sent"], 20) << probe.text;
+    EXPECT_EQ(g["received"], 20) << probe.text;
+    EXPECT_EQ(g["lost"], 0) << probe.text;
+    EXPECT_EQ(g["duplicated"], 0) << probe.text;
+    EXPECT_GT(g["e2eMsMax"].get<double>(), 0) << probe.text;
+  }
+  auto text = Ferryctl(namesrv_, {"probe", "Probe", "--count", "2"});
+  EXPECT_EQ(text.code, 0) << text.text;
+  EXPECT_NE(text.text.find("E2E_P99_MS"), std::string::npos) << text.text;
+  auto no_route = Ferryctl(namesrv_, {"probe", "NoSuchTopic"});
+  EXPECT_EQ(no_route.code, 1) << no_route.text;
+
+  kill(broker_.pid, SIGSTOP);  // the broker and name server stop answering
+  auto stopped = Ferryctl(namesrv_, {"probe", "Probe", "--timeout", "3"});
+  kill(broker_.pid, SIGCONT);
+  EXPECT_EQ(stopped.code, 1) << stopped.text;
+}
+
 TEST_F(FerryctlProcessTest, ReportsFailuresWithExitCodes) {
   auto route = Ferryctl(namesrv_, {"topic", "route", "NoSuchTopic"});
   EXPECT_EQ(route.code, 1) << route.text;
