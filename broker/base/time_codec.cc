@@ -88,4 +88,17 @@ Result<int64_t> ParseRfc3339Micros(std::string_view text) {
   return secs * 1'000'000 + micros;
 }
 
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || n < 0)
+    return Status::InvalidArgument("not a duration: '" + std::string(text) + "' (e.g. 15s, 500ms)");
+  const std::string_view unit(p, static_cast<size_t>(text.data() + text.size() - p));
+  if (unit.empty() || unit == "s") return std::chrono::milliseconds(n * 1000);
+  if (unit == "ms") return std::chrono::milliseconds(n);
+  if (unit == "m") return std::chrono::milliseconds(n * 60'000);
+  if (unit == "h") return std::chrono::milliseconds(n * 3'600'000);
+  return Status::InvalidArgument("not a duration: '" + std::string(text) + "' (units: ms, s, m, h)");
+}
+
 }  // namespace fmq

@@ -35,4 +35,17 @@ TEST(TimeCodecTest, RefusesAnythingElseNamingTheText) {
 }
 
 }  // namespace
+TEST(TimeCodecTest, DurationsInMillisecondsSecondsMinutesAndHours) {
+  EXPECT_EQ(*ParseDuration("500ms"), std::chrono::milliseconds(500));
+  EXPECT_EQ(*ParseDuration("15s"), std::chrono::seconds(15));
+  EXPECT_EQ(*ParseDuration("15"), std::chrono::seconds(15));
+  EXPECT_EQ(*ParseDuration("5m"), std::chrono::minutes(5));
+  EXPECT_EQ(*ParseDuration("1h"), std::chrono::hours(1));
+  for (const char* bad : {"", "s", "-1s", "1d", "1.5s", "10 s"}) {
+    auto d = ParseDuration(bad);
+    ASSERT_FALSE(d.ok()) << bad;
+    EXPECT_NE(d.status().message().find("not a duration"), std::string_view::npos) << d.status();
+  }
+}
+
 }  // namespace fmq

@@ -60,7 +60,7 @@ Result<ProbeResult> RunProbe(const ClientOptions& client, const ProbeOptions& o)
   pc.group = "ferrymq_probe";
   pc.client = client;
   pc.client.instance_name = "probe-reader";
-  pc.pull_timeout = std::chrono::milliseconds(5'000);
+  pc.pull_timeout = client.rpc_timeout + std::chrono::milliseconds(200);  // a 200 ms hold plus the network
   PullConsumer reader(pc);
   if (Status s = reader.Start(); !s.ok()) return s;
   auto queues = reader.FetchSubscribeQueues(o.topic);
@@ -108,7 +108,7 @@ Result<ProbeResult> RunProbe(const ClientOptions& client, const ProbeOptions& o)
     if (!rows[queue.broker_name].error.empty()) continue;
     readers.emplace_back([&, queue = queue, offset = start]() mutable {
       while (!stop && Clock::now() < deadline) {
-        auto r = reader.Pull(queue, sub, offset, 32, std::chrono::milliseconds(500));
+        auto r = reader.Pull(queue, sub, offset, 32, std::chrono::milliseconds(200));
         if (!r.ok()) {
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
           continue;

@@ -3,12 +3,16 @@
 #include <utility>  // Boost 1.74's Asio misses this include
 
 #include <boost/asio.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <charconv>
 #include <deque>
+#include <limits>
 #include <thread>
 
 #include <fmt/format.h>
@@ -29,12 +33,6 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
 }
 
 int HexValue(char c) {
@@ -62,6 +60,40 @@ std::string PercentDecode(std::string_view s, bool plus_is_space) {
     }
     out += (plus_is_space && c == '+') ? ' ' : c;
   }
+  return out;
+}
+
+Result<HttpHead> ParseHttpRequestHead(std::string_view head) {
+  namespace http = boost::beast::http;
+  // buffer_body: the parser reserves nothing for a body whatever Content-Length says; the server reads it.
+  http::request_parser<http::buffer_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(std::min<size_t>(head.size(), kMaxHeadBytes + 4)));
+  parser.body_limit((std::numeric_limits<std::uint64_t>::max)());
+  parser.eager(false);  // stop after the head
+  boost::beast::error_code ec;
+  parser.put(asio::buffer(head.data(), head.size()), ec);
+  if (ec == http::error::need_more) return Status::InvalidArgument("incomplete request head");
+  if (ec) return Status::InvalidArgument("malformed request head: " + ec.message());
+  if (!parser.is_header_done()) return Status::InvalidArgument("incomplete request head");
+  const auto& req = parser.get();
+  if (req.version() != 10 && req.version() != 11) {
+    return Status::InvalidArgument("malformed request head: HTTP version " +
+                                   std::to_string(req.version() / 10) + "." +
+                                   std::to_string(req.version() % 10) + " (1.0 or 1.1 expected)");
+  }
+  HttpHead out;
+  HttpRequest& r = out.request;
+  auto text = [](boost::beast::string_view v) { return std::string(v.data(), v.size()); };
+  r.method = text(req.method_string());
+  r.target = text(req.target());
+  r.version = req.version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
+  const size_t q = r.target.find('?');
+  r.path = r.target.substr(0, q);
+  if (q != std::string::npos) r.query = r.target.substr(q + 1);
+  for (const auto& field : req) r.headers.emplace_back(Lower(text(field.name_string())), text(field.value()));
+  out.keep_alive = parser.keep_alive();
+  out.chunked = parser.chunked();
+  out.content_length = parser.content_length().value_or(0);
   return out;
 }
 
@@ -275,7 +307,7 @@ class Session : public std::enable_shared_from_this<Session> {
           if (buffer_.size() > kMaxHeadBytes) Reject(431, "request head too large");
           return;
         }
-        std::string head = buffer_.substr(0, end);
+        std::string head = buffer_.substr(0, end + 4);
         buffer_.erase(0, end + 4);
         if (!ParseHead(head)) return;
         if (content_length_ > server_->config_.max_body_bytes) {
@@ -301,51 +333,20 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  bool ParseHead(const std::string& head) {
-    request_ = HttpRequest();
-    content_length_ = 0;
-    std::string_view rest = head;
-    size_t eol = rest.find("\r\n");
-    std::string_view line = rest.substr(0, eol);
-    rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
-    size_t sp1 = line.find(' ');
-    size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-    if (sp2 == std::string_view::npos) {
-      Reject(400, "malformed request line");
+  // `head`: up to and including the empty line.
+  bool ParseHead(std::string_view head) {
+    auto parsed = ParseHttpRequestHead(head);
+    if (!parsed.ok()) {
+      Reject(400, parsed.status().message());
       return false;
     }
-    request_.method = std::string(line.substr(0, sp1));
-    request_.target = std::string(line.substr(sp1 + 1, sp2 - sp1 - 1));
-    request_.version = std::string(line.substr(sp2 + 1));
-    size_t q = request_.target.find('?');
-    request_.path = request_.target.substr(0, q);
-    if (q != std::string::npos) request_.query = request_.target.substr(q + 1);
-    while (!rest.empty()) {
-      eol = rest.find("\r\n");
-      line = rest.substr(0, eol);
-      rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
-      size_t colon = line.find(':');
-      if (colon == std::string_view::npos) {
-        Reject(400, "malformed header line");
-        return false;
-      }
-      request_.headers.emplace_back(Lower(Trim(line.substr(0, colon))),
-                                    std::string(Trim(line.substr(colon + 1))));
-    }
-    std::string connection = Lower(request_.Header("connection"));
-    close_after_ = connection == "close" || (request_.version == "HTTP/1.0" && connection != "keep-alive");
-    if (!request_.Header("transfer-encoding").empty()) {
+    if (parsed->chunked) {
       Reject(501, "chunked request bodies are not supported; send Content-Length");
       return false;
     }
-    std::string cl = request_.Header("content-length");
-    if (!cl.empty()) {
-      auto [ptr, ec] = std::from_chars(cl.data(), cl.data() + cl.size(), content_length_);
-      if (ec != std::errc() || ptr != cl.data() + cl.size()) {
-        Reject(400, "malformed Content-Length");
-        return false;
-      }
-    }
+    request_ = std::move(parsed->request);
+    close_after_ = !parsed->keep_alive;
+    content_length_ = parsed->content_length;
     return true;
   }
 
@@ -426,7 +427,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string buffer_;  // received, not yet consumed
   State state_ = State::kHead;
   HttpRequest request_;
-  size_t content_length_ = 0;
+  uint64_t content_length_ = 0;
   bool close_after_ = false;
   std::deque<std::string> out_;
   bool writing_ = false;

@@ -17,6 +17,7 @@
 // Thread-safety: Handle and Start/Stop from the owner's thread; responders from any thread.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -49,6 +50,19 @@ struct HttpRequest {
   // Query parameters, percent-decoded ('+' is a space); a repeated name keeps its last value.
   std::map<std::string, std::string> QueryParams() const;
 };
+
+// A request head (request line and header fields, up to and including the empty line that ends them), parsed
+// by Boost.Beast's HTTP/1.1 parser: the request's fields but its body, whether the connection stays open
+// after the answer (HTTP/1.1 keep-alive rules and Connection), and the body's length. Anything Beast refuses
+// (a malformed request line or field, conflicting Content-Length) and a version other than HTTP/1.0 or 1.1 is
+// InvalidArgument saying what was wrong; obsolete line folding is unfolded. Pure.
+struct HttpHead {
+  HttpRequest request;  // body empty
+  bool keep_alive = true;
+  bool chunked = false;  // Transfer-Encoding: chunked (the server answers 501)
+  uint64_t content_length = 0;
+};
+Result<HttpHead> ParseHttpRequestHead(std::string_view head);
 
 // Percent-decodes `s` ('+' becomes a space when `plus_is_space`). Malformed escapes are kept as they are.
 std::string PercentDecode(std::string_view s, bool plus_is_space = true);

@@ -196,6 +196,55 @@ TEST_F(HttpServerTest, StopClosesOpenStreams) {
   EXPECT_TRUE(c.ReadsEof());
 }
 
+TEST_F(HttpServerTest, MalformedHeadsGetA400AndTheirConnectionCloses) {
+  ASSERT_TRUE(server_->Start().ok());
+  for (const char* bad : {"GARBAGE\r\n\r\n", "GET /hello\r\n\r\n", "GET /hello HTTP/2.0\r\n\r\n",
+                          "GET /hello HTTP/1.1\r\nno colon here\r\n\r\n",
+                          "GET /hello HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                          "\x16\x03\x01\x02\x10\x01\x01\x01\xfc\x03\x03\r\n\r\n"}) {
+    RawClient c(server_->port());
+    c.Write(bad);
+    const std::string answer = c.ReadUntil("\n\n");
+    EXPECT_NE(answer.find("400 Bad Request"), std::string::npos) << bad << "\n" << answer;
+    EXPECT_NE(answer.find("malformed request head"), std::string::npos) << bad << "\n" << answer;
+    EXPECT_TRUE(c.ReadsEof()) << bad;
+  }
+  RawClient chunked(server_->port());
+  chunked.Write("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+  EXPECT_NE(chunked.ReadUntil("\n\n").find("501 Not Implemented"), std::string::npos);
+  EXPECT_TRUE(chunked.ReadsEof());
+  // The server still answers well-formed requests.
+  RawClient ok(server_->port());
+  ok.Write("GET /hello HTTP/1.0\r\n\r\n");
+  EXPECT_NE(ok.ReadUntil("hello GET\n").find("200 OK"), std::string::npos);
+  EXPECT_TRUE(ok.ReadsEof());  // HTTP/1.0 without keep-alive
+}
+
+TEST(HttpRequestHeadTest, ParsedByBeastWithKeepAliveLengthAndFields) {
+  auto h = ParseHttpRequestHead(
+      "POST /echo?sel=a%20b HTTP/1.1\r\nHost: x\r\nX-Test:  spaced  \r\nContent-Length: 12\r\n\r\n");
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->request.method, "POST");
+  EXPECT_EQ(h->request.path, "/echo");
+  EXPECT_EQ(h->request.query, "sel=a%20b");
+  EXPECT_EQ(h->request.version, "HTTP/1.1");
+  EXPECT_EQ(h->request.Header("x-test"), "spaced");
+  EXPECT_EQ(h->content_length, 12u);
+  EXPECT_TRUE(h->keep_alive);
+  EXPECT_FALSE(h->chunked);
+  EXPECT_FALSE(ParseHttpRequestHead("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")->keep_alive);
+  EXPECT_FALSE(ParseHttpRequestHead("GET / HTTP/1.0\r\n\r\n")->keep_alive);
+  EXPECT_TRUE(ParseHttpRequestHead("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")->keep_alive);
+  EXPECT_TRUE(ParseHttpRequestHead("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")->chunked);
+  auto incomplete = ParseHttpRequestHead("GET / HTTP/1.1\r\nHost: x\r\n");
+  ASSERT_FALSE(incomplete.ok());
+  EXPECT_EQ(incomplete.status().message(), "incomplete request head");
+  // Obsolete line folding is unfolded: a value never holds a line break.
+  auto folded = ParseHttpRequestHead("GET / HTTP/1.1\r\nX-A: 1\r\n  continued\r\n\r\n");
+  ASSERT_TRUE(folded.ok()) << folded.status();
+  EXPECT_EQ(folded->request.Header("x-a").find('\n'), std::string::npos) << folded->request.Header("x-a");
+}
+
 TEST(HttpBindAddressTest, ParsesHostPortForms) {
   auto a = ParseBindAddress(":8080");
   ASSERT_TRUE(a.ok());

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "broker/base/time_codec.h"
+
 namespace fmq::op::api {
 namespace {
 
@@ -250,6 +252,22 @@ Result<Cluster> ClusterFromJson(const json& object) {
         s.brokers.config[it.key()] = it.value().get<std::string>();
       }
     }
+  }
+  if (const json* probe = Child(spec, "probe"); probe != nullptr && probe->is_object()) {
+    auto& p = s.probe;
+    p.enabled = true;
+    std::string interval = "30s";
+    FMQ_RETURN_IF_ERROR(ReadString(*probe, "interval", "spec.probe.interval", &interval));
+    auto d = ParseDuration(interval);
+    if (!d.ok()) return Status::InvalidArgument("spec.probe.interval: " + std::string(d.status().message()));
+    if (*d < std::chrono::seconds(10) || *d > std::chrono::hours(1)) {
+      return Status::InvalidArgument("spec.probe.interval must be between 10s and 1h, not " + interval);
+    }
+    p.interval = *d;
+    FMQ_RETURN_IF_ERROR(
+        ReadInt(*probe, "messageSize", "spec.probe.messageSize", 0, 4 << 20, &p.message_size));
+    FMQ_RETURN_IF_ERROR(ReadString(*probe, "topic", "spec.probe.topic", &p.topic));
+    if (p.topic.empty()) return Status::InvalidArgument("spec.probe.topic is empty");
   }
   if (const json* sec = Child(spec, "security")) {
     if (const json* acl = Child(*sec, "acl")) {

@@ -7,6 +7,7 @@
 // and never a crash or a half-applied cluster. Pure values; not thread-safe.
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -101,6 +102,13 @@ struct ClusterSpec {
                                                   : std::min(2, replicas_per_group);
     }
   } brokers;
+  // spec.probe: the operator's continuous dial test (controllers/probe_runner.h); absent: none.
+  struct Probe {
+    bool enabled = false;
+    std::chrono::milliseconds interval{30'000};
+    int message_size = 128;
+    std::string topic = "ferrymq-probe";
+  } probe;
   // spec.security (docs/security.md).
   struct Security {
     // acl.enabled: every request must be signed (RocketMQ ACL 1.0); applications get accounts from User

@@ -96,6 +96,23 @@ TEST(ClusterTypesTest, RejectsWhatTheOperatorCannotActOnNamingTheField) {
   ASSERT_TRUE(expire.ok());
   EXPECT_EQ(expire->spec.brokers.scale_in_policy, "Expire");
   EXPECT_EQ(ClusterFromJson(ClusterJson(json::object()))->spec.brokers.scale_in_policy, "Drain");
+  EXPECT_FALSE(ClusterFromJson(ClusterJson(json::object()))->spec.probe.enabled);
+  auto probe = ClusterFromJson(ClusterJson({{"probe", json::object()}}));
+  ASSERT_TRUE(probe.ok());
+  EXPECT_TRUE(probe->spec.probe.enabled);
+  EXPECT_EQ(probe->spec.probe.interval, std::chrono::seconds(30));
+  EXPECT_EQ(probe->spec.probe.message_size, 128);
+  EXPECT_EQ(probe->spec.probe.topic, "ferrymq-probe");
+  probe = ClusterFromJson(
+      ClusterJson({{"probe", {{"interval", "10s"}, {"messageSize", 4096}, {"topic", "canary"}}}}));
+  ASSERT_TRUE(probe.ok());
+  EXPECT_EQ(probe->spec.probe.interval, std::chrono::seconds(10));
+  EXPECT_EQ(probe->spec.probe.message_size, 4096);
+  EXPECT_EQ(probe->spec.probe.topic, "canary");
+  expect_error({{"probe", {{"interval", "5s"}}}}, "spec.probe.interval must be between 10s and 1h");
+  expect_error({{"probe", {{"interval", "soon"}}}}, "spec.probe.interval: not a duration");
+  expect_error({{"probe", {{"messageSize", -1}}}}, "spec.probe.messageSize");
+  expect_error({{"probe", {{"topic", ""}}}}, "spec.probe.topic is empty");
 
   json long_name = ClusterJson(json::object());
   long_name["metadata"]["name"] = std::string(43, 'a');

@@ -170,10 +170,16 @@ int Run(const Options& o) {
                          .admins = &admins,
                          .clock = &SystemClock(),
                          .options = {.default_image = o.broker_image}};
+  // spec.probe's dial tests; a changed outcome enqueues its Cluster (the controller exists below).
+  runtime::Controller* cluster_queue = nullptr;
+  controllers::ProbeRunner probes(&registry, [&cluster_queue](const std::string& key) {
+    if (cluster_queue != nullptr) cluster_queue->Enqueue(key);
+  });
   controllers::ClusterReconciler cluster_reconciler(
       deps, {.detection = {},
              .metrics = &registry,
-             .exit_after_failover_claim = o.fault == "exit-after-failover-claim"});
+             .exit_after_failover_claim = o.fault == "exit-after-failover-claim",
+             .probes = &probes});
   controllers::TopicReconciler topic_reconciler(deps, {.drift_check = o.topic_drift_check});
   controllers::ConsumerGroupReconciler group_reconciler(deps, {.status_refresh = o.group_status_refresh});
   controllers::UserReconciler user_reconciler(deps, {});
@@ -183,6 +189,7 @@ int Run(const Options& o) {
   runtime::Controller cluster_controller(
       {.name = "cluster", .workers = o.workers, .metrics = &registry},
       [&](const std::string& key) { return adapt(cluster_reconciler.Reconcile(key)); });
+  cluster_queue = &cluster_controller;
   runtime::Controller topic_controller(
       {.name = "topic", .workers = o.workers, .metrics = &registry},
       [&](const std::string& key) { return adapt(topic_reconciler.Reconcile(key)); });
@@ -292,6 +299,7 @@ int Run(const Options& o) {
       }
     }
     log->info("identity={} leading: starting controllers (workers={})", identity, o.workers);
+    probes.Start();
     (void)cluster_controller.Start();
     (void)topic_controller.Start();
     (void)group_controller.Start();
@@ -310,6 +318,7 @@ int Run(const Options& o) {
     log->info("stopping on signal {}", sig);
   }
   cluster_controller.Stop();
+  probes.Stop();
   topic_controller.Stop();
   group_controller.Stop();
   user_controller.Stop();

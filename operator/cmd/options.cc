@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "broker/base/time_codec.h"
 #include "broker/net/http_server.h"
 
 namespace fmq::op::cmd {
@@ -84,19 +85,6 @@ constexpr const char* kDescription =
 
 }  // namespace
 
-Result<std::chrono::milliseconds> ParseDuration(const std::string& text) {
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || n < 0)
-    return Status::InvalidArgument("not a duration: '" + text + "' (e.g. 15s, 500ms)");
-  std::string unit(p, text.data() + text.size());
-  if (unit.empty() || unit == "s") return std::chrono::milliseconds(n * 1000);
-  if (unit == "ms") return std::chrono::milliseconds(n);
-  if (unit == "m") return std::chrono::milliseconds(n * 60'000);
-  if (unit == "h") return std::chrono::milliseconds(n * 3'600'000);
-  return Status::InvalidArgument("not a duration: '" + text + "' (units: ms, s, m, h)");
-}
-
 std::string Usage() {
   Options o;
   RawFlags raw;
@@ -126,7 +114,7 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
       {"--group-status-refresh", {&raw.group_status_refresh, &o.group_status_refresh}},
   };
   for (const auto& [flag, io] : durations) {
-    auto d = ParseDuration(*io.first);
+    auto d = fmq::ParseDuration(*io.first);
     if (!d.ok()) return d.status().WithContext(flag);
     *io.second = *d;
   }

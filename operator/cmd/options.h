@@ -44,7 +44,6 @@ std::string Usage();
 // 0).
 Result<Options> ParseOptions(const std::vector<std::string>& args);
 
-// "15s", "500ms", "5m", "1h" (a bare number is seconds).
-Result<std::chrono::milliseconds> ParseDuration(const std::string& text);
+// Durations: fmq::ParseDuration (broker/base/time_codec.h).
 
 }  // namespace fmq::op::cmd

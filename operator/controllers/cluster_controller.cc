@@ -59,7 +59,9 @@ void RecordTransitions(kube::EventRecorder* events, const json& involved, const 
 }  // namespace
 
 ClusterReconciler::ClusterReconciler(Deps deps, ClusterOptions options)
-    : d_(deps), failover_(deps, options.detection, options.metrics, options.exit_after_failover_claim) {}
+    : d_(deps),
+      failover_(deps, options.detection, options.metrics, options.exit_after_failover_claim),
+      probes_(options.probes) {}
 
 Outcome ClusterReconciler::Reconcile(const std::string& key) {
   auto log = GetLogger("operator");
@@ -67,6 +69,7 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
   std::optional<json> obj = d_.reader->Get(kube::kinds::kFerryCluster, ns, name);
   if (!obj) {
     d_.admins->Release(key);  // deleted: garbage collection removes what it owned; its admin client goes
+    if (probes_ != nullptr) probes_->Remove(key);
     return {};
   }
 
@@ -167,6 +170,20 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
       } else {
         observed.name_server_error = std::string(masters.status().message());
       }
+      // spec.probe: the dial test runs in the background (probe_runner.h) with this admin client; its last
+      // outcome is the ProbeSucceeded condition.
+      if (probes_ != nullptr && cluster.spec.probe.enabled) {
+        ProbeTarget t;
+        t.ns = ns;
+        t.cluster = name;
+        t.topic = cluster.spec.probe.topic;
+        t.message_size = cluster.spec.probe.message_size;
+        t.interval = cluster.spec.probe.interval;
+        for (int g = 0; g < cluster.spec.brokers.groups; ++g)
+          t.groups.push_back(model::BrokerGroupName(cluster, g));
+        t.admin = *admin;
+        probes_->Set(key, std::move(t));
+      }
       // Groups with replicas: the failover step (it talks to the members, not the name servers); leaving
       // groups keep it until they are removed.
       if (cluster.spec.brokers.replicas_per_group > 1) {
@@ -195,6 +212,13 @@ Outcome ClusterReconciler::Reconcile(const std::string& key) {
     scaling_in = scale_in.busy;
   }
 
+  if (probes_ != nullptr) {
+    if (!cluster.spec.probe.enabled) {
+      probes_->Remove(key);
+    } else if (auto last = probes_->Last(key)) {
+      observed.probe = model::ObservedCluster::Probe{last->ok, last->message};
+    }
+  }
   const api::ClusterStatus before = cluster.status;
   api::ClusterStatus after = model::ComputeClusterStatus(
       cluster, observed, std::chrono::system_clock::time_point(milliseconds(d_.clock->NowMillis())));

@@ -20,6 +20,7 @@
 
 #include "broker/base/metrics.h"
 #include "operator/controllers/failover_step.h"
+#include "operator/controllers/probe_runner.h"
 #include "operator/controllers/reconciler.h"
 
 namespace fmq::op::controllers {
@@ -30,6 +31,8 @@ struct ClusterOptions {
   // Test fault injection (ferrymq-operator --fault exit-after-failover-claim): the process exits right after
   // a failover claim is written to an HA record, before any broker is touched.
   bool exit_after_failover_claim = false;
+  // Runs spec.probe's dial tests (may be null: no probes; then ProbeSucceeded stays ProbePending).
+  ProbeRunner* probes = nullptr;
 };
 
 class ClusterReconciler {
@@ -40,6 +43,7 @@ class ClusterReconciler {
  private:
   Deps d_;
   FailoverStep failover_;
+  ProbeRunner* const probes_;
 };
 
 }  // namespace fmq::op::controllers

@@ -231,6 +231,20 @@ api::ClusterStatus ComputeClusterStatus(const api::Cluster& c, const ObservedClu
     set("Degraded", false, "Healthy", not_ready.empty() ? "every pod is ready" : "pods are still starting");
   }
 
+  // ProbeSucceeded: only with spec.probe; not part of Ready (it reports what clients see, not what runs).
+  if (c.spec.probe.enabled) {
+    if (!o.probe) {
+      api::SetCondition(&s.conditions,
+                        {"ProbeSucceeded", std::string(api::kUnknown), "ProbePending",
+                         "the first probe has not finished yet", "", gen},
+                        now);
+    } else {
+      set("ProbeSucceeded", o.probe->ok, o.probe->ok ? "ProbeSucceeded" : "ProbeFailed", o.probe->message);
+    }
+  } else {
+    std::erase_if(s.conditions, [](const api::Condition& x) { return x.type == "ProbeSucceeded"; });
+  }
+
   // Ready: the roll-up.
   if (synced && available && !progressing && !degraded) {
     set("Ready", true, "Ready", s.replicas_summary + " pods ready, every broker group writable");

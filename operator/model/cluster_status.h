@@ -58,6 +58,13 @@ struct ObservedCluster {
   // Groups leaving the cluster (spec.brokers.groups decreased), as the scale-in step reports them
   // (controllers/scale_in_step.h); appended to status.brokerGroups.
   std::vector<api::BrokerGroupStatus> leaving;
+  // spec.probe: the last outcome of the operator's dial test (controllers/probe_runner.h); nullopt until the
+  // first one finished.
+  struct Probe {
+    bool ok = false;
+    std::string message;
+  };
+  std::optional<Probe> probe;
 };
 
 api::ClusterStatus ComputeClusterStatus(const api::Cluster& cluster, const ObservedCluster& observed,

@@ -71,6 +71,28 @@ TEST(ClusterStatusTest, AHealthyClusterIsReady) {
   EXPECT_EQ(s.broker_groups[1].master, "prod-broker-1-0");
 }
 
+TEST(ClusterStatusTest, ProbeSucceededFollowsTheLastProbeOnlyWithSpecProbe) {
+  api::Cluster c = MakeCluster();
+  ObservedCluster o = Healthy();
+  EXPECT_EQ(api::FindCondition(ComputeClusterStatus(c, o, kNow).conditions, "ProbeSucceeded"), nullptr);
+  c.spec.probe.enabled = true;
+  api::ClusterStatus s = ComputeClusterStatus(c, o, kNow);
+  EXPECT_EQ(Cond(s, "ProbeSucceeded").status, "Unknown");
+  EXPECT_EQ(Cond(s, "ProbeSucceeded").reason, "ProbePending");
+  o.probe = ObservedCluster::Probe{true, "every broker group answered"};
+  c.status = ComputeClusterStatus(c, o, kNow);
+  EXPECT_EQ(Cond(c.status, "ProbeSucceeded").status, "True");
+  EXPECT_EQ(Cond(c.status, "ProbeSucceeded").reason, "ProbeSucceeded");
+  o.probe = ObservedCluster::Probe{false, "prod-broker-1: send: timeout"};
+  c.status = ComputeClusterStatus(c, o, kNow + seconds(10));
+  EXPECT_EQ(Cond(c.status, "ProbeSucceeded").status, "False");
+  EXPECT_EQ(Cond(c.status, "ProbeSucceeded").reason, "ProbeFailed");
+  EXPECT_EQ(Cond(c.status, "ProbeSucceeded").message, "prod-broker-1: send: timeout");
+  EXPECT_EQ(Cond(c.status, "Ready").status, "True");  // the probe does not make the Cluster unready
+  c.spec.probe.enabled = false;                       // spec.probe removed: so is the condition
+  EXPECT_EQ(api::FindCondition(ComputeClusterStatus(c, o, kNow).conditions, "ProbeSucceeded"), nullptr);
+}
+
 TEST(ClusterStatusTest, ACrashedBrokerDegradesAndLosesAvailability) {
   ObservedCluster o = Healthy();
   o.pods[2] = Pod("prod-broker-1-0", false);

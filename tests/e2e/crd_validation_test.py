@@ -153,6 +153,21 @@ class ClusterTest(Case):
                      'Unsupported value: "SOMETIMES"', '"ASYNC_FLUSH", "SYNC_FLUSH"')
         self.refused("Cluster", "pull", {"imagePullPolicy": "Sometimes"}, 'Unsupported value: "Sometimes"')
 
+    def test_probe(self):
+        self.accepted("Cluster", "probe", {"probe": {}})
+        self.assertEqual(get("cluster", "probe")["spec"]["probe"],
+                         {"interval": "30s", "messageSize": 128, "topic": "ferrymq-probe"})
+        self.accepted("Cluster", "probe-set", {"probe": {"interval": "1m", "messageSize": 0,
+                                                         "topic": "canary_1"}})
+        self.refused("Cluster", "probe-fast", {"probe": {"interval": "5s"}},
+                     "spec.probe.interval must be between 10s and 1h")
+        self.refused("Cluster", "probe-slow", {"probe": {"interval": "2h"}},
+                     "spec.probe.interval must be between 10s and 1h")
+        self.refused("Cluster", "probe-unit", {"probe": {"interval": "30"}}, "spec.probe.interval", "should match")
+        self.refused("Cluster", "probe-size", {"probe": {"messageSize": 4194305}},
+                     "spec.probe.messageSize", "less than or equal to 4194304")
+        self.refused("Cluster", "probe-topic", {"probe": {"topic": "a b"}}, "spec.probe.topic", "should match")
+
     def test_groups_scale_both_ways_and_the_scale_in_policy_is_an_enum(self):
         self.accepted("Cluster", "scale", {"brokers": {"groups": 3}})
         self.assertEqual(get("cluster", "scale")["spec"]["brokers"]["scaleIn"], {"policy": "Drain"})

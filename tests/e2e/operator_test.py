@@ -7,7 +7,8 @@ ConsumerGroup adopts its group (mqadmin sees the config), reverts drift, resets 
 earliest and to an RFC 3339 time and refuses a reset while a consumer is online, a converged reconcile pass writes
 nothing, deleting the Topic removes it from brokers and name servers, a killed
 broker degrades the Cluster until it is back, a deleted StatefulSet is recreated, and killing the leader hands the
-Lease to the other replica within the lease time. A real Prometheus scrapes the operator and the brokers (both
+Lease to the other replica within the lease time. spec.probe's dial test: ProbeSucceeded True, False within two
+intervals naming a SIGSTOPped broker group, True again after. A real Prometheus scrapes the operator and the brokers (both
 metric families): the series match what the Java client did, and the operator's Grafana dashboard's queries all
 return series.
 
@@ -19,6 +20,7 @@ Prints PASS/FAIL lines and `operator: N passed, N failed`; the exit code is the 
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -219,6 +221,8 @@ def run(c, k, ferryctl):
                     event_time({"lastTimestamp": d.get("lastTransitionTime", "")}) >= int(t_kill))
         return kube.wait_for(recovered, 120, what="Ready again after a Degraded transition")
     check("killing a broker's process: Degraded, then Ready after the restart", degrade_and_recover)
+
+    probe_checks(c, k, cluster_path)
 
     def recreate_sts():
         sts = kube.path("statefulsets", NS, "prod-broker-1", group="apps", version="v1")
@@ -512,6 +516,51 @@ def prometheus_checks(c, k, op_pods):
         check("every query of the operator's Grafana dashboard returns series", dashboard)
     finally:
         prom.stop()
+
+
+PROBE_INTERVAL = 10
+
+
+def probe_checks(c, k, cluster_path):
+    """spec.probe: the operator's dial test. ProbeSucceeded turns True; a stopped broker group (its process
+    SIGSTOPped) turns it False within two intervals, naming the group; True again once it runs."""
+    k.merge_patch(cluster_path, {"spec": {"probe": {"interval": f"{PROBE_INTERVAL}s", "messageSize": 512}}})
+
+    def probe_status(want):
+        cond = condition(k.get(cluster_path), "ProbeSucceeded")
+        return cond.get("status") == want and cond
+
+    def succeeded():
+        cond = kube.wait_for(lambda: probe_status("True"), 60, what="ProbeSucceeded=True")
+        print(f"  {cond['message']}")
+        return "every broker group (2)" in cond["message"]
+    if not check("spec.probe: ProbeSucceeded turns True (the operator created the probe topic on both groups)",
+                 succeeded):
+        return
+
+    def stopped_group():
+        pid = c.container_pid(NS, "prod-broker-1-0")
+        t0 = time.time()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            cond = kube.wait_for(lambda: probe_status("False"), 60, what="ProbeSucceeded=False", interval=0.2)
+            took = time.time() - t0
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        print(f"  False after {took:.1f}s (interval {PROBE_INTERVAL}s): {cond['message']}")
+        if "prod-broker-1" not in cond["message"] or "prod-broker-0:" in cond["message"]:
+            raise AssertionError("the condition does not name only the stopped group: " + cond["message"])
+        if took > 2 * PROBE_INTERVAL:
+            raise AssertionError(f"False only after {took:.1f}s, more than two intervals")
+        t1 = time.time()
+        kube.wait_for(lambda: probe_status("True"), 60, what="ProbeSucceeded=True again", interval=0.2)
+        print(f"  True again {time.time() - t1:.1f}s after the group resumed")
+        return True
+    check("a stopped broker group turns ProbeSucceeded False within two intervals, naming it; True after",
+          stopped_group)
+    k.merge_patch(cluster_path, {"spec": {"probe": None}})
+    check("without spec.probe the condition goes away", lambda: kube.wait_for(
+        lambda: condition(k.get(cluster_path), "ProbeSucceeded") == {}, 30, what="no ProbeSucceeded"))
 
 
 def event_time(e):
