@@ -135,7 +135,23 @@ struct BrokerController::Parts {
   std::string ScrapeMetrics();
   // The rocketmq-exporter family (GET /metrics/exporter).
   std::string ScrapeExporter();
+  // What ComputeLag needs, read from the offset table and the store now (both scrapes).
+  LagInput LagInputNow();
 };
+
+LagInput BrokerController::Parts::LagInputNow() {
+  LagInput in;
+  in.consumed = offsets->ByTopic();
+  in.max_offset = [this](const std::string& t, int32_t q) {
+    return store->MaxOffsetInQueue(t, QueueId(q)).value();
+  };
+  in.store_time = [this](const std::string& t, int32_t q, int64_t o) -> std::optional<int64_t> {
+    auto ts = store->MessageStoreTimestamp(t, QueueId(q), QueueOffset(o));
+    return ts.ok() ? std::optional<int64_t>(*ts) : std::nullopt;
+  };
+  in.now_ms = clock.NowMillis();
+  return in;
+}
 
 std::string BrokerController::Parts::ScrapeExporter() {
   ExporterSnapshot s;
@@ -150,12 +166,19 @@ std::string BrokerController::Parts::ScrapeExporter() {
   std::tie(s.put_tps, s.get_tps) = stats->MinuteRates();
 
   std::map<std::string, ExporterSnapshot::Topic> topic_rows;
+  std::map<std::string, int64_t> dead_letters;  // %DLQ% topic -> messages it holds
   for (const auto& [name, t] : topics->Snapshot().topic_config_table) {
     auto& row = topic_rows[name];
     row.topic = name;
     const int32_t n = std::max(t.read_queue_nums, t.write_queue_nums);
-    for (int32_t q = 0; q < n; ++q)
-      row.offset += std::max<int64_t>(0, store->MaxOffsetInQueue(name, QueueId(q)).value());
+    const bool dlq = model::IsDlqTopic(name);
+    for (int32_t q = 0; q < n; ++q) {
+      const int64_t max = std::max<int64_t>(0, store->MaxOffsetInQueue(name, QueueId(q)).value());
+      row.offset += max;
+      if (dlq)
+        dead_letters[name] +=
+            max - std::clamp<int64_t>(store->MinOffsetInQueue(name, QueueId(q)).value(), 0, max);
+    }
   }
   for (const auto& [topic, w] : stats->All(BrokerStats::kTopicPutNums)) {
     if (auto it = topic_rows.find(topic); it != topic_rows.end()) it->second.put_tps = w.minute.tps;
@@ -174,22 +197,13 @@ std::string BrokerController::Parts::ScrapeExporter() {
     g.group = group;
     return g;
   };
-  LagInput lag;
-  lag.consumed = offsets->ByTopic();
+  LagInput lag = LagInputNow();
   for (const auto& [topic, groups] : lag.consumed) {
     for (const auto& [group, queues] : groups) {
       auto& g = row(topic, group);
       for (const auto& [q, offset] : queues) g.consumer_offset += std::max<int64_t>(0, offset);
     }
   }
-  lag.max_offset = [this](const std::string& t, int32_t q) {
-    return store->MaxOffsetInQueue(t, QueueId(q)).value();
-  };
-  lag.store_time = [this](const std::string& t, int32_t q, int64_t o) -> std::optional<int64_t> {
-    auto ts = store->MessageStoreTimestamp(t, QueueId(q), QueueOffset(o));
-    return ts.ok() ? std::optional<int64_t>(*ts) : std::nullopt;
-  };
-  lag.now_ms = clock.NowMillis();
   for (const LagRow& l : ComputeLag(lag)) {
     auto& g = row(l.topic, l.group);
     g.diff = l.messages;
@@ -209,18 +223,10 @@ std::string BrokerController::Parts::ScrapeExporter() {
   for (const auto& [key, w] : stats->All(BrokerStats::kSendBackNums)) {
     if (auto tg = split(key)) row(tg->first, tg->second).send_back = w.minute.sum;
   }
-  // Dead letters: what waits in a group's %DLQ% topic beyond what anybody committed there.
-  for (const auto& t : s.topics) {
-    if (!model::IsDlqTopic(t.topic)) continue;
-    const std::string group = t.topic.substr(model::kDlqTopicPrefix.size());
-    if (group_rows.count({t.topic, group})) continue;
-    auto& g = row(t.topic, group);
-    for (int32_t q = 0; q < 64; ++q) {
-      const int64_t max = store->MaxOffsetInQueue(t.topic, QueueId(q)).value();
-      if (max <= 0 && q > 0) break;
-      g.diff += std::max<int64_t>(
-          0, max - std::max<int64_t>(0, store->MinOffsetInQueue(t.topic, QueueId(q)).value()));
-    }
+  // Dead letters: what waits in a group's %DLQ% topic, unless the group itself consumes it (then its lag is).
+  for (const auto& [topic, count] : dead_letters) {
+    const std::string group = topic.substr(model::kDlqTopicPrefix.size());
+    if (!group_rows.count({topic, group})) row(topic, group).diff = count;
   }
   for (auto& [key, g] : group_rows) {
     if (auto c = clients->Consumer(g.group)) {
@@ -260,17 +266,7 @@ std::string BrokerController::Parts::ScrapeMetrics() {
   s.permission = broker.broker_permission.load();
   s.topics = static_cast<int64_t>(topics->Snapshot().topic_config_table.size());
   s.groups = static_cast<int64_t>(groups->Snapshot().subscription_group_table.size());
-  LagInput in;
-  in.consumed = offsets->ByTopic();
-  in.max_offset = [this](const std::string& t, int32_t q) {
-    return store->MaxOffsetInQueue(t, QueueId(q)).value();
-  };
-  in.store_time = [this](const std::string& t, int32_t q, int64_t o) -> std::optional<int64_t> {
-    auto ts = store->MessageStoreTimestamp(t, QueueId(q), QueueOffset(o));
-    return ts.ok() ? std::optional<int64_t>(*ts) : std::nullopt;
-  };
-  in.now_ms = now;
-  s.lag = ComputeLag(in);
+  s.lag = ComputeLag(LagInputNow());
   return metrics->Collect(s);
 }
 
