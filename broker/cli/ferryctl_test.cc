@@ -308,7 +308,9 @@ TEST_F(FerryctlTest, TopicDeleteRefusesWhileConsumedOrProducedUnlessForced) {
              [](const RemotingCommand&) { return Reply(rc::kConsumerNotOnline, "", {}, "not online"); });
   broker_.On(rq::kViewBrokerStatsData, [](const RemotingCommand& req) {
     EXPECT_EQ(req.ext_fields.at("statsName"), "TOPIC_PUT_NUMS");
-    return Reply(rc::kSuccess, R"({"statsMinute":{"sum":7,"tps":0.1,"avgpt":0.0},"statsHour":{"sum":7}})");
+    return Reply(
+        rc::kSuccess,
+        R"({"statsMinute":{"sum":7,"tps":0.1,"avgpt":0.0},"statsHour":{"sum":7},"statsDay":{"sum":7}})");
   });
   r = Ctl({"topic", "delete", "T"});
   EXPECT_EQ(r.code, kExitFailed);

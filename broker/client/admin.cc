@@ -397,25 +397,51 @@ Result<model::ResetOffsetTable> Admin::ResetOffsetByTime(const std::string& topi
   return out;
 }
 
+Result<StatsSums> Admin::BrokerStatsAt(const std::string& broker_addr, const std::string& name,
+                                       const std::string& key) {
+  RemotingCommand req = RemotingCommand::Request(rq::kViewBrokerStatsData, 0);
+  req.ext_fields["statsName"] = name;
+  req.ext_fields["statsKey"] = key;
+  const std::string what = name + " of " + key + " at " + broker_addr;
+  auto resp = core_.remoting()->InvokeSync(broker_addr, std::move(req), core_.options().rpc_timeout);
+  if (!resp.ok()) return resp.status().WithContext(what);
+  // "The stats <NAME> <key> not exist": nothing counted (RocketMQ answers so, as does FerryMQ).
+  if (resp->code != rc::kSuccess) {
+    if (resp->remark.value_or("").find("not exist") != std::string::npos) return StatsSums{};
+    return internal::ResponseError(*resp, what);
+  }
+  auto j = nlohmann::json::parse(resp->body, nullptr, false);
+  StatsSums out;
+  for (auto [field, into] :
+       {std::pair{"statsMinute", &out.minute}, {"statsHour", &out.hour}, {"statsDay", &out.day}}) {
+    if (j.is_discarded() || !j.is_object() || !j.contains(field) || !j[field].is_object() ||
+        !j[field].contains("sum") || !j[field]["sum"].is_number()) {
+      return Status::Corruption(what + ": unexpected answer " + resp->body);
+    }
+    *into = j[field]["sum"].get<int64_t>();
+  }
+  return out;
+}
+
 Result<int64_t> Admin::TopicPutsLastMinute(const std::string& topic) {
   FMQ_ASSIGN_OR_RETURN(auto masters, TopicMasters(topic));
   int64_t total = 0;
   for (const auto& [name, addr] : masters) {
-    RemotingCommand req = RemotingCommand::Request(rq::kViewBrokerStatsData, 0);
-    req.ext_fields["statsName"] = "TOPIC_PUT_NUMS";
-    req.ext_fields["statsKey"] = topic;
-    auto resp = core_.remoting()->InvokeSync(addr, std::move(req), core_.options().rpc_timeout);
-    if (!resp.ok()) return resp.status().WithContext("put statistics of " + topic + " at " + addr);
-    if (resp->code != rc::kSuccess) continue;  // "The stats <TOPIC_PUT_NUMS> <topic> not exist": nothing put
-    auto j = nlohmann::json::parse(resp->body, nullptr, false);
-    if (j.is_discarded() || !j.contains("statsMinute") || !j["statsMinute"].contains("sum") ||
-        !j["statsMinute"]["sum"].is_number()) {
-      return Status::Corruption("put statistics of " + topic + " at " + addr + ": unexpected answer " +
-                                resp->body);
-    }
-    total += j["statsMinute"]["sum"].get<int64_t>();
+    FMQ_ASSIGN_OR_RETURN(StatsSums sums, BrokerStatsAt(addr, "TOPIC_PUT_NUMS", topic));
+    total += sums.minute;
   }
   return total;
+}
+
+Result<model::ConsumerRunningInfo> Admin::ConsumerRunningInfoAt(const std::string& broker_addr,
+                                                                const std::string& group,
+                                                                const std::string& client_id) {
+  RemotingCommand req = RemotingCommand::Request(rq::kGetConsumerRunningInfo, 0);
+  req.ext_fields["consumerGroup"] = group;
+  req.ext_fields["clientId"] = client_id;
+  req.ext_fields["jstackEnable"] = "false";
+  FMQ_ASSIGN_OR_RETURN(auto resp, Call(broker_addr, std::move(req), "running info of " + client_id));
+  return model::DecodeConsumerRunningInfo(resp.body);
 }
 
 Result<std::set<std::string>> Admin::GetSubscriptionGroups(const std::string& cluster) {

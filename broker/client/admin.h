@@ -4,8 +4,9 @@
 // clusters and routes from the name servers; topics created on every master of a cluster (17) and deleted
 // from the brokers (215) and name servers (216); topic stats (202), consume stats (208), broker runtime info
 // (28), consumer connections (203), subscription groups (200, 201, 207); a message viewed by its offset id
-// (33) or queried by key (12); offsets reset by time (222); per-minute put counts (315).
-// Bodies are read with the model's codecs, which accept fastjson's non-standard maps (model/admin_body.h).
+// (33) or queried by key (12); offsets reset by time (222); stats per minute, hour and day (315); a
+// consumer's running info (307). Bodies are read with the model's codecs, which accept fastjson's
+// non-standard maps (model/admin_body.h).
 //
 // Created by its user; Start() before use, Stop() before destruction. Thread-safety: all methods may be
 // called from any thread.
@@ -39,6 +40,13 @@ struct CreateTopicOptions {
   int32_t write_queue_nums = 8;
   int32_t perm = 6;  // read | write
   bool order = false;
+};
+
+// One VIEW_BROKER_STATS_DATA answer: the sums over the last minute, hour and day.
+struct StatsSums {
+  int64_t minute = 0;
+  int64_t hour = 0;
+  int64_t day = 0;
 };
 
 class Admin {
@@ -116,6 +124,16 @@ class Admin {
   // Messages stored into `topic` during the last minute over every master of it (VIEW_BROKER_STATS_DATA
   // TOPIC_PUT_NUMS, statsMinute.sum); a broker without stats for the topic counts 0.
   Result<int64_t> TopicPutsLastMinute(const std::string& topic);
+  // VIEW_BROKER_STATS_DATA at one broker: `name` TOPIC_PUT_NUMS, SNDBCK_PUT_NUMS, DEAD_PUT_NUMS,
+  // OFFSET_MOVED_NUMS, ... with its key (topic, or topic@group); all zero when the broker counted nothing
+  // there.
+  Result<StatsSums> BrokerStatsAt(const std::string& broker_addr, const std::string& name,
+                                  const std::string& key);
+  // GET_CONSUMER_RUNNING_INFO through `broker_addr`, which asks client `client_id` of `group` (connected to
+  // it) and hands its answer on; without the thread dump.
+  Result<model::ConsumerRunningInfo> ConsumerRunningInfoAt(const std::string& broker_addr,
+                                                           const std::string& group,
+                                                           const std::string& client_id);
   // Subscription groups known to the masters of `cluster` (every cluster when empty).
   Result<std::set<std::string>> GetSubscriptionGroups(const std::string& cluster);
   // VIEW_MESSAGE_BY_ID at the broker named in the offset message id.

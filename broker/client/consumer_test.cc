@@ -337,6 +337,20 @@ TEST_F(PushConsumerTest, FailedMessagesAreSentBackToTheBroker) {
     return offs.count({"T", "broker-a", 0}) && offs[{"T", "broker-a", 0}] == 7;
   }));
   EXPECT_EQ(deliveries.load(), 1);
+  // What it tells GET_CONSUMER_RUNNING_INFO: a push consumer, its queue, the failure of the last hour.
+  auto info = model::DecodeConsumerRunningInfo(model::EncodeConsumerRunningInfo(consumer->RunningInfo()));
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_TRUE(info->push());
+  EXPECT_FALSE(info->orderly());
+  std::set<std::string> topics;
+  for (const auto& sub : info->subscriptions) topics.insert(sub.topic + "=" + sub.sub_string);
+  EXPECT_TRUE(topics.count("T=A")) << ::testing::PrintToString(topics);
+  ASSERT_TRUE(info->mq_table.count({"T", "broker-a", 0}));
+  const model::ProcessQueueInfo& q = info->mq_table.at({"T", "broker-a", 0});
+  EXPECT_EQ(q.cached_msg_count, 0);
+  EXPECT_GT(q.last_consume_timestamp, 0);
+  EXPECT_GT(q.last_pull_timestamp, 0);
+  EXPECT_EQ(info->status_table.at("T").consume_failed_msgs, 1);
   consumer->Stop();
 }
 

@@ -29,6 +29,9 @@ struct PushConsumer::ProcessQueue {
   int64_t max_seen FMQ_GUARDED_BY(mu) = -1;
   int64_t consumed_offset FMQ_GUARDED_BY(mu) = -1;  // committable offset; -1: nothing to commit
   int64_t committed FMQ_GUARDED_BY(mu) = -1;        // last value sent
+  // Wall-clock ms, for RunningInfo (as Java, "last consumed" starts when the queue is taken).
+  std::atomic<int64_t> last_pull_ms{0};
+  std::atomic<int64_t> last_consume_ms{SystemClock().NowMillis()};
 };
 
 namespace {
@@ -39,7 +42,8 @@ std::string RetryTopic(const std::string& group) { return "%RETRY%" + group; }
 PushConsumer::PushConsumer(PushConsumerConfig config)
     : config_(std::move(config)),
       pull_(PullConsumerConfig{config_.group, config_.client, config_.pull_timeout}),
-      consume_executor_("consume", std::max(1, config_.consume_threads), 1'000'000) {}
+      consume_executor_("consume", std::max(1, config_.consume_threads), 1'000'000),
+      started_ms_(SystemClock().NowMillis()) {}
 
 PushConsumer::~PushConsumer() { Stop(); }
 
@@ -132,8 +136,77 @@ void PushConsumer::OnBrokerRequest(RemotingCommand request, net::Responder respo
     tasks_.Trigger(reset_task_);
     return;
   }
+  if (request.code == rq::kGetConsumerRunningInfo) {
+    RemotingCommand resp = RemotingCommand::Answer(rc::kSuccess, "");
+    resp.body = model::EncodeConsumerRunningInfo(RunningInfo());
+    responder.Send(std::move(resp));
+    return;
+  }
   responder.Send(RemotingCommand::Answer(rc::kRequestCodeNotSupported,
                                          " request type " + std::to_string(request.code) + " not supported"));
+}
+
+void PushConsumer::CountConsumed(const std::string& topic, int64_t ok, int64_t failed, int64_t rt_ms) {
+  const int64_t minute = SystemClock().NowMillis() / 60'000;
+  MutexLock lock(&stats_mu_);
+  auto& minutes = consumed_[topic];
+  if (minutes.empty() || minutes.back().minute != minute) minutes.push_back({minute});
+  std::erase_if(minutes, [minute](const ConsumeMinute& m) { return m.minute <= minute - 60; });
+  ConsumeMinute& m = minutes.back();
+  m.ok += ok;
+  m.failed += failed;
+  m.rt_ms += rt_ms;
+  ++m.calls;
+}
+
+model::ConsumerRunningInfo PushConsumer::RunningInfo() const {
+  model::ConsumerRunningInfo info;
+  info.properties = {{"PROP_CONSUME_TYPE", "CONSUME_PASSIVELY"},
+                     {"PROP_CONSUMEORDERLY", "false"},
+                     {"PROP_CLIENT_VERSION", "FERRYMQ"},
+                     {"PROP_CONSUMER_START_TIMESTAMP", std::to_string(started_ms_)},
+                     {"PROP_THREADPOOL_CORE_SIZE", std::to_string(config_.consume_threads)},
+                     {"consumerGroup", config_.group},
+                     {"maxReconsumeTimes", std::to_string(config_.max_reconsume_times)},
+                     {"pullBatchSize", std::to_string(config_.pull_batch_size)},
+                     {"consumeMessageBatchMaxSize", std::to_string(config_.consume_batch_size)}};
+  if (!heartbeat_.consumers.empty()) info.subscriptions = heartbeat_.consumers.front().subscriptions;
+  std::vector<std::shared_ptr<ProcessQueue>> queues;
+  {
+    MutexLock lock(&mu_);
+    for (const auto& [mq, pq] : queues_) queues.push_back(pq);
+  }
+  for (const auto& pq : queues) {
+    model::ProcessQueueInfo q;
+    {
+      MutexLock lock(&pq->mu);
+      q.cached_msg_count = static_cast<int32_t>(pq->in_process.size());
+      q.commit_offset = pq->committed;
+    }
+    q.dropped = pq->dropped;
+    q.last_pull_timestamp = pq->last_pull_ms;
+    q.last_consume_timestamp = pq->last_consume_ms;
+    info.mq_table[{pq->mq.topic, pq->mq.broker_name, pq->mq.queue_id}] = q;
+  }
+  const int64_t minute = SystemClock().NowMillis() / 60'000;
+  MutexLock lock(&stats_mu_);
+  for (const auto& [topic, minutes] : consumed_) {
+    model::ConsumeStatus st;
+    int64_t rt = 0, calls = 0;
+    for (const ConsumeMinute& m : minutes) {
+      if (m.minute <= minute - 60) continue;
+      st.consume_failed_msgs += m.failed;
+      if (m.minute >= minute - 1) {  // the last full minute and this one
+        st.consume_ok_tps += static_cast<double>(m.ok) / 120;
+        st.consume_failed_tps += static_cast<double>(m.failed) / 120;
+        rt += m.rt_ms;
+        calls += m.calls;
+      }
+    }
+    st.consume_rt = calls > 0 ? static_cast<double>(rt) / static_cast<double>(calls) : 0;
+    info.status_table[topic] = st;
+  }
+  return info;
 }
 
 void PushConsumer::ApplyResets() {
@@ -319,6 +392,7 @@ void PushConsumer::OnPulled(std::shared_ptr<ProcessQueue> pq, Result<PullResult>
     return;
   }
   PullResult& r = *result;
+  pq->last_pull_ms = SystemClock().NowMillis();
   {
     MutexLock lock(&pq->mu);
     pq->next_offset = r.next_begin_offset;
@@ -358,10 +432,20 @@ void PushConsumer::OnPulled(std::shared_ptr<ProcessQueue> pq, Result<PullResult>
 void PushConsumer::Consume(std::shared_ptr<ProcessQueue> pq, std::vector<MessageExt> msgs) {
   if (pq->dropped) return;
   ConsumeStatus status = ConsumeStatus::kReconsumeLater;
+  const auto began = std::chrono::steady_clock::now();
   try {
     status = listener_(msgs);
   } catch (const std::exception& e) {
     Log()->warn("listener threw group={} {} error=\"{}\"", config_.group, QueueName(pq->mq), e.what());
+  }
+  pq->last_consume_ms = SystemClock().NowMillis();
+  if (!msgs.empty()) {
+    const int64_t n = static_cast<int64_t>(msgs.size());
+    const bool ok = status == ConsumeStatus::kSuccess;
+    CountConsumed(
+        msgs.front().topic, ok ? n : 0, ok ? 0 : n,
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began)
+            .count());
   }
   // As Java: the result for a queue taken away (rebalance, Stop) while its messages were being consumed is
   // dropped; the messages stay uncommitted for whoever reads the queue next.

@@ -89,6 +89,10 @@ class PushConsumer {
   // Committable offset of every assigned queue.
   std::map<MessageQueue, int64_t> ConsumedOffsets() const FMQ_EXCLUDES(mu_);
   const std::string& client_id() const { return pull_.core().client_id(); }
+  // What it answers GET_CONSUMER_RUNNING_INFO (consoles, the operator's ConsumerGroup health): push and not
+  // orderly, its subscriptions, per assigned queue the messages held and when it last pulled and consumed,
+  // per topic its consume rates of the last minute and its failures of the last hour.
+  model::ConsumerRunningInfo RunningInfo() const FMQ_EXCLUDES(mu_, stats_mu_);
 
  private:
   struct ProcessQueue;
@@ -124,6 +128,19 @@ class PushConsumer {
   std::atomic<bool> running_{false};
   mutable Mutex mu_;
   std::map<MessageQueue, std::shared_ptr<ProcessQueue>> queues_ FMQ_GUARDED_BY(mu_);
+  // Consumptions per topic and minute, the last hour only (RunningInfo's statusTable).
+  struct ConsumeMinute {
+    int64_t minute = 0;
+    int64_t ok = 0;
+    int64_t failed = 0;
+    int64_t rt_ms = 0;  // summed over the listener calls
+    int64_t calls = 0;
+  };
+  void CountConsumed(const std::string& topic, int64_t ok, int64_t failed, int64_t rt_ms)
+      FMQ_EXCLUDES(stats_mu_);
+  mutable Mutex stats_mu_;
+  std::map<std::string, std::vector<ConsumeMinute>> consumed_ FMQ_GUARDED_BY(stats_mu_);
+  const int64_t started_ms_;
 };
 
 }  // namespace fmq::client

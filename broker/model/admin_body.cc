@@ -1,6 +1,7 @@
 #include "broker/model/admin_body.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "broker/model/internal/json_util.h"
 
@@ -412,6 +413,90 @@ Result<ConsumerConnection> DecodeConsumerConnection(std::string_view text) {
   c.consume_from_where = static_cast<ConsumeFromWhere>(
       std::max(0, internal::EnumIndexOf(j, "consumeFromWhere", internal::kConsumeFromWhereNames, 0)));
   return c;
+}
+
+namespace {
+double DoubleOf(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) return 0;
+  if (it->is_number()) return it->get<double>();
+  if (it->is_string()) return std::strtod(it->get<std::string>().c_str(), nullptr);
+  return 0;
+}
+}  // namespace
+
+bool ConsumerRunningInfo::push() const {
+  auto it = properties.find("PROP_CONSUME_TYPE");
+  return it != properties.end() && it->second == "CONSUME_PASSIVELY";
+}
+
+bool ConsumerRunningInfo::orderly() const {
+  auto it = properties.find("PROP_CONSUMEORDERLY");
+  return it != properties.end() && it->second == "true";
+}
+
+std::string EncodeConsumerRunningInfo(const ConsumerRunningInfo& info) {
+  json subs = json::array();
+  for (const auto& sub : info.subscriptions) subs.push_back(internal::SubscriptionJson(sub));
+  json status = json::object();
+  for (const auto& [topic, st] : info.status_table) {
+    status[topic] = {{"consumeFailedMsgs", st.consume_failed_msgs},
+                     {"consumeFailedTPS", st.consume_failed_tps},
+                     {"consumeOKTPS", st.consume_ok_tps},
+                     {"consumeRT", st.consume_rt},
+                     {"pullRT", st.pull_rt},
+                     {"pullTPS", st.pull_tps}};
+  }
+  return "{\"jstack\":\"\",\"mqTable\":" +
+         MessageQueueMap(info.mq_table,
+                         [](const ProcessQueueInfo& q) {
+                           return json{{"cachedMsgCount", q.cached_msg_count},
+                                       {"cachedMsgSizeInMiB", q.cached_msg_size_in_mib},
+                                       {"commitOffset", q.commit_offset},
+                                       {"droped", q.dropped},
+                                       {"lastConsumeTimestamp", q.last_consume_timestamp},
+                                       {"lastPullTimestamp", q.last_pull_timestamp},
+                                       {"locked", q.locked}};
+                         }) +
+         ",\"properties\":" + Dump(json(info.properties)) + ",\"statusTable\":" + Dump(status) +
+         ",\"subscriptionSet\":" + Dump(subs) + "}";
+}
+
+Result<ConsumerRunningInfo> DecodeConsumerRunningInfo(std::string_view text) {
+  FMQ_ASSIGN_OR_RETURN(json j, ParseLenient("consumer running info", text));
+  ConsumerRunningInfo info;
+  if (auto p = j.find("properties"); p != j.end() && p->is_object()) {
+    for (const auto& [k, v] : p->items()) {
+      info.properties[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    }
+  }
+  if (auto subs = j.find("subscriptionSet"); subs != j.end() && subs->is_array()) {
+    for (const auto& s : *subs) {
+      if (s.is_object()) info.subscriptions.push_back(internal::SubscriptionOf(s));
+    }
+  }
+  if (auto t = j.find("mqTable"); t != j.end()) {
+    FMQ_ASSIGN_OR_RETURN(info.mq_table, MessageQueueMapOf<ProcessQueueInfo>(*t, [](const json& v) {
+                           ProcessQueueInfo q;
+                           q.commit_offset = IntOf<int64_t>(v, "commitOffset", 0);
+                           q.cached_msg_count = IntOf<int32_t>(v, "cachedMsgCount", 0);
+                           q.cached_msg_size_in_mib = IntOf<int32_t>(v, "cachedMsgSizeInMiB", 0);
+                           q.locked = BoolOf(v, "locked", false);
+                           q.dropped = BoolOf(v, "droped", false);
+                           q.last_pull_timestamp = IntOf<int64_t>(v, "lastPullTimestamp", 0);
+                           q.last_consume_timestamp = IntOf<int64_t>(v, "lastConsumeTimestamp", 0);
+                           return q;
+                         }));
+  }
+  if (auto t = j.find("statusTable"); t != j.end() && t->is_object()) {
+    for (const auto& [topic, v] : t->items()) {
+      if (!v.is_object()) continue;
+      info.status_table[topic] = {DoubleOf(v, "pullRT"),           DoubleOf(v, "pullTPS"),
+                                  DoubleOf(v, "consumeRT"),        DoubleOf(v, "consumeOKTPS"),
+                                  DoubleOf(v, "consumeFailedTPS"), IntOf<int64_t>(v, "consumeFailedMsgs", 0)};
+    }
+  }
+  return info;
 }
 
 std::string EncodeProducerConnection(const std::vector<ClientConnection>& connections) {

@@ -126,6 +126,40 @@ Result<ConsumerConnection> DecodeConsumerConnection(std::string_view json);
 std::string EncodeProducerConnection(const std::vector<ClientConnection>& connections);
 Result<std::vector<ClientConnection>> DecodeProducerConnection(std::string_view json);
 
+// ---- GET_CONSUMER_RUNNING_INFO: what a consumer reports about itself (the broker asks the client and hands
+// its answer on). Only what operators read: properties (PROP_CONSUME_TYPE CONSUME_PASSIVELY for push
+// consumers, PROP_CONSUMEORDERLY, PROP_CLIENT_VERSION, ...), the subscriptions, per queue what it holds and
+// when it last consumed, per topic its consume rates and failures.
+struct ProcessQueueInfo {
+  int64_t commit_offset = 0;
+  int32_t cached_msg_count = 0;
+  int32_t cached_msg_size_in_mib = 0;
+  bool locked = false;
+  bool dropped = false;  // Java spells it "droped"
+  int64_t last_pull_timestamp = 0;
+  int64_t last_consume_timestamp = 0;
+};
+struct ConsumeStatus {
+  double pull_rt = 0;
+  double pull_tps = 0;
+  double consume_rt = 0;
+  double consume_ok_tps = 0;
+  double consume_failed_tps = 0;
+  int64_t consume_failed_msgs = 0;  // in the last hour
+};
+struct ConsumerRunningInfo {
+  std::map<std::string, std::string> properties;
+  std::vector<SubscriptionData> subscriptions;
+  std::map<MessageQueue, ProcessQueueInfo> mq_table;
+  std::map<std::string, ConsumeStatus> status_table;  // by topic
+  bool push() const;                                  // PROP_CONSUME_TYPE is CONSUME_PASSIVELY
+  bool orderly() const;                               // PROP_CONSUMEORDERLY is true
+};
+// The Java client's form (fastjson: MessageQueue keys bare, Properties values as strings), as FerryMQ's push
+// consumer answers the request; "jstack" is empty.
+std::string EncodeConsumerRunningInfo(const ConsumerRunningInfo& info);
+Result<ConsumerRunningInfo> DecodeConsumerRunningInfo(std::string_view json);
+
 // ---- INVOKE_BROKER_TO_RESET_OFFSET's answer and RESET_CONSUMER_CLIENT_OFFSET's body (ResetOffsetBody):
 // {"offsetTable":{{"brokerName":"b","queueId":0,"topic":"t"}:12}}. C++ clients are sent ResetOffsetBodyForC:
 // {"offsetTable":[{"brokerName":"b","offset":12,"queueId":0,"topic":"t"}]}. The decoder reads both.

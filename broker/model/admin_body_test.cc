@@ -137,5 +137,59 @@ TEST(AdminBodyTest, ResetOffsetBodyIsFastjsonsFormAndTheCFormDecodesToo) {
   EXPECT_FALSE(DecodeResetOffsetBody("garbage").ok());
 }
 
+TEST(AdminBodyTest, ConsumerRunningInfoAsAJavaPushConsumerWritesIt) {
+  // The shape of a 4.9 Java push consumer's answer (fastjson: MessageQueue keys bare, Properties as strings).
+  const std::string body =
+      R"({"jstack":"","mqTable":{{"brokerName":"b1","queueId":0,"topic":"orders"}:{"cachedMsgCount":120,)"
+      R"("cachedMsgMaxOffset":220,"cachedMsgMinOffset":100,"cachedMsgSizeInMiB":1,"commitOffset":100,"droped":false,)"
+      R"("lastConsumeTimestamp":1700000000000,"lastLockTimestamp":1700000000000,"lastPullTimestamp":1700000060000,)"
+      R"("locked":false,"transactionMsgCount":0,"transactionMsgMaxOffset":0,"transactionMsgMinOffset":0,)"
+      R"("tryUnlockTimes":0}},"properties":{"PROP_CONSUMEORDERLY":"false","PROP_CONSUME_TYPE":"CONSUME_PASSIVELY",)"
+      R"("PROP_CLIENT_VERSION":"V4_9_4","PROP_THREADPOOL_CORE_SIZE":"20","consumeThreadMin":"20"},)"
+      R"("statusTable":{"orders":{"consumeFailedMsgs":7,"consumeFailedTPS":0.5,"consumeOKTPS":12.25,"consumeRT":3.5,)"
+      R"("pullRT":1.0,"pullTPS":13.0}},"subscriptionSet":[{"classFilterMode":false,"codeSet":[],)"
+      R"("expressionType":"TAG","subString":"*","subVersion":1700000000001,"tagsSet":[],"topic":"orders"},)"
+      R"({"classFilterMode":false,"codeSet":[],"expressionType":"TAG","subString":"*","subVersion":1,"tagsSet":[],)"
+      R"("topic":"%RETRY%billing"}]})";
+  auto info = DecodeConsumerRunningInfo(body);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_TRUE(info->push());
+  EXPECT_FALSE(info->orderly());
+  EXPECT_EQ(info->properties.at("PROP_CLIENT_VERSION"), "V4_9_4");
+  ASSERT_EQ(info->subscriptions.size(), 2u);
+  EXPECT_EQ(info->subscriptions[0].topic, "orders");
+  EXPECT_EQ(info->subscriptions[0].sub_string, "*");
+  ASSERT_EQ(info->mq_table.size(), 1u);
+  const ProcessQueueInfo& q = info->mq_table.at({"orders", "b1", 0});
+  EXPECT_EQ(q.cached_msg_count, 120);
+  EXPECT_EQ(q.commit_offset, 100);
+  EXPECT_EQ(q.last_consume_timestamp, 1700000000000);
+  EXPECT_EQ(q.last_pull_timestamp, 1700000060000);
+  EXPECT_FALSE(q.dropped);
+  const ConsumeStatus& st = info->status_table.at("orders");
+  EXPECT_EQ(st.consume_failed_msgs, 7);
+  EXPECT_DOUBLE_EQ(st.consume_ok_tps, 12.25);
+  EXPECT_DOUBLE_EQ(st.consume_rt, 3.5);
+
+  // FerryMQ's push consumer writes the same form: it reads back.
+  auto again = DecodeConsumerRunningInfo(EncodeConsumerRunningInfo(*info));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->properties, info->properties);
+  ASSERT_EQ(again->subscriptions.size(), 2u);
+  EXPECT_EQ(again->subscriptions[1].topic, "%RETRY%billing");
+  EXPECT_EQ(again->mq_table.at({"orders", "b1", 0}).cached_msg_count, 120);
+  EXPECT_EQ(again->mq_table.at({"orders", "b1", 0}).last_consume_timestamp, 1700000000000);
+  EXPECT_EQ(again->status_table.at("orders").consume_failed_msgs, 7);
+  EXPECT_NE(EncodeConsumerRunningInfo(*info).find(R"({{"brokerName":"b1","queueId":0,"topic":"orders"}:)"),
+            std::string::npos);
+
+  // A pull consumer (no process queues) and bodies that are not running info.
+  auto pull = DecodeConsumerRunningInfo(R"({"properties":{"PROP_CONSUME_TYPE":"CONSUME_ACTIVELY"}})");
+  ASSERT_TRUE(pull.ok());
+  EXPECT_FALSE(pull->push());
+  EXPECT_FALSE(DecodeConsumerRunningInfo("not json").ok());
+  EXPECT_FALSE(DecodeConsumerRunningInfo(R"({"mqTable":{"x":{}}})").ok());
+}
+
 }  // namespace
 }  // namespace fmq::model

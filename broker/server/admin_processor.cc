@@ -452,8 +452,8 @@ RemotingCommand AdminProcessor::ResetOffset(const RemotingCommand& req) {
   return Ok(model::EncodeResetOffsetBody(table));
 }
 
-// VIEW_BROKER_STATS_DATA (mqadmin statsAll): TOPIC_PUT_NUMS/_SIZE of a topic, GROUP_GET_NUMS/_SIZE and
-// SNDBCK_PUT_NUMS of topic@group.
+// VIEW_BROKER_STATS_DATA (mqadmin statsAll): TOPIC_PUT_NUMS/_SIZE of a topic, GROUP_GET_NUMS/_SIZE,
+// SNDBCK_PUT_NUMS, DEAD_PUT_NUMS and OFFSET_MOVED_NUMS of topic@group.
 RemotingCommand AdminProcessor::BrokerStatsData(const RemotingCommand& req) {
   auto field = [&](const char* k) {
     auto it = req.ext_fields.find(k);
@@ -462,7 +462,8 @@ RemotingCommand AdminProcessor::BrokerStatsData(const RemotingCommand& req) {
   const std::string name = field("statsName"), key = field("statsKey");
   if (name != BrokerStats::kTopicPutNums && name != BrokerStats::kTopicPutSize &&
       name != BrokerStats::kGroupGetNums && name != BrokerStats::kGroupGetSize &&
-      name != BrokerStats::kSendBackNums) {
+      name != BrokerStats::kSendBackNums && name != BrokerStats::kDeadPutNums &&
+      name != BrokerStats::kOffsetMovedNums) {
     return Error(rc::kSystemError, "The stats <" + name + "> not exist");
   }
   auto w = d_.stats ? d_.stats->Stats(name, key) : std::nullopt;

@@ -267,6 +267,7 @@ std::string BrokerController::Parts::ScrapeMetrics() {
   s.topics = static_cast<int64_t>(topics->Snapshot().topic_config_table.size());
   s.groups = static_cast<int64_t>(groups->Snapshot().subscription_group_table.size());
   s.lag = ComputeLag(LagInputNow());
+  s.subscriptions_consistent = clients->SubscriptionConsistency();
   return metrics->Collect(s);
 }
 

@@ -96,6 +96,16 @@ BrokerMetrics::BrokerMetrics(std::string cluster, std::string node_id,
   out_bytes_ = &registry_.AddCounter("rocketmq_throughput_out_total", "Bytes delivered to consumers.", out);
   dlq_ = &registry_.AddCounter("rocketmq_send_to_dlq_messages_total",
                                "Messages moved to a dead-letter queue after their last retry.", out);
+  retry_ = &registry_.AddCounter(
+      "rocketmq_consumer_retry_messages_total",
+      "Messages a consumer handed back for a retry (CONSUMER_SEND_MSG_BACK; FerryMQ).", out);
+  offset_moved_ = &registry_.AddCounter(
+      "rocketmq_consumer_offset_moved_total",
+      "Pulls answered PULL_OFFSET_MOVED: the group's offset was outside the queue (FerryMQ).", out);
+  subscription_consistent_ = &registry_.AddGauge(
+      "rocketmq_consumer_subscription_consistent",
+      "1 when every online consumer of the group subscribes the same topics and expressions (FerryMQ).",
+      Names(labels_, {"consumer_group", "is_system"}));
   lag_messages_ = &registry_.AddGauge("rocketmq_consumer_lag_messages",
                                       "Messages stored but not consumed (committed) by the group.", lag);
   lag_latency_ = &registry_.AddGauge("rocketmq_consumer_lag_latency_milliseconds",
@@ -209,6 +219,11 @@ BrokerMetrics::CounterPair BrokerMetrics::Cached(bool in, std::string_view a, st
   const CounterPair pair =
       in ? CounterPair{&in_messages_->WithLabels(values), &in_bytes_->WithLabels(values)}
          : CounterPair{&out_messages_->WithLabels(values), &out_bytes_->WithLabels(values)};
+  if (!in) {
+    // The group's failure counters of the topic start at 0 with its first delivery, so a rule's increase()
+    // sees their first event (a series born at 1 shows no increase).
+    for (CounterFamily* f : {retry_, dlq_, offset_moved_}) f->WithLabels(values);
+  }
   MutexLock lock(&cache_mu_);
   (in ? in_cache_ : out_cache_).emplace(key, pair);
   return pair;
@@ -233,6 +248,14 @@ void BrokerMetrics::OnMessagesOut(const std::string& topic, const std::string& g
 
 void BrokerMetrics::OnSendToDlq(const std::string& topic, const std::string& group) {
   dlq_->WithLabels(With({topic, group, Bool(IsSystemTopic(topic) || IsSystemGroup(group))})).Inc();
+}
+
+void BrokerMetrics::OnSendBack(const std::string& topic, const std::string& group) {
+  retry_->WithLabels(With({topic, group, Bool(IsSystemTopic(topic) || IsSystemGroup(group))})).Inc();
+}
+
+void BrokerMetrics::OnOffsetMoved(const std::string& topic, const std::string& group) {
+  offset_moved_->WithLabels(With({topic, group, Bool(IsSystemTopic(topic) || IsSystemGroup(group))})).Inc();
 }
 
 std::string BrokerMetrics::Collect(const MetricsSnapshot& s) {
@@ -286,6 +309,15 @@ std::string BrokerMetrics::Collect(const MetricsSnapshot& s) {
     for (const auto& series : f->Series()) {
       if (!present.count(series)) f->Remove(series);
     }
+  }
+  std::set<std::vector<std::string>> groups;
+  for (const auto& [group, consistent] : s.subscriptions_consistent) {
+    auto values = With({group, Bool(IsSystemGroup(group))});
+    subscription_consistent_->WithLabels(values).Set(consistent ? 1 : 0);
+    groups.insert(std::move(values));
+  }
+  for (const auto& series : subscription_consistent_->Series()) {
+    if (!groups.count(series)) subscription_consistent_->Remove(series);
   }
   return registry_.Render();
 }

@@ -9,12 +9,17 @@
 //  * Counters, updated on the request paths: rocketmq_messages_in_total and rocketmq_throughput_in_total
 //    {topic, message_type, is_system} (stored sends; retry and dead-letter topics left out, as Apache does),
 //    rocketmq_messages_out_total and rocketmq_throughput_out_total {topic, consumer_group, is_system} (pulled
-//    messages), rocketmq_send_to_dlq_messages_total {topic, consumer_group, is_system}.
+//    messages), rocketmq_send_to_dlq_messages_total {topic, consumer_group, is_system}; FerryMQ's own, for
+//    MQCloud's consume-failure and offset-moved alerts: rocketmq_consumer_retry_messages_total (messages a
+//    consumer handed back, CONSUMER_SEND_MSG_BACK) and rocketmq_consumer_offset_moved_total (pulls answered
+//    PULL_OFFSET_MOVED: the group's offset was outside the queue and the client moves it), same labels.
 //  * Gauges, computed when scraped (Collect) from the store and the broker's tables, so an idle broker pays
 //    nothing: consumer lag per {topic, consumer_group, is_retry, is_system} in messages and milliseconds,
 //    storage size and flush/dispatch backlog, the oldest message's age, the broker's permission, topic and
 //    consumer-group counts; FerryMQ's own (documented as such): disk use and its cleaning and refusing
-//    thresholds, replication role, epoch, in-sync copies and unconfirmed bytes, registration per name server.
+//    thresholds, replication role, epoch, in-sync copies and unconfirmed bytes, registration per name server,
+//    rocketmq_consumer_subscription_consistent {consumer_group, is_system} (1 when every online consumer of
+//    the group sent the same subscriptions in its last heartbeat; MQCloud's subscription alert).
 //
 // Labels stay bounded: topics and groups come from the broker's own tables (a series of a deleted topic or
 // group disappears at the next scrape), never client ids, addresses, queue ids or message keys.
@@ -91,6 +96,7 @@ struct MetricsSnapshot {
   int64_t topics = 0;
   int64_t groups = 0;
   std::vector<LagRow> lag;
+  std::map<std::string, bool> subscriptions_consistent;  // consumer group online here -> consistent
 };
 
 class BrokerMetrics final : public net::RpcObserver {
@@ -109,6 +115,8 @@ class BrokerMetrics final : public net::RpcObserver {
   void OnMessagesIn(const std::string& topic, std::string_view message_type, int64_t messages, int64_t bytes);
   void OnMessagesOut(const std::string& topic, const std::string& group, int64_t messages, int64_t bytes);
   void OnSendToDlq(const std::string& topic, const std::string& group);
+  void OnSendBack(const std::string& topic, const std::string& group);
+  void OnOffsetMoved(const std::string& topic, const std::string& group);
 
   // Sets the gauges from `s` (dropping lag series no longer present) and renders everything.
   std::string Collect(const MetricsSnapshot& s);
@@ -143,6 +151,9 @@ class BrokerMetrics final : public net::RpcObserver {
   CounterFamily* out_messages_;
   CounterFamily* out_bytes_;
   CounterFamily* dlq_;
+  CounterFamily* retry_;
+  CounterFamily* offset_moved_;
+  GaugeFamily* subscription_consistent_;
   GaugeFamily* lag_messages_;
   GaugeFamily* lag_latency_;
   GaugeFamily* storage_size_;

@@ -2,9 +2,13 @@
 
 #include <unistd.h>
 
+#include <tuple>
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "broker/io/memory_file_system.h"
+#include "broker/model/heartbeat.h"
 #include "broker/net/net_test_util.h"
 #include "broker/net/remoting_client.h"
 #include "broker/protocol/codes.h"
@@ -55,7 +59,12 @@ TEST(BrokerMetricsTest, RendersRocketMq5NamesWithCommonLabelsAndDropsGoneSeries)
   m.OnMessagesIn("%RETRY%g1", "normal", 1, 10);  // consumers' resends are not sends
   m.OnMessagesOut("orders", "g1", 2, 250);
   m.OnSendToDlq("orders", "g1");
+  m.OnSendBack("orders", "g1");
+  m.OnSendBack("orders", "g1");
+  m.OnOffsetMoved("orders", "g1");
+  m.OnMessagesOut("audit", "g3", 1, 10);  // g3's failure counters of audit start at 0
   MetricsSnapshot s;
+  s.subscriptions_consistent = {{"g1", true}, {"g2", false}};
   s.storage_size_bytes = 4096;
   s.permission = 4;
   s.disk_used_ratio = 0.5;
@@ -77,6 +86,20 @@ TEST(BrokerMetricsTest, RendersRocketMq5NamesWithCommonLabelsAndDropsGoneSeries)
               R"(,topic="orders",consumer_group="g1",is_system="false"} 2)",
           "rocketmq_send_to_dlq_messages_total{" + common +
               R"(,topic="orders",consumer_group="g1",is_system="false"} 1)",
+          "rocketmq_consumer_retry_messages_total{" + common +
+              R"(,topic="orders",consumer_group="g1",is_system="false"} 2)",
+          "rocketmq_consumer_offset_moved_total{" + common +
+              R"(,topic="orders",consumer_group="g1",is_system="false"} 1)",
+          "rocketmq_consumer_retry_messages_total{" + common +
+              R"(,topic="audit",consumer_group="g3",is_system="false"} 0)",
+          "rocketmq_send_to_dlq_messages_total{" + common +
+              R"(,topic="audit",consumer_group="g3",is_system="false"} 0)",
+          "rocketmq_consumer_offset_moved_total{" + common +
+              R"(,topic="audit",consumer_group="g3",is_system="false"} 0)",
+          "rocketmq_consumer_subscription_consistent{" + common +
+              R"(,consumer_group="g1",is_system="false"} 1)",
+          "rocketmq_consumer_subscription_consistent{" + common +
+              R"(,consumer_group="g2",is_system="false"} 0)",
           "rocketmq_consumer_lag_messages{" + common +
               R"(,topic="orders",consumer_group="g1",is_retry="false",is_system="false"} 1)",
           "rocketmq_consumer_lag_latency_milliseconds{" + common +
@@ -111,7 +134,9 @@ TEST(BrokerMetricsTest, RendersRocketMq5NamesWithCommonLabelsAndDropsGoneSeries)
   s.lag = {{"orders", "g1", 0, 0}};  // g1 consumed its retries and the system group is gone
   s.replication = ReplicationSnapshot{false, 4, 0, 0};  // demoted: a slave has no in-sync copies of its own
   s.name_servers = {{"10.0.0.1:9876", true}};           // the second one's pod is gone
+  s.subscriptions_consistent = {{"g1", true}};          // g2's consumers are gone
   text = m.Collect(s);
+  EXPECT_EQ(text.find(R"(consumer_group="g2")"), std::string::npos) << text;
   EXPECT_NE(text.find("rocketmq_replication_is_master{" + common + "} 0\n"), std::string::npos) << text;
   EXPECT_EQ(text.find("rocketmq_replication_in_sync_replicas{"), std::string::npos) << text;
   EXPECT_EQ(text.find("10.0.0.2:9876"), std::string::npos) << text;
@@ -208,6 +233,44 @@ TEST(BrokerMetricsTest, TheBrokerServesMetricsThatMatchWhatClientsDid) {
                     {{"consumerGroup", "g1"}, {"topic", "orders"}, {"queueId", "0"}, {"commitOffset", "2"}})
           .code,
       rc::kSuccess);
+  // An offset beyond the queue's end: the client is told to move it (counted once).
+  RemotingCommand moved = testing::Call(client, broker.address(), rq::kPullMessage,
+                                        {{"consumerGroup", "g1"},
+                                         {"topic", "orders"},
+                                         {"queueId", "0"},
+                                         {"queueOffset", "50"},
+                                         {"maxMsgNums", "2"},
+                                         {"sysFlag", std::to_string(protocol::pull_sys_flag::kSubscription)},
+                                         {"subscription", "*"},
+                                         {"commitOffset", "0"},
+                                         {"suspendTimeoutMillis", "0"},
+                                         {"subVersion", "0"}});
+  ASSERT_EQ(moved.code, rc::kPullOffsetMoved) << moved.remark.value_or("");
+  // g1 hands the first message back twice: once for a retry, once past its last retry (to %DLQ%g1).
+  for (const char* max_times : {"16", "0"}) {
+    ASSERT_EQ(testing::Call(
+                  client, broker.address(), rq::kConsumerSendMsgBack,
+                  {{"offset", "0"}, {"group", "g1"}, {"delayLevel", "0"}, {"maxReconsumeTimes", max_times}})
+                  .code,
+              rc::kSuccess);
+  }
+  // Two consumers of g2 that disagree about the subscription (one takes every tag, one only TagA).
+  net::RemotingClient other{net::ClientConfig{}};
+  ASSERT_TRUE(other.Start().ok());
+  for (auto [c, id, expr] :
+       {std::tuple{&client, "10.0.0.1@1", "*"}, std::tuple{&other, "10.0.0.2@2", "TagA"}}) {
+    model::HeartbeatData hb;
+    hb.client_id = id;
+    model::ConsumerData cd;
+    cd.group_name = "g2";
+    cd.subscriptions.push_back({});
+    cd.subscriptions.back().topic = "orders";
+    cd.subscriptions.back().sub_string = expr;
+    cd.subscriptions.back().expression_type = "TAG";
+    hb.consumers.push_back(cd);
+    ASSERT_EQ(testing::Call(*c, broker.address(), rq::kHeartBeat, {}, model::EncodeHeartbeat(hb)).code,
+              rc::kSuccess);
+  }
 
   auto get = [&broker](const std::string& path) {
     int fd = net::testing::RawConnect(broker.metrics_port());
@@ -232,6 +295,13 @@ TEST(BrokerMetricsTest, TheBrokerServesMetricsThatMatchWhatClientsDid) {
                R"(,topic="orders",consumer_group="g1",is_retry="false",is_system="false"} 3)",
            "rocketmq_broker_permission{" + c + "} 6",
            "rocketmq_replication_is_master{" + c + "} 1",
+           "rocketmq_consumer_offset_moved_total{" + c +
+               R"(,topic="orders",consumer_group="g1",is_system="false"} 1)",
+           "rocketmq_consumer_retry_messages_total{" + c +
+               R"(,topic="orders",consumer_group="g1",is_system="false"} 2)",
+           "rocketmq_send_to_dlq_messages_total{" + c +
+               R"(,topic="orders",consumer_group="g1",is_system="false"} 1)",
+           "rocketmq_consumer_subscription_consistent{" + c + R"(,consumer_group="g2",is_system="false"} 0)",
            "rocketmq_rpc_latency_milliseconds_count{" + c +
                R"(,protocol_type="remoting",request_code="send_message",response_code="success",)"
                R"(is_long_polling="false",result="success"} 5)",
@@ -263,14 +333,25 @@ TEST(BrokerMetricsTest, TheBrokerServesMetricsThatMatchWhatClientsDid) {
   for (const char* name : {"msg_put_total_today_now", "putmessage_times_total"}) {
     const size_t at = exporter.find(std::string("rocketmq_brokeruntime_") + name + runtime_labels);
     ASSERT_NE(at, std::string::npos) << name << "\n" << exporter;
-    EXPECT_EQ(exporter.substr(exporter.find(' ', at), 3), " 5\n") << name;
+    // 5 sends, and the two copies the hand-backs stored (one in %RETRY%g1, one in %DLQ%g1).
+    EXPECT_EQ(exporter.substr(exporter.find(' ', at), 3), " 7\n") << name;
   }
   // Every put landed in one of the put-time buckets of the last minute.
   double bucketed = 0;
   for (size_t at = 0; (at = exporter.find("\nrocketmq_brokeruntime_pmdt_", at)) != std::string::npos; ++at) {
     bucketed += std::stod(exporter.substr(exporter.find(' ', at) + 1));
   }
-  EXPECT_EQ(bucketed, 5);
+  EXPECT_EQ(bucketed, 7);
+  // The same events in VIEW_BROKER_STATS_DATA, where the operator reads them for the ConsumerGroup
+  // conditions.
+  for (auto [name, count] :
+       {std::pair{"SNDBCK_PUT_NUMS", 2}, {"DEAD_PUT_NUMS", 1}, {"OFFSET_MOVED_NUMS", 1}}) {
+    RemotingCommand r = testing::Call(client, broker.address(), rq::kViewBrokerStatsData,
+                                      {{"statsName", name}, {"statsKey", "orders@g1"}});
+    ASSERT_EQ(r.code, rc::kSuccess) << name << ": " << r.remark.value_or("");
+    EXPECT_EQ(nlohmann::json::parse(r.body)["statsHour"]["sum"], count) << name << ": " << r.body;
+  }
+  other.Stop();
   client.Stop();
   broker.Stop();
 }

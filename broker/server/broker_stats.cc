@@ -154,6 +154,8 @@ std::optional<std::pair<std::string, bool>> BrokerStats::Family(const std::strin
   if (name == kGroupGetNums) return std::make_pair(std::string("G|"), false);
   if (name == kGroupGetSize) return std::make_pair(std::string("G|"), true);
   if (name == kSendBackNums) return std::make_pair(std::string("B|"), false);
+  if (name == kDeadPutNums) return std::make_pair(std::string("D|"), false);
+  if (name == kOffsetMovedNums) return std::make_pair(std::string("M|"), false);
   return std::nullopt;
 }
 
@@ -181,6 +183,14 @@ void BrokerStats::AddGroupGet(const std::string& topic, const std::string& group
 
 void BrokerStats::AddSendBack(const std::string& topic, const std::string& group) {
   AddKeyed("B|" + topic + "@" + group, 1, 0);
+}
+
+void BrokerStats::AddDead(const std::string& topic, const std::string& group) {
+  AddKeyed("D|" + topic + "@" + group, 1, 0);
+}
+
+void BrokerStats::AddOffsetMoved(const std::string& topic, const std::string& group) {
+  AddKeyed("M|" + topic + "@" + group, 1, 0);
 }
 
 BrokerStats::Windows BrokerStats::WindowsOf(const Keyed& k, bool bytes, int64_t now_minute) const {

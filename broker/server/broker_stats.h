@@ -58,6 +58,11 @@ class BrokerStats {
   static constexpr const char* kGroupGetNums = "GROUP_GET_NUMS";
   static constexpr const char* kGroupGetSize = "GROUP_GET_SIZE";
   static constexpr const char* kSendBackNums = "SNDBCK_PUT_NUMS";
+  // Messages of topic@group moved to %DLQ%<group> (the name of Sohu's broker, which MQCloud's dead-message
+  // alert reads) and pulls of topic@group answered PULL_OFFSET_MOVED (FerryMQ's; RocketMQ 4 wrote an
+  // OFFSET_MOVED_EVENT message instead, 5 only logs it).
+  static constexpr const char* kDeadPutNums = "DEAD_PUT_NUMS";
+  static constexpr const char* kOffsetMovedNums = "OFFSET_MOVED_NUMS";
   // The bucket names of putMessageDistributeTime, RocketMQ's spelling.
   static constexpr std::array<const char*, 13> kPutTimeBuckets = {
       "<=0ms", "0~10ms", "10~50ms", "50~100ms", "100~200ms", "200~500ms", "500ms~1s",
@@ -68,6 +73,8 @@ class BrokerStats {
       FMQ_EXCLUDES(keyed_mu_);
   // A message a consumer of `group` handed back (CONSUMER_SEND_MSG_BACK), `topic` the topic it came from.
   void AddSendBack(const std::string& topic, const std::string& group) FMQ_EXCLUDES(keyed_mu_);
+  void AddDead(const std::string& topic, const std::string& group) FMQ_EXCLUDES(keyed_mu_);
+  void AddOffsetMoved(const std::string& topic, const std::string& group) FMQ_EXCLUDES(keyed_mu_);
   struct Window {
     int64_t sum = 0;
     double tps = 0;
@@ -75,8 +82,9 @@ class BrokerStats {
   struct Windows {
     Window minute, hour, day;
   };
-  // `name` kTopicPutNums or kTopicPutSize with key <topic>, kGroupGetNums, kGroupGetSize or kSendBackNums
-  // with key <topic>@<group>; nullopt if never counted or `name` is none of them.
+  // `name` kTopicPutNums or kTopicPutSize with key <topic>, kGroupGetNums, kGroupGetSize, kSendBackNums,
+  // kDeadPutNums or kOffsetMovedNums with key <topic>@<group>; nullopt if never counted or `name` is none of
+  // them.
   std::optional<Windows> Stats(const std::string& name, const std::string& key) const FMQ_EXCLUDES(keyed_mu_);
   // Every key counted under `name` (one of the above) with its windows, in key order.
   std::vector<std::pair<std::string, Windows>> All(const std::string& name) const FMQ_EXCLUDES(keyed_mu_);

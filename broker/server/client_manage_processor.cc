@@ -96,7 +96,7 @@ RemotingCommand ClientManageProcessor::HeartBeat(const RemotingCommand& req,
   if (!hb.ok()) return RemotingCommand::Answer(rc::kSystemError, std::string(hb.status().message()));
   auto conn = responder.connection();
   if (!conn) return RemotingCommand::Answer(rc::kSystemError, "connection closed");
-  ClientChannel channel{conn, hb->client_id, conn->remote_address(), req.language, req.version, 0};
+  ClientChannel channel{conn, hb->client_id, conn->remote_address(), req.language, req.version, 0, ""};
   bool topics_changed = false;
   for (const auto& consumer : hb->consumers) {
     auto group = groups_.FindOrCreate(consumer.group_name);

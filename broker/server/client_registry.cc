@@ -1,5 +1,7 @@
 #include "broker/server/client_registry.h"
 
+#include <algorithm>
+
 #include "broker/base/logging.h"
 #include "broker/protocol/codes.h"
 
@@ -33,6 +35,13 @@ bool ClientRegistry::RegisterConsumer(const model::ConsumerData& data, ClientCha
     MutexLock lock(&mu_);
     const net::Connection* key = channel.conn.lock().get();
     channel.last_update_ms = clock_.NowMillis();
+    std::map<std::string, std::string> subs;
+    for (const auto& sub : data.subscriptions) subs[sub.topic] = sub.expression_type + ":" + sub.sub_string;
+    channel.subscriptions.clear();
+    for (const auto& [topic, expr] : subs) {
+      if (!channel.subscriptions.empty()) channel.subscriptions += ';';
+      channel.subscriptions += topic + ":" + expr;
+    }
     Group& g = consumers_[data.group_name];
     g.info.group = data.group_name;
     g.info.consume_type = data.consume_type;
@@ -235,6 +244,18 @@ std::shared_ptr<net::Connection> ClientRegistry::FindConsumerConnection(const st
     if (ch.client_id == client_id) return ch.conn.lock();
   }
   return nullptr;
+}
+
+std::map<std::string, bool> ClientRegistry::SubscriptionConsistency() const {
+  MutexLock lock(&mu_);
+  std::map<std::string, bool> out;
+  for (const auto& [name, g] : consumers_) {
+    if (g.channels.empty()) continue;
+    const std::string& first = g.channels.begin()->second.subscriptions;
+    out[name] = std::all_of(g.channels.begin(), g.channels.end(),
+                            [&](const auto& c) { return c.second.subscriptions == first; });
+  }
+  return out;
 }
 
 }  // namespace fmq::server

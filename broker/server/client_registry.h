@@ -32,6 +32,8 @@ struct ClientChannel {
   protocol::LanguageCode language = protocol::LanguageCode::kJava;
   int32_t version = 0;
   int64_t last_update_ms = 0;
+  // A consumer's subscriptions in its last heartbeat, "topic:type:expression" in topic order, joined by ';'.
+  std::string subscriptions;
 };
 
 struct ConsumerGroupInfo {
@@ -68,6 +70,9 @@ class ClientRegistry {
                                                           const std::string& topic) const FMQ_EXCLUDES(mu_);
   std::vector<ClientChannel> Producers(const std::string& group) const FMQ_EXCLUDES(mu_);
   std::set<std::string> ConsumerGroups() const FMQ_EXCLUDES(mu_);
+  // Every consumer group with a member online: true when all its members sent the same subscriptions in their
+  // last heartbeats (MQCloud's subscription check; the group's table holds the union, as RocketMQ's does).
+  std::map<std::string, bool> SubscriptionConsistency() const FMQ_EXCLUDES(mu_);
   // Every producer group with its number of connected producers.
   std::map<std::string, size_t> ProducerCounts() const FMQ_EXCLUDES(mu_);
   // Consumer groups with a live member subscribed to `topic`.

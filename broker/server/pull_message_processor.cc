@@ -297,6 +297,14 @@ void PullMessageProcessor::Process(RemotingCommand request, net::Responder respo
     if (got->status != GetMessageStatus::kFound) rh.next_begin_offset = h->queue_offset;
   }
   protocol::PullMessageResponseHeader::Spec().Encode(rh, &resp.ext_fields);
+  if (resp.code == rc::kPullOffsetMoved) {  // once per request: a suspended pull answered nothing yet
+    // The client moves the group's offset to next_begin_offset (RocketMQ 4 wrote an OFFSET_MOVED_EVENT).
+    GetLogger("server")->warn("offset moved group={} topic={} queue={} requested={} next={} min={} max={}",
+                              h->consumer_group, h->topic, h->queue_id, h->queue_offset, rh.next_begin_offset,
+                              rh.min_offset, rh.max_offset);
+    if (stats_) stats_->AddOffsetMoved(h->topic, h->consumer_group);
+    if (metrics_) metrics_->OnOffsetMoved(h->topic, h->consumer_group);
+  }
 
   // The committed offset travels with the pull (first processing only, master only).
   if (allow_suspend && (h->sys_flag & psf::kCommitOffset) && !slave) {

@@ -220,8 +220,12 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
   // (Worked out only when metrics are served.)
   int64_t body_bytes = 0;
   std::string_view message_type;
-  bool to_dlq = false;
+  const bool to_dlq = model::IsDlqTopic(store_topic);
   std::string dlq_origin, dlq_group;
+  if (to_dlq) {
+    dlq_origin = model::FindProperty(props, model::prop::kRetryTopic).value_or(topic);
+    dlq_group = store_topic.substr(model::kDlqTopicPrefix.size());
+  }
   if (metrics_) {
     for (const auto& m : messages) body_bytes += static_cast<int64_t>(m.body.size());
     const bool delayed =
@@ -229,16 +233,14 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
         (messages.front().topic != store_topic ||
          model::FindProperty(messages.front().properties, model::prop::kDelayTimeLevel).value_or("0") != "0");
     message_type = half ? "transaction" : delayed ? "delay" : config->order ? "fifo" : "normal";
-    to_dlq = model::IsDlqTopic(store_topic);
-    if (to_dlq) {
-      dlq_origin = model::FindProperty(props, model::prop::kRetryTopic).value_or(topic);
-      dlq_group = store_topic.substr(model::kDlqTopicPrefix.size());
-    }
   }
   Store(std::move(messages), wait_for_replicas,
         [this, responder, queue_id, topic, message_type, body_bytes, to_dlq, dlq_origin, dlq_group](
             Result<store::PutMessageResult> r, int32_t code_if_stored, const std::string& remark) {
-          if (r.ok() && stats_) stats_->AddTopicPut(topic, r->message_count, r->wrote_bytes);
+          if (r.ok() && stats_) {
+            stats_->AddTopicPut(topic, r->message_count, r->wrote_bytes);
+            if (to_dlq) stats_->AddDead(dlq_origin, dlq_group);
+          }
           if (r.ok() && metrics_) {
             if (to_dlq) {
               metrics_->OnSendToDlq(dlq_origin, dlq_group);
@@ -318,11 +320,11 @@ void SendMessageProcessor::SendBack(RemotingCommand request, net::Responder resp
   auto original = store_.LookMessageByOffset(PhysicalOffset(h->offset));
   if (!original.ok())
     return answer(rc::kSystemError, "look message by offset failed, " + std::to_string(h->offset));
-  if (stats_) {
-    // SNDBCK_PUT_NUMS counts by the topic the consumer read (a retried message's original topic).
-    auto retried_from = model::FindProperty(original->properties, model::prop::kRetryTopic);
-    stats_->AddSendBack(retried_from ? std::string(*retried_from) : original->topic, h->group);
-  }
+  // SNDBCK_PUT_NUMS, DEAD_PUT_NUMS and the metrics count by the topic the consumer read (a retried message's
+  // original topic).
+  const std::string read_topic(
+      model::FindProperty(original->properties, model::prop::kRetryTopic).value_or(original->topic));
+  if (stats_) stats_->AddSendBack(read_topic, h->group);
 
   model::StoredMessage m;
   m.topic = retry_topic;
@@ -362,18 +364,20 @@ void SendMessageProcessor::SendBack(RemotingCommand request, net::Responder resp
     return answer(rc::kSystemError, std::string(s.message()));
   if (Status s = ApplyTimer(store_.config(), clock_->NowMillis(), &m); !s.ok())
     return answer(rc::kSystemError, std::string(s.message()));
-  const bool to_dlq = metrics_ && model::IsDlqTopic(m.topic);
-  const std::string origin(
-      to_dlq ? model::FindProperty(m.properties, model::prop::kRetryTopic).value_or(original->topic) : "");
+  const bool to_dlq = model::IsDlqTopic(m.topic);
   std::vector<model::StoredMessage> batch;
   batch.push_back(std::move(m));
   // Waits for the replicas even though the copy carries WAIT=false: the consumer acknowledges the original
   // once this answers, so the copy must survive a failover.
   Store(
       std::move(batch), /*wait_for_replicas=*/true,
-      [this, responder, to_dlq, origin, group = h->group](Result<store::PutMessageResult> r,
-                                                          int32_t code_if_stored, const std::string& remark) {
-        if (r.ok() && to_dlq && metrics_) metrics_->OnSendToDlq(origin, group);
+      [this, responder, to_dlq, origin = read_topic, group = h->group](
+          Result<store::PutMessageResult> r, int32_t code_if_stored, const std::string& remark) {
+        if (r.ok() && to_dlq && stats_) stats_->AddDead(origin, group);
+        if (r.ok() && metrics_) {
+          metrics_->OnSendBack(origin, group);
+          if (to_dlq) metrics_->OnSendToDlq(origin, group);
+        }
         if (!r.ok()) {
           return responder.Send(RemotingCommand::Answer(rc::kSystemError, std::string(r.status().message())));
         }

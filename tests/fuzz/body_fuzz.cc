@@ -43,6 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FMQ_CHECK(*twice == *n);
   }
   (void)DecodeConsumeStats(text);
+  (void)DecodeConsumerRunningInfo(text);
   (void)DecodeTopicStatsTable(text);
   (void)DecodeLockBatchRequest(text);
   (void)DecodeLockBatchResponse(text);
