@@ -478,6 +478,21 @@ Result<ConsumerGroup> ConsumerGroupFromJson(const json& object) {
     }
     s.reset_offset = std::move(reset);
   }
+  if (const json* a = Child(spec, "alerting"); a != nullptr && !a->is_null()) {
+    if (!a->is_object()) return Status::InvalidArgument("spec.alerting must be an object");
+    GroupAlertingSpec& al = s.alerting;
+    constexpr int kMax = 2'000'000'000;
+    FMQ_RETURN_IF_ERROR(ReadInt(*a, "lagMessages", "spec.alerting.lagMessages", 0, kMax, &al.lag_messages));
+    FMQ_RETURN_IF_ERROR(ReadInt(*a, "lagSeconds", "spec.alerting.lagSeconds", 0, kMax, &al.lag_seconds));
+    FMQ_RETURN_IF_ERROR(ReadInt(*a, "consumeFailuresPerHour", "spec.alerting.consumeFailuresPerHour", 0, kMax,
+                                &al.consume_failures_per_hour));
+    FMQ_RETURN_IF_ERROR(ReadInt(*a, "deadLettersPerHour", "spec.alerting.deadLettersPerHour", 0, kMax,
+                                &al.dead_letters_per_hour));
+    FMQ_RETURN_IF_ERROR(
+        ReadInt(*a, "blockedSeconds", "spec.alerting.blockedSeconds", 1, kMax, &al.blocked_seconds));
+    FMQ_RETURN_IF_ERROR(
+        ReadInt(*a, "blockedMessages", "spec.alerting.blockedMessages", 1, kMax, &al.blocked_messages));
+  }
   if (const json* st = Child(object, "status")) g.status = ConsumerGroupStatusFromJson(*st);
   return g;
 }

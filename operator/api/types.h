@@ -226,6 +226,18 @@ struct ResetOffsetSpec {
   bool operator==(const ResetOffsetSpec&) const = default;
 };
 
+// spec.alerting: when the group's health conditions turn True and its alerts fire. The defaults are
+// MQCloud's.
+struct GroupAlertingSpec {
+  int lag_messages = 10'000;           // Lagging: more unconsumed messages than this ...
+  int lag_seconds = 300;               // ... and the oldest unconsumed one stored longer ago than this
+  int consume_failures_per_hour = 10;  // ConsumeFailing: more failed consumptions in the last hour
+  int dead_letters_per_hour = 0;       // DeadLetters: more messages moved to %DLQ% in the last hour
+  int blocked_seconds = 60;            // ClientsBlocked: a queue with nothing consumed for this long ...
+  int blocked_messages = 100;          // ... while the client holds at least this many of its messages
+  bool operator==(const GroupAlertingSpec&) const = default;
+};
+
 struct ConsumerGroupSpec {
   ClusterRef cluster_ref;
   std::string group_name;                   // filled with metadata.name when omitted
@@ -239,6 +251,7 @@ struct ConsumerGroupSpec {
   std::vector<std::string> broker_groups;  // empty: every group
   std::string deletion_policy = "Retain";  // Retain | Delete
   std::optional<ResetOffsetSpec> reset_offset;
+  GroupAlertingSpec alerting;
 };
 
 struct GroupSubscriptionStatus {

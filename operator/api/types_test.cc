@@ -246,6 +246,33 @@ TEST(ConsumerGroupTypesTest, AppliesTheCrdDefaults) {
   EXPECT_EQ(g->spec.read_from_broker_id_when_slow, 1);
   EXPECT_EQ(g->spec.deletion_policy, "Retain");
   EXPECT_FALSE(g->spec.reset_offset.has_value());
+  // MQCloud's alert thresholds.
+  EXPECT_EQ(g->spec.alerting, (GroupAlertingSpec{10'000, 300, 10, 0, 60, 100}));
+}
+
+TEST(ConsumerGroupTypesTest, ReadsAlertingThresholds) {
+  json spec = {{"clusterRef", {{"name", "prod"}}},
+               {"alerting",
+                {{"lagMessages", 50},
+                 {"lagSeconds", 0},
+                 {"consumeFailuresPerHour", 1},
+                 {"deadLettersPerHour", 5},
+                 {"blockedSeconds", 30},
+                 {"blockedMessages", 10}}}};
+  auto g = ConsumerGroupFromJson(GroupJson(spec));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(g->spec.alerting, (GroupAlertingSpec{50, 0, 1, 5, 30, 10}));
+  spec["alerting"] = {{"lagMessages", 7}};  // the rest keep their defaults
+  EXPECT_EQ(ConsumerGroupFromJson(GroupJson(spec))->spec.alerting,
+            (GroupAlertingSpec{7, 300, 10, 0, 60, 100}));
+  spec["alerting"] = {{"lagMessages", -1}};
+  auto bad = ConsumerGroupFromJson(GroupJson(spec));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "spec.alerting.lagMessages must be between 0 and 2000000000, got -1");
+  spec["alerting"] = {{"blockedSeconds", 0}};
+  EXPECT_FALSE(ConsumerGroupFromJson(GroupJson(spec)).ok());
+  spec["alerting"] = "often";
+  EXPECT_EQ(ConsumerGroupFromJson(GroupJson(spec)).status().message(), "spec.alerting must be an object");
 }
 
 TEST(ConsumerGroupTypesTest, ReadsResetOffsetAndRejectsWhatCannotBeApplied) {

@@ -181,7 +181,8 @@ int Run(const Options& o) {
              .exit_after_failover_claim = o.fault == "exit-after-failover-claim",
              .probes = &probes});
   controllers::TopicReconciler topic_reconciler(deps, {.drift_check = o.topic_drift_check});
-  controllers::ConsumerGroupReconciler group_reconciler(deps, {.status_refresh = o.group_status_refresh});
+  controllers::ConsumerGroupReconciler group_reconciler(
+      deps, {.status_refresh = o.group_status_refresh, .metrics = &registry});
   controllers::UserReconciler user_reconciler(deps, {});
   auto adapt = [](controllers::Outcome out) {
     return runtime::ReconcileResult{out.status, out.requeue_after};

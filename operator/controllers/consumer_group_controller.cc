@@ -8,6 +8,7 @@
 #include "broker/base/strings.h"
 #include "broker/base/time_codec.h"
 #include "operator/controllers/resource_steps.h"
+#include "operator/model/group_health.h"
 #include "operator/model/group_plan.h"
 #include "operator/model/topic_plan.h"
 
@@ -53,6 +54,7 @@ SubscriptionGroupConfig Merge(const std::string& group, const model::BrokerGroup
 // What the target masters say about the group's consumers and progress.
 struct Consumption {
   std::set<std::string> clients;
+  std::map<std::string, std::string> client_broker;  // client id -> a master it is connected to
   std::map<std::string, std::string> subscriptions;  // topic -> expression
   std::vector<model::QueueLag> queues;
   std::vector<std::string> errors;
@@ -66,7 +68,10 @@ Consumption ObserveConsumption(client::Admin& admin, const std::string& group,
     if (!conns.ok()) {
       c.errors.push_back(name + ": " + std::string(conns.status().message()));
     } else {
-      for (const auto& cc : conns->connection_set) c.clients.insert(cc.client_id);
+      for (const auto& cc : conns->connection_set) {
+        c.clients.insert(cc.client_id);
+        c.client_broker.emplace(cc.client_id, addr);
+      }
       for (const auto& [topic, sub] : conns->subscription_table) c.subscriptions[topic] = sub.sub_string;
     }
     auto stats = admin.GetConsumeStatsAt(addr, group);
@@ -75,16 +80,121 @@ Consumption ObserveConsumption(client::Admin& admin, const std::string& group,
       continue;
     }
     for (const auto& [mq, off] : stats->offset_table) {
-      c.queues.push_back({mq.topic, off.broker_offset, off.consumer_offset});
+      c.queues.push_back({mq.topic, off.broker_offset, off.consumer_offset, off.last_timestamp});
     }
   }
   return c;
 }
 
+// The health step's inputs beyond the consume stats: the masters' counts of the last hour for every topic the
+// group has progress on (a retried message counts under the topic it came from, so %RETRY% only adds its own
+// offset moves), and the running info of up to kMaxListedClients online clients. A count that cannot be read
+// is an error (the conditions are then left as they were); a client that does not answer is only reported.
+model::GroupHealthInput ObserveHealth(client::Admin& admin, const std::string& group,
+                                      const std::vector<std::pair<std::string, std::string>>& masters,
+                                      const Consumption& seen, int64_t now_ms,
+                                      std::vector<std::string>* errors) {
+  model::GroupHealthInput in;
+  in.now_ms = now_ms;
+  in.queues = seen.queues;
+  in.online_clients = static_cast<int64_t>(seen.clients.size());
+  std::set<std::string> topics;
+  for (const auto& q : seen.queues) {
+    if (!q.topic.starts_with("%DLQ%")) topics.insert(q.topic);
+  }
+  for (const auto& topic : topics) {
+    model::GroupHourCounts counts{topic};
+    for (const auto& [name, addr] : masters) {
+      for (auto [stat, into] : {std::pair{"SNDBCK_PUT_NUMS", &counts.send_backs},
+                                {"DEAD_PUT_NUMS", &counts.dead_letters},
+                                {"OFFSET_MOVED_NUMS", &counts.offset_moves}}) {
+        auto sums = admin.BrokerStatsAt(addr, stat, topic + "@" + group);
+        if (!sums.ok()) {
+          errors->push_back(name + ": " + std::string(sums.status().message()));
+          return in;
+        }
+        *into += sums->hour;
+      }
+    }
+    in.counts.push_back(std::move(counts));
+  }
+  for (const auto& [client_id, addr] : seen.client_broker) {
+    if (in.clients.size() == api::kMaxListedClients) break;
+    model::ClientReport r;
+    r.client_id = client_id;
+    auto info = admin.ConsumerRunningInfoAt(addr, group, client_id);
+    if (!info.ok()) {
+      r.error = std::string(info.status().message());
+      in.clients.push_back(std::move(r));
+      continue;
+    }
+    r.push = info->push();
+    r.orderly = info->orderly();
+    for (const auto& sub : info->subscriptions) r.subscriptions.push_back(sub.topic + "=" + sub.sub_string);
+    std::sort(r.subscriptions.begin(), r.subscriptions.end());
+    for (const auto& [mq, pq] : info->mq_table) {
+      r.queues.push_back({mq.topic + "@" + mq.broker_name + "#" + std::to_string(mq.queue_id),
+                          pq.cached_msg_count, pq.last_consume_timestamp, pq.dropped});
+    }
+    for (const auto& [topic, st] : info->status_table) r.consume_failed_last_hour += st.consume_failed_msgs;
+    in.clients.push_back(std::move(r));
+  }
+  return in;
+}
+
 }  // namespace
 
 ConsumerGroupReconciler::ConsumerGroupReconciler(Deps deps, ConsumerGroupOptions options)
-    : d_(std::move(deps)), o_(options) {}
+    : d_(std::move(deps)), o_(options) {
+  if (o_.metrics == nullptr) return;
+  condition_gauge_ = &o_.metrics->AddGauge(
+      "ferrymq_operator_consumer_group_condition",
+      "1 while the ConsumerGroup's health condition is True (a problem), 0 while False; absent when Unknown.",
+      {"namespace", "name", "consumer_group", "condition"});
+  threshold_gauge_ = &o_.metrics->AddGauge("ferrymq_operator_consumer_group_threshold",
+                                           "The ConsumerGroup's spec.alerting thresholds, which the chart's "
+                                           "alert rules use instead of the defaults.",
+                                           {"namespace", "name", "consumer_group", "threshold"});
+}
+
+void ConsumerGroupReconciler::ReportMetrics(const std::string& key, const api::ConsumerGroup* cg,
+                                            const std::vector<api::Condition>& health) {
+  if (condition_gauge_ == nullptr) return;
+  const auto [ns, name] = SplitKey(key);
+  MutexLock lock(&mu_);
+  auto drop = [&](const std::string& group) {
+    for (GaugeFamily* f : {condition_gauge_, threshold_gauge_}) {
+      for (const auto& series : f->Series()) {
+        if (series[0] == ns && series[1] == name && series[2] == group) f->Remove(series);
+      }
+    }
+  };
+  auto known = group_of_key_.find(key);
+  if (known != group_of_key_.end() && (cg == nullptr || known->second != cg->spec.group_name)) {
+    drop(known->second);
+    group_of_key_.erase(known);
+  }
+  if (cg == nullptr) return;
+  const std::string& group = cg->spec.group_name;
+  group_of_key_[key] = group;
+  const api::GroupAlertingSpec& t = cg->spec.alerting;
+  for (auto [threshold, value] : {std::pair{"lag_messages", t.lag_messages},
+                                  {"lag_seconds", t.lag_seconds},
+                                  {"consume_failures_per_hour", t.consume_failures_per_hour},
+                                  {"dead_letters_per_hour", t.dead_letters_per_hour},
+                                  {"blocked_seconds", t.blocked_seconds},
+                                  {"blocked_messages", t.blocked_messages}}) {
+    threshold_gauge_->WithLabels({ns, name, group, threshold}).Set(value);
+  }
+  for (const auto& c : health) {
+    const std::vector<std::string> labels = {ns, name, group, c.type};
+    if (c.status == api::kUnknown) {
+      condition_gauge_->Remove(labels);
+    } else {
+      condition_gauge_->WithLabels(labels).Set(c.status == api::kTrue ? 1 : 0);
+    }
+  }
+}
 
 void ConsumerGroupReconciler::RecordEvent(const api::ObjectMeta& meta, bool normal, const std::string& reason,
                                           const std::string& message) {
@@ -101,8 +211,10 @@ Status ConsumerGroupReconciler::SetFinalizer(const json& obj, bool present) {
 }
 
 Status ConsumerGroupReconciler::WriteStatus(const json& obj, api::ConsumerGroupStatus status, bool ready,
-                                            const std::string& reason, const std::string& message) {
-  return WriteReadyStatus(d_, kStatus, obj, api::ConsumerGroupStatusToJson(status), ready, reason, message);
+                                            const std::string& reason, const std::string& message,
+                                            const std::vector<api::Condition>& health) {
+  return WriteReadyStatus(d_, kStatus, obj, api::ConsumerGroupStatusToJson(status), ready, reason, message,
+                          health);
 }
 
 Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
@@ -110,7 +222,10 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
   const auto [ns, name] = SplitKey(key);
   // --- observe: the object, its Cluster, the masters
   std::optional<json> obj = d_.reader->Get(kube::kinds::kFerryConsumerGroup, ns, name);
-  if (!obj) return {};
+  if (!obj) {
+    ReportMetrics(key, nullptr, {});
+    return {};
+  }
   api::ObjectMeta meta = api::MetaFromJson(*obj);
   if (meta.being_deleted()) return Finalize(*obj, meta);
 
@@ -273,12 +388,31 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
     }
   }
 
+  // --- health: MQCloud's alerts as conditions (only on a complete view)
+  std::vector<api::Condition> health;
+  if (errors.empty()) {
+    model::GroupHealthInput in =
+        ObserveHealth(*admin, group, target_masters, seen, d_.clock->NowMillis(), &errors);
+    if (errors.empty()) health = model::GroupHealth(cg.spec.alerting, in);
+  }
+
   // --- report
   if (!errors.empty()) return fail("BrokerError", JoinStrings(errors, "; "), kRecheckNotReady);
-  Status st =
-      WriteStatus(*obj, status, true, "Synced",
-                  "consumer group " + group + " is on " + JoinStrings(*targets, ", ") + " as specified");
+  const std::vector<api::Condition> before = status.conditions;
+  Status st = WriteStatus(
+      *obj, status, true, "Synced",
+      "consumer group " + group + " is on " + JoinStrings(*targets, ", ") + " as specified", health);
   if (!st.ok()) return {st, std::nullopt};
+  ReportMetrics(key, &cg, health);
+  for (const api::Condition& c : health) {
+    const api::Condition* old = api::FindCondition(before, c.type);
+    if (old != nullptr ? old->status == c.status : c.status != api::kTrue) continue;
+    if (c.status == api::kTrue) {
+      RecordEvent(meta, false, c.type, c.message);
+    } else if (c.status == api::kFalse) {
+      RecordEvent(meta, true, "No" + c.type, c.message);
+    }
+  }
   return {Status::Ok(), again};
 }
 

@@ -14,9 +14,17 @@
 //            notifyConsumerIdsChangedEnable, are kept as the broker has them); DELETE_SUBSCRIPTIONGROUP on
 //            dropped groups (offsets too when deletionPolicy is Delete); INVOKE_BROKER_TO_RESET_OFFSET per
 //            topic;
+//   health   (operator/model/group_health.h, pure) MQCloud's six consumer alerts as conditions (Lagging,
+//            ConsumeFailing, DeadLetters, OffsetMoved, ClientsBlocked, SubscriptionInconsistent) with the
+//            thresholds of spec.alerting, from the consume stats, the masters' last-hour counts
+//            (VIEW_BROKER_STATS_DATA SNDBCK_PUT_NUMS, DEAD_PUT_NUMS, OFFSET_MOVED_NUMS of topic@group) and
+//            what up to 20 online clients report (GET_CONSUMER_RUNNING_INFO through their broker);
 //   report   status (groupName, brokerGroups, online clients and their subscriptions, lag per topic,
-//   lastReset)
-//            and the Ready condition, written only when they changed; Events on transitions and resets.
+//            lastReset), the Ready condition and the health conditions, written only when they changed;
+//            Events on transitions (a health condition turning True is a Warning) and resets; the metrics
+//            ferrymq_operator_consumer_group_condition {namespace, name, consumer_group, condition} (1 True,
+//            0 False) and ferrymq_operator_consumer_group_threshold {..., threshold} that the chart's alert
+//            rules join for per-group thresholds.
 // A dropped group that could not be cleaned stays in status.brokerGroups, so the next pass tries again.
 //
 // Deletion with deletionPolicy Delete sits behind the finalizer ferrymq.io/group-cleanup: the group and its
@@ -27,8 +35,12 @@
 // Thread-safety: as ClusterReconciler.
 
 #include <chrono>
+#include <map>
 #include <string>
+#include <vector>
 
+#include "broker/base/metrics.h"
+#include "broker/base/mutex.h"
 #include "operator/api/types.h"
 #include "operator/controllers/reconciler.h"
 
@@ -37,6 +49,7 @@ namespace fmq::op::controllers {
 struct ConsumerGroupOptions {
   // How often a synced ConsumerGroup is compared with the brokers and its clients and lag are re-read.
   std::chrono::milliseconds status_refresh{30'000};
+  MetricRegistry* metrics = nullptr;
 };
 
 class ConsumerGroupReconciler {
@@ -47,13 +60,21 @@ class ConsumerGroupReconciler {
  private:
   Outcome Finalize(const nlohmann::json& obj, const api::ObjectMeta& meta);
   Status WriteStatus(const nlohmann::json& obj, api::ConsumerGroupStatus status, bool ready,
-                     const std::string& reason, const std::string& message);
+                     const std::string& reason, const std::string& message,
+                     const std::vector<api::Condition>& health = {});
   Status SetFinalizer(const nlohmann::json& obj, bool present);
   void RecordEvent(const api::ObjectMeta& meta, bool normal, const std::string& reason,
                    const std::string& message);
+  // Sets (or, `health` empty, removes) the object's condition and threshold series.
+  void ReportMetrics(const std::string& key, const api::ConsumerGroup* cg,
+                     const std::vector<api::Condition>& health) FMQ_EXCLUDES(mu_);
 
   Deps d_;
   ConsumerGroupOptions o_;
+  GaugeFamily* condition_gauge_ = nullptr;
+  GaugeFamily* threshold_gauge_ = nullptr;
+  Mutex mu_;
+  std::map<std::string, std::string> group_of_key_ FMQ_GUARDED_BY(mu_);  // object key -> consumer group
 };
 
 }  // namespace fmq::op::controllers

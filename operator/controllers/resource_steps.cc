@@ -91,7 +91,8 @@ MastersView ConnectMasters(const Deps& d, const api::Cluster& cluster) {
 }
 
 Status WriteReadyStatus(const Deps& d, const StatusTarget& target, const json& obj, json status, bool ready,
-                        const std::string& reason, const std::string& message) {
+                        const std::string& reason, const std::string& message,
+                        const std::vector<api::Condition>& extra) {
   const api::ObjectMeta meta = api::MetaFromJson(obj);
   const json& live = obj.value("status", json::object());
   std::vector<api::Condition> before = api::ConditionsFromJson(live.value("conditions", json::array()));
@@ -100,6 +101,11 @@ Status WriteReadyStatus(const Deps& d, const StatusTarget& target, const json& o
       &conditions,
       {"Ready", std::string(ready ? api::kTrue : api::kFalse), reason, message, "", meta.generation},
       std::chrono::system_clock::time_point(std::chrono::milliseconds(d.clock->NowMillis())));
+  for (api::Condition c : extra) {
+    c.observed_generation = meta.generation;
+    api::SetCondition(&conditions, std::move(c),
+                      std::chrono::system_clock::time_point(std::chrono::milliseconds(d.clock->NowMillis())));
+  }
   status["conditions"] = api::ConditionsToJson(conditions);
   status["observedGeneration"] = meta.generation;
   // Equal both ways: a field the new status drops (a lastReset, a group) is a change too.

@@ -63,9 +63,10 @@ struct MastersView {
 };
 MastersView ConnectMasters(const Deps& d, const api::Cluster& cluster);
 
-// Writes `status` (the kind's status JSON) with Ready set from (ready, reason, message) and
-// observedGeneration, through /status, only when it differs from what the object has; records an Event when
-// Ready's status or reason changed (`synced_reason` names the Normal one).
+// Writes `status` (the kind's status JSON) with Ready set from (ready, reason, message), the `extra`
+// conditions (each kept with its transition time while its status stays) and observedGeneration, through
+// /status, only when it differs from what the object has; records an Event when Ready's status or reason
+// changed (`synced_reason` names the Normal one).
 struct StatusTarget {
   const kube::ResourceKind* kind;
   std::string_view kind_name;      // "Topic"
@@ -73,6 +74,6 @@ struct StatusTarget {
 };
 Status WriteReadyStatus(const Deps& d, const StatusTarget& target, const nlohmann::json& obj,
                         nlohmann::json status, bool ready, const std::string& reason,
-                        const std::string& message);
+                        const std::string& message, const std::vector<api::Condition>& extra = {});
 
 }  // namespace fmq::op::controllers

@@ -55,6 +55,7 @@ struct QueueLag {
   std::string topic;
   int64_t broker_offset = 0;
   int64_t consumer_offset = 0;
+  int64_t last_timestamp = 0;  // store time of the last consumed message (consumer offset - 1); 0: none
 };
 
 // Lag per topic (broker offset - consumer offset, never negative per queue), sorted by topic; `total` gets
