@@ -136,7 +136,12 @@ model::GroupHealthInput ObserveHealth(client::Admin& admin, const std::string& g
       r.queues.push_back({mq.topic + "@" + mq.broker_name + "#" + std::to_string(mq.queue_id),
                           pq.cached_msg_count, pq.last_consume_timestamp, pq.dropped});
     }
-    for (const auto& [topic, st] : info->status_table) r.consume_failed_last_hour += st.consume_failed_msgs;
+    for (const auto& [topic, st] : info->status_table) {
+      r.consume_failed_last_hour += st.consume_failed_msgs;
+      r.consume_ok_tps += st.consume_ok_tps;
+      r.consume_failed_tps += st.consume_failed_tps;
+      r.consume_rt_ms = std::max(r.consume_rt_ms, st.consume_rt);
+    }
     in.clients.push_back(std::move(r));
   }
   return in;
@@ -155,15 +160,32 @@ ConsumerGroupReconciler::ConsumerGroupReconciler(Deps deps, ConsumerGroupOptions
                                            "The ConsumerGroup's spec.alerting thresholds, which the chart's "
                                            "alert rules use instead of the defaults.",
                                            {"namespace", "name", "consumer_group", "threshold"});
+  const std::vector<std::string> group = {"namespace", "name", "consumer_group"};
+  clients_gauge_ =
+      &o_.metrics->AddGauge("ferrymq_operator_consumer_group_clients_reporting",
+                            "Online consumers of the group that answered GET_CONSUMER_RUNNING_INFO "
+                            "(at most 20 are asked per status refresh).",
+                            group);
+  tps_gauge_ = &o_.metrics->AddGauge("ferrymq_operator_consumer_group_consume_tps",
+                                     "Messages the group's clients consumed per second, as they report it, "
+                                     "by result (ok, failed).",
+                                     {"namespace", "name", "consumer_group", "result"});
+  rt_gauge_ = &o_.metrics->AddGauge("ferrymq_operator_consumer_group_consume_rt_milliseconds",
+                                    "The slowest client's average time in the listener per call.", group);
+  cached_gauge_ =
+      &o_.metrics->AddGauge("ferrymq_operator_consumer_group_cached_messages",
+                            "Messages the group's clients have pulled and not yet consumed.", group);
 }
 
 void ConsumerGroupReconciler::ReportMetrics(const std::string& key, const api::ConsumerGroup* cg,
-                                            const std::vector<api::Condition>& health) {
+                                            const std::vector<api::Condition>& health,
+                                            const std::optional<model::ClientTotals>& clients) {
   if (condition_gauge_ == nullptr) return;
   const auto [ns, name] = SplitKey(key);
   MutexLock lock(&mu_);
   auto drop = [&](const std::string& group) {
-    for (GaugeFamily* f : {condition_gauge_, threshold_gauge_}) {
+    for (GaugeFamily* f :
+         {condition_gauge_, threshold_gauge_, clients_gauge_, tps_gauge_, rt_gauge_, cached_gauge_}) {
       for (const auto& series : f->Series()) {
         if (series[0] == ns && series[1] == name && series[2] == group) f->Remove(series);
       }
@@ -185,6 +207,13 @@ void ConsumerGroupReconciler::ReportMetrics(const std::string& key, const api::C
                                   {"blocked_seconds", t.blocked_seconds},
                                   {"blocked_messages", t.blocked_messages}}) {
     threshold_gauge_->WithLabels({ns, name, group, threshold}).Set(value);
+  }
+  if (clients) {
+    clients_gauge_->WithLabels({ns, name, group}).Set(static_cast<double>(clients->reporting));
+    tps_gauge_->WithLabels({ns, name, group, "ok"}).Set(clients->ok_tps);
+    tps_gauge_->WithLabels({ns, name, group, "failed"}).Set(clients->failed_tps);
+    rt_gauge_->WithLabels({ns, name, group}).Set(clients->max_rt_ms);
+    cached_gauge_->WithLabels({ns, name, group}).Set(static_cast<double>(clients->cached_messages));
   }
   for (const auto& c : health) {
     const std::vector<std::string> labels = {ns, name, group, c.type};
@@ -223,7 +252,7 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
   // --- observe: the object, its Cluster, the masters
   std::optional<json> obj = d_.reader->Get(kube::kinds::kFerryConsumerGroup, ns, name);
   if (!obj) {
-    ReportMetrics(key, nullptr, {});
+    ReportMetrics(key, nullptr, {}, std::nullopt);
     return {};
   }
   api::ObjectMeta meta = api::MetaFromJson(*obj);
@@ -390,10 +419,14 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
 
   // --- health: MQCloud's alerts as conditions (only on a complete view)
   std::vector<api::Condition> health;
+  std::optional<model::ClientTotals> client_totals;
   if (errors.empty()) {
     model::GroupHealthInput in =
         ObserveHealth(*admin, group, target_masters, seen, d_.clock->NowMillis(), &errors);
-    if (errors.empty()) health = model::GroupHealth(cg.spec.alerting, in);
+    if (errors.empty()) {
+      health = model::GroupHealth(cg.spec.alerting, in);
+      client_totals = model::SumClients(in.clients);
+    }
   }
 
   // --- report
@@ -403,7 +436,7 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
       *obj, status, true, "Synced",
       "consumer group " + group + " is on " + JoinStrings(*targets, ", ") + " as specified", health);
   if (!st.ok()) return {st, std::nullopt};
-  ReportMetrics(key, &cg, health);
+  ReportMetrics(key, &cg, health, client_totals);
   for (const api::Condition& c : health) {
     const api::Condition* old = api::FindCondition(before, c.type);
     if (old != nullptr ? old->status == c.status : c.status != api::kTrue) continue;

@@ -23,8 +23,10 @@
 //            lastReset), the Ready condition and the health conditions, written only when they changed;
 //            Events on transitions (a health condition turning True is a Warning) and resets; the metrics
 //            ferrymq_operator_consumer_group_condition {namespace, name, consumer_group, condition} (1 True,
-//            0 False) and ferrymq_operator_consumer_group_threshold {..., threshold} that the chart's alert
-//            rules join for per-group thresholds.
+//            0 False), ferrymq_operator_consumer_group_threshold {..., threshold} that the chart's alert
+//            rules join for per-group thresholds, and MQCloud's client statistics summed per group
+//            (ferrymq_operator_consumer_group_consume_tps {..., result}, _consume_rt_milliseconds,
+//            _cached_messages, _clients_reporting): never a series per client id.
 // A dropped group that could not be cleaned stays in status.brokerGroups, so the next pass tries again.
 //
 // Deletion with deletionPolicy Delete sits behind the finalizer ferrymq.io/group-cleanup: the group and its
@@ -36,6 +38,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +46,7 @@
 #include "broker/base/mutex.h"
 #include "operator/api/types.h"
 #include "operator/controllers/reconciler.h"
+#include "operator/model/group_health.h"
 
 namespace fmq::op::controllers {
 
@@ -67,12 +71,17 @@ class ConsumerGroupReconciler {
                    const std::string& message);
   // Sets (or, `health` empty, removes) the object's condition and threshold series.
   void ReportMetrics(const std::string& key, const api::ConsumerGroup* cg,
-                     const std::vector<api::Condition>& health) FMQ_EXCLUDES(mu_);
+                     const std::vector<api::Condition>& health,
+                     const std::optional<model::ClientTotals>& clients) FMQ_EXCLUDES(mu_);
 
   Deps d_;
   ConsumerGroupOptions o_;
   GaugeFamily* condition_gauge_ = nullptr;
   GaugeFamily* threshold_gauge_ = nullptr;
+  GaugeFamily* clients_gauge_ = nullptr;
+  GaugeFamily* tps_gauge_ = nullptr;
+  GaugeFamily* rt_gauge_ = nullptr;
+  GaugeFamily* cached_gauge_ = nullptr;
   Mutex mu_;
   std::map<std::string, std::string> group_of_key_ FMQ_GUARDED_BY(mu_);  // object key -> consumer group
 };

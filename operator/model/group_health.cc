@@ -205,6 +205,21 @@ api::Condition SubscriptionInconsistent(const GroupHealthInput& in) {
 
 }  // namespace
 
+ClientTotals SumClients(const std::vector<ClientReport>& clients) {
+  ClientTotals t;
+  for (const auto& c : clients) {
+    if (!c.error.empty()) continue;
+    ++t.reporting;
+    t.ok_tps += c.consume_ok_tps;
+    t.failed_tps += c.consume_failed_tps;
+    t.max_rt_ms = std::max(t.max_rt_ms, c.consume_rt_ms);
+    for (const auto& q : c.queues) {
+      if (!q.dropped) t.cached_messages += q.cached_messages;
+    }
+  }
+  return t;
+}
+
 std::vector<api::Condition> GroupHealth(const api::GroupAlertingSpec& thresholds,
                                         const GroupHealthInput& in) {
   return {Lagging(thresholds, in), ConsumeFailing(thresholds, in), DeadLetters(thresholds, in),

@@ -56,6 +56,9 @@ struct ClientReport {
   };
   std::vector<Queue> queues;
   int64_t consume_failed_last_hour = 0;  // summed over its topics
+  double consume_ok_tps = 0;             // summed over its topics
+  double consume_failed_tps = 0;
+  double consume_rt_ms = 0;  // the slowest of its topics
 };
 
 struct GroupHealthInput {
@@ -65,6 +68,19 @@ struct GroupHealthInput {
   std::vector<ClientReport> clients;  // those asked (at most api::kMaxListedClients)
   int64_t now_ms = 0;
 };
+
+// MQCloud's client statistics of the group, over the clients that answered: how many, their consume rates
+// summed, the slowest client's consume time, the messages they hold. (One series per group, never per
+// client.)
+struct ClientTotals {
+  int64_t reporting = 0;
+  double ok_tps = 0;
+  double failed_tps = 0;
+  double max_rt_ms = 0;
+  int64_t cached_messages = 0;
+  bool operator==(const ClientTotals&) const = default;
+};
+ClientTotals SumClients(const std::vector<ClientReport>& clients);
 
 // The six conditions, in kGroupHealthConditions order (type, status, reason, message; the caller sets the
 // generation and transition time).

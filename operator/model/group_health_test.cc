@@ -151,5 +151,23 @@ TEST(GroupHealthTest, ClientsThatSubscribeDifferentlyAreNamed) {
   EXPECT_NE(c.message.find("b@2: orders=TagA"), std::string::npos) << c.message;
 }
 
+TEST(GroupHealthTest, ClientTotalsSumRatesAndTakeTheSlowestClient) {
+  ClientReport a = Client("a@1", {"orders=*"});
+  a.consume_ok_tps = 10.5;
+  a.consume_failed_tps = 0.5;
+  a.consume_rt_ms = 3;
+  a.queues = {{"orders@b1#0", 7, kNow, false},
+              {"orders@b1#1", 100, kNow, true}};  // a dropped queue holds none
+  ClientReport b = Client("b@2", {"orders=*"});
+  b.consume_ok_tps = 4.5;
+  b.consume_rt_ms = 12;
+  b.queues = {{"orders@b1#2", 3, kNow, false}};
+  ClientReport gone = Client("c@3", {});
+  gone.error = "timeout";
+  gone.consume_ok_tps = 99;  // not known: it did not answer
+  EXPECT_EQ(SumClients({a, b, gone}), (ClientTotals{2, 15.0, 0.5, 12, 10}));
+  EXPECT_EQ(SumClients({}), ClientTotals{});
+}
+
 }  // namespace
 }  // namespace fmq::op::model
