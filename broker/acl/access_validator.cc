@@ -92,6 +92,7 @@ bool IsAdminCode(Endpoint endpoint, int32_t code) {
     case rq::kHaFence:
     case rq::kHaPromote:
     case rq::kHaBecomeSlave:
+    case rq::kTopicProducers:
       return true;
     default:
       return false;

@@ -19,12 +19,14 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/acl/plain_acl.h"
+#include "broker/base/clock.h"
 #include "broker/base/logging.h"
 #include "broker/base/mutex.h"
 #include "broker/base/strings.h"
 #include "broker/base/time_codec.h"
 #include "broker/client/admin.h"
 #include "broker/client/ha_ops.h"
+#include "broker/client/overview.h"
 #include "broker/client/probe.h"
 #include "broker/client/producer.h"
 #include "broker/client/pull_consumer.h"
@@ -55,6 +57,7 @@ struct Opts {
   std::string trace_topic = model::kDefaultTraceTopic;
   int64_t queues = 8, count = 0, timeout = 0, group_size = 0, broker_id = 0, queue = -1, offset = -1;
   int64_t size = 128;
+  int64_t interval = 0, limit = 20;
   bool from_beginning = false, unclean = false, force = false, remove_offsets = false, all = false;
   bool orderly = false;
   std::vector<std::string> msg_ids;
@@ -389,10 +392,34 @@ class Ferryctl {
     }
     if (json_) {
       out_ << arr.dump() << "\n";
-    } else {
-      PrintTable(out_, {"BROKER", "QUEUE", "MIN_OFFSET", "MAX_OFFSET", "LAST_UPDATE"}, rows);
-      out_ << "messages held: " << total << "\n";
+      return kExitOk;
     }
+    PrintTable(out_, {"BROKER", "QUEUE", "MIN_OFFSET", "MAX_OFFSET", "LAST_UPDATE"}, rows);
+    out_ << "messages held: " << total << "\n";
+    // Per broker group: what its queues hold, its newest message, and what was stored in the last minute.
+    struct PerBroker {
+      int64_t queues = 0, held = 0, newest = 0;
+    };
+    std::map<std::string, PerBroker> brokers;
+    for (const auto& [mq, o] : *stats) {
+      PerBroker& b = brokers[mq.broker_name];
+      ++b.queues;
+      b.held += o.max_offset - o.min_offset;
+      b.newest = std::max(b.newest, o.last_update_timestamp);
+    }
+    auto masters = (*admin)->TopicMasters(topic);
+    std::vector<std::vector<std::string>> per_broker;
+    for (const auto& [name, b] : brokers) {
+      std::string minute = "-";
+      if (masters.ok() && masters->count(name)) {
+        auto sums = (*admin)->BrokerStatsAt(masters->at(name), "TOPIC_PUT_NUMS", topic);
+        if (sums.ok()) minute = std::to_string(sums->minute);
+      }
+      per_broker.push_back(
+          {name, std::to_string(b.queues), std::to_string(b.held), TimeText(b.newest), minute});
+    }
+    out_ << "\n";
+    PrintTable(out_, {"BROKER", "QUEUES", "MESSAGES", "LAST_UPDATE", "STORED_LAST_MINUTE"}, per_broker);
     return kExitOk;
   }
 
@@ -512,6 +539,57 @@ class Ferryctl {
       return kExitFailed;
     }
     return kExitOk;
+  }
+
+  // The console's overview: messages in/out per second per topic, the groups furthest behind; once, or every
+  // --interval seconds (--count times, or until interrupted).
+  int Top() {
+    auto admin = StartAdmin();
+    if (!admin.ok()) return Fail(admin.status());
+    const size_t limit = static_cast<size_t>(o_.limit > 0 ? o_.limit : 20);
+    auto rate = [](double v) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.1f", v);
+      return std::string(buf);
+    };
+    for (int64_t round = 0;; ++round) {
+      auto ov = client::ReadOverview(**admin, o_.cluster, limit);
+      if (!ov.ok()) return Fail(ov.status());
+      if (json_) {
+        json topics = json::array(), lags = json::array();
+        for (const auto& t : ov->topics)
+          topics.push_back({{"topic", t.topic}, {"inTps", t.in_tps}, {"outTps", t.out_tps}});
+        for (const auto& g : ov->lags) {
+          lags.push_back({{"group", g.group},
+                          {"topic", g.topic},
+                          {"lag", g.lag},
+                          {"outTps", g.out_tps},
+                          {"clients", g.clients}});
+        }
+        out_
+            << json{{"inTps", ov->in_tps}, {"outTps", ov->out_tps}, {"topics", topics}, {"lags", lags}}.dump()
+            << "\n";
+      } else {
+        std::vector<std::vector<std::string>> trows, lrows;
+        for (const auto& t : ov->topics) trows.push_back({t.topic, rate(t.in_tps), rate(t.out_tps)});
+        for (const auto& g : ov->lags) {
+          lrows.push_back(
+              {g.group, g.topic, std::to_string(g.lag), rate(g.out_tps), std::to_string(g.clients)});
+        }
+        out_ << TimeText(SystemClock().NowMillis()) << "  in " << rate(ov->in_tps) << " msg/s  out "
+             << rate(ov->out_tps) << " msg/s (last minute)\n";
+        PrintTable(out_, {"TOPIC", "IN/S", "OUT/S"}, trows);
+        if (ov->topic_count > ov->topics.size())
+          out_ << "(" << ov->topic_count - ov->topics.size() << " quieter topics not shown)\n";
+        PrintTable(out_, {"GROUP", "TOPIC", "LAG", "OUT/S", "CLIENTS"}, lrows);
+        if (ov->lag_rows > ov->lags.size())
+          out_ << "(" << ov->lag_rows - ov->lags.size() << " smaller lags not shown)\n";
+      }
+      out_.flush();
+      if (o_.interval <= 0 || (o_.count > 0 && round + 1 >= o_.count)) return kExitOk;
+      std::this_thread::sleep_for(std::chrono::seconds(o_.interval));
+      if (!json_) out_ << "\n";
+    }
   }
 
   int Probe(const std::string& topic) {
@@ -1517,6 +1595,14 @@ void BuildApp(CLI::App& app, Opts& o, Action& action) {
   consume->add_flag("--from-beginning", o.from_beginning, "start at the first offset (a new group only)");
   consume->add_option("--tag", o.tag, "tag expression (TagA || TagB)");
   set(consume, [](Ferryctl& c, const Opts& x) { return c.Consume(x.name); });
+
+  auto* top = app.add_subcommand(
+      "top", "messages in/out per second per topic and the consumer groups furthest behind (last minute)");
+  top->add_option("-c,--cluster", o.cluster, "only this cluster");
+  top->add_option("--interval", o.interval, "repeat every S seconds (default: once)")->check(positive);
+  top->add_option("--count", o.count, "with --interval: stop after N rounds")->check(positive);
+  top->add_option("--limit", o.limit, "rows per table (default 20)")->check(positive);
+  set(top, [](Ferryctl& c, const Opts&) { return c.Top(); });
 
   auto* probe = app.add_subcommand(
       "probe",

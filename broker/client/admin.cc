@@ -169,13 +169,35 @@ Result<std::map<std::string, std::string>> Admin::TopicMasters(const std::string
 Result<model::TopicStatsTable> Admin::TopicStats(const std::string& topic) {
   FMQ_ASSIGN_OR_RETURN(auto masters, TopicMasters(topic));
   model::TopicStatsTable out;
+  for (const auto& [name, addr] : masters) {
+    FMQ_ASSIGN_OR_RETURN(auto stats, TopicStatsAt(addr, topic));
+    out.merge(stats);
+  }
+  return out;
+}
+
+Result<model::TopicStatsTable> Admin::TopicStatsAt(const std::string& broker_addr, const std::string& topic) {
   protocol::TopicHeader h;
   h.topic = topic;
-  for (const auto& [name, addr] : masters) {
-    FMQ_ASSIGN_OR_RETURN(
-        auto resp, Call(addr, internal::MakeRequest(rq::kGetTopicStatsInfo, h), "topic stats " + topic));
-    FMQ_ASSIGN_OR_RETURN(auto stats, model::DecodeTopicStatsTable(resp.body));
-    out.merge(stats);
+  FMQ_ASSIGN_OR_RETURN(
+      auto resp, Call(broker_addr, internal::MakeRequest(rq::kGetTopicStatsInfo, h), "topic stats " + topic));
+  return model::DecodeTopicStatsTable(resp.body);
+}
+
+Result<std::map<std::string, int64_t>> Admin::TopicProducersAt(const std::string& broker_addr,
+                                                               const std::string& topic) {
+  RemotingCommand req = RemotingCommand::Request(rq::kTopicProducers, 0);
+  req.ext_fields["topic"] = topic;
+  FMQ_ASSIGN_OR_RETURN(auto resp, Call(broker_addr, std::move(req), "producer groups of " + topic));
+  auto j = nlohmann::json::parse(resp.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("producerGroups") ||
+      !j["producerGroups"].is_object()) {
+    return Status::Corruption("producer groups of " + topic + " at " + broker_addr + ": unexpected answer " +
+                              resp.body);
+  }
+  std::map<std::string, int64_t> out;
+  for (const auto& [group, at] : j["producerGroups"].items()) {
+    out[group] = at.is_number_integer() ? at.get<int64_t>() : 0;
   }
   return out;
 }

@@ -90,6 +90,11 @@ class Admin {
 
   // GET_TOPIC_STATS_INFO from every master of the topic, merged.
   Result<model::TopicStatsTable> TopicStats(const std::string& topic);
+  Result<model::TopicStatsTable> TopicStatsAt(const std::string& broker_addr, const std::string& topic);
+  // FERRYMQ_TOPIC_PRODUCERS (9110) at one broker: producer group -> its last send to `topic` (epoch ms), for
+  // the groups that sent in the last day.
+  Result<std::map<std::string, int64_t>> TopicProducersAt(const std::string& broker_addr,
+                                                          const std::string& topic);
   // GET_CONSUME_STATS from every master, merged; `topic` empty: every topic of the group.
   Result<model::ConsumeStats> GetConsumeStats(const std::string& group, const std::string& topic);
   Result<std::map<std::string, std::string>> BrokerRuntimeInfo(const std::string& broker_addr);

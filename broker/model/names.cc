@@ -1,5 +1,6 @@
 #include "broker/model/names.h"
 
+#include <set>
 #include <string>
 
 namespace fmq::model {
@@ -33,5 +34,28 @@ Status ValidateName(std::string_view kind, std::string_view name, size_t max_len
 
 Status ValidateTopicName(std::string_view topic) { return ValidateName("topic", topic, kMaxTopicNameLength); }
 Status ValidateGroupName(std::string_view group) { return ValidateName("group", group, kMaxGroupNameLength); }
+
+bool IsSendForbiddenTopic(std::string_view topic) {
+  static const std::set<std::string_view> kForbidden = {
+      "SCHEDULE_TOPIC_XXXX",        "RMQ_SYS_TRANS_HALF_TOPIC", "RMQ_SYS_TRANS_OP_HALF_TOPIC",
+      "TRANS_CHECK_MAX_TIME_TOPIC", "SELF_TEST_TOPIC",          "OFFSET_MOVED_EVENT",
+      "rmq_sys_wheel_timer"};
+  return kForbidden.count(topic) > 0;
+}
+
+bool IsSystemTopic(std::string_view topic, std::string_view cluster, std::string_view broker_name) {
+  return IsSendForbiddenTopic(topic) || topic == "TBW102" || topic.starts_with("RMQ_SYS_") ||
+         topic.starts_with("rmq_sys_") || topic == cluster || topic == broker_name ||
+         (topic.size() == cluster.size() + 12 && topic.starts_with(cluster) &&
+          topic.ends_with("_REPLY_TOPIC"));
+}
+
+bool IsSystemGroup(std::string_view group) {
+  static const std::set<std::string_view> kGroups = {
+      "TOOLS_CONSUMER",    "FILTERSRV_CONSUMER", "__MONITOR_CONSUMER", "CLIENT_INNER_PRODUCER",
+      "SELF_TEST_P_GROUP", "SELF_TEST_C_GROUP",  "CID_ONS-HTTP-PROXY", "CID_ONSAPI_PERMISSION",
+      "CID_ONSAPI_OWNER",  "CID_ONSAPI_PULL"};
+  return group.starts_with("CID_RMQ_SYS_") || kGroups.count(group) > 0;
+}
 
 }  // namespace fmq::model

@@ -18,6 +18,14 @@ inline constexpr std::string_view kDlqTopicPrefix = "%DLQ%";
 inline bool IsRetryTopic(std::string_view topic) { return topic.starts_with(kRetryTopicPrefix); }
 inline bool IsDlqTopic(std::string_view topic) { return topic.starts_with(kDlqTopicPrefix); }
 
+// RocketMQ's system topics no client may send to (SCHEDULE_TOPIC_XXXX, RMQ_SYS_TRANS_HALF_TOPIC, ...).
+bool IsSendForbiddenTopic(std::string_view topic);
+// RocketMQ's own topics (is_system="true" in the metrics; left out of ferryctl top): the send-forbidden ones,
+// TBW102, RMQ_SYS_* / rmq_sys_*, and a cluster's and a broker's own topics, which carry their names.
+bool IsSystemTopic(std::string_view topic, std::string_view cluster, std::string_view broker_name);
+// RocketMQ's own consumer groups (CID_RMQ_SYS_*, TOOLS_CONSUMER, ...).
+bool IsSystemGroup(std::string_view group);
+
 Status ValidateTopicName(std::string_view topic);
 Status ValidateGroupName(std::string_view group);
 

@@ -21,5 +21,20 @@ TEST(NamesTest, RejectsEmptyLongAndBadCharactersWithReasons) {
   EXPECT_FALSE(ValidateGroupName("g/1").ok());
 }
 
+TEST(NamesTest, SystemTopicsAndGroupsAreRocketMqsOwn) {
+  for (const char* t : {"TBW102", "SCHEDULE_TOPIC_XXXX", "RMQ_SYS_TRACE_TOPIC", "rmq_sys_wheel_timer",
+                        "OFFSET_MOVED_EVENT", "SELF_TEST_TOPIC", "C1", "broker-a", "C1_REPLY_TOPIC"}) {
+    EXPECT_TRUE(IsSystemTopic(t, "C1", "broker-a")) << t;
+  }
+  for (const char* t : {"orders", "C2", "broker-b", "C1_REPLY", "X_REPLY_TOPIC", "%RETRY%g"}) {
+    EXPECT_FALSE(IsSystemTopic(t, "C1", "broker-a")) << t;
+  }
+  EXPECT_TRUE(IsSendForbiddenTopic("RMQ_SYS_TRANS_HALF_TOPIC"));
+  EXPECT_FALSE(IsSendForbiddenTopic("TBW102"));
+  EXPECT_TRUE(IsSystemGroup("CID_RMQ_SYS_TRANS"));
+  EXPECT_TRUE(IsSystemGroup("TOOLS_CONSUMER"));
+  EXPECT_FALSE(IsSystemGroup("billing"));
+}
+
 }  // namespace
 }  // namespace fmq::model

@@ -12,6 +12,8 @@ std::string_view RequestCodeName(int32_t code) {
       return "FERRYMQ_HA_PROMOTE";
     case 9103:
       return "FERRYMQ_HA_BECOME_SLAVE";
+    case 9110:
+      return "FERRYMQ_TOPIC_PRODUCERS";
     case 10:
       return "SEND_MESSAGE";
     case 11:

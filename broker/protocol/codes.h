@@ -96,6 +96,10 @@ inline constexpr int32_t kHaStatus = 9100;   // role, epochs, offsets, in-sync s
 inline constexpr int32_t kHaFence = 9101;    // promise to follow nothing below an epoch; stop copying/writes
 inline constexpr int32_t kHaPromote = 9102;  // a slave becomes the master of an epoch
 inline constexpr int32_t kHaBecomeSlave = 9103;  // a master (demote) or slave (re-point) follows a master
+// Observability: the producer groups that sent to a topic in the last day (header "topic"; body
+// {"producerGroups":{"<group>":<last send, epoch ms>}}). RocketMQ 4.x clients do not say which topics a
+// producer group sends to anywhere else.
+inline constexpr int32_t kTopicProducers = 9110;
 }  // namespace request_code
 
 namespace response_code {

@@ -100,6 +100,9 @@ void AdminProcessor::Handle(RemotingCommand request, net::Responder responder) {
     case code::kViewBrokerStatsData:
       resp = BrokerStatsData(request);
       break;
+    case code::kTopicProducers:
+      resp = TopicProducers(request);
+      break;
     case code::kUpdateBrokerConfig:
       resp = UpdateBrokerConfig(request);
       break;
@@ -473,6 +476,18 @@ RemotingCommand AdminProcessor::BrokerStatsData(const RemotingCommand& req) {
   };
   return Ok(nlohmann::json{{"statsDay", j(w->day)}, {"statsHour", j(w->hour)}, {"statsMinute", j(w->minute)}}
                 .dump());
+}
+
+// FERRYMQ_TOPIC_PRODUCERS (9110): the producer groups that sent to a topic in the last day.
+RemotingCommand AdminProcessor::TopicProducers(const RemotingCommand& req) {
+  auto it = req.ext_fields.find("topic");
+  if (it == req.ext_fields.end() || it->second.empty())
+    return Error(rc::kSystemError, "the topic is missing");
+  nlohmann::json groups = nlohmann::json::object();
+  if (d_.stats) {
+    for (const auto& [group, at] : d_.stats->ProducerGroups(it->second)) groups[group] = at;
+  }
+  return Ok(nlohmann::json{{"producerGroups", groups}}.dump());
 }
 
 // GET_BROKER_CONFIG: the effective settings as Java properties text (what mqadmin getBrokerConfig prints).

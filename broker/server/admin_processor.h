@@ -77,6 +77,7 @@ class AdminProcessor {
   Cmd ResetOffset(const Cmd& req);
   Cmd GetBrokerConfig();
   Cmd BrokerStatsData(const Cmd& req);
+  Cmd TopicProducers(const Cmd& req);
   void CallConsumer(protocol::RemotingCommand request, net::Responder responder);
   Cmd UpdateBrokerConfig(const Cmd& req);
 

@@ -589,17 +589,29 @@ Status BrokerController::Start() {
     for (int32_t c : {code::kHeartBeat, code::kUnregisterClient, code::kGetConsumerListByGroup,
                       code::kCheckClientConfig, code::kLockBatchMq, code::kUnlockBatchMq})
       server->Register(c, on(p.client_manage.get()), p.client_exec.get());
-    for (int32_t c : {code::kUpdateAndCreateTopic,      code::kDeleteTopicInBroker,
-                      code::kGetAllTopicConfig,         code::kUpdateAndCreateSubscriptionGroup,
-                      code::kDeleteSubscriptionGroup,   code::kGetAllSubscriptionGroupConfig,
-                      code::kGetBrokerRuntimeInfo,      code::kGetTopicStatsInfo,
-                      code::kGetConsumeStats,           code::kGetConsumerConnectionList,
-                      code::kGetProducerConnectionList, code::kQueryTopicConsumeByWho,
-                      code::kGetAllConsumerOffset,      code::kGetAllDelayOffset,
-                      code::kViewMessageById,           code::kQueryMessage,
-                      code::kInvokeBrokerToResetOffset, code::kGetBrokerConfig,
-                      code::kUpdateBrokerConfig,        code::kConsumeMessageDirectly,
-                      code::kGetConsumerRunningInfo,    code::kViewBrokerStatsData})
+    for (int32_t c : {code::kUpdateAndCreateTopic,
+                      code::kDeleteTopicInBroker,
+                      code::kGetAllTopicConfig,
+                      code::kUpdateAndCreateSubscriptionGroup,
+                      code::kDeleteSubscriptionGroup,
+                      code::kGetAllSubscriptionGroupConfig,
+                      code::kGetBrokerRuntimeInfo,
+                      code::kGetTopicStatsInfo,
+                      code::kGetConsumeStats,
+                      code::kGetConsumerConnectionList,
+                      code::kGetProducerConnectionList,
+                      code::kQueryTopicConsumeByWho,
+                      code::kGetAllConsumerOffset,
+                      code::kGetAllDelayOffset,
+                      code::kViewMessageById,
+                      code::kQueryMessage,
+                      code::kInvokeBrokerToResetOffset,
+                      code::kGetBrokerConfig,
+                      code::kUpdateBrokerConfig,
+                      code::kConsumeMessageDirectly,
+                      code::kGetConsumerRunningInfo,
+                      code::kViewBrokerStatsData,
+                      code::kTopicProducers})
       server->Register(c, on(p.admin.get()), p.admin_exec.get());
     for (int32_t c : {code::kHaStatus, code::kHaFence, code::kHaPromote, code::kHaBecomeSlave})
       server->Register(c, on(p.ha_admin.get()), p.admin_exec.get());

@@ -190,18 +190,10 @@ std::vector<std::string> BrokerMetrics::With(std::initializer_list<std::string> 
 }
 
 bool BrokerMetrics::IsSystemTopic(std::string_view topic) const {
-  return IsSendForbiddenTopic(std::string(topic)) || topic == kAutoCreateTopicKey ||
-         topic.starts_with("RMQ_SYS_") || topic.starts_with("rmq_sys_") || topic == cluster_ ||
-         topic == node_id_ || topic == cluster_ + "_REPLY_TOPIC";
+  return model::IsSystemTopic(topic, cluster_, node_id_);
 }
 
-bool BrokerMetrics::IsSystemGroup(std::string_view group) {
-  static const std::set<std::string_view> kGroups = {
-      "TOOLS_CONSUMER",    "FILTERSRV_CONSUMER", "__MONITOR_CONSUMER", "CLIENT_INNER_PRODUCER",
-      "SELF_TEST_P_GROUP", "SELF_TEST_C_GROUP",  "CID_ONS-HTTP-PROXY", "CID_ONSAPI_PERMISSION",
-      "CID_ONSAPI_OWNER",  "CID_ONSAPI_PULL"};
-  return group.starts_with("CID_RMQ_SYS_") || kGroups.count(group) > 0;
-}
+bool BrokerMetrics::IsSystemGroup(std::string_view group) { return model::IsSystemGroup(group); }
 
 template <typename IsSystem>
 BrokerMetrics::CounterPair BrokerMetrics::Cached(bool in, std::string_view a, std::string_view b,

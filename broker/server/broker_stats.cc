@@ -176,6 +176,30 @@ void BrokerStats::AddTopicPut(const std::string& topic, int64_t messages, int64_
   AddKeyed("P|" + topic, messages, bytes);
 }
 
+void BrokerStats::AddProducer(const std::string& topic, const std::string& producer_group) {
+  if (producer_group.empty()) return;
+  const int64_t now = clock_.NowMillis();
+  MutexLock lock(&keyed_mu_);
+  auto& groups = producers_[topic];
+  groups[producer_group] = now;
+  if (groups.size() > kMaxProducerGroups) {
+    groups.erase(std::min_element(groups.begin(), groups.end(),
+                                  [](const auto& a, const auto& b) { return a.second < b.second; }));
+  }
+}
+
+std::map<std::string, int64_t> BrokerStats::ProducerGroups(const std::string& topic) const {
+  const int64_t since = clock_.NowMillis() - 86'400'000;
+  MutexLock lock(&keyed_mu_);
+  std::map<std::string, int64_t> out;
+  if (auto it = producers_.find(topic); it != producers_.end()) {
+    for (const auto& [group, at] : it->second) {
+      if (at >= since) out.emplace(group, at);
+    }
+  }
+  return out;
+}
+
 void BrokerStats::AddGroupGet(const std::string& topic, const std::string& group, int64_t messages,
                               int64_t bytes) {
   AddKeyed("G|" + topic + "@" + group, messages, bytes);

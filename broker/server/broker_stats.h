@@ -69,6 +69,10 @@ class BrokerStats {
       "1~2s",  "2~3s",   "3~4s",    "4~5s",     "5~10s",     "10s~"};
   // `bytes`: of the stored records (TOPIC_PUT_SIZE) or of the messages pulled (GROUP_GET_SIZE).
   void AddTopicPut(const std::string& topic, int64_t messages, int64_t bytes) FMQ_EXCLUDES(keyed_mu_);
+  // A send of `producer_group` to `topic` (the send header's producerGroup).
+  void AddProducer(const std::string& topic, const std::string& producer_group) FMQ_EXCLUDES(keyed_mu_);
+  // The producer groups that sent to `topic` in the last day, with their last send (epoch ms).
+  std::map<std::string, int64_t> ProducerGroups(const std::string& topic) const FMQ_EXCLUDES(keyed_mu_);
   void AddGroupGet(const std::string& topic, const std::string& group, int64_t messages, int64_t bytes)
       FMQ_EXCLUDES(keyed_mu_);
   // A message a consumer of `group` handed back (CONSUMER_SEND_MSG_BACK), `topic` the topic it came from.
@@ -121,6 +125,9 @@ class BrokerStats {
   std::atomic<int64_t> get_time_max_{0};
   mutable Mutex keyed_mu_;
   std::unordered_map<std::string, Keyed> keyed_ FMQ_GUARDED_BY(keyed_mu_);
+  // topic -> producer group -> last send (epoch ms); at most kMaxProducerGroups per topic (the oldest goes).
+  static constexpr size_t kMaxProducerGroups = 64;
+  std::unordered_map<std::string, std::map<std::string, int64_t>> producers_ FMQ_GUARDED_BY(keyed_mu_);
   mutable Mutex mu_;
   std::deque<Point> points_ FMQ_GUARDED_BY(mu_);
   int day_ FMQ_GUARDED_BY(mu_) = -1;

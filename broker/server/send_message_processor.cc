@@ -235,10 +235,12 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
     message_type = half ? "transaction" : delayed ? "delay" : config->order ? "fifo" : "normal";
   }
   Store(std::move(messages), wait_for_replicas,
-        [this, responder, queue_id, topic, message_type, body_bytes, to_dlq, dlq_origin, dlq_group](
-            Result<store::PutMessageResult> r, int32_t code_if_stored, const std::string& remark) {
+        [this, responder, queue_id, topic, message_type, body_bytes, to_dlq, dlq_origin, dlq_group,
+         producer = header->producer_group](Result<store::PutMessageResult> r, int32_t code_if_stored,
+                                            const std::string& remark) {
           if (r.ok() && stats_) {
             stats_->AddTopicPut(topic, r->message_count, r->wrote_bytes);
+            stats_->AddProducer(topic, producer);
             if (to_dlq) stats_->AddDead(dlq_origin, dlq_group);
           }
           if (r.ok() && metrics_) {

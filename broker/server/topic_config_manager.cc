@@ -4,14 +4,6 @@
 
 namespace fmq::server {
 
-bool IsSendForbiddenTopic(const std::string& topic) {
-  static const std::set<std::string> kForbidden = {
-      "SCHEDULE_TOPIC_XXXX",        "RMQ_SYS_TRANS_HALF_TOPIC", "RMQ_SYS_TRANS_OP_HALF_TOPIC",
-      "TRANS_CHECK_MAX_TIME_TOPIC", "SELF_TEST_TOPIC",          "OFFSET_MOVED_EVENT",
-      "rmq_sys_wheel_timer"};
-  return kForbidden.count(topic) > 0;
-}
-
 TopicConfigManager::TopicConfigManager(io::FileSystem& fs, std::string path, const BrokerConfig& broker,
                                        const Clock& clock)
     : fs_(fs), path_(std::move(path)), broker_(broker), clock_(clock) {}

@@ -17,6 +17,7 @@
 #include "broker/base/mutex.h"
 #include "broker/base/status.h"
 #include "broker/io/file_system.h"
+#include "broker/model/names.h"
 #include "broker/model/route.h"
 #include "broker/server/broker_config.h"
 
@@ -25,7 +26,7 @@ namespace fmq::server {
 inline constexpr const char* kAutoCreateTopicKey = "TBW102";
 
 // Topics producers may not send to directly (TopicValidator's NOT_ALLOWED_SEND_TOPIC_SET).
-bool IsSendForbiddenTopic(const std::string& topic);
+using model::IsSendForbiddenTopic;
 
 class TopicConfigManager {
  public:

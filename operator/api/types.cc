@@ -400,15 +400,25 @@ Result<Topic> TopicFromJson(const json& object) {
 json TopicStatusToJson(const TopicStatus& s) {
   json groups = json::array();
   for (const TopicGroupStatus& g : s.broker_groups) {
-    groups.push_back({{"name", g.name},
-                      {"readQueues", g.read_queues},
-                      {"writeQueues", g.write_queues},
-                      {"permission", g.permission}});
+    json e = {{"name", g.name},
+              {"readQueues", g.read_queues},
+              {"writeQueues", g.write_queues},
+              {"permission", g.permission},
+              {"messages", g.messages}};
+    if (!g.last_write.empty()) e["lastWrite"] = g.last_write;
+    groups.push_back(std::move(e));
   }
-  return {{"observedGeneration", s.observed_generation},
-          {"topicName", s.topic_name},
-          {"brokerGroups", groups},
-          {"conditions", ConditionsToJson(s.conditions)}};
+  json out = {{"observedGeneration", s.observed_generation},
+              {"topicName", s.topic_name},
+              {"brokerGroups", groups},
+              {"conditions", ConditionsToJson(s.conditions)}};
+  if (s.traffic) {
+    out["traffic"] = {{"messagesInPerSecond", s.traffic->messages_in_per_second},
+                      {"messagesOutPerSecond", s.traffic->messages_out_per_second},
+                      {"producerGroups", s.traffic->producer_groups},
+                      {"consumerGroups", s.traffic->consumer_groups}};
+  }
+  return out;
 }
 
 TopicStatus TopicStatusFromJson(const json& j) {
@@ -423,8 +433,24 @@ TopicStatus TopicStatusFromJson(const json& j) {
       b.read_queues = static_cast<int>(IntOr(e, "readQueues", 0));
       b.write_queues = static_cast<int>(IntOr(e, "writeQueues", 0));
       b.permission = StringOr(e, "permission");
+      b.messages = IntOr(e, "messages", 0);
+      b.last_write = StringOr(e, "lastWrite");
       s.broker_groups.push_back(std::move(b));
     }
+  }
+  if (const json* t = Child(j, "traffic"); t != nullptr && t->is_object()) {
+    TopicTrafficStatus traffic;
+    traffic.messages_in_per_second = StringOr(*t, "messagesInPerSecond");
+    traffic.messages_out_per_second = StringOr(*t, "messagesOutPerSecond");
+    for (auto [key, into] : {std::pair{"producerGroups", &traffic.producer_groups},
+                             {"consumerGroups", &traffic.consumer_groups}}) {
+      if (const json* a = Child(*t, key); a != nullptr && a->is_array()) {
+        for (const json& e : *a) {
+          if (e.is_string()) into->push_back(e.get<std::string>());
+        }
+      }
+    }
+    s.traffic = std::move(traffic);
   }
   if (const json* c = Child(j, "conditions")) s.conditions = ConditionsFromJson(*c);
   return s;

@@ -194,13 +194,26 @@ struct TopicGroupStatus {
   int read_queues = 0;
   int write_queues = 0;
   std::string permission;
+  int64_t messages = 0;    // held in the group's queues (max - min offset, summed)
+  std::string last_write;  // RFC 3339 store time of the newest message; empty: none
   bool operator==(const TopicGroupStatus&) const = default;
 };
+
+// What the Topic's masters saw, re-read with the drift check (coarse: for `kubectl get`, not for alerting).
+struct TopicTrafficStatus {
+  std::string messages_in_per_second;        // last minute, every target master
+  std::string messages_out_per_second;       // last minute, every consumer group
+  std::vector<std::string> producer_groups;  // sent in the last day (at most kMaxListedGroups)
+  std::vector<std::string> consumer_groups;  // have offsets or online consumers (at most kMaxListedGroups)
+  bool operator==(const TopicTrafficStatus&) const = default;
+};
+inline constexpr size_t kMaxListedGroups = 20;
 
 struct TopicStatus {
   int64_t observed_generation = 0;
   std::string topic_name;
   std::vector<TopicGroupStatus> broker_groups;
+  std::optional<TopicTrafficStatus> traffic;
   std::vector<Condition> conditions;
 };
 

@@ -325,5 +325,23 @@ TEST(ConsumerGroupTypesTest, StatusRoundTrips) {
   EXPECT_FALSE(ConsumerGroupStatusToJson(ConsumerGroupStatus{}).contains("lastReset"));
 }
 
+TEST(TopicTypesTest, StatusWithTrafficRoundTrips) {
+  TopicStatus s;
+  s.observed_generation = 2;
+  s.topic_name = "orders";
+  s.broker_groups = {{"prod-broker-0", 4, 4, "ReadWrite", 1200, "2026-12-06T16:00:00Z"},
+                     {"prod-broker-1", 4, 4, "ReadWrite", 0, ""}};
+  s.traffic = TopicTrafficStatus{"12.5", "3.33", {"pg"}, {"billing", "search"}};
+  json j = TopicStatusToJson(s);
+  EXPECT_EQ(j["brokerGroups"][0]["messages"], 1200);
+  EXPECT_EQ(j["brokerGroups"][0]["lastWrite"], "2026-12-06T16:00:00Z");
+  EXPECT_FALSE(j["brokerGroups"][1].contains("lastWrite"));  // nothing written yet
+  EXPECT_EQ(j["traffic"]["messagesInPerSecond"], "12.5");
+  TopicStatus back = TopicStatusFromJson(j);
+  EXPECT_EQ(back.broker_groups, s.broker_groups);
+  EXPECT_EQ(back.traffic, s.traffic);
+  EXPECT_FALSE(TopicStatusFromJson(json{{"topicName", "t"}}).traffic.has_value());
+}
+
 }  // namespace
 }  // namespace fmq::op::api

@@ -4,6 +4,7 @@
 
 #include "broker/base/logging.h"
 #include "broker/base/strings.h"
+#include "broker/base/time_codec.h"
 #include "operator/controllers/resource_steps.h"
 #include "operator/model/cluster_status.h"
 #include "operator/model/topic_plan.h"
@@ -17,6 +18,49 @@ using std::chrono::milliseconds;
 constexpr milliseconds kRecheckNotReady{10'000};
 
 constexpr StatusTarget kStatus{&kube::kinds::kFerryTopic, "Topic", "TopicSynced"};
+
+// The traffic the status shows, read with the drift check: messages in and out over the last minute, the
+// producer and consumer groups seen, and per broker group the messages held and the newest store time. A
+// broker that cannot be asked leaves the last traffic in place (it is an observation, not the sync).
+void ObserveTraffic(client::Admin& admin, const std::string& key, const std::string& topic,
+                    const std::vector<std::string>& targets,
+                    const std::map<std::string, std::string>& masters, api::TopicStatus* status) {
+  model::TopicTrafficInput in;
+  std::map<std::string, std::pair<int64_t, int64_t>> held;  // group -> (messages, newest store time)
+  auto failed = [&](const std::string& group, const Status& st) {
+    GetLogger("operator")->warn("topic={} group={}: traffic not read: {}", key, group, st.message());
+  };
+  for (const auto& g : targets) {
+    const std::string& addr = masters.at(g);
+    auto puts = admin.BrokerStatsAt(addr, "TOPIC_PUT_NUMS", topic);
+    if (!puts.ok()) return failed(g, puts.status());
+    auto stats = admin.TopicStatsAt(addr, topic);
+    if (!stats.ok()) return failed(g, stats.status());
+    auto consumers = admin.TopicConsumerGroups(addr, topic);
+    if (!consumers.ok()) return failed(g, consumers.status());
+    auto producers = admin.TopicProducersAt(addr, topic);
+    if (!producers.ok()) return failed(g, producers.status());
+    in.puts_last_minute += puts->minute;
+    for (const auto& [mq, o] : *stats) {
+      held[g].first += std::max<int64_t>(0, o.max_offset - o.min_offset);
+      held[g].second = std::max(held[g].second, o.last_update_timestamp);
+    }
+    for (const auto& cg : *consumers) {
+      in.consumer_groups.insert(cg);
+      auto gets = admin.BrokerStatsAt(addr, "GROUP_GET_NUMS", topic + "@" + cg);
+      if (!gets.ok()) return failed(g, gets.status());
+      in.gets_last_minute += gets->minute;
+    }
+    for (const auto& [pg, at] : *producers) in.producer_groups.insert(pg);
+  }
+  status->traffic = model::SummarizeTraffic(in);
+  for (auto& gs : status->broker_groups) {
+    auto it = held.find(gs.name);
+    if (it == held.end()) continue;
+    gs.messages = it->second.first;
+    gs.last_write = it->second.second > 0 ? FormatRfc3339(it->second.second) : "";
+  }
+}
 
 }  // namespace
 
@@ -135,14 +179,15 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
         continue;
       }
     }
-    api::TopicGroupStatus gs{g, topic.spec.read_queues, topic.spec.write_queues, topic.spec.permission};
+    api::TopicGroupStatus gs{g, topic.spec.read_queues, topic.spec.write_queues, topic.spec.permission, 0,
+                             ""};
     if (decision.kind == model::TopicDecision::Kind::kApply) {
       Status st = admin->CreateTopicAt(addr, topic.spec.topic_name, create);
       if (!st.ok()) {
         errors.push_back(g + ": " + std::string(st.message()));
         if (current) {
           groups.push_back(
-              {g, current->read_queues, current->write_queues, api::PermissionName(current->perm)});
+              {g, current->read_queues, current->write_queues, api::PermissionName(current->perm), 0, ""});
         } else {
           keep_recorded();
         }
@@ -151,7 +196,7 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
       GetLogger("operator")->info("topic={} group={} broker={}: {}", key, g, addr, decision.message);
     } else if (decision.kind == model::TopicDecision::Kind::kRefuseShrink) {
       refused.push_back(decision.message);
-      gs = {g, current->read_queues, current->write_queues, api::PermissionName(current->perm)};
+      gs = {g, current->read_queues, current->write_queues, api::PermissionName(current->perm), 0, ""};
     }
     groups.push_back(std::move(gs));
   }
@@ -172,6 +217,14 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
     errors.push_back(dropped.name + ": " + std::string(st.message()));
     groups.push_back(dropped);
   }
+  // What the last traffic read saw stays until the next one (ObserveTraffic) succeeds.
+  for (auto& gs : groups) {
+    for (const auto& old : status.broker_groups) {
+      if (old.name != gs.name) continue;
+      gs.messages = old.messages;
+      gs.last_write = old.last_write;
+    }
+  }
   status.broker_groups = std::move(groups);
 
   if (!errors.empty()) return fail("BrokerError", JoinStrings(errors, "; "), kRecheckNotReady);
@@ -182,6 +235,7 @@ Outcome TopicReconciler::Reconcile(const std::string& key) {
                 kRecheckNotReady);
   }
   if (!refused.empty()) return fail("QueueShrinkRefused", JoinStrings(refused, "; "), o_.drift_check);
+  ObserveTraffic(*admin, key, topic.spec.topic_name, *targets, *masters, &status);
   Status st = WriteStatus(
       *obj, status, true, "Synced",
       "topic " + topic.spec.topic_name + " is on " + JoinStrings(*targets, ", ") + " as specified");

@@ -1,6 +1,7 @@
 #include "operator/model/topic_plan.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace fmq::op::model {
 
@@ -79,6 +80,32 @@ std::vector<std::string> ConsumerGroupsPendingOn(const std::string& broker_group
       out.push_back(g.name);
   }
   return out;
+}
+
+std::string FormatRate(double per_second) {
+  if (!(per_second > 0)) return "0";
+  char buf[32];
+  const int decimals = per_second >= 100 ? 0 : per_second >= 10 ? 1 : per_second >= 1 ? 2 : 3;
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, per_second);
+  std::string s(buf);
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s;
+}
+
+api::TopicTrafficStatus SummarizeTraffic(const TopicTrafficInput& in) {
+  api::TopicTrafficStatus t;
+  t.messages_in_per_second = FormatRate(static_cast<double>(in.puts_last_minute) / 60);
+  t.messages_out_per_second = FormatRate(static_cast<double>(in.gets_last_minute) / 60);
+  for (const auto& g : in.producer_groups) {
+    if (t.producer_groups.size() < api::kMaxListedGroups) t.producer_groups.push_back(g);
+  }
+  for (const auto& g : in.consumer_groups) {
+    if (t.consumer_groups.size() < api::kMaxListedGroups) t.consumer_groups.push_back(g);
+  }
+  return t;
 }
 
 }  // namespace fmq::op::model

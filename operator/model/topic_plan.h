@@ -4,6 +4,7 @@
 // master given the topic config the broker has (create, adopt and revert drift, or refuse a silent shrink).
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,19 @@ struct ConsumerGroupPlacement {
   std::vector<std::string> targets;  // the broker groups its spec targets
   std::vector<std::string> applied;  // where its status says it is
 };
+// A rate for status (messages per second): at most three significant digits, no exponent, trailing zeros
+// dropped ("0", "0.25", "12.5", "1234").
+std::string FormatRate(double per_second);
+
+// What the Topic's masters counted, for status.traffic and status.brokerGroups[].messages/lastWrite.
+struct TopicTrafficInput {
+  int64_t puts_last_minute = 0;  // TOPIC_PUT_NUMS, every target master
+  int64_t gets_last_minute = 0;  // GROUP_GET_NUMS of every consumer group, every target master
+  std::set<std::string> producer_groups;
+  std::set<std::string> consumer_groups;
+};
+api::TopicTrafficStatus SummarizeTraffic(const TopicTrafficInput& in);
+
 std::vector<std::string> ConsumerGroupsPendingOn(const std::string& broker_group,
                                                  const std::vector<ConsumerGroupPlacement>& groups);
 

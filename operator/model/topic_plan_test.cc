@@ -65,14 +65,14 @@ TEST(TopicPlanTest, TargetGroupsDefaultToAllAndRejectUnknownOnes) {
 }
 
 TEST(TopicPlanTest, DroppedGroupsAreTheRecordedOnesNoLongerTargeted) {
-  std::vector<api::TopicGroupStatus> last = {{"prod-broker-0", 8, 8, "ReadWrite"},
-                                             {"prod-broker-1", 8, 8, "ReadWrite"},
-                                             {"prod-broker-2", 4, 4, "Read"}};
+  std::vector<api::TopicGroupStatus> last = {{"prod-broker-0", 8, 8, "ReadWrite", 0, ""},
+                                             {"prod-broker-1", 8, 8, "ReadWrite", 0, ""},
+                                             {"prod-broker-2", 4, 4, "Read", 0, ""}};
   const std::vector<std::string> cluster = {"prod-broker-0", "prod-broker-1", "prod-broker-2"};
   auto dropped = DroppedGroups(last, {"prod-broker-0"}, cluster);
   ASSERT_EQ(dropped.size(), 2u);
   EXPECT_EQ(dropped[0].name, "prod-broker-1");
-  EXPECT_EQ(dropped[1], (api::TopicGroupStatus{"prod-broker-2", 4, 4, "Read"}));  // kept as recorded
+  EXPECT_EQ(dropped[1], (api::TopicGroupStatus{"prod-broker-2", 4, 4, "Read", 0, ""}));  // kept as recorded
   EXPECT_TRUE(DroppedGroups(last, cluster, cluster).empty());
   EXPECT_TRUE(DroppedGroups({}, {"prod-broker-0"}, cluster).empty());
 }
@@ -80,9 +80,9 @@ TEST(TopicPlanTest, DroppedGroupsAreTheRecordedOnesNoLongerTargeted) {
 TEST(TopicPlanTest, AGroupLeavingTheClusterKeepsItsTopicsForItsConsumersToDrain) {
   // spec.brokers.groups went from 3 to 2: prod-broker-2 is not a target any more, but deleting the topic
   // there would destroy its backlog; the scale-in removes the whole group once it is drained.
-  std::vector<api::TopicGroupStatus> last = {{"prod-broker-0", 8, 8, "ReadWrite"},
-                                             {"prod-broker-1", 8, 8, "ReadWrite"},
-                                             {"prod-broker-2", 8, 8, "ReadWrite"}};
+  std::vector<api::TopicGroupStatus> last = {{"prod-broker-0", 8, 8, "ReadWrite", 0, ""},
+                                             {"prod-broker-1", 8, 8, "ReadWrite", 0, ""},
+                                             {"prod-broker-2", 8, 8, "ReadWrite", 0, ""}};
   const std::vector<std::string> cluster = {"prod-broker-0", "prod-broker-1"};
   EXPECT_TRUE(DroppedGroups(last, cluster, cluster).empty());
   // A group still in the cluster but dropped from spec.brokerGroups does lose the topic.
@@ -103,6 +103,32 @@ TEST(TopicPlanTest, ANewGroupGetsATopicOnlyAfterTheConsumerGroupsThatConsumeTher
   EXPECT_TRUE(ConsumerGroupsPendingOn("prod-broker-0", groups).empty());
   groups[0].applied = all;
   EXPECT_TRUE(ConsumerGroupsPendingOn("prod-broker-2", groups).empty());
+}
+
+TEST(TopicPlanTest, RatesHaveThreeSignificantDigitsAndNoExponent) {
+  EXPECT_EQ(FormatRate(0), "0");
+  EXPECT_EQ(FormatRate(-1), "0");
+  EXPECT_EQ(FormatRate(0.25), "0.25");
+  EXPECT_EQ(FormatRate(1.0 / 60), "0.017");
+  EXPECT_EQ(FormatRate(3.333333), "3.33");
+  EXPECT_EQ(FormatRate(12.5), "12.5");
+  EXPECT_EQ(FormatRate(20), "20");
+  EXPECT_EQ(FormatRate(1234.4), "1234");
+  EXPECT_EQ(FormatRate(2e9), "2000000000");
+}
+
+TEST(TopicPlanTest, TrafficIsPerSecondOverTheLastMinuteWithAtMostTwentyGroupsListed) {
+  TopicTrafficInput in;
+  in.puts_last_minute = 600;
+  in.gets_last_minute = 90;
+  in.producer_groups = {"pg"};
+  for (int i = 0; i < 25; ++i) in.consumer_groups.insert("cg" + std::to_string(100 + i));
+  api::TopicTrafficStatus t = SummarizeTraffic(in);
+  EXPECT_EQ(t.messages_in_per_second, "10");
+  EXPECT_EQ(t.messages_out_per_second, "1.5");
+  EXPECT_EQ(t.producer_groups, std::vector<std::string>{"pg"});
+  ASSERT_EQ(t.consumer_groups.size(), 20u);
+  EXPECT_EQ(t.consumer_groups.front(), "cg100");
 }
 
 }  // namespace

@@ -284,6 +284,53 @@ TEST_F(FerryctlProcessTest, ProbeSendsAndReadsBackEveryMessage) {
   EXPECT_EQ(stopped.code, 1) << stopped.text;
 }
 
+TEST_F(FerryctlProcessTest, TopShowsTrafficPerTopicAndTheLargestLagsAndTopicStatsPerBroker) {
+  ASSERT_EQ(Ferryctl(namesrv_, {"topic", "create", "Busy", "-q", "2"}).code, 0);
+  ASSERT_EQ(Ferryctl(namesrv_, {"topic", "create", "Quiet", "-q", "2"}).code, 0);
+  ASSERT_EQ(Ferryctl(namesrv_, {"send", "Busy", "hello", "--count", "30"}).code, 0);
+  auto consumed = Ferryctl(
+      namesrv_, {"consume", "Busy", "-g", "top_g", "--from-beginning", "--count", "10", "--timeout", "30"});
+  ASSERT_EQ(consumed.code, 0) << consumed.text;
+
+  nlohmann::json j;
+  // The group's commit reaches the broker with the consumer's shutdown; the lag reads it.
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        auto top = Ferryctl(namesrv_, {"-o", "json", "top"});
+        if (top.code != 0) return false;
+        j = nlohmann::json::parse(top.text.substr(0, top.text.find('\n')));
+        for (const auto& g : j["lags"]) {
+          if (g["group"] == "top_g" && g["topic"] == "Busy" && g["lag"] == 20) return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(20), std::chrono::milliseconds(300)))
+      << j.dump();
+  ASSERT_GE(j["topics"].size(), 2u) << j.dump();
+  EXPECT_EQ(j["topics"][0]["topic"], "Busy") << j.dump();  // busiest first
+  EXPECT_DOUBLE_EQ(j["topics"][0]["inTps"].get<double>(), 30.0 / 60) << j.dump();
+  EXPECT_GT(j["topics"][0]["outTps"].get<double>(), 0) << j.dump();
+  EXPECT_DOUBLE_EQ(j["inTps"].get<double>(), 30.0 / 60) << j.dump();
+
+  auto text = Ferryctl(namesrv_, {"top", "--limit", "1", "--interval", "1", "--count", "2"});
+  ASSERT_EQ(text.code, 0) << text.text;
+  EXPECT_NE(text.text.find("in 0.5 msg/s"), std::string::npos) << text.text;
+  EXPECT_NE(text.text.find("quieter topics not shown"), std::string::npos) << text.text;
+  EXPECT_NE(text.text.find("GROUP"), text.text.rfind("GROUP")) << text.text;  // two rounds, a table each
+
+  auto stats = Ferryctl(namesrv_, {"topic", "stats", "Busy"});
+  ASSERT_EQ(stats.code, 0) << stats.text;
+  EXPECT_NE(stats.text.find("STORED_LAST_MINUTE"), std::string::npos) << stats.text;
+  const size_t per_broker = stats.text.find("STORED_LAST_MINUTE");
+  const std::string row = stats.text.substr(stats.text.find('\n', per_broker) + 1);
+  std::istringstream fields(row);
+  std::string broker, queues, messages, day, time, minute;
+  fields >> broker >> queues >> messages >> day >> time >> minute;
+  EXPECT_EQ(queues, "2") << stats.text;
+  EXPECT_EQ(messages, "30") << stats.text;
+  EXPECT_EQ(minute, "30") << stats.text;
+}
+
 TEST_F(FerryctlProcessTest, ReportsFailuresWithExitCodes) {
   auto route = Ferryctl(namesrv_, {"topic", "route", "NoSuchTopic"});
   EXPECT_EQ(route.code, 1) << route.text;
