@@ -183,6 +183,13 @@ def broker_dashboard():
                        unit="percentunit"),
             timeseries("Oldest stored message",
                        [(f"max(rocketmq_storage_message_reserve_time_milliseconds{{{B}}})", "age")], unit="ms"),
+            timeseries("Store latency p99",
+                       [(f"histogram_quantile(0.99, sum by (le) (rate(rocketmq_storage_{op}_latency_milliseconds_bucket"
+                         f"{{{B}}}[$__rate_interval])))", what)
+                        for op, what in (("put", "put (a send's store part)"), ("get", "get (a pull's read)"),
+                                         ("flush", "flush (one sync)"))],
+                       unit="ms", description="FerryMQ's store histograms; alert FerryMQStoreSlow at a put p99 above "
+                                              "400 ms (MQCloud's slow-store alert)."),
             table("Name servers", [(f"max by (node_id, nameserver) (rocketmq_broker_nameserver_registered{{{B}}})",
                                     "Registered")],
                   description="1: the name server holds this broker's registration."),
@@ -240,6 +247,13 @@ def group_dashboard():
                        description="Messages handed back by the group's consumers, waiting in %RETRY%<group>."),
             timeseries("Dead letters in the last hour",
                        [(f"sum by (topic) (increase(rocketmq_send_to_dlq_messages_total{{{G}}}[1h]))", "{{topic}}")]),
+            timeseries("Handed back for a retry per minute",
+                       [(f"60 * sum by (topic) (rate(rocketmq_consumer_retry_messages_total{{{G}}}[$__rate_interval]))",
+                         "{{topic}}")],
+                       description="Failed consumptions (RECONSUME_LATER or an exception); alert FerryMQConsumeFailures."),
+            timeseries("Offsets moved in the last hour",
+                       [(f"sum by (topic) (increase(rocketmq_consumer_offset_moved_total{{{G}}}[1h]))", "{{topic}}")],
+                       description="Pulls at an offset outside the queue; alert FerryMQConsumerOffsetMoved."),
         ])
 
 

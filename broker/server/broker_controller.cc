@@ -82,6 +82,9 @@ struct BrokerController::Parts {
   int64_t boot_ms = 0;
   std::string address;
 
+  // metricsExporterType=PROM only. Before the store: the store's flush thread observes into its histogram, so
+  // it must go after the store.
+  std::unique_ptr<BrokerMetrics> metrics;
   std::unique_ptr<store::MessageStore> store;
   std::unique_ptr<ha::HaService> ha;
   std::unique_ptr<HaAdminProcessor> ha_admin;
@@ -95,7 +98,6 @@ struct BrokerController::Parts {
   std::unique_ptr<ClientRegistry> clients;
   std::unique_ptr<RebalanceLockManager> locks;
   std::unique_ptr<BrokerStats> stats;
-  std::unique_ptr<BrokerMetrics> metrics;         // metricsExporterType=PROM only
   std::unique_ptr<net::HttpServer> metrics_http;  // its /metrics
 
   std::unique_ptr<net::BoundedExecutor> send_exec, pull_exec, admin_exec, client_exec;
@@ -236,6 +238,9 @@ std::string BrokerController::Parts::ScrapeExporter() {
     s.groups.push_back(std::move(g));
   }
   s.producers = clients->ProducerCounts();
+  if (ha && ha->is_master()) {
+    for (const auto& slave : ha->StatusBody().slaves) s.replica_lag[slave.address] = slave.lag_bytes;
+  }
   return RenderExporterFamily(s);
 }
 
@@ -261,6 +266,9 @@ std::string BrokerController::Parts::ScrapeMetrics() {
     if (h.confirm_offset != INT64_MAX)
       r.unconfirmed_bytes = std::max<int64_t>(0, h.max_offset - h.confirm_offset);
     s.replication = r;
+    if (r.is_master) {
+      for (const auto& slave : h.slaves) s.replica_lag_bytes[slave.address] = slave.lag_bytes;
+    }
   }
   if (registrar) s.name_servers = registrar->name_server_states();
   s.permission = broker.broker_permission.load();
@@ -495,6 +503,7 @@ Status BrokerController::Start() {
         std::make_unique<BrokerMetrics>(p.broker.cluster_name, p.broker.broker_name, p.broker.metrics.labels);
     p.send->set_metrics(p.metrics.get());
     p.pull->set_metrics(p.metrics.get());
+    p.store->SetFlushHistogram(&p.metrics->flush_latency());
   }
   p.store->SetMessageArrivingListener(
       [&p](std::string_view topic, QueueId queue, QueueOffset next, int64_t tags_code) {

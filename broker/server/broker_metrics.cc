@@ -102,6 +102,28 @@ BrokerMetrics::BrokerMetrics(std::string cluster, std::string node_id,
   offset_moved_ = &registry_.AddCounter(
       "rocketmq_consumer_offset_moved_total",
       "Pulls answered PULL_OFFSET_MOVED: the group's offset was outside the queue (FerryMQ).", out);
+  replica_lag_ = &registry_.AddGauge("rocketmq_replication_replica_lag_bytes",
+                                     "A master's bytes that this replica has not acknowledged yet (FerryMQ).",
+                                     Names(labels_, {"replica"}));
+  // Store latencies from 50 us to 5 s: a put on a healthy disk takes well under a millisecond.
+  const std::vector<double> store_buckets = {0.05, 0.1, 0.25, 0.5, 1,   2.5,  5,   10,
+                                             25,   50,  100,  250, 500, 1000, 5000};
+  const auto store_values = With({"local", "disk"});
+  put_series_ = &registry_
+                     .AddHistogram("rocketmq_storage_put_latency_milliseconds",
+                                   "A send's time in the store: queueing for the commit log, appending, and "
+                                   "with SYNC_FLUSH the sync (FerryMQ).",
+                                   store, store_buckets)
+                     .WithLabels(store_values);
+  get_series_ = &registry_
+                     .AddHistogram("rocketmq_storage_get_latency_milliseconds",
+                                   "A pull's read from the store (FerryMQ).", store, store_buckets)
+                     .WithLabels(store_values);
+  flush_series_ =
+      &registry_
+           .AddHistogram("rocketmq_storage_flush_latency_milliseconds",
+                         "One sync of a commit-log segment to disk (FerryMQ).", store, store_buckets)
+           .WithLabels(store_values);
   subscription_consistent_ = &registry_.AddGauge(
       "rocketmq_consumer_subscription_consistent",
       "1 when every online consumer of the group subscribes the same topics and expressions (FerryMQ).",
@@ -246,6 +268,14 @@ void BrokerMetrics::OnSendBack(const std::string& topic, const std::string& grou
   retry_->WithLabels(With({topic, group, Bool(IsSystemTopic(topic) || IsSystemGroup(group))})).Inc();
 }
 
+void BrokerMetrics::OnStorePut(std::chrono::nanoseconds elapsed) {
+  put_series_->Observe(static_cast<double>(elapsed.count()) / 1e6);
+}
+
+void BrokerMetrics::OnStoreGet(std::chrono::nanoseconds elapsed) {
+  get_series_->Observe(static_cast<double>(elapsed.count()) / 1e6);
+}
+
 void BrokerMetrics::OnOffsetMoved(const std::string& topic, const std::string& group) {
   offset_moved_->WithLabels(With({topic, group, Bool(IsSystemTopic(topic) || IsSystemGroup(group))})).Inc();
 }
@@ -301,6 +331,15 @@ std::string BrokerMetrics::Collect(const MetricsSnapshot& s) {
     for (const auto& series : f->Series()) {
       if (!present.count(series)) f->Remove(series);
     }
+  }
+  std::set<std::vector<std::string>> replicas;
+  for (const auto& [replica, lag] : s.replica_lag_bytes) {
+    auto values = With({replica});
+    replica_lag_->WithLabels(values).Set(static_cast<double>(lag));
+    replicas.insert(std::move(values));
+  }
+  for (const auto& series : replica_lag_->Series()) {
+    if (!replicas.count(series)) replica_lag_->Remove(series);
   }
   std::set<std::vector<std::string>> groups;
   for (const auto& [group, consistent] : s.subscriptions_consistent) {

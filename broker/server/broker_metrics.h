@@ -19,7 +19,12 @@
 //    consumer-group counts; FerryMQ's own (documented as such): disk use and its cleaning and refusing
 //    thresholds, replication role, epoch, in-sync copies and unconfirmed bytes, registration per name server,
 //    rocketmq_consumer_subscription_consistent {consumer_group, is_system} (1 when every online consumer of
-//    the group sent the same subscriptions in its last heartbeat; MQCloud's subscription alert).
+//    the group sent the same subscriptions in its last heartbeat; MQCloud's subscription alert),
+//    rocketmq_replication_replica_lag_bytes {replica} (a master: bytes each replica has not acknowledged).
+//  * FerryMQ's store latency histograms {storage_type, storage_medium}, in milliseconds:
+//    rocketmq_storage_put_latency_milliseconds (a send's store part: queueing for the commit log, appending,
+//    and with SYNC_FLUSH the sync; not the wait for replicas), rocketmq_storage_get_latency_milliseconds (a
+//    pull's read from the store), rocketmq_storage_flush_latency_milliseconds (one commit-log sync).
 //
 // Labels stay bounded: topics and groups come from the broker's own tables (a series of a deleted topic or
 // group disappears at the next scrape), never client ids, addresses, queue ids or message keys.
@@ -97,6 +102,7 @@ struct MetricsSnapshot {
   int64_t groups = 0;
   std::vector<LagRow> lag;
   std::map<std::string, bool> subscriptions_consistent;  // consumer group online here -> consistent
+  std::map<std::string, int64_t> replica_lag_bytes;  // a master: replica address -> bytes not acknowledged
 };
 
 class BrokerMetrics final : public net::RpcObserver {
@@ -117,6 +123,10 @@ class BrokerMetrics final : public net::RpcObserver {
   void OnSendToDlq(const std::string& topic, const std::string& group);
   void OnSendBack(const std::string& topic, const std::string& group);
   void OnOffsetMoved(const std::string& topic, const std::string& group);
+  void OnStorePut(std::chrono::nanoseconds elapsed);
+  void OnStoreGet(std::chrono::nanoseconds elapsed);
+  // The flush histogram's series, for the store to observe into (MessageStore::SetFlushHistogram).
+  Histogram& flush_latency() { return *flush_series_; }
 
   // Sets the gauges from `s` (dropping lag series no longer present) and renders everything.
   std::string Collect(const MetricsSnapshot& s);
@@ -154,6 +164,10 @@ class BrokerMetrics final : public net::RpcObserver {
   CounterFamily* retry_;
   CounterFamily* offset_moved_;
   GaugeFamily* subscription_consistent_;
+  GaugeFamily* replica_lag_;
+  Histogram* put_series_;
+  Histogram* get_series_;
+  Histogram* flush_series_;
   GaugeFamily* lag_messages_;
   GaugeFamily* lag_latency_;
   GaugeFamily* storage_size_;

@@ -65,6 +65,11 @@ TEST(BrokerMetricsTest, RendersRocketMq5NamesWithCommonLabelsAndDropsGoneSeries)
   m.OnMessagesOut("audit", "g3", 1, 10);  // g3's failure counters of audit start at 0
   MetricsSnapshot s;
   s.subscriptions_consistent = {{"g1", true}, {"g2", false}};
+  s.replica_lag_bytes = {{"10.0.0.2:10911", 2048}};
+  m.OnStorePut(std::chrono::microseconds(300));
+  m.OnStorePut(std::chrono::milliseconds(7));
+  m.OnStoreGet(std::chrono::microseconds(40));
+  m.flush_latency().Observe(3);
   s.storage_size_bytes = 4096;
   s.permission = 4;
   s.disk_used_ratio = 0.5;
@@ -98,6 +103,17 @@ TEST(BrokerMetricsTest, RendersRocketMq5NamesWithCommonLabelsAndDropsGoneSeries)
               R"(,topic="audit",consumer_group="g3",is_system="false"} 0)",
           "rocketmq_consumer_subscription_consistent{" + common +
               R"(,consumer_group="g1",is_system="false"} 1)",
+          "rocketmq_replication_replica_lag_bytes{" + common + R"(,replica="10.0.0.2:10911"} 2048)",
+          "rocketmq_storage_put_latency_milliseconds_bucket{" + common +
+              R"(,storage_type="local",storage_medium="disk",le="0.5"} 1)",
+          "rocketmq_storage_put_latency_milliseconds_bucket{" + common +
+              R"(,storage_type="local",storage_medium="disk",le="10"} 2)",
+          "rocketmq_storage_put_latency_milliseconds_count{" + common +
+              R"(,storage_type="local",storage_medium="disk"} 2)",
+          "rocketmq_storage_get_latency_milliseconds_bucket{" + common +
+              R"(,storage_type="local",storage_medium="disk",le="0.05"} 1)",
+          "rocketmq_storage_flush_latency_milliseconds_count{" + common +
+              R"(,storage_type="local",storage_medium="disk"} 1)",
           "rocketmq_consumer_subscription_consistent{" + common +
               R"(,consumer_group="g2",is_system="false"} 0)",
           "rocketmq_consumer_lag_messages{" + common +
@@ -135,8 +151,10 @@ TEST(BrokerMetricsTest, RendersRocketMq5NamesWithCommonLabelsAndDropsGoneSeries)
   s.replication = ReplicationSnapshot{false, 4, 0, 0};  // demoted: a slave has no in-sync copies of its own
   s.name_servers = {{"10.0.0.1:9876", true}};           // the second one's pod is gone
   s.subscriptions_consistent = {{"g1", true}};          // g2's consumers are gone
+  s.replica_lag_bytes.clear();
   text = m.Collect(s);
   EXPECT_EQ(text.find(R"(consumer_group="g2")"), std::string::npos) << text;
+  EXPECT_EQ(text.find("rocketmq_replication_replica_lag_bytes{"), std::string::npos) << text;
   EXPECT_NE(text.find("rocketmq_replication_is_master{" + common + "} 0\n"), std::string::npos) << text;
   EXPECT_EQ(text.find("rocketmq_replication_in_sync_replicas{"), std::string::npos) << text;
   EXPECT_EQ(text.find("10.0.0.2:9876"), std::string::npos) << text;
@@ -302,6 +320,9 @@ TEST(BrokerMetricsTest, TheBrokerServesMetricsThatMatchWhatClientsDid) {
            "rocketmq_send_to_dlq_messages_total{" + c +
                R"(,topic="orders",consumer_group="g1",is_system="false"} 1)",
            "rocketmq_consumer_subscription_consistent{" + c + R"(,consumer_group="g2",is_system="false"} 0)",
+           // 5 sends and the 2 copies the hand-backs stored.
+           "rocketmq_storage_put_latency_milliseconds_count{" + c +
+               R"(,storage_type="local",storage_medium="disk"} 7)",
            "rocketmq_rpc_latency_milliseconds_count{" + c +
                R"(,protocol_type="remoting",request_code="send_message",response_code="success",)"
                R"(is_long_polling="false",result="success"} 5)",

@@ -124,6 +124,12 @@ std::string RenderExporterFamily(const ExporterSnapshot& s) {
   r.AddGauge("rocketmq_broker_qps", "Messages delivered to consumers per second, last minute.", broker_labels)
       .WithLabels(broker_values)
       .Set(s.get_tps);
+  auto& commitlog_diff =
+      r.AddGauge("rocketmq_broker_commitlog_diff",
+                 "Bytes of the master's commit log a slave (brokerIP) does not have yet.", broker_labels);
+  for (const auto& [replica, lag] : s.replica_lag) {
+    commitlog_diff.WithLabels({s.cluster, replica, s.broker_name}).Set(static_cast<double>(lag));
+  }
 
   const std::vector<std::string> topic_labels = {"cluster", "broker", "topic"};
   auto& producer_tps = r.AddGauge("rocketmq_producer_tps",

@@ -61,6 +61,9 @@ struct ExporterSnapshot {
   };
   std::vector<Group> groups;
   std::map<std::string, size_t> producers;  // producer group -> connected producers
+  // A master: replica address -> bytes it has not acknowledged (rocketmq_broker_commitlog_diff, which the
+  // exporter computes as the master's commitLogMaxOffset minus the slave's, one series per slave).
+  std::map<std::string, int64_t> replica_lag;
 };
 
 // The exposition text (Prometheus text format 0.0.4).

@@ -58,6 +58,7 @@ ExporterSnapshot Sample() {
   dlq_reader.group = "reader";
   s.groups = {orders, retry, dlq, dlq_reader, broadcast};
   s.producers = {{"pg", 3}};
+  s.replica_lag = {{"10.0.0.2:10911", 4096}};
   return s;
 }
 
@@ -67,6 +68,7 @@ TEST(ExporterMetricsTest, RendersTheExportersNamesAndCamelCaseLabels) {
       const char* line : {
           R"(rocketmq_broker_tps{cluster="C1",brokerIP="10.0.0.1:10911",broker="b1"} 1.5)",
           R"(rocketmq_broker_qps{cluster="C1",brokerIP="10.0.0.1:10911",broker="b1"} 0.5)",
+          R"(rocketmq_broker_commitlog_diff{cluster="C1",brokerIP="10.0.0.2:10911",broker="b1"} 4096)",
           R"(rocketmq_producer_tps{cluster="C1",broker="b1",topic="orders"} 2)",
           R"(rocketmq_producer_message_size{cluster="C1",broker="b1",topic="orders"} 300)",
           R"(rocketmq_producer_offset{cluster="C1",broker="b1",topic="orders"} 17)",

@@ -268,11 +268,9 @@ void PullMessageProcessor::Process(RemotingCommand request, net::Responder respo
   store_.CatchUpForRead(h->topic, QueueId(h->queue_id), QueueOffset(h->queue_offset), h->max_msg_nums);
   auto got = store_.GetMessage(h->topic, QueueId(h->queue_id), QueueOffset(h->queue_offset), h->max_msg_nums,
                                filter.get());
-  if (stats_) {
-    stats_->AddGetTime(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - get_started)
-            .count());
-  }
+  const auto get_elapsed = std::chrono::steady_clock::now() - get_started;
+  if (stats_) stats_->AddGetTime(std::chrono::duration_cast<std::chrono::milliseconds>(get_elapsed).count());
+  if (metrics_) metrics_->OnStoreGet(get_elapsed);
   if (!got.ok()) return answer(rc::kSystemError, got.status().ToString());
 
   RemotingCommand resp;

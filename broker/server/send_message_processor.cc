@@ -260,13 +260,11 @@ void SendMessageProcessor::Store(std::vector<model::StoredMessage> messages, boo
   const auto started = std::chrono::steady_clock::now();
   store_.AsyncPutMessages(std::move(messages), [this, wait_for_replicas, started,
                                                 done = std::move(done)](Result<store::PutMessageResult> r) {
-    if (stats_) {
-      // RocketMQ's putMessageEntireTime: the store's part (queueing for the commit log, appending, flushing
-      // when flushDiskType=SYNC_FLUSH), not the wait for replicas.
-      stats_->AddPutTime(
-          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
-              .count());
-    }
+    // RocketMQ's putMessageEntireTime: the store's part (queueing for the commit log, appending, flushing
+    // when flushDiskType=SYNC_FLUSH), not the wait for replicas.
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    if (stats_) stats_->AddPutTime(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
+    if (metrics_) metrics_->OnStorePut(elapsed);
     if (ha_ && (r.ok() || r.status().code() == StatusCode::kDeadlineExceeded)) ha_->NotifyAppended();
     if (!r.ok() || !wait_for_replicas) return done(std::move(r), rc::kSuccess, "");
     const int64_t end = r->wrote_offset.value() + r->wrote_bytes;

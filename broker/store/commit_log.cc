@@ -397,9 +397,13 @@ Status CommitLog::FlushAll() {
 Status CommitLog::FlushTo(int64_t target, int least_pages) {
   // One round per segment crossed; two is the usual worst case (a roll since the last flush).
   for (int i = 0; i < 64 && queue_.FlushedWhere() < target; ++i) {
+    const int64_t started = clock_.MonotonicNanos();
     FMQ_ASSIGN_OR_RETURN(bool progressed, queue_.Flush(least_pages));
     if (!progressed) break;
     syncs_.fetch_add(1, std::memory_order_relaxed);
+    if (Histogram* h = flush_histogram_.load(std::memory_order_acquire)) {
+      h->Observe(static_cast<double>(clock_.MonotonicNanos() - started) / 1e6);
+    }
   }
   return Status::Ok();
 }

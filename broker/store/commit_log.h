@@ -25,6 +25,7 @@
 
 #include "broker/base/clock.h"
 #include "broker/base/ids.h"
+#include "broker/base/metrics.h"
 #include "broker/base/mutex.h"
 #include "broker/base/service_thread.h"
 #include "broker/base/status.h"
@@ -124,6 +125,9 @@ class CommitLog {
   PhysicalOffset MinOffset() const { return PhysicalOffset(queue_.MinOffset()); }
   PhysicalOffset MaxOffset() const { return PhysicalOffset(max_offset_.load(std::memory_order_acquire)); }
   PhysicalOffset FlushedOffset() const { return PhysicalOffset(queue_.FlushedWhere()); }
+  // Every sync of a segment (flush service or group commit) is observed here, in milliseconds (the broker's
+  // rocketmq_storage_flush_latency_milliseconds); null: none. The histogram must outlive the log or be unset.
+  void SetFlushHistogram(Histogram* h) { flush_histogram_.store(h, std::memory_order_release); }
   // Start of the segment after the one holding `offset` (for skipping blanks and deleted segments).
   PhysicalOffset RollNextFile(PhysicalOffset offset) const;
 
@@ -200,6 +204,7 @@ class CommitLog {
   std::atomic<int64_t> max_offset_{0};
   std::atomic<int64_t> complete_end_{0};
   std::atomic<int64_t> syncs_{0};
+  std::atomic<Histogram*> flush_histogram_{nullptr};
   bool walk_stopped_ FMQ_GUARDED_BY(put_mu_) = false;  // the walker met bytes that are not a record
   std::string sealed_why_ FMQ_GUARDED_BY(put_mu_);     // not empty: AsyncPut refuses (SealAppends)
 

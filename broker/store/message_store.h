@@ -246,6 +246,8 @@ class MessageStore {
   EpochHistory& epochs() { return *epochs_; }
 
   void SetMessageArrivingListener(MessageArrivingListener listener) FMQ_EXCLUDES(listener_mu_);
+  // Observes the time of every commit-log sync (CommitLog::SetFlushHistogram); null unsets it.
+  void SetFlushHistogram(Histogram* h) { commit_log_->SetFlushHistogram(h); }
   // Removes a topic's consume queues (topic deletion).
   Status DeleteTopicQueues(std::string_view topic) FMQ_EXCLUDES(cq_mu_);
   std::vector<QueueStats> ListQueues() const FMQ_EXCLUDES(cq_mu_);
