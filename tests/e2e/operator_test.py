@@ -17,6 +17,7 @@ Prints PASS/FAIL lines and `operator: N passed, N failed`; the exit code is the 
     tests/e2e/operator_test.py     # programs from $FMQ_BIN_DIR (colon-separated), default the debug build
 """
 
+import glob
 import json
 import os
 import re
@@ -174,18 +175,25 @@ def run(c, k, ferryctl):
         return True
     check("Java client 4.9.7 sends and consumes 200 messages through the name server Service", java_client)
 
-    prometheus_checks(c, k, op_pods)
+    prometheus_checks(c, k, op_pods, ferryctl, namesrv)
 
     group_path = consumer_group_checks(c, k, ferryctl, namesrv)
 
     # Idempotence: poke every object (an annotation change triggers a reconcile pass each) and count writes.
-    def idempotent():
+    def poke_all():
         base = {ctl: reconcile_count(c, k, ctl) for ctl in ("cluster", "topic", "consumergroup")}
-        t0 = len(c.audit_events())
         for path in (cluster_path, topic_path, group_path):
             k.merge_patch(path, {"metadata": {"annotations": {"e2e.ferrymq.io/poke": str(time.time())}}})
         kube.wait_for(lambda: all(reconcile_count(c, k, ctl) > n for ctl, n in base.items()), 30,
                       what="a reconcile pass of each")
+
+    def idempotent():
+        # A first pass records what changed in the world since the last one (the Topic's traffic and message
+        # counts are re-read every 5 minutes); a second pass over an unchanged world must write nothing.
+        poke_all()
+        time.sleep(3)
+        t0 = len(c.audit_events())
+        poke_all()
         events = c.audit_events()
         # The filter must see the operator's writes at all (its creation of the owned objects), or it proves nothing.
         earlier = [e for e in events[:t0] if e.get("user", {}).get("username") == SA_USER and
@@ -199,6 +207,19 @@ def run(c, k, ferryctl):
                 f"{e['verb']} {e['objectRef'].get('resource')}/{e['objectRef'].get('name')}" for e in writes))
         return True
     check("a converged reconcile pass makes no write to the apiserver (audit log)", idempotent)
+
+    def topic_traffic():
+        # The passes above re-read the Topic's traffic: who produced to and consumes from orders, what it holds.
+        st = k.get(topic_path).get("status", {})
+        traffic = st.get("traffic", {})
+        if "e2e_consumers_producer" not in traffic.get("producerGroups", []) or \
+                "e2e_consumers" not in traffic.get("consumerGroups", []):
+            raise AssertionError(f"status.traffic: {traffic}")
+        held = sum(g.get("messages", 0) for g in st.get("brokerGroups", []))
+        if held != 200 or not all(g.get("lastWrite") for g in st.get("brokerGroups", [])):
+            raise AssertionError(f"status.brokerGroups: {st.get('brokerGroups')}")
+        return True
+    check("Topic status: the Java client's producer and consumer groups, 200 messages held, last writes", topic_traffic)
 
     # Kill a broker: Degraded, then Ready again after the runner restarts it.
     def degrade_and_recover():
@@ -465,7 +486,7 @@ def delete_consumer_group(k, namesrv, path):
     return True
 
 
-def prometheus_checks(c, k, op_pods):
+def prometheus_checks(c, k, op_pods, ferryctl, namesrv):
     """A real Prometheus scrapes the operator's replicas and both brokers (both metric families): the series show
     what the Java client did, and every query of the operator's Grafana dashboard returns series."""
     if not prometheus.available():
@@ -474,8 +495,9 @@ def prometheus_checks(c, k, op_pods):
     brokers = [f"{c.pod_ip(NS, f'prod-broker-{g}-0')}:5557" for g in (0, 1)]
     operators = [f"{p['status']['podIP']}:8080" for p in
                  k.list(kube.path("pods", OP_NS), {"labelSelector": "app.kubernetes.io/name=ferrymq-operator"})["items"]]
+    rules = sorted(glob.glob(os.path.join(REPO, "charts", "ferrymq-operator", "files", "rules", "*.yaml")))
     prom = prometheus.Prometheus(c.workdir, {"ferrymq": brokers, "ferrymq-exporter": (brokers, "/metrics/exporter"),
-                                             "ferrymq-operator": operators})
+                                             "ferrymq-operator": operators}, rule_files=rules)
     def scraping():
         prom.start()
         want = len(operators) + 2 * len(brokers)
@@ -514,8 +536,129 @@ def prometheus_checks(c, k, op_pods):
                 raise AssertionError(r.stdout[-3000:])
             return r.stdout.strip().splitlines()[-1]
         check("every query of the operator's Grafana dashboard returns series", dashboard)
+        group_health_checks(c, k, prom, ferryctl, namesrv)
     finally:
         prom.stop()
+
+
+HEALTH_GROUP = "e2e_health"
+
+
+def group_health_checks(c, k, prom, ferryctl, namesrv):
+    """ConsumerGroup health (issue "Observability", acceptance 2): a real Java consumer that fails every message
+    turns ConsumeFailing and DeadLetters True, a backlog turns Lagging True, with the group's own thresholds
+    (spec.alerting), and the chart's alert rules, evaluated by a real Prometheus, fire for the group with those
+    thresholds; two consumers that subscribe differently make the broker report the group inconsistent."""
+    topics_path = kube.path("topics", NS, group="ferrymq.io", version="v1alpha1")
+    groups_path = kube.path("consumergroups", NS, group="ferrymq.io", version="v1alpha1")
+    topic_path = kube.path("topics", NS, "health", group="ferrymq.io", version="v1alpha1")
+    path = kube.path("consumergroups", NS, "e2e-health", group="ferrymq.io", version="v1alpha1")
+
+    def conditions():
+        return {x["type"]: x for x in (k.get_or_none(path) or {}).get("status", {}).get("conditions", [])}
+
+    def wait_condition(ctype, status, timeout=120):
+        def seen():
+            cond = conditions().get(ctype, {})
+            return cond.get("status") == status and cond
+        return kube.wait_for(seen, timeout, what=f"{ctype}={status}")
+
+    def created():
+        k.create(topics_path, {"apiVersion": "ferrymq.io/v1alpha1", "kind": "Topic", "metadata": {"name": "health"},
+                               "spec": {"clusterRef": {"name": CLUSTER}, "queues": {"write": 2, "read": 2}}})
+        kube.wait_for(lambda: condition(k.get(topic_path), "Ready").get("status") == "True", 90, what="Topic health")
+        k.create(groups_path, {
+            "apiVersion": "ferrymq.io/v1alpha1", "kind": "ConsumerGroup", "metadata": {"name": "e2e-health"},
+            "spec": {"clusterRef": {"name": CLUSTER}, "groupName": HEALTH_GROUP, "retry": {"maxTimes": 1},
+                     "alerting": {"lagMessages": 50, "lagSeconds": 1, "consumeFailuresPerHour": 3}}})
+        for ctype in ("Lagging", "ConsumeFailing", "DeadLetters", "OffsetMoved"):
+            wait_condition(ctype, "False", 90)
+        cs = conditions()
+        if cs["ClientsBlocked"].get("reason") != "NoClients" or cs["SubscriptionInconsistent"]["status"] != "False":
+            raise AssertionError(f"conditions of a group without clients: {cs}")
+        return True
+    if not check("a ConsumerGroup with spec.alerting: Ready, the six health conditions False", created):
+        dump(c, k, path)
+        return
+
+    def failing_consumer():
+        # A real Java push consumer fails every delivery of 5 messages (maxReconsumeTimes 1): 10 hand-backs, 5 dead.
+        r = c.in_pod(NS, "prod-namesrv-0",
+                     ["java", "-Xms64m", "-Xmx256m", f"-Drocketmq.client.logRoot={c.workdir}/java-logs",
+                      "-cp", java_classpath(), "io.ferrymq.compat.SemanticsCheck", "dead-letters",
+                      f"prod-namesrv.{NS}.svc:9876", "health", HEALTH_GROUP, "5"], timeout=300)
+        if r.returncode != 0:
+            raise AssertionError(f"SemanticsCheck dead-letters exit {r.returncode}: {r.stdout[-2000:]}")
+        failing = wait_condition("ConsumeFailing", "True")
+        dead = wait_condition("DeadLetters", "True")
+        if not re.match(r"1\d failed consumptions in the last hour \(more than 3\)", failing["message"]):
+            raise AssertionError(f"ConsumeFailing: {failing}")
+        if not dead["message"].startswith("5 messages moved to the dead-letter queue in the last hour (more than 0)"):
+            raise AssertionError(f"DeadLetters: {dead}")
+        print(f"  ConsumeFailing: {failing['message']}\n  DeadLetters: {dead['message']}", flush=True)
+        return True
+    check("a Java consumer failing every message: ConsumeFailing and DeadLetters turn True", failing_consumer)
+
+    def alerts_fire(names):
+        def firing():
+            missing = [n for n in names if not prom.alerts(n, consumer_group=HEALTH_GROUP)]
+            return not missing or None
+        if not kube.wait_for(firing, 90, what=" and ".join(names)):
+            raise AssertionError(f"ALERTS: {prom.query('ALERTS')}")
+        return True
+    check("Prometheus: FerryMQConsumeFailures (the group's threshold 3, not 10) and FerryMQDeadLetters fire",
+          lambda: alerts_fire(["FerryMQConsumeFailures", "FerryMQDeadLetters"]))
+
+    def backlog():
+        r = subprocess.run([ferryctl, "-n", namesrv, "send", "health", "backlog", "--count", "100"],
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise AssertionError(f"ferryctl send: {r.stdout[-1000:]}{r.stderr[-1000:]}")
+        lagging = wait_condition("Lagging", "True")
+        if not lagging["message"].startswith("100 messages not consumed (more than 50: health 100)"):
+            raise AssertionError(f"Lagging: {lagging}")
+        print(f"  Lagging: {lagging['message']}", flush=True)
+        # The alert waits 5 minutes before firing; pending means its expression holds.
+        return alerts_fire(["FerryMQConsumerBacklog"])
+    check("100 unconsumed messages: Lagging turns True and FerryMQConsumerBacklog's expression holds (threshold 50)",
+          backlog)
+
+    def inconsistent():
+        consumers = [subprocess.Popen([ferryctl, "-n", namesrv, "consume", "health", "-g", HEALTH_GROUP, "--tag", tag,
+                                       "--timeout", "120"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                     for tag in ("TagA", "TagB")]
+        try:
+            got = prom.wait_value(f'min(rocketmq_consumer_subscription_consistent{{consumer_group="{HEALTH_GROUP}"}})',
+                                  0.0, timeout=60)
+            if got != 0:
+                raise AssertionError(f"rocketmq_consumer_subscription_consistent: {got}")
+            # The operator asks the clients themselves (GET_CONSUMER_RUNNING_INFO, which ferryctl's consumer
+            # answers as Java's does) and names who subscribes what.
+            cond = wait_condition("SubscriptionInconsistent", "True", 90)
+            if "health=TagA" not in cond["message"] or "health=TagB" not in cond["message"]:
+                raise AssertionError(f"SubscriptionInconsistent: {cond}")
+            blocked = conditions().get("ClientsBlocked", {})
+            if blocked.get("status") != "False" or blocked.get("reason") != "NotBlocked":
+                raise AssertionError(f"ClientsBlocked with two answering clients: {blocked}")
+            print(f"  SubscriptionInconsistent: {cond['message']}", flush=True)
+        finally:
+            for p in consumers:
+                p.terminate()
+                p.wait(timeout=30)
+        return True
+    check("two consumers subscribing differently: the brokers report the group inconsistent and "
+          "SubscriptionInconsistent turns True naming both", inconsistent)
+
+    def cleaned():
+        k.delete(path)
+        k.delete(topic_path)
+        kube.wait_for(lambda: k.get_or_none(path) is None and k.get_or_none(topic_path) is None, 60,
+                      what="health objects gone")
+        kube.wait_for(lambda: not prom.query(
+            f'ferrymq_operator_consumer_group_threshold{{consumer_group="{HEALTH_GROUP}"}}'), 30,
+            what="the group's threshold series gone")
+        return True
+    check("deleting the ConsumerGroup removes its condition and threshold series", cleaned)
 
 
 PROBE_INTERVAL = 10

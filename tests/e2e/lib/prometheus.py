@@ -21,10 +21,12 @@ def available():
 
 
 class Prometheus:
-    def __init__(self, workdir, jobs):
-        """jobs: name -> [targets] (path /metrics) or ([targets], path)."""
+    def __init__(self, workdir, jobs, rule_files=()):
+        """jobs: name -> [targets] (path /metrics) or ([targets], path); rule_files: alerting rule files it
+        evaluates every second (their alerts show in the ALERTS series, pending or firing)."""
         self.dir = os.path.join(workdir, "prometheus")
         self.jobs = jobs
+        self.rule_files = list(rule_files)
         self.proc = None
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
@@ -34,7 +36,10 @@ class Prometheus:
 
     def start(self):
         os.makedirs(self.dir, exist_ok=True)
-        lines = ["global: {scrape_interval: 1s, evaluation_interval: 1s}", "scrape_configs:"]
+        lines = ["global: {scrape_interval: 1s, evaluation_interval: 1s}"]
+        if self.rule_files:
+            lines += ["rule_files:"] + [f"  - {json.dumps(os.path.abspath(f))}" for f in self.rule_files]
+        lines += ["scrape_configs:"]
         for name, spec in self.jobs.items():
             targets, path = (spec, "/metrics") if isinstance(spec, list) else spec
             lines += [f"  - job_name: {name}", f"    metrics_path: {path}",
@@ -85,3 +90,8 @@ class Prometheus:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+    def alerts(self, alertname, **labels):
+        """The alert's ALERTS series (pending or firing) whose labels include `labels`."""
+        return [r["metric"] for r in self.query(f'ALERTS{{alertname="{alertname}"}}')
+                if all(r["metric"].get(k) == v for k, v in labels.items())]
