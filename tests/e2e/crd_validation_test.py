@@ -326,14 +326,20 @@ class TopicTest(Case):
         self.accepted("Topic", "printed", {"clusterRef": self.REF, "queues": {"write": 4, "read": 6}})
         status = {"topicName": "printed", "observedGeneration": 1,
                   "brokerGroups": [{"name": "demo-broker-0", "readQueues": 6, "writeQueues": 4,
-                                    "permission": "ReadWrite"}],
+                                    "permission": "ReadWrite", "messages": 1200,
+                                    "lastWrite": "2026-01-01T00:00:00Z"}],
+                  "traffic": {"messagesInPerSecond": "12.5", "messagesOutPerSecond": "3.33",
+                              "producerGroups": ["pg"], "consumerGroups": ["billing"]},
                   "conditions": [{"type": "Ready", "status": "False", "reason": "ClusterNotFound",
                                   "message": "Cluster crd-e2e/demo not found",
                                   "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1}]}
         set_status("topic", "printed", status)
         out = kubectl("get", "fmqt", "printed", "-n", NS).stdout.splitlines()
-        self.assertEqual(out[0].split(), ["NAME", "CLUSTER", "TOPIC", "WRITE", "READ", "READY", "REASON", "AGE"])
-        self.assertEqual(out[1].split()[:7], ["printed", "demo", "printed", "4", "6", "False", "ClusterNotFound"])
+        self.assertEqual(out[0].split(), ["NAME", "CLUSTER", "TOPIC", "WRITE", "READ", "IN/S", "OUT/S", "READY",
+                                          "REASON", "AGE"])
+        self.assertEqual(out[1].split()[:9], ["printed", "demo", "printed", "4", "6", "12.5", "3.33", "False",
+                                              "ClusterNotFound"])
+        self.assertEqual(get("topic", "printed")["status"]["brokerGroups"][0]["messages"], 1200)
 
 
 class ConsumerGroupTest(Case):
@@ -345,6 +351,16 @@ class ConsumerGroupTest(Case):
         self.assertEqual(spec, {"clusterRef": {"name": "demo"}, "consumeMode": "Clustering", "orderly": False,
                                 "enabled": True, "retry": {"maxTimes": 16, "queues": 1}, "consumeFromMinEnable": True,
                                 "whichBrokerWhenConsumeSlowly": 1, "deletionPolicy": "Retain"})
+
+    def test_alerting_defaults_are_mqclouds_and_bounded(self):
+        self.accepted("ConsumerGroup", "alerting", {"clusterRef": self.REF, "alerting": {"lagMessages": 50}})
+        self.assertEqual(get("consumergroup", "alerting")["spec"]["alerting"],
+                         {"lagMessages": 50, "lagSeconds": 300, "consumeFailuresPerHour": 10, "deadLettersPerHour": 0,
+                          "blockedSeconds": 60, "blockedMessages": 100})
+        self.refused("ConsumerGroup", "neglag", {"clusterRef": self.REF, "alerting": {"lagMessages": -1}},
+                     "spec.alerting.lagMessages", "greater than or equal to 0")
+        self.refused("ConsumerGroup", "noblock", {"clusterRef": self.REF, "alerting": {"blockedSeconds": 0}},
+                     "spec.alerting.blockedSeconds", "greater than or equal to 1")
 
     def test_validation(self):
         self.refused("ConsumerGroup", "retry", {"clusterRef": self.REF, "retry": {"maxTimes": 33}},
@@ -372,11 +388,14 @@ class ConsumerGroupTest(Case):
 
     def test_printer_columns(self):
         self.accepted("ConsumerGroup", "printed", {"clusterRef": self.REF, "consumeMode": "Broadcast"})
+        lagging = {"type": "Lagging", "status": "True", "reason": "BacklogTooLarge", "message": "40 messages",
+                   "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1}
         set_status("consumergroup", "printed", {"groupName": "printed", "onlineClients": 2, "totalLag": 40,
-                                                "conditions": [READY_TRUE]})
+                                                "conditions": [READY_TRUE, lagging]})
         out = kubectl("get", "fmqg", "printed", "-n", NS).stdout.splitlines()
-        self.assertEqual(out[0].split(), ["NAME", "CLUSTER", "GROUP", "MODE", "ONLINE", "LAG", "READY", "AGE"])
-        self.assertEqual(out[1].split()[:7], ["printed", "demo", "printed", "Broadcast", "2", "40", "True"])
+        self.assertEqual(out[0].split(), ["NAME", "CLUSTER", "GROUP", "MODE", "ONLINE", "LAG", "READY", "LAGGING",
+                                          "AGE"])
+        self.assertEqual(out[1].split()[:8], ["printed", "demo", "printed", "Broadcast", "2", "40", "True", "True"])
 
 
 class UserTest(Case):
