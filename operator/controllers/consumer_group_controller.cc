@@ -181,7 +181,8 @@ void ConsumerGroupReconciler::ReportMetrics(const std::string& key, const api::C
                                             const std::vector<api::Condition>& health,
                                             const std::optional<model::ClientTotals>& clients) {
   if (condition_gauge_ == nullptr) return;
-  const auto [ns, name] = SplitKey(key);
+  const auto split = SplitKey(key);
+  const std::string ns = split.first, name = split.second;
   MutexLock lock(&mu_);
   auto drop = [&](const std::string& group) {
     for (GaugeFamily* f :
@@ -423,6 +424,7 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
   if (errors.empty()) {
     model::GroupHealthInput in =
         ObserveHealth(*admin, group, target_masters, seen, d_.clock->NowMillis(), &errors);
+    in.broadcast = cg.spec.consume_mode == "Broadcast";
     if (errors.empty()) {
       health = model::GroupHealth(cg.spec.alerting, in);
       client_totals = model::SumClients(in.clients);
@@ -443,7 +445,7 @@ Outcome ConsumerGroupReconciler::Reconcile(const std::string& key) {
     if (c.status == api::kTrue) {
       RecordEvent(meta, false, c.type, c.message);
     } else if (c.status == api::kFalse) {
-      RecordEvent(meta, true, "No" + c.type, c.message);
+      RecordEvent(meta, true, c.type + "Resolved", c.message);
     }
   }
   return {Status::Ok(), again};

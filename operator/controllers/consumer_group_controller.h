@@ -21,12 +21,12 @@
 //            what up to 20 online clients report (GET_CONSUMER_RUNNING_INFO through their broker);
 //   report   status (groupName, brokerGroups, online clients and their subscriptions, lag per topic,
 //            lastReset), the Ready condition and the health conditions, written only when they changed;
-//            Events on transitions (a health condition turning True is a Warning) and resets; the metrics
-//            ferrymq_operator_consumer_group_condition {namespace, name, consumer_group, condition} (1 True,
-//            0 False), ferrymq_operator_consumer_group_threshold {..., threshold} that the chart's alert
-//            rules join for per-group thresholds, and MQCloud's client statistics summed per group
-//            (ferrymq_operator_consumer_group_consume_tps {..., result}, _consume_rt_milliseconds,
-//            _cached_messages, _clients_reporting): never a series per client id.
+//            Events on transitions (a health condition turning True is a Warning, clearing a Normal
+//            <type>Resolved) and resets; the metrics ferrymq_operator_consumer_group_condition {namespace,
+//            name, consumer_group, condition} (1 True, 0 False), ferrymq_operator_consumer_group_threshold
+//            {..., threshold} that the chart's alert rules join for per-group thresholds, and MQCloud's
+//            client statistics summed per group (ferrymq_operator_consumer_group_consume_tps {..., result},
+//            _consume_rt_milliseconds, _cached_messages, _clients_reporting): never a series per client id.
 // A dropped group that could not be cleaned stays in status.brokerGroups, so the next pass tries again.
 //
 // Deletion with deletionPolicy Delete sits behind the finalizer ferrymq.io/group-cleanup: the group and its

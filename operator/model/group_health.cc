@@ -33,6 +33,10 @@ std::string Largest(std::map<std::string, int64_t> by, size_t limit = 5) {
 }
 
 api::Condition Lagging(const api::GroupAlertingSpec& t, const GroupHealthInput& in) {
+  if (in.broadcast) {
+    return Make("Lagging", false, "Broadcast",
+                "a broadcasting group's offsets are kept by its clients, not by the brokers");
+  }
   int64_t total = 0;
   int64_t oldest_ms = -1;  // age of the last consumed message on the stalest lagging queue; -1: none
   int never = 0;           // lagging queues the group never consumed from

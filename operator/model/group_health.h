@@ -7,7 +7,8 @@
 //
 //   Lagging                   more than lagMessages unconsumed AND, on a lagging queue, the last consumed
 //                             message was stored more than lagSeconds ago (MQCloud's count-and-time rule; a
-//                             queue the group never consumed from counts as old);
+//                             queue the group never consumed from counts as old); never for a broadcasting
+//                             group, whose offsets only its clients know;
 //   ConsumeFailing            more than consumeFailuresPerHour failed consumptions in the last hour: messages
 //                             handed back for a retry (SNDBCK_PUT_NUMS) or, when more, the failures the
 //                             clients report (orderly consumers retry in place and hand nothing back);
@@ -62,6 +63,9 @@ struct ClientReport {
 };
 
 struct GroupHealthInput {
+  // A broadcasting group's clients keep their own offsets: the brokers' consume stats say nothing about its
+  // lag.
+  bool broadcast = false;
   std::vector<QueueLag> queues;  // consume stats of every target master
   std::vector<GroupHourCounts> counts;
   int64_t online_clients = 0;

@@ -70,6 +70,11 @@ TEST(GroupHealthTest, LaggingNeedsBothTheCountAndTheAgeLikeMqCloud) {
       c.message,
       "200 messages not consumed (more than 50: orders 200) and 1 lagging queue was never consumed from "
       "(more than 300 s)");
+  // A broadcasting group commits nothing to the brokers: what they count is no lag.
+  in.broadcast = true;
+  c = Find(GroupHealth(t, in), "Lagging");
+  EXPECT_EQ(c.status, "False");
+  EXPECT_EQ(c.reason, "Broadcast");
 }
 
 TEST(GroupHealthTest, FailuresDeadLettersAndOffsetMovesOfTheLastHour) {
