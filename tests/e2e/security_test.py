@@ -220,14 +220,23 @@ def run(c, k, ferryctl, work):
         return True
     check("the account is on the master and the slave", on_both)
 
-    def converged_writes_nothing():
-        """A pass over the Cluster (with its Secrets) and the User writes nothing to the apiserver (audit log)."""
-        base = {ctl: reconcile_count(c, k, ctl) for ctl in ("cluster", "user")}
-        t0 = len(c.audit_events())
-        for p in (cluster_path, user_path):
+    def poke(paths, controllers):
+        base = {ctl: reconcile_count(c, k, ctl) for ctl in controllers}
+        for p in paths:
             k.merge_patch(p, {"metadata": {"annotations": {"e2e.ferrymq.io/poke": str(time.time())}}})
         kube.wait_for(lambda: all(reconcile_count(c, k, ctl) > n for ctl, n in base.items()), 30,
                       what="a reconcile pass of each")
+
+    def converged_writes_nothing():
+        """A pass over the Cluster (with its Secrets) and the User writes nothing to the apiserver (audit log)."""
+        # The Topics' status shows the last minute's traffic: first let the clients' sends above leave that
+        # window and let one pass record it, then the world is unchanged.
+        time.sleep(61)
+        topics = [kube.path("topics", NS, t, **FERRY) for t in ("orders", "payments")]
+        poke([cluster_path, user_path, *topics], ("cluster", "user", "topic"))
+        time.sleep(3)
+        t0 = len(c.audit_events())
+        poke([cluster_path, user_path], ("cluster", "user"))
         events = c.audit_events()
         if not any(e.get("user", {}).get("username") == SA_USER and e.get("objectRef", {}).get("resource") == "secrets"
                    and e.get("verb") in ("create", "patch") for e in events[:t0]):
