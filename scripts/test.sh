@@ -186,6 +186,12 @@ for preset in $PRESETS; do
       f=$(grep -cE '^fuzz [a-z0-9_]+: FINDING' build/fuzz/fuzz.log || true)
       passed=$((passed + p)); failed=$((failed + f))
       ((f == 0)) || failures+=("fuzz: $f target(s) with findings, see build/fuzz/fuzz.log")
+      # The end of a CI log is often all that survives: name each finding, its first error and its input.
+      for name in $(sed -nE 's/^fuzz ([a-z0-9_]+): FINDING.*/\1/p' build/fuzz/fuzz.log); do
+        what=$(grep -m1 -E 'check failed|ERROR: |runtime error|SUMMARY' "build/fuzz/$name.log" | cut -c1-200)
+        input=$(find build/fuzz/artifacts -name "$name-*" -type f | head -1)
+        failures+=("fuzz $name: $what; input (base64): $( [[ -n $input ]] && head -c 512 "$input" | base64 -w0)")
+      done
       if ((p + f == 0)); then failed=$((failed + 1)); failures+=("fuzz: no target ran, see build/fuzz/fuzz.log"); fi
       ;;
     tsan|clang|release)

@@ -118,7 +118,13 @@ MetricFamilyBase::MetricFamilyBase(std::string name, std::string help, MetricTyp
                                    std::vector<std::string> label_names)
     : name_(std::move(name)), help_(std::move(help)), type_(type), label_names_(std::move(label_names)) {
   FMQ_CHECK_MSG(ValidMetricName(name_), name_.c_str());
-  for (const auto& l : label_names_) FMQ_CHECK_MSG(ValidMetricName(l) && l != "le", l.c_str());
+  for (size_t i = 0; i < label_names_.size(); ++i) {
+    const std::string& l = label_names_[i];
+    FMQ_CHECK_MSG(ValidMetricName(l) && l != "le" && l != "quantile", l.c_str());
+    // A repeated label name makes Prometheus reject the whole scrape.
+    FMQ_CHECK_MSG(std::find(label_names_.begin(), label_names_.begin() + i, l) == label_names_.begin() + i,
+                  l.c_str());
+  }
 }
 
 std::string MetricFamilyBase::LabelText(const std::vector<std::string>& values,

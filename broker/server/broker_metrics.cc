@@ -1,8 +1,10 @@
 #include "broker/server/broker_metrics.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
+#include "broker/base/check.h"
 #include "broker/base/strings.h"
 #include "broker/model/names.h"
 #include "broker/protocol/codes.h"
@@ -21,11 +23,26 @@ bool IsLabelName(std::string_view name) {
   return true;
 }
 
+// Every label name a broker family carries, and those Prometheus gives a meaning (histogram buckets,
+// summary quantiles): metricsLabel may name none of them, or a scrape would repeat a label.
+constexpr std::array<std::string_view, 19> kBrokerLabelNames = {
+    "cluster",        "node_type",    "node_id",       "topic",           "message_type", "is_system",
+    "consumer_group", "is_retry",     "storage_type",  "storage_medium",  "replica",      "nameserver",
+    "protocol_type",  "request_code", "response_code", "is_long_polling", "result",       "le",
+    "quantile"};
+
+bool IsBrokerLabelName(std::string_view name) {
+  return std::find(kBrokerLabelNames.begin(), kBrokerLabelNames.end(), name) != kBrokerLabelNames.end();
+}
+
 std::vector<std::string> Names(const std::vector<std::pair<std::string, std::string>>& extra,
                                std::initializer_list<std::string> own) {
   std::vector<std::string> out = {"cluster", "node_type", "node_id"};
   for (const auto& [k, v] : extra) out.push_back(k);
-  out.insert(out.end(), own);
+  for (const std::string& name : own) {
+    FMQ_CHECK_MSG(IsBrokerLabelName(name), name.c_str());  // a new label joins kBrokerLabelNames
+    out.push_back(name);
+  }
   return out;
 }
 
@@ -49,11 +66,11 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseMetricsLabel(std::
       return Status::InvalidArgument("metricsLabel: '" + name +
                                      "' is not a Prometheus label name (letters, digits and '_')");
     }
-    static const std::set<std::string> kReserved = {"cluster",   "node_type",      "node_id",
-                                                    "topic",     "consumer_group", "message_type",
-                                                    "is_system", "is_retry"};
-    if (kReserved.count(name))
+    if (IsBrokerLabelName(name))
       return Status::InvalidArgument("metricsLabel: '" + name + "' is set by the broker");
+    for (const auto& [earlier, value] : out) {
+      if (earlier == name) return Status::InvalidArgument("metricsLabel: '" + name + "' is given twice");
+    }
     out.emplace_back(std::move(name), std::string(TrimBlanks(std::string_view(item).substr(colon + 1))));
   }
   return out;
