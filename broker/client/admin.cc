@@ -10,6 +10,7 @@
 #include "broker/client/internal/remoting_util.h"
 #include "broker/model/message.h"
 #include "broker/model/names.h"
+#include "broker/model/stats_items.h"
 #include "broker/protocol/codes.h"
 #include "broker/protocol/headers.h"
 
@@ -449,7 +450,7 @@ Result<int64_t> Admin::TopicPutsLastMinute(const std::string& topic) {
   FMQ_ASSIGN_OR_RETURN(auto masters, TopicMasters(topic));
   int64_t total = 0;
   for (const auto& [name, addr] : masters) {
-    FMQ_ASSIGN_OR_RETURN(StatsSums sums, BrokerStatsAt(addr, "TOPIC_PUT_NUMS", topic));
+    FMQ_ASSIGN_OR_RETURN(StatsSums sums, BrokerStatsAt(addr, model::stats_item::kTopicPutNums, topic));
     total += sums.minute;
   }
   return total;

@@ -6,20 +6,23 @@
 #include <utility>
 
 #include "broker/model/names.h"
+#include "broker/model/stats_items.h"
 
 namespace fmq::client {
 namespace {
 
-// Users' topics: not a group's retry or dead-letter topic, nor a system topic of any cluster or broker.
+// Users' topics: not a group's retry or dead-letter topic, nor a system topic of any cluster or broker (a
+// cluster's and a broker's own topics carry their names).
 bool ListedTopic(const std::string& topic, const model::ClusterInfo& info) {
   if (model::IsRetryTopic(topic) || model::IsDlqTopic(topic)) return false;
+  if (info.cluster_addr_table.empty()) return !model::IsSystemTopic(topic, "", "");
   for (const auto& [cluster, brokers] : info.cluster_addr_table) {
-    if (model::IsSystemTopic(topic, cluster, "")) return false;
-    for (const auto& b : brokers) {
-      if (topic == b) return false;
+    if (brokers.empty() && model::IsSystemTopic(topic, cluster, "")) return false;
+    for (const auto& broker : brokers) {
+      if (model::IsSystemTopic(topic, cluster, broker)) return false;
     }
   }
-  return !model::IsSystemTopic(topic, "", "");
+  return true;
 }
 
 }  // namespace
@@ -33,7 +36,7 @@ Result<Overview> ReadOverview(Admin& admin, const std::string& cluster, size_t l
     FMQ_ASSIGN_OR_RETURN(auto table, admin.GetAllTopicConfig(addr));
     for (const auto& [name, config] : table) {
       if (!ListedTopic(name, info)) continue;
-      FMQ_ASSIGN_OR_RETURN(StatsSums puts, admin.BrokerStatsAt(addr, "TOPIC_PUT_NUMS", name));
+      FMQ_ASSIGN_OR_RETURN(StatsSums puts, admin.BrokerStatsAt(addr, model::stats_item::kTopicPutNums, name));
       TopicTraffic& t = topics[name];
       t.topic = name;
       t.in_tps += static_cast<double>(puts.minute) / 60;
@@ -54,7 +57,8 @@ Result<Overview> ReadOverview(Admin& admin, const std::string& cluster, size_t l
         g.clients = std::max<int64_t>(g.clients, static_cast<int64_t>(conns.connection_set.size()));
         if (!seen.insert(mq.topic).second) continue;
         FMQ_ASSIGN_OR_RETURN(StatsSums gets,
-                             admin.BrokerStatsAt(addr, "GROUP_GET_NUMS", mq.topic + "@" + group));
+                             admin.BrokerStatsAt(addr, model::stats_item::kGroupGetNums,
+                                                 model::stats_item::GroupKey(mq.topic, group)));
         const double tps = static_cast<double>(gets.minute) / 60;
         g.out_tps += tps;
         if (auto t = topics.find(mq.topic); t != topics.end()) t->second.out_tps += tps;

@@ -162,6 +162,10 @@ std::optional<std::pair<std::string, bool>> BrokerStats::Family(const std::strin
 void BrokerStats::AddKeyed(const std::string& key, int64_t messages, int64_t bytes) {
   const int64_t minute = clock_.NowMillis() / 60'000;
   MutexLock lock(&keyed_mu_);
+  AddKeyedLocked(key, messages, bytes, minute);
+}
+
+void BrokerStats::AddKeyedLocked(const std::string& key, int64_t messages, int64_t bytes, int64_t minute) {
   auto& m = keyed_[key].minutes;
   if (!m.empty() && m.back().minute == minute) {
     m.back().messages += messages;
@@ -172,14 +176,13 @@ void BrokerStats::AddKeyed(const std::string& key, int64_t messages, int64_t byt
   while (!m.empty() && m.front().minute <= minute - 1440) m.pop_front();
 }
 
-void BrokerStats::AddTopicPut(const std::string& topic, int64_t messages, int64_t bytes) {
-  AddKeyed("P|" + topic, messages, bytes);
-}
-
-void BrokerStats::AddProducer(const std::string& topic, const std::string& producer_group) {
-  if (producer_group.empty()) return;
+void BrokerStats::AddTopicPut(const std::string& topic, const std::string& producer_group, int64_t messages,
+                              int64_t bytes) {
   const int64_t now = clock_.NowMillis();
-  MutexLock lock(&keyed_mu_);
+  const std::string key = "P|" + topic;
+  MutexLock lock(&keyed_mu_);  // once per send: the send path's only stats lock
+  AddKeyedLocked(key, messages, bytes, now / 60'000);
+  if (producer_group.empty()) return;
   auto& groups = producers_[topic];
   groups[producer_group] = now;
   if (groups.size() > kMaxProducerGroups) {
@@ -202,19 +205,19 @@ std::map<std::string, int64_t> BrokerStats::ProducerGroups(const std::string& to
 
 void BrokerStats::AddGroupGet(const std::string& topic, const std::string& group, int64_t messages,
                               int64_t bytes) {
-  AddKeyed("G|" + topic + "@" + group, messages, bytes);
+  AddKeyed("G|" + model::stats_item::GroupKey(topic, group), messages, bytes);
 }
 
 void BrokerStats::AddSendBack(const std::string& topic, const std::string& group) {
-  AddKeyed("B|" + topic + "@" + group, 1, 0);
+  AddKeyed("B|" + model::stats_item::GroupKey(topic, group), 1, 0);
 }
 
 void BrokerStats::AddDead(const std::string& topic, const std::string& group) {
-  AddKeyed("D|" + topic + "@" + group, 1, 0);
+  AddKeyed("D|" + model::stats_item::GroupKey(topic, group), 1, 0);
 }
 
 void BrokerStats::AddOffsetMoved(const std::string& topic, const std::string& group) {
-  AddKeyed("M|" + topic + "@" + group, 1, 0);
+  AddKeyed("M|" + model::stats_item::GroupKey(topic, group), 1, 0);
 }
 
 BrokerStats::Windows BrokerStats::WindowsOf(const Keyed& k, bool bytes, int64_t now_minute) const {

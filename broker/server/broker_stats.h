@@ -28,6 +28,7 @@
 
 #include "broker/base/clock.h"
 #include "broker/base/mutex.h"
+#include "broker/model/stats_items.h"
 
 namespace fmq::server {
 
@@ -53,24 +54,22 @@ class BrokerStats {
   // Messages put and got per second over the last 60 s (rocketmq-exporter's rocketmq_broker_tps/_qps).
   std::pair<double, double> MinuteRates() const FMQ_EXCLUDES(mu_);
 
-  static constexpr const char* kTopicPutNums = "TOPIC_PUT_NUMS";
-  static constexpr const char* kTopicPutSize = "TOPIC_PUT_SIZE";
-  static constexpr const char* kGroupGetNums = "GROUP_GET_NUMS";
-  static constexpr const char* kGroupGetSize = "GROUP_GET_SIZE";
-  static constexpr const char* kSendBackNums = "SNDBCK_PUT_NUMS";
-  // Messages of topic@group moved to %DLQ%<group> (the name of Sohu's broker, which MQCloud's dead-message
-  // alert reads) and pulls of topic@group answered PULL_OFFSET_MOVED (FerryMQ's; RocketMQ 4 wrote an
-  // OFFSET_MOVED_EVENT message instead, 5 only logs it).
-  static constexpr const char* kDeadPutNums = "DEAD_PUT_NUMS";
-  static constexpr const char* kOffsetMovedNums = "OFFSET_MOVED_NUMS";
+  // The items' names (model/stats_items.h).
+  static constexpr const char* kTopicPutNums = model::stats_item::kTopicPutNums;
+  static constexpr const char* kTopicPutSize = model::stats_item::kTopicPutSize;
+  static constexpr const char* kGroupGetNums = model::stats_item::kGroupGetNums;
+  static constexpr const char* kGroupGetSize = model::stats_item::kGroupGetSize;
+  static constexpr const char* kSendBackNums = model::stats_item::kSendBackNums;
+  static constexpr const char* kDeadPutNums = model::stats_item::kDeadPutNums;
+  static constexpr const char* kOffsetMovedNums = model::stats_item::kOffsetMovedNums;
   // The bucket names of putMessageDistributeTime, RocketMQ's spelling.
   static constexpr std::array<const char*, 13> kPutTimeBuckets = {
       "<=0ms", "0~10ms", "10~50ms", "50~100ms", "100~200ms", "200~500ms", "500ms~1s",
       "1~2s",  "2~3s",   "3~4s",    "4~5s",     "5~10s",     "10s~"};
+  // A send of `producer_group` (the send header's producerGroup; may be empty) stored `messages` in `topic`.
   // `bytes`: of the stored records (TOPIC_PUT_SIZE) or of the messages pulled (GROUP_GET_SIZE).
-  void AddTopicPut(const std::string& topic, int64_t messages, int64_t bytes) FMQ_EXCLUDES(keyed_mu_);
-  // A send of `producer_group` to `topic` (the send header's producerGroup).
-  void AddProducer(const std::string& topic, const std::string& producer_group) FMQ_EXCLUDES(keyed_mu_);
+  void AddTopicPut(const std::string& topic, const std::string& producer_group, int64_t messages,
+                   int64_t bytes) FMQ_EXCLUDES(keyed_mu_);
   // The producer groups that sent to `topic` in the last day, with their last send (epoch ms).
   std::map<std::string, int64_t> ProducerGroups(const std::string& topic) const FMQ_EXCLUDES(keyed_mu_);
   void AddGroupGet(const std::string& topic, const std::string& group, int64_t messages, int64_t bytes)
@@ -116,6 +115,8 @@ class BrokerStats {
   // The family a stats name counts in (its key prefix) and whether it reads bytes; nullopt: no such name.
   static std::optional<std::pair<std::string, bool>> Family(const std::string& name);
   void AddKeyed(const std::string& key, int64_t messages, int64_t bytes) FMQ_EXCLUDES(keyed_mu_);
+  void AddKeyedLocked(const std::string& key, int64_t messages, int64_t bytes, int64_t minute)
+      FMQ_REQUIRES(keyed_mu_);
   Windows WindowsOf(const Keyed& k, bool bytes, int64_t now_minute) const;
 
   const Clock& clock_;

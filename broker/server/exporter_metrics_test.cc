@@ -165,7 +165,7 @@ TEST(BrokerStatsTest, PutTimesAreBucketedAsRocketMqAndCountedOverTheLastMinute) 
 TEST(BrokerStatsTest, SizesAndSendBacksAreKeptPerTopicAndGroup) {
   ManualClock clock(1'700'000'000'000);
   BrokerStats stats(clock);
-  stats.AddTopicPut("orders", 2, 500);
+  stats.AddTopicPut("orders", "", 2, 500);
   stats.AddGroupGet("orders", "g1", 2, 400);
   stats.AddSendBack("orders", "g1");
   EXPECT_EQ(stats.Stats(BrokerStats::kTopicPutNums, "orders")->minute.sum, 2);
@@ -177,6 +177,33 @@ TEST(BrokerStatsTest, SizesAndSendBacksAreKeptPerTopicAndGroup) {
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].first, "orders@g1");
   EXPECT_EQ(all[0].second.minute.sum, 2);
+}
+
+TEST(BrokerStatsTest, ProducerGroupsAreThoseThatSentInTheLastDayAtMostSixtyFourPerTopic) {
+  ManualClock clock(1'700'000'000'000);
+  BrokerStats stats(clock);
+  stats.AddTopicPut("orders", "pg-old", 1, 100);
+  clock.AdvanceMillis(3'600'000);
+  stats.AddTopicPut("orders", "pg-new", 1, 100);
+  stats.AddTopicPut("orders", "", 1, 100);  // a send without a producer group counts, names no group
+  stats.AddTopicPut("audit", "pg-audit", 1, 100);
+  EXPECT_EQ(stats.ProducerGroups("orders"),
+            (std::map<std::string, int64_t>{{"pg-old", 1'700'000'000'000}, {"pg-new", 1'700'003'600'000}}));
+  EXPECT_EQ(stats.Stats(BrokerStats::kTopicPutNums, "orders")->day.sum, 3);
+  // A day after its last send a group is gone.
+  clock.AdvanceMillis(86'400'000 - 3'600'000 + 1);
+  EXPECT_EQ(stats.ProducerGroups("orders").count("pg-old"), 0u);
+  EXPECT_EQ(stats.ProducerGroups("orders").count("pg-new"), 1u);
+  // The 65th group pushes out the one that sent longest ago.
+  for (int i = 0; i < 64; ++i) {
+    clock.AdvanceMillis(1);
+    stats.AddTopicPut("audit", "pg-" + std::to_string(i), 1, 100);
+  }
+  const auto audit = stats.ProducerGroups("audit");
+  EXPECT_EQ(audit.size(), 64u);
+  EXPECT_EQ(audit.count("pg-audit"), 0u);
+  EXPECT_EQ(audit.count("pg-63"), 1u);
+  EXPECT_TRUE(stats.ProducerGroups("nothing").empty());
 }
 
 }  // namespace

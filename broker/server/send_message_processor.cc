@@ -239,8 +239,7 @@ void SendMessageProcessor::Handle(RemotingCommand request, net::Responder respon
          producer = header->producer_group](Result<store::PutMessageResult> r, int32_t code_if_stored,
                                             const std::string& remark) {
           if (r.ok() && stats_) {
-            stats_->AddTopicPut(topic, r->message_count, r->wrote_bytes);
-            stats_->AddProducer(topic, producer);
+            stats_->AddTopicPut(topic, producer, r->message_count, r->wrote_bytes);
             if (to_dlq) stats_->AddDead(dlq_origin, dlq_group);
           }
           if (r.ok() && metrics_) {

@@ -7,6 +7,8 @@
 #include "broker/base/logging.h"
 #include "broker/base/strings.h"
 #include "broker/base/time_codec.h"
+#include "broker/model/names.h"
+#include "broker/model/stats_items.h"
 #include "operator/controllers/resource_steps.h"
 #include "operator/model/group_health.h"
 #include "operator/model/group_plan.h"
@@ -20,6 +22,7 @@ using std::chrono::milliseconds;
 
 // The broker's subscription-group config (broker/model), not to be confused with operator/model.
 using SubscriptionGroupConfig = ::fmq::model::SubscriptionGroupConfig;
+namespace bm = ::fmq::model;
 
 constexpr milliseconds kRecheckNotReady{10'000};
 
@@ -100,15 +103,15 @@ model::GroupHealthInput ObserveHealth(client::Admin& admin, const std::string& g
   in.online_clients = static_cast<int64_t>(seen.clients.size());
   std::set<std::string> topics;
   for (const auto& q : seen.queues) {
-    if (!q.topic.starts_with("%DLQ%")) topics.insert(q.topic);
+    if (!bm::IsDlqTopic(q.topic)) topics.insert(q.topic);
   }
   for (const auto& topic : topics) {
     model::GroupHourCounts counts{topic};
     for (const auto& [name, addr] : masters) {
-      for (auto [stat, into] : {std::pair{"SNDBCK_PUT_NUMS", &counts.send_backs},
-                                {"DEAD_PUT_NUMS", &counts.dead_letters},
-                                {"OFFSET_MOVED_NUMS", &counts.offset_moves}}) {
-        auto sums = admin.BrokerStatsAt(addr, stat, topic + "@" + group);
+      for (auto [stat, into] : {std::pair{bm::stats_item::kSendBackNums, &counts.send_backs},
+                                {bm::stats_item::kDeadPutNums, &counts.dead_letters},
+                                {bm::stats_item::kOffsetMovedNums, &counts.offset_moves}}) {
+        auto sums = admin.BrokerStatsAt(addr, stat, bm::stats_item::GroupKey(topic, group));
         if (!sums.ok()) {
           errors->push_back(name + ": " + std::string(sums.status().message()));
           return in;

@@ -5,6 +5,7 @@
 #include "broker/base/logging.h"
 #include "broker/base/strings.h"
 #include "broker/base/time_codec.h"
+#include "broker/model/stats_items.h"
 #include "operator/controllers/resource_steps.h"
 #include "operator/model/cluster_status.h"
 #include "operator/model/topic_plan.h"
@@ -13,6 +14,7 @@ namespace fmq::op::controllers {
 namespace {
 
 using nlohmann::json;
+namespace bm = ::fmq::model;  // the broker's model (op::model is the operator's)
 using std::chrono::milliseconds;
 
 constexpr milliseconds kRecheckNotReady{10'000};
@@ -32,7 +34,7 @@ void ObserveTraffic(client::Admin& admin, const std::string& key, const std::str
   };
   for (const auto& g : targets) {
     const std::string& addr = masters.at(g);
-    auto puts = admin.BrokerStatsAt(addr, "TOPIC_PUT_NUMS", topic);
+    auto puts = admin.BrokerStatsAt(addr, bm::stats_item::kTopicPutNums, topic);
     if (!puts.ok()) return failed(g, puts.status());
     auto stats = admin.TopicStatsAt(addr, topic);
     if (!stats.ok()) return failed(g, stats.status());
@@ -47,7 +49,8 @@ void ObserveTraffic(client::Admin& admin, const std::string& key, const std::str
     }
     for (const auto& cg : *consumers) {
       in.consumer_groups.insert(cg);
-      auto gets = admin.BrokerStatsAt(addr, "GROUP_GET_NUMS", topic + "@" + cg);
+      auto gets =
+          admin.BrokerStatsAt(addr, bm::stats_item::kGroupGetNums, bm::stats_item::GroupKey(topic, cg));
       if (!gets.ok()) return failed(g, gets.status());
       in.gets_last_minute += gets->minute;
     }
