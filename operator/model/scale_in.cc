@@ -94,8 +94,9 @@ std::optional<int> BrokerGroupIndex(const std::string& cluster, const std::strin
   int v = 0;
   const char* b = name.data() + prefix.size();
   const char* e = name.data() + name.size();
+  if (*b < '0' || *b > '9') return std::nullopt;  // from_chars would take a sign: "c-broker--0" is no group
   auto [ptr, ec] = std::from_chars(b, e, v);
-  if (ec != std::errc() || ptr != e || v < 0 || (*b == '0' && e - b > 1)) return std::nullopt;
+  if (ec != std::errc() || ptr != e || (*b == '0' && e - b > 1)) return std::nullopt;
   return v;
 }
 

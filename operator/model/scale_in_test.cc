@@ -123,6 +123,9 @@ TEST(ScaleInTest, GroupIndexAndRetentionAreReadStrictly) {
   EXPECT_EQ(BrokerGroupIndex("c", "c-namesrv"), std::nullopt);
   EXPECT_EQ(BrokerGroupIndex("c", "cc-broker-1"), std::nullopt);
   EXPECT_EQ(BrokerGroupIndex("c", "c-broker-"), std::nullopt);
+  EXPECT_EQ(BrokerGroupIndex("c", "c-broker--0"), std::nullopt);  // found by operator_json_fuzz
+  EXPECT_EQ(BrokerGroupIndex("c", "c-broker--3"), std::nullopt);
+  EXPECT_EQ(BrokerGroupIndex("c", "c-broker-+3"), std::nullopt);
   EXPECT_EQ(FileReservedMillis("48"), 48LL * 3600 * 1000);
   EXPECT_EQ(FileReservedMillis(""), 72LL * 3600 * 1000);
   EXPECT_EQ(FileReservedMillis("2d"), 72LL * 3600 * 1000);
